@@ -1,0 +1,16 @@
+DROP TABLE audit_log;
+DROP TABLE webhook_deliveries;
+DROP TABLE outgoing_webhooks;
+DROP TABLE leads;
+DROP TABLE assignment_cursors;
+DROP TABLE events;
+DROP TABLE chat_reads;
+DROP TABLE messages;
+DROP TABLE chats;
+DROP TABLE widget_sessions;
+DROP TABLE contacts;
+DROP TABLE channels;
+DROP TABLE password_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE accounts;

@@ -1,0 +1,7 @@
+//! HTTP handlers, one file per action, grouped by what they act on.
+
+pub mod docs;
+pub mod extract;
+pub mod health;
+pub mod metrics;
+pub mod openapi;

@@ -1,0 +1,78 @@
+//! Argon2id password hashing (OWASP parameters) stored as PHC strings.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+/// Shortest password accepted.
+pub const MIN_LENGTH: usize = 10;
+/// Longest password accepted, so no megabyte passwords reach Argon2.
+pub const MAX_LENGTH: usize = 256;
+
+/// Why a password was not accepted.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PasswordError {
+    /// Too short or too long.
+    #[error("a password must be {MIN_LENGTH} to {MAX_LENGTH} characters long")]
+    Length,
+    /// The hasher failed (bad stored hash or parameters).
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+fn hasher() -> Argon2<'static> {
+    // OWASP: m = 19 MiB, t = 2, p = 1.
+    let params = Params::new(19_456, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Checks a new password's length.
+pub fn validate(password: &str) -> Result<(), PasswordError> {
+    let len = password.chars().count();
+    if (MIN_LENGTH..=MAX_LENGTH).contains(&len) {
+        Ok(())
+    } else {
+        Err(PasswordError::Length)
+    }
+}
+
+/// Hashes a password into a PHC string. CPU-heavy: call it off the async threads.
+pub fn hash(password: &str) -> Result<String, PasswordError> {
+    validate(password)?;
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| PasswordError::Hashing(e.to_string()))
+}
+
+/// Checks a password against a stored PHC string. CPU-heavy: call it off the async threads.
+pub fn verify(password: &str, phc: &str) -> bool {
+    if password.len() > MAX_LENGTH * 4 {
+        return false;
+    }
+    match PasswordHash::new(phc) {
+        Ok(parsed) => hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_use_argon2id_owasp_parameters() {
+        let phc = hash("correct horse battery").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify("correct horse battery", &phc));
+        assert!(!verify("wrong horse battery", &phc));
+    }
+
+    #[test]
+    fn lengths_are_bounded() {
+        assert_eq!(hash("short"), Err(PasswordError::Length));
+        assert_eq!(hash(&"x".repeat(MAX_LENGTH + 1)), Err(PasswordError::Length));
+    }
+}

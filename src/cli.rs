@@ -1,0 +1,174 @@
+//! The command line: `serve`, `migrate` and `user create`.
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use crate::auth::password;
+use crate::config::Config;
+use crate::store::users::{NewUser, Role};
+use crate::store::{accounts, users, Db};
+
+/// Environment variable that carries a new user's password for `user create`.
+pub const PASSWORD_ENV: &str = "SWITCHBOARD_USER_PASSWORD";
+
+/// Switchboard: a realtime messaging hub for support teams.
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve HTTP and WebSocket until SIGINT/SIGTERM.
+    Serve,
+    /// Apply pending database migrations and exit (safe to run repeatedly).
+    Migrate,
+    /// Manage users.
+    User {
+        /// What to do with users.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+/// The `user` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from SWITCHBOARD_USER_PASSWORD, or asked for.
+    Create {
+        /// Login email (unique, case-insensitive).
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// admin, supervisor or agent.
+        #[arg(long, default_value = "agent")]
+        role: Role,
+        /// Account to add the user to (default: the first account).
+        #[arg(long)]
+        account_id: Option<i64>,
+    },
+}
+
+impl clap::ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Role::Admin, Role::Supervisor, Role::Agent]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+/// Runs a parsed command line with a loaded configuration.
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve => crate::server::serve(config).await,
+        Command::Migrate => migrate(config).await,
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    name,
+                    role,
+                    account_id,
+                },
+        } => create_user(config, email, name, role, account_id).await,
+    }
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url, 1)?;
+    let applied = db.migrate().await?;
+    if applied.is_empty() {
+        tracing::info!("database is up to date");
+    } else {
+        tracing::info!(migrations = ?applied, "applied migrations");
+    }
+    Ok(())
+}
+
+async fn create_user(
+    config: Config,
+    email: String,
+    name: String,
+    role: Role,
+    account_id: Option<i64>,
+) -> anyhow::Result<()> {
+    if !email.contains('@') || email.trim().len() > 254 {
+        bail!("--email: '{email}' is not an email address");
+    }
+    if name.trim().is_empty() {
+        bail!("--name: must not be empty");
+    }
+    let plain = read_password()?;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&plain))
+        .await?
+        .map_err(|e| anyhow::anyhow!("password: {e}"))?;
+    let db = Db::connect(&config.database_url, 1)?;
+    db.migrate().await?;
+    let id = db
+        .run(move |conn| -> Result<Result<i64, String>, crate::error::AppError> {
+            let account = match account_id {
+                Some(id) => accounts::find(conn, id).map_err(|_| format!("no account {id}")),
+                None => accounts::first(conn)?.ok_or_else(|| {
+                    "no account yet: run `switchboard serve` once to create it".to_string()
+                }),
+            };
+            let account = match account {
+                Ok(a) => a,
+                Err(problem) => return Ok(Err(problem)),
+            };
+            if users::find_by_email(conn, &email)?.is_some() {
+                return Ok(Err(format!("a user with email {email} already exists")));
+            }
+            let id = users::create(
+                conn,
+                &NewUser {
+                    account_id: account.id,
+                    email,
+                    name,
+                    role,
+                    password_hash: Some(hash),
+                },
+            )?;
+            Ok(Ok(id))
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .map_err(|problem| anyhow::anyhow!(problem))?;
+    println!("created user {id}");
+    Ok(())
+}
+
+/// The new password: from the environment, a prompt on a terminal, or one line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var(PASSWORD_ENV) {
+        return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").context("reading the password")?;
+        let second = rpassword::prompt_password("Repeat: ").context("reading the password")?;
+        if first != second {
+            bail!("the passwords do not match");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    let line = line.trim_end_matches(['\r', '\n']).to_string();
+    if line.is_empty() {
+        bail!("no password: set {PASSWORD_ENV} or type it at the prompt");
+    }
+    Ok(line)
+}

@@ -1,0 +1,572 @@
+//! Settings: `config/default.toml` <- `config/$SWITCHBOARD_ENV.toml` <- `.env` <- environment, validated once.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::store::connection::DatabaseUrl;
+
+/// A value that must never reach a log: it prints as `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that must use it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Which set of defaults and checks applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    /// Local work: a missing JWT secret is generated and kept in the data folder.
+    Development,
+    /// Automated tests.
+    Test,
+    /// A deployment: secrets must be set explicitly.
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// A setting that could not be accepted, named so an operator can fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {setting}: {problem}")]
+pub struct ConfigError {
+    /// The setting's name as it is written in the environment.
+    pub setting: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(setting: &str, problem: impl Into<String>) -> Self {
+        Self {
+            setting: setting.to_string(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// The validated configuration of one hub process.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Which environment this process runs in (`SWITCHBOARD_ENV`).
+    pub environment: Environment,
+    /// Where the HTTP server listens (`BIND_ADDR`, port overridden by `PORT`).
+    pub bind_addr: SocketAddr,
+    /// Folder for the SQLite database, the outbox and generated secrets (`DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// The database to use; its scheme picks the backend (`DATABASE_URL`).
+    pub database_url: DatabaseUrl,
+    /// Maximum connections in the database pool (`DATABASE_POOL_SIZE`).
+    pub database_pool_size: u32,
+    /// Key that signs access tokens (`JWT_SECRET`).
+    pub jwt_secret: Secret,
+    /// Lifetime of an access token (`JWT_EXPIRATION_MINUTES`).
+    pub jwt_expiration: Duration,
+    /// Browser origins allowed to call the API (`CORS_ORIGINS`, comma-separated).
+    pub cors_origins: Vec<String>,
+    /// App secret that signs Meta's webhook deliveries (`META_APP_SECRET`).
+    pub meta_app_secret: Option<Secret>,
+    /// Token Meta echoes in the webhook handshake (`META_VERIFY_TOKEN`).
+    pub meta_verify_token: Option<Secret>,
+    /// Base URL of Meta's Graph API (`META_GRAPH_URL`).
+    pub meta_graph_url: String,
+    /// Base URL of an OpenAI-compatible Chat Completions API (`AI_BASE_URL`).
+    pub ai_base_url: String,
+    /// Key for the AI provider (`AI_API_KEY`).
+    pub ai_api_key: Option<Secret>,
+    /// Default model for the AI responder (`AI_MODEL`).
+    pub ai_model: String,
+    /// SMTP server for outgoing mail; none means mail goes to `DATA_DIR/outbox` (`SMTP_URL`).
+    pub smtp_url: Option<Secret>,
+    /// Sender address of outgoing mail (`MAIL_FROM`).
+    pub mail_from: String,
+    /// Base URL of the dashboard, used in links sent by mail (`FRONTEND_BASE_URL`).
+    pub frontend_base_url: String,
+    /// Redis for relaying events between hub processes (`REDIS_URL`).
+    pub redis_url: Option<Secret>,
+    /// Log line format (`LOG_FORMAT`).
+    pub log_format: LogFormat,
+    /// Largest accepted request body in bytes (`MAX_BODY_BYTES`).
+    pub max_body_bytes: usize,
+    /// Longest a request may take before it is answered with an error (`REQUEST_TIMEOUT_SECONDS`).
+    pub request_timeout: Duration,
+    /// Email of the first admin, created on the first start (`ADMIN_EMAIL`).
+    pub admin_email: String,
+    /// Password of the first admin; generated and logged once when absent (`ADMIN_PASSWORD`).
+    pub admin_password: Option<Secret>,
+}
+
+/// Names of every setting, so the environment and `.env` are read for these only.
+pub const SETTINGS: &[&str] = &[
+    "SWITCHBOARD_ENV",
+    "BIND_ADDR",
+    "PORT",
+    "DATA_DIR",
+    "DATABASE_URL",
+    "DATABASE_POOL_SIZE",
+    "JWT_SECRET",
+    "JWT_EXPIRATION_MINUTES",
+    "CORS_ORIGINS",
+    "META_APP_SECRET",
+    "META_VERIFY_TOKEN",
+    "META_GRAPH_URL",
+    "AI_BASE_URL",
+    "AI_API_KEY",
+    "AI_MODEL",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "FRONTEND_BASE_URL",
+    "REDIS_URL",
+    "LOG_FORMAT",
+    "MAX_BODY_BYTES",
+    "REQUEST_TIMEOUT_SECONDS",
+    "ADMIN_EMAIL",
+    "ADMIN_PASSWORD",
+];
+
+/// Shortest JWT secret accepted in production, in bytes.
+const MIN_JWT_SECRET_LEN: usize = 32;
+
+/// The merged raw values, before validation.
+#[derive(Clone, Debug, Default)]
+pub struct RawSettings(BTreeMap<String, String>);
+
+impl RawSettings {
+    /// Reads the layered sources from `dir` (the `config/` folder), the `.env` file and the process environment.
+    pub fn load(config_dir: &Path, dotenv: &Path) -> Result<Self, ConfigError> {
+        let process: BTreeMap<String, String> = std::env::vars().collect();
+        let mut raw = Self::default();
+        raw.merge_toml_file(&config_dir.join("default.toml"))?;
+        let env_name = process
+            .get("SWITCHBOARD_ENV")
+            .cloned()
+            .or_else(|| read_dotenv(dotenv).ok()?.remove("SWITCHBOARD_ENV"))
+            .or_else(|| raw.0.get("SWITCHBOARD_ENV").cloned());
+        if let Some(name) = env_name.filter(|n| !n.is_empty()) {
+            raw.merge_toml_file(&config_dir.join(format!("{name}.toml")))?;
+        }
+        if dotenv.exists() {
+            let values = read_dotenv(dotenv).map_err(|e| ConfigError::new(".env", e))?;
+            raw.merge(values);
+        }
+        raw.merge(process);
+        Ok(raw)
+    }
+
+    /// Builds raw settings from explicit pairs (tests, embedding).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut raw = Self::default();
+        raw.merge(pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        raw
+    }
+
+    /// Sets one value, replacing what was there.
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        self.0.insert(key.to_ascii_uppercase(), value.into());
+    }
+
+    fn merge(&mut self, values: impl IntoIterator<Item = (String, String)>) {
+        for (key, value) in values {
+            let key = key.to_ascii_uppercase();
+            if SETTINGS.contains(&key.as_str()) {
+                self.0.insert(key, value);
+            }
+        }
+    }
+
+    fn merge_toml_file(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let name = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(ConfigError::new(&name, e.to_string())),
+        };
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::new(&name, e.message().to_string()))?;
+        let mut values = Vec::new();
+        for (key, value) in table {
+            let upper = key.to_ascii_uppercase();
+            if !SETTINGS.contains(&upper.as_str()) {
+                return Err(ConfigError::new(&name, format!("unknown setting '{key}'")));
+            }
+            let text = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::Array(items) => items
+                    .iter()
+                    .map(|i| match i {
+                        toml::Value::String(s) => s.clone(),
+                        other => format!("{other:?}"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+                other => {
+                    return Err(ConfigError::new(
+                        &name,
+                        format!("'{key}' has an unsupported value {other:?}"),
+                    ))
+                }
+            };
+            values.push((upper, text));
+        }
+        self.merge(values);
+        Ok(())
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str).filter(|v| !v.trim().is_empty())
+    }
+}
+
+fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, String> {
+    let iter = dotenvy::from_path_iter(path).map_err(|e| e.to_string())?;
+    iter.map(|item| item.map_err(|e| e.to_string())).collect()
+}
+
+impl Config {
+    /// Loads and validates the configuration of this process from its usual sources.
+    pub fn load() -> Result<Self, ConfigError> {
+        let raw = RawSettings::load(Path::new("config"), Path::new(".env"))?;
+        Self::from_raw(&raw)
+    }
+
+    /// Validates raw settings; the first problem found is returned, naming its setting.
+    pub fn from_raw(raw: &RawSettings) -> Result<Self, ConfigError> {
+        let environment = match raw.get("SWITCHBOARD_ENV").unwrap_or("development") {
+            "development" | "dev" => Environment::Development,
+            "test" => Environment::Test,
+            "production" | "prod" => Environment::Production,
+            other => {
+                return Err(ConfigError::new(
+                    "SWITCHBOARD_ENV",
+                    format!("'{other}' is not one of development, test, production"),
+                ))
+            }
+        };
+        let mut bind_addr: SocketAddr = raw
+            .get("BIND_ADDR")
+            .unwrap_or("0.0.0.0:8080")
+            .parse()
+            .map_err(|_| {
+                ConfigError::new("BIND_ADDR", "expected an address like 0.0.0.0:8080")
+            })?;
+        if let Some(port) = raw.get("PORT") {
+            let port: u16 = port.trim().parse().map_err(|_| {
+                ConfigError::new("PORT", format!("'{port}' is not a port number (0-65535)"))
+            })?;
+            bind_addr.set_port(port);
+        }
+        let data_dir = PathBuf::from(raw.get("DATA_DIR").unwrap_or("./data"));
+        let database_url = match raw.get("DATABASE_URL") {
+            Some(url) => DatabaseUrl::parse(url),
+            None => Ok(DatabaseUrl::sqlite_file(data_dir.join("switchboard.db"))),
+        }
+        .map_err(|problem| ConfigError::new("DATABASE_URL", problem))?;
+        let database_pool_size = parse_number(raw, "DATABASE_POOL_SIZE", 16u32, 1..=512)?;
+
+        let jwt_secret = match raw.get("JWT_SECRET") {
+            Some(s) if s.len() >= MIN_JWT_SECRET_LEN => Secret::new(s),
+            Some(_) if environment == Environment::Production => {
+                return Err(ConfigError::new(
+                    "JWT_SECRET",
+                    format!("must be at least {MIN_JWT_SECRET_LEN} characters in production"),
+                ))
+            }
+            Some(s) => {
+                tracing::warn!(
+                    "JWT_SECRET is shorter than {MIN_JWT_SECRET_LEN} characters; acceptable only outside production"
+                );
+                Secret::new(s)
+            }
+            None if environment == Environment::Production => {
+                return Err(ConfigError::new("JWT_SECRET", "is required in production"))
+            }
+            None => development_jwt_secret(&data_dir)?,
+        };
+        let jwt_minutes = parse_number(raw, "JWT_EXPIRATION_MINUTES", 720u64, 1..=525_600)?;
+
+        let cors_origins = raw
+            .get("CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        for origin in &cors_origins {
+            if origin != "*" && !is_http_url(origin) {
+                return Err(ConfigError::new(
+                    "CORS_ORIGINS",
+                    format!("'{origin}' is not an origin like https://app.example.com"),
+                ));
+            }
+        }
+
+        let log_format = match raw.get("LOG_FORMAT").unwrap_or("text") {
+            "text" | "pretty" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::new(
+                    "LOG_FORMAT",
+                    format!("'{other}' is not one of text, json"),
+                ))
+            }
+        };
+
+        let smtp_url = raw.get("SMTP_URL").map(Secret::new);
+        if let Some(url) = &smtp_url {
+            let scheme_ok = ["smtp://", "smtps://"]
+                .iter()
+                .any(|s| url.expose().starts_with(s));
+            if !scheme_ok {
+                return Err(ConfigError::new(
+                    "SMTP_URL",
+                    "expected smtp://host:port or smtps://user:password@host:port",
+                ));
+            }
+        }
+        let redis_url = raw.get("REDIS_URL").map(Secret::new);
+        if let Some(url) = &redis_url {
+            if !["redis://", "rediss://"]
+                .iter()
+                .any(|s| url.expose().starts_with(s))
+            {
+                return Err(ConfigError::new(
+                    "REDIS_URL",
+                    "expected redis://host:port",
+                ));
+            }
+        }
+
+        Ok(Self {
+            environment,
+            bind_addr,
+            data_dir,
+            database_url,
+            database_pool_size,
+            jwt_secret,
+            jwt_expiration: Duration::from_secs(jwt_minutes * 60),
+            cors_origins,
+            meta_app_secret: raw.get("META_APP_SECRET").map(Secret::new),
+            meta_verify_token: raw.get("META_VERIFY_TOKEN").map(Secret::new),
+            meta_graph_url: http_url(raw, "META_GRAPH_URL", "https://graph.facebook.com/v21.0")?,
+            ai_base_url: http_url(raw, "AI_BASE_URL", "https://api.openai.com/v1")?,
+            ai_api_key: raw.get("AI_API_KEY").map(Secret::new),
+            ai_model: raw.get("AI_MODEL").unwrap_or("gpt-4o-mini").to_string(),
+            smtp_url,
+            mail_from: raw
+                .get("MAIL_FROM")
+                .unwrap_or("Switchboard <no-reply@localhost>")
+                .to_string(),
+            frontend_base_url: http_url(raw, "FRONTEND_BASE_URL", "http://localhost:8080")?,
+            redis_url,
+            log_format,
+            max_body_bytes: parse_number(raw, "MAX_BODY_BYTES", 1_048_576usize, 1024..=67_108_864)?,
+            request_timeout: Duration::from_secs(parse_number(
+                raw,
+                "REQUEST_TIMEOUT_SECONDS",
+                30u64,
+                1..=3600,
+            )?),
+            admin_email: raw
+                .get("ADMIN_EMAIL")
+                .unwrap_or("admin@example.com")
+                .trim()
+                .to_ascii_lowercase(),
+            admin_password: raw.get("ADMIN_PASSWORD").map(Secret::new),
+        })
+    }
+}
+
+fn parse_number<T>(
+    raw: &RawSettings,
+    key: &str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let Some(text) = raw.get(key) else {
+        return Ok(default);
+    };
+    let value: T = text
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::new(key, format!("'{text}' is not a whole number")))?;
+    if !range.contains(&value) {
+        return Err(ConfigError::new(
+            key,
+            format!(
+                "{value} is out of range ({} to {})",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+fn is_http_url(value: &str) -> bool {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    matches!(rest, Some(host) if !host.is_empty() && !host.contains(char::is_whitespace))
+}
+
+fn http_url(raw: &RawSettings, key: &str, default: &str) -> Result<String, ConfigError> {
+    let value = raw.get(key).unwrap_or(default).trim().trim_end_matches('/');
+    if !is_http_url(value) {
+        return Err(ConfigError::new(
+            key,
+            format!("'{value}' is not an http:// or https:// URL"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// In development a JWT secret is generated once and kept in the data folder,
+/// so a restart does not log everyone out.
+fn development_jwt_secret(data_dir: &Path) -> Result<Secret, ConfigError> {
+    let path = data_dir.join("jwt_secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if existing.len() >= MIN_JWT_SECRET_LEN {
+            return Ok(Secret::new(existing));
+        }
+    }
+    let secret = crate::auth::token::random_hex(32);
+    let problem = |e: std::io::Error| {
+        ConfigError::new(
+            "JWT_SECRET",
+            format!("not set, and {} could not be written: {e}", path.display()),
+        )
+    };
+    std::fs::create_dir_all(data_dir).map_err(problem)?;
+    write_private_file(&path, &secret).map_err(problem)?;
+    tracing::info!(path = %path.display(), "generated a development JWT secret");
+    Ok(Secret::new(secret))
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = std::env::temp_dir().join(format!("sb-config-{}", crate::auth::token::random_hex(6)));
+        let data = dir.display().to_string();
+        let mut raw = RawSettings::from_pairs(pairs.iter().copied());
+        raw.set("DATA_DIR", data);
+        Config::from_raw(&raw)
+    }
+
+    fn error_of(pairs: &[(&str, &str)]) -> String {
+        match config(pairs) {
+            Ok(_) => panic!("expected {pairs:?} to be rejected"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn defaults_give_sqlite_in_the_data_folder_on_port_8080() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.bind_addr.port(), 8080);
+        assert!(matches!(c.database_url, DatabaseUrl::Sqlite(_)));
+        assert_eq!(c.environment, Environment::Development);
+    }
+
+    #[test]
+    fn port_overrides_the_bind_port() {
+        let c = config(&[("BIND_ADDR", "127.0.0.1:9000"), ("PORT", "7001")]).unwrap();
+        assert_eq!(c.bind_addr.to_string(), "127.0.0.1:7001");
+    }
+
+    #[test]
+    fn bad_values_name_their_setting() {
+        assert!(error_of(&[("DATABASE_URL", "ftp://x")]).contains("DATABASE_URL"));
+        assert!(error_of(&[("PORT", "eighty")]).contains("PORT"));
+        assert!(error_of(&[("SWITCHBOARD_ENV", "production"), ("JWT_SECRET", "short")])
+            .contains("JWT_SECRET"));
+        assert!(error_of(&[("SWITCHBOARD_ENV", "production")]).contains("JWT_SECRET"));
+        assert!(error_of(&[("LOG_FORMAT", "xml")]).contains("LOG_FORMAT"));
+        assert!(error_of(&[("SMTP_URL", "mail.example.com")]).contains("SMTP_URL"));
+        assert!(error_of(&[("MAX_BODY_BYTES", "0")]).contains("MAX_BODY_BYTES"));
+    }
+
+    #[test]
+    fn development_secret_is_kept_across_restarts() {
+        let dir = std::env::temp_dir().join(format!("sb-jwt-{}", crate::auth::token::random_hex(6)));
+        let first = development_jwt_secret(&dir).unwrap();
+        let second = development_jwt_secret(&dir).unwrap();
+        assert_eq!(first, second);
+        assert!(first.expose().len() >= MIN_JWT_SECRET_LEN);
+    }
+
+    #[test]
+    fn secrets_print_as_stars() {
+        let c = config(&[("JWT_SECRET", "0123456789abcdef0123456789abcdef-very-secret")]).unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("very-secret"));
+        assert!(printed.contains("***"));
+    }
+
+    #[test]
+    fn toml_layers_then_dotenv_then_environment() {
+        let dir = std::env::temp_dir().join(format!("sb-layers-{}", crate::auth::token::random_hex(6)));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("default.toml"), "bind_addr = \"127.0.0.1:1000\"\nai_model = \"a\"\nmail_from = \"x@y\"\n").unwrap();
+        std::fs::write(dir.join(".env"), "AI_MODEL=b\n").unwrap();
+        let raw = RawSettings::load(&dir, &dir.join(".env")).unwrap();
+        assert_eq!(raw.get("BIND_ADDR"), Some("127.0.0.1:1000"));
+        assert_eq!(raw.get("AI_MODEL"), Some("b"));
+        std::fs::write(dir.join("default.toml"), "no_such_setting = 1\n").unwrap();
+        let err = RawSettings::load(&dir, &dir.join(".env")).unwrap_err();
+        assert!(err.to_string().contains("no_such_setting"));
+    }
+}

@@ -1,0 +1,14 @@
+//! Switchboard: a realtime messaging hub for support teams.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod router;
+pub mod server;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,88 @@
+//! Persistence: connections, migrations, the schema and the queries each domain needs.
+
+pub mod accounts;
+pub mod connection;
+pub mod dialect;
+pub mod migrations;
+pub mod schema;
+pub mod users;
+
+use std::time::Duration;
+
+use connection::{DatabaseUrl, DbConnection, DbPool};
+
+use crate::error::{AppError, AppResult};
+
+/// The database as the rest of the hub sees it: a pool whose work runs off the async threads.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: DbPool,
+    url: DatabaseUrl,
+}
+
+impl Db {
+    /// Connects to the database named by `url` with at most `max_size` connections.
+    pub fn connect(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Self> {
+        let pool = connection::build_pool(url, max_size, Duration::from_secs(10)).map_err(|e| {
+            anyhow::anyhow!("cannot connect to {}: {e}", url.display_safe())
+        })?;
+        Ok(Self {
+            pool,
+            url: url.clone(),
+        })
+    }
+
+    /// The URL this database was opened with.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// The pool's size and idle connections, for metrics.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (self.pool.max_size(), state.connections, state.idle_connections)
+    }
+
+    /// Runs `work` with a pooled connection on the blocking thread pool.
+    /// A pool that cannot hand out a connection in time is a 503.
+    pub async fn run<T, E, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        E: Into<AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(AppError::from)?;
+            work(&mut conn).map_err(Into::into)
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("database task failed: {e}")))?
+    }
+
+    /// Like `run`, but gives up on the pool after `timeout` (the health check must answer quickly).
+    pub async fn run_with_timeout<T, E, F>(&self, timeout: Duration, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        E: Into<AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get_timeout(timeout).map_err(AppError::from)?;
+            work(&mut conn).map_err(Into::into)
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("database task failed: {e}")))?
+    }
+
+    /// Applies pending migrations; returns the names applied.
+    pub async fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            migrations::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+        })
+        .await?
+    }
+}

@@ -1,0 +1,242 @@
+//! Database connections: the backend chosen by URL scheme, one `MultiConnection` enum and its pool.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+
+/// Where the data lives; the variant comes from the scheme of `DATABASE_URL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file (`sqlite://path/to/file.db`).
+    Sqlite(PathBuf),
+    /// A PostgreSQL server (`postgres://` or `postgresql://`).
+    Postgres(String),
+    /// A MySQL or MariaDB server (`mysql://` or `mariadb://`); needs the `mysql` feature.
+    Mysql(String),
+}
+
+impl DatabaseUrl {
+    /// Reads a URL; the scheme alone decides the backend.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        let Some((scheme, rest)) = url.split_once(':') else {
+            return Err(format!(
+                "'{}' has no scheme; use sqlite://, postgres:// or mysql://",
+                redact(url)
+            ));
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => {
+                let path = rest.strip_prefix("//").unwrap_or(rest);
+                if path.is_empty() {
+                    return Err("sqlite:// needs a file path".to_string());
+                }
+                Ok(Self::Sqlite(PathBuf::from(path)))
+            }
+            "postgres" | "postgresql" => Ok(Self::Postgres(url.to_string())),
+            "mysql" | "mariadb" if cfg!(feature = "mysql") => {
+                Ok(Self::Mysql(format!("mysql:{rest}")))
+            }
+            "mysql" | "mariadb" => Err(
+                "MySQL support is not built into this binary; rebuild with `--features mysql`"
+                    .to_string(),
+            ),
+            other => Err(format!(
+                "unsupported scheme '{other}'; use sqlite://, postgres:// or mysql://"
+            )),
+        }
+    }
+
+    /// A SQLite database at the given file path.
+    pub fn sqlite_file(path: PathBuf) -> Self {
+        Self::Sqlite(path)
+    }
+
+    /// The backend's short name, for logs and the health check.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+            Self::Mysql(_) => "mysql",
+        }
+    }
+
+    /// The URL with any password replaced, safe to log.
+    pub fn display_safe(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres(url) | Self::Mysql(url) => redact(url),
+        }
+    }
+}
+
+/// Replaces the password of a `scheme://user:password@host` URL with `***`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// One connection to whichever backend `DATABASE_URL` names.
+#[cfg(feature = "mysql")]
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// SQLite, the embedded default.
+    Sqlite(SqliteConnection),
+    /// PostgreSQL, for production and several hub processes.
+    Postgres(PgConnection),
+    /// MySQL or MariaDB.
+    Mysql(diesel::mysql::MysqlConnection),
+}
+
+/// One connection to whichever backend `DATABASE_URL` names.
+#[cfg(not(feature = "mysql"))]
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// SQLite, the embedded default.
+    Sqlite(SqliteConnection),
+    /// PostgreSQL, for production and several hub processes.
+    Postgres(PgConnection),
+}
+
+/// A pool of connections to the configured database.
+pub type DbPool = r2d2::Pool<ConnectionManager>;
+
+/// A connection borrowed from the pool.
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// Opens connections of the backend named by the URL, never by trying backends in turn.
+#[derive(Clone, Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    /// A manager for the given database.
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+/// Why a connection could not be opened or set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The server refused or could not be reached.
+    #[error(transparent)]
+    Connection(#[from] diesel::ConnectionError),
+    /// The per-connection settings failed.
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    /// The folder for the SQLite file could not be created.
+    #[error("cannot create the database folder: {0}")]
+    Folder(std::io::Error),
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(ConnectError::Folder)?;
+                }
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                conn.batch_execute("SET TIME ZONE 'UTC'")?;
+                Ok(DbConnection::Postgres(conn))
+            }
+            #[cfg(feature = "mysql")]
+            DatabaseUrl::Mysql(url) => {
+                let mut conn = diesel::mysql::MysqlConnection::establish(url)?;
+                conn.batch_execute("SET time_zone = '+00:00'")?;
+                Ok(DbConnection::Mysql(conn))
+            }
+            #[cfg(not(feature = "mysql"))]
+            DatabaseUrl::Mysql(_) => Err(ConnectError::Connection(
+                diesel::ConnectionError::InvalidConnectionUrl(
+                    "MySQL support is not built into this binary".to_string(),
+                ),
+            )),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
+        conn.ping().map_err(ConnectError::Query)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Builds the pool; fails when the database cannot be reached within `connect_timeout`.
+pub fn build_pool(
+    url: &DatabaseUrl,
+    max_size: u32,
+    connect_timeout: Duration,
+) -> Result<DbPool, r2d2::PoolError> {
+    let max_size = match url {
+        // One SQLite file takes one writer at a time; a few readers are plenty.
+        DatabaseUrl::Sqlite(_) => max_size.min(8),
+        _ => max_size,
+    };
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(connect_timeout)
+        .test_on_check_out(true)
+        .build(ConnectionManager::new(url.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_decides_the_backend() {
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite://data/x.db"),
+            Ok(DatabaseUrl::Sqlite(p)) if p == PathBuf::from("data/x.db")
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db"),
+            Ok(DatabaseUrl::Sqlite(p)) if p == PathBuf::from("/tmp/x.db")
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(DatabaseUrl::parse("ftp://x").is_err());
+        assert!(DatabaseUrl::parse("data/x.db").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://user:hunter2@db:5432/x"),
+            "postgres://user:***@db:5432/x"
+        );
+        assert_eq!(redact("postgres://db/x"), "postgres://db/x");
+    }
+}

@@ -1,0 +1,31 @@
+//! The few statements whose SQL differs between backends, each matched per backend here.
+
+/// Inserts `values` into `table` and returns the new row's `id`:
+/// `RETURNING` on SQLite and PostgreSQL, `LAST_INSERT_ID()` on MySQL.
+#[macro_export]
+macro_rules! insert_returning_id {
+    ($conn:expr, $table:path, $values:expr) => {{
+        use diesel::prelude::*;
+        use $table as target;
+        match $conn {
+            $crate::store::connection::DbConnection::Sqlite(c) => diesel::insert_into(target::table)
+                .values($values)
+                .returning(target::id)
+                .get_result::<i64>(c),
+            $crate::store::connection::DbConnection::Postgres(c) => {
+                diesel::insert_into(target::table)
+                    .values($values)
+                    .returning(target::id)
+                    .get_result::<i64>(c)
+            }
+            #[cfg(feature = "mysql")]
+            $crate::store::connection::DbConnection::Mysql(c) => {
+                diesel::insert_into(target::table).values($values).execute(c)?;
+                diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                    "CAST(LAST_INSERT_ID() AS SIGNED)",
+                ))
+                .get_result::<i64>(c)
+            }
+        }
+    }};
+}

@@ -1,0 +1,265 @@
+//! The portable table definitions shared by SQLite, PostgreSQL and MySQL.
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        name -> Text,
+        event_seq -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        password_hash -> Nullable<Text>,
+        is_active -> Bool,
+        can_receive_new_chats -> Bool,
+        max_open_chats -> Nullable<Integer>,
+        status -> Text,
+        last_seen_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        account_id -> BigInt,
+        user_id -> BigInt,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    password_tokens (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        purpose -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    channels (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        kind -> Text,
+        name -> Text,
+        external_id -> Nullable<Text>,
+        access_token -> Nullable<Text>,
+        widget_key -> Nullable<Text>,
+        allowed_origins -> Text,
+        ai_enabled -> Bool,
+        ai_system_prompt -> Nullable<Text>,
+        ai_model -> Nullable<Text>,
+        ai_temperature -> Nullable<Double>,
+        is_active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        channel_id -> BigInt,
+        external_id -> Text,
+        name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    widget_sessions (id) {
+        id -> Text,
+        account_id -> BigInt,
+        channel_id -> BigInt,
+        contact_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    chats (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        channel_id -> BigInt,
+        contact_id -> BigInt,
+        status -> Text,
+        assignee_id -> Nullable<BigInt>,
+        last_message_at -> Nullable<Timestamp>,
+        last_inbound_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        chat_id -> BigInt,
+        channel_id -> BigInt,
+        direction -> Text,
+        sender_kind -> Text,
+        sender_id -> Nullable<BigInt>,
+        external_id -> Nullable<Text>,
+        text -> Nullable<Text>,
+        attachments -> Nullable<Text>,
+        reply_to -> Nullable<Text>,
+        is_private -> Bool,
+        is_deleted -> Bool,
+        delivery_status -> Text,
+        delivery_error -> Nullable<Text>,
+        delivery_attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        ai_model -> Nullable<Text>,
+        prompt_tokens -> Nullable<Integer>,
+        completion_tokens -> Nullable<Integer>,
+        ai_latency_ms -> Nullable<Integer>,
+        sent_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    chat_reads (chat_id, user_id) {
+        chat_id -> BigInt,
+        user_id -> BigInt,
+        account_id -> BigInt,
+        last_read_message_id -> BigInt,
+        read_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        seq -> BigInt,
+        event_type -> Text,
+        chat_id -> Nullable<BigInt>,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignment_cursors (account_id) {
+        account_id -> BigInt,
+        last_user_id -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    leads (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        chat_id -> BigInt,
+        contact_id -> BigInt,
+        name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        intent -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outgoing_webhooks (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        url -> Text,
+        secret -> Text,
+        event_types -> Text,
+        is_active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        webhook_id -> BigInt,
+        event_seq -> BigInt,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        actor_user_id -> Nullable<BigInt>,
+        action -> Text,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        details -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> accounts (account_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(channels -> accounts (account_id));
+diesel::joinable!(contacts -> channels (channel_id));
+diesel::joinable!(chats -> contacts (contact_id));
+diesel::joinable!(chats -> channels (channel_id));
+diesel::joinable!(messages -> chats (chat_id));
+diesel::joinable!(leads -> chats (chat_id));
+diesel::joinable!(webhook_deliveries -> outgoing_webhooks (webhook_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    users,
+    sessions,
+    password_tokens,
+    channels,
+    contacts,
+    widget_sessions,
+    chats,
+    messages,
+    chat_reads,
+    events,
+    assignment_cursors,
+    leads,
+    outgoing_webhooks,
+    webhook_deliveries,
+    audit_log,
+);

@@ -1,0 +1,154 @@
+//! Users: the people who log in, with their role and routing settings.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::connection::DbConnection;
+use super::schema::users;
+
+/// What a user may do in their account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything in the account: users, channels, settings.
+    Admin,
+    /// All chats, reassignment, everyone's presence.
+    Supervisor,
+    /// Chats assigned to them and the unassigned queue.
+    Agent,
+}
+
+impl Role {
+    /// The name stored in the database and used in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Supervisor => "supervisor",
+            Self::Agent => "agent",
+        }
+    }
+
+    /// Whether a new user of this role takes new chats unless told otherwise.
+    pub fn receives_chats_by_default(self) -> bool {
+        self == Self::Agent
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "admin" => Ok(Self::Admin),
+            "supervisor" => Ok(Self::Supervisor),
+            "agent" => Ok(Self::Agent),
+            other => Err(format!(
+                "'{other}' is not a role (admin, supervisor, agent)"
+            )),
+        }
+    }
+}
+
+/// A user as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    /// Primary key.
+    pub id: i64,
+    /// The account this user belongs to.
+    pub account_id: i64,
+    /// Login email, lower-cased.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// `admin`, `supervisor` or `agent`.
+    pub role: String,
+    /// Argon2id PHC string; none until the user sets a password.
+    pub password_hash: Option<String>,
+    /// Deactivated users cannot log in.
+    pub is_active: bool,
+    /// Whether round robin may give this user new chats.
+    pub can_receive_new_chats: bool,
+    /// Capacity for open chats, if limited.
+    pub max_open_chats: Option<i32>,
+    /// `online` or `away`, as the user set it.
+    pub status: String,
+    /// When the user was last connected.
+    pub last_seen_at: Option<NaiveDateTime>,
+    /// When the user was created.
+    pub created_at: NaiveDateTime,
+    /// When the user was last changed.
+    pub updated_at: NaiveDateTime,
+}
+
+/// The fields needed to create a user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// The account the user joins.
+    pub account_id: i64,
+    /// Login email (lower-cased before storing).
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role in the account.
+    pub role: Role,
+    /// Argon2id PHC string, if a password is set now.
+    pub password_hash: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct UserRow<'a> {
+    account_id: i64,
+    email: &'a str,
+    name: &'a str,
+    role: &'a str,
+    password_hash: Option<&'a str>,
+    is_active: bool,
+    can_receive_new_chats: bool,
+    status: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// Normalises an email for storage and lookup: trimmed and lower-cased.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Creates a user and returns its id. A taken email is a unique-violation error.
+pub fn create(conn: &mut DbConnection, new: &NewUser) -> QueryResult<i64> {
+    let now = Utc::now().naive_utc();
+    let email = normalize_email(&new.email);
+    let row = UserRow {
+        account_id: new.account_id,
+        email: &email,
+        name: new.name.trim(),
+        role: new.role.as_str(),
+        password_hash: new.password_hash.as_deref(),
+        is_active: true,
+        can_receive_new_chats: new.role.receives_chats_by_default(),
+        status: "online",
+        created_at: now,
+        updated_at: now,
+    };
+    crate::insert_returning_id!(conn, crate::store::schema::users, &row)
+}
+
+/// Finds a user by email (case-insensitive), in any account.
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email.eq(normalize_email(email)))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Finds a user by id within an account.
+pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<User> {
+    users::table
+        .filter(users::account_id.eq(account_id))
+        .filter(users::id.eq(id))
+        .select(User::as_select())
+        .first(conn)
+}
