@@ -85,7 +85,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
-    let db = Db::connect(&config.database_url, 1)?;
+    let db = Db::connect(&config.database_url, 1).await?;
     let applied = db.migrate().await?;
     if applied.is_empty() {
         tracing::info!("database is up to date");
@@ -112,35 +112,37 @@ async fn create_user(
     let hash = tokio::task::spawn_blocking(move || password::hash(&plain))
         .await?
         .map_err(|e| anyhow::anyhow!("password: {e}"))?;
-    let db = Db::connect(&config.database_url, 1)?;
+    let db = Db::connect(&config.database_url, 1).await?;
     db.migrate().await?;
     let id = db
-        .run(move |conn| -> Result<Result<i64, String>, crate::error::AppError> {
-            let account = match account_id {
-                Some(id) => accounts::find(conn, id).map_err(|_| format!("no account {id}")),
-                None => accounts::first(conn)?.ok_or_else(|| {
-                    "no account yet: run `switchboard serve` once to create it".to_string()
-                }),
-            };
-            let account = match account {
-                Ok(a) => a,
-                Err(problem) => return Ok(Err(problem)),
-            };
-            if users::find_by_email(conn, &email)?.is_some() {
-                return Ok(Err(format!("a user with email {email} already exists")));
-            }
-            let id = users::create(
-                conn,
-                &NewUser {
-                    account_id: account.id,
-                    email,
-                    name,
-                    role,
-                    password_hash: Some(hash),
-                },
-            )?;
-            Ok(Ok(id))
-        })
+        .run(
+            move |conn| -> Result<Result<i64, String>, crate::error::AppError> {
+                let account = match account_id {
+                    Some(id) => accounts::find(conn, id).map_err(|_| format!("no account {id}")),
+                    None => accounts::first(conn)?.ok_or_else(|| {
+                        "no account yet: run `switchboard serve` once to create it".to_string()
+                    }),
+                };
+                let account = match account {
+                    Ok(a) => a,
+                    Err(problem) => return Ok(Err(problem)),
+                };
+                if users::find_by_email(conn, &email)?.is_some() {
+                    return Ok(Err(format!("a user with email {email} already exists")));
+                }
+                let id = users::create(
+                    conn,
+                    &NewUser {
+                        account_id: account.id,
+                        email,
+                        name,
+                        role,
+                        password_hash: Some(hash),
+                    },
+                )?;
+                Ok(Ok(id))
+            },
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .map_err(|problem| anyhow::anyhow!(problem))?;

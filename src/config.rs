@@ -186,7 +186,11 @@ impl RawSettings {
     /// Builds raw settings from explicit pairs (tests, embedding).
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let mut raw = Self::default();
-        raw.merge(pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        raw.merge(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
         raw
     }
 
@@ -246,7 +250,10 @@ impl RawSettings {
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str).filter(|v| !v.trim().is_empty())
+        self.0
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
     }
 }
 
@@ -279,9 +286,7 @@ impl Config {
             .get("BIND_ADDR")
             .unwrap_or("0.0.0.0:8080")
             .parse()
-            .map_err(|_| {
-                ConfigError::new("BIND_ADDR", "expected an address like 0.0.0.0:8080")
-            })?;
+            .map_err(|_| ConfigError::new("BIND_ADDR", "expected an address like 0.0.0.0:8080"))?;
         if let Some(port) = raw.get("PORT") {
             let port: u16 = port.trim().parse().map_err(|_| {
                 ConfigError::new("PORT", format!("'{port}' is not a port number (0-65535)"))
@@ -364,10 +369,7 @@ impl Config {
                 .iter()
                 .any(|s| url.expose().starts_with(s))
             {
-                return Err(ConfigError::new(
-                    "REDIS_URL",
-                    "expected redis://host:port",
-                ));
+                return Err(ConfigError::new("REDIS_URL", "expected redis://host:port"));
             }
         }
 
@@ -499,7 +501,8 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let dir = std::env::temp_dir().join(format!("sb-config-{}", crate::auth::token::random_hex(6)));
+        let dir =
+            std::env::temp_dir().join(format!("sb-config-{}", crate::auth::token::random_hex(6)));
         let data = dir.display().to_string();
         let mut raw = RawSettings::from_pairs(pairs.iter().copied());
         raw.set("DATA_DIR", data);
@@ -531,8 +534,10 @@ mod tests {
     fn bad_values_name_their_setting() {
         assert!(error_of(&[("DATABASE_URL", "ftp://x")]).contains("DATABASE_URL"));
         assert!(error_of(&[("PORT", "eighty")]).contains("PORT"));
-        assert!(error_of(&[("SWITCHBOARD_ENV", "production"), ("JWT_SECRET", "short")])
-            .contains("JWT_SECRET"));
+        assert!(
+            error_of(&[("SWITCHBOARD_ENV", "production"), ("JWT_SECRET", "short")])
+                .contains("JWT_SECRET")
+        );
         assert!(error_of(&[("SWITCHBOARD_ENV", "production")]).contains("JWT_SECRET"));
         assert!(error_of(&[("LOG_FORMAT", "xml")]).contains("LOG_FORMAT"));
         assert!(error_of(&[("SMTP_URL", "mail.example.com")]).contains("SMTP_URL"));
@@ -541,7 +546,8 @@ mod tests {
 
     #[test]
     fn development_secret_is_kept_across_restarts() {
-        let dir = std::env::temp_dir().join(format!("sb-jwt-{}", crate::auth::token::random_hex(6)));
+        let dir =
+            std::env::temp_dir().join(format!("sb-jwt-{}", crate::auth::token::random_hex(6)));
         let first = development_jwt_secret(&dir).unwrap();
         let second = development_jwt_secret(&dir).unwrap();
         assert_eq!(first, second);
@@ -558,9 +564,14 @@ mod tests {
 
     #[test]
     fn toml_layers_then_dotenv_then_environment() {
-        let dir = std::env::temp_dir().join(format!("sb-layers-{}", crate::auth::token::random_hex(6)));
+        let dir =
+            std::env::temp_dir().join(format!("sb-layers-{}", crate::auth::token::random_hex(6)));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("default.toml"), "bind_addr = \"127.0.0.1:1000\"\nai_model = \"a\"\nmail_from = \"x@y\"\n").unwrap();
+        std::fs::write(
+            dir.join("default.toml"),
+            "bind_addr = \"127.0.0.1:1000\"\nai_model = \"a\"\nmail_from = \"x@y\"\n",
+        )
+        .unwrap();
         std::fs::write(dir.join(".env"), "AI_MODEL=b\n").unwrap();
         let raw = RawSettings::load(&dir, &dir.join(".env")).unwrap();
         assert_eq!(raw.get("BIND_ADDR"), Some("127.0.0.1:1000"));

@@ -142,7 +142,13 @@ impl AppError {
 
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -176,16 +182,17 @@ impl From<diesel::result::Error> for AppError {
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
         tracing::warn!(error = %e, "database pool could not hand out a connection");
-        Self::unavailable("database_unavailable", "the database is not reachable right now")
+        Self::unavailable(
+            "database_unavailable",
+            "the database is not reachable right now",
+        )
     }
 }
 
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::JsonDataError(e) => {
-                Self::unprocessable("invalid_fields", e.body_text())
-            }
+            JsonRejection::JsonDataError(e) => Self::unprocessable("invalid_fields", e.body_text()),
             JsonRejection::JsonSyntaxError(e) => Self::bad_request("invalid_json", e.body_text()),
             JsonRejection::MissingJsonContentType(_) => {
                 Self::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)

@@ -16,10 +16,13 @@ use crate::app::AppState;
 use crate::error::{ensure_json_errors, AppError};
 use crate::telemetry::{request_span, RandomRequestId};
 
-/// Builds the application: routes, then layers (the last added runs first).
+/// Builds the application: every route, wrapped in the common layers.
 pub fn build(state: AppState) -> Router {
-    let config = &state.config;
-    let routes = Router::new()
+    layered(routes(), state)
+}
+
+fn routes() -> Router<AppState> {
+    Router::new()
         .route("/api/health", get(api::health::health))
         .route("/api/openapi.json", get(api::openapi::openapi))
         .route("/docs", get(api::docs::page))
@@ -32,8 +35,13 @@ pub fn build(state: AppState) -> Router {
                 "method_not_allowed",
                 "this method is not allowed here",
             )
-        });
+        })
+}
 
+/// Wraps routes in the layers every request passes through (the last added runs first):
+/// request id, tracing, security headers, panics and timeouts as JSON errors, CORS, body limit, metrics.
+pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
+    let config = &state.config;
     let x_request_id = HeaderName::from_static("x-request-id");
     routes
         .layer(axum::middleware::from_fn_with_state(
@@ -48,10 +56,7 @@ pub fn build(state: AppState) -> Router {
         ))
         .layer(axum::middleware::map_response(ensure_json_errors))
         .layer(CatchPanicLayer::new())
-        .layer(security_header(
-            header::X_CONTENT_TYPE_OPTIONS,
-            "nosniff",
-        ))
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
         .layer(security_header(
@@ -76,11 +81,7 @@ fn cors(origins: &[String]) -> CorsLayer {
     let allow = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
-        AllowOrigin::list(
-            origins
-                .iter()
-                .filter_map(|o| HeaderValue::from_str(o).ok()),
-        )
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
     };
     CorsLayer::new()
         .allow_origin(allow)

@@ -13,7 +13,7 @@ use crate::store::Db;
 
 /// Connects to the database, applies migrations and creates the first admin if needed.
 pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
-    let db = Db::connect(&config.database_url, config.database_pool_size)?;
+    let db = Db::connect(&config.database_url, config.database_pool_size).await?;
     let applied = db.migrate().await?;
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "applied migrations");

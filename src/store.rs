@@ -21,15 +21,16 @@ pub struct Db {
 }
 
 impl Db {
-    /// Connects to the database named by `url` with at most `max_size` connections.
-    pub fn connect(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Self> {
-        let pool = connection::build_pool(url, max_size, Duration::from_secs(10)).map_err(|e| {
-            anyhow::anyhow!("cannot connect to {}: {e}", url.display_safe())
-        })?;
-        Ok(Self {
-            pool,
-            url: url.clone(),
+    /// Connects to the database named by `url` with at most `max_size` connections
+    /// (on the blocking thread pool: opening connections blocks).
+    pub async fn connect(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Self> {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let pool = connection::build_pool(&url, max_size, Duration::from_secs(10))
+                .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", url.display_safe()))?;
+            Ok(Self { pool, url })
         })
+        .await?
     }
 
     /// The URL this database was opened with.
@@ -40,7 +41,11 @@ impl Db {
     /// The pool's size and idle connections, for metrics.
     pub fn pool_state(&self) -> (u32, u32, u32) {
         let state = self.pool.state();
-        (self.pool.max_size(), state.connections, state.idle_connections)
+        (
+            self.pool.max_size(),
+            state.connections,
+            state.idle_connections,
+        )
     }
 
     /// Runs `work` with a pooled connection on the blocking thread pool.

@@ -217,11 +217,11 @@ mod tests {
     fn scheme_decides_the_backend() {
         assert!(matches!(
             DatabaseUrl::parse("sqlite://data/x.db"),
-            Ok(DatabaseUrl::Sqlite(p)) if p == PathBuf::from("data/x.db")
+            Ok(DatabaseUrl::Sqlite(p)) if p.as_path() == std::path::Path::new("data/x.db")
         ));
         assert!(matches!(
             DatabaseUrl::parse("sqlite:///tmp/x.db"),
-            Ok(DatabaseUrl::Sqlite(p)) if p == PathBuf::from("/tmp/x.db")
+            Ok(DatabaseUrl::Sqlite(p)) if p.as_path() == std::path::Path::new("/tmp/x.db")
         ));
         assert!(matches!(
             DatabaseUrl::parse("postgres://u@h/db"),

@@ -8,10 +8,12 @@ macro_rules! insert_returning_id {
         use diesel::prelude::*;
         use $table as target;
         match $conn {
-            $crate::store::connection::DbConnection::Sqlite(c) => diesel::insert_into(target::table)
-                .values($values)
-                .returning(target::id)
-                .get_result::<i64>(c),
+            $crate::store::connection::DbConnection::Sqlite(c) => {
+                diesel::insert_into(target::table)
+                    .values($values)
+                    .returning(target::id)
+                    .get_result::<i64>(c)
+            }
             $crate::store::connection::DbConnection::Postgres(c) => {
                 diesel::insert_into(target::table)
                     .values($values)
@@ -20,7 +22,9 @@ macro_rules! insert_returning_id {
             }
             #[cfg(feature = "mysql")]
             $crate::store::connection::DbConnection::Mysql(c) => {
-                diesel::insert_into(target::table).values($values).execute(c)?;
+                diesel::insert_into(target::table)
+                    .values($values)
+                    .execute(c)?;
                 diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
                     "CAST(LAST_INSERT_ID() AS SIGNED)",
                 ))

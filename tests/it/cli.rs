@@ -1,0 +1,234 @@
+//! The binary as an operator runs it: configuration errors, `migrate`, `user create`, `serve`.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{TestDb, ADMIN_EMAIL};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+/// The binary in an empty folder (no config/ or .env), with only the given settings.
+fn switchboard(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATA_DIR", dir.join("data"))
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+#[test]
+fn bad_configuration_stops_with_one_line_naming_the_setting() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("DATABASE_URL", "ftp://x")], "DATABASE_URL"),
+        (&[("PORT", "eighty")], "PORT"),
+        (
+            &[("SWITCHBOARD_ENV", "production"), ("JWT_SECRET", "short")],
+            "JWT_SECRET",
+        ),
+        (&[("SWITCHBOARD_ENV", "production")], "JWT_SECRET"),
+        (&[("BIND_ADDR", "localhost")], "BIND_ADDR"),
+    ];
+    for (env, setting) in cases {
+        let out = switchboard(dir.path(), &["serve"], env)
+            .output()
+            .expect("run");
+        assert!(!out.status.success(), "{env:?} was accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected one line for {env:?}, got {stderr}"
+        );
+        assert!(
+            lines[0].contains(setting),
+            "{} does not name {setting}",
+            lines[0]
+        );
+    }
+}
+
+#[test]
+fn help_is_available_for_every_command() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["user", "create", "--help"],
+    ] {
+        let out = Command::new(BIN).args(args).output().expect("run");
+        assert!(out.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
+    }
+}
+
+#[test]
+fn migrate_is_idempotent_and_user_create_reads_the_password_from_the_environment() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().expect("dir");
+    let env = [("DATABASE_URL", db.url.as_str())];
+    for _ in 0..2 {
+        let out = switchboard(dir.path(), &["migrate"], &env)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = switchboard(dir.path(), &["migrate"], &env)
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+
+    // No account yet: user create explains what to do.
+    let create = |email: &str| {
+        switchboard(
+            dir.path(),
+            &[
+                "user",
+                "create",
+                "--email",
+                email,
+                "--name",
+                "Ana",
+                "--role",
+                "supervisor",
+            ],
+            &[
+                ("DATABASE_URL", db.url.as_str()),
+                ("SWITCHBOARD_USER_PASSWORD", "a-long-enough-password"),
+            ],
+        )
+        .output()
+        .expect("run")
+    };
+    let out = create("ana@example.com");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no account"));
+
+    bootstrap_account(&db);
+    let out = create("Ana@Example.com");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = create("ana@example.COM");
+    assert!(
+        !out.status.success(),
+        "emails are unique case-insensitively"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+
+    let url = switchboard::store::connection::DatabaseUrl::parse(&db.url).expect("url");
+    let pool =
+        switchboard::store::connection::build_pool(&url, 1, Duration::from_secs(5)).expect("pool");
+    let mut conn = pool.get().expect("conn");
+    let user = switchboard::store::users::find_by_email(&mut conn, "ANA@example.com")
+        .expect("query")
+        .expect("stored");
+    assert_eq!(user.role, "supervisor");
+    assert!(
+        !user.can_receive_new_chats,
+        "supervisors do not take chats by default"
+    );
+    let hash = user.password_hash.expect("password set");
+    assert!(switchboard::auth::password::verify(
+        "a-long-enough-password",
+        &hash
+    ));
+}
+
+fn bootstrap_account(db: &TestDb) {
+    let url = switchboard::store::connection::DatabaseUrl::parse(&db.url).expect("url");
+    let pool =
+        switchboard::store::connection::build_pool(&url, 1, Duration::from_secs(5)).expect("pool");
+    let mut conn = pool.get().expect("conn");
+    switchboard::store::accounts::create(&mut conn, "Acme").expect("account");
+}
+
+#[test]
+fn serve_creates_the_first_admin_answers_health_and_stops_on_sigterm() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let port_text = port.to_string();
+    let started = Instant::now();
+    let child = switchboard(
+        dir.path(),
+        &["serve"],
+        &[
+            ("DATABASE_URL", db.url.as_str()),
+            ("BIND_ADDR", "127.0.0.1:1"),
+            ("PORT", port_text.as_str()),
+            ("ADMIN_EMAIL", ADMIN_EMAIL),
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn");
+
+    let url = format!("http://127.0.0.1:{port}/api/health");
+    let healthy = probe::wait_healthy(&url, started);
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let out = child.wait_with_output().expect("wait");
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        healthy,
+        "the hub never became healthy; log:\n{log}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "SIGTERM should stop the hub cleanly:\n{log}"
+    );
+    assert!(
+        log.contains("generated password"),
+        "the generated admin password is logged once:\n{log}"
+    );
+    assert!(log.contains("stopped"));
+}
+
+mod probe {
+    //! A tiny blocking GET for the process test, without a second HTTP client crate.
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    /// Polls `url` until it answers 200 with `"status":"ok"`, for up to 60 s from `started`.
+    pub fn wait_healthy(url: &str, started: Instant) -> bool {
+        let rest = url.trim_start_matches("http://");
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        while started.elapsed() < Duration::from_secs(60) {
+            if let Ok(mut s) = std::net::TcpStream::connect(host) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let _ = write!(
+                    s,
+                    "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                );
+                let mut body = String::new();
+                let _ = s.read_to_string(&mut body);
+                if body.starts_with("HTTP/1.1 200") && body.contains(r#""status":"ok""#) {
+                    eprintln!("healthy after {:?}", started.elapsed());
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}

@@ -1,0 +1,318 @@
+//! The test harness: a fresh database per test, the app on a local port, a killable proxy.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use serde_json::Value;
+use switchboard::app::AppState;
+use switchboard::config::{Config, RawSettings};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+/// Email and password of the admin every test app starts with.
+pub const ADMIN_EMAIL: &str = "admin@switchboard.test";
+/// See `ADMIN_EMAIL`.
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+
+fn unique_name(prefix: &str) -> String {
+    format!("{prefix}_{}", switchboard::auth::token::random_hex(6))
+}
+
+/// A database of its own for one test, removed when dropped.
+pub struct TestDb {
+    /// The URL the app is given.
+    pub url: String,
+    /// Host and port of the server, for PostgreSQL and MySQL.
+    pub server: Option<String>,
+    /// The SQLite file, when the backend is SQLite.
+    pub sqlite_path: Option<PathBuf>,
+    cleanup: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    /// A fresh, empty database on the backend of `TEST_DATABASE_URL`:
+    /// SQLite file, PostgreSQL schema, or MySQL database.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let base = std::env::var("TEST_DATABASE_URL").unwrap_or_default();
+        if base.starts_with("postgres") {
+            let schema = unique_name("sb");
+            let mut admin = diesel::PgConnection::establish(&base).expect("connect to PostgreSQL");
+            admin
+                .batch_execute(&format!("CREATE SCHEMA {schema}"))
+                .expect("create schema");
+            let sep = if base.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+            Self {
+                server: Some(server_of(&base)),
+                url,
+                sqlite_path: None,
+                cleanup: Some((base, format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))),
+                _dir: dir,
+            }
+        } else if base.starts_with("mysql") || base.starts_with("mariadb") {
+            Self::mysql(base, dir)
+        } else {
+            let path = dir.path().join("switchboard.db");
+            Self {
+                url: format!("sqlite://{}", path.display()),
+                server: None,
+                sqlite_path: Some(path),
+                cleanup: None,
+                _dir: dir,
+            }
+        }
+    }
+
+    #[cfg(feature = "mysql")]
+    fn mysql(base: String, dir: tempfile::TempDir) -> Self {
+        let name = unique_name("sb");
+        let mut admin = diesel::MysqlConnection::establish(&base.replacen("mariadb:", "mysql:", 1))
+            .expect("connect to MySQL");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+            .expect("create database");
+        let (head, _) = base.rsplit_once('/').expect("mysql URL with a database");
+        Self {
+            url: format!("{head}/{name}"),
+            server: Some(server_of(&base)),
+            sqlite_path: None,
+            cleanup: Some((base, format!("DROP DATABASE IF EXISTS {name}"))),
+            _dir: dir,
+        }
+    }
+
+    #[cfg(not(feature = "mysql"))]
+    fn mysql(_base: String, _dir: tempfile::TempDir) -> Self {
+        panic!("TEST_DATABASE_URL names MySQL: run the tests with --features mysql");
+    }
+
+    /// The same database reached through `proxy` instead of directly.
+    pub fn url_via(&self, proxy: &str) -> String {
+        match &self.server {
+            Some(server) => self.url.replacen(server.as_str(), proxy, 1),
+            None => self.url.clone(),
+        }
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> &'static str {
+        if self.url.starts_with("postgres") {
+            "postgres"
+        } else if self.url.starts_with("mysql") || self.url.starts_with("mariadb") {
+            "mysql"
+        } else {
+            "sqlite"
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((base, statement)) = self.cleanup.take() else {
+            return;
+        };
+        if base.starts_with("postgres") {
+            if let Ok(mut c) = diesel::PgConnection::establish(&base) {
+                let _ = c.batch_execute(&statement);
+            }
+        } else {
+            #[cfg(feature = "mysql")]
+            if let Ok(mut c) =
+                diesel::MysqlConnection::establish(&base.replacen("mariadb:", "mysql:", 1))
+            {
+                let _ = c.batch_execute(&statement);
+            }
+        }
+    }
+}
+
+/// `host:port` of a `scheme://user@host:port/db` URL.
+fn server_of(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let rest = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
+    rest.split(['/', '?']).next().unwrap_or(rest).to_string()
+}
+
+/// Settings every test app starts from.
+pub fn base_settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
+    RawSettings::from_pairs([
+        ("SWITCHBOARD_ENV", "test"),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("DATABASE_URL", db_url),
+        ("DATABASE_POOL_SIZE", "4"),
+        ("JWT_SECRET", "test-secret-test-secret-test-secret-0123"),
+        ("ADMIN_EMAIL", ADMIN_EMAIL),
+        ("ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ("DATA_DIR", &data_dir.display().to_string()),
+    ])
+}
+
+/// A running hub on a local port with its own database.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The app's shared state, for looking behind the API.
+    pub state: AppState,
+    /// A plain HTTP client.
+    pub client: reqwest::Client,
+    /// The database, kept until the app is dropped.
+    pub db: TestDb,
+    stop: Option<oneshot::Sender<()>>,
+    _data: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Starts a hub with the default test settings.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a hub after `adjust` has changed the settings.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut RawSettings)) -> Self {
+        let db = TestDb::new();
+        let url = db.url.clone();
+        Self::spawn_on(db, url, adjust).await
+    }
+
+    /// Starts a hub on `db`, reached at `url` (which may go through a proxy).
+    pub async fn spawn_on(db: TestDb, url: String, adjust: impl FnOnce(&mut RawSettings)) -> Self {
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut raw = base_settings(&url, data.path());
+        adjust(&mut raw);
+        let config = Config::from_raw(&raw).expect("valid test configuration");
+        let state = switchboard::server::prepare(config)
+            .await
+            .expect("app starts");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = state.clone();
+        tokio::spawn(async move {
+            let _ = switchboard::server::run(serving, listener, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        Self {
+            base: format!("http://{addr}"),
+            state,
+            client: reqwest::Client::new(),
+            db,
+            stop: Some(stop),
+            _data: data,
+        }
+    }
+
+    /// The full URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// GET a path; the status and the JSON body (Null when the body is not JSON).
+    pub async fn get(&self, path: &str) -> (reqwest::StatusCode, Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        split(response).await
+    }
+
+    /// POST a JSON value to a path.
+    pub async fn post_json(&self, path: &str, body: &Value) -> (reqwest::StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        split(response).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The status and JSON body of a response.
+pub async fn split(response: reqwest::Response) -> (reqwest::StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Asserts the JSON error shape with a given code.
+pub fn assert_error(body: &Value, code: &str) {
+    assert_eq!(body["error"]["code"], code, "error body: {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "error message missing: {body}"
+    );
+}
+
+/// A TCP proxy in front of a database server that a test can cut, as if the database went away.
+pub struct Proxy {
+    /// `127.0.0.1:<port>` to connect to instead of the server.
+    pub addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    generation: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Proxy {
+    /// Starts forwarding to `upstream` (`host:port`).
+    pub async fn start(upstream: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy addr");
+        let up = Arc::new(AtomicBool::new(true));
+        let generation = Arc::new(tokio::sync::watch::channel(0u64).0);
+        let (accept_up, accept_gen) = (up.clone(), generation.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !accept_up.load(Ordering::SeqCst) {
+                    continue; // dropped: the connection is refused
+                }
+                let upstream = upstream.clone();
+                let mut cut = accept_gen.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        Self {
+            addr,
+            up,
+            generation,
+        }
+    }
+
+    /// Cuts every open connection and refuses new ones.
+    pub fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// Accepts connections again.
+    pub fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}

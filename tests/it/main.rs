@@ -1,0 +1,10 @@
+//! Integration tests: the hub driven over HTTP and from the command line, on the database
+//! named by `TEST_DATABASE_URL` (a fresh SQLite file per test when unset).
+
+// A test that cannot go on should stop loudly, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod helpers;
+mod migrations;
+mod routes;
