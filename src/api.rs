@@ -1,7 +1,10 @@
 //! HTTP handlers, one file per action, grouped by what they act on.
 
+pub mod audit;
+pub mod auth;
 pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
+pub mod users;

@@ -1,11 +1,15 @@
-//! The shared state every handler reads: configuration, database and metrics.
+//! The shared state every handler reads: configuration, database, keys, limits, mailer, metrics.
 
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::auth::hashing::HashingPool;
+use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
+use crate::ratelimit::KeyedLimiter;
 use crate::store::Db;
 
 /// Everything one hub process shares between requests.
@@ -15,21 +19,53 @@ pub struct App {
     pub config: Config,
     /// The database, reached through a pool off the async threads.
     db: Db,
+    /// Signs and checks access tokens.
+    pub jwt: JwtKeys,
+    /// Argon2 on the blocking pool, a bounded number at a time.
+    pub hashing: HashingPool,
+    /// Rate limits on logins and reset requests.
+    pub limits: Limits,
+    /// Outgoing mail.
+    pub mailer: Arc<Mailer>,
     /// Counters and histograms served at `/metrics`.
     pub metrics: Metrics,
     /// When this process started serving.
     pub started_at: Instant,
 }
 
+/// The rate limiters of the authentication endpoints.
+#[derive(Debug)]
+pub struct Limits {
+    /// Logins per client IP.
+    pub login_ip: KeyedLimiter,
+    /// Logins per email.
+    pub login_email: KeyedLimiter,
+    /// Reset requests per client IP.
+    pub reset_ip: KeyedLimiter,
+    /// Reset requests per email.
+    pub reset_email: KeyedLimiter,
+}
+
 impl App {
-    /// Assembles the state from its parts.
-    pub fn new(config: Config, db: Db) -> Self {
-        Self {
-            config,
-            db,
+    /// Assembles the state from the configuration and an open database.
+    pub async fn build(config: Config, db: Db) -> anyhow::Result<Self> {
+        let hashing = HashingPool::new(config.hash_concurrency, config.hash_wait).await?;
+        let mailer = Arc::new(Mailer::from_config(&config)?);
+        Ok(Self {
+            jwt: JwtKeys::new(&config.jwt_secret, config.jwt_expiration),
+            hashing,
+            limits: Limits {
+                login_ip: KeyedLimiter::new(config.login_limit_per_ip),
+                login_email: KeyedLimiter::new(config.login_limit_per_email),
+                reset_ip: KeyedLimiter::new(config.reset_limit_per_ip),
+                reset_email: KeyedLimiter::new(config.reset_limit_per_email),
+            },
+            mailer,
             metrics: Metrics::default(),
             started_at: Instant::now(),
-        }
+            config,
+            db,
+        })
     }
 
     /// The database.

@@ -1,4 +1,11 @@
-//! Identity: password hashing, tokens and (later) sessions and the access policy.
+//! Identity: passwords, access tokens, sessions, password reset, and the access policy.
 
+pub mod extract;
+pub mod hashing;
+pub mod jwt;
+pub mod login;
 pub mod password;
+pub mod policy;
+pub mod reset;
 pub mod token;
+pub mod users;

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::ratelimit::Limit;
 use crate::store::connection::DatabaseUrl;
 
 /// A value that must never reach a log: it prints as `***`.
@@ -124,6 +125,20 @@ pub struct Config {
     pub admin_email: String,
     /// Password of the first admin; generated and logged once when absent (`ADMIN_PASSWORD`).
     pub admin_password: Option<Secret>,
+    /// How long a password reset link stays valid (`PASSWORD_RESET_TTL_MINUTES`).
+    pub password_reset_ttl: Duration,
+    /// Login attempts per client IP (`LOGIN_LIMIT_PER_IP`, `count/seconds`).
+    pub login_limit_per_ip: Limit,
+    /// Login attempts per email (`LOGIN_LIMIT_PER_EMAIL`).
+    pub login_limit_per_email: Limit,
+    /// Password reset requests per client IP (`RESET_LIMIT_PER_IP`).
+    pub reset_limit_per_ip: Limit,
+    /// Password reset requests per email (`RESET_LIMIT_PER_EMAIL`).
+    pub reset_limit_per_email: Limit,
+    /// Password hashes computed at once (`HASH_CONCURRENCY`, default: the number of cores).
+    pub hash_concurrency: usize,
+    /// How long a login waits for a hashing slot before it is answered 503 (`HASH_WAIT_MS`).
+    pub hash_wait: Duration,
 }
 
 /// Names of every setting, so the environment and `.env` are read for these only.
@@ -152,6 +167,13 @@ pub const SETTINGS: &[&str] = &[
     "REQUEST_TIMEOUT_SECONDS",
     "ADMIN_EMAIL",
     "ADMIN_PASSWORD",
+    "PASSWORD_RESET_TTL_MINUTES",
+    "LOGIN_LIMIT_PER_IP",
+    "LOGIN_LIMIT_PER_EMAIL",
+    "RESET_LIMIT_PER_IP",
+    "RESET_LIMIT_PER_EMAIL",
+    "HASH_CONCURRENCY",
+    "HASH_WAIT_MS",
 ];
 
 /// Shortest JWT secret accepted in production, in bytes.
@@ -409,6 +431,25 @@ impl Config {
                 .trim()
                 .to_ascii_lowercase(),
             admin_password: raw.get("ADMIN_PASSWORD").map(Secret::new),
+            password_reset_ttl: Duration::from_secs(
+                60 * parse_number(raw, "PASSWORD_RESET_TTL_MINUTES", 30u64, 1..=10_080)?,
+            ),
+            login_limit_per_ip: parse_limit(raw, "LOGIN_LIMIT_PER_IP", "30/60")?,
+            login_limit_per_email: parse_limit(raw, "LOGIN_LIMIT_PER_EMAIL", "10/300")?,
+            reset_limit_per_ip: parse_limit(raw, "RESET_LIMIT_PER_IP", "10/3600")?,
+            reset_limit_per_email: parse_limit(raw, "RESET_LIMIT_PER_EMAIL", "3/3600")?,
+            hash_concurrency: parse_number(
+                raw,
+                "HASH_CONCURRENCY",
+                std::thread::available_parallelism().map_or(2, usize::from),
+                1..=256,
+            )?,
+            hash_wait: Duration::from_millis(parse_number(
+                raw,
+                "HASH_WAIT_MS",
+                2_000u64,
+                1..=60_000,
+            )?),
         })
     }
 }
@@ -440,6 +481,10 @@ where
         ));
     }
     Ok(value)
+}
+
+fn parse_limit(raw: &RawSettings, key: &str, default: &str) -> Result<Limit, ConfigError> {
+    Limit::parse(raw.get(key).unwrap_or(default)).map_err(|problem| ConfigError::new(key, problem))
 }
 
 fn is_http_url(value: &str) -> bool {

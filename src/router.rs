@@ -2,7 +2,7 @@
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -24,6 +24,29 @@ pub fn build(state: AppState) -> Router {
 fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/health", get(api::health::health))
+        .route("/api/auth/login", post(api::auth::login::login))
+        .route("/api/auth/logout", post(api::auth::logout::logout))
+        .route("/api/auth/me", get(api::auth::me::me))
+        .route(
+            "/api/auth/password-reset",
+            post(api::auth::password_reset::request_reset),
+        )
+        .route(
+            "/api/auth/password-reset/confirm",
+            post(api::auth::password_reset_confirm::confirm_reset),
+        )
+        .route(
+            "/api/users",
+            get(api::users::list::list).post(api::users::create::create),
+        )
+        .route("/api/users/me/status", put(api::users::status::set_status))
+        .route(
+            "/api/users/{id}",
+            get(api::users::show::show)
+                .patch(api::users::update::update)
+                .delete(api::users::delete::delete),
+        )
+        .route("/api/audit", get(api::audit::list))
         .route("/api/openapi.json", get(api::openapi::openapi))
         .route("/docs", get(api::docs::page))
         .route("/docs/docs.js", get(api::docs::script))

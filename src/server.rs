@@ -19,7 +19,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         tracing::info!(migrations = ?applied, "applied migrations");
     }
     crate::bootstrap::ensure_first_admin(&db, &config).await?;
-    Ok(AppState(Arc::new(App::new(config, db))))
+    Ok(AppState(Arc::new(App::build(config, db).await?)))
 }
 
 /// Serves on `listener` until `shutdown` completes, then finishes in-flight requests.

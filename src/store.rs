@@ -1,10 +1,13 @@
 //! Persistence: connections, migrations, the schema and the queries each domain needs.
 
 pub mod accounts;
+pub mod audit;
 pub mod connection;
 pub mod dialect;
 pub mod migrations;
+pub mod password_tokens;
 pub mod schema;
+pub mod sessions;
 pub mod users;
 
 use std::time::Duration;

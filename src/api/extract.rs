@@ -15,3 +15,32 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
         axum::Json(self.0).into_response()
     }
 }
+
+/// Who is calling from where: the peer address and the `User-Agent`.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    /// The peer's IP address (`unknown` when the server was not told).
+    pub ip: String,
+    /// The `User-Agent` header, cut to 256 characters.
+    pub user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientInfo {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(256).collect());
+        Ok(Self { ip, user_agent })
+    }
+}

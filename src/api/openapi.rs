@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::api::health;
+use crate::api::{audit, auth, health, users};
 use crate::error::{ErrorBody, ErrorDetail};
 
 /// The API description; every documented handler is listed here.
@@ -14,11 +14,50 @@ use crate::error::{ErrorBody, ErrorDetail};
         description = "Realtime messaging hub for support teams. Errors are always \
                        `{\"error\": {\"code\", \"message\"}}`."
     ),
-    paths(health::health),
+    paths(
+        health::health,
+        auth::login::login,
+        auth::logout::logout,
+        auth::me::me,
+        auth::password_reset::request_reset,
+        auth::password_reset_confirm::confirm_reset,
+        users::list::list,
+        users::create::create,
+        users::show::show,
+        users::update::update,
+        users::delete::delete,
+        users::status::set_status,
+        audit::list,
+    ),
     components(schemas(ErrorBody, ErrorDetail, health::Health)),
-    tags((name = "system", description = "Health and operations"))
+    modifiers(&BearerAuth),
+    tags(
+        (name = "system", description = "Health and operations"),
+        (name = "auth", description = "Login, sessions, password reset"),
+        (name = "users", description = "The account's users"),
+        (name = "audit", description = "Who did what"),
+    )
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer token scheme the secured operations refer to.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Serves the OpenAPI document as JSON.
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {

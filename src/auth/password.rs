@@ -57,6 +57,19 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
+/// Whether a stored hash was made with other parameters than today's (rehash at next login).
+pub fn needs_rehash(phc: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return true;
+    };
+    let current = Params::DEFAULT;
+    let param = |name: &str| parsed.params.get_decimal(name);
+    parsed.algorithm.as_str() != "argon2id"
+        || param("m") != Some(current.m_cost())
+        || param("t") != Some(current.t_cost())
+        || param("p") != Some(current.p_cost())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +80,27 @@ mod tests {
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify("correct horse battery", &phc));
         assert!(!verify("wrong horse battery", &phc));
+    }
+
+    #[test]
+    fn weaker_parameters_need_a_rehash() {
+        let current = hash("correct horse battery").unwrap();
+        assert!(!needs_rehash(&current));
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8192, 1, 1, None).unwrap(),
+        );
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        let old = weak
+            .hash_password(b"correct horse battery", &salt)
+            .unwrap()
+            .to_string();
+        assert!(needs_rehash(&old));
+        assert!(
+            verify("correct horse battery", &old),
+            "old hashes still verify"
+        );
     }
 
     #[test]

@@ -154,3 +154,73 @@ pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<Us
         .select(User::as_select())
         .first(conn)
 }
+
+/// Every user of an account, by id.
+pub fn list(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::account_id.eq(account_id))
+        .order(users::id.asc())
+        .select(User::as_select())
+        .load(conn)
+}
+
+/// How many active admins an account has.
+pub fn count_active_admins(conn: &mut DbConnection, account_id: i64) -> QueryResult<i64> {
+    users::table
+        .filter(users::account_id.eq(account_id))
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::is_active.eq(true))
+        .count()
+        .get_result(conn)
+}
+
+/// Fields an admin may change; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    /// New login email (lower-cased by the caller).
+    pub email: Option<String>,
+    /// New display name.
+    pub name: Option<String>,
+    /// New role name.
+    pub role: Option<String>,
+    /// Activate or deactivate.
+    pub is_active: Option<bool>,
+    /// Whether round robin may assign new chats.
+    pub can_receive_new_chats: Option<bool>,
+    /// New capacity; `Some(None)` removes the limit.
+    pub max_open_chats: Option<Option<i32>>,
+    /// New password hash.
+    pub password_hash: Option<String>,
+    /// `online` or `away`.
+    pub status: Option<String>,
+    /// Always set when anything changes.
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Applies changes to a user of an account; returns the rows changed (0: no such user).
+pub fn update(
+    conn: &mut DbConnection,
+    account_id: i64,
+    id: i64,
+    mut changes: UserChanges,
+) -> QueryResult<usize> {
+    changes.updated_at = Some(Utc::now().naive_utc());
+    diesel::update(
+        users::table
+            .filter(users::account_id.eq(account_id))
+            .filter(users::id.eq(id)),
+    )
+    .set(changes)
+    .execute(conn)
+}
+
+/// Deletes a user of an account; returns the rows deleted.
+pub fn delete(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        users::table
+            .filter(users::account_id.eq(account_id))
+            .filter(users::id.eq(id)),
+    )
+    .execute(conn)
+}

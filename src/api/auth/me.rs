@@ -1,0 +1,12 @@
+//! `GET /api/auth/me`.
+
+use crate::api::extract::Json;
+use crate::auth::extract::CurrentUser;
+use crate::auth::users::UserView;
+
+/// The caller's own user.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn me(me: CurrentUser) -> Json<UserView> {
+    Json(me.user.into())
+}

@@ -1,0 +1,8 @@
+//! `/api/users*`: the account's users, and each user's own status.
+
+pub mod create;
+pub mod delete;
+pub mod list;
+pub mod show;
+pub mod status;
+pub mod update;

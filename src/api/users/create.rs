@@ -1,0 +1,25 @@
+//! `POST /api/users`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use crate::api::extract::{ClientInfo, Json};
+use crate::app::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::auth::users::{self, CreateUser, UserView};
+use crate::error::AppResult;
+
+/// Creates a user (admins); without a password, the user is mailed a link to set one.
+#[utoipa::path(post, path = "/api/users", tag = "users", security(("bearer" = [])), request_body = CreateUser,
+    responses((status = 201, body = UserView), (status = 403, body = crate::error::ErrorBody),
+              (status = 409, description = "`email_taken`", body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    client: ClientInfo,
+    Json(input): Json<CreateUser>,
+) -> AppResult<(StatusCode, Json<UserView>)> {
+    let user = users::create(&state, &me, input, &client).await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}

@@ -1,0 +1,113 @@
+//! The one place that decides who may see or do what (DESIGN invariant 7).
+
+use crate::error::{AppError, AppResult};
+use crate::store::users::{Role, User};
+
+/// The logged-in caller, as established from a valid session.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The caller's user id.
+    pub user_id: i64,
+    /// The caller's account: nothing outside it is visible.
+    pub account_id: i64,
+    /// The caller's current role (read from the database, not the token).
+    pub role: Role,
+    /// The session behind the token.
+    pub session_id: String,
+}
+
+/// Something a caller may try to do.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    /// List the account's users.
+    ListUsers,
+    /// Read one user of the account.
+    ReadUser(&'a User),
+    /// Create, change or delete users.
+    ManageUsers,
+    /// Read the audit log.
+    ReadAudit,
+}
+
+impl Principal {
+    /// Whether the caller may do `action`. Objects of another account are never allowed.
+    pub fn may(&self, action: Action<'_>) -> bool {
+        match action {
+            Action::ListUsers => matches!(self.role, Role::Admin | Role::Supervisor),
+            Action::ReadUser(user) => {
+                user.account_id == self.account_id
+                    && (matches!(self.role, Role::Admin | Role::Supervisor)
+                        || user.id == self.user_id)
+            }
+            Action::ManageUsers | Action::ReadAudit => self.role == Role::Admin,
+        }
+    }
+
+    /// `Ok` when allowed, 403 otherwise.
+    pub fn authorize(&self, action: Action<'_>) -> AppResult<()> {
+        if self.may(action) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("your role does not allow this"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role) -> Principal {
+        Principal {
+            user_id: 1,
+            account_id: 10,
+            role,
+            session_id: "s".into(),
+        }
+    }
+
+    fn user(id: i64, account_id: i64) -> User {
+        let now = chrono::Utc::now().naive_utc();
+        User {
+            id,
+            account_id,
+            email: "u@x".into(),
+            name: "U".into(),
+            role: "agent".into(),
+            password_hash: None,
+            is_active: true,
+            can_receive_new_chats: true,
+            max_open_chats: None,
+            status: "online".into(),
+            last_seen_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn agents_read_only_themselves() {
+        let agent = principal(Role::Agent);
+        assert!(agent.may(Action::ReadUser(&user(1, 10))));
+        assert!(!agent.may(Action::ReadUser(&user(2, 10))));
+        assert!(!agent.may(Action::ListUsers));
+        assert!(!agent.may(Action::ManageUsers));
+    }
+
+    #[test]
+    fn supervisors_read_admins_manage() {
+        let supervisor = principal(Role::Supervisor);
+        assert!(supervisor.may(Action::ReadUser(&user(2, 10))));
+        assert!(!supervisor.may(Action::ManageUsers));
+        assert!(!supervisor.may(Action::ReadAudit));
+        let admin = principal(Role::Admin);
+        assert!(admin.may(Action::ManageUsers) && admin.may(Action::ReadAudit));
+    }
+
+    #[test]
+    fn nobody_reads_another_account() {
+        for role in [Role::Admin, Role::Supervisor, Role::Agent] {
+            assert!(!principal(role).may(Action::ReadUser(&user(1, 11))));
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Outgoing mail through SMTP (lettre), retried with backoff, or to `DATA_DIR/outbox/` without SMTP.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::Config;
+use crate::retry::Backoff;
+
+/// A mail ready to send: both a plain-text and an HTML part.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+}
+
+/// Which template to render.
+#[derive(Debug, Clone, Copy)]
+pub enum Template {
+    /// A password reset link.
+    PasswordReset,
+    /// An invitation to set a first password.
+    Invite,
+}
+
+impl Template {
+    fn parts(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::PasswordReset => (
+                "Reset your Switchboard password",
+                include_str!("mail/templates/password_reset.txt"),
+                include_str!("mail/templates/password_reset.html"),
+            ),
+            Self::Invite => (
+                "You are invited to Switchboard",
+                include_str!("mail/templates/invite.txt"),
+                include_str!("mail/templates/invite.html"),
+            ),
+        }
+    }
+
+    /// Fills the template; values are HTML-escaped in the HTML part.
+    pub fn render(self, to: &str, values: &[(&str, &str)]) -> Mail {
+        let (subject, text, html) = self.parts();
+        let mut text = text.to_string();
+        let mut html = html.to_string();
+        for (key, value) in values {
+            let placeholder = format!("{{{{{key}}}}}");
+            text = text.replace(&placeholder, value);
+            html = html.replace(&placeholder, &escape_html(value));
+        }
+        Mail {
+            to: to.to_string(),
+            subject: subject.to_string(),
+            text,
+            html,
+        }
+    }
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape_html(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Sends mail: SMTP when configured, else the outbox folder and the log.
+pub struct Mailer {
+    smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    outbox: PathBuf,
+    from: Mailbox,
+    backoff: Backoff,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("smtp", &self.smtp.is_some())
+            .field("outbox", &self.outbox)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mailer {
+    /// Builds the mailer from `SMTP_URL`, `MAIL_FROM` and `DATA_DIR`.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let from: Mailbox = config
+            .mail_from
+            .parse()
+            .with_context(|| format!("MAIL_FROM: '{}' is not a mail address", config.mail_from))?;
+        let smtp = match &config.smtp_url {
+            Some(url) => Some(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+                    .context("SMTP_URL: not a valid SMTP URL")?
+                    .timeout(Some(Duration::from_secs(10)))
+                    .build(),
+            ),
+            None => None,
+        };
+        Ok(Self {
+            smtp,
+            outbox: config.data_dir.join("outbox"),
+            from,
+            backoff: Backoff {
+                attempts: 5,
+                base: Duration::from_millis(500),
+                max: Duration::from_secs(30),
+            },
+        })
+    }
+
+    /// Sends in the background; failures are retried and logged, never shown to the requester.
+    pub fn send_later(self: &Arc<Self>, mail: Mail) {
+        let mailer = Arc::clone(self);
+        tokio::spawn(async move {
+            if let Err(e) = mailer.send(&mail).await {
+                tracing::error!(to = %mail.to, subject = %mail.subject, error = %e, "mail not delivered");
+            }
+        });
+    }
+
+    /// Sends now, retrying SMTP failures with backoff and jitter.
+    pub async fn send(&self, mail: &Mail) -> anyhow::Result<()> {
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(mail
+                .to
+                .parse()
+                .with_context(|| format!("'{}' is not a mail address", mail.to))?)
+            .subject(mail.subject.clone())
+            .multipart(MultiPart::alternative_plain_html(
+                mail.text.clone(),
+                mail.html.clone(),
+            ))
+            .context("building the mail")?;
+        let Some(smtp) = &self.smtp else {
+            return self.write_to_outbox(mail, &message).await;
+        };
+        let mut attempt = 1;
+        loop {
+            match smtp.send(message.clone()).await {
+                Ok(_) => {
+                    tracing::info!(to = %mail.to, subject = %mail.subject, "mail sent");
+                    return Ok(());
+                }
+                Err(e) if attempt < self.backoff.attempts && !e.is_permanent() => {
+                    let delay = self.backoff.delay(attempt);
+                    tracing::warn!(to = %mail.to, attempt, error = %e, ?delay, "SMTP failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e).context("SMTP"),
+            }
+        }
+    }
+
+    async fn write_to_outbox(&self, mail: &Mail, message: &Message) -> anyhow::Result<()> {
+        let dir = self.outbox.clone();
+        let name = format!(
+            "{}-{}.eml",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
+            crate::auth::token::random_hex(4)
+        );
+        let bytes = message.formatted();
+        let path = dir.join(name);
+        let written = path.clone();
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(&written, bytes)
+        })
+        .await?
+        .with_context(|| format!("writing {}", path.display()))?;
+        tracing::info!(
+            to = %mail.to,
+            subject = %mail.subject,
+            file = %path.display(),
+            "no SMTP_URL: mail written to the outbox\n{}",
+            mail.text
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_fill_both_parts_and_escape_html() {
+        let mail = Template::PasswordReset.render(
+            "a@b.c",
+            &[
+                ("name", "<Ann & Bob>"),
+                ("link", "https://x/reset?token=1"),
+                ("minutes", "30"),
+            ],
+        );
+        assert!(mail.text.contains("Hello <Ann & Bob>,"));
+        assert!(mail.html.contains("Hello &lt;Ann &amp; Bob&gt;,"));
+        assert!(mail.text.contains("https://x/reset?token=1"));
+        assert!(!mail.html.contains("{{"));
+    }
+}

@@ -1,0 +1,46 @@
+//! Exponential backoff with full jitter, shared by every client of an outside service.
+
+use std::time::Duration;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+
+/// How often and how patiently to retry a failing call.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    /// Tries in all, the first included.
+    pub attempts: u32,
+    /// Delay cap before the first retry; doubles each time.
+    pub base: Duration,
+    /// Largest delay between two tries.
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// The pause before retry number `retry` (1 for the first retry): a random duration
+    /// between zero and `min(max, base * 2^(retry-1))`, so retries of many clients spread out.
+    pub fn delay(&self, retry: u32) -> Duration {
+        let factor = 1u32 << retry.saturating_sub(1).min(16);
+        let cap = self.base.saturating_mul(factor).min(self.max);
+        let cap_ms = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX).max(1);
+        Duration::from_millis(OsRng.next_u64() % (cap_ms + 1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_and_stay_under_the_cap() {
+        let b = Backoff {
+            attempts: 5,
+            base: Duration::from_millis(100),
+            max: Duration::from_millis(350),
+        };
+        for _ in 0..200 {
+            assert!(b.delay(1) <= Duration::from_millis(100));
+            assert!(b.delay(2) <= Duration::from_millis(200));
+            assert!(b.delay(6) <= Duration::from_millis(350));
+        }
+    }
+}
