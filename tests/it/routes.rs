@@ -1,6 +1,9 @@
 //! Tests per route, mirroring the URL tree.
 
+mod audit;
+mod auth;
 mod docs;
 mod errors;
 mod health;
 mod metrics;
+mod users;

@@ -1,0 +1,6 @@
+//! `/api/auth/*`.
+
+mod login;
+mod password_reset;
+mod rate_limits;
+mod tokens;

@@ -1,0 +1,99 @@
+//! `POST /api/auth/login`, `GET /api/auth/me`, `POST /api/auth/logout`.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{assert_error, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+#[tokio::test]
+async fn login_returns_a_bearer_token_that_me_accepts() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": ADMIN_EMAIL.to_uppercase(), "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["expires_in"].as_u64().unwrap() > 0);
+    assert_eq!(body["user"]["email"], ADMIN_EMAIL);
+    assert_eq!(body["user"]["role"], "admin");
+    assert!(body["user"].get("password_hash").is_none());
+
+    let token = body["access_token"].as_str().unwrap();
+    let (status, me) = app
+        .call(Method::GET, "/api/auth/me", Some(token), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(me["email"], ADMIN_EMAIL);
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_get_the_same_401() {
+    let app = TestApp::spawn().await;
+    let wrong = app
+        .try_login(ADMIN_EMAIL, "not-the-password")
+        .await
+        .unwrap_err();
+    let unknown = app
+        .try_login("nobody@switchboard.test", ADMIN_PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.0, 401);
+    assert_eq!(
+        wrong, unknown,
+        "the answers must not tell which emails exist"
+    );
+    assert_error(&wrong.1, "invalid_credentials");
+}
+
+#[tokio::test]
+async fn logout_revokes_only_that_session() {
+    let app = TestApp::spawn().await;
+    let first = app.admin_token().await;
+    let second = app.admin_token().await;
+    let (status, _) = app
+        .call(Method::POST, "/api/auth/logout", Some(&first), None)
+        .await;
+    assert_eq!(status, 204);
+    let (status, body) = app
+        .call(Method::GET, "/api/auth/me", Some(&first), None)
+        .await;
+    assert_eq!(status, 401);
+    assert_error(&body, "unauthorized");
+    let (status, _) = app
+        .call(Method::GET, "/api/auth/me", Some(&second), None)
+        .await;
+    assert_eq!(status, 200, "another session of the same user stays valid");
+}
+
+#[tokio::test]
+async fn login_is_recorded_in_the_audit_log() {
+    let app = TestApp::spawn().await;
+    let _ = app.try_login(ADMIN_EMAIL, "wrong-password-here").await;
+    let token = app.admin_token().await;
+    let (status, entries) = app
+        .call(Method::GET, "/api/audit", Some(&token), None)
+        .await;
+    assert_eq!(status, 200);
+    let actions: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions[..2],
+        ["login.succeeded", "login.failed"],
+        "{entries}"
+    );
+}
+
+#[tokio::test]
+async fn oversized_passwords_are_refused_without_hashing_forever() {
+    let app = TestApp::spawn().await;
+    let huge = "x".repeat(100_000);
+    let result = app.try_login(ADMIN_EMAIL, &huge).await.unwrap_err();
+    assert_eq!(result.0, 401);
+}
