@@ -97,7 +97,8 @@ async fn a_whole_reset_over_smtp_revokes_old_sessions_and_the_token_works_once()
         .as_array()
         .unwrap()
         .iter()
-        .any(|e| e["action"] == "password.reset" && e["target_id"] == agent.id.to_string()));
+        .any(|e| e["action"] == "password.reset"
+            && e["target_id"].as_str() == Some(agent.id.to_string().as_str())));
 }
 
 #[tokio::test]
