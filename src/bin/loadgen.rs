@@ -1,0 +1,191 @@
+//! Load generator for a running hub: `loadgen login` measures login latency and throughput
+//! at several concurrencies while probing `/api/health`, and reports percentiles.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+
+/// Drives a running Switchboard hub and reports latency percentiles.
+#[derive(Debug, Parser)]
+#[command(name = "loadgen", about)]
+struct Args {
+    /// Base URL of the hub.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    base_url: String,
+    /// Scenario to run.
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Debug, Subcommand)]
+enum Scenario {
+    /// Concurrent logins of one user, with a health probe running alongside.
+    /// Start the hub with generous LOGIN_LIMIT_PER_IP / LOGIN_LIMIT_PER_EMAIL for this.
+    Login {
+        /// Login email.
+        #[arg(long, env = "LOADGEN_EMAIL")]
+        email: String,
+        /// Login password.
+        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Concurrent clients, one run per value.
+        #[arg(long, value_delimiter = ',', default_value = "1,10,50")]
+        concurrency: Vec<usize>,
+        /// Seconds per run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Health probes per second during each run.
+        #[arg(long, default_value_t = 20)]
+        health_rate: u32,
+    },
+}
+
+#[derive(Default)]
+struct Samples {
+    latencies: Vec<Duration>,
+    ok: usize,
+    limited: usize,
+    unavailable: usize,
+    other: usize,
+}
+
+impl Samples {
+    fn merge(&mut self, other: Samples) {
+        self.latencies.extend(other.latencies);
+        self.ok += other.ok;
+        self.limited += other.limited;
+        self.unavailable += other.unavailable;
+        self.other += other.other;
+    }
+
+    fn percentile(&mut self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        self.latencies.sort_unstable();
+        let rank = ((p / 100.0) * self.latencies.len() as f64).ceil() as usize;
+        self.latencies[rank.clamp(1, self.latencies.len()) - 1]
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(256)
+        .build()?;
+    match args.scenario {
+        Scenario::Login {
+            email,
+            password,
+            concurrency,
+            seconds,
+            health_rate,
+        } => {
+            println!("concurrency  logins  logins/s  p50_ms  p99_ms  429  503  other  health_p50_ms  health_p99_ms  health_max_ms");
+            for c in concurrency {
+                let report = login_run(
+                    &client,
+                    &args.base_url,
+                    &email,
+                    &password,
+                    c,
+                    seconds,
+                    health_rate,
+                )
+                .await?;
+                println!("{report}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn login_run(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+    concurrency: usize,
+    seconds: u64,
+    health_rate: u32,
+) -> anyhow::Result<String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let body = serde_json::json!({"email": email, "password": password});
+    let url = format!("{base}/api/auth/login");
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (client, url, body, stop) = (client.clone(), url.clone(), body.clone(), stop.clone());
+        workers.push(tokio::spawn(async move {
+            let mut samples = Samples::default();
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                match client.post(&url).json(&body).send().await {
+                    Ok(r) => {
+                        let status = r.status().as_u16();
+                        let _ = r.bytes().await;
+                        match status {
+                            200 => {
+                                samples.ok += 1;
+                                samples.latencies.push(t.elapsed());
+                            }
+                            429 => samples.limited += 1,
+                            503 => samples.unavailable += 1,
+                            _ => samples.other += 1,
+                        }
+                    }
+                    Err(_) => samples.other += 1,
+                }
+            }
+            samples
+        }));
+    }
+    let probe = {
+        let (client, url, stop) = (client.clone(), format!("{base}/api/health"), stop.clone());
+        tokio::spawn(async move {
+            let mut samples = Samples::default();
+            let mut tick = tokio::time::interval(Duration::from_secs(1) / health_rate.max(1));
+            while !stop.load(Ordering::Relaxed) {
+                tick.tick().await;
+                let t = Instant::now();
+                if let Ok(r) = client.get(&url).send().await {
+                    let _ = r.bytes().await;
+                    samples.latencies.push(t.elapsed());
+                }
+            }
+            samples
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut logins = Samples::default();
+    for w in workers {
+        logins.merge(w.await?);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut health = probe.await?;
+    let health_max = health.percentile(100.0);
+    let (health_p50, health_p99) = (health.percentile(50.0), health.percentile(99.0));
+    let (p50, p99) = (logins.percentile(50.0), logins.percentile(99.0));
+    Ok(format!(
+        "{concurrency:>11}  {:>6}  {:>8.1}  {:>6.1}  {:>6.1}  {:>3}  {:>3}  {:>5}  {:>13.2}  {:>13.2}  {:>13.2}",
+        logins.ok,
+        logins.ok as f64 / elapsed,
+        ms(p50),
+        ms(p99),
+        logins.limited,
+        logins.unavailable,
+        logins.other,
+        ms(health_p50),
+        ms(health_p99),
+        ms(health_max),
+    ))
+}
