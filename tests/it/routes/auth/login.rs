@@ -97,3 +97,43 @@ async fn oversized_passwords_are_refused_without_hashing_forever() {
     let result = app.try_login(ADMIN_EMAIL, &huge).await.unwrap_err();
     assert_eq!(result.0, 401);
 }
+
+#[tokio::test]
+async fn a_saturated_hashing_pool_answers_503_with_retry_after_instead_of_queueing() {
+    let app = TestApp::spawn_with(|s| {
+        s.set("HASH_CONCURRENCY", "1");
+        s.set("HASH_WAIT_MS", "1");
+        s.set("LOGIN_LIMIT_PER_EMAIL", "100/60");
+    })
+    .await;
+    let attempts = (0..12).map(|_| {
+        app.client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+            .send()
+    });
+    let responses = futures_join_all(attempts).await;
+    let busy: Vec<_> = responses.iter().filter(|r| r.status() == 503).collect();
+    assert!(
+        !busy.is_empty(),
+        "twelve logins at once on one hashing slot must shed some"
+    );
+    assert!(busy.iter().all(|r| r.headers().contains_key("retry-after")));
+    assert!(
+        responses.iter().any(|r| r.status() == 200),
+        "some get through"
+    );
+}
+
+async fn futures_join_all<F, T>(futures: impl Iterator<Item = F>) -> Vec<T>
+where
+    F: std::future::Future<Output = Result<T, reqwest::Error>> + Send + 'static,
+    T: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap().unwrap());
+    }
+    out
+}

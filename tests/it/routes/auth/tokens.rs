@@ -113,3 +113,30 @@ async fn deactivating_or_deleting_a_user_stops_their_tokens_at_once() {
     assert_eq!(status, 204);
     assert_eq!(me_status(&app, &other.token).await, 401);
 }
+
+#[tokio::test]
+async fn a_password_change_by_an_admin_ends_the_users_sessions() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let agent = app.user("agent").await;
+    let path = format!("/api/users/{}", agent.id);
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&admin),
+            Some(&json!({"password": "changed-by-admin-1"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(me_status(&app, &agent.token).await, 401);
+    assert!(app
+        .try_login(&agent.email, "changed-by-admin-1")
+        .await
+        .is_ok());
+    assert_eq!(
+        me_status(&app, &admin).await,
+        200,
+        "the admin's own session is untouched"
+    );
+}
