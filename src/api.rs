@@ -2,9 +2,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod channels;
 pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod users;
+pub mod webhooks;

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::auth::hashing::HashingPool;
 use crate::auth::jwt::JwtKeys;
+use crate::bus::Bus;
 use crate::config::Config;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
@@ -23,6 +24,8 @@ pub struct App {
     pub jwt: JwtKeys,
     /// Argon2 on the blocking pool, a bounded number at a time.
     pub hashing: HashingPool,
+    /// The event bus: commands to the store's writer, committed events to subscribers.
+    pub bus: Bus,
     /// Rate limits on logins and reset requests.
     pub limits: Limits,
     /// Outgoing mail.
@@ -47,13 +50,14 @@ pub struct Limits {
 }
 
 impl App {
-    /// Assembles the state from the configuration and an open database.
-    pub async fn build(config: Config, db: Db) -> anyhow::Result<Self> {
+    /// Assembles the state from the configuration, an open database and a running bus.
+    pub async fn build(config: Config, db: Db, bus: Bus) -> anyhow::Result<Self> {
         let hashing = HashingPool::new(config.hash_concurrency, config.hash_wait).await?;
         let mailer = Arc::new(Mailer::from_config(&config)?);
         Ok(Self {
             jwt: JwtKeys::new(&config.jwt_secret, config.jwt_expiration),
             hashing,
+            bus,
             limits: Limits {
                 login_ip: KeyedLimiter::new(config.login_limit_per_ip),
                 login_email: KeyedLimiter::new(config.login_limit_per_email),

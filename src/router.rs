@@ -47,6 +47,23 @@ fn routes() -> Router<AppState> {
                 .delete(api::users::delete::delete),
         )
         .route("/api/audit", get(api::audit::list))
+        .route(
+            "/api/channels",
+            get(api::channels::list::list).post(api::channels::create::create),
+        )
+        .route(
+            "/api/channels/{id}",
+            axum::routing::patch(api::channels::update::update)
+                .delete(api::channels::delete::delete),
+        )
+        .route(
+            "/api/webhooks/facebook",
+            get(api::webhooks::verify::verify).post(api::webhooks::receive::facebook),
+        )
+        .route(
+            "/api/webhooks/instagram",
+            get(api::webhooks::verify::verify).post(api::webhooks::receive::instagram),
+        )
         .route("/api/openapi.json", get(api::openapi::openapi))
         .route("/docs", get(api::docs::page))
         .route("/docs/docs.js", get(api::docs::script))

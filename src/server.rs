@@ -8,6 +8,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::app::{App, AppState};
+use crate::bus::Bus;
 use crate::config::Config;
 use crate::store::Db;
 
@@ -19,7 +20,10 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         tracing::info!(migrations = ?applied, "applied migrations");
     }
     crate::bootstrap::ensure_first_admin(&db, &config).await?;
-    Ok(AppState(Arc::new(App::build(config, db).await?)))
+    let (bus, commands) = Bus::new();
+    crate::store::writer::spawn(db.pool().clone(), bus.clone(), commands)
+        .context("cannot start the store writer")?;
+    Ok(AppState(Arc::new(App::build(config, db, bus).await?)))
 }
 
 /// Serves on `listener` until `shutdown` completes, then finishes in-flight requests.

@@ -2,13 +2,17 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod channels;
+pub mod chats;
 pub mod connection;
 pub mod dialect;
+pub mod events;
 pub mod migrations;
 pub mod password_tokens;
 pub mod schema;
 pub mod sessions;
 pub mod users;
+pub mod writer;
 
 use std::time::Duration;
 
@@ -34,6 +38,11 @@ impl Db {
             Ok(Self { pool, url })
         })
         .await?
+    }
+
+    /// The pool itself, for the store's writer thread.
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
     }
 
     /// The URL this database was opened with.

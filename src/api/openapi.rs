@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::api::{audit, auth, health, users};
+use crate::api::{audit, auth, channels, health, users, webhooks};
 use crate::error::{ErrorBody, ErrorDetail};
 
 /// The API description; every documented handler is listed here.
@@ -28,6 +28,13 @@ use crate::error::{ErrorBody, ErrorDetail};
         users::delete::delete,
         users::status::set_status,
         audit::list,
+        channels::list::list,
+        channels::create::create,
+        channels::update::update,
+        channels::delete::delete,
+        webhooks::verify::verify,
+        webhooks::receive::facebook,
+        webhooks::receive::instagram,
     ),
     components(schemas(ErrorBody, ErrorDetail, health::Health)),
     modifiers(&BearerAuth),
@@ -36,6 +43,8 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "auth", description = "Login, sessions, password reset"),
         (name = "users", description = "The account's users"),
         (name = "audit", description = "Who did what"),
+        (name = "channels", description = "Facebook pages, Instagram accounts, widgets"),
+        (name = "webhooks", description = "Meta's webhook deliveries"),
     )
 )]
 pub struct ApiDoc;

@@ -27,6 +27,8 @@ pub enum Action<'a> {
     ManageUsers,
     /// Read the audit log.
     ReadAudit,
+    /// Create, change or delete channels.
+    ManageChannels,
 }
 
 impl Principal {
@@ -39,7 +41,9 @@ impl Principal {
                     && (matches!(self.role, Role::Admin | Role::Supervisor)
                         || user.id == self.user_id)
             }
-            Action::ManageUsers | Action::ReadAudit => self.role == Role::Admin,
+            Action::ManageUsers | Action::ReadAudit | Action::ManageChannels => {
+                self.role == Role::Admin
+            }
         }
     }
 

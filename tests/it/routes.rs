@@ -2,8 +2,10 @@
 
 mod audit;
 mod auth;
+mod channels;
 mod docs;
 mod errors;
 mod health;
 mod metrics;
 mod users;
+mod webhooks;

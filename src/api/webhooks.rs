@@ -1,0 +1,4 @@
+//! `/api/webhooks/{facebook,instagram}`: Meta's handshake and signed deliveries.
+
+pub mod receive;
+pub mod verify;

@@ -1,0 +1,44 @@
+//! `POST /api/webhooks/facebook` and `/instagram`: signed deliveries, acknowledged once stored.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::ingress::meta::{self, Product};
+
+fn signature(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok())
+}
+
+/// A Messenger delivery.
+#[utoipa::path(post, path = "/api/webhooks/facebook", tag = "webhooks",
+    request_body(content = String, description = "Meta's delivery, signed with X-Hub-Signature-256", content_type = "application/json"),
+    responses((status = 200, description = "Stored (or a known duplicate)", body = String),
+              (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+              (status = 413, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
+pub async fn facebook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<&'static str> {
+    meta::receive(&state, Product::Messenger, signature(&headers), &body).await?;
+    Ok("EVENT_RECEIVED")
+}
+
+/// An Instagram Direct delivery.
+#[utoipa::path(post, path = "/api/webhooks/instagram", tag = "webhooks",
+    request_body(content = String, description = "Meta's delivery, signed with X-Hub-Signature-256", content_type = "application/json"),
+    responses((status = 200, description = "Stored (or a known duplicate)", body = String),
+              (status = 401, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
+pub async fn instagram(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<&'static str> {
+    meta::receive(&state, Product::Instagram, signature(&headers), &body).await?;
+    Ok("EVENT_RECEIVED")
+}

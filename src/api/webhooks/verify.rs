@@ -1,0 +1,26 @@
+//! `GET /api/webhooks/facebook` and `/instagram`: the subscription handshake.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::ingress::meta;
+
+/// Echoes `hub.challenge` as plain text when `hub.verify_token` matches META_VERIFY_TOKEN.
+#[utoipa::path(get, path = "/api/webhooks/facebook", tag = "webhooks",
+    params(("hub.mode" = String, Query), ("hub.verify_token" = String, Query), ("hub.challenge" = String, Query)),
+    responses((status = 200, description = "The challenge, as text/plain", body = String),
+              (status = 403, body = crate::error::ErrorBody)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> AppResult<String> {
+    meta::handshake(
+        &state,
+        params.get("hub.mode").map(String::as_str),
+        params.get("hub.verify_token").map(String::as_str),
+        params.get("hub.challenge").map(String::as_str),
+    )
+}

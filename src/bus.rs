@@ -1,0 +1,219 @@
+//! The internal event bus: commands in (to the store's single writer), committed events out.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::error::{AppError, AppResult};
+
+/// A customer's message or postback arriving through a channel.
+#[derive(Debug, Clone)]
+pub struct InboundMessage {
+    /// The channel's account.
+    pub account_id: i64,
+    /// The channel it came through.
+    pub channel_id: i64,
+    /// The customer's id on that channel (PSID, IGSID, widget visitor).
+    pub contact_external_id: String,
+    /// The channel's message id (`mid`); the dedupe key within the channel.
+    pub external_id: String,
+    /// Text, if any (a postback's title).
+    pub text: Option<String>,
+    /// Attachments as `[{type, url}]` JSON.
+    pub attachments: Option<serde_json::Value>,
+    /// The `mid` this message replies to.
+    pub reply_to: Option<String>,
+    /// When the customer sent it.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// A message our page sent, echoed back by Meta.
+#[derive(Debug, Clone)]
+pub struct EchoMessage {
+    /// The channel's account.
+    pub account_id: i64,
+    /// The channel.
+    pub channel_id: i64,
+    /// The customer it was sent to.
+    pub contact_external_id: String,
+    /// Its `mid`.
+    pub external_id: String,
+    /// Its text.
+    pub text: Option<String>,
+    /// Its attachments.
+    pub attachments: Option<serde_json::Value>,
+    /// When it was sent.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Something that changes the chat store; the writer commits it and answers.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// A customer wrote.
+    Inbound(InboundMessage),
+    /// Our page's own message came back from Meta.
+    Echo(EchoMessage),
+    /// Meta delivered our messages with these ids.
+    Delivered {
+        /// The channel's account.
+        account_id: i64,
+        /// The channel.
+        channel_id: i64,
+        /// Delivered message ids.
+        mids: Vec<String>,
+    },
+    /// The customer read everything we sent up to `watermark`.
+    Read {
+        /// The channel's account.
+        account_id: i64,
+        /// The channel.
+        channel_id: i64,
+        /// The customer.
+        contact_external_id: String,
+        /// Everything sent at or before this moment is read.
+        watermark: DateTime<Utc>,
+    },
+    /// The customer unsent a message.
+    Deleted {
+        /// The channel's account.
+        account_id: i64,
+        /// The channel.
+        channel_id: i64,
+        /// The unsent message's id.
+        external_id: String,
+    },
+}
+
+/// A committed event, numbered per account.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// Gapless, commit-ordered number within the account.
+    pub seq: i64,
+    /// The account; never sent to another account.
+    #[serde(skip)]
+    pub account_id: i64,
+    /// `chat.created`, `message.created`, ...
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The chat it concerns.
+    pub chat_id: Option<i64>,
+    /// The event's body.
+    pub data: serde_json::Value,
+    /// When it was committed.
+    pub at: DateTime<Utc>,
+}
+
+/// What the store did with a command.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The events it committed (none for a duplicate).
+    pub events: Vec<Arc<Event>>,
+    /// True when the command had been applied before and was ignored.
+    pub duplicate: bool,
+}
+
+/// Why a command was not committed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not commit (down, locked, full): retry later.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// The command itself was refused.
+    #[error("rejected: {0}")]
+    Rejected(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(detail) => {
+                tracing::error!(%detail, "store unavailable");
+                AppError::unavailable(
+                    "store_unavailable",
+                    "the message store is unavailable; retry",
+                )
+            }
+            StoreError::Rejected(detail) => AppError::unprocessable("rejected", detail),
+        }
+    }
+}
+
+/// A command with the channel its answer goes back on.
+#[derive(Debug)]
+pub struct Envelope {
+    /// What to apply.
+    pub command: Command,
+    /// Answered once the command is durable (or failed).
+    pub reply: oneshot::Sender<Result<Outcome, StoreError>>,
+}
+
+/// Handle to the bus: submit commands, subscribe to committed events.
+#[derive(Debug, Clone)]
+pub struct Bus {
+    commands: mpsc::Sender<Envelope>,
+    events: broadcast::Sender<Arc<Event>>,
+}
+
+/// Commands that may wait for the writer before submitters feel back-pressure.
+pub const COMMAND_QUEUE: usize = 16_384;
+/// Committed events kept for slow subscribers before they lag.
+pub const EVENT_BUFFER: usize = 16_384;
+
+impl Bus {
+    /// A bus and the receiving end the store's writer consumes.
+    pub fn new() -> (Self, mpsc::Receiver<Envelope>) {
+        let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        (Self { commands, events }, rx)
+    }
+
+    /// Submits commands in order and waits until each is committed (or failed).
+    pub async fn submit_all(&self, commands: Vec<Command>) -> Vec<Result<Outcome, StoreError>> {
+        let mut waiting = Vec::with_capacity(commands.len());
+        for command in commands {
+            let (reply, answer) = oneshot::channel();
+            if self
+                .commands
+                .send(Envelope { command, reply })
+                .await
+                .is_err()
+            {
+                waiting.push(None);
+            } else {
+                waiting.push(Some(answer));
+            }
+        }
+        let mut results = Vec::with_capacity(waiting.len());
+        for answer in waiting {
+            results.push(match answer {
+                Some(rx) => rx
+                    .await
+                    .unwrap_or_else(|_| Err(StoreError::Unavailable("the writer stopped".into()))),
+                None => Err(StoreError::Unavailable("the writer stopped".into())),
+            });
+        }
+        results
+    }
+
+    /// Submits one command and waits until it is committed.
+    pub async fn submit(&self, command: Command) -> AppResult<Outcome> {
+        let mut results = self.submit_all(vec![command]).await;
+        results
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Unavailable("no answer".into())))
+            .map_err(AppError::from)
+    }
+
+    /// Publishes committed events to every subscriber (the writer calls this after commit).
+    pub fn publish(&self, event: Arc<Event>) {
+        // No subscriber is not an error.
+        let _ = self.events.send(event);
+    }
+
+    /// A stream of committed events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.events.subscribe()
+    }
+}

@@ -1,0 +1,314 @@
+//! Channels as admins manage them: validation, secrets kept back, widget keys.
+
+use chrono::{DateTime, Utc};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::auth::policy::Action;
+use crate::error::{AppError, AppResult};
+use crate::store::channels::{self, Channel, ChannelChanges, NewChannel};
+
+/// A channel kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A Facebook page (Messenger).
+    Facebook,
+    /// An Instagram professional account (Direct).
+    Instagram,
+    /// The website chat widget.
+    Widget,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Facebook => "facebook",
+            Self::Instagram => "instagram",
+            Self::Widget => "widget",
+        }
+    }
+}
+
+/// A channel as the API shows it: the access token is never returned, only whether it is set.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChannelView {
+    /// Id.
+    pub id: i64,
+    /// `facebook`, `instagram` or `widget`.
+    pub kind: String,
+    /// Display name.
+    pub name: String,
+    /// Page id or Instagram account id.
+    pub external_id: Option<String>,
+    /// Whether an access token is stored.
+    pub access_token_set: bool,
+    /// Public key of a widget channel.
+    pub widget_key: Option<String>,
+    /// Origins a widget may be embedded on.
+    pub allowed_origins: Vec<String>,
+    /// AI responder on or off.
+    pub ai_enabled: bool,
+    /// The AI's system prompt.
+    pub ai_system_prompt: Option<String>,
+    /// Model override.
+    pub ai_model: Option<String>,
+    /// Temperature override.
+    pub ai_temperature: Option<f64>,
+    /// Receiving or not.
+    pub is_active: bool,
+    /// Created (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Channel> for ChannelView {
+    fn from(c: Channel) -> Self {
+        Self {
+            id: c.id,
+            kind: c.kind,
+            name: c.name,
+            external_id: c.external_id,
+            access_token_set: c.access_token.as_deref().is_some_and(|t| !t.is_empty()),
+            widget_key: c.widget_key,
+            allowed_origins: split_origins(&c.allowed_origins),
+            ai_enabled: c.ai_enabled,
+            ai_system_prompt: c.ai_system_prompt,
+            ai_model: c.ai_model,
+            ai_temperature: c.ai_temperature,
+            is_active: c.is_active,
+            created_at: c.created_at.and_utc(),
+        }
+    }
+}
+
+fn split_origins(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `POST /api/channels` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateChannel {
+    /// `facebook`, `instagram` or `widget`.
+    pub kind: Kind,
+    /// Display name.
+    pub name: String,
+    /// Page id (facebook) or Instagram account id (instagram).
+    pub external_id: Option<String>,
+    /// Page access token (facebook, instagram).
+    pub access_token: Option<String>,
+    /// Origins a widget may be embedded on, e.g. `https://shop.example.com`.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// AI responder on or off (default off).
+    #[serde(default)]
+    pub ai_enabled: bool,
+    /// The AI's system prompt.
+    pub ai_system_prompt: Option<String>,
+    /// Model override.
+    pub ai_model: Option<String>,
+    /// Temperature override, 0 to 2.
+    pub ai_temperature: Option<f64>,
+}
+
+/// `PATCH /api/channels/{id}` body.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateChannel {
+    /// Display name.
+    pub name: Option<String>,
+    /// New access token.
+    pub access_token: Option<String>,
+    /// New allowed origins.
+    pub allowed_origins: Option<Vec<String>>,
+    /// AI on or off.
+    pub ai_enabled: Option<bool>,
+    /// System prompt.
+    pub ai_system_prompt: Option<String>,
+    /// Model override.
+    pub ai_model: Option<String>,
+    /// Temperature override.
+    pub ai_temperature: Option<f64>,
+    /// Receiving or not.
+    pub is_active: Option<bool>,
+}
+
+fn invalid(code: &'static str, message: &'static str) -> AppError {
+    AppError::unprocessable(code, message)
+}
+
+fn validate_origins(origins: &[String]) -> AppResult<String> {
+    for origin in origins {
+        let host = origin
+            .trim_end_matches('/')
+            .strip_prefix("https://")
+            .or_else(|| origin.trim_end_matches('/').strip_prefix("http://"));
+        let ok = host.is_some_and(|h| !h.is_empty() && !h.contains(['/', ' ']));
+        if !ok {
+            return Err(invalid(
+                "invalid_origin",
+                "allowed_origins must be origins like https://shop.example.com",
+            ));
+        }
+    }
+    Ok(origins
+        .iter()
+        .map(|o| o.trim_end_matches('/'))
+        .collect::<Vec<_>>()
+        .join(","))
+}
+
+fn validate_temperature(t: Option<f64>) -> AppResult<()> {
+    match t {
+        Some(t) if !(0.0..=2.0).contains(&t) => Err(invalid(
+            "invalid_temperature",
+            "ai_temperature must be 0 to 2",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn taken(e: DieselError) -> AppError {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::conflict(
+            "channel_exists",
+            "a channel with this external id already exists",
+        ),
+        other => other.into(),
+    }
+}
+
+/// Creates a channel in the caller's account (admins).
+pub async fn create(
+    state: &AppState,
+    me: &CurrentUser,
+    input: CreateChannel,
+) -> AppResult<ChannelView> {
+    me.principal.authorize(Action::ManageChannels)?;
+    let name = input.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(invalid("invalid_name", "name must be 1 to 200 characters"));
+    }
+    validate_temperature(input.ai_temperature)?;
+    let external_id = input
+        .external_id
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty());
+    let (external_id, widget_key) = match input.kind {
+        Kind::Widget => (
+            None,
+            Some(format!("wk_{}", crate::auth::token::random_hex(16))),
+        ),
+        Kind::Facebook | Kind::Instagram => {
+            let Some(id) = external_id else {
+                return Err(invalid(
+                    "missing_external_id",
+                    "facebook and instagram channels need external_id (the page or account id)",
+                ));
+            };
+            if !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid(
+                    "invalid_external_id",
+                    "external_id must be the numeric page or account id",
+                ));
+            }
+            (Some(id), None)
+        }
+    };
+    let now = Utc::now().naive_utc();
+    let new = NewChannel {
+        account_id: me.principal.account_id,
+        kind: input.kind.as_str().to_string(),
+        name,
+        external_id,
+        access_token: input.access_token.filter(|t| !t.is_empty()),
+        widget_key,
+        allowed_origins: validate_origins(&input.allowed_origins)?,
+        ai_enabled: input.ai_enabled,
+        ai_system_prompt: input.ai_system_prompt,
+        ai_model: input.ai_model,
+        ai_temperature: input.ai_temperature,
+        is_active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    let account = me.principal.account_id;
+    let channel = state
+        .db()
+        .run(move |conn| -> AppResult<Channel> {
+            let id = channels::create(conn, &new).map_err(taken)?;
+            Ok(channels::find(conn, account, id)?)
+        })
+        .await?;
+    tracing::info!(channel_id = channel.id, kind = %channel.kind, "channel created");
+    Ok(channel.into())
+}
+
+/// The caller's account's channels (admins).
+pub async fn list(state: &AppState, me: &CurrentUser) -> AppResult<Vec<ChannelView>> {
+    me.principal.authorize(Action::ManageChannels)?;
+    let account = me.principal.account_id;
+    let list = state
+        .db()
+        .run(move |conn| channels::list(conn, account))
+        .await?;
+    Ok(list.into_iter().map(ChannelView::from).collect())
+}
+
+/// Changes a channel (admins); another account's channel is a 404.
+pub async fn update(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    input: UpdateChannel,
+) -> AppResult<ChannelView> {
+    me.principal.authorize(Action::ManageChannels)?;
+    validate_temperature(input.ai_temperature)?;
+    let changes = ChannelChanges {
+        name: input.name.map(|n| n.trim().to_string()),
+        access_token: input.access_token,
+        allowed_origins: input
+            .allowed_origins
+            .as_deref()
+            .map(validate_origins)
+            .transpose()?,
+        ai_enabled: input.ai_enabled,
+        ai_system_prompt: input.ai_system_prompt.map(Some),
+        ai_model: input.ai_model.map(Some),
+        ai_temperature: input.ai_temperature.map(Some),
+        is_active: input.is_active,
+        updated_at: None,
+    };
+    let account = me.principal.account_id;
+    let channel = state
+        .db()
+        .run(move |conn| -> AppResult<Channel> {
+            if channels::update(conn, account, id, changes)? == 0 {
+                return Err(AppError::not_found("no such channel"));
+            }
+            Ok(channels::find(conn, account, id)?)
+        })
+        .await?;
+    Ok(channel.into())
+}
+
+/// Deletes a channel with its chats (admins).
+pub async fn delete(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<()> {
+    me.principal.authorize(Action::ManageChannels)?;
+    let account = me.principal.account_id;
+    state
+        .db()
+        .run(move |conn| -> AppResult<()> {
+            if channels::delete(conn, account, id)? == 0 {
+                return Err(AppError::not_found("no such channel"));
+            }
+            Ok(())
+        })
+        .await
+}

@@ -1,0 +1,3 @@
+//! Ingress: turning outside requests (Meta webhooks, the widget) into bus commands.
+
+pub mod meta;

@@ -1,0 +1,166 @@
+//! Channels: the Facebook pages, Instagram accounts and website widgets an account receives on.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::connection::DbConnection;
+use super::schema::channels;
+
+/// A channel as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = channels)]
+pub struct Channel {
+    /// Primary key.
+    pub id: i64,
+    /// Owning account.
+    pub account_id: i64,
+    /// `facebook`, `instagram` or `widget`.
+    pub kind: String,
+    /// Display name.
+    pub name: String,
+    /// Page id or Instagram account id.
+    pub external_id: Option<String>,
+    /// Page access token (a secret).
+    pub access_token: Option<String>,
+    /// Public key of a widget channel.
+    pub widget_key: Option<String>,
+    /// Comma-separated origins a widget may be embedded on.
+    pub allowed_origins: String,
+    /// Whether the AI responder answers first.
+    pub ai_enabled: bool,
+    /// The AI's system prompt.
+    pub ai_system_prompt: Option<String>,
+    /// Model override.
+    pub ai_model: Option<String>,
+    /// Temperature override.
+    pub ai_temperature: Option<f64>,
+    /// Inactive channels receive nothing.
+    pub is_active: bool,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Last changed.
+    pub updated_at: NaiveDateTime,
+}
+
+/// Fields of a new channel.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = channels)]
+pub struct NewChannel {
+    /// Owning account.
+    pub account_id: i64,
+    /// `facebook`, `instagram` or `widget`.
+    pub kind: String,
+    /// Display name.
+    pub name: String,
+    /// Page id or Instagram account id.
+    pub external_id: Option<String>,
+    /// Page access token.
+    pub access_token: Option<String>,
+    /// Public key of a widget channel.
+    pub widget_key: Option<String>,
+    /// Comma-separated allowed origins.
+    pub allowed_origins: String,
+    /// AI responder on or off.
+    pub ai_enabled: bool,
+    /// The AI's system prompt.
+    pub ai_system_prompt: Option<String>,
+    /// Model override.
+    pub ai_model: Option<String>,
+    /// Temperature override.
+    pub ai_temperature: Option<f64>,
+    /// Active.
+    pub is_active: bool,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Last changed.
+    pub updated_at: NaiveDateTime,
+}
+
+/// Changes to a channel; `None` leaves a field alone.
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = channels)]
+pub struct ChannelChanges {
+    /// Display name.
+    pub name: Option<String>,
+    /// Page access token.
+    pub access_token: Option<String>,
+    /// Allowed origins.
+    pub allowed_origins: Option<String>,
+    /// AI on or off.
+    pub ai_enabled: Option<bool>,
+    /// System prompt.
+    pub ai_system_prompt: Option<Option<String>>,
+    /// Model override.
+    pub ai_model: Option<Option<String>>,
+    /// Temperature override.
+    pub ai_temperature: Option<Option<f64>>,
+    /// Active.
+    pub is_active: Option<bool>,
+    /// Set on every change.
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Stores a channel; returns its id.
+pub fn create(conn: &mut DbConnection, new: &NewChannel) -> QueryResult<i64> {
+    crate::insert_returning_id!(conn, crate::store::schema::channels, new)
+}
+
+/// The account's channels.
+pub fn list(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<Channel>> {
+    channels::table
+        .filter(channels::account_id.eq(account_id))
+        .order(channels::id.asc())
+        .select(Channel::as_select())
+        .load(conn)
+}
+
+/// One channel of the account.
+pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<Channel> {
+    channels::table
+        .filter(channels::account_id.eq(account_id))
+        .filter(channels::id.eq(id))
+        .select(Channel::as_select())
+        .first(conn)
+}
+
+/// The active channel of a kind with the given page or account id (webhook routing).
+pub fn find_by_external(
+    conn: &mut DbConnection,
+    kind: &str,
+    external_id: &str,
+) -> QueryResult<Option<Channel>> {
+    channels::table
+        .filter(channels::kind.eq(kind))
+        .filter(channels::external_id.eq(external_id))
+        .filter(channels::is_active.eq(true))
+        .select(Channel::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Changes a channel of the account; returns rows changed.
+pub fn update(
+    conn: &mut DbConnection,
+    account_id: i64,
+    id: i64,
+    mut changes: ChannelChanges,
+) -> QueryResult<usize> {
+    changes.updated_at = Some(Utc::now().naive_utc());
+    diesel::update(
+        channels::table
+            .filter(channels::account_id.eq(account_id))
+            .filter(channels::id.eq(id)),
+    )
+    .set(changes)
+    .execute(conn)
+}
+
+/// Deletes a channel of the account (its chats and messages go with it).
+pub fn delete(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        channels::table
+            .filter(channels::account_id.eq(account_id))
+            .filter(channels::id.eq(id)),
+    )
+    .execute(conn)
+}

@@ -1,0 +1,375 @@
+//! Chats and their messages: the conversation store the writer fills and the API reads.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::connection::DbConnection;
+use super::schema::{chats, contacts, messages};
+
+/// A chat as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = chats)]
+pub struct Chat {
+    /// Primary key.
+    pub id: i64,
+    /// Owning account.
+    #[serde(skip)]
+    pub account_id: i64,
+    /// The channel it runs on.
+    pub channel_id: i64,
+    /// The customer.
+    pub contact_id: i64,
+    /// `bot`, `open`, `pending` or `resolved`.
+    pub status: String,
+    /// The agent it is assigned to.
+    pub assignee_id: Option<i64>,
+    /// Latest message (UTC).
+    #[serde(serialize_with = "utc_opt")]
+    pub last_message_at: Option<NaiveDateTime>,
+    /// Latest customer message (UTC).
+    #[serde(serialize_with = "utc_opt")]
+    pub last_inbound_at: Option<NaiveDateTime>,
+    /// Created (UTC).
+    #[serde(serialize_with = "utc")]
+    pub created_at: NaiveDateTime,
+    /// Last changed (UTC).
+    #[serde(serialize_with = "utc")]
+    pub updated_at: NaiveDateTime,
+    /// When it was last resolved.
+    #[serde(serialize_with = "utc_opt")]
+    pub resolved_at: Option<NaiveDateTime>,
+}
+
+/// A message as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = messages)]
+pub struct Message {
+    /// Primary key.
+    pub id: i64,
+    /// Owning account.
+    #[serde(skip)]
+    pub account_id: i64,
+    /// Its chat.
+    pub chat_id: i64,
+    /// Its channel.
+    pub channel_id: i64,
+    /// `inbound` (customer) or `outbound` (us).
+    pub direction: String,
+    /// `contact`, `agent`, `bot`, `system` or `page` (sent from Meta's own inbox).
+    pub sender_kind: String,
+    /// The agent who sent it.
+    pub sender_id: Option<i64>,
+    /// The channel's message id.
+    pub external_id: Option<String>,
+    /// Text.
+    pub text: Option<String>,
+    /// Attachments, JSON text.
+    #[serde(serialize_with = "json_text")]
+    pub attachments: Option<String>,
+    /// The message id this one replies to.
+    pub reply_to: Option<String>,
+    /// An internal note, never sent to the customer.
+    #[serde(rename = "private")]
+    pub is_private: bool,
+    /// Unsent by the customer.
+    #[serde(rename = "deleted")]
+    pub is_deleted: bool,
+    /// `received`, `pending`, `sent`, `delivered`, `read` or `failed`.
+    pub delivery_status: String,
+    /// Why delivery failed.
+    pub delivery_error: Option<String>,
+    /// Delivery tries so far.
+    #[serde(skip)]
+    pub delivery_attempts: i32,
+    /// When the next delivery try is due.
+    #[serde(skip)]
+    pub next_attempt_at: Option<NaiveDateTime>,
+    /// Model of a bot answer.
+    pub ai_model: Option<String>,
+    /// Prompt tokens of a bot answer.
+    pub prompt_tokens: Option<i32>,
+    /// Completion tokens of a bot answer.
+    pub completion_tokens: Option<i32>,
+    /// Provider latency of a bot answer.
+    pub ai_latency_ms: Option<i32>,
+    /// When it was sent (UTC).
+    #[serde(serialize_with = "utc")]
+    pub sent_at: NaiveDateTime,
+    /// Stored (UTC).
+    #[serde(serialize_with = "utc")]
+    pub created_at: NaiveDateTime,
+    /// Last changed (UTC).
+    #[serde(serialize_with = "utc")]
+    pub updated_at: NaiveDateTime,
+}
+
+fn utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(
+        &t.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
+}
+
+fn utc_opt<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => utc(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+fn json_text<S: serde::Serializer>(t: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    let value = t
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+    value.serialize(s)
+}
+
+/// The contact id for a customer on a channel, created when new.
+pub fn upsert_contact(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+    external_id: &str,
+) -> QueryResult<i64> {
+    let existing = contacts::table
+        .filter(contacts::channel_id.eq(channel_id))
+        .filter(contacts::external_id.eq(external_id))
+        .select(contacts::id)
+        .first::<i64>(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let now = Utc::now().naive_utc();
+    crate::insert_returning_id!(
+        conn,
+        crate::store::schema::contacts,
+        (
+            contacts::account_id.eq(account_id),
+            contacts::channel_id.eq(channel_id),
+            contacts::external_id.eq(external_id),
+            contacts::created_at.eq(now),
+            contacts::updated_at.eq(now),
+        )
+    )
+}
+
+/// The contact's most recent chat on a channel.
+pub fn latest_for_contact(
+    conn: &mut DbConnection,
+    channel_id: i64,
+    contact_id: i64,
+) -> QueryResult<Option<Chat>> {
+    chats::table
+        .filter(chats::channel_id.eq(channel_id))
+        .filter(chats::contact_id.eq(contact_id))
+        .order(chats::id.desc())
+        .select(Chat::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Creates a chat; returns it.
+pub fn create(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+    contact_id: i64,
+    status: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Chat> {
+    let id = crate::insert_returning_id!(
+        conn,
+        crate::store::schema::chats,
+        (
+            chats::account_id.eq(account_id),
+            chats::channel_id.eq(channel_id),
+            chats::contact_id.eq(contact_id),
+            chats::status.eq(status),
+            chats::created_at.eq(now),
+            chats::updated_at.eq(now),
+        )
+    )?;
+    find(conn, account_id, id)
+}
+
+/// One chat of an account.
+pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<Chat> {
+    chats::table
+        .filter(chats::account_id.eq(account_id))
+        .filter(chats::id.eq(id))
+        .select(Chat::as_select())
+        .first(conn)
+}
+
+/// Sets a chat's status.
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: i64,
+    status: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(chats::table.find(id))
+        .set((chats::status.eq(status), chats::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// Records a new message's time on its chat.
+pub fn touch(
+    conn: &mut DbConnection,
+    id: i64,
+    at: NaiveDateTime,
+    inbound: bool,
+) -> QueryResult<usize> {
+    if inbound {
+        diesel::update(chats::table.find(id))
+            .set((
+                chats::last_message_at.eq(at),
+                chats::last_inbound_at.eq(at),
+                chats::updated_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)
+    } else {
+        diesel::update(chats::table.find(id))
+            .set((
+                chats::last_message_at.eq(at),
+                chats::updated_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)
+    }
+}
+
+/// A message by its channel id, if stored.
+pub fn message_by_external(
+    conn: &mut DbConnection,
+    channel_id: i64,
+    external_id: &str,
+) -> QueryResult<Option<Message>> {
+    messages::table
+        .filter(messages::channel_id.eq(channel_id))
+        .filter(messages::external_id.eq(external_id))
+        .select(Message::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// One message by id.
+pub fn message(conn: &mut DbConnection, id: i64) -> QueryResult<Message> {
+    messages::table
+        .find(id)
+        .select(Message::as_select())
+        .first(conn)
+}
+
+/// The fields of a new message.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = messages)]
+pub struct NewMessage {
+    /// Owning account.
+    pub account_id: i64,
+    /// Its chat.
+    pub chat_id: i64,
+    /// Its channel.
+    pub channel_id: i64,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// Who wrote it.
+    pub sender_kind: String,
+    /// The agent who wrote it.
+    pub sender_id: Option<i64>,
+    /// The channel's id for it.
+    pub external_id: Option<String>,
+    /// Text.
+    pub text: Option<String>,
+    /// Attachments JSON text.
+    pub attachments: Option<String>,
+    /// The message replied to.
+    pub reply_to: Option<String>,
+    /// Internal note.
+    pub is_private: bool,
+    /// Delivery state.
+    pub delivery_status: String,
+    /// When it was sent.
+    pub sent_at: NaiveDateTime,
+    /// Stored.
+    pub created_at: NaiveDateTime,
+    /// Changed.
+    pub updated_at: NaiveDateTime,
+}
+
+/// Stores a message; returns it.
+pub fn insert_message(conn: &mut DbConnection, new: &NewMessage) -> QueryResult<Message> {
+    let id = crate::insert_returning_id!(conn, crate::store::schema::messages, new)?;
+    message(conn, id)
+}
+
+/// Sets a message's delivery status; returns rows changed.
+pub fn set_delivery(
+    conn: &mut DbConnection,
+    id: i64,
+    status: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(messages::table.find(id))
+        .set((
+            messages::delivery_status.eq(status),
+            messages::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Outbound messages of a chat sent at or before `watermark` and not yet read.
+pub fn unread_outbound_until(
+    conn: &mut DbConnection,
+    chat_id: i64,
+    watermark: NaiveDateTime,
+) -> QueryResult<Vec<Message>> {
+    messages::table
+        .filter(messages::chat_id.eq(chat_id))
+        .filter(messages::direction.eq("outbound"))
+        .filter(messages::is_private.eq(false))
+        .filter(messages::sent_at.le(watermark))
+        .filter(messages::delivery_status.ne("read"))
+        .filter(messages::delivery_status.ne("failed"))
+        .order(messages::id.asc())
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// Marks a message unsent by the customer.
+pub fn mark_deleted(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(messages::table.find(id))
+        .filter(messages::is_deleted.eq(false))
+        .set((messages::is_deleted.eq(true), messages::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// A chat's messages, newest first, older than `before` when given.
+pub fn messages_page(
+    conn: &mut DbConnection,
+    chat_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    let mut query = messages::table
+        .filter(messages::chat_id.eq(chat_id))
+        .order(messages::id.desc())
+        .limit(limit)
+        .select(Message::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(messages::id.lt(before));
+    }
+    query.load(conn)
+}
+
+/// An account's chats, most recent activity first.
+pub fn list(conn: &mut DbConnection, account_id: i64, limit: i64) -> QueryResult<Vec<Chat>> {
+    chats::table
+        .filter(chats::account_id.eq(account_id))
+        .order((chats::last_message_at.desc(), chats::id.desc()))
+        .limit(limit)
+        .select(Chat::as_select())
+        .load(conn)
+}

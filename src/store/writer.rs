@@ -1,0 +1,360 @@
+//! The store's single writer: commits bus commands in groups (one transaction for everything
+//! that arrived during the last commit), answers each submitter once durable, then publishes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use tokio::sync::mpsc;
+
+use super::chats::{self, NewMessage};
+use super::connection::{DbConnection, DbPool};
+use super::events;
+use super::schema::channels;
+use crate::bus::{Bus, Command, EchoMessage, Envelope, Event, InboundMessage, Outcome, StoreError};
+
+/// Most commands committed in one transaction.
+const MAX_BATCH: usize = 1024;
+/// How long the writer waits for a connection before failing a batch as unavailable.
+const CONNECT_WAIT: Duration = Duration::from_secs(2);
+
+/// Starts the writer on its own thread (Diesel is synchronous; it never runs on async threads).
+pub fn spawn(
+    pool: DbPool,
+    bus: Bus,
+    commands: mpsc::Receiver<Envelope>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("store-writer".into())
+        .spawn(move || run(&pool, &bus, commands))
+}
+
+fn run(pool: &DbPool, bus: &Bus, mut commands: mpsc::Receiver<Envelope>) {
+    while let Some(first) = commands.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match commands.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        commit_batch(pool, bus, batch);
+    }
+    tracing::info!("store writer stopped: the bus is closed");
+}
+
+/// Commits one group; every submitter hears back only after the commit (or the failure).
+pub fn commit_batch(pool: &DbPool, bus: &Bus, batch: Vec<Envelope>) {
+    let size = batch.len();
+    let mut conn = match pool.get_timeout(CONNECT_WAIT) {
+        Ok(conn) => conn,
+        Err(e) => return fail_all(batch, &format!("no database connection: {e}")),
+    };
+    let mut results: Vec<Result<Outcome, StoreError>> = Vec::with_capacity(size);
+    let committed = conn.transaction::<_, DieselError, _>(|conn| {
+        results.clear();
+        for envelope in &batch {
+            // A savepoint per command: one refused command does not sink the group.
+            let result = conn.transaction(|conn| apply(conn, &envelope.command));
+            results.push(match result {
+                Ok(outcome) => Ok(outcome),
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                    // Another writer (another node) stored the same message first.
+                    Ok(Outcome {
+                        events: Vec::new(),
+                        duplicate: true,
+                    })
+                }
+                Err(e) => Err(StoreError::Unavailable(e.to_string())),
+            });
+        }
+        Ok(())
+    });
+    if let Err(e) = committed {
+        return fail_all(batch, &format!("commit failed: {e}"));
+    }
+    tracing::debug!(size, "committed a group");
+    for (envelope, result) in batch.into_iter().zip(results) {
+        if let Ok(outcome) = &result {
+            for event in &outcome.events {
+                bus.publish(Arc::clone(event));
+            }
+        }
+        // A submitter that gave up is not an error.
+        let _ = envelope.reply.send(result);
+    }
+}
+
+fn fail_all(batch: Vec<Envelope>, reason: &str) {
+    tracing::error!(size = batch.len(), %reason, "store could not commit; submitters get 503");
+    for envelope in batch {
+        let _ = envelope
+            .reply
+            .send(Err(StoreError::Unavailable(reason.to_string())));
+    }
+}
+
+struct Recorder {
+    now: DateTime<Utc>,
+    events: Vec<Arc<Event>>,
+}
+
+impl Recorder {
+    fn new() -> Self {
+        Self {
+            now: Utc::now(),
+            events: Vec::new(),
+        }
+    }
+
+    fn emit(
+        &mut self,
+        conn: &mut DbConnection,
+        account_id: i64,
+        event_type: &str,
+        chat_id: Option<i64>,
+        data: impl serde::Serialize,
+    ) -> QueryResult<()> {
+        let data =
+            serde_json::to_value(data).map_err(|e| DieselError::SerializationError(Box::new(e)))?;
+        let event = events::append(conn, account_id, event_type, chat_id, data, self.now)?;
+        self.events.push(Arc::new(event));
+        Ok(())
+    }
+
+    fn done(self) -> Outcome {
+        Outcome {
+            duplicate: self.events.is_empty(),
+            events: self.events,
+        }
+    }
+}
+
+/// Applies one command inside the group's transaction.
+fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome> {
+    match command {
+        Command::Inbound(message) => inbound(conn, message),
+        Command::Echo(echo) => echo_message(conn, echo),
+        Command::Delivered {
+            account_id,
+            channel_id,
+            mids,
+        } => delivered(conn, *account_id, *channel_id, mids),
+        Command::Read {
+            account_id,
+            channel_id,
+            contact_external_id,
+            watermark,
+        } => read(
+            conn,
+            *account_id,
+            *channel_id,
+            contact_external_id,
+            *watermark,
+        ),
+        Command::Deleted {
+            account_id,
+            channel_id,
+            external_id,
+        } => deleted(conn, *account_id, *channel_id, external_id),
+    }
+}
+
+/// The contact's chat, opened when new and reopened when resolved.
+fn chat_for(
+    conn: &mut DbConnection,
+    rec: &mut Recorder,
+    account_id: i64,
+    channel_id: i64,
+    contact_id: i64,
+) -> QueryResult<chats::Chat> {
+    let now = rec.now.naive_utc();
+    match chats::latest_for_contact(conn, channel_id, contact_id)? {
+        Some(chat) if chat.status == "resolved" => {
+            chats::set_status(conn, chat.id, "open", now)?;
+            let chat = chats::find(conn, account_id, chat.id)?;
+            rec.emit(conn, account_id, "chat.updated", Some(chat.id), &chat)?;
+            Ok(chat)
+        }
+        Some(chat) => Ok(chat),
+        None => {
+            let ai: bool = channels::table
+                .find(channel_id)
+                .select(channels::ai_enabled)
+                .first(conn)?;
+            let status = if ai { "bot" } else { "open" };
+            let chat = chats::create(conn, account_id, channel_id, contact_id, status, now)?;
+            rec.emit(conn, account_id, "chat.created", Some(chat.id), &chat)?;
+            Ok(chat)
+        }
+    }
+}
+
+fn inbound(conn: &mut DbConnection, m: &InboundMessage) -> QueryResult<Outcome> {
+    if chats::message_by_external(conn, m.channel_id, &m.external_id)?.is_some() {
+        return Ok(Outcome {
+            events: Vec::new(),
+            duplicate: true,
+        });
+    }
+    let mut rec = Recorder::new();
+    let contact_id =
+        chats::upsert_contact(conn, m.account_id, m.channel_id, &m.contact_external_id)?;
+    let chat = chat_for(conn, &mut rec, m.account_id, m.channel_id, contact_id)?;
+    let now = rec.now.naive_utc();
+    let message = chats::insert_message(
+        conn,
+        &NewMessage {
+            account_id: m.account_id,
+            chat_id: chat.id,
+            channel_id: m.channel_id,
+            direction: "inbound".into(),
+            sender_kind: "contact".into(),
+            sender_id: None,
+            external_id: Some(m.external_id.clone()),
+            text: m.text.clone(),
+            attachments: m.attachments.as_ref().map(ToString::to_string),
+            reply_to: m.reply_to.clone(),
+            is_private: false,
+            delivery_status: "received".into(),
+            sent_at: m.sent_at.naive_utc(),
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    chats::touch(conn, chat.id, message.sent_at, true)?;
+    rec.emit(
+        conn,
+        m.account_id,
+        "message.created",
+        Some(chat.id),
+        &message,
+    )?;
+    Ok(rec.done())
+}
+
+fn echo_message(conn: &mut DbConnection, e: &EchoMessage) -> QueryResult<Outcome> {
+    if chats::message_by_external(conn, e.channel_id, &e.external_id)?.is_some() {
+        // Our own send, already stored when the Send API answered.
+        return Ok(Outcome {
+            events: Vec::new(),
+            duplicate: true,
+        });
+    }
+    let mut rec = Recorder::new();
+    let contact_id =
+        chats::upsert_contact(conn, e.account_id, e.channel_id, &e.contact_external_id)?;
+    let chat = chat_for(conn, &mut rec, e.account_id, e.channel_id, contact_id)?;
+    let now = rec.now.naive_utc();
+    let message = chats::insert_message(
+        conn,
+        &NewMessage {
+            account_id: e.account_id,
+            chat_id: chat.id,
+            channel_id: e.channel_id,
+            direction: "outbound".into(),
+            sender_kind: "page".into(),
+            sender_id: None,
+            external_id: Some(e.external_id.clone()),
+            text: e.text.clone(),
+            attachments: e.attachments.as_ref().map(ToString::to_string),
+            reply_to: None,
+            is_private: false,
+            delivery_status: "sent".into(),
+            sent_at: e.sent_at.naive_utc(),
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    chats::touch(conn, chat.id, message.sent_at, false)?;
+    rec.emit(
+        conn,
+        e.account_id,
+        "message.created",
+        Some(chat.id),
+        &message,
+    )?;
+    Ok(rec.done())
+}
+
+fn delivered(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+    mids: &[String],
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    let now = rec.now.naive_utc();
+    for mid in mids {
+        let Some(message) = chats::message_by_external(conn, channel_id, mid)? else {
+            continue;
+        };
+        if message.direction == "outbound"
+            && matches!(message.delivery_status.as_str(), "pending" | "sent")
+        {
+            chats::set_delivery(conn, message.id, "delivered", now)?;
+            let message = chats::message(conn, message.id)?;
+            rec.emit(
+                conn,
+                account_id,
+                "message.updated",
+                Some(message.chat_id),
+                &message,
+            )?;
+        }
+    }
+    Ok(rec.done())
+}
+
+fn read(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+    contact_external_id: &str,
+    watermark: DateTime<Utc>,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    let contact = super::schema::contacts::table
+        .filter(super::schema::contacts::channel_id.eq(channel_id))
+        .filter(super::schema::contacts::external_id.eq(contact_external_id))
+        .select(super::schema::contacts::id)
+        .first::<i64>(conn)
+        .optional()?;
+    let Some(contact_id) = contact else {
+        return Ok(rec.done());
+    };
+    let Some(chat) = chats::latest_for_contact(conn, channel_id, contact_id)? else {
+        return Ok(rec.done());
+    };
+    let now = rec.now.naive_utc();
+    for message in chats::unread_outbound_until(conn, chat.id, watermark.naive_utc())? {
+        chats::set_delivery(conn, message.id, "read", now)?;
+        let message = chats::message(conn, message.id)?;
+        rec.emit(conn, account_id, "message.updated", Some(chat.id), &message)?;
+    }
+    Ok(rec.done())
+}
+
+fn deleted(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+    external_id: &str,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    if let Some(message) = chats::message_by_external(conn, channel_id, external_id)? {
+        if chats::mark_deleted(conn, message.id, rec.now.naive_utc())? == 1 {
+            let message = chats::message(conn, message.id)?;
+            rec.emit(
+                conn,
+                account_id,
+                "message.updated",
+                Some(message.chat_id),
+                &message,
+            )?;
+        }
+    }
+    Ok(rec.done())
+}

@@ -1,0 +1,424 @@
+//! `/api/webhooks/{facebook,instagram}`: handshake, signatures, every fixture (twice, and
+//! concurrently), a batch of 1,000 events, and gapless seq.
+
+use diesel::prelude::*;
+use hmac::{Hmac, Mac};
+use reqwest::Method;
+use serde_json::{json, Value};
+use sha2::Sha256;
+use switchboard::store::chats::{Chat, Message};
+use switchboard::store::schema::{chats, messages};
+
+use crate::helpers::{assert_error, TestApp};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/meta");
+const PAGE_ID: &str = "104857600000001";
+const IG_ID: &str = "17841400000000001";
+const APP_SECRET: &str = "switchboard-test-app-secret";
+
+fn fixture(name: &str) -> (Vec<u8>, String) {
+    let body = std::fs::read(format!("{FIXTURES}/{name}")).expect("fixture");
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(format!("{FIXTURES}/manifest.json")).expect("manifest"),
+    )
+    .expect("manifest json");
+    let signature = manifest["fixtures"][name]["x_hub_signature_256"]
+        .as_str()
+        .expect("signature")
+        .to_string();
+    (body, signature)
+}
+
+fn sign(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    format!(
+        "sha256={}",
+        switchboard::auth::token::hex(&mac.finalize().into_bytes())
+    )
+}
+
+struct Hub {
+    app: TestApp,
+    facebook: i64,
+    instagram: i64,
+}
+
+async fn hub() -> Hub {
+    let app = TestApp::spawn_with(|s| {
+        s.set("META_APP_SECRET", APP_SECRET);
+        s.set("META_VERIFY_TOKEN", "switchboard-verify-token");
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let mut ids = Vec::new();
+    for (kind, id) in [("facebook", PAGE_ID), ("instagram", IG_ID)] {
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/api/channels",
+                Some(&admin),
+                Some(&json!({"kind": kind, "name": kind, "external_id": id, "access_token": "token"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["id"].as_i64().unwrap());
+    }
+    Hub {
+        app,
+        facebook: ids[0],
+        instagram: ids[1],
+    }
+}
+
+impl Hub {
+    async fn post(&self, product: &str, body: Vec<u8>, signature: Option<&str>) -> (u16, String) {
+        let mut request = self
+            .app
+            .client
+            .post(self.app.url(&format!("/api/webhooks/{product}")))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(signature) = signature {
+            request = request.header("x-hub-signature-256", signature);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    async fn post_fixture(&self, name: &str) -> u16 {
+        let product = if name.starts_with("ig_") {
+            "instagram"
+        } else {
+            "facebook"
+        };
+        let (body, signature) = fixture(name);
+        self.post(product, body, Some(&signature)).await.0
+    }
+
+    async fn messages(&self) -> Vec<Message> {
+        self.app
+            .state
+            .db()
+            .run(|conn| {
+                messages::table
+                    .order(messages::id.asc())
+                    .select(Message::as_select())
+                    .load(conn)
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn chats(&self) -> Vec<Chat> {
+        self.app
+            .state
+            .db()
+            .run(|conn| {
+                chats::table
+                    .order(chats::id.asc())
+                    .select(Chat::as_select())
+                    .load(conn)
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn seqs(&self) -> Vec<i64> {
+        self.app
+            .state
+            .db()
+            .run(|conn| switchboard::store::events::seqs(conn, 1))
+            .await
+            .unwrap()
+    }
+
+    async fn assert_gapless(&self) {
+        let seqs = self.seqs().await;
+        let expected: Vec<i64> = (1..=seqs.len() as i64).collect();
+        assert_eq!(seqs, expected, "seq must be gapless from 1");
+    }
+
+    /// Posts a fixture twice in a row and twice at the same moment.
+    async fn post_four_times(&self, name: &str) {
+        assert_eq!(self.post_fixture(name).await, 200, "{name}");
+        assert_eq!(self.post_fixture(name).await, 200, "{name} again");
+        let (a, b) = tokio::join!(self.post_fixture(name), self.post_fixture(name));
+        assert_eq!((a, b), (200, 200), "{name} concurrently");
+    }
+
+    async fn seed_outbound(&self, mid: &'static str, sent_at_ms: i64) {
+        let chat = self.chats().await[0].clone();
+        self.app
+            .state
+            .db()
+            .run(move |conn| {
+                let now = chrono::Utc::now().naive_utc();
+                switchboard::store::chats::insert_message(
+                    conn,
+                    &switchboard::store::chats::NewMessage {
+                        account_id: chat.account_id,
+                        chat_id: chat.id,
+                        channel_id: chat.channel_id,
+                        direction: "outbound".into(),
+                        sender_kind: "agent".into(),
+                        sender_id: None,
+                        external_id: Some(mid.into()),
+                        text: Some("sent by us".into()),
+                        attachments: None,
+                        reply_to: None,
+                        is_private: false,
+                        delivery_status: "sent".into(),
+                        sent_at: chrono::DateTime::from_timestamp_millis(sent_at_ms)
+                            .unwrap()
+                            .naive_utc(),
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )
+            })
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn handshake_echoes_the_challenge_only_for_the_right_token() {
+    let hub = hub().await;
+    for product in ["facebook", "instagram"] {
+        let ok = hub
+            .app
+            .client
+            .get(hub.app.url(&format!(
+                "/api/webhooks/{product}?hub.mode=subscribe&hub.verify_token=switchboard-verify-token&hub.challenge=1158201444"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200);
+        assert!(ok.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        assert_eq!(ok.text().await.unwrap(), "1158201444");
+        let (status, body) = hub
+            .app
+            .call(
+                Method::GET,
+                &format!("/api/webhooks/{product}?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, 403);
+        assert_error(&body, "forbidden");
+    }
+}
+
+#[tokio::test]
+async fn fb_text_makes_one_chat_and_one_inbound_message() {
+    let hub = hub().await;
+    hub.post_four_times("fb_text.json").await;
+    let messages = hub.messages().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].direction, "inbound");
+    assert_eq!(
+        messages[0].text.as_deref(),
+        Some("Hi, is the blue sofa still in stock?")
+    );
+    let chats = hub.chats().await;
+    assert_eq!(chats.len(), 1);
+    assert_eq!(chats[0].channel_id, hub.facebook);
+    assert_eq!(chats[0].status, "open");
+    hub.assert_gapless().await;
+    assert_eq!(
+        hub.seqs().await.len(),
+        2,
+        "chat.created and message.created, once"
+    );
+}
+
+#[tokio::test]
+async fn fb_unicode_keeps_the_text_exactly() {
+    let hub = hub().await;
+    hub.post_four_times("fb_unicode.json").await;
+    let messages = hub.messages().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        messages[0].text.as_deref(),
+        Some("Grüße aus Köln 😀 — see https://example.com/a")
+    );
+}
+
+#[tokio::test]
+async fn fb_batch_makes_three_messages_in_two_chats_in_order() {
+    let hub = hub().await;
+    hub.post_four_times("fb_batch.json").await;
+    let messages = hub.messages().await;
+    assert_eq!(messages.len(), 3);
+    assert_eq!(hub.chats().await.len(), 2);
+    let first_chat: Vec<&Message> = messages
+        .iter()
+        .filter(|m| m.chat_id == messages[0].chat_id)
+        .collect();
+    assert_eq!(first_chat.len(), 2);
+    assert_eq!(first_chat[0].text.as_deref(), Some("first"));
+    assert!(first_chat[1]
+        .attachments
+        .as_deref()
+        .unwrap()
+        .contains("https://scontent.example/img.jpg"));
+    assert!(first_chat[0].sent_at < first_chat[1].sent_at);
+    let postback = messages
+        .iter()
+        .find(|m| m.external_id.as_deref() == Some("m_batch_0003"))
+        .unwrap();
+    assert_eq!(postback.text.as_deref(), Some("Talk to a human"));
+    hub.assert_gapless().await;
+}
+
+#[tokio::test]
+async fn fb_echo_of_an_unknown_send_is_stored_once_as_outbound() {
+    let hub = hub().await;
+    hub.post_four_times("fb_echo.json").await;
+    let messages = hub.messages().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].direction, "outbound");
+    assert_eq!(messages[0].sender_kind, "page");
+    assert!(messages.iter().all(|m| m.direction != "inbound"));
+}
+
+#[tokio::test]
+async fn fb_echo_of_our_own_send_is_matched_not_stored_again() {
+    let hub = hub().await;
+    assert_eq!(hub.post_fixture("fb_text.json").await, 200);
+    hub.seed_outbound("m_echo_0001", 1_763_888_002_990).await;
+    hub.post_four_times("fb_echo.json").await;
+    let messages = hub.messages().await;
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1].sender_kind, "agent");
+}
+
+#[tokio::test]
+async fn fb_delivery_and_read_update_our_outbound_messages() {
+    let hub = hub().await;
+    assert_eq!(hub.post_fixture("fb_text.json").await, 200);
+    // Sent before the read watermark (…3950): becomes read. Sent after it: only delivered.
+    hub.seed_outbound("m_out_0000", 1_763_888_003_800).await;
+    hub.seed_outbound("m_out_0001", 1_763_888_003_960).await;
+    hub.post_four_times("fb_delivery_read.json").await;
+    let status = |messages: &[Message], mid: &str| {
+        messages
+            .iter()
+            .find(|m| m.external_id.as_deref() == Some(mid))
+            .unwrap()
+            .delivery_status
+            .clone()
+    };
+    let messages = hub.messages().await;
+    assert_eq!(status(&messages, "m_out_0000"), "read");
+    assert_eq!(status(&messages, "m_out_0001"), "delivered");
+
+    // An older watermark changes nothing.
+    let events_before = hub.seqs().await.len();
+    let body = json!({"object":"page","entry":[{"id":PAGE_ID,"time":1,"messaging":[
+        {"sender":{"id":"6213000000000042"},"recipient":{"id":PAGE_ID},"timestamp":2,"read":{"watermark":1763888000000_i64}}]}]})
+    .to_string()
+    .into_bytes();
+    let signature = sign(&body);
+    assert_eq!(hub.post("facebook", body, Some(&signature)).await.0, 200);
+    assert_eq!(hub.seqs().await.len(), events_before);
+    assert_eq!(status(&hub.messages().await, "m_out_0001"), "delivered");
+    hub.assert_gapless().await;
+}
+
+#[tokio::test]
+async fn ig_text_then_ig_deleted_marks_the_message_deleted() {
+    let hub = hub().await;
+    hub.post_four_times("ig_text.json").await;
+    let chats = hub.chats().await;
+    assert_eq!(chats.len(), 1);
+    assert_eq!(chats[0].channel_id, hub.instagram);
+    hub.post_four_times("ig_deleted.json").await;
+    let messages = hub.messages().await;
+    assert_eq!(messages.len(), 1, "no new message");
+    assert!(messages[0].is_deleted);
+    hub.assert_gapless().await;
+}
+
+#[tokio::test]
+async fn a_delivery_of_one_thousand_events_is_stored_whole() {
+    let hub = hub().await;
+    let events: Vec<Value> = (0..1000)
+        .map(|i| {
+            json!({"sender":{"id":format!("62130000000{:05}", i % 50)},"recipient":{"id":PAGE_ID},
+                   "timestamp":1_763_888_100_000_i64 + i,"message":{"mid":format!("m_bulk_{i:04}"),"text":format!("message {i}")}})
+        })
+        .collect();
+    let body = json!({"object":"page","entry":[{"id":PAGE_ID,"time":1,"messaging":events}]})
+        .to_string()
+        .into_bytes();
+    let signature = sign(&body);
+    assert_eq!(
+        hub.post("facebook", body.clone(), Some(&signature)).await.0,
+        200
+    );
+    assert_eq!(hub.post("facebook", body, Some(&signature)).await.0, 200);
+    assert_eq!(hub.messages().await.len(), 1000);
+    assert_eq!(hub.chats().await.len(), 50);
+    hub.assert_gapless().await;
+    assert_eq!(hub.seqs().await.len(), 1050);
+}
+
+#[tokio::test]
+async fn bad_signatures_are_401_and_store_nothing() {
+    let hub = hub().await;
+    let (body, signature) = fixture("fb_unicode.json");
+    let (status, text) = hub.post("facebook", body.clone(), None).await;
+    assert_eq!(status, 401);
+    assert_error(&serde_json::from_str(&text).unwrap(), "invalid_signature");
+    let wrong = format!("sha256={}", "0".repeat(64));
+    assert_eq!(
+        hub.post("facebook", body.clone(), Some(&wrong)).await.0,
+        401
+    );
+    // The same JSON re-serialised (as UTF-8, without Meta's escapes) no longer matches.
+    let reserialised =
+        serde_json::to_vec(&serde_json::from_slice::<Value>(&body).unwrap()).unwrap();
+    assert_ne!(reserialised, body);
+    assert_eq!(
+        hub.post("facebook", reserialised, Some(&signature)).await.0,
+        401
+    );
+    // A signature for the other endpoint's product is still checked as-is.
+    assert_eq!(
+        hub.post("instagram", body, Some(&sign(b"other"))).await.0,
+        401
+    );
+    assert!(hub.messages().await.is_empty());
+    assert!(hub.seqs().await.is_empty());
+}
+
+#[tokio::test]
+async fn bad_json_oversized_bodies_and_unknown_pages() {
+    let hub = hub().await;
+    let broken = br#"{"object":"page","entry":[{"#.to_vec();
+    let signature = sign(&broken);
+    let (status, text) = hub.post("facebook", broken, Some(&signature)).await;
+    assert_eq!(status, 400);
+    assert_error(&serde_json::from_str(&text).unwrap(), "invalid_json");
+
+    let huge = vec![b' '; 2 * 1024 * 1024];
+    let signature = sign(&huge);
+    let (status, text) = hub.post("facebook", huge, Some(&signature)).await;
+    assert_eq!(status, 413);
+    assert_error(&serde_json::from_str(&text).unwrap(), "payload_too_large");
+
+    let unknown = String::from_utf8(fixture("fb_text.json").0)
+        .unwrap()
+        .replace(PAGE_ID, "999999999")
+        .into_bytes();
+    let signature = sign(&unknown);
+    assert_eq!(hub.post("facebook", unknown, Some(&signature)).await.0, 200);
+    assert!(hub.messages().await.is_empty());
+}
