@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod channels;
+pub mod chats;
 pub mod docs;
 pub mod extract;
 pub mod health;

@@ -75,6 +75,41 @@ pub enum Command {
         /// Everything sent at or before this moment is read.
         watermark: DateTime<Utc>,
     },
+    /// An agent (or supervisor, admin) replies, or writes an internal note.
+    AgentReply {
+        /// The chat's account.
+        account_id: i64,
+        /// The chat.
+        chat_id: i64,
+        /// The author.
+        user_id: i64,
+        /// The text.
+        text: String,
+        /// An internal note: stored and shown to the team, never sent to the customer.
+        private: bool,
+    },
+    /// A chat's status changes.
+    SetStatus {
+        /// The chat's account.
+        account_id: i64,
+        /// The chat.
+        chat_id: i64,
+        /// Who changed it.
+        user_id: i64,
+        /// `open`, `pending` or `resolved`.
+        status: String,
+    },
+    /// A user has read a chat up to a message.
+    MarkRead {
+        /// The chat's account.
+        account_id: i64,
+        /// The chat.
+        chat_id: i64,
+        /// The reader.
+        user_id: i64,
+        /// The last message read.
+        message_id: i64,
+    },
     /// The customer unsent a message.
     Deleted {
         /// The channel's account.

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod bus;
 pub mod channels;
+pub mod chats;
 pub mod cli;
 pub mod config;
 pub mod error;

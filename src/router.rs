@@ -56,6 +56,17 @@ fn routes() -> Router<AppState> {
             axum::routing::patch(api::channels::update::update)
                 .delete(api::channels::delete::delete),
         )
+        .route("/api/chats", get(api::chats::list::list))
+        .route("/api/chats/{id}", get(api::chats::show::show))
+        .route(
+            "/api/chats/{id}/messages",
+            get(api::chats::messages::list).post(api::chats::reply::reply),
+        )
+        .route(
+            "/api/chats/{id}/status",
+            post(api::chats::status::set_status),
+        )
+        .route("/api/chats/{id}/read", post(api::chats::read::mark_read))
         .route(
             "/api/webhooks/facebook",
             get(api::webhooks::verify::verify).post(api::webhooks::receive::facebook),

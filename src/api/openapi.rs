@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::api::{audit, auth, channels, health, users, webhooks};
+use crate::api::{audit, auth, channels, chats, health, users, webhooks};
 use crate::error::{ErrorBody, ErrorDetail};
 
 /// The API description; every documented handler is listed here.
@@ -32,6 +32,12 @@ use crate::error::{ErrorBody, ErrorDetail};
         channels::create::create,
         channels::update::update,
         channels::delete::delete,
+        chats::list::list,
+        chats::show::show,
+        chats::messages::list,
+        chats::reply::reply,
+        chats::status::set_status,
+        chats::read::mark_read,
         webhooks::verify::verify,
         webhooks::receive::facebook,
         webhooks::receive::instagram,
@@ -45,6 +51,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "audit", description = "Who did what"),
         (name = "channels", description = "Facebook pages, Instagram accounts, widgets"),
         (name = "webhooks", description = "Meta's webhook deliveries"),
+        (name = "chats", description = "Conversations, replies, notes, status, reads"),
     )
 )]
 pub struct ApiDoc;

@@ -29,6 +29,8 @@ pub enum Action<'a> {
     ReadAudit,
     /// Create, change or delete channels.
     ManageChannels,
+    /// See a chat and act in it (reply, note, status, read).
+    SeeChat(&'a crate::store::chats::Chat),
 }
 
 impl Principal {
@@ -40,6 +42,12 @@ impl Principal {
                 user.account_id == self.account_id
                     && (matches!(self.role, Role::Admin | Role::Supervisor)
                         || user.id == self.user_id)
+            }
+            Action::SeeChat(chat) => {
+                chat.account_id == self.account_id
+                    && (matches!(self.role, Role::Admin | Role::Supervisor)
+                        || chat.assignee_id.is_none()
+                        || chat.assignee_id == Some(self.user_id))
             }
             Action::ManageUsers | Action::ReadAudit | Action::ManageChannels => {
                 self.role == Role::Admin

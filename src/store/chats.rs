@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::connection::DbConnection;
-use super::schema::{chats, contacts, messages};
+use super::schema::{chat_reads, chats, contacts, messages};
 
 /// A chat as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -364,10 +364,142 @@ pub fn messages_page(
     query.load(conn)
 }
 
-/// An account's chats, most recent activity first.
-pub fn list(conn: &mut DbConnection, account_id: i64, limit: i64) -> QueryResult<Vec<Chat>> {
-    chats::table
+/// Records when a chat was resolved.
+pub fn set_resolved_at(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(chats::table.find(id))
+        .set(chats::resolved_at.eq(now))
+        .execute(conn)
+}
+
+/// Moves a user's read marker forward (never back); true when it moved.
+pub fn mark_read(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    user_id: i64,
+    message_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let current = chat_reads::table
+        .filter(chat_reads::chat_id.eq(chat_id))
+        .filter(chat_reads::user_id.eq(user_id))
+        .select(chat_reads::last_read_message_id)
+        .first::<i64>(conn)
+        .optional()?;
+    match current {
+        Some(last) if last >= message_id => Ok(false),
+        Some(_) => diesel::update(chat_reads::table.find((chat_id, user_id)))
+            .set((
+                chat_reads::last_read_message_id.eq(message_id),
+                chat_reads::read_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| true),
+        None => diesel::insert_into(chat_reads::table)
+            .values((
+                chat_reads::chat_id.eq(chat_id),
+                chat_reads::user_id.eq(user_id),
+                chat_reads::account_id.eq(account_id),
+                chat_reads::last_read_message_id.eq(message_id),
+                chat_reads::read_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| true),
+    }
+}
+
+/// The newest message id of a chat.
+pub fn latest_message_id(conn: &mut DbConnection, chat_id: i64) -> QueryResult<Option<i64>> {
+    messages::table
+        .filter(messages::chat_id.eq(chat_id))
+        .select(diesel::dsl::max(messages::id))
+        .first(conn)
+}
+
+/// Customer messages of a chat the user has not read.
+pub fn unread_count(conn: &mut DbConnection, chat_id: i64, user_id: i64) -> QueryResult<i64> {
+    let last_read = chat_reads::table
+        .filter(chat_reads::chat_id.eq(chat_id))
+        .filter(chat_reads::user_id.eq(user_id))
+        .select(chat_reads::last_read_message_id)
+        .first::<i64>(conn)
+        .optional()?
+        .unwrap_or(0);
+    messages::table
+        .filter(messages::chat_id.eq(chat_id))
+        .filter(messages::direction.eq("inbound"))
+        .filter(messages::id.gt(last_read))
+        .count()
+        .get_result(conn)
+}
+
+/// A chat's customer.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = contacts)]
+pub struct Contact {
+    /// Id.
+    pub id: i64,
+    /// The customer's id on the channel.
+    pub external_id: String,
+    /// Name, when known.
+    pub name: Option<String>,
+    /// Email, when known.
+    pub email: Option<String>,
+    /// Phone, when known.
+    pub phone: Option<String>,
+}
+
+/// One contact.
+pub fn contact(conn: &mut DbConnection, id: i64) -> QueryResult<Contact> {
+    contacts::table
+        .find(id)
+        .select(Contact::as_select())
+        .first(conn)
+}
+
+/// Which chats a listing wants.
+#[derive(Debug, Clone, Default)]
+pub struct ChatFilter {
+    /// Only chats in this status.
+    pub status: Option<String>,
+    /// `Some(Some(id))`: assigned to id; `Some(None)`: unassigned.
+    pub assignee: Option<Option<i64>>,
+    /// Agents: only their own chats and the unassigned queue.
+    pub visible_to_agent: Option<i64>,
+    /// Keyset cursor: chats strictly after (last_message_at, id) in the order.
+    pub after: Option<(NaiveDateTime, i64)>,
+}
+
+/// A page of an account's chats, most recent activity first.
+pub fn page(
+    conn: &mut DbConnection,
+    account_id: i64,
+    filter: &ChatFilter,
+    limit: i64,
+) -> QueryResult<Vec<Chat>> {
+    let mut query = chats::table
         .filter(chats::account_id.eq(account_id))
+        .filter(chats::last_message_at.is_not_null())
+        .into_boxed();
+    if let Some(status) = &filter.status {
+        query = query.filter(chats::status.eq(status.clone()));
+    }
+    match filter.assignee {
+        Some(Some(id)) => query = query.filter(chats::assignee_id.eq(id)),
+        Some(None) => query = query.filter(chats::assignee_id.is_null()),
+        None => {}
+    }
+    if let Some(me) = filter.visible_to_agent {
+        query = query.filter(chats::assignee_id.eq(me).or(chats::assignee_id.is_null()));
+    }
+    if let Some((at, id)) = filter.after {
+        query = query.filter(
+            chats::last_message_at
+                .lt(at)
+                .or(chats::last_message_at.eq(at).and(chats::id.lt(id))),
+        );
+    }
+    query
         .order((chats::last_message_at.desc(), chats::id.desc()))
         .limit(limit)
         .select(Chat::as_select())

@@ -159,7 +159,131 @@ fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome> {
             channel_id,
             external_id,
         } => deleted(conn, *account_id, *channel_id, external_id),
+        Command::AgentReply {
+            account_id,
+            chat_id,
+            user_id,
+            text,
+            private,
+        } => agent_reply(conn, *account_id, *chat_id, *user_id, text, *private),
+        Command::SetStatus {
+            account_id,
+            chat_id,
+            user_id,
+            status,
+        } => set_status(conn, *account_id, *chat_id, *user_id, status),
+        Command::MarkRead {
+            account_id,
+            chat_id,
+            user_id,
+            message_id,
+        } => mark_read(conn, *account_id, *chat_id, *user_id, *message_id),
     }
+}
+
+fn agent_reply(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    user_id: i64,
+    text: &str,
+    private: bool,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    let chat = chats::find(conn, account_id, chat_id)?;
+    let now = rec.now.naive_utc();
+    let widget: bool = channels::table
+        .find(chat.channel_id)
+        .select(channels::kind)
+        .first::<String>(conn)?
+        == "widget";
+    // Widget replies are delivered by the widget itself; Meta replies wait for the Send API.
+    let status = match (private, widget) {
+        (true, _) => "note",
+        (false, true) => "sent",
+        (false, false) => "pending",
+    };
+    let message = chats::insert_message(
+        conn,
+        &NewMessage {
+            account_id,
+            chat_id,
+            channel_id: chat.channel_id,
+            direction: "outbound".into(),
+            sender_kind: "agent".into(),
+            sender_id: Some(user_id),
+            external_id: None,
+            text: Some(text.to_string()),
+            attachments: None,
+            reply_to: None,
+            is_private: private,
+            delivery_status: status.into(),
+            sent_at: now,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    if !private {
+        chats::touch(conn, chat_id, now, false)?;
+        if chat.status == "bot" || chat.status == "resolved" {
+            chats::set_status(conn, chat_id, "open", now)?;
+            let chat = chats::find(conn, account_id, chat_id)?;
+            rec.emit(conn, account_id, "chat.updated", Some(chat_id), &chat)?;
+        }
+    }
+    rec.emit(conn, account_id, "message.created", Some(chat_id), &message)?;
+    Ok(rec.done())
+}
+
+fn set_status(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    user_id: i64,
+    status: &str,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    let chat = chats::find(conn, account_id, chat_id)?;
+    if chat.status == status {
+        return Ok(rec.done());
+    }
+    let now = rec.now.naive_utc();
+    chats::set_status(conn, chat_id, status, now)?;
+    if status == "resolved" {
+        chats::set_resolved_at(conn, chat_id, now)?;
+    }
+    let chat = chats::find(conn, account_id, chat_id)?;
+    tracing::debug!(chat_id, user_id, status, "chat status changed");
+    rec.emit(conn, account_id, "chat.updated", Some(chat_id), &chat)?;
+    Ok(rec.done())
+}
+
+fn mark_read(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    user_id: i64,
+    message_id: i64,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    if !chats::mark_read(
+        conn,
+        account_id,
+        chat_id,
+        user_id,
+        message_id,
+        rec.now.naive_utc(),
+    )? {
+        return Ok(rec.done());
+    }
+    rec.emit(
+        conn,
+        account_id,
+        "chat.read",
+        Some(chat_id),
+        serde_json::json!({ "user_id": user_id, "last_read_message_id": message_id }),
+    )?;
+    Ok(rec.done())
 }
 
 /// The contact's chat, opened when new and reopened when resolved.

@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod channels;
+mod chats;
 mod docs;
 mod errors;
 mod health;

@@ -1,0 +1,8 @@
+//! `/api/chats*`: what agents see and do in conversations.
+
+pub mod list;
+pub mod messages;
+pub mod read;
+pub mod reply;
+pub mod show;
+pub mod status;

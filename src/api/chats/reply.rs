@@ -1,0 +1,27 @@
+//! `POST /api/chats/{id}/messages`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+use crate::api::extract::Json;
+use crate::app::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::chats::{self, Reply};
+use crate::error::AppResult;
+use crate::store::chats::Message;
+
+/// A reply to the customer (delivered through the chat's channel once stored) or, with
+/// `private: true`, an internal note.
+#[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "chats", security(("bearer" = [])), request_body = Reply,
+    params(("id" = i64, Path, description = "Chat id")),
+    responses((status = 201, body = Object), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
+pub async fn reply(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Json(input): Json<Reply>,
+) -> AppResult<(StatusCode, Json<Message>)> {
+    let message = chats::reply(&state, &me, id, input).await?;
+    Ok((StatusCode::CREATED, Json(message)))
+}

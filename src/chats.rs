@@ -1,0 +1,329 @@
+//! Chats as agents work them: listing by what the policy lets them see, replies, notes, status, reads.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::auth::policy::Action;
+use crate::bus::Command;
+use crate::error::{AppError, AppResult};
+use crate::store::chats::{self as store, Chat, ChatFilter, Contact, Message};
+use crate::store::users::Role;
+
+/// Longest reply or note, in characters.
+pub const MAX_TEXT: usize = 4000;
+
+/// A chat with what a list or detail view shows beside it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChatView {
+    /// The chat.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub chat: Chat,
+    /// The customer.
+    #[schema(value_type = Object)]
+    pub contact: Contact,
+    /// The newest message.
+    #[schema(value_type = Option<Object>)]
+    pub last_message: Option<Message>,
+    /// Customer messages the caller has not read.
+    pub unread_count: i64,
+}
+
+/// A page of chats.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChatPage {
+    /// Chats, most recent activity first.
+    pub chats: Vec<ChatView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/chats` filters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ChatQuery {
+    /// `bot`, `open`, `pending` or `resolved`.
+    pub status: Option<String>,
+    /// `me`, `unassigned` or a user id.
+    pub assignee: Option<String>,
+    /// From `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 50).
+    pub limit: Option<i64>,
+}
+
+const STATUSES: [&str; 4] = ["bot", "open", "pending", "resolved"];
+
+fn parse_cursor(cursor: &str) -> AppResult<(NaiveDateTime, i64)> {
+    let bad = || AppError::bad_request("invalid_cursor", "cursor is not one this API returned");
+    let (ms, id) = cursor.split_once('_').ok_or_else(bad)?;
+    let ms: i64 = ms.parse().map_err(|_| bad())?;
+    let id: i64 = id.parse().map_err(|_| bad())?;
+    let at = DateTime::<Utc>::from_timestamp_micros(ms).ok_or_else(bad)?;
+    Ok((at.naive_utc(), id))
+}
+
+fn cursor_of(chat: &Chat) -> Option<String> {
+    chat.last_message_at
+        .map(|at| format!("{}_{}", at.and_utc().timestamp_micros(), chat.id))
+}
+
+/// The chats the caller may see, filtered, newest activity first.
+pub async fn list(state: &AppState, me: &CurrentUser, query: ChatQuery) -> AppResult<ChatPage> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(AppError::unprocessable(
+            "invalid_limit",
+            "limit must be 1 to 100",
+        ));
+    }
+    if let Some(status) = &query.status {
+        if !STATUSES.contains(&status.as_str()) {
+            return Err(AppError::unprocessable(
+                "invalid_status",
+                "status must be bot, open, pending or resolved",
+            ));
+        }
+    }
+    let assignee = match query.assignee.as_deref() {
+        None => None,
+        Some("me") => Some(Some(me.principal.user_id)),
+        Some("unassigned") => Some(None),
+        Some(id) => Some(Some(id.parse::<i64>().map_err(|_| {
+            AppError::unprocessable(
+                "invalid_assignee",
+                "assignee must be me, unassigned or a user id",
+            )
+        })?)),
+    };
+    let filter = ChatFilter {
+        status: query.status,
+        assignee,
+        visible_to_agent: (me.principal.role == Role::Agent).then_some(me.principal.user_id),
+        after: query.cursor.as_deref().map(parse_cursor).transpose()?,
+    };
+    let (account, user) = (me.principal.account_id, me.principal.user_id);
+    let views = state
+        .db()
+        .run(move |conn| -> AppResult<Vec<ChatView>> {
+            let chats = store::page(conn, account, &filter, limit)?;
+            chats
+                .into_iter()
+                .map(|chat| view(conn, chat, user))
+                .collect()
+        })
+        .await?;
+    let next_cursor = if views.len() as i64 == limit {
+        views.last().and_then(|v| cursor_of(&v.chat))
+    } else {
+        None
+    };
+    Ok(ChatPage {
+        chats: views,
+        next_cursor,
+    })
+}
+
+fn view(
+    conn: &mut crate::store::connection::DbConnection,
+    chat: Chat,
+    user: i64,
+) -> AppResult<ChatView> {
+    let contact = store::contact(conn, chat.contact_id)?;
+    let last_message = match store::latest_message_id(conn, chat.id)? {
+        Some(id) => Some(store::message(conn, id)?),
+        None => None,
+    };
+    let unread_count = store::unread_count(conn, chat.id, user)?;
+    Ok(ChatView {
+        chat,
+        contact,
+        last_message,
+        unread_count,
+    })
+}
+
+/// Loads a chat the caller may see; anything else (another account's, another agent's) is a 404.
+pub async fn find_visible(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<Chat> {
+    let account = me.principal.account_id;
+    let chat = state
+        .db()
+        .run(move |conn| store::find(conn, account, id))
+        .await
+        .map_err(|e| {
+            if e.status() == 404 {
+                AppError::not_found("no such chat")
+            } else {
+                e
+            }
+        })?;
+    if !me.principal.may(Action::SeeChat(&chat)) {
+        return Err(AppError::not_found("no such chat"));
+    }
+    Ok(chat)
+}
+
+/// One chat with its contact, last message and unread count.
+pub async fn show(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<ChatView> {
+    let chat = find_visible(state, me, id).await?;
+    let user = me.principal.user_id;
+    state.db().run(move |conn| view(conn, chat, user)).await
+}
+
+/// `GET /api/chats/{id}/messages` paging.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct MessageQuery {
+    /// Only messages with a smaller id.
+    pub before: Option<i64>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// A page of a chat's messages, oldest first; page backwards with `before`.
+pub async fn messages(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    query: MessageQuery,
+) -> AppResult<Vec<Message>> {
+    let chat = find_visible(state, me, id).await?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::unprocessable(
+            "invalid_limit",
+            "limit must be 1 to 200",
+        ));
+    }
+    let mut page = state
+        .db()
+        .run(move |conn| store::messages_page(conn, chat.id, query.before, limit))
+        .await?;
+    page.reverse();
+    Ok(page)
+}
+
+/// `POST /api/chats/{id}/messages` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reply {
+    /// The text.
+    pub text: String,
+    /// An internal note, never sent to the customer.
+    #[serde(default)]
+    pub private: bool,
+}
+
+/// Stores a reply (delivered through the chat's channel after commit) or a note.
+pub async fn reply(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    input: Reply,
+) -> AppResult<Message> {
+    let chat = find_visible(state, me, id).await?;
+    let text = input.text.trim().to_string();
+    if text.is_empty() || text.chars().count() > MAX_TEXT {
+        return Err(AppError::unprocessable(
+            "invalid_text",
+            "text must be 1 to 4000 characters",
+        ));
+    }
+    let outcome = state
+        .bus
+        .submit(Command::AgentReply {
+            account_id: chat.account_id,
+            chat_id: chat.id,
+            user_id: me.principal.user_id,
+            text,
+            private: input.private,
+        })
+        .await?;
+    let data = outcome
+        .events
+        .iter()
+        .find(|e| e.event_type == "message.created")
+        .map(|e| e.data.clone())
+        .ok_or_else(|| AppError::internal("reply committed without its message event"))?;
+    let MessageId { id: message_id } = serde_json::from_value(data).map_err(AppError::internal)?;
+    state
+        .db()
+        .run(move |conn| store::message(conn, message_id))
+        .await
+}
+
+#[derive(Deserialize)]
+struct MessageId {
+    id: i64,
+}
+
+/// `POST /api/chats/{id}/status` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// `open`, `pending` or `resolved`.
+    pub status: String,
+}
+
+/// Changes a chat's status.
+pub async fn set_status(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    input: StatusChange,
+) -> AppResult<ChatView> {
+    let chat = find_visible(state, me, id).await?;
+    if !["open", "pending", "resolved"].contains(&input.status.as_str()) {
+        return Err(AppError::unprocessable(
+            "invalid_status",
+            "status must be open, pending or resolved",
+        ));
+    }
+    state
+        .bus
+        .submit(Command::SetStatus {
+            account_id: chat.account_id,
+            chat_id: chat.id,
+            user_id: me.principal.user_id,
+            status: input.status,
+        })
+        .await?;
+    show(state, me, id).await
+}
+
+/// `POST /api/chats/{id}/read` body.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadUpTo {
+    /// The last message read; default: the newest.
+    pub message_id: Option<i64>,
+}
+
+/// Marks the chat read for the caller.
+pub async fn mark_read(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    input: ReadUpTo,
+) -> AppResult<ChatView> {
+    let chat = find_visible(state, me, id).await?;
+    let chat_id = chat.id;
+    let latest = state
+        .db()
+        .run(move |conn| store::latest_message_id(conn, chat_id))
+        .await?;
+    let Some(latest) = latest else {
+        return show(state, me, id).await;
+    };
+    let message_id = input.message_id.unwrap_or(latest).min(latest);
+    state
+        .bus
+        .submit(Command::MarkRead {
+            account_id: chat.account_id,
+            chat_id,
+            user_id: me.principal.user_id,
+            message_id,
+        })
+        .await?;
+    show(state, me, id).await
+}

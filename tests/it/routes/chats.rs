@@ -1,0 +1,301 @@
+//! `/api/chats*`: visibility by role, replies and notes, status, reads and unread counts.
+
+use diesel::prelude::*;
+use reqwest::Method;
+use serde_json::json;
+use switchboard::store::schema::chats;
+
+use crate::helpers::{assert_error, messenger_text, TestApp};
+
+#[tokio::test]
+async fn an_inbound_message_shows_up_with_its_contact_last_message_and_unread_count() {
+    let (app, channel) = TestApp::spawn_meta(|_| {}).await;
+    assert_eq!(
+        app.post_messenger(messenger_text(
+            "5550001",
+            "m_1",
+            "Hello there",
+            1_763_888_000_000
+        ))
+        .await,
+        200
+    );
+    let admin = app.admin_token().await;
+    let (status, page) = app
+        .call(Method::GET, "/api/chats", Some(&admin), None)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let chat = &page["chats"][0];
+    assert_eq!(chat["channel_id"], channel);
+    assert_eq!(chat["status"], "open");
+    assert_eq!(chat["contact"]["external_id"], "5550001");
+    assert_eq!(chat["last_message"]["text"], "Hello there");
+    assert_eq!(chat["unread_count"], 1);
+
+    let path = format!("/api/chats/{}/read", chat["id"]);
+    let (status, read) = app.call(Method::POST, &path, Some(&admin), None).await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["unread_count"], 0);
+    let (_, detail) = app
+        .call(
+            Method::GET,
+            &format!("/api/chats/{}", chat["id"]),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(detail["unread_count"], 0);
+}
+
+#[tokio::test]
+async fn agents_see_their_chats_and_the_queue_but_not_others_chats() {
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    for (sender, mid) in [("5550001", "m_a"), ("5550002", "m_b")] {
+        assert_eq!(
+            app.post_messenger(messenger_text(sender, mid, "hi", 1_763_888_000_000))
+                .await,
+            200
+        );
+    }
+    let a = app.user("agent").await;
+    let b = app.user("agent").await;
+    let supervisor = app.user("supervisor").await;
+    let other = app.other_account_admin().await;
+    let admin = app.admin_token().await;
+    let (_, page) = app
+        .call(Method::GET, "/api/chats", Some(&admin), None)
+        .await;
+    let taken = page["chats"][0]["id"].as_i64().unwrap();
+    let queued = page["chats"][1]["id"].as_i64().unwrap();
+    let b_id = b.id;
+    app.state
+        .db()
+        .run(move |conn| {
+            diesel::update(chats::table.find(taken))
+                .set(chats::assignee_id.eq(b_id))
+                .execute(conn)
+        })
+        .await
+        .unwrap();
+
+    let ids = |page: &serde_json::Value| -> Vec<i64> {
+        page["chats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect()
+    };
+    let (_, seen_by_a) = app
+        .call(Method::GET, "/api/chats", Some(&a.token), None)
+        .await;
+    assert_eq!(ids(&seen_by_a), vec![queued]);
+    let (_, seen_by_b) = app
+        .call(Method::GET, "/api/chats", Some(&b.token), None)
+        .await;
+    assert_eq!(ids(&seen_by_b).len(), 2);
+    let (_, mine) = app
+        .call(Method::GET, "/api/chats?assignee=me", Some(&b.token), None)
+        .await;
+    assert_eq!(ids(&mine), vec![taken]);
+    let (_, queue) = app
+        .call(
+            Method::GET,
+            "/api/chats?assignee=unassigned",
+            Some(&supervisor.token),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&queue), vec![queued]);
+
+    for (who, token, want) in [
+        ("agent a", &a.token, 404),
+        ("agent b", &b.token, 200),
+        ("supervisor", &supervisor.token, 200),
+        ("other account", &other.token, 404),
+    ] {
+        let (status, _) = app
+            .call(
+                Method::GET,
+                &format!("/api/chats/{taken}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, want, "{who}");
+        let (status, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/chats/{taken}/messages"),
+                Some(token),
+                Some(&json!({"text": "hello"})),
+            )
+            .await;
+        assert_eq!(
+            status,
+            if want == 200 { 201 } else { 404 },
+            "{who} replying"
+        );
+    }
+    let (_, theirs) = app
+        .call(Method::GET, "/api/chats", Some(&other.token), None)
+        .await;
+    assert!(ids(&theirs).is_empty());
+}
+
+#[tokio::test]
+async fn replies_notes_status_and_reopening() {
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    assert_eq!(
+        app.post_messenger(messenger_text("5550001", "m_1", "Hello", 1_763_888_000_000))
+            .await,
+        200
+    );
+    let admin = app.admin_token().await;
+    let (_, page) = app
+        .call(Method::GET, "/api/chats", Some(&admin), None)
+        .await;
+    let id = page["chats"][0]["id"].as_i64().unwrap();
+    let messages = format!("/api/chats/{id}/messages");
+
+    let (status, reply) = app
+        .call(
+            Method::POST,
+            &messages,
+            Some(&admin),
+            Some(&json!({"text": "How can we help?"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{reply}");
+    assert_eq!(reply["direction"], "outbound");
+    assert_eq!(reply["private"], false);
+    let (status, note) = app
+        .call(
+            Method::POST,
+            &messages,
+            Some(&admin),
+            Some(&json!({"text": "VIP customer", "private": true})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(note["private"], true);
+    assert_eq!(note["delivery_status"], "note");
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &messages,
+            Some(&admin),
+            Some(&json!({"text": "   "})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_error(&body, "invalid_text");
+
+    let (_, list) = app.call(Method::GET, &messages, Some(&admin), None).await;
+    let texts: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["Hello", "How can we help?", "VIP customer"]);
+    let before = list[2]["id"].as_i64().unwrap();
+    let (_, older) = app
+        .call(
+            Method::GET,
+            &format!("{messages}?before={before}&limit=1"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(older.as_array().unwrap().len(), 1);
+    assert_eq!(older[0]["text"], "How can we help?");
+
+    let (status, chat) = app
+        .call(
+            Method::POST,
+            &format!("/api/chats/{id}/status"),
+            Some(&admin),
+            Some(&json!({"status": "resolved"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(chat["status"], "resolved");
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/chats/{id}/status"),
+            Some(&admin),
+            Some(&json!({"status": "closed"})),
+        )
+        .await;
+    assert_eq!(status, 422);
+
+    assert_eq!(
+        app.post_messenger(messenger_text(
+            "5550001",
+            "m_2",
+            "One more thing",
+            1_763_888_100_000
+        ))
+        .await,
+        200
+    );
+    let (_, chat) = app
+        .call(Method::GET, &format!("/api/chats/{id}"), Some(&admin), None)
+        .await;
+    assert_eq!(
+        chat["status"], "open",
+        "a new message reopens a resolved chat"
+    );
+    let (_, page) = app
+        .call(Method::GET, "/api/chats", Some(&admin), None)
+        .await;
+    assert_eq!(
+        page["chats"].as_array().unwrap().len(),
+        1,
+        "still one chat per contact and channel"
+    );
+}
+
+#[tokio::test]
+async fn chat_pages_follow_the_cursor_without_gaps_or_repeats() {
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    for i in 0..7 {
+        let body = messenger_text(
+            &format!("55501{i:02}"),
+            &format!("m_{i}"),
+            "hi",
+            1_763_888_000_000 + i * 1000,
+        );
+        assert_eq!(app.post_messenger(body).await, 200);
+    }
+    let admin = app.admin_token().await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/chats?limit=3&cursor={c}"),
+            None => "/api/chats?limit=3".to_string(),
+        };
+        let (status, page) = app.call(Method::GET, &path, Some(&admin), None).await;
+        assert_eq!(status, 200, "{page}");
+        seen.extend(
+            page["chats"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["contact"]["external_id"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..7).rev().map(|i| format!("55501{i:02}")).collect();
+    assert_eq!(seen, expected, "newest activity first, each once");
+    let (status, _) = app
+        .call(Method::GET, "/api/chats?cursor=garbage", Some(&admin), None)
+        .await;
+    assert_eq!(status, 400);
+}
