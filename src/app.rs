@@ -10,6 +10,7 @@ use crate::bus::Bus;
 use crate::config::Config;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
+use crate::outbound::meta::GraphClient;
 use crate::ratelimit::KeyedLimiter;
 use crate::store::Db;
 
@@ -28,6 +29,8 @@ pub struct App {
     pub bus: Bus,
     /// Rate limits on logins and reset requests.
     pub limits: Limits,
+    /// Meta's Graph API (Send API).
+    pub graph: GraphClient,
     /// Outgoing mail.
     pub mailer: Arc<Mailer>,
     /// Counters and histograms served at `/metrics`.
@@ -55,6 +58,7 @@ impl App {
         let hashing = HashingPool::new(config.hash_concurrency, config.hash_wait).await?;
         let mailer = Arc::new(Mailer::from_config(&config)?);
         Ok(Self {
+            graph: GraphClient::new(&config.meta_graph_url)?,
             jwt: JwtKeys::new(&config.jwt_secret, config.jwt_expiration),
             hashing,
             bus,

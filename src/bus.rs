@@ -110,6 +110,15 @@ pub enum Command {
         /// The last message read.
         message_id: i64,
     },
+    /// The outcome of one attempt to deliver our message through Meta's Send API.
+    DeliveryResult {
+        /// The message's account.
+        account_id: i64,
+        /// Our message.
+        message_id: i64,
+        /// What happened.
+        result: DeliveryResult,
+    },
     /// The customer unsent a message.
     Deleted {
         /// The channel's account.
@@ -118,6 +127,28 @@ pub enum Command {
         channel_id: i64,
         /// The unsent message's id.
         external_id: String,
+    },
+}
+
+/// What one delivery attempt achieved.
+#[derive(Debug, Clone)]
+pub enum DeliveryResult {
+    /// Accepted by Meta under this message id.
+    Sent {
+        /// Meta's `message_id`.
+        external_id: String,
+    },
+    /// Failed for now; try again at `next_attempt_at`.
+    Retry {
+        /// Why it failed.
+        error: String,
+        /// When to try again.
+        next_attempt_at: DateTime<Utc>,
+    },
+    /// Failed for good.
+    Failed {
+        /// Why, in words an agent can act on.
+        error: String,
     },
 }
 
@@ -197,11 +228,13 @@ pub const COMMAND_QUEUE: usize = 16_384;
 pub const EVENT_BUFFER: usize = 16_384;
 
 impl Bus {
-    /// A bus and the receiving end the store's writer consumes.
-    pub fn new() -> (Self, mpsc::Receiver<Envelope>) {
+    /// A bus, the receiving end the store's writer consumes, and the writer's publisher.
+    /// The writer holds no command sender, so it stops once every `Bus` handle is gone.
+    pub fn new() -> (Self, mpsc::Receiver<Envelope>, Publisher) {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        (Self { commands, events }, rx)
+        let publisher = Publisher(events.clone());
+        (Self { commands, events }, rx, publisher)
     }
 
     /// Submits commands in order and waits until each is committed (or failed).
@@ -241,14 +274,20 @@ impl Bus {
             .map_err(AppError::from)
     }
 
-    /// Publishes committed events to every subscriber (the writer calls this after commit).
-    pub fn publish(&self, event: Arc<Event>) {
-        // No subscriber is not an error.
-        let _ = self.events.send(event);
-    }
-
     /// A stream of committed events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.events.subscribe()
+    }
+}
+
+/// The writer's end of the event stream.
+#[derive(Debug, Clone)]
+pub struct Publisher(broadcast::Sender<Arc<Event>>);
+
+impl Publisher {
+    /// Publishes a committed event to every subscriber.
+    pub fn publish(&self, event: Arc<Event>) {
+        // No subscriber is not an error.
+        let _ = self.0.send(event);
     }
 }

@@ -214,13 +214,14 @@ pub struct Reply {
     pub private: bool,
 }
 
-/// Stores a reply (delivered through the chat's channel after commit) or a note.
+/// Stores a reply (delivered through the chat's channel after commit) or a note; returns the
+/// message as committed (delivery may already be under way by the time the caller reads it).
 pub async fn reply(
     state: &AppState,
     me: &CurrentUser,
     id: i64,
     input: Reply,
-) -> AppResult<Message> {
+) -> AppResult<serde_json::Value> {
     let chat = find_visible(state, me, id).await?;
     let text = input.text.trim().to_string();
     if text.is_empty() || text.chars().count() > MAX_TEXT {
@@ -239,22 +240,12 @@ pub async fn reply(
             private: input.private,
         })
         .await?;
-    let data = outcome
+    outcome
         .events
         .iter()
         .find(|e| e.event_type == "message.created")
         .map(|e| e.data.clone())
-        .ok_or_else(|| AppError::internal("reply committed without its message event"))?;
-    let MessageId { id: message_id } = serde_json::from_value(data).map_err(AppError::internal)?;
-    state
-        .db()
-        .run(move |conn| store::message(conn, message_id))
-        .await
-}
-
-#[derive(Deserialize)]
-struct MessageId {
-    id: i64,
+        .ok_or_else(|| AppError::internal("reply committed without its message event"))
 }
 
 /// `POST /api/chats/{id}/status` body.

@@ -139,6 +139,8 @@ pub struct Config {
     pub hash_concurrency: usize,
     /// How long a login waits for a hashing slot before it is answered 503 (`HASH_WAIT_MS`).
     pub hash_wait: Duration,
+    /// Retries of outbound deliveries (`OUTBOUND_MAX_ATTEMPTS`, `OUTBOUND_RETRY_BASE_MS`).
+    pub outbound_backoff: crate::retry::Backoff,
 }
 
 /// Names of every setting, so the environment and `.env` are read for these only.
@@ -174,6 +176,8 @@ pub const SETTINGS: &[&str] = &[
     "RESET_LIMIT_PER_EMAIL",
     "HASH_CONCURRENCY",
     "HASH_WAIT_MS",
+    "OUTBOUND_MAX_ATTEMPTS",
+    "OUTBOUND_RETRY_BASE_MS",
 ];
 
 /// Shortest JWT secret accepted in production, in bytes.
@@ -450,6 +454,10 @@ impl Config {
                 2_000u64,
                 1..=60_000,
             )?),
+            outbound_backoff: crate::outbound::backoff(
+                parse_number(raw, "OUTBOUND_RETRY_BASE_MS", 1_000u64, 1..=600_000)?,
+                parse_number(raw, "OUTBOUND_MAX_ATTEMPTS", 6u32, 1..=50)?,
+            ),
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod ingress;
 pub mod mail;
 pub mod metrics;
+pub mod outbound;
 pub mod ratelimit;
 pub mod retry;
 pub mod router;

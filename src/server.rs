@@ -20,10 +20,12 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         tracing::info!(migrations = ?applied, "applied migrations");
     }
     crate::bootstrap::ensure_first_admin(&db, &config).await?;
-    let (bus, commands) = Bus::new();
-    crate::store::writer::spawn(db.pool().clone(), bus.clone(), commands)
+    let (bus, commands, publisher) = Bus::new();
+    crate::store::writer::spawn(db.pool().clone(), publisher, commands)
         .context("cannot start the store writer")?;
-    Ok(AppState(Arc::new(App::build(config, db, bus).await?)))
+    let state = AppState(Arc::new(App::build(config, db, bus).await?));
+    crate::outbound::spawn(state.clone());
+    Ok(state)
 }
 
 /// Serves on `listener` until `shutdown` completes, then finishes in-flight requests.

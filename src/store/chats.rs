@@ -505,3 +505,104 @@ pub fn page(
         .select(Chat::as_select())
         .load(conn)
 }
+
+/// Deletes one message (an echo superseded by our own stored send).
+pub fn delete_message(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(messages::table.find(id)).execute(conn)
+}
+
+/// Records Meta's id for our message and marks it sent.
+pub fn record_sent(
+    conn: &mut DbConnection,
+    id: i64,
+    external_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(messages::table.find(id))
+        .set((
+            messages::external_id.eq(external_id),
+            messages::delivery_status.eq("sent"),
+            messages::delivery_error.eq(None::<String>),
+            messages::delivery_attempts.eq(messages::delivery_attempts + 1),
+            messages::next_attempt_at.eq(None::<NaiveDateTime>),
+            messages::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Records a failed attempt that will be retried.
+pub fn record_retry(
+    conn: &mut DbConnection,
+    id: i64,
+    error: &str,
+    next_attempt_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(messages::table.find(id))
+        .set((
+            messages::delivery_error.eq(error),
+            messages::delivery_attempts.eq(messages::delivery_attempts + 1),
+            messages::next_attempt_at.eq(next_attempt_at),
+            messages::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Records a delivery that failed for good.
+pub fn record_failure(
+    conn: &mut DbConnection,
+    id: i64,
+    error: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(messages::table.find(id))
+        .set((
+            messages::delivery_status.eq("failed"),
+            messages::delivery_error.eq(error),
+            messages::delivery_attempts.eq(messages::delivery_attempts + 1),
+            messages::next_attempt_at.eq(None::<NaiveDateTime>),
+            messages::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Pending outbound messages whose next attempt is due, oldest first.
+pub fn due_deliveries(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    messages::table
+        .filter(messages::delivery_status.eq("pending"))
+        .filter(
+            messages::next_attempt_at
+                .is_null()
+                .or(messages::next_attempt_at.le(now)),
+        )
+        .order(messages::id.asc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// Leases a pending message for one attempt, so a second worker (another node) skips it.
+/// True when this caller got the lease.
+pub fn lease_delivery(
+    conn: &mut DbConnection,
+    id: i64,
+    seen_next_attempt: Option<NaiveDateTime>,
+    lease_until: NaiveDateTime,
+) -> QueryResult<bool> {
+    let target = messages::table
+        .find(id)
+        .filter(messages::delivery_status.eq("pending"));
+    let changed = match seen_next_attempt {
+        Some(at) => diesel::update(target.filter(messages::next_attempt_at.eq(at)))
+            .set(messages::next_attempt_at.eq(lease_until))
+            .execute(conn)?,
+        None => diesel::update(target.filter(messages::next_attempt_at.is_null()))
+            .set(messages::next_attempt_at.eq(lease_until))
+            .execute(conn)?,
+    };
+    Ok(changed == 1)
+}

@@ -13,7 +13,10 @@ use super::chats::{self, NewMessage};
 use super::connection::{DbConnection, DbPool};
 use super::events;
 use super::schema::channels;
-use crate::bus::{Bus, Command, EchoMessage, Envelope, Event, InboundMessage, Outcome, StoreError};
+use crate::bus::{
+    Command, DeliveryResult, EchoMessage, Envelope, Event, InboundMessage, Outcome, Publisher,
+    StoreError,
+};
 
 /// Most commands committed in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -23,7 +26,7 @@ const CONNECT_WAIT: Duration = Duration::from_secs(2);
 /// Starts the writer on its own thread (Diesel is synchronous; it never runs on async threads).
 pub fn spawn(
     pool: DbPool,
-    bus: Bus,
+    bus: Publisher,
     commands: mpsc::Receiver<Envelope>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
@@ -31,7 +34,7 @@ pub fn spawn(
         .spawn(move || run(&pool, &bus, commands))
 }
 
-fn run(pool: &DbPool, bus: &Bus, mut commands: mpsc::Receiver<Envelope>) {
+fn run(pool: &DbPool, bus: &Publisher, mut commands: mpsc::Receiver<Envelope>) {
     while let Some(first) = commands.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -46,7 +49,7 @@ fn run(pool: &DbPool, bus: &Bus, mut commands: mpsc::Receiver<Envelope>) {
 }
 
 /// Commits one group; every submitter hears back only after the commit (or the failure).
-pub fn commit_batch(pool: &DbPool, bus: &Bus, batch: Vec<Envelope>) {
+pub fn commit_batch(pool: &DbPool, bus: &Publisher, batch: Vec<Envelope>) {
     let size = batch.len();
     let mut conn = match pool.get_timeout(CONNECT_WAIT) {
         Ok(conn) => conn,
@@ -172,6 +175,11 @@ fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome> {
             user_id,
             status,
         } => set_status(conn, *account_id, *chat_id, *user_id, status),
+        Command::DeliveryResult {
+            account_id,
+            message_id,
+            result,
+        } => delivery_result(conn, *account_id, *message_id, result),
         Command::MarkRead {
             account_id,
             chat_id,
@@ -480,5 +488,46 @@ fn deleted(
             )?;
         }
     }
+    Ok(rec.done())
+}
+
+fn delivery_result(
+    conn: &mut DbConnection,
+    account_id: i64,
+    message_id: i64,
+    result: &DeliveryResult,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    let now = rec.now.naive_utc();
+    let message = chats::message(conn, message_id)?;
+    match result {
+        DeliveryResult::Sent { external_id } => {
+            // Meta's echo may have arrived first and been stored as a page message: ours wins.
+            if let Some(echo) = chats::message_by_external(conn, message.channel_id, external_id)? {
+                if echo.id != message.id {
+                    chats::delete_message(conn, echo.id)?;
+                }
+            }
+            chats::record_sent(conn, message_id, external_id, now)?;
+        }
+        DeliveryResult::Retry {
+            error,
+            next_attempt_at,
+        } => {
+            chats::record_retry(conn, message_id, error, next_attempt_at.naive_utc(), now)?;
+            return Ok(rec.done());
+        }
+        DeliveryResult::Failed { error } => {
+            chats::record_failure(conn, message_id, error, now)?;
+        }
+    }
+    let message = chats::message(conn, message_id)?;
+    rec.emit(
+        conn,
+        account_id,
+        "message.updated",
+        Some(message.chat_id),
+        &message,
+    )?;
     Ok(rec.done())
 }

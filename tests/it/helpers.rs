@@ -150,6 +150,9 @@ pub fn base_settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
         ("ADMIN_EMAIL", ADMIN_EMAIL),
         ("ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("DATA_DIR", &data_dir.display().to_string()),
+        // Outside services are never reached from tests: tests that need one start it locally.
+        ("META_GRAPH_URL", "http://127.0.0.1:9"),
+        ("AI_BASE_URL", "http://127.0.0.1:9"),
     ])
 }
 
@@ -622,5 +625,80 @@ impl TestApp {
             .expect("request")
             .status()
             .as_u16()
+    }
+}
+
+/// One request the fake Graph API received.
+#[derive(Debug, Clone)]
+pub struct GraphRequest {
+    /// The path, e.g. `/104857600000001/messages`.
+    pub path: String,
+    /// The `Authorization` header.
+    pub authorization: String,
+    /// The JSON body.
+    pub body: Value,
+}
+
+/// A local server speaking the Graph Send API: answers from a script, then with success.
+pub struct GraphServer {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    requests: Arc<std::sync::Mutex<Vec<GraphRequest>>>,
+}
+
+impl GraphServer {
+    /// Starts a server that answers the scripted `(status, body)` pairs in order, then
+    /// `200 {"recipient_id", "message_id": "m_sent_<n>"}`.
+    pub async fn start(script: Vec<(u16, Value)>) -> Self {
+        use axum::extract::{Path, State};
+        use axum::http::{HeaderMap, StatusCode};
+        type Shared = (
+            Arc<std::sync::Mutex<Vec<GraphRequest>>>,
+            Arc<std::sync::Mutex<std::collections::VecDeque<(u16, Value)>>>,
+        );
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let script = Arc::new(std::sync::Mutex::new(
+            script
+                .into_iter()
+                .collect::<std::collections::VecDeque<_>>(),
+        ));
+        let app = axum::Router::new()
+            .route(
+                "/{page}/messages",
+                axum::routing::post(
+                    |State((requests, script)): State<Shared>, Path(page): Path<String>, headers: HeaderMap, axum::Json(body): axum::Json<Value>| async move {
+                        let n = {
+                            let mut seen = requests.lock().unwrap();
+                            seen.push(GraphRequest {
+                                path: format!("/{page}/messages"),
+                                authorization: headers
+                                    .get("authorization")
+                                    .and_then(|v| v.to_str().ok())
+                                    .unwrap_or_default()
+                                    .to_string(),
+                                body: body.clone(),
+                            });
+                            seen.len()
+                        };
+                        let next = script.lock().unwrap().pop_front();
+                        let (status, reply) = next.unwrap_or_else(|| {
+                            (200, serde_json::json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_sent_{n}")}))
+                        });
+                        (StatusCode::from_u16(status).unwrap(), axum::Json(reply))
+                    },
+                ),
+            )
+            .with_state((requests.clone(), script));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind graph");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { url, requests }
+    }
+
+    /// Everything received so far.
+    pub fn requests(&self) -> Vec<GraphRequest> {
+        self.requests.lock().unwrap().clone()
     }
 }

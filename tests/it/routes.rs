@@ -8,5 +8,6 @@ mod docs;
 mod errors;
 mod health;
 mod metrics;
+mod outbound;
 mod users;
 mod webhooks;

@@ -8,7 +8,6 @@ use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::chats::{self, Reply};
 use crate::error::AppResult;
-use crate::store::chats::Message;
 
 /// A reply to the customer (delivered through the chat's channel once stored) or, with
 /// `private: true`, an internal note.
@@ -21,7 +20,7 @@ pub async fn reply(
     me: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<Reply>,
-) -> AppResult<(StatusCode, Json<Message>)> {
+) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
     let message = chats::reply(&state, &me, id, input).await?;
     Ok((StatusCode::CREATED, Json(message)))
 }

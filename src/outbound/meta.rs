@@ -1,0 +1,142 @@
+//! Meta's Send API client: one text message to a Messenger or Instagram user.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// Why Meta did not take a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// Worth retrying: 5xx, 429, rate or temporary errors (codes 1, 2, 4, 613, 1200), network trouble.
+    Transient(String),
+    /// Retrying will not help: the window closed, the token is bad, the person is gone.
+    Permanent(String),
+}
+
+/// How the message is allowed out (Meta's messaging policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Within 24 hours of the customer's last message.
+    Standard,
+    /// Up to 7 days after it, tagged as a human agent's reply.
+    HumanAgent,
+}
+
+/// A client for the Graph API at the configured base URL.
+#[derive(Debug, Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl GraphClient {
+    /// A client with connect and request timeouts.
+    pub fn new(base: &str) -> reqwest::Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(15))
+            .build()?;
+        Ok(Self {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// Sends `text` from the page (or Instagram account) `sender_id` to `recipient`;
+    /// returns Meta's `message_id`.
+    pub async fn send_text(
+        &self,
+        sender_id: &str,
+        token: &str,
+        recipient: &str,
+        text: &str,
+        window: Window,
+    ) -> Result<String, SendError> {
+        let mut body = json!({
+            "recipient": {"id": recipient},
+            "message": {"text": text},
+        });
+        match window {
+            Window::Standard => body["messaging_type"] = json!("RESPONSE"),
+            Window::HumanAgent => {
+                body["messaging_type"] = json!("MESSAGE_TAG");
+                body["tag"] = json!("HUMAN_AGENT");
+            }
+        }
+        let response = self
+            .http
+            .post(format!("{}/{sender_id}/messages", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| SendError::Transient(format!("Meta could not be reached: {e}")))?;
+        let status = response.status();
+        let payload: Value = response.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            return payload["message_id"]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| SendError::Transient("Meta's answer had no message_id".into()));
+        }
+        Err(classify(status.as_u16(), &payload["error"]))
+    }
+}
+
+/// Sorts a Graph API error into retry or give up, with a reason an agent can act on.
+pub fn classify(status: u16, error: &Value) -> SendError {
+    let code = error["code"].as_i64().unwrap_or_default();
+    let subcode = error["error_subcode"].as_i64().unwrap_or_default();
+    let detail = error["message"].as_str().unwrap_or("no details");
+    let reason = match (code, subcode) {
+        (10, 2018278) => {
+            "outside the messaging window: the customer has not written in the allowed time"
+                .to_string()
+        }
+        (190, _) => {
+            "the page access token is invalid or expired: reconnect the channel".to_string()
+        }
+        (551, _) => "this person is not available right now".to_string(),
+        (100, 2018001) => {
+            "no matching user: the customer cannot be reached on this page".to_string()
+        }
+        _ => format!("Meta refused the message: {detail} (code {code}/{subcode}, HTTP {status})"),
+    };
+    let transient = status >= 500 || status == 429 || matches!(code, 1 | 2 | 4 | 613 | 1200);
+    if transient {
+        SendError::Transient(reason)
+    } else {
+        SendError::Permanent(reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_sorted_into_retry_and_give_up() {
+        let err = |code: i64, sub: i64| json!({"code": code, "error_subcode": sub, "message": "x"});
+        assert!(matches!(
+            classify(400, &err(613, 0)),
+            SendError::Transient(_)
+        ));
+        assert!(matches!(classify(400, &err(4, 0)), SendError::Transient(_)));
+        assert!(matches!(classify(500, &err(0, 0)), SendError::Transient(_)));
+        assert!(matches!(classify(429, &err(0, 0)), SendError::Transient(_)));
+        assert!(
+            matches!(classify(400, &err(10, 2018278)), SendError::Permanent(r) if r.contains("window"))
+        );
+        assert!(
+            matches!(classify(400, &err(190, 0)), SendError::Permanent(r) if r.contains("token"))
+        );
+        assert!(matches!(
+            classify(400, &err(551, 0)),
+            SendError::Permanent(_)
+        ));
+        assert!(matches!(
+            classify(400, &err(100, 2018001)),
+            SendError::Permanent(_)
+        ));
+    }
+}
