@@ -1,0 +1,247 @@
+//! Acked means durable: a hub killed with SIGKILL in the middle of a stream of signed
+//! deliveries (each retried until acknowledged, as Meta does) loses nothing it acknowledged,
+//! stores nothing twice, leaves nothing half-written, and keeps seq gapless.
+
+use std::collections::HashSet;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use serde_json::json;
+use switchboard::store::schema::{chats, events, messages};
+
+use crate::helpers::{
+    messenger_text, meta_sign, Proxy, TestApp, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD,
+    META_APP_SECRET, PAGE_ID,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+fn start(db_url: &str, port: u16, data: &std::path::Path) -> Child {
+    Command::new(BIN)
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url)
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATA_DIR", data)
+        .env("JWT_SECRET", "durability-secret-durability-secret-0123")
+        .env("ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("META_APP_SECRET", META_APP_SECRET)
+        .env("META_GRAPH_URL", "http://127.0.0.1:9")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "warn")
+        .current_dir(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the hub")
+}
+
+async fn wait_healthy(client: &reqwest::Client, base: &str) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if let Ok(r) = client.get(format!("{base}/api/health")).send().await {
+            if r.status() == 200 {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the hub did not become healthy");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_hub_loses_nothing_it_acknowledged() {
+    let db = TestDb::new();
+    let data = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+
+    let mut hub = start(&db.url, port, data.path());
+    wait_healthy(&client, &base).await;
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = login["access_token"].as_str().expect("token").to_string();
+    let created = client
+        .post(format!("{base}/api/channels"))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "facebook", "name": "Page", "external_id": PAGE_ID}))
+        .send()
+        .await
+        .expect("channel");
+    assert_eq!(created.status(), 201);
+
+    // Four senders, 100 deliveries each, 20 customers; every delivery retried until 200.
+    let acked = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut senders = Vec::new();
+    for s in 0..4 {
+        let (client, base, acked, count) =
+            (client.clone(), base.clone(), acked.clone(), count.clone());
+        senders.push(tokio::spawn(async move {
+            for i in 0..100 {
+                let mid = format!("m_kill_{s}_{i:03}");
+                let body = messenger_text(
+                    &format!("77000{:02}", (s * 100 + i) % 20),
+                    &mid,
+                    &format!("message {s}/{i}"),
+                    1_763_888_000_000 + i64::from(s * 1000 + i),
+                );
+                let signature = meta_sign(&body);
+                let deadline = Instant::now() + Duration::from_secs(120);
+                loop {
+                    assert!(Instant::now() < deadline, "{mid} was never acknowledged");
+                    let sent = client
+                        .post(format!("{base}/api/webhooks/facebook"))
+                        .header("content-type", "application/json")
+                        .header("x-hub-signature-256", &signature)
+                        .body(body.clone())
+                        .send()
+                        .await;
+                    if matches!(&sent, Ok(r) if r.status() == 200) {
+                        acked.lock().expect("lock").push(mid);
+                        count.fetch_add(1, Ordering::SeqCst);
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }));
+    }
+
+    while count.load(Ordering::SeqCst) < 150 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    hub.kill().expect("SIGKILL");
+    let _ = hub.wait();
+    let acked_before_kill = count.load(Ordering::SeqCst);
+    let mut hub = start(&db.url, port, data.path());
+    for sender in senders {
+        sender.await.expect("sender");
+    }
+    hub.kill().expect("stop");
+    let _ = hub.wait();
+    assert!(
+        (150..400).contains(&acked_before_kill),
+        "the kill landed mid-stream"
+    );
+
+    // Look at the database directly.
+    let url = switchboard::store::connection::DatabaseUrl::parse(&db.url).expect("url");
+    let store = switchboard::store::Db::connect(&url, 1).await.expect("db");
+    let (mids, chat_count, chats_without_messages, seqs, event_count) = store
+        .run(|conn| -> Result<_, switchboard::error::AppError> {
+            let mids: Vec<Option<String>> =
+                messages::table.select(messages::external_id).load(conn)?;
+            let chat_count: i64 = chats::table.count().get_result(conn)?;
+            let empty: i64 = chats::table
+                .filter(diesel::dsl::not(diesel::dsl::exists(
+                    messages::table.filter(messages::chat_id.eq(chats::id)),
+                )))
+                .count()
+                .get_result(conn)?;
+            let seqs: Vec<i64> = events::table
+                .order(events::seq.asc())
+                .select(events::seq)
+                .load(conn)?;
+            let events: i64 = events::table.count().get_result(conn)?;
+            Ok((mids, chat_count, empty, seqs, events))
+        })
+        .await
+        .expect("queries");
+    let mids: Vec<String> = mids.into_iter().flatten().collect();
+    let unique: HashSet<&String> = mids.iter().collect();
+    assert_eq!(unique.len(), mids.len(), "a message was stored twice");
+    let acked = acked.lock().expect("lock").clone();
+    assert_eq!(acked.len(), 400);
+    for mid in &acked {
+        assert!(
+            unique.contains(mid),
+            "{mid} was acknowledged but is not stored"
+        );
+    }
+    assert_eq!(mids.len(), 400);
+    assert_eq!(chat_count, 20);
+    assert_eq!(
+        chats_without_messages, 0,
+        "a chat without its message was left behind"
+    );
+    assert_eq!(
+        event_count,
+        400 + 20,
+        "one message.created per message, one chat.created per chat"
+    );
+    assert_eq!(seqs, (1..=event_count).collect::<Vec<_>>(), "seq has a gap");
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_commit_answers_503_and_keeps_nothing() {
+    let db = TestDb::new();
+    let Some(server) = db.server.clone() else {
+        // SQLite has no server to lose; the kill test above covers it.
+        return;
+    };
+    let proxy = Proxy::start(server).await;
+    let url = db.url_via(&proxy.addr.to_string());
+    let app = TestApp::spawn_on(db, url, |s| {
+        s.set("META_APP_SECRET", META_APP_SECRET);
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let (status, _) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/channels",
+            Some(&admin),
+            Some(&json!({"kind": "facebook", "name": "Page", "external_id": PAGE_ID})),
+        )
+        .await;
+    assert_eq!(status, 201);
+
+    proxy.cut();
+    let body = messenger_text("5550001", "m_down_1", "is anyone there?", 1_763_888_000_000);
+    assert_eq!(
+        app.post_messenger(body.clone()).await,
+        503,
+        "no 2xx before the data is committed"
+    );
+    proxy.restore();
+    let mut status = 0;
+    for _ in 0..100 {
+        status = app.post_messenger(body.clone()).await;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status, 200,
+        "Meta's retry succeeds once the database is back"
+    );
+    assert_eq!(app.post_messenger(body).await, 200);
+    let stored: i64 = app
+        .state
+        .db()
+        .run(|conn| messages::table.count().get_result(conn))
+        .await
+        .expect("count");
+    assert_eq!(stored, 1);
+}
