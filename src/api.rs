@@ -11,3 +11,4 @@ pub mod metrics;
 pub mod openapi;
 pub mod users;
 pub mod webhooks;
+pub mod widget;

@@ -50,6 +50,10 @@ pub struct Limits {
     pub reset_ip: KeyedLimiter,
     /// Reset requests per email.
     pub reset_email: KeyedLimiter,
+    /// Widget calls per client IP.
+    pub widget_ip: KeyedLimiter,
+    /// Widget messages per visitor session.
+    pub widget_session: KeyedLimiter,
 }
 
 impl App {
@@ -67,6 +71,8 @@ impl App {
                 login_email: KeyedLimiter::new(config.login_limit_per_email),
                 reset_ip: KeyedLimiter::new(config.reset_limit_per_ip),
                 reset_email: KeyedLimiter::new(config.reset_limit_per_email),
+                widget_ip: KeyedLimiter::new(config.widget_limit_per_ip),
+                widget_session: KeyedLimiter::new(config.widget_limit_per_session),
             },
             mailer,
             metrics: Metrics::default(),

@@ -139,6 +139,10 @@ pub struct Config {
     pub hash_concurrency: usize,
     /// How long a login waits for a hashing slot before it is answered 503 (`HASH_WAIT_MS`).
     pub hash_wait: Duration,
+    /// Widget session creations per client IP (`WIDGET_LIMIT_PER_IP`).
+    pub widget_limit_per_ip: Limit,
+    /// Widget messages per visitor session (`WIDGET_LIMIT_PER_SESSION`).
+    pub widget_limit_per_session: Limit,
     /// Retries of outbound deliveries (`OUTBOUND_MAX_ATTEMPTS`, `OUTBOUND_RETRY_BASE_MS`).
     pub outbound_backoff: crate::retry::Backoff,
 }
@@ -177,6 +181,8 @@ pub const SETTINGS: &[&str] = &[
     "HASH_CONCURRENCY",
     "HASH_WAIT_MS",
     "OUTBOUND_MAX_ATTEMPTS",
+    "WIDGET_LIMIT_PER_IP",
+    "WIDGET_LIMIT_PER_SESSION",
     "OUTBOUND_RETRY_BASE_MS",
 ];
 
@@ -454,6 +460,8 @@ impl Config {
                 2_000u64,
                 1..=60_000,
             )?),
+            widget_limit_per_ip: parse_limit(raw, "WIDGET_LIMIT_PER_IP", "60/60")?,
+            widget_limit_per_session: parse_limit(raw, "WIDGET_LIMIT_PER_SESSION", "30/60")?,
             outbound_backoff: crate::outbound::backoff(
                 parse_number(raw, "OUTBOUND_RETRY_BASE_MS", 1_000u64, 1..=600_000)?,
                 parse_number(raw, "OUTBOUND_MAX_ATTEMPTS", 6u32, 1..=50)?,

@@ -1,3 +1,4 @@
 //! Ingress: turning outside requests (Meta webhooks, the widget) into bus commands.
 
 pub mod meta;
+pub mod widget;

@@ -56,6 +56,11 @@ fn routes() -> Router<AppState> {
             axum::routing::patch(api::channels::update::update)
                 .delete(api::channels::delete::delete),
         )
+        .route("/api/widget/sessions", post(api::widget::sessions::create))
+        .route(
+            "/api/widget/messages",
+            get(api::widget::poll::poll).post(api::widget::send::send),
+        )
         .route("/api/chats", get(api::chats::list::list))
         .route("/api/chats/{id}", get(api::chats::show::show))
         .route(
@@ -128,12 +133,19 @@ fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLa
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
+/// CORS for CORS_ORIGINS; the widget API answers any origin (visitor tokens are bearer
+/// tokens, never cookies) and checks each channel's allowed origins itself.
 fn cors(origins: &[String]) -> CorsLayer {
-    let allow = if origins.iter().any(|o| o == "*") {
-        AllowOrigin::any()
-    } else {
-        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
-    };
+    let any = origins.iter().any(|o| o == "*");
+    let listed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    let allow = AllowOrigin::predicate(
+        move |origin: &HeaderValue, parts: &axum::http::request::Parts| {
+            any || listed.contains(origin) || parts.uri.path().starts_with("/api/widget/")
+        },
+    );
     CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([

@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::api::{audit, auth, channels, chats, health, users, webhooks};
+use crate::api::{audit, auth, channels, chats, health, users, webhooks, widget};
 use crate::error::{ErrorBody, ErrorDetail};
 
 /// The API description; every documented handler is listed here.
@@ -38,6 +38,9 @@ use crate::error::{ErrorBody, ErrorDetail};
         chats::reply::reply,
         chats::status::set_status,
         chats::read::mark_read,
+        widget::sessions::create,
+        widget::send::send,
+        widget::poll::poll,
         webhooks::verify::verify,
         webhooks::receive::facebook,
         webhooks::receive::instagram,
@@ -52,6 +55,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "channels", description = "Facebook pages, Instagram accounts, widgets"),
         (name = "webhooks", description = "Meta's webhook deliveries"),
         (name = "chats", description = "Conversations, replies, notes, status, reads"),
+        (name = "widget", description = "The website widget's visitor API"),
     )
 )]
 pub struct ApiDoc;

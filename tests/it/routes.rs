@@ -11,3 +11,4 @@ mod metrics;
 mod outbound;
 mod users;
 mod webhooks;
+mod widget;

@@ -1,0 +1,24 @@
+//! `GET /api/widget/messages`.
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+
+use crate::api::extract::Json;
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::ingress::widget::{self, Poll};
+use crate::store::chats::Message;
+
+/// The visitor's conversation after `after` (their messages and the replies), oldest first.
+#[utoipa::path(get, path = "/api/widget/messages", tag = "widget", params(Poll), security(("bearer" = [])),
+    responses((status = 200, body = Vec<Object>), (status = 401, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody)))]
+pub async fn poll(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<Poll>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Json<Vec<Message>>> {
+    let Query(query) = query?;
+    let visitor = widget::visitor(&state, super::bearer(&headers), super::origin(&headers)).await?;
+    widget::poll(&state, &visitor, query).await.map(Json)
+}

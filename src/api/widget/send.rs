@@ -1,0 +1,24 @@
+//! `POST /api/widget/messages`.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+
+use crate::api::extract::Json;
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::ingress::widget::{self, VisitorMessage};
+
+/// A visitor's message, acknowledged once stored.
+#[utoipa::path(post, path = "/api/widget/messages", tag = "widget", request_body = VisitorMessage,
+    security(("bearer" = [])),
+    responses((status = 201, body = Object), (status = 401, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
+pub async fn send(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(input): Json<VisitorMessage>,
+) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
+    let visitor = widget::visitor(&state, super::bearer(&headers), super::origin(&headers)).await?;
+    let message = widget::send(&state, &visitor, input).await?;
+    Ok((StatusCode::CREATED, Json(message)))
+}

@@ -1,0 +1,318 @@
+//! The website widget: visitor sessions, their messages, and polling for replies.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::auth::token;
+use crate::bus::{Command, InboundMessage};
+use crate::error::{AppError, AppResult};
+use crate::store::chats::{self, Message};
+use crate::store::connection::DbConnection;
+use crate::store::schema::{channels, chats as chat_table, messages, widget_sessions};
+
+/// Longest visitor message, in characters.
+pub const MAX_TEXT: usize = 2000;
+/// Longest visitor name or email.
+const MAX_FIELD: usize = 200;
+
+/// `POST /api/widget/sessions` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSession {
+    /// The widget channel's public key.
+    pub widget_key: String,
+    /// The visitor's name, if given.
+    pub name: Option<String>,
+    /// The visitor's email, if given.
+    pub email: Option<String>,
+}
+
+/// A visitor session.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionCreated {
+    /// The session's id.
+    pub session_id: String,
+    /// Bearer token for this session's calls; shown once.
+    pub token: String,
+}
+
+/// `POST /api/widget/messages` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorMessage {
+    /// The text.
+    pub text: String,
+    /// The widget's own id for this message, so a retried send is stored once.
+    pub client_message_id: Option<String>,
+}
+
+/// `GET /api/widget/messages` query.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct Poll {
+    /// Only messages with a greater id.
+    pub after: Option<i64>,
+    /// When given, must be the token's own session.
+    pub session_id: Option<String>,
+}
+
+/// The visitor behind a widget token.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    /// The session id.
+    pub session_id: String,
+    /// The channel's account.
+    pub account_id: i64,
+    /// The widget channel.
+    pub channel_id: i64,
+    /// The visitor as a contact.
+    pub contact_id: i64,
+    /// The visitor's external id on the channel.
+    pub external_id: String,
+}
+
+fn hash(token: &str) -> String {
+    token::hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn origin_allowed(allowed: &str, origin: Option<&str>) -> bool {
+    let list: Vec<&str> = allowed
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .collect();
+    match origin {
+        // Not a browser on another site (server-side calls, tests): nothing to check.
+        None => true,
+        Some(origin) => list.is_empty() || list.contains(&origin.trim_end_matches('/')),
+    }
+}
+
+fn clean(field: Option<String>, name: &'static str) -> AppResult<Option<String>> {
+    match field
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty())
+    {
+        Some(f) if f.chars().count() > MAX_FIELD => Err(AppError::unprocessable(
+            "invalid_field",
+            format!("{name} must be at most {MAX_FIELD} characters"),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Opens a visitor session on a widget channel, checking the page's origin.
+pub async fn create_session(
+    state: &AppState,
+    input: NewSession,
+    origin: Option<String>,
+    ip: &str,
+) -> AppResult<SessionCreated> {
+    state
+        .limits
+        .widget_ip
+        .check(ip)
+        .map_err(AppError::too_many_requests)?;
+    let name = clean(input.name, "name")?;
+    let email = clean(input.email, "email")?;
+    let key = input.widget_key;
+    let session_id = format!("ws_{}", token::random_hex(12));
+    let secret = token::random_hex(32);
+    let token_hash = hash(&secret);
+    let sid = session_id.clone();
+    state
+        .db()
+        .run(move |conn| -> AppResult<()> {
+            let channel = channels::table
+                .filter(channels::widget_key.eq(&key))
+                .filter(channels::kind.eq("widget"))
+                .filter(channels::is_active.eq(true))
+                .select((
+                    channels::id,
+                    channels::account_id,
+                    channels::allowed_origins,
+                ))
+                .first::<(i64, i64, String)>(conn)
+                .optional()?;
+            let Some((channel_id, account_id, allowed)) = channel else {
+                return Err(AppError::not_found("no such widget"));
+            };
+            if !origin_allowed(&allowed, origin.as_deref()) {
+                return Err(AppError::forbidden(
+                    "this widget is not allowed on this site",
+                ));
+            }
+            let external = format!("v_{}", token::random_hex(12));
+            let contact_id = chats::upsert_contact(conn, account_id, channel_id, &external)?;
+            if name.is_some() || email.is_some() {
+                use crate::store::schema::contacts;
+                diesel::update(contacts::table.find(contact_id))
+                    .set((contacts::name.eq(name), contacts::email.eq(email)))
+                    .execute(conn)?;
+            }
+            let now = Utc::now().naive_utc();
+            diesel::insert_into(widget_sessions::table)
+                .values((
+                    widget_sessions::id.eq(&sid),
+                    widget_sessions::account_id.eq(account_id),
+                    widget_sessions::channel_id.eq(channel_id),
+                    widget_sessions::contact_id.eq(contact_id),
+                    widget_sessions::token_hash.eq(&token_hash),
+                    widget_sessions::created_at.eq(now),
+                    widget_sessions::last_seen_at.eq(now),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(SessionCreated {
+        session_id,
+        token: secret,
+    })
+}
+
+/// The visitor behind a bearer token; any failure is the same 401.
+pub async fn visitor(
+    state: &AppState,
+    bearer: Option<&str>,
+    origin: Option<String>,
+) -> AppResult<Visitor> {
+    let unauthorized =
+        || AppError::unauthorized("unauthorized", "a valid widget token is required");
+    let token_hash = hash(bearer.ok_or_else(unauthorized)?);
+    let found = state
+        .db()
+        .run(move |conn| find_visitor(conn, &token_hash))
+        .await?
+        .ok_or_else(unauthorized)?;
+    let (visitor, allowed) = found;
+    if !origin_allowed(&allowed, origin.as_deref()) {
+        return Err(AppError::forbidden(
+            "this widget is not allowed on this site",
+        ));
+    }
+    Ok(visitor)
+}
+
+fn find_visitor(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> QueryResult<Option<(Visitor, String)>> {
+    use crate::store::schema::contacts;
+    let row = widget_sessions::table
+        .inner_join(channels::table.on(channels::id.eq(widget_sessions::channel_id)))
+        .inner_join(contacts::table.on(contacts::id.eq(widget_sessions::contact_id)))
+        .filter(widget_sessions::token_hash.eq(token_hash))
+        .filter(channels::is_active.eq(true))
+        .select((
+            widget_sessions::id,
+            widget_sessions::account_id,
+            widget_sessions::channel_id,
+            widget_sessions::contact_id,
+            contacts::external_id,
+            channels::allowed_origins,
+        ))
+        .first::<(String, i64, i64, i64, String, String)>(conn)
+        .optional()?;
+    Ok(row.map(
+        |(session_id, account_id, channel_id, contact_id, external_id, allowed)| {
+            (
+                Visitor {
+                    session_id,
+                    account_id,
+                    channel_id,
+                    contact_id,
+                    external_id,
+                },
+                allowed,
+            )
+        },
+    ))
+}
+
+/// Stores a visitor's message; answers once it is durable.
+pub async fn send(
+    state: &AppState,
+    visitor: &Visitor,
+    input: VisitorMessage,
+) -> AppResult<serde_json::Value> {
+    state
+        .limits
+        .widget_session
+        .check(&visitor.session_id)
+        .map_err(AppError::too_many_requests)?;
+    let text = input.text.trim().to_string();
+    if text.is_empty() || text.chars().count() > MAX_TEXT {
+        return Err(AppError::unprocessable(
+            "invalid_text",
+            format!("text must be 1 to {MAX_TEXT} characters"),
+        ));
+    }
+    let client_id = match input.client_message_id {
+        Some(id) if id.is_empty() || id.len() > 64 => {
+            return Err(AppError::unprocessable(
+                "invalid_client_message_id",
+                "client_message_id must be 1 to 64 characters",
+            ))
+        }
+        Some(id) => id,
+        None => token::random_hex(12),
+    };
+    let external_id = format!("{}:{client_id}", visitor.session_id);
+    let outcome = state
+        .bus
+        .submit(Command::Inbound(InboundMessage {
+            account_id: visitor.account_id,
+            channel_id: visitor.channel_id,
+            contact_external_id: visitor.external_id.clone(),
+            external_id: external_id.clone(),
+            text: Some(text),
+            attachments: None,
+            reply_to: None,
+            sent_at: Utc::now(),
+        }))
+        .await?;
+    if let Some(event) = outcome
+        .events
+        .iter()
+        .find(|e| e.event_type == "message.created")
+    {
+        return Ok(event.data.clone());
+    }
+    // A retried send: answer with what was stored the first time.
+    let channel = visitor.channel_id;
+    let stored = state
+        .db()
+        .run(move |conn| chats::message_by_external(conn, channel, &external_id))
+        .await?
+        .ok_or_else(|| AppError::internal("duplicate widget message not found"))?;
+    serde_json::to_value(stored).map_err(AppError::internal)
+}
+
+/// The visitor's conversation after `after`: their messages and replies, never internal notes.
+pub async fn poll(state: &AppState, visitor: &Visitor, query: Poll) -> AppResult<Vec<Message>> {
+    if query
+        .session_id
+        .as_deref()
+        .is_some_and(|s| s != visitor.session_id)
+    {
+        return Err(AppError::not_found("no such session"));
+    }
+    let (contact, after) = (visitor.contact_id, query.after.unwrap_or(0));
+    state
+        .db()
+        .run(move |conn| {
+            messages::table
+                .inner_join(chat_table::table.on(chat_table::id.eq(messages::chat_id)))
+                .filter(chat_table::contact_id.eq(contact))
+                .filter(messages::is_private.eq(false))
+                .filter(messages::id.gt(after))
+                .order(messages::id.asc())
+                .limit(200)
+                .select(Message::as_select())
+                .load(conn)
+        })
+        .await
+}

@@ -1,0 +1,238 @@
+//! `/api/widget/*`: sessions, messages, replies by polling, origins, isolation, limits.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, TestApp};
+
+struct Widget {
+    app: TestApp,
+    key: String,
+    admin: String,
+}
+
+async fn widget(adjust: impl FnOnce(&mut switchboard::config::RawSettings)) -> Widget {
+    let app = TestApp::spawn_with(adjust).await;
+    let admin = app.admin_token().await;
+    let (status, channel) = app
+        .call(
+            Method::POST,
+            "/api/channels",
+            Some(&admin),
+            Some(&json!({"kind": "widget", "name": "Site", "allowed_origins": ["https://shop.example.com"]})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    Widget {
+        key: channel["widget_key"].as_str().unwrap().to_string(),
+        app,
+        admin,
+    }
+}
+
+impl Widget {
+    async fn session(&self) -> (String, String) {
+        let (status, body) = self
+            .app
+            .post_json(
+                "/api/widget/sessions",
+                &json!({"widget_key": self.key, "name": "Visitor"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        (
+            body["session_id"].as_str().unwrap().to_string(),
+            body["token"].as_str().unwrap().to_string(),
+        )
+    }
+
+    async fn send(&self, token: &str, text: &str) -> (reqwest::StatusCode, Value) {
+        self.app
+            .call(
+                Method::POST,
+                "/api/widget/messages",
+                Some(token),
+                Some(&json!({ "text": text })),
+            )
+            .await
+    }
+}
+
+#[tokio::test]
+async fn a_visitor_writes_an_agent_replies_and_the_visitor_polls_the_reply() {
+    let w = widget(|_| {}).await;
+    let (_, token) = w.session().await;
+    let (status, sent) = w.send(&token, "Do you deliver on Sundays?").await;
+    assert_eq!(status, 201, "{sent}");
+    assert_eq!(sent["direction"], "inbound");
+
+    let (_, page) = w
+        .app
+        .call(Method::GET, "/api/chats", Some(&w.admin), None)
+        .await;
+    let chat = &page["chats"][0];
+    assert_eq!(chat["last_message"]["text"], "Do you deliver on Sundays?");
+    assert_eq!(chat["contact"]["name"], "Visitor");
+    let path = format!("/api/chats/{}/messages", chat["id"]);
+    let (status, reply) = w
+        .app
+        .call(
+            Method::POST,
+            &path,
+            Some(&w.admin),
+            Some(&json!({"text": "Yes, until noon."})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(reply["delivery_status"], "sent");
+    w.app
+        .call(
+            Method::POST,
+            &path,
+            Some(&w.admin),
+            Some(&json!({"text": "secret note", "private": true})),
+        )
+        .await;
+
+    let (status, messages) = w
+        .app
+        .call(Method::GET, "/api/widget/messages", Some(&token), None)
+        .await;
+    assert_eq!(status, 200);
+    let texts: Vec<&str> = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        ["Do you deliver on Sundays?", "Yes, until noon."],
+        "notes never reach the visitor"
+    );
+    let after = messages[0]["id"].as_i64().unwrap();
+    let (_, newer) = w
+        .app
+        .call(
+            Method::GET,
+            &format!("/api/widget/messages?after={after}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(newer.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn visitors_are_isolated_from_each_other() {
+    let w = widget(|_| {}).await;
+    let (first_session, first) = w.session().await;
+    let (_, second) = w.session().await;
+    w.send(&first, "mine").await;
+    let (_, theirs) = w
+        .app
+        .call(Method::GET, "/api/widget/messages", Some(&second), None)
+        .await;
+    assert_eq!(theirs, json!([]));
+    let (status, body) = w
+        .app
+        .call(
+            Method::GET,
+            &format!("/api/widget/messages?session_id={first_session}"),
+            Some(&second),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert_error(&body, "not_found");
+    let (status, _) = w
+        .app
+        .call(
+            Method::GET,
+            "/api/widget/messages",
+            Some("not-a-token"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 401);
+    let (_, page) = w
+        .app
+        .call(Method::GET, "/api/chats", Some(&w.admin), None)
+        .await;
+    assert_eq!(page["chats"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn origins_keys_lengths_and_retries_are_checked() {
+    let w = widget(|_| {}).await;
+    let response = w
+        .app
+        .client
+        .post(w.app.url("/api/widget/sessions"))
+        .header("origin", "https://evil.example.com")
+        .json(&json!({"widget_key": w.key}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let allowed = w
+        .app
+        .client
+        .post(w.app.url("/api/widget/sessions"))
+        .header("origin", "https://shop.example.com")
+        .json(&json!({"widget_key": w.key}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), 201);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://shop.example.com"
+    );
+
+    let (status, body) = w
+        .app
+        .post_json("/api/widget/sessions", &json!({"widget_key": "wk_nope"}))
+        .await;
+    assert_eq!(status, 404);
+    assert_error(&body, "not_found");
+
+    let (_, token) = w.session().await;
+    let (status, body) = w.send(&token, &"x".repeat(2001)).await;
+    assert_eq!(status, 422);
+    assert_error(&body, "invalid_text");
+
+    let retry = json!({"text": "sent twice", "client_message_id": "c-1"});
+    let (a, first) = w
+        .app
+        .call(
+            Method::POST,
+            "/api/widget/messages",
+            Some(&token),
+            Some(&retry),
+        )
+        .await;
+    let (b, second) = w
+        .app
+        .call(
+            Method::POST,
+            "/api/widget/messages",
+            Some(&token),
+            Some(&retry),
+        )
+        .await;
+    assert_eq!((a.as_u16(), b.as_u16()), (201, 201));
+    assert_eq!(first["id"], second["id"], "a retried send is stored once");
+}
+
+#[tokio::test]
+async fn per_session_rate_limit_trips() {
+    let w = widget(|s| s.set("WIDGET_LIMIT_PER_SESSION", "3/60")).await;
+    let (_, token) = w.session().await;
+    for i in 0..3 {
+        assert_eq!(w.send(&token, &format!("m{i}")).await.0, 201);
+    }
+    let (status, body) = w.send(&token, "one too many").await;
+    assert_eq!(status, 429);
+    assert_error(&body, "rate_limited");
+}
