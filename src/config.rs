@@ -139,6 +139,8 @@ pub struct Config {
     pub hash_concurrency: usize,
     /// How long a login waits for a hashing slot before it is answered 503 (`HASH_WAIT_MS`).
     pub hash_wait: Duration,
+    /// Most commands the store commits in one transaction (`STORE_MAX_BATCH`; 1 turns group commit off).
+    pub store_max_batch: usize,
     /// Widget session creations per client IP (`WIDGET_LIMIT_PER_IP`).
     pub widget_limit_per_ip: Limit,
     /// Widget messages per visitor session (`WIDGET_LIMIT_PER_SESSION`).
@@ -182,6 +184,7 @@ pub const SETTINGS: &[&str] = &[
     "HASH_WAIT_MS",
     "OUTBOUND_MAX_ATTEMPTS",
     "WIDGET_LIMIT_PER_IP",
+    "STORE_MAX_BATCH",
     "WIDGET_LIMIT_PER_SESSION",
     "OUTBOUND_RETRY_BASE_MS",
 ];
@@ -460,6 +463,7 @@ impl Config {
                 2_000u64,
                 1..=60_000,
             )?),
+            store_max_batch: parse_number(raw, "STORE_MAX_BATCH", 1024usize, 1..=100_000)?,
             widget_limit_per_ip: parse_limit(raw, "WIDGET_LIMIT_PER_IP", "60/60")?,
             widget_limit_per_session: parse_limit(raw, "WIDGET_LIMIT_PER_SESSION", "30/60")?,
             outbound_backoff: crate::outbound::backoff(

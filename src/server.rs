@@ -21,8 +21,13 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     }
     crate::bootstrap::ensure_first_admin(&db, &config).await?;
     let (bus, commands, publisher) = Bus::new();
-    crate::store::writer::spawn(db.pool().clone(), publisher, commands)
-        .context("cannot start the store writer")?;
+    crate::store::writer::spawn(
+        db.pool().clone(),
+        publisher,
+        commands,
+        config.store_max_batch,
+    )
+    .context("cannot start the store writer")?;
     let state = AppState(Arc::new(App::build(config, db, bus).await?));
     crate::outbound::spawn(state.clone());
     Ok(state)

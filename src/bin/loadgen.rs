@@ -1,5 +1,6 @@
-//! Load generator for a running hub: `loadgen login` measures login latency and throughput
-//! at several concurrencies while probing `/api/health`, and reports percentiles.
+//! Load generator for a running hub. `loadgen login`: login latency and throughput at several
+//! concurrencies while probing `/api/health`. `loadgen webhooks`: signed Messenger deliveries
+//! from many concurrent senders, acknowledgements per second and ack latency percentiles.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -39,6 +40,31 @@ enum Scenario {
         /// Health probes per second during each run.
         #[arg(long, default_value_t = 20)]
         health_rate: u32,
+    },
+    /// Signed Messenger deliveries (one message each) from concurrent senders. Creates the
+    /// Facebook channel for `--page-id` first, logging in as the given admin.
+    Webhooks {
+        /// Admin email (to create the channel).
+        #[arg(long, env = "LOADGEN_EMAIL")]
+        email: String,
+        /// Admin password.
+        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// The hub's META_APP_SECRET, to sign deliveries.
+        #[arg(long, env = "LOADGEN_APP_SECRET", hide_env_values = true)]
+        app_secret: String,
+        /// Page id of the channel.
+        #[arg(long, default_value = "104857600000001")]
+        page_id: String,
+        /// Concurrent senders.
+        #[arg(long, default_value_t = 64)]
+        senders: usize,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Distinct customers the messages come from.
+        #[arg(long, default_value_t = 1000)]
+        customers: usize,
     },
 }
 
@@ -82,6 +108,29 @@ async fn main() -> anyhow::Result<()> {
         .pool_max_idle_per_host(256)
         .build()?;
     match args.scenario {
+        Scenario::Webhooks {
+            email,
+            password,
+            app_secret,
+            page_id,
+            senders,
+            seconds,
+            customers,
+        } => {
+            setup_channel(&client, &args.base_url, &email, &password, &page_id).await?;
+            let report = webhook_run(
+                &client,
+                &args.base_url,
+                &app_secret,
+                &page_id,
+                senders,
+                seconds,
+                customers,
+            )
+            .await?;
+            println!("senders  acked  acked/s  p50_ms  p99_ms  max_ms  non_2xx  errors");
+            println!("{report}");
+        }
         Scenario::Login {
             email,
             password,
@@ -187,5 +236,126 @@ async fn login_run(
         ms(health_p50),
         ms(health_p99),
         ms(health_max),
+    ))
+}
+
+async fn setup_channel(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+    page_id: &str,
+) -> anyhow::Result<()> {
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let token = login["access_token"].as_str().unwrap_or_default();
+    let created = client
+        .post(format!("{base}/api/channels"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"kind": "facebook", "name": "Load test page", "external_id": page_id}))
+        .send()
+        .await?;
+    if !(created.status().is_success() || created.status() == reqwest::StatusCode::CONFLICT) {
+        anyhow::bail!("could not create the channel: {}", created.status());
+    }
+    Ok(())
+}
+
+fn sign(secret: &str, body: &[u8]) -> anyhow::Result<String> {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())?;
+    mac.update(body);
+    Ok(format!(
+        "sha256={}",
+        switchboard::auth::token::hex(&mac.finalize().into_bytes())
+    ))
+}
+
+async fn webhook_run(
+    client: &reqwest::Client,
+    base: &str,
+    secret: &str,
+    page_id: &str,
+    senders: usize,
+    seconds: u64,
+    customers: usize,
+) -> anyhow::Result<String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let run_id = switchboard::auth::token::random_hex(4);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for sender in 0..senders {
+        let (client, stop, url) = (
+            client.clone(),
+            stop.clone(),
+            format!("{base}/api/webhooks/facebook"),
+        );
+        let (secret, page_id, run_id) = (secret.to_string(), page_id.to_string(), run_id.clone());
+        workers.push(tokio::spawn(async move {
+            let mut samples = Samples::default();
+            let mut n = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let customer = (sender * 7919 + n) % customers.max(1);
+                let now = chrono::Utc::now().timestamp_millis();
+                let body = serde_json::json!({"object": "page", "entry": [{"id": page_id, "time": now, "messaging": [{
+                    "sender": {"id": format!("9{customer:09}")}, "recipient": {"id": page_id}, "timestamp": now,
+                    "message": {"mid": format!("m_load_{run_id}_{sender}_{n}"), "text": "load test message"}}]}]})
+                .to_string();
+                let Ok(signature) = sign(&secret, body.as_bytes()) else {
+                    samples.other += 1;
+                    continue;
+                };
+                let t = Instant::now();
+                match client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("x-hub-signature-256", signature)
+                    .body(body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        samples.ok += 1;
+                        samples.latencies.push(t.elapsed());
+                    }
+                    Ok(r) => {
+                        let _ = r.bytes().await;
+                        samples.unavailable += 1;
+                    }
+                    Err(_) => samples.other += 1,
+                }
+            }
+            samples
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Samples::default();
+    for w in workers {
+        all.merge(w.await?);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let (p50, p99, max) = (
+        all.percentile(50.0),
+        all.percentile(99.0),
+        all.percentile(100.0),
+    );
+    Ok(format!(
+        "{senders:>7}  {:>5}  {:>7.1}  {:>6.1}  {:>6.1}  {:>6.1}  {:>7}  {:>6}",
+        all.ok,
+        all.ok as f64 / elapsed,
+        ms(p50),
+        ms(p99),
+        ms(max),
+        all.unavailable,
+        all.other,
     ))
 }

@@ -18,8 +18,6 @@ use crate::bus::{
     StoreError,
 };
 
-/// Most commands committed in one transaction.
-const MAX_BATCH: usize = 1024;
 /// How long the writer waits for a connection before failing a batch as unavailable.
 const CONNECT_WAIT: Duration = Duration::from_secs(2);
 
@@ -28,16 +26,17 @@ pub fn spawn(
     pool: DbPool,
     bus: Publisher,
     commands: mpsc::Receiver<Envelope>,
+    max_batch: usize,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(&pool, &bus, commands))
+        .spawn(move || run(&pool, &bus, commands, max_batch.max(1)))
 }
 
-fn run(pool: &DbPool, bus: &Publisher, mut commands: mpsc::Receiver<Envelope>) {
+fn run(pool: &DbPool, bus: &Publisher, mut commands: mpsc::Receiver<Envelope>, max_batch: usize) {
     while let Some(first) = commands.blocking_recv() {
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < max_batch {
             match commands.try_recv() {
                 Ok(next) => batch.push(next),
                 Err(_) => break,

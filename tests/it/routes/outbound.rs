@@ -233,3 +233,55 @@ async fn retries_stop_after_the_configured_attempts() {
         .contains("gave up after 4"));
     assert_eq!(s.graph.requests().len(), 4);
 }
+
+#[tokio::test]
+async fn a_delivery_left_pending_by_a_previous_process_is_sent_after_a_restart() {
+    let s = setup(vec![]).await;
+    // A reply committed by a process that died before delivering it: pending, due now.
+    let chat = s.chat;
+    let (account, channel) = s
+        .app
+        .state
+        .db()
+        .run(move |conn| {
+            chats::table
+                .find(chat)
+                .select((chats::account_id, chats::channel_id))
+                .first::<(i64, i64)>(conn)
+        })
+        .await
+        .unwrap();
+    let id = s
+        .app
+        .state
+        .db()
+        .run(move |conn| {
+            let now = chrono::Utc::now().naive_utc();
+            switchboard::store::chats::insert_message(
+                conn,
+                &switchboard::store::chats::NewMessage {
+                    account_id: account,
+                    chat_id: chat,
+                    channel_id: channel,
+                    direction: "outbound".into(),
+                    sender_kind: "agent".into(),
+                    sender_id: None,
+                    external_id: None,
+                    text: Some("left behind".into()),
+                    attachments: None,
+                    reply_to: None,
+                    is_private: false,
+                    delivery_status: "pending".into(),
+                    sent_at: now,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )
+        })
+        .await
+        .unwrap()
+        .id;
+    let message = s.settled(id).await;
+    assert_eq!(message["delivery_status"], "sent");
+    assert_eq!(s.graph.requests()[0].body["message"]["text"], "left behind");
+}
