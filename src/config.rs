@@ -141,7 +141,7 @@ pub struct Config {
     pub hash_wait: Duration,
     /// Most commands the store commits in one transaction (`STORE_MAX_BATCH`; 1 turns group commit off).
     pub store_max_batch: usize,
-    /// Widget session creations per client IP (`WIDGET_LIMIT_PER_IP`).
+    /// Widget calls (sessions and messages) per client IP (`WIDGET_LIMIT_PER_IP`).
     pub widget_limit_per_ip: Limit,
     /// Widget messages per visitor session (`WIDGET_LIMIT_PER_SESSION`).
     pub widget_limit_per_session: Limit,
@@ -464,7 +464,7 @@ impl Config {
                 1..=60_000,
             )?),
             store_max_batch: parse_number(raw, "STORE_MAX_BATCH", 1024usize, 1..=100_000)?,
-            widget_limit_per_ip: parse_limit(raw, "WIDGET_LIMIT_PER_IP", "60/60")?,
+            widget_limit_per_ip: parse_limit(raw, "WIDGET_LIMIT_PER_IP", "300/60")?,
             widget_limit_per_session: parse_limit(raw, "WIDGET_LIMIT_PER_SESSION", "30/60")?,
             outbound_backoff: crate::outbound::backoff(
                 parse_number(raw, "OUTBOUND_RETRY_BASE_MS", 1_000u64, 1..=600_000)?,

@@ -188,6 +188,27 @@ pub fn commands_for(event: &Value, account_id: i64, channel_id: i64, own_id: &st
             sent_at,
         })];
     }
+    if let Some(reaction) = event.get("reaction") {
+        // A reaction is kept as a small message in the chat, pointing at the message it is on.
+        let target = text(reaction.get("mid")).unwrap_or_default();
+        let action = reaction["action"].as_str().unwrap_or("react");
+        let emoji = text(reaction.get("emoji")).or_else(|| text(reaction.get("reaction")));
+        return vec![Command::Inbound(InboundMessage {
+            account_id,
+            channel_id,
+            contact_external_id: sender.clone(),
+            external_id: format!(
+                "reaction:{target}:{sender}:{}",
+                event["timestamp"].as_i64().unwrap_or_default()
+            ),
+            text: emoji.clone(),
+            attachments: Some(
+                serde_json::json!([{"type": "reaction", "action": action, "emoji": emoji}]),
+            ),
+            reply_to: Some(target),
+            sent_at,
+        })];
+    }
     if let Some(delivery) = event.get("delivery") {
         let mids = delivery["mids"]
             .as_array()
@@ -379,6 +400,10 @@ mod tests {
             commands_for(&read, 1, 2, "P")[0],
             Command::Read { .. }
         ));
+        let reaction = serde_json::json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1,"reaction":{"mid":"m","action":"react","emoji":"👍"}});
+        assert!(
+            matches!(&commands_for(&reaction, 1, 2, "P")[0], Command::Inbound(m) if m.reply_to.as_deref() == Some("m") && m.text.as_deref() == Some("👍"))
+        );
         let unknown = serde_json::json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1,"optin":{}});
         assert!(commands_for(&unknown, 1, 2, "P").is_empty());
     }

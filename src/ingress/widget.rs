@@ -237,7 +237,13 @@ pub async fn send(
     state: &AppState,
     visitor: &Visitor,
     input: VisitorMessage,
+    ip: &str,
 ) -> AppResult<serde_json::Value> {
+    state
+        .limits
+        .widget_ip
+        .check(ip)
+        .map_err(AppError::too_many_requests)?;
     state
         .limits
         .widget_session

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 
-use crate::api::extract::Json;
+use crate::api::extract::{ClientInfo, Json};
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::ingress::widget::{self, VisitorMessage};
@@ -15,10 +15,11 @@ use crate::ingress::widget::{self, VisitorMessage};
               (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,
+    client: ClientInfo,
     headers: HeaderMap,
     Json(input): Json<VisitorMessage>,
 ) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
     let visitor = widget::visitor(&state, super::bearer(&headers), super::origin(&headers)).await?;
-    let message = widget::send(&state, &visitor, input).await?;
+    let message = widget::send(&state, &visitor, input, &client.ip).await?;
     Ok((StatusCode::CREATED, Json(message)))
 }
