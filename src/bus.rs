@@ -29,32 +29,13 @@ pub struct InboundMessage {
     pub sent_at: DateTime<Utc>,
 }
 
-/// A message our page sent, echoed back by Meta.
-#[derive(Debug, Clone)]
-pub struct EchoMessage {
-    /// The channel's account.
-    pub account_id: i64,
-    /// The channel.
-    pub channel_id: i64,
-    /// The customer it was sent to.
-    pub contact_external_id: String,
-    /// Its `mid`.
-    pub external_id: String,
-    /// Its text.
-    pub text: Option<String>,
-    /// Its attachments.
-    pub attachments: Option<serde_json::Value>,
-    /// When it was sent.
-    pub sent_at: DateTime<Utc>,
-}
-
 /// Something that changes the chat store; the writer commits it and answers.
 #[derive(Debug, Clone)]
 pub enum Command {
     /// A customer wrote.
     Inbound(InboundMessage),
-    /// Our page's own message came back from Meta.
-    Echo(EchoMessage),
+    /// Our page's own message came back from Meta (`contact_external_id` is its recipient).
+    Echo(InboundMessage),
     /// Meta delivered our messages with these ids.
     Delivered {
         /// The channel's account.

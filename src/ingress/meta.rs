@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha256;
 
-use crate::bus::{Command, EchoMessage, InboundMessage};
+use crate::bus::{Command, InboundMessage};
 
 /// Which Meta product a delivery is for; also the channel kind it routes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,13 +138,14 @@ pub fn commands_for(event: &Value, account_id: i64, channel_id: i64, own_id: &st
         }
         let attachments = attachments(message);
         if message["is_echo"].as_bool() == Some(true) || sender == own_id {
-            return vec![Command::Echo(EchoMessage {
+            return vec![Command::Echo(InboundMessage {
                 account_id,
                 channel_id,
                 contact_external_id: recipient,
                 external_id: mid,
                 text: text(message.get("text")),
                 attachments,
+                reply_to: None,
                 sent_at,
             })];
         }

@@ -14,8 +14,7 @@ use super::connection::{DbConnection, DbPool};
 use super::events;
 use super::schema::channels;
 use crate::bus::{
-    Command, DeliveryResult, EchoMessage, Envelope, Event, InboundMessage, Outcome, Publisher,
-    StoreError,
+    Command, DeliveryResult, Envelope, Event, InboundMessage, Outcome, Publisher, StoreError,
 };
 
 /// How long the writer waits for a connection before failing a batch as unavailable.
@@ -137,8 +136,8 @@ impl Recorder {
 /// Applies one command inside the group's transaction.
 fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome> {
     match command {
-        Command::Inbound(message) => inbound(conn, message),
-        Command::Echo(echo) => echo_message(conn, echo),
+        Command::Inbound(message) => channel_message(conn, message, Author::Customer),
+        Command::Echo(echo) => channel_message(conn, echo, Author::Page),
         Command::Delivered {
             account_id,
             channel_id,
@@ -323,8 +322,23 @@ fn chat_for(
     }
 }
 
-fn inbound(conn: &mut DbConnection, m: &InboundMessage) -> QueryResult<Outcome> {
+/// Who wrote a message that arrived through a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Author {
+    /// The customer.
+    Customer,
+    /// Our page, from Meta's own inbox (an echo we did not send through Switchboard).
+    Page,
+}
+
+/// Stores a message that arrived through a channel, once per channel message id.
+fn channel_message(
+    conn: &mut DbConnection,
+    m: &InboundMessage,
+    author: Author,
+) -> QueryResult<Outcome> {
     if chats::message_by_external(conn, m.channel_id, &m.external_id)?.is_some() {
+        // A redelivery, or the echo of a send we already stored.
         return Ok(Outcome {
             events: Vec::new(),
             duplicate: true,
@@ -335,74 +349,34 @@ fn inbound(conn: &mut DbConnection, m: &InboundMessage) -> QueryResult<Outcome> 
         chats::upsert_contact(conn, m.account_id, m.channel_id, &m.contact_external_id)?;
     let chat = chat_for(conn, &mut rec, m.account_id, m.channel_id, contact_id)?;
     let now = rec.now.naive_utc();
+    let (direction, sender_kind, status) = match author {
+        Author::Customer => ("inbound", "contact", "received"),
+        Author::Page => ("outbound", "page", "sent"),
+    };
     let message = chats::insert_message(
         conn,
         &NewMessage {
             account_id: m.account_id,
             chat_id: chat.id,
             channel_id: m.channel_id,
-            direction: "inbound".into(),
-            sender_kind: "contact".into(),
+            direction: direction.into(),
+            sender_kind: sender_kind.into(),
             sender_id: None,
             external_id: Some(m.external_id.clone()),
             text: m.text.clone(),
             attachments: m.attachments.as_ref().map(ToString::to_string),
             reply_to: m.reply_to.clone(),
             is_private: false,
-            delivery_status: "received".into(),
+            delivery_status: status.into(),
             sent_at: m.sent_at.naive_utc(),
             created_at: now,
             updated_at: now,
         },
     )?;
-    chats::touch(conn, chat.id, message.sent_at, true)?;
+    chats::touch(conn, chat.id, message.sent_at, author == Author::Customer)?;
     rec.emit(
         conn,
         m.account_id,
-        "message.created",
-        Some(chat.id),
-        &message,
-    )?;
-    Ok(rec.done())
-}
-
-fn echo_message(conn: &mut DbConnection, e: &EchoMessage) -> QueryResult<Outcome> {
-    if chats::message_by_external(conn, e.channel_id, &e.external_id)?.is_some() {
-        // Our own send, already stored when the Send API answered.
-        return Ok(Outcome {
-            events: Vec::new(),
-            duplicate: true,
-        });
-    }
-    let mut rec = Recorder::new();
-    let contact_id =
-        chats::upsert_contact(conn, e.account_id, e.channel_id, &e.contact_external_id)?;
-    let chat = chat_for(conn, &mut rec, e.account_id, e.channel_id, contact_id)?;
-    let now = rec.now.naive_utc();
-    let message = chats::insert_message(
-        conn,
-        &NewMessage {
-            account_id: e.account_id,
-            chat_id: chat.id,
-            channel_id: e.channel_id,
-            direction: "outbound".into(),
-            sender_kind: "page".into(),
-            sender_id: None,
-            external_id: Some(e.external_id.clone()),
-            text: e.text.clone(),
-            attachments: e.attachments.as_ref().map(ToString::to_string),
-            reply_to: None,
-            is_private: false,
-            delivery_status: "sent".into(),
-            sent_at: e.sent_at.naive_utc(),
-            created_at: now,
-            updated_at: now,
-        },
-    )?;
-    chats::touch(conn, chat.id, message.sent_at, false)?;
-    rec.emit(
-        conn,
-        e.account_id,
         "message.created",
         Some(chat.id),
         &message,
