@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
+pub mod stream;
 pub mod users;
 pub mod webhooks;
 pub mod widget;

@@ -150,6 +150,12 @@ pub struct Event {
     pub data: serde_json::Value,
     /// When it was committed.
     pub at: DateTime<Utc>,
+    /// The chat's assignee when the event was committed (decides which agents see it).
+    #[serde(skip)]
+    pub assignee_id: Option<i64>,
+    /// For `chat.assigned`: the assignee before.
+    #[serde(skip)]
+    pub previous_assignee_id: Option<i64>,
 }
 
 /// What the store did with a command.

@@ -20,3 +20,4 @@ pub mod router;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod ws;

@@ -56,6 +56,7 @@ fn routes() -> Router<AppState> {
             axum::routing::patch(api::channels::update::update)
                 .delete(api::channels::delete::delete),
         )
+        .route("/ws", get(api::stream::connect))
         .route("/api/widget/sessions", post(api::widget::sessions::create))
         .route(
             "/api/widget/messages",

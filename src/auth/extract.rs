@@ -66,3 +66,16 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<CurrentUser, 
         user,
     })
 }
+
+/// The user behind a principal's session if it is still valid (for long-lived connections).
+pub async fn session_user(state: &AppState, principal: &Principal) -> Option<User> {
+    let (sid, user_id) = (principal.session_id.clone(), principal.user_id);
+    state
+        .db()
+        .run(move |conn| {
+            crate::store::sessions::active_user(conn, &sid, user_id, Utc::now().naive_utc())
+        })
+        .await
+        .ok()
+        .flatten()
+}

@@ -55,6 +55,26 @@ impl Principal {
         }
     }
 
+    /// Whether a committed event reaches this caller's event stream: admins and supervisors see
+    /// their whole account; agents see events of chats assigned to them or unassigned, and a
+    /// `chat.assigned` that takes a chat away from them.
+    pub fn may_see_event(&self, event: &crate::bus::Event) -> bool {
+        if event.account_id != self.account_id {
+            return false;
+        }
+        match self.role {
+            Role::Admin | Role::Supervisor => true,
+            Role::Agent => {
+                event.assignee_id.is_none()
+                    || event.assignee_id == Some(self.user_id)
+                    || (event.event_type == "chat.assigned"
+                        && event
+                            .previous_assignee_id
+                            .is_some_and(|p| p == self.user_id))
+            }
+        }
+    }
+
     /// `Ok` when allowed, 403 otherwise.
     pub fn authorize(&self, action: Action<'_>) -> AppResult<()> {
         if self.may(action) {
@@ -114,6 +134,29 @@ mod tests {
         assert!(!supervisor.may(Action::ReadAudit));
         let admin = principal(Role::Admin);
         assert!(admin.may(Action::ManageUsers) && admin.may(Action::ReadAudit));
+    }
+
+    fn event(account_id: i64, assignee_id: Option<i64>) -> crate::bus::Event {
+        crate::bus::Event {
+            seq: 1,
+            account_id,
+            event_type: "message.created".into(),
+            chat_id: Some(5),
+            data: serde_json::Value::Null,
+            at: chrono::Utc::now(),
+            assignee_id,
+            previous_assignee_id: None,
+        }
+    }
+
+    #[test]
+    fn agents_see_events_of_their_chats_and_the_queue_only() {
+        let agent = principal(Role::Agent);
+        assert!(agent.may_see_event(&event(10, None)));
+        assert!(agent.may_see_event(&event(10, Some(1))));
+        assert!(!agent.may_see_event(&event(10, Some(2))));
+        assert!(principal(Role::Supervisor).may_see_event(&event(10, Some(2))));
+        assert!(!principal(Role::Admin).may_see_event(&event(11, None)));
     }
 
     #[test]

@@ -13,10 +13,12 @@ pub fn append(
     conn: &mut DbConnection,
     account_id: i64,
     event_type: &str,
-    chat_id: Option<i64>,
+    chat: Option<&crate::store::chats::Chat>,
     data: serde_json::Value,
     at: DateTime<Utc>,
 ) -> QueryResult<Event> {
+    let chat_id = chat.map(|c| c.id);
+    let assignee_id = chat.and_then(|c| c.assignee_id);
     diesel::update(accounts::table.find(account_id))
         .set(accounts::event_seq.eq(accounts::event_seq + 1))
         .execute(conn)?;
@@ -32,6 +34,7 @@ pub fn append(
             events::chat_id.eq(chat_id),
             events::payload.eq(data.to_string()),
             events::created_at.eq(at.naive_utc()),
+            events::assignee_id.eq(assignee_id),
         ))
         .execute(conn)?;
     Ok(Event {
@@ -41,7 +44,75 @@ pub fn append(
         chat_id,
         data,
         at,
+        assignee_id,
+        previous_assignee_id: None,
     })
+}
+
+/// The newest seq of an account (0 before the first event).
+pub fn latest_seq(conn: &mut DbConnection, account_id: i64) -> QueryResult<i64> {
+    super::schema::accounts::table
+        .find(account_id)
+        .select(super::schema::accounts::event_seq)
+        .first(conn)
+}
+
+/// The oldest seq still kept for an account, if any.
+pub fn oldest_seq(conn: &mut DbConnection, account_id: i64) -> QueryResult<Option<i64>> {
+    events::table
+        .filter(events::account_id.eq(account_id))
+        .select(diesel::dsl::min(events::seq))
+        .first(conn)
+}
+
+/// One stored event: seq, type, chat, payload, time, assignee, previous assignee.
+type EventRow = (
+    i64,
+    String,
+    Option<i64>,
+    String,
+    chrono::NaiveDateTime,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// An account's events after `since`, up to `until`, in seq order.
+pub fn range(
+    conn: &mut DbConnection,
+    account_id: i64,
+    since: i64,
+    until: i64,
+) -> QueryResult<Vec<Event>> {
+    let rows: Vec<EventRow> = events::table
+        .filter(events::account_id.eq(account_id))
+        .filter(events::seq.gt(since))
+        .filter(events::seq.le(until))
+        .order(events::seq.asc())
+        .select((
+            events::seq,
+            events::event_type,
+            events::chat_id,
+            events::payload,
+            events::created_at,
+            events::assignee_id,
+            events::previous_assignee_id,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(seq, event_type, chat_id, payload, at, assignee_id, previous_assignee_id)| Event {
+                seq,
+                account_id,
+                event_type,
+                chat_id,
+                data: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+                at: at.and_utc(),
+                assignee_id,
+                previous_assignee_id,
+            },
+        )
+        .collect())
 }
 
 /// The seqs of an account's stored events, in order (for checks).

@@ -164,6 +164,8 @@ diesel::table! {
         chat_id -> Nullable<BigInt>,
         payload -> Text,
         created_at -> Timestamp,
+        assignee_id -> Nullable<BigInt>,
+        previous_assignee_id -> Nullable<BigInt>,
     }
 }
 

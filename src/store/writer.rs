@@ -115,14 +115,27 @@ impl Recorder {
         conn: &mut DbConnection,
         account_id: i64,
         event_type: &str,
-        chat_id: Option<i64>,
+        chat: Option<&chats::Chat>,
         data: impl serde::Serialize,
     ) -> QueryResult<()> {
         let data =
             serde_json::to_value(data).map_err(|e| DieselError::SerializationError(Box::new(e)))?;
-        let event = events::append(conn, account_id, event_type, chat_id, data, self.now)?;
+        let event = events::append(conn, account_id, event_type, chat, data, self.now)?;
         self.events.push(Arc::new(event));
         Ok(())
+    }
+
+    /// Like `emit`, for a chat known by id.
+    fn emit_in(
+        &mut self,
+        conn: &mut DbConnection,
+        account_id: i64,
+        event_type: &str,
+        chat_id: i64,
+        data: impl serde::Serialize,
+    ) -> QueryResult<()> {
+        let chat = chats::find(conn, account_id, chat_id)?;
+        self.emit(conn, account_id, event_type, Some(&chat), data)
     }
 
     fn done(self) -> Outcome {
@@ -234,10 +247,10 @@ fn agent_reply(
         if chat.status == "bot" || chat.status == "resolved" {
             chats::set_status(conn, chat_id, "open", now)?;
             let chat = chats::find(conn, account_id, chat_id)?;
-            rec.emit(conn, account_id, "chat.updated", Some(chat_id), &chat)?;
+            rec.emit(conn, account_id, "chat.updated", Some(&chat), &chat)?;
         }
     }
-    rec.emit(conn, account_id, "message.created", Some(chat_id), &message)?;
+    rec.emit(conn, account_id, "message.created", Some(&chat), &message)?;
     Ok(rec.done())
 }
 
@@ -260,7 +273,7 @@ fn set_status(
     }
     let chat = chats::find(conn, account_id, chat_id)?;
     tracing::debug!(chat_id, user_id, status, "chat status changed");
-    rec.emit(conn, account_id, "chat.updated", Some(chat_id), &chat)?;
+    rec.emit(conn, account_id, "chat.updated", Some(&chat), &chat)?;
     Ok(rec.done())
 }
 
@@ -282,11 +295,11 @@ fn mark_read(
     )? {
         return Ok(rec.done());
     }
-    rec.emit(
+    rec.emit_in(
         conn,
         account_id,
         "chat.read",
-        Some(chat_id),
+        chat_id,
         serde_json::json!({ "user_id": user_id, "last_read_message_id": message_id }),
     )?;
     Ok(rec.done())
@@ -305,7 +318,7 @@ fn chat_for(
         Some(chat) if chat.status == "resolved" => {
             chats::set_status(conn, chat.id, "open", now)?;
             let chat = chats::find(conn, account_id, chat.id)?;
-            rec.emit(conn, account_id, "chat.updated", Some(chat.id), &chat)?;
+            rec.emit(conn, account_id, "chat.updated", Some(&chat), &chat)?;
             Ok(chat)
         }
         Some(chat) => Ok(chat),
@@ -316,7 +329,7 @@ fn chat_for(
                 .first(conn)?;
             let status = if ai { "bot" } else { "open" };
             let chat = chats::create(conn, account_id, channel_id, contact_id, status, now)?;
-            rec.emit(conn, account_id, "chat.created", Some(chat.id), &chat)?;
+            rec.emit(conn, account_id, "chat.created", Some(&chat), &chat)?;
             Ok(chat)
         }
     }
@@ -374,13 +387,7 @@ fn channel_message(
         },
     )?;
     chats::touch(conn, chat.id, message.sent_at, author == Author::Customer)?;
-    rec.emit(
-        conn,
-        m.account_id,
-        "message.created",
-        Some(chat.id),
-        &message,
-    )?;
+    rec.emit(conn, m.account_id, "message.created", Some(&chat), &message)?;
     Ok(rec.done())
 }
 
@@ -401,11 +408,11 @@ fn delivered(
         {
             chats::set_delivery(conn, message.id, "delivered", now)?;
             let message = chats::message(conn, message.id)?;
-            rec.emit(
+            rec.emit_in(
                 conn,
                 account_id,
                 "message.updated",
-                Some(message.chat_id),
+                message.chat_id,
                 &message,
             )?;
         }
@@ -437,7 +444,7 @@ fn read(
     for message in chats::unread_outbound_until(conn, chat.id, watermark.naive_utc())? {
         chats::set_delivery(conn, message.id, "read", now)?;
         let message = chats::message(conn, message.id)?;
-        rec.emit(conn, account_id, "message.updated", Some(chat.id), &message)?;
+        rec.emit(conn, account_id, "message.updated", Some(&chat), &message)?;
     }
     Ok(rec.done())
 }
@@ -452,11 +459,11 @@ fn deleted(
     if let Some(message) = chats::message_by_external(conn, channel_id, external_id)? {
         if chats::mark_deleted(conn, message.id, rec.now.naive_utc())? == 1 {
             let message = chats::message(conn, message.id)?;
-            rec.emit(
+            rec.emit_in(
                 conn,
                 account_id,
                 "message.updated",
-                Some(message.chat_id),
+                message.chat_id,
                 &message,
             )?;
         }
@@ -495,11 +502,11 @@ fn delivery_result(
         }
     }
     let message = chats::message(conn, message_id)?;
-    rec.emit(
+    rec.emit_in(
         conn,
         account_id,
         "message.updated",
-        Some(message.chat_id),
+        message.chat_id,
         &message,
     )?;
     Ok(rec.done())

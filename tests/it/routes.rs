@@ -12,3 +12,4 @@ mod outbound;
 mod users;
 mod webhooks;
 mod widget;
+mod ws;

@@ -1,0 +1,51 @@
+//! `GET /ws`: the agents' live event stream.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use crate::app::AppState;
+use crate::auth::extract::authenticate;
+use crate::error::{AppError, AppResult};
+
+/// Upgrades to a WebSocket after checking the token (`?token=` or
+/// `Sec-WebSocket-Protocol: bearer, <jwt>`); `since=<seq>` resumes after that event.
+pub async fn connect(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> AppResult<Response> {
+    let from_protocol = headers
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let mut parts = v.split(',').map(str::trim);
+            (parts.next() == Some("bearer"))
+                .then(|| parts.next())
+                .flatten()
+        })
+        .map(str::to_string);
+    let uses_protocol = from_protocol.is_some();
+    let token = params
+        .get("token")
+        .cloned()
+        .or(from_protocol)
+        .ok_or_else(|| AppError::unauthorized("unauthorized", "a token is required"))?;
+    let since =
+        match params.get("since") {
+            Some(s) => Some(s.parse::<i64>().map_err(|_| {
+                AppError::bad_request("invalid_since", "since must be a seq number")
+            })?),
+            None => None,
+        };
+    let me = authenticate(&state, &token).await?;
+    let upgrade = if uses_protocol {
+        upgrade.protocols(["bearer"])
+    } else {
+        upgrade
+    };
+    Ok(upgrade.on_upgrade(move |socket| crate::ws::serve(socket, state, me, since)))
+}
