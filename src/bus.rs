@@ -80,6 +80,17 @@ pub enum Command {
         /// `open`, `pending` or `resolved`.
         status: String,
     },
+    /// A supervisor or admin (or round robin) gives a chat to an agent, or back to the queue.
+    Assign {
+        /// The chat's account.
+        account_id: i64,
+        /// The chat.
+        chat_id: i64,
+        /// The new assignee; `None` puts the chat back in the queue.
+        assignee_id: Option<i64>,
+        /// Who decided (`None`: round robin).
+        by: Option<i64>,
+    },
     /// A user has read a chat up to a message.
     MarkRead {
         /// The chat's account.

@@ -318,3 +318,74 @@ pub async fn mark_read(
         .await?;
     show(state, me, id).await
 }
+
+/// `POST /api/chats/{id}/assign` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    /// The new assignee, or `null` to put the chat back in the queue.
+    pub user_id: Option<i64>,
+}
+
+/// Assigns a chat (supervisors, admins); both assignees are told, the audit log records who.
+pub async fn assign(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    input: Assignment,
+    ip: &str,
+) -> AppResult<ChatView> {
+    let chat = find_visible(state, me, id).await?;
+    me.principal.authorize(Action::AssignChats)?;
+    let account = me.principal.account_id;
+    if let Some(user_id) = input.user_id {
+        let target = state
+            .db()
+            .run(move |conn| crate::store::users::find(conn, account, user_id))
+            .await
+            .map_err(|_| {
+                AppError::unprocessable("invalid_user", "user_id is not a user of this account")
+            })?;
+        if !target.is_active {
+            return Err(AppError::unprocessable(
+                "inactive_user",
+                "this user is deactivated",
+            ));
+        }
+    }
+    let outcome = state
+        .bus
+        .submit(Command::Assign {
+            account_id: account,
+            chat_id: chat.id,
+            assignee_id: input.user_id,
+            by: Some(me.principal.user_id),
+        })
+        .await?;
+    if !outcome.duplicate {
+        let (actor, ip, previous, next) = (
+            me.principal.user_id,
+            ip.to_string(),
+            chat.assignee_id,
+            input.user_id,
+        );
+        state
+            .db()
+            .run(move |conn| {
+                crate::store::audit::record(
+                    conn,
+                    crate::store::audit::NewEntry {
+                        account_id: account,
+                        actor_user_id: Some(actor),
+                        action: "chat.assigned",
+                        target_type: Some("chat"),
+                        target_id: Some(id.to_string()),
+                        ip: Some(&ip),
+                        details: Some(serde_json::json!({"from": previous, "to": next})),
+                    },
+                )
+            })
+            .await?;
+    }
+    show(state, me, id).await
+}

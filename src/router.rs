@@ -73,6 +73,7 @@ fn routes() -> Router<AppState> {
             post(api::chats::status::set_status),
         )
         .route("/api/chats/{id}/read", post(api::chats::read::mark_read))
+        .route("/api/chats/{id}/assign", post(api::chats::assign::assign))
         .route(
             "/api/webhooks/facebook",
             get(api::webhooks::verify::verify).post(api::webhooks::receive::facebook),

@@ -1,5 +1,6 @@
 //! `/api/chats*`: what agents see and do in conversations.
 
+pub mod assign;
 pub mod list;
 pub mod messages;
 pub mod read;

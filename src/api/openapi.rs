@@ -38,6 +38,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         chats::reply::reply,
         chats::status::set_status,
         chats::read::mark_read,
+        chats::assign::assign,
         widget::sessions::create,
         widget::send::send,
         widget::poll::poll,

@@ -29,6 +29,8 @@ pub enum Action<'a> {
     ReadAudit,
     /// Create, change or delete channels.
     ManageChannels,
+    /// Assign or unassign any chat of the account.
+    AssignChats,
     /// See a chat and act in it (reply, note, status, read).
     SeeChat(&'a crate::store::chats::Chat),
 }
@@ -37,7 +39,9 @@ impl Principal {
     /// Whether the caller may do `action`. Objects of another account are never allowed.
     pub fn may(&self, action: Action<'_>) -> bool {
         match action {
-            Action::ListUsers => matches!(self.role, Role::Admin | Role::Supervisor),
+            Action::ListUsers | Action::AssignChats => {
+                matches!(self.role, Role::Admin | Role::Supervisor)
+            }
             Action::ReadUser(user) => {
                 user.account_id == self.account_id
                     && (matches!(self.role, Role::Admin | Role::Supervisor)
@@ -65,12 +69,12 @@ impl Principal {
         match self.role {
             Role::Admin | Role::Supervisor => true,
             Role::Agent => {
+                let assigned = event.event_type == "chat.assigned";
                 event.assignee_id.is_none()
                     || event.assignee_id == Some(self.user_id)
-                    || (event.event_type == "chat.assigned"
-                        && event
-                            .previous_assignee_id
-                            .is_some_and(|p| p == self.user_id))
+                    || (assigned && event.previous_assignee_id == Some(self.user_id))
+                    // A chat leaving the queue: every queue view must learn it is gone.
+                    || (assigned && event.previous_assignee_id.is_none())
             }
         }
     }
@@ -156,6 +160,16 @@ mod tests {
         assert!(agent.may_see_event(&event(10, Some(1))));
         assert!(!agent.may_see_event(&event(10, Some(2))));
         assert!(principal(Role::Supervisor).may_see_event(&event(10, Some(2))));
+        let mut taken = event(10, Some(2));
+        taken.event_type = "chat.assigned".into();
+        assert!(agent.may_see_event(&taken), "a chat leaving the queue");
+        taken.previous_assignee_id = Some(3);
+        assert!(
+            !agent.may_see_event(&taken),
+            "moved between two other agents"
+        );
+        taken.previous_assignee_id = Some(1);
+        assert!(agent.may_see_event(&taken), "taken away from this agent");
         assert!(!principal(Role::Admin).may_see_event(&event(11, None)));
     }
 

@@ -606,3 +606,15 @@ pub fn lease_delivery(
     };
     Ok(changed == 1)
 }
+
+/// Gives a chat to a user, or back to the queue.
+pub fn set_assignee(
+    conn: &mut DbConnection,
+    id: i64,
+    assignee: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(chats::table.find(id))
+        .set((chats::assignee_id.eq(assignee), chats::updated_at.eq(now)))
+        .execute(conn)
+}

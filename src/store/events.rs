@@ -123,3 +123,19 @@ pub fn seqs(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<i64>> {
         .select(events::seq)
         .load(conn)
 }
+
+/// Records the previous assignee on a `chat.assigned` event.
+pub fn set_previous_assignee(
+    conn: &mut DbConnection,
+    account_id: i64,
+    seq: i64,
+    previous: Option<i64>,
+) -> QueryResult<usize> {
+    diesel::update(
+        events::table
+            .filter(events::account_id.eq(account_id))
+            .filter(events::seq.eq(seq)),
+    )
+    .set(events::previous_assignee_id.eq(previous))
+    .execute(conn)
+}

@@ -125,6 +125,29 @@ impl Recorder {
         Ok(())
     }
 
+    /// Emits `chat.assigned`, visible to the new and the previous assignee (and the queue).
+    fn emit_assignment(
+        &mut self,
+        conn: &mut DbConnection,
+        account_id: i64,
+        chat: &chats::Chat,
+        previous: Option<i64>,
+        data: serde_json::Value,
+    ) -> QueryResult<()> {
+        let mut event = events::append(
+            conn,
+            account_id,
+            "chat.assigned",
+            Some(chat),
+            data,
+            self.now,
+        )?;
+        events::set_previous_assignee(conn, account_id, event.seq, previous)?;
+        event.previous_assignee_id = previous;
+        self.events.push(Arc::new(event));
+        Ok(())
+    }
+
     /// Like `emit`, for a chat known by id.
     fn emit_in(
         &mut self,
@@ -191,6 +214,12 @@ fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome> {
             message_id,
             result,
         } => delivery_result(conn, *account_id, *message_id, result),
+        Command::Assign {
+            account_id,
+            chat_id,
+            assignee_id,
+            by,
+        } => assign(conn, *account_id, *chat_id, *assignee_id, *by),
         Command::MarkRead {
             account_id,
             chat_id,
@@ -509,5 +538,30 @@ fn delivery_result(
         message.chat_id,
         &message,
     )?;
+    Ok(rec.done())
+}
+
+fn assign(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    assignee_id: Option<i64>,
+    by: Option<i64>,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    let chat = chats::find(conn, account_id, chat_id)?;
+    if chat.assignee_id == assignee_id {
+        return Ok(rec.done());
+    }
+    let now = rec.now.naive_utc();
+    chats::set_assignee(conn, chat_id, assignee_id, now)?;
+    let updated = chats::find(conn, account_id, chat_id)?;
+    let data = serde_json::json!({
+        "chat": updated,
+        "assignee_id": assignee_id,
+        "previous_assignee_id": chat.assignee_id,
+        "by": by,
+    });
+    rec.emit_assignment(conn, account_id, &updated, chat.assignee_id, data)?;
     Ok(rec.done())
 }

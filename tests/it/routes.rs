@@ -1,5 +1,6 @@
 //! Tests per route, mirroring the URL tree.
 
+mod assign;
 mod audit;
 mod auth;
 mod channels;
