@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::outbound::meta::GraphClient;
+use crate::presence::Presence;
 use crate::ratelimit::KeyedLimiter;
 use crate::store::Db;
 
@@ -31,6 +32,8 @@ pub struct App {
     pub limits: Limits,
     /// Meta's Graph API (Send API).
     pub graph: GraphClient,
+    /// Live agent connections on this process.
+    pub presence: Arc<Presence>,
     /// Outgoing mail.
     pub mailer: Arc<Mailer>,
     /// Counters and histograms served at `/metrics`.
@@ -75,6 +78,7 @@ impl App {
                 widget_session: KeyedLimiter::new(config.widget_limit_per_session),
             },
             mailer,
+            presence: Arc::new(Presence::default()),
             metrics: Metrics::default(),
             started_at: Instant::now(),
             config,

@@ -91,6 +91,15 @@ pub enum Command {
         /// Who decided (`None`: round robin).
         by: Option<i64>,
     },
+    /// Round robin: give an unassigned open chat to the next eligible agent, if any.
+    AutoAssign {
+        /// The chat's account.
+        account_id: i64,
+        /// The chat.
+        chat_id: i64,
+        /// Users with a live connection right now.
+        online: Vec<i64>,
+    },
     /// A user has read a chat up to a message.
     MarkRead {
         /// The chat's account.

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod app;
+pub mod assign;
 pub mod auth;
 pub mod bootstrap;
 pub mod bus;
@@ -14,6 +15,7 @@ pub mod ingress;
 pub mod mail;
 pub mod metrics;
 pub mod outbound;
+pub mod presence;
 pub mod ratelimit;
 pub mod retry;
 pub mod router;

@@ -30,6 +30,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     .context("cannot start the store writer")?;
     let state = AppState(Arc::new(App::build(config, db, bus).await?));
     crate::outbound::spawn(state.clone());
+    crate::assign::spawn(state.clone());
     Ok(state)
 }
 

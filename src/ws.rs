@@ -74,6 +74,7 @@ pub async fn serve(mut socket: WebSocket, state: AppState, me: CurrentUser, sinc
             return;
         }
     }
+    let _online = state.presence.connect(account, me.principal.user_id);
     let mut sent_up_to = latest;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;

@@ -405,5 +405,8 @@ pub async fn set_status(
             Ok(users::find(conn, account_id, id)?)
         })
         .await?;
+    if matches!(status, PresenceStatus::Online) {
+        state.presence.nudge(account_id, id);
+    }
     Ok(user.into())
 }

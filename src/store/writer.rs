@@ -220,6 +220,11 @@ fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome> {
             assignee_id,
             by,
         } => assign(conn, *account_id, *chat_id, *assignee_id, *by),
+        Command::AutoAssign {
+            account_id,
+            chat_id,
+            online,
+        } => auto_assign(conn, *account_id, *chat_id, online),
         Command::MarkRead {
             account_id,
             chat_id,
@@ -564,4 +569,30 @@ fn assign(
     });
     rec.emit_assignment(conn, account_id, &updated, chat.assignee_id, data)?;
     Ok(rec.done())
+}
+
+/// Round robin: the next eligible agent after the account's cursor (by user id, wrapping).
+fn auto_assign(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    online: &[i64],
+) -> QueryResult<Outcome> {
+    let rec = Recorder::new();
+    let chat = chats::find(conn, account_id, chat_id)?;
+    if chat.assignee_id.is_some() || chat.status != "open" {
+        return Ok(rec.done());
+    }
+    let cursor = super::assignment::lock_cursor(conn, account_id, rec.now.naive_utc())?;
+    let eligible = super::assignment::eligible_agents(conn, account_id, online)?;
+    let Some(next) = eligible
+        .iter()
+        .copied()
+        .find(|id| *id > cursor)
+        .or_else(|| eligible.first().copied())
+    else {
+        return Ok(rec.done());
+    };
+    super::assignment::move_cursor(conn, account_id, next)?;
+    assign(conn, account_id, chat_id, Some(next), None)
 }

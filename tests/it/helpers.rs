@@ -153,6 +153,9 @@ pub fn base_settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
         // Outside services are never reached from tests: tests that need one start it locally.
         ("META_GRAPH_URL", "http://127.0.0.1:9"),
         ("AI_BASE_URL", "http://127.0.0.1:9"),
+        // Tests log in often from one address; the limit tests set their own.
+        ("LOGIN_LIMIT_PER_IP", "10000/60"),
+        ("LOGIN_LIMIT_PER_EMAIL", "10000/60"),
     ])
 }
 
@@ -700,5 +703,23 @@ impl GraphServer {
     /// Everything received so far.
     pub fn requests(&self) -> Vec<GraphRequest> {
         self.requests.lock().unwrap().clone()
+    }
+}
+
+impl TestApp {
+    /// An agent that round robin never picks (`can_receive_new_chats: false`).
+    pub async fn agent_outside_round_robin(&self) -> TestUser {
+        let agent = self.user("agent").await;
+        let admin = self.admin_token().await;
+        let (status, _) = self
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/api/users/{}", agent.id),
+                Some(&admin),
+                Some(&serde_json::json!({"can_receive_new_chats": false})),
+            )
+            .await;
+        assert_eq!(status, 200);
+        agent
     }
 }

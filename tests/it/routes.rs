@@ -10,6 +10,7 @@ mod errors;
 mod health;
 mod metrics;
 mod outbound;
+mod round_robin;
 mod users;
 mod webhooks;
 mod widget;

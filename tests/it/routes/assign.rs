@@ -58,9 +58,9 @@ async fn supervisors_reassign_and_both_assignees_are_told() {
         200
     );
     let supervisor = app.user("supervisor").await;
-    let a = app.user("agent").await;
-    let b = app.user("agent").await;
-    let c = app.user("agent").await;
+    let a = app.agent_outside_round_robin().await;
+    let b = app.agent_outside_round_robin().await;
+    let c = app.agent_outside_round_robin().await;
     let (_, page) = app
         .call(Method::GET, "/api/chats", Some(&supervisor.token), None)
         .await;

@@ -81,8 +81,8 @@ async fn each_connection_gets_exactly_what_the_policy_allows() {
     let (app, _) = TestApp::spawn_meta(|_| {}).await;
     let admin = app.admin_token().await;
     let supervisor = app.user("supervisor").await;
-    let a = app.user("agent").await;
-    let b = app.user("agent").await;
+    let a = app.agent_outside_round_robin().await;
+    let b = app.agent_outside_round_robin().await;
     let other = app.other_account_admin().await;
     // Chat 1 is B's; chat 2 stays in the queue.
     assert_eq!(

@@ -1,0 +1,137 @@
+//! Round robin: fair over eligible agents, never to ineligible ones, and queued chats are
+//! assigned as soon as someone connects.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use reqwest::Method;
+use serde_json::json;
+use switchboard::store::schema::chats;
+
+use crate::helpers::{messenger_text, TestApp, TestUser};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn online(app: &TestApp, user: &TestUser) -> Socket {
+    let url = format!(
+        "{}/ws?token={}",
+        app.base.replacen("http", "ws", 1),
+        user.token
+    );
+    tokio_tungstenite::connect_async(url).await.expect("ws").0
+}
+
+async fn assignees(app: &TestApp) -> Vec<Option<i64>> {
+    app.state
+        .db()
+        .run(|conn| {
+            chats::table
+                .order(chats::id.asc())
+                .select(chats::assignee_id)
+                .load(conn)
+        })
+        .await
+        .unwrap()
+}
+
+async fn wait_until_assigned(app: &TestApp, expected: usize) -> Vec<Option<i64>> {
+    for _ in 0..400 {
+        let all = assignees(app).await;
+        if all.iter().filter(|a| a.is_some()).count() >= expected {
+            return all;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assignees(app).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_chats_over_seven_agents_and_none_to_ineligible_ones() {
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    let admin = app.admin_token().await;
+    let mut eligible = Vec::new();
+    for _ in 0..7 {
+        eligible.push(app.user("agent").await);
+    }
+    let no_new_chats = app.agent_outside_round_robin().await;
+    let away = app.user("agent").await;
+    app.call(
+        Method::PUT,
+        "/api/users/me/status",
+        Some(&away.token),
+        Some(&json!({"status": "away"})),
+    )
+    .await;
+    let full = app.user("agent").await;
+    app.call(
+        Method::PATCH,
+        &format!("/api/users/{}", full.id),
+        Some(&admin),
+        Some(&json!({"max_open_chats": 0})),
+    )
+    .await;
+    let offline = app.user("agent").await;
+
+    let mut sockets = Vec::new();
+    for user in eligible.iter().chain([&no_new_chats, &away, &full]) {
+        sockets.push(online(&app, user).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    for i in 0..300 {
+        let body = messenger_text(
+            &format!("880{i:04}"),
+            &format!("m_rr_{i}"),
+            "hello",
+            1_763_888_000_000 + i,
+        );
+        assert_eq!(app.post_messenger(body).await, 200);
+    }
+    let all = wait_until_assigned(&app, 300).await;
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for assignee in all.iter().flatten() {
+        *counts.entry(*assignee).or_default() += 1;
+    }
+    assert_eq!(
+        all.iter().filter(|a| a.is_some()).count(),
+        300,
+        "every chat assigned"
+    );
+    for agent in &eligible {
+        let n = counts.get(&agent.id).copied().unwrap_or(0);
+        assert!(
+            n == 42 || n == 43,
+            "agent {} got {n} chats: {counts:?}",
+            agent.id
+        );
+    }
+    for agent in [&no_new_chats, &away, &full, &offline] {
+        assert!(
+            !counts.contains_key(&agent.id),
+            "an ineligible agent got chats: {counts:?}"
+        );
+    }
+    drop(sockets);
+}
+
+#[tokio::test]
+async fn a_chat_that_arrives_when_nobody_is_online_is_assigned_when_an_agent_connects() {
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    let agent = app.user("agent").await;
+    assert_eq!(
+        app.post_messenger(messenger_text(
+            "5550001",
+            "m_1",
+            "anyone?",
+            1_763_888_000_000
+        ))
+        .await,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(assignees(&app).await, vec![None], "waits in the queue");
+    let _socket = online(&app, &agent).await;
+    assert_eq!(wait_until_assigned(&app, 1).await, vec![Some(agent.id)]);
+}
