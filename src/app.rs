@@ -32,6 +32,8 @@ pub struct App {
     pub limits: Limits,
     /// Meta's Graph API (Send API).
     pub graph: GraphClient,
+    /// Ended sessions, for closing their live connections at once.
+    pub revocations: crate::auth::revocation::Revocations,
     /// Live agent connections on this process.
     pub presence: Arc<Presence>,
     /// Outgoing mail.
@@ -79,6 +81,7 @@ impl App {
             },
             mailer,
             presence: Arc::new(Presence::default()),
+            revocations: Default::default(),
             metrics: Metrics::default(),
             started_at: Instant::now(),
             config,

@@ -7,5 +7,6 @@ pub mod login;
 pub mod password;
 pub mod policy;
 pub mod reset;
+pub mod revocation;
 pub mod token;
 pub mod users;

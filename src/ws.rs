@@ -35,6 +35,7 @@ async fn send(socket: &mut WebSocket, frame: Frame) -> bool {
 pub async fn serve(mut socket: WebSocket, state: AppState, me: CurrentUser, since: Option<i64>) {
     // Subscribe before reading the database, so nothing falls between replay and live.
     let mut live = state.bus.subscribe();
+    let mut revoked = state.revocations.subscribe();
     let account = me.principal.account_id;
     let replay = state
         .db()
@@ -112,6 +113,20 @@ pub async fn serve(mut socket: WebSocket, state: AppState, me: CurrentUser, sinc
                         return;
                     }
                     Err(RecvError::Closed) => return,
+                }
+            }
+            ended = revoked.recv() => {
+                let gone = match ended {
+                    Ok(r) => r.ends(me.principal.user_id, &me.principal.session_id),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        crate::auth::extract::session_user(&state, &me.principal).await.is_none()
+                    }
+                    // The hub is shutting down.
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => true,
+                };
+                if gone {
+                    let _ = socket.send(Frame::Close(None)).await;
+                    return;
                 }
             }
             _ = ping.tick() => {

@@ -195,5 +195,9 @@ pub async fn logout(state: &AppState, me: &CurrentUser) -> AppResult<()> {
         .db()
         .run(move |conn| sessions::revoke(conn, &sid, Utc::now().naive_utc()))
         .await?;
+    state.revocations.announce(super::revocation::Revoked {
+        user_id: me.principal.user_id,
+        session_id: Some(me.principal.session_id.clone()),
+    });
     Ok(())
 }

@@ -136,9 +136,9 @@ pub async fn confirm(state: &AppState, input: ResetConfirm, client: &ClientInfo)
     }
     let password_hash = state.hashing.hash(input.password).await?;
     let ip = client.ip.clone();
-    state
+    let user_id = state
         .db()
-        .run(move |conn| -> AppResult<()> {
+        .run(move |conn| -> AppResult<i64> {
             conn.transaction(|conn| {
                 let now = Utc::now().naive_utc();
                 let (account_id, user_id) =
@@ -166,8 +166,13 @@ pub async fn confirm(state: &AppState, input: ResetConfirm, client: &ClientInfo)
                         details: Some(serde_json::json!({ "sessions_revoked": revoked })),
                     },
                 )?;
-                Ok(())
+                Ok(user_id)
             })
         })
-        .await
+        .await?;
+    state.revocations.announce(super::revocation::Revoked {
+        user_id,
+        session_id: None,
+    });
+    Ok(())
 }

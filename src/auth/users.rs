@@ -317,6 +317,12 @@ pub async fn update(
             })
         })
         .await?;
+    if ends_sessions {
+        state.revocations.announce(super::revocation::Revoked {
+            user_id: id,
+            session_id: None,
+        });
+    }
     Ok(user.into())
 }
 
@@ -358,7 +364,12 @@ pub async fn delete(
                 Ok(())
             })
         })
-        .await
+        .await?;
+    state.revocations.announce(super::revocation::Revoked {
+        user_id: id,
+        session_id: None,
+    });
+    Ok(())
 }
 
 /// `PUT /api/users/me/status` body.

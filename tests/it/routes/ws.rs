@@ -227,3 +227,62 @@ async fn bearer_subprotocol_ping_and_bad_tokens() {
         other => panic!("expected a 401, got {other:?}"),
     }
 }
+
+/// True when the server closes the socket within `wait_ms`.
+async fn closes(socket: &mut Socket, wait_ms: u64) -> bool {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(wait_ms);
+    loop {
+        match tokio::time::timeout_at(deadline, socket.next()).await {
+            Err(_) => return false,
+            Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return true,
+            Ok(Some(Ok(_))) => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn logout_and_deactivation_close_the_socket_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let agent = app.agent_outside_round_robin().await;
+    let other = app.agent_outside_round_robin().await;
+    let mut agent_socket = connect(&app, &agent.token, None).await;
+    let mut other_socket = connect(&app, &other.token, None).await;
+    let mut admin_socket = connect(&app, &admin, None).await;
+    for socket in [&mut agent_socket, &mut other_socket, &mut admin_socket] {
+        assert_eq!(next(socket, 2000).await.unwrap()["type"], "hello");
+    }
+
+    let (status, _) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/auth/logout",
+            Some(&agent.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert!(
+        closes(&mut agent_socket, 2000).await,
+        "logout closes that session's socket"
+    );
+
+    let (status, _) = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/users/{}", other.id),
+            Some(&admin),
+            Some(&json!({"is_active": false})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        closes(&mut other_socket, 2000).await,
+        "deactivation closes the user's sockets"
+    );
+    assert!(
+        !closes(&mut admin_socket, 500).await,
+        "other users stay connected"
+    );
+}
