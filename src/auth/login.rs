@@ -71,8 +71,9 @@ pub async fn login(
         .verify(input.password.clone(), stored.clone())
         .await?;
 
+    let known = user.as_ref().map(|u| (u.account_id, u.id));
     let Some(user) = user.filter(|_| password_ok) else {
-        record_failure(state, user_account(&email, state).await, &email, client).await;
+        record_failure(state, known, &email, client).await;
         tracing::info!(ip = %client.ip, "login failed");
         return Err(invalid_credentials());
     };
@@ -141,17 +142,6 @@ pub async fn login(
         expires_in: state.jwt.ttl().as_secs(),
         user: user.into(),
     })
-}
-
-async fn user_account(email: &str, state: &AppState) -> Option<(i64, i64)> {
-    let email = email.to_string();
-    state
-        .db()
-        .run(move |conn| users::find_by_email(conn, &email))
-        .await
-        .ok()
-        .flatten()
-        .map(|u| (u.account_id, u.id))
 }
 
 /// A failed login against a known user goes into that account's audit log.

@@ -148,6 +148,23 @@ impl Recorder {
         Ok(())
     }
 
+    /// Emits `message.updated` with the message as it now is.
+    fn message_updated(
+        &mut self,
+        conn: &mut DbConnection,
+        account_id: i64,
+        message_id: i64,
+    ) -> QueryResult<()> {
+        let message = chats::message(conn, message_id)?;
+        self.emit_in(
+            conn,
+            account_id,
+            "message.updated",
+            message.chat_id,
+            &message,
+        )
+    }
+
     /// Like `emit`, for a chat known by id.
     fn emit_in(
         &mut self,
@@ -441,14 +458,7 @@ fn delivered(
             && matches!(message.delivery_status.as_str(), "pending" | "sent")
         {
             chats::set_delivery(conn, message.id, "delivered", now)?;
-            let message = chats::message(conn, message.id)?;
-            rec.emit_in(
-                conn,
-                account_id,
-                "message.updated",
-                message.chat_id,
-                &message,
-            )?;
+            rec.message_updated(conn, account_id, message.id)?;
         }
     }
     Ok(rec.done())
@@ -492,14 +502,7 @@ fn deleted(
     let mut rec = Recorder::new();
     if let Some(message) = chats::message_by_external(conn, channel_id, external_id)? {
         if chats::mark_deleted(conn, message.id, rec.now.naive_utc())? == 1 {
-            let message = chats::message(conn, message.id)?;
-            rec.emit_in(
-                conn,
-                account_id,
-                "message.updated",
-                message.chat_id,
-                &message,
-            )?;
+            rec.message_updated(conn, account_id, message.id)?;
         }
     }
     Ok(rec.done())
@@ -535,14 +538,7 @@ fn delivery_result(
             chats::record_failure(conn, message_id, error, now)?;
         }
     }
-    let message = chats::message(conn, message_id)?;
-    rec.emit_in(
-        conn,
-        account_id,
-        "message.updated",
-        message.chat_id,
-        &message,
-    )?;
+    rec.message_updated(conn, account_id, message_id)?;
     Ok(rec.done())
 }
 
