@@ -80,7 +80,7 @@ impl App {
                 widget_session: KeyedLimiter::new(config.widget_limit_per_session),
             },
             mailer,
-            presence: Arc::new(Presence::default()),
+            presence: Arc::new(Presence::new(config.presence_grace)),
             revocations: Default::default(),
             metrics: Metrics::default(),
             started_at: Instant::now(),

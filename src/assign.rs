@@ -27,7 +27,8 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                     Err(RecvError::Closed) => return,
                 },
                 change = available.recv() => match change {
-                    Ok(change) => Some(change.account_id),
+                    Ok(change) if change.online => Some(change.account_id),
+                    Ok(_) => continue,
                     Err(RecvError::Lagged(_)) => None,
                     Err(RecvError::Closed) => return,
                 },

@@ -227,6 +227,22 @@ pub struct Envelope {
 pub struct Bus {
     commands: mpsc::Sender<Envelope>,
     events: broadcast::Sender<Arc<Event>>,
+    typing: broadcast::Sender<Arc<Typing>>,
+}
+
+/// Someone is typing in a chat: relayed live, never stored, no seq.
+#[derive(Debug, Clone)]
+pub struct Typing {
+    /// The chat's account.
+    pub account_id: i64,
+    /// The chat.
+    pub chat_id: i64,
+    /// The chat's assignee (decides which agents see it).
+    pub assignee_id: Option<i64>,
+    /// Who is typing.
+    pub user_id: i64,
+    /// Started (true) or stopped (false).
+    pub on: bool,
 }
 
 /// Commands that may wait for the writer before submitters feel back-pressure.
@@ -241,7 +257,16 @@ impl Bus {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let publisher = Publisher(events.clone());
-        (Self { commands, events }, rx, publisher)
+        let typing = broadcast::channel(1024).0;
+        (
+            Self {
+                commands,
+                events,
+                typing,
+            },
+            rx,
+            publisher,
+        )
     }
 
     /// Submits commands in order and waits until each is committed (or failed).
@@ -279,6 +304,16 @@ impl Bus {
             .pop()
             .unwrap_or_else(|| Err(StoreError::Unavailable("no answer".into())))
             .map_err(AppError::from)
+    }
+
+    /// Relays a typing indicator to everyone who may see the chat.
+    pub fn typing(&self, typing: Typing) {
+        let _ = self.typing.send(Arc::new(typing));
+    }
+
+    /// Typing indicators from now on.
+    pub fn subscribe_typing(&self) -> broadcast::Receiver<Arc<Typing>> {
+        self.typing.subscribe()
     }
 
     /// A stream of committed events from now on.

@@ -141,6 +141,8 @@ pub struct Config {
     pub hash_wait: Duration,
     /// Most commands the store commits in one transaction (`STORE_MAX_BATCH`; 1 turns group commit off).
     pub store_max_batch: usize,
+    /// How long a disconnected agent still counts as online (`PRESENCE_GRACE_SECONDS`).
+    pub presence_grace: Duration,
     /// Widget calls (sessions and messages) per client IP (`WIDGET_LIMIT_PER_IP`).
     pub widget_limit_per_ip: Limit,
     /// Widget messages per visitor session (`WIDGET_LIMIT_PER_SESSION`).
@@ -185,6 +187,7 @@ pub const SETTINGS: &[&str] = &[
     "OUTBOUND_MAX_ATTEMPTS",
     "WIDGET_LIMIT_PER_IP",
     "STORE_MAX_BATCH",
+    "PRESENCE_GRACE_SECONDS",
     "WIDGET_LIMIT_PER_SESSION",
     "OUTBOUND_RETRY_BASE_MS",
 ];
@@ -462,6 +465,12 @@ impl Config {
                 "HASH_WAIT_MS",
                 2_000u64,
                 1..=60_000,
+            )?),
+            presence_grace: Duration::from_secs(parse_number(
+                raw,
+                "PRESENCE_GRACE_SECONDS",
+                30u64,
+                0..=86_400,
             )?),
             store_max_batch: parse_number(raw, "STORE_MAX_BATCH", 1024usize, 1..=100_000)?,
             widget_limit_per_ip: parse_limit(raw, "WIDGET_LIMIT_PER_IP", "300/60")?,

@@ -36,6 +36,8 @@ pub async fn serve(mut socket: WebSocket, state: AppState, me: CurrentUser, sinc
     // Subscribe before reading the database, so nothing falls between replay and live.
     let mut live = state.bus.subscribe();
     let mut revoked = state.revocations.subscribe();
+    let mut typing = state.bus.subscribe_typing();
+    let mut presence = state.presence.subscribe();
     let account = me.principal.account_id;
     let replay = state
         .db()
@@ -90,6 +92,9 @@ pub async fn serve(mut socket: WebSocket, state: AppState, me: CurrentUser, sinc
                         if message["type"] == "ping" && !send(&mut socket, text(json!({"type": "pong"}))).await {
                             return;
                         }
+                        if message["type"] == "typing" {
+                            relay_typing(&state, &me, &message).await;
+                        }
                     }
                     Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => return,
                     Some(Ok(_)) => silent_pings = 0,
@@ -113,6 +118,31 @@ pub async fn serve(mut socket: WebSocket, state: AppState, me: CurrentUser, sinc
                         return;
                     }
                     Err(RecvError::Closed) => return,
+                }
+            }
+            indicator = typing.recv() => {
+                if let Ok(t) = indicator {
+                    if t.user_id != me.principal.user_id
+                        && me.principal.may_follow_chat(t.account_id, t.assignee_id)
+                    {
+                        let frame = json!({"type": "typing", "chat_id": t.chat_id,
+                            "data": {"user_id": t.user_id, "on": t.on}, "at": chrono::Utc::now()});
+                        if !send(&mut socket, text(frame)).await {
+                            return;
+                        }
+                    }
+                }
+            }
+            change = presence.recv() => {
+                if let Ok(c) = change {
+                    if c.user_id != me.principal.user_id && me.principal.sees_presence(c.account_id) {
+                        let frame = json!({"type": "presence.updated",
+                            "data": {"user_id": c.user_id, "online": c.online, "status": c.status},
+                            "at": chrono::Utc::now()});
+                        if !send(&mut socket, text(frame)).await {
+                            return;
+                        }
+                    }
                 }
             }
             ended = revoked.recv() => {
@@ -140,6 +170,33 @@ pub async fn serve(mut socket: WebSocket, state: AppState, me: CurrentUser, sinc
                     return;
                 }
             }
+        }
+    }
+}
+
+/// Relays `{"type":"typing","chat_id":7,"on":true}` when the sender may see the chat.
+async fn relay_typing(state: &AppState, me: &CurrentUser, message: &serde_json::Value) {
+    let Some(chat_id) = message["chat_id"].as_i64() else {
+        return;
+    };
+    let on = message["on"].as_bool().unwrap_or(true);
+    let account = me.principal.account_id;
+    let chat = state
+        .db()
+        .run(move |conn| crate::store::chats::find(conn, account, chat_id))
+        .await;
+    if let Ok(chat) = chat {
+        if me
+            .principal
+            .may(crate::auth::policy::Action::SeeChat(&chat))
+        {
+            state.bus.typing(crate::bus::Typing {
+                account_id: account,
+                chat_id,
+                assignee_id: chat.assignee_id,
+                user_id: me.principal.user_id,
+                on,
+            });
         }
     }
 }

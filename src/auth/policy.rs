@@ -63,20 +63,27 @@ impl Principal {
     /// their whole account; agents see events of chats assigned to them or unassigned, and a
     /// `chat.assigned` that takes a chat away from them.
     pub fn may_see_event(&self, event: &crate::bus::Event) -> bool {
-        if event.account_id != self.account_id {
-            return false;
-        }
-        match self.role {
-            Role::Admin | Role::Supervisor => true,
-            Role::Agent => {
-                let assigned = event.event_type == "chat.assigned";
-                event.assignee_id.is_none()
-                    || event.assignee_id == Some(self.user_id)
-                    || (assigned && event.previous_assignee_id == Some(self.user_id))
-                    // A chat leaving the queue: every queue view must learn it is gone.
-                    || (assigned && event.previous_assignee_id.is_none())
+        let assigned = event.event_type == "chat.assigned";
+        self.may_follow_chat(event.account_id, event.assignee_id)
+            || (event.account_id == self.account_id
+                && assigned
+                // Taken from this agent, or leaving the queue (every queue view must learn it).
+                && (event.previous_assignee_id == Some(self.user_id)
+                    || event.previous_assignee_id.is_none()))
+    }
+
+    /// Whether the caller follows what happens in a chat with this assignee (events, typing).
+    pub fn may_follow_chat(&self, account_id: i64, assignee_id: Option<i64>) -> bool {
+        account_id == self.account_id
+            && match self.role {
+                Role::Admin | Role::Supervisor => true,
+                Role::Agent => assignee_id.is_none() || assignee_id == Some(self.user_id),
             }
-        }
+    }
+
+    /// Whether the caller sees other users' presence.
+    pub fn sees_presence(&self, account_id: i64) -> bool {
+        account_id == self.account_id && matches!(self.role, Role::Admin | Role::Supervisor)
     }
 
     /// `Ok` when allowed, 403 otherwise.

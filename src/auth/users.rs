@@ -416,8 +416,6 @@ pub async fn set_status(
             Ok(users::find(conn, account_id, id)?)
         })
         .await?;
-    if matches!(status, PresenceStatus::Online) {
-        state.presence.nudge(account_id, id);
-    }
+    state.presence.status_changed(account_id, id, value);
     Ok(user.into())
 }
