@@ -28,7 +28,12 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 },
                 change = available.recv() => match change {
                     Ok(change) if change.online => Some(change.account_id),
-                    Ok(_) => continue,
+                    Ok(change) => {
+                        if state.config.requeue_offline {
+                            requeue(&state, change.account_id, change.user_id).await;
+                        }
+                        continue;
+                    }
                     Err(RecvError::Lagged(_)) => None,
                     Err(RecvError::Closed) => return,
                 },
@@ -52,6 +57,38 @@ fn frees_or_fills_queue(event: &crate::bus::Event) -> bool {
         "chat.updated" => event.assignee_id.is_none() || event.data["status"] != "open",
         "chat.assigned" => event.assignee_id.is_none(),
         _ => false,
+    }
+}
+
+/// Puts the open chats of an agent who went offline back in the queue; each becomes a
+/// `chat.assigned` with no assignee, which drains the queue to whoever is eligible.
+async fn requeue(state: &AppState, account_id: i64, user_id: i64) {
+    let chats = state
+        .db()
+        .run(move |conn| crate::store::assignment::open_chats_of(conn, account_id, user_id))
+        .await;
+    let chats = match chats {
+        Ok(chats) => chats,
+        Err(e) => {
+            tracing::warn!(account_id, user_id, error = %e, "could not read an offline agent's chats");
+            return;
+        }
+    };
+    if !chats.is_empty() {
+        tracing::info!(account_id, user_id, chats = chats.len(), "agent offline past the grace period; chats back in the queue");
+    }
+    for chat_id in chats {
+        let requeued = state
+            .bus
+            .submit(Command::Requeue {
+                account_id,
+                chat_id,
+                user_id,
+            })
+            .await;
+        if let Err(e) = requeued {
+            tracing::warn!(account_id, chat_id, error = %e, "could not put a chat back in the queue");
+        }
     }
 }
 

@@ -91,6 +91,15 @@ pub enum Command {
         /// Who decided (`None`: round robin).
         by: Option<i64>,
     },
+    /// Puts an open chat back in the queue if it is still assigned to a user who went offline.
+    Requeue {
+        /// The chat's account.
+        account_id: i64,
+        /// The chat.
+        chat_id: i64,
+        /// The offline assignee.
+        user_id: i64,
+    },
     /// Round robin: give an unassigned open chat to the next eligible agent, if any.
     AutoAssign {
         /// The chat's account.
@@ -176,6 +185,21 @@ pub struct Event {
     /// For `chat.assigned`: the assignee before.
     #[serde(skip)]
     pub previous_assignee_id: Option<i64>,
+    /// The chat's contact, on live events only (routes replies to the visitor's widget).
+    #[serde(skip)]
+    pub contact_id: Option<i64>,
+    /// The event as a JSON frame, made once however many connections send it.
+    #[serde(skip)]
+    pub json: std::sync::OnceLock<String>,
+}
+
+impl Event {
+    /// The event as the JSON frame clients receive.
+    pub fn json(&self) -> String {
+        self.json
+            .get_or_init(|| serde_json::to_string(self).unwrap_or_default())
+            .clone()
+    }
 }
 
 /// What the store did with a command.
@@ -239,6 +263,8 @@ pub struct Typing {
     pub chat_id: i64,
     /// The chat's assignee (decides which agents see it).
     pub assignee_id: Option<i64>,
+    /// The chat's contact (decides which visitor sees it).
+    pub contact_id: i64,
     /// Who is typing.
     pub user_id: i64,
     /// Started (true) or stopped (false).

@@ -143,6 +143,15 @@ pub struct Config {
     pub store_max_batch: usize,
     /// How long a disconnected agent still counts as online (`PRESENCE_GRACE_SECONDS`).
     pub presence_grace: Duration,
+    /// Whether an agent offline past the grace period has their open chats put back in the
+    /// queue (`ASSIGN_REQUEUE_OFFLINE`).
+    pub requeue_offline: bool,
+    /// How long one WebSocket frame may wait to go out before the client is cut off
+    /// (`WS_SEND_TIMEOUT_MS`).
+    pub ws_send_timeout: Duration,
+    /// Frames one WebSocket connection may have waiting before the client must resync
+    /// (`WS_QUEUE_FRAMES`).
+    pub ws_queue_frames: usize,
     /// Widget calls (sessions and messages) per client IP (`WIDGET_LIMIT_PER_IP`).
     pub widget_limit_per_ip: Limit,
     /// Widget messages per visitor session (`WIDGET_LIMIT_PER_SESSION`).
@@ -188,6 +197,9 @@ pub const SETTINGS: &[&str] = &[
     "WIDGET_LIMIT_PER_IP",
     "STORE_MAX_BATCH",
     "PRESENCE_GRACE_SECONDS",
+    "ASSIGN_REQUEUE_OFFLINE",
+    "WS_SEND_TIMEOUT_MS",
+    "WS_QUEUE_FRAMES",
     "WIDGET_LIMIT_PER_SESSION",
     "OUTBOUND_RETRY_BASE_MS",
 ];
@@ -472,6 +484,14 @@ impl Config {
                 30u64,
                 0..=86_400,
             )?),
+            requeue_offline: parse_bool(raw, "ASSIGN_REQUEUE_OFFLINE", true)?,
+            ws_send_timeout: Duration::from_millis(parse_number(
+                raw,
+                "WS_SEND_TIMEOUT_MS",
+                10_000u64,
+                10..=600_000,
+            )?),
+            ws_queue_frames: parse_number(raw, "WS_QUEUE_FRAMES", 512usize, 8..=1_000_000)?,
             store_max_batch: parse_number(raw, "STORE_MAX_BATCH", 1024usize, 1..=100_000)?,
             widget_limit_per_ip: parse_limit(raw, "WIDGET_LIMIT_PER_IP", "300/60")?,
             widget_limit_per_session: parse_limit(raw, "WIDGET_LIMIT_PER_SESSION", "30/60")?,
@@ -480,6 +500,18 @@ impl Config {
                 parse_number(raw, "OUTBOUND_MAX_ATTEMPTS", 6u32, 1..=50)?,
             ),
         })
+    }
+}
+
+fn parse_bool(raw: &RawSettings, key: &str, default: bool) -> Result<bool, ConfigError> {
+    match raw.get(key).map(|t| t.trim().to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some("false" | "0" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError::new(
+            key,
+            format!("'{other}' is not true or false"),
+        )),
     }
 }
 

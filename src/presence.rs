@@ -14,16 +14,27 @@ pub struct PresenceChange {
     pub account_id: i64,
     /// The user.
     pub user_id: i64,
-    /// Whether the user has a live connection.
+    /// Whether the user counts as online (connected, or disconnected within the grace period).
     pub online: bool,
-    /// The user's status when it changed (`online` or `away`).
+    /// The status the user set (`online` or `away`), when that is what changed.
     pub status: Option<String>,
+    /// False for a change others need not see (a reconnect within the grace period).
+    pub announce: bool,
+}
+
+/// One user's connections on this process.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    account_id: i64,
+    connections: usize,
+    /// Bumped on every last disconnect, so only the newest grace timer may mark them offline.
+    generation: u64,
 }
 
 /// Live connections per user.
 #[derive(Debug)]
 pub struct Presence {
-    connections: Mutex<HashMap<i64, (i64, usize)>>,
+    users: Mutex<HashMap<i64, Entry>>,
     changes: broadcast::Sender<PresenceChange>,
     grace: Duration,
 }
@@ -32,10 +43,14 @@ impl Presence {
     /// Presence with the given grace period before a disconnected user counts as offline.
     pub fn new(grace: Duration) -> Self {
         Self {
-            connections: Mutex::new(HashMap::new()),
+            users: Mutex::new(HashMap::new()),
             changes: broadcast::channel(1024).0,
             grace,
         }
+    }
+
+    fn users(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Entry>> {
+        self.users.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -49,50 +64,28 @@ pub struct Online {
 
 impl Drop for Online {
     fn drop(&mut self) {
-        let last = {
-            let mut map = self
-                .presence
-                .connections
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            match map.get_mut(&self.user_id) {
-                Some(entry) => {
-                    entry.1 = entry.1.saturating_sub(1);
-                    entry.1 == 0
-                }
-                None => false,
+        let generation = {
+            let mut users = self.presence.users();
+            let Some(entry) = users.get_mut(&self.user_id) else {
+                return;
+            };
+            entry.connections = entry.connections.saturating_sub(1);
+            if entry.connections > 0 {
+                return;
             }
+            entry.generation += 1;
+            entry.generation
         };
-        if !last {
-            return;
-        }
         let presence = Arc::clone(&self.presence);
         let (account_id, user_id) = (self.account_id, self.user_id);
-        let went_offline = move || {
-            let gone = {
-                let mut map = presence
-                    .connections
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                let gone = map.get(&user_id).is_some_and(|(_, n)| *n == 0);
-                if gone {
-                    map.remove(&user_id);
-                }
-                gone
-            };
-            if gone {
-                presence.publish(account_id, user_id, false, None);
-            }
-        };
         match tokio::runtime::Handle::try_current() {
-            Ok(handle) if !self.presence.grace.is_zero() => {
-                let grace = self.presence.grace;
+            Ok(handle) if !presence.grace.is_zero() => {
                 handle.spawn(async move {
-                    tokio::time::sleep(grace).await;
-                    went_offline();
+                    tokio::time::sleep(presence.grace).await;
+                    presence.went_offline(account_id, user_id, generation);
                 });
             }
-            _ => went_offline(),
+            _ => presence.went_offline(account_id, user_id, generation),
         }
     }
 }
@@ -100,17 +93,29 @@ impl Drop for Online {
 impl Presence {
     /// Registers a live connection of a user.
     pub fn connect(self: &Arc<Self>, account_id: i64, user_id: i64) -> Online {
-        let first = {
-            let mut map = self
-                .connections
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let entry = map.entry(user_id).or_insert((account_id, 0));
-            entry.1 += 1;
-            entry.1 == 1
+        let came_online = {
+            let mut users = self.users();
+            let entry = users.entry(user_id).or_insert(Entry {
+                account_id,
+                connections: 0,
+                generation: 0,
+            });
+            entry.connections += 1;
+            (entry.connections == 1).then_some(entry.generation == 0)
         };
-        if first {
-            self.publish(account_id, user_id, true, None);
+        match came_online {
+            Some(true) => self.publish(account_id, user_id, true, None),
+            // Back within the grace period: nothing to announce, but eligible for chats again.
+            Some(false) => {
+                let _ = self.changes.send(PresenceChange {
+                    account_id,
+                    user_id,
+                    online: true,
+                    status: None,
+                    announce: false,
+                });
+            }
+            None => {}
         }
         Online {
             presence: Arc::clone(self),
@@ -119,9 +124,25 @@ impl Presence {
         }
     }
 
+    fn went_offline(&self, account_id: i64, user_id: i64, generation: u64) {
+        let gone = {
+            let mut users = self.users();
+            let gone = users
+                .get(&user_id)
+                .is_some_and(|e| e.connections == 0 && e.generation == generation);
+            if gone {
+                users.remove(&user_id);
+            }
+            gone
+        };
+        if gone {
+            self.publish(account_id, user_id, false, None);
+        }
+    }
+
     /// A user set their status (`online` or `away`).
     pub fn status_changed(&self, account_id: i64, user_id: i64, status: &str) {
-        let online = self.online(account_id).contains(&user_id);
+        let online = self.users().contains_key(&user_id);
         self.publish(account_id, user_id, online, Some(status.to_string()));
     }
 
@@ -131,18 +152,17 @@ impl Presence {
             user_id,
             online,
             status,
+            announce: true,
         });
     }
 
-    /// Users of an account with at least one live connection (or within the grace period).
+    /// Users of an account with at least one live connection right now (the grace period
+    /// keeps a user online for others to see, not for new chats).
     pub fn online(&self, account_id: i64) -> Vec<i64> {
-        let map = self
-            .connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut users: Vec<i64> = map
+        let mut users: Vec<i64> = self
+            .users()
             .iter()
-            .filter(|(_, (account, count))| *account == account_id && *count > 0)
+            .filter(|(_, e)| e.account_id == account_id && e.connections > 0)
             .map(|(user, _)| *user)
             .collect();
         users.sort_unstable();
@@ -151,11 +171,7 @@ impl Presence {
 
     /// Accounts with anyone online.
     pub fn accounts(&self) -> Vec<i64> {
-        let map = self
-            .connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut accounts: Vec<i64> = map.values().map(|(account, _)| *account).collect();
+        let mut accounts: Vec<i64> = self.users().values().map(|e| e.account_id).collect();
         accounts.sort_unstable();
         accounts.dedup();
         accounts
@@ -186,5 +202,25 @@ mod tests {
         assert!(changes.try_recv().unwrap().online);
         assert!(!changes.try_recv().unwrap().online);
         assert!(changes.try_recv().is_err(), "one change each way");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reconnect_within_the_grace_period_is_not_a_logout() {
+        let presence = Arc::new(Presence::new(Duration::from_secs(30)));
+        let first = presence.connect(1, 7);
+        let mut changes = presence.subscribe();
+        drop(first);
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let again = presence.connect(1, 7);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let change = changes.try_recv().unwrap();
+        assert!(change.online && !change.announce, "the reconnect is not announced");
+        assert!(changes.try_recv().is_err(), "no offline in between");
+        drop(again);
+        tokio::time::sleep(Duration::from_secs(29)).await;
+        assert!(changes.try_recv().is_err(), "still within the grace period");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(!changes.try_recv().unwrap().online);
+        assert!(presence.accounts().is_empty());
     }
 }

@@ -57,6 +57,7 @@ fn routes() -> Router<AppState> {
                 .delete(api::channels::delete::delete),
         )
         .route("/ws", get(api::stream::connect))
+        .route("/ws/widget", get(api::stream::widget))
         .route("/api/widget/sessions", post(api::widget::sessions::create))
         .route(
             "/api/widget/messages",

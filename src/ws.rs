@@ -1,11 +1,17 @@
 //! The agents' event stream (`/ws`): hello, resume from `since`, then live events, filtered by
-//! the policy; a client that cannot keep up is told to resync and closed.
+//! the policy; each connection writes through its own bounded queue, and a client that cannot
+//! keep up is told to resync and closed.
+
+pub mod widget;
 
 use std::time::Duration;
 
 use axum::extract::ws::{Message as Frame, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
 
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
@@ -15,24 +21,84 @@ use crate::store::events;
 
 /// Events replayed on resume before the client is asked to resync instead.
 const MAX_REPLAY: i64 = 50_000;
-/// How long one frame may take to go out before the client counts as stuck.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the server pings; a client silent for two intervals is dropped.
 const PING_EVERY: Duration = Duration::from_secs(30);
+/// Slots kept free in each queue for the last two frames (`resync_required`, close).
+const RESERVED: usize = 2;
 
 fn text(value: serde_json::Value) -> Frame {
     Frame::Text(Utf8Bytes::from(value.to_string()))
 }
 
-async fn send(socket: &mut WebSocket, frame: Frame) -> bool {
-    matches!(
-        tokio::time::timeout(SEND_TIMEOUT, socket.send(frame)).await,
-        Ok(Ok(()))
-    )
+fn event_frame(event: &Event) -> Frame {
+    Frame::Text(Utf8Bytes::from(event.json()))
+}
+
+/// One connection's outgoing side: a bounded queue drained by the connection's own writer
+/// task, so a client that stops reading fills its own queue and nobody else's.
+struct Outbox {
+    queue: mpsc::Sender<Frame>,
+    timeout: Duration,
+}
+
+impl Outbox {
+    /// Splits the socket and starts its writer; every frame must go out within `timeout`.
+    fn start(socket: WebSocket, state: &AppState) -> (Self, SplitStream<WebSocket>) {
+        let (sink, stream) = socket.split();
+        let timeout = state.config.ws_send_timeout;
+        let (queue, frames) = mpsc::channel(state.config.ws_queue_frames + RESERVED);
+        tokio::spawn(write(sink, frames, timeout));
+        (Self { queue, timeout }, stream)
+    }
+
+    /// Queues a frame without waiting; false when the queue is full or the client is gone.
+    fn push(&self, frame: Frame) -> bool {
+        self.queue.capacity() > RESERVED && self.queue.try_send(frame).is_ok()
+    }
+
+    /// Queues a frame, waiting for room (hello and replay, before live events flow).
+    async fn push_wait(&self, frame: Frame) -> bool {
+        matches!(
+            tokio::time::timeout(self.timeout, self.queue.send(frame)).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// Ends the connection after what is queued, with `last` as the final frame.
+    fn finish(&self, last: Option<Frame>) {
+        if let Some(frame) = last {
+            let _ = self.queue.try_send(frame);
+        }
+        let _ = self.queue.try_send(Frame::Close(None));
+    }
+}
+
+/// Sends queued frames in order until the queue ends, a close goes out, or the client stops
+/// reading for longer than `timeout`.
+async fn write(
+    mut sink: SplitSink<WebSocket, Frame>,
+    mut frames: mpsc::Receiver<Frame>,
+    timeout: Duration,
+) {
+    while let Some(frame) = frames.recv().await {
+        let closing = matches!(frame, Frame::Close(_));
+        if !matches!(
+            tokio::time::timeout(timeout, sink.send(frame)).await,
+            Ok(Ok(()))
+        ) {
+            tracing::info!("a client stopped reading; dropping its connection");
+            return;
+        }
+        if closing {
+            return;
+        }
+    }
+    let _ = tokio::time::timeout(timeout, sink.close()).await;
 }
 
 /// Serves one agent connection until it closes, falls behind, or its session ends.
-pub async fn serve(mut socket: WebSocket, state: AppState, me: CurrentUser, since: Option<i64>) {
+pub async fn serve(socket: WebSocket, state: AppState, me: CurrentUser, since: Option<i64>) {
+    let (out, mut incoming) = Outbox::start(socket, &state);
     // Subscribe before reading the database, so nothing falls between replay and live.
     let mut live = state.bus.subscribe();
     let mut revoked = state.revocations.subscribe();
@@ -56,24 +122,19 @@ pub async fn serve(mut socket: WebSocket, state: AppState, me: CurrentUser, sinc
         )
         .await;
     let Ok((latest, replay)) = replay else {
-        let _ = socket.send(Frame::Close(None)).await;
+        out.finish(None);
         return;
     };
     let hello = json!({"type": "hello", "seq": latest, "user": UserView::from(me.user.clone())});
-    if !send(&mut socket, text(hello)).await {
+    if !out.push_wait(text(hello)).await {
         return;
     }
     let Some(replay) = replay else {
-        let _ = send(
-            &mut socket,
-            text(json!({"type": "resync_required", "seq": latest})),
-        )
-        .await;
-        let _ = socket.send(Frame::Close(None)).await;
+        out.finish(Some(text(json!({"type": "resync_required", "seq": latest}))));
         return;
     };
     for event in replay.iter().filter(|e| me.principal.may_see_event(e)) {
-        if !send(&mut socket, text(json!(event))).await {
+        if !out.push_wait(event_frame(event)).await {
             return;
         }
     }
@@ -82,44 +143,43 @@ pub async fn serve(mut socket: WebSocket, state: AppState, me: CurrentUser, sinc
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut silent_pings = 0u32;
+    let resync = |seq: i64| Some(text(json!({"type": "resync_required", "seq": seq})));
     loop {
         tokio::select! {
-            incoming = socket.recv() => {
-                match incoming {
-                    Some(Ok(Frame::Text(body))) => {
-                        silent_pings = 0;
-                        let message: serde_json::Value = serde_json::from_str(body.as_str()).unwrap_or_default();
-                        if message["type"] == "ping" && !send(&mut socket, text(json!({"type": "pong"}))).await {
-                            return;
-                        }
-                        if message["type"] == "typing" {
-                            relay_typing(&state, &me, &message).await;
-                        }
-                    }
-                    Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => return,
-                    Some(Ok(_)) => silent_pings = 0,
-                }
-            }
-            event = live.recv() => {
-                match event {
-                    Ok(event) => {
-                        if event.account_id != account || event.seq <= sent_up_to {
-                            continue;
-                        }
-                        sent_up_to = event.seq;
-                        if me.principal.may_see_event(&event) && !send(&mut socket, text(json!(*event))).await {
-                            return;
-                        }
-                    }
-                    Err(RecvError::Lagged(missed)) => {
-                        tracing::warn!(user_id = me.principal.user_id, missed, "event stream fell behind; asking the client to resync");
-                        let _ = send(&mut socket, text(json!({"type": "resync_required", "seq": sent_up_to}))).await;
-                        let _ = socket.send(Frame::Close(None)).await;
+            frame = incoming.next() => match frame {
+                Some(Ok(Frame::Text(body))) => {
+                    silent_pings = 0;
+                    let message: serde_json::Value = serde_json::from_str(body.as_str()).unwrap_or_default();
+                    if message["type"] == "ping" && !out.push(text(json!({"type": "pong"}))) {
+                        out.finish(resync(sent_up_to));
                         return;
                     }
-                    Err(RecvError::Closed) => return,
+                    if message["type"] == "typing" {
+                        relay_typing(&state, &me, &message).await;
+                    }
                 }
-            }
+                Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => silent_pings = 0,
+            },
+            event = live.recv() => match event {
+                Ok(event) => {
+                    if event.account_id != account || event.seq <= sent_up_to {
+                        continue;
+                    }
+                    if me.principal.may_see_event(&event) && !out.push(event_frame(&event)) {
+                        tracing::warn!(user_id = me.principal.user_id, seq = event.seq, "client fell behind; asking it to resync");
+                        out.finish(resync(sent_up_to));
+                        return;
+                    }
+                    sent_up_to = event.seq;
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(user_id = me.principal.user_id, missed, "event stream fell behind; asking the client to resync");
+                    out.finish(resync(sent_up_to));
+                    return;
+                }
+                Err(RecvError::Closed) => return,
+            },
             indicator = typing.recv() => {
                 if let Ok(t) = indicator {
                     if t.user_id != me.principal.user_id
@@ -127,46 +187,44 @@ pub async fn serve(mut socket: WebSocket, state: AppState, me: CurrentUser, sinc
                     {
                         let frame = json!({"type": "typing", "chat_id": t.chat_id,
                             "data": {"user_id": t.user_id, "on": t.on}, "at": chrono::Utc::now()});
-                        if !send(&mut socket, text(frame)).await {
-                            return;
-                        }
+                        // Typing is best effort: a full queue drops it, the next event decides.
+                        out.push(text(frame));
                     }
                 }
             }
             change = presence.recv() => {
                 if let Ok(c) = change {
-                    if c.user_id != me.principal.user_id && me.principal.sees_presence(c.account_id) {
+                    if c.announce && c.user_id != me.principal.user_id && me.principal.sees_presence(c.account_id) {
                         let frame = json!({"type": "presence.updated",
                             "data": {"user_id": c.user_id, "online": c.online, "status": c.status},
                             "at": chrono::Utc::now()});
-                        if !send(&mut socket, text(frame)).await {
-                            return;
-                        }
+                        out.push(text(frame));
                     }
                 }
             }
             ended = revoked.recv() => {
                 let gone = match ended {
                     Ok(r) => r.ends(me.principal.user_id, &me.principal.session_id),
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    Err(RecvError::Lagged(_)) => {
                         crate::auth::extract::session_user(&state, &me.principal).await.is_none()
                     }
                     // The hub is shutting down.
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => true,
+                    Err(RecvError::Closed) => true,
                 };
                 if gone {
-                    let _ = socket.send(Frame::Close(None)).await;
+                    out.finish(None);
                     return;
                 }
             }
             _ = ping.tick() => {
                 silent_pings += 1;
-                if silent_pings > 2 || !send(&mut socket, Frame::Ping(Default::default())).await {
+                if silent_pings > 2 || !out.push(Frame::Ping(Default::default())) {
+                    out.finish(None);
                     return;
                 }
                 // The session may have ended (logout, deactivation) since the last check.
                 if crate::auth::extract::session_user(&state, &me.principal).await.is_none() {
-                    let _ = socket.send(Frame::Close(None)).await;
+                    out.finish(None);
                     return;
                 }
             }
@@ -194,6 +252,7 @@ async fn relay_typing(state: &AppState, me: &CurrentUser, message: &serde_json::
                 account_id: account,
                 chat_id,
                 assignee_id: chat.assignee_id,
+                contact_id: chat.contact_id,
                 user_id: me.principal.user_id,
                 on,
             });

@@ -1,4 +1,4 @@
-//! `GET /ws`: the agents' live event stream.
+//! `GET /ws` and `GET /ws/widget`: the agents' and the visitors' live streams.
 
 use std::collections::HashMap;
 
@@ -48,4 +48,22 @@ pub async fn connect(
         upgrade
     };
     Ok(upgrade.on_upgrade(move |socket| crate::ws::serve(socket, state, me, since)))
+}
+
+/// Upgrades a visitor to their live stream after checking the widget token (`?token=`, or
+/// `Authorization: Bearer`) and the page's origin.
+pub async fn widget(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> AppResult<Response> {
+    let token = params
+        .get("token")
+        .map(String::as_str)
+        .or_else(|| crate::api::widget::bearer(&headers));
+    let visitor =
+        crate::ingress::widget::visitor(&state, token, crate::api::widget::origin(&headers))
+            .await?;
+    Ok(upgrade.on_upgrade(move |socket| crate::ws::widget::serve(socket, state, visitor)))
 }

@@ -157,6 +157,8 @@ mod tests {
             at: chrono::Utc::now(),
             assignee_id,
             previous_assignee_id: None,
+            contact_id: None,
+                json: Default::default(),
         }
     }
 

@@ -86,3 +86,18 @@ pub fn queue(conn: &mut DbConnection, account_id: i64, limit: i64) -> QueryResul
         .select(chats::id)
         .load(conn)
 }
+
+/// Open chats assigned to a user (put back in the queue when they stay offline).
+pub fn open_chats_of(
+    conn: &mut DbConnection,
+    account_id: i64,
+    user_id: i64,
+) -> QueryResult<Vec<i64>> {
+    chats::table
+        .filter(chats::account_id.eq(account_id))
+        .filter(chats::assignee_id.eq(user_id))
+        .filter(chats::status.eq("open"))
+        .order(chats::id.asc())
+        .select(chats::id)
+        .load(conn)
+}

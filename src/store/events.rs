@@ -46,6 +46,8 @@ pub fn append(
         at,
         assignee_id,
         previous_assignee_id: None,
+        contact_id: chat.map(|c| c.contact_id),
+        json: Default::default(),
     })
 }
 
@@ -110,6 +112,8 @@ pub fn range(
                 at: at.and_utc(),
                 assignee_id,
                 previous_assignee_id,
+                contact_id: None,
+                json: Default::default(),
             },
         )
         .collect())

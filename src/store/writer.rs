@@ -237,6 +237,17 @@ fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome> {
             assignee_id,
             by,
         } => assign(conn, *account_id, *chat_id, *assignee_id, *by),
+        Command::Requeue {
+            account_id,
+            chat_id,
+            user_id,
+        } => {
+            let chat = chats::find(conn, *account_id, *chat_id)?;
+            if chat.assignee_id != Some(*user_id) || chat.status != "open" {
+                return Ok(Recorder::new().done());
+            }
+            assign(conn, *account_id, *chat_id, None, None)
+        }
         Command::AutoAssign {
             account_id,
             chat_id,

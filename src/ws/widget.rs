@@ -1,0 +1,74 @@
+//! The visitors' live stream (`/ws/widget`): replies and agents' typing in that visitor's own
+//! chats, nothing else.
+
+use axum::extract::ws::{Message as Frame, WebSocket};
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{text, Outbox};
+use crate::app::AppState;
+use crate::bus::Event;
+use crate::ingress::widget::Visitor;
+
+/// Whether a committed event is a reply the visitor should see live.
+fn is_reply_for(event: &Event, visitor: &Visitor) -> bool {
+    event.account_id == visitor.account_id
+        && event.contact_id == Some(visitor.contact_id)
+        && event.event_type == "message.created"
+        && event.data["direction"] == "outbound"
+        && event.data["is_private"] == false
+}
+
+/// Serves one visitor connection until it closes or falls behind (the widget then catches up
+/// with `GET /api/widget/messages?after=`).
+pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
+    let (out, mut incoming) = Outbox::start(socket, &state);
+    let mut live = state.bus.subscribe();
+    let mut typing = state.bus.subscribe_typing();
+    let hello = json!({"type": "hello", "session_id": visitor.session_id});
+    if !out.push_wait(text(hello)).await {
+        return;
+    }
+    let resync = || Some(text(json!({"type": "resync_required"})));
+    loop {
+        tokio::select! {
+            frame = incoming.next() => match frame {
+                Some(Ok(Frame::Text(body))) => {
+                    let message: serde_json::Value = serde_json::from_str(body.as_str()).unwrap_or_default();
+                    if message["type"] == "ping" && !out.push(text(json!({"type": "pong"}))) {
+                        out.finish(resync());
+                        return;
+                    }
+                }
+                Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+            event = live.recv() => match event {
+                Ok(event) if is_reply_for(&event, &visitor) => {
+                    let frame = json!({"type": "message.created", "chat_id": event.chat_id,
+                        "data": event.data, "at": event.at});
+                    if !out.push(text(frame)) {
+                        out.finish(resync());
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => {
+                    out.finish(resync());
+                    return;
+                }
+                Err(RecvError::Closed) => return,
+            },
+            indicator = typing.recv() => {
+                if let Ok(t) = indicator {
+                    if t.account_id == visitor.account_id && t.contact_id == visitor.contact_id {
+                        let frame = json!({"type": "typing", "chat_id": t.chat_id,
+                            "data": {"on": t.on}, "at": chrono::Utc::now()});
+                        out.push(text(frame));
+                    }
+                }
+            }
+        }
+    }
+}
