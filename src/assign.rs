@@ -75,7 +75,12 @@ async fn requeue(state: &AppState, account_id: i64, user_id: i64) {
         }
     };
     if !chats.is_empty() {
-        tracing::info!(account_id, user_id, chats = chats.len(), "agent offline past the grace period; chats back in the queue");
+        tracing::info!(
+            account_id,
+            user_id,
+            chats = chats.len(),
+            "agent offline past the grace period; chats back in the queue"
+        );
     }
     for chat_id in chats {
         let requeued = state

@@ -491,7 +491,7 @@ impl Config {
                 10_000u64,
                 10..=600_000,
             )?),
-            ws_queue_frames: parse_number(raw, "WS_QUEUE_FRAMES", 512usize, 8..=1_000_000)?,
+            ws_queue_frames: parse_number(raw, "WS_QUEUE_FRAMES", 4096usize, 8..=1_000_000)?,
             store_max_batch: parse_number(raw, "STORE_MAX_BATCH", 1024usize, 1..=100_000)?,
             widget_limit_per_ip: parse_limit(raw, "WIDGET_LIMIT_PER_IP", "300/60")?,
             widget_limit_per_session: parse_limit(raw, "WIDGET_LIMIT_PER_SESSION", "30/60")?,
@@ -504,7 +504,11 @@ impl Config {
 }
 
 fn parse_bool(raw: &RawSettings, key: &str, default: bool) -> Result<bool, ConfigError> {
-    match raw.get(key).map(|t| t.trim().to_ascii_lowercase()).as_deref() {
+    match raw
+        .get(key)
+        .map(|t| t.trim().to_ascii_lowercase())
+        .as_deref()
+    {
         None => Ok(default),
         Some("true" | "1" | "yes" | "on") => Ok(true),
         Some("false" | "0" | "no" | "off") => Ok(false),

@@ -214,7 +214,10 @@ mod tests {
         let again = presence.connect(1, 7);
         tokio::time::sleep(Duration::from_secs(60)).await;
         let change = changes.try_recv().unwrap();
-        assert!(change.online && !change.announce, "the reconnect is not announced");
+        assert!(
+            change.online && !change.announce,
+            "the reconnect is not announced"
+        );
         assert!(changes.try_recv().is_err(), "no offline in between");
         drop(again);
         tokio::time::sleep(Duration::from_secs(29)).await;

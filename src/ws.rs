@@ -130,7 +130,9 @@ pub async fn serve(socket: WebSocket, state: AppState, me: CurrentUser, since: O
         return;
     }
     let Some(replay) = replay else {
-        out.finish(Some(text(json!({"type": "resync_required", "seq": latest}))));
+        out.finish(Some(text(
+            json!({"type": "resync_required", "seq": latest}),
+        )));
         return;
     };
     for event in replay.iter().filter(|e| me.principal.may_see_event(e)) {

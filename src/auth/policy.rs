@@ -158,7 +158,7 @@ mod tests {
             assignee_id,
             previous_assignee_id: None,
             contact_id: None,
-                json: Default::default(),
+            json: Default::default(),
         }
     }
 

@@ -17,7 +17,7 @@ fn is_reply_for(event: &Event, visitor: &Visitor) -> bool {
         && event.contact_id == Some(visitor.contact_id)
         && event.event_type == "message.created"
         && event.data["direction"] == "outbound"
-        && event.data["is_private"] == false
+        && event.data["private"] == false
 }
 
 /// Serves one visitor connection until it closes or falls behind (the widget then catches up

@@ -10,6 +10,7 @@ mod errors;
 mod health;
 mod metrics;
 mod outbound;
+mod presence;
 mod round_robin;
 mod users;
 mod webhooks;

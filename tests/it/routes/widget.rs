@@ -236,3 +236,96 @@ async fn per_session_rate_limit_trips() {
     assert_eq!(status, 429);
     assert_error(&body, "rate_limited");
 }
+
+async fn visitor_socket(
+    w: &Widget,
+    token: &str,
+    origin: &str,
+) -> Result<crate::routes::ws::Socket, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!(
+        "{}/ws/widget?token={token}",
+        w.app.base.replacen("http", "ws", 1)
+    );
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("origin", origin.parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[tokio::test]
+async fn the_visitor_socket_carries_replies_and_typing_of_their_own_chat_only() {
+    use crate::routes::ws::{drain, next};
+    use futures_util::SinkExt;
+    let w = widget(|_| {}).await;
+    let site = "https://shop.example.com";
+    let (_, token) = w.session().await;
+    let (_, stranger) = w.session().await;
+    w.send(&token, "Is the blue one in stock?").await;
+    w.send(&stranger, "Hello?").await;
+
+    assert_eq!(
+        visitor_socket(&w, "not-a-token", site).await.err(),
+        Some(401)
+    );
+    assert_eq!(
+        visitor_socket(&w, &token, "https://evil.example.net")
+            .await
+            .err(),
+        Some(403)
+    );
+    let mut mine = visitor_socket(&w, &token, site).await.unwrap();
+    let mut theirs = visitor_socket(&w, &stranger, site).await.unwrap();
+    assert_eq!(next(&mut mine, 2000).await.unwrap()["type"], "hello");
+    assert_eq!(next(&mut theirs, 2000).await.unwrap()["type"], "hello");
+
+    let (_, page) = w
+        .app
+        .call(Method::GET, "/api/chats", Some(&w.admin), None)
+        .await;
+    let chat = page["chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["last_message"]["text"] == "Is the blue one in stock?")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let mut agent = crate::routes::ws::connect(&w.app, &w.admin, None).await;
+    agent
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            json!({"type": "typing", "chat_id": chat, "on": true}).to_string(),
+        ))
+        .await
+        .unwrap();
+    let path = format!("/api/chats/{chat}/messages");
+    for body in [
+        json!({"text": "internal: check stock", "private": true}),
+        json!({"text": "Yes, two left."}),
+    ] {
+        let (status, _) = w
+            .app
+            .call(Method::POST, &path, Some(&w.admin), Some(&body))
+            .await;
+        assert_eq!(status, 201);
+    }
+
+    let frames = drain(&mut mine, 500).await;
+    let kinds: Vec<&str> = frames.iter().map(|f| f["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["typing", "message.created"], "{frames:?}");
+    assert_eq!(frames[0]["data"]["on"], true);
+    assert_eq!(frames[1]["data"]["text"], "Yes, two left.");
+    assert_eq!(frames[1]["chat_id"], chat);
+    assert!(frames[1].get("seq").is_none(), "account seqs stay inside");
+    assert!(
+        drain(&mut theirs, 200).await.is_empty(),
+        "another visitor sees nothing"
+    );
+}

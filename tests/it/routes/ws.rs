@@ -12,9 +12,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::{messenger_text, TestApp};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-async fn connect(app: &TestApp, token: &str, since: Option<i64>) -> Socket {
+pub(crate) async fn connect(app: &TestApp, token: &str, since: Option<i64>) -> Socket {
     let mut url = format!("{}/ws?token={token}", app.base.replacen("http", "ws", 1));
     if let Some(since) = since {
         url.push_str(&format!("&since={since}"));
@@ -25,7 +25,7 @@ async fn connect(app: &TestApp, token: &str, since: Option<i64>) -> Socket {
     socket
 }
 
-async fn next(socket: &mut Socket, wait_ms: u64) -> Option<Value> {
+pub(crate) async fn next(socket: &mut Socket, wait_ms: u64) -> Option<Value> {
     use futures_util::StreamExt;
     loop {
         let frame = tokio::time::timeout(Duration::from_millis(wait_ms), socket.next())
@@ -40,7 +40,7 @@ async fn next(socket: &mut Socket, wait_ms: u64) -> Option<Value> {
 }
 
 /// Every frame until the stream is quiet for `quiet_ms`.
-async fn drain(socket: &mut Socket, quiet_ms: u64) -> Vec<Value> {
+pub(crate) async fn drain(socket: &mut Socket, quiet_ms: u64) -> Vec<Value> {
     let mut frames = Vec::new();
     while let Some(frame) = next(socket, quiet_ms).await {
         frames.push(frame);
@@ -48,7 +48,7 @@ async fn drain(socket: &mut Socket, quiet_ms: u64) -> Vec<Value> {
     frames
 }
 
-fn seqs(frames: &[Value]) -> Vec<i64> {
+pub(crate) fn seqs(frames: &[Value]) -> Vec<i64> {
     frames.iter().filter_map(|f| f["seq"].as_i64()).collect()
 }
 
@@ -285,4 +285,187 @@ async fn logout_and_deactivation_close_the_socket_at_once() {
         !closes(&mut admin_socket, 500).await,
         "other users stay connected"
     );
+}
+
+/// A delivery of `count` text messages from `senders` customers.
+fn messenger_batch(batch: usize, count: usize, senders: usize, text: &str) -> Vec<u8> {
+    let page = crate::helpers::PAGE_ID;
+    let messaging: Vec<Value> = (0..count)
+        .map(|i| {
+            let n = batch * count + i;
+            json!({"sender": {"id": format!("55590{:03}", n % senders)}, "recipient": {"id": page},
+                   "timestamp": 1_763_888_000_000i64 + n as i64,
+                   "message": {"mid": format!("m_{batch}_{i}"), "text": text}})
+        })
+        .collect();
+    json!({"object": "page", "entry": [{"id": page, "time": 1_763_888_000_000i64, "messaging": messaging}]})
+        .to_string()
+        .into_bytes()
+}
+
+/// Small deterministic generator for cut points.
+struct XorShift(u64);
+
+impl XorShift {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cut_fifty_times_ends_with_each_visible_event_once_in_order() {
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    let app = std::sync::Arc::new(app);
+    let agent = app.agent_outside_round_robin().await;
+    let colleague = app.agent_outside_round_robin().await;
+    let admin = app.admin_token().await;
+
+    // 50 deliveries of 100 messages from 20 customers; after the tenth, a supervisor gives
+    // five of the chats to a colleague, so the agent's stream is filtered, not everything.
+    let producer = {
+        let app = std::sync::Arc::clone(&app);
+        tokio::spawn(async move {
+            for batch in 0..50 {
+                assert_eq!(
+                    app.post_messenger(messenger_batch(batch, 100, 20, "x"))
+                        .await,
+                    200
+                );
+                if batch == 10 {
+                    for chat in 1..=5 {
+                        let (status, _) = app
+                            .call(
+                                reqwest::Method::POST,
+                                &format!("/api/chats/{chat}/assign"),
+                                Some(&admin),
+                                Some(&json!({"user_id": colleague.id})),
+                            )
+                            .await;
+                        assert_eq!(status, 200);
+                    }
+                }
+            }
+        })
+    };
+
+    let mut random = XorShift(0x5eed_1234_abcd);
+    let mut received: Vec<i64> = Vec::new();
+    let mut last = 0;
+    for _ in 0..50 {
+        let mut socket = connect(&app, &agent.token, Some(last)).await;
+        assert_eq!(next(&mut socket, 5000).await.unwrap()["type"], "hello");
+        let take = 1 + random.below(60);
+        for _ in 0..take {
+            let Some(frame) = next(&mut socket, 5000).await else {
+                break;
+            };
+            if let Some(seq) = frame["seq"].as_i64() {
+                received.push(seq);
+                last = seq;
+            }
+        }
+        // Cut without a goodbye, at whatever point the stream is.
+        drop(socket);
+    }
+    producer.await.unwrap();
+    let mut socket = connect(&app, &agent.token, Some(last)).await;
+    assert_eq!(next(&mut socket, 5000).await.unwrap()["type"], "hello");
+    received.extend(seqs(&drain(&mut socket, 1500).await));
+
+    let stored = app
+        .state
+        .db()
+        .run(|conn| switchboard::store::events::range(conn, 1, 0, i64::MAX))
+        .await
+        .unwrap();
+    assert!(stored.len() >= 5000, "{} events", stored.len());
+    let visible: Vec<i64> = stored
+        .iter()
+        .filter(|e| {
+            e.assignee_id.is_none()
+                || (e.event_type == "chat.assigned" && e.previous_assignee_id.is_none())
+        })
+        .map(|e| e.seq)
+        .collect();
+    assert!(
+        visible.len() < stored.len(),
+        "the colleague's chats are hidden"
+    );
+    assert_eq!(received.len(), visible.len(), "no event lost or repeated");
+    assert_eq!(received, visible);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_cut_off_and_the_others_get_everything() {
+    // A send timeout far beyond the test: only the bounded queue can cut the client off.
+    let (app, _) = TestApp::spawn_meta(|s| {
+        s.set("WS_SEND_TIMEOUT_MS", "120000");
+        // Room for a burst (one delivery of 100 messages), not for the whole stream.
+        s.set("WS_QUEUE_FRAMES", "1024");
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let stalled_user = app.user("supervisor").await;
+    let mut reader = connect(&app, &admin, None).await;
+    assert_eq!(next(&mut reader, 2000).await.unwrap()["type"], "hello");
+
+    // A small receive buffer so the kernel cannot absorb the stream for the stalled client.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket
+        .connect(app.base.trim_start_matches("http://").parse().unwrap())
+        .await
+        .unwrap();
+    let url = format!(
+        "{}/ws?token={}",
+        app.base.replacen("http", "ws", 1),
+        stalled_user.token
+    );
+    let (mut stalled, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut stalled, 2000).await.unwrap()["type"], "hello");
+
+    let reading = tokio::spawn(async move { seqs(&drain(&mut reader, 3000).await) });
+    let text = "y".repeat(1500);
+    for batch in 0..60 {
+        assert_eq!(
+            app.post_messenger(messenger_batch(batch, 100, 10, &text))
+                .await,
+            200
+        );
+    }
+    let got = reading.await.unwrap();
+    assert_eq!(got.len(), 6010, "not cut off: {:?}", &got[got.len().saturating_sub(3)..]);
+    let expected: Vec<i64> = (1..=6010).collect();
+    assert_eq!(
+        got, expected,
+        "the reading client gets every event in order"
+    );
+
+    // The stalled client was dropped long before its send timeout.
+    let account = 1;
+    let mut cut = false;
+    for _ in 0..100 {
+        if !app
+            .state
+            .presence
+            .online(account)
+            .contains(&stalled_user.id)
+        {
+            cut = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(cut, "the stalled client is cut off");
+    // Reading again, it finds part of the stream, then resync_required, then the end.
+    let frames = drain(&mut stalled, 1500).await;
+    let last = frames.last().expect("frames were queued for it");
+    assert_eq!(last["type"], "resync_required", "{last}");
+    assert!(seqs(&frames).len() < expected.len());
+    assert!(next(&mut stalled, 500).await.is_none());
 }
