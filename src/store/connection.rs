@@ -169,7 +169,12 @@ impl ManageConnection for ConnectionManager {
             #[cfg(feature = "mysql")]
             DatabaseUrl::Mysql(url) => {
                 let mut conn = diesel::mysql::MysqlConnection::establish(url)?;
-                conn.batch_execute("SET time_zone = '+00:00'")?;
+                // Statements see what others committed, as on PostgreSQL: the round-robin
+                // cursor and the chat are read after the cursor row's lock is taken.
+                conn.batch_execute(
+                    "SET time_zone = '+00:00'; \
+                     SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                )?;
                 Ok(DbConnection::Mysql(conn))
             }
             #[cfg(not(feature = "mysql"))]

@@ -56,6 +56,7 @@ pub fn commit_batch(pool: &DbPool, bus: &Publisher, batch: Vec<Envelope>) {
     let mut results: Vec<Result<Outcome, StoreError>> = Vec::with_capacity(size);
     let committed = conn.transaction::<_, DieselError, _>(|conn| {
         results.clear();
+        take_write_lock(conn)?;
         for envelope in &batch {
             // A savepoint per command: one refused command does not sink the group.
             let result = conn.transaction(|conn| apply(conn, &envelope.command));
@@ -184,6 +185,16 @@ impl Recorder {
             events: self.events,
         }
     }
+}
+
+/// On SQLite, takes the write lock before the first read, so a second writer on the same file
+/// (another hub process, the CLI) waits out the busy timeout instead of failing on a stale
+/// snapshot. The statement changes nothing.
+fn take_write_lock(conn: &mut DbConnection) -> QueryResult<()> {
+    if matches!(conn, DbConnection::Sqlite(_)) {
+        diesel::sql_query("UPDATE accounts SET event_seq = event_seq WHERE 0 = 1").execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Applies one command inside the group's transaction.
@@ -586,11 +597,13 @@ fn auto_assign(
     online: &[i64],
 ) -> QueryResult<Outcome> {
     let rec = Recorder::new();
+    // The cursor's lock first: another process may be assigning this very chat, and what it
+    // committed is only visible once its lock is released.
+    let cursor = super::assignment::lock_cursor(conn, account_id, rec.now.naive_utc())?;
     let chat = chats::find(conn, account_id, chat_id)?;
     if chat.assignee_id.is_some() || chat.status != "open" {
         return Ok(rec.done());
     }
-    let cursor = super::assignment::lock_cursor(conn, account_id, rec.now.naive_utc())?;
     let eligible = super::assignment::eligible_agents(conn, account_id, online)?;
     let Some(next) = eligible
         .iter()

@@ -215,6 +215,20 @@ impl TestApp {
         }
     }
 
+    /// A second hub process on the same database, as behind a load balancer.
+    pub async fn spawn_beside(&self, adjust: impl FnOnce(&mut RawSettings)) -> Self {
+        let db = TestDb {
+            url: self.db.url.clone(),
+            server: self.db.server.clone(),
+            sqlite_path: self.db.sqlite_path.clone(),
+            // The first app's database: it is the one that removes it.
+            cleanup: None,
+            _dir: tempfile::tempdir().expect("temp dir"),
+        };
+        let url = db.url.clone();
+        Self::spawn_on(db, url, adjust).await
+    }
+
     /// The full URL of a path.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)

@@ -135,3 +135,58 @@ async fn a_chat_that_arrives_when_nobody_is_online_is_assigned_when_an_agent_con
     let _socket = online(&app, &agent).await;
     assert_eq!(wait_until_assigned(&app, 1).await, vec![Some(agent.id)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hub_processes_racing_on_one_database_stay_fair() {
+    let (first, _) = TestApp::spawn_meta(|_| {}).await;
+    let second = first
+        .spawn_beside(|s| {
+            s.set("META_APP_SECRET", crate::helpers::META_APP_SECRET);
+            s.set("META_VERIFY_TOKEN", "switchboard-verify-token");
+        })
+        .await;
+    let mut agents = Vec::new();
+    for _ in 0..7 {
+        agents.push(first.user("agent").await);
+    }
+    // Each agent has a live connection on both processes.
+    let mut sockets = Vec::new();
+    for agent in &agents {
+        sockets.push(online(&first, agent).await);
+        sockets.push(online(&second, agent).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let first = std::sync::Arc::new(first);
+    let second = std::sync::Arc::new(second);
+    let mut senders = Vec::new();
+    for (lane, app) in [&first, &second].into_iter().enumerate() {
+        let app = std::sync::Arc::clone(app);
+        senders.push(tokio::spawn(async move {
+            for i in (lane..300).step_by(2) {
+                let body = messenger_text(
+                    &format!("880{i:04}"),
+                    &format!("m_race_{i}"),
+                    "hello",
+                    1_763_888_000_000 + i as i64,
+                );
+                assert_eq!(app.post_messenger(body).await, 200);
+            }
+        }));
+    }
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    let all = wait_until_assigned(&first, 300).await;
+    assert_eq!(all.len(), 300);
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for assignee in all.iter().flatten() {
+        *counts.entry(*assignee).or_default() += 1;
+    }
+    assert_eq!(counts.values().sum::<usize>(), 300, "every chat assigned");
+    for agent in &agents {
+        let n = counts.get(&agent.id).copied().unwrap_or(0);
+        assert!(n == 42 || n == 43, "agent {} got {n}: {counts:?}", agent.id);
+    }
+    drop(sockets);
+}

@@ -439,7 +439,12 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_others_get_everything() 
         );
     }
     let got = reading.await.unwrap();
-    assert_eq!(got.len(), 6010, "not cut off: {:?}", &got[got.len().saturating_sub(3)..]);
+    assert_eq!(
+        got.len(),
+        6010,
+        "not cut off: {:?}",
+        &got[got.len().saturating_sub(3)..]
+    );
     let expected: Vec<i64> = (1..=6010).collect();
     assert_eq!(
         got, expected,
