@@ -1,6 +1,10 @@
 //! Load generator for a running hub. `loadgen login`: login latency and throughput at several
 //! concurrencies while probing `/api/health`. `loadgen webhooks`: signed Messenger deliveries
 //! from many concurrent senders, acknowledgements per second and ack latency percentiles.
+//! `loadgen fanout`: end-to-end latency from webhook to agents' WebSocket frames at set rates.
+//! `loadgen idle`: the hub's memory per idle WebSocket connection.
+
+mod fanout;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -66,6 +70,53 @@ enum Scenario {
         #[arg(long, default_value_t = 1000)]
         customers: usize,
     },
+    /// Agents and supervisors connected to /ws while signed deliveries arrive at each rate:
+    /// latency from webhook POST sent to frame received, lost and duplicated events. Start the
+    /// hub with generous LOGIN_LIMIT_PER_IP / LOGIN_LIMIT_PER_EMAIL for the logins.
+    Fanout {
+        /// Admin email (creates the users and the channel).
+        #[arg(long, env = "LOADGEN_EMAIL")]
+        email: String,
+        /// Admin password.
+        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// The hub's META_APP_SECRET, to sign deliveries.
+        #[arg(long, env = "LOADGEN_APP_SECRET", hide_env_values = true)]
+        app_secret: String,
+        /// Page id of the channel.
+        #[arg(long, default_value = "104857600000001")]
+        page_id: String,
+        /// Agents connected.
+        #[arg(long, default_value_t = 500)]
+        agents: usize,
+        /// Supervisors connected (they see every event: lost and duplicated are counted on them).
+        #[arg(long, default_value_t = 20)]
+        supervisors: usize,
+        /// Customers (open chats) the messages are spread over.
+        #[arg(long, default_value_t = 1000)]
+        customers: usize,
+        /// Deliveries per second, one run per value.
+        #[arg(long, value_delimiter = ',', default_value = "200")]
+        rates: Vec<usize>,
+        /// Seconds per run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Opens idle agent connections and reports the hub's RSS before and after (same machine).
+    Idle {
+        /// Admin email (creates the agent).
+        #[arg(long, env = "LOADGEN_EMAIL")]
+        email: String,
+        /// Admin password.
+        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Connections to open.
+        #[arg(long, default_value_t = 10_000)]
+        connections: usize,
+        /// The hub's process id, to read its RSS from /proc.
+        #[arg(long)]
+        hub_pid: u32,
+    },
 }
 
 #[derive(Default)]
@@ -108,6 +159,50 @@ async fn main() -> anyhow::Result<()> {
         .pool_max_idle_per_host(256)
         .build()?;
     match args.scenario {
+        Scenario::Fanout {
+            email,
+            password,
+            app_secret,
+            page_id,
+            agents,
+            supervisors,
+            customers,
+            rates,
+            seconds,
+        } => {
+            let target = fanout::Target {
+                base: args.base_url.clone(),
+                email,
+                password,
+                app_secret,
+                page_id,
+            };
+            fanout::fanout(
+                &client,
+                &target,
+                agents,
+                supervisors,
+                customers,
+                &rates,
+                seconds,
+            )
+            .await?;
+        }
+        Scenario::Idle {
+            email,
+            password,
+            connections,
+            hub_pid,
+        } => {
+            let target = fanout::Target {
+                base: args.base_url.clone(),
+                email,
+                password,
+                app_secret: String::new(),
+                page_id: String::new(),
+            };
+            fanout::idle(&client, &target, connections, hub_pid).await?;
+        }
         Scenario::Webhooks {
             email,
             password,
