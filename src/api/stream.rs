@@ -10,6 +10,15 @@ use crate::app::AppState;
 use crate::auth::extract::authenticate;
 use crate::error::{AppError, AppResult};
 
+/// Clients send only small frames (typing, ping), and every frame out is flushed on its own:
+/// small buffers keep an idle connection cheap.
+fn lean(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+    upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(64 * 1024)
+}
+
 /// Upgrades to a WebSocket after checking the token (`?token=` or
 /// `Sec-WebSocket-Protocol: bearer, <jwt>`); `since=<seq>` resumes after that event.
 pub async fn connect(
@@ -47,7 +56,7 @@ pub async fn connect(
     } else {
         upgrade
     };
-    Ok(upgrade.on_upgrade(move |socket| crate::ws::serve(socket, state, me, since)))
+    Ok(lean(upgrade).on_upgrade(move |socket| crate::ws::serve(socket, state, me, since)))
 }
 
 /// Upgrades a visitor to their live stream after checking the widget token (`?token=`, or
@@ -65,5 +74,5 @@ pub async fn widget(
     let visitor =
         crate::ingress::widget::visitor(&state, token, crate::api::widget::origin(&headers))
             .await?;
-    Ok(upgrade.on_upgrade(move |socket| crate::ws::widget::serve(socket, state, visitor)))
+    Ok(lean(upgrade).on_upgrade(move |socket| crate::ws::widget::serve(socket, state, visitor)))
 }

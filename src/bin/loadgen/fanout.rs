@@ -104,7 +104,7 @@ type Socket =
 
 async fn connect(base: &str, token: &str) -> anyhow::Result<Socket> {
     let url = format!("{}/ws?token={token}", base.replacen("http", "ws", 1));
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
+    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     // The first frame is hello.
     match socket.next().await {
         Some(Ok(Message::Text(_))) => Ok(socket),
