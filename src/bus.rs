@@ -29,6 +29,27 @@ pub struct InboundMessage {
     pub sent_at: DateTime<Utc>,
 }
 
+/// An answer of the AI responder, with what it cost.
+#[derive(Debug, Clone)]
+pub struct BotReply {
+    /// The chat's account.
+    pub account_id: i64,
+    /// The chat.
+    pub chat_id: i64,
+    /// The newest customer message this answers; refused if something answered it already.
+    pub answers: i64,
+    /// The answer.
+    pub text: String,
+    /// The model that wrote it.
+    pub model: String,
+    /// Prompt tokens.
+    pub prompt_tokens: i32,
+    /// Completion tokens.
+    pub completion_tokens: i32,
+    /// Time spent waiting on the provider.
+    pub latency_ms: i32,
+}
+
 /// Something that changes the chat store; the writer commits it and answers.
 #[derive(Debug, Clone)]
 pub enum Command {
@@ -68,6 +89,39 @@ pub enum Command {
         text: String,
         /// An internal note: stored and shown to the team, never sent to the customer.
         private: bool,
+    },
+    /// The AI responder answers a chat in `bot` state, unless that message was answered already.
+    BotReply(BotReply),
+    /// The chat leaves the bot for a person: `open`, a system note, into round robin.
+    Handoff {
+        /// The chat's account.
+        account_id: i64,
+        /// The chat.
+        chat_id: i64,
+        /// Why, shown to the agents in the note.
+        reason: String,
+        /// Who took it (an agent takes it for themselves); `None`: the bot or a supervisor.
+        by: Option<i64>,
+        /// Assign it to the one who took it.
+        take: bool,
+    },
+    /// A person gives the chat back to the bot (`bot`, unassigned).
+    ReturnToBot {
+        /// The chat's account.
+        account_id: i64,
+        /// The chat.
+        chat_id: i64,
+        /// Who gave it back.
+        by: i64,
+    },
+    /// The AI responder captured a lead for the chat's contact.
+    CaptureLead {
+        /// The chat's account.
+        account_id: i64,
+        /// The chat.
+        chat_id: i64,
+        /// The lead, checked.
+        lead: crate::ai::tools::Lead,
     },
     /// A chat's status changes.
     SetStatus {

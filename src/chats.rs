@@ -389,3 +389,58 @@ pub async fn assign(
     }
     show(state, me, id).await
 }
+
+/// `POST /api/chats/{id}/handoff` body.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Handoff {
+    /// `human` (default): take the chat from the bot; `bot`: give it back.
+    #[serde(default)]
+    pub to: HandoffTarget,
+}
+
+/// Where a handoff sends the chat.
+#[derive(Debug, Default, Clone, Copy, Deserialize, utoipa::ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum HandoffTarget {
+    /// A person: an agent takes it for themselves; a supervisor or admin puts it in the queue.
+    #[default]
+    Human,
+    /// The AI responder (only on channels with AI on).
+    Bot,
+}
+
+/// Takes a chat from the bot, or gives it back; anyone who may see the chat.
+pub async fn handoff(state: &AppState, me: &CurrentUser, id: i64, input: Handoff) -> AppResult<ChatView> {
+    let chat = find_visible(state, me, id).await?;
+    let account = me.principal.account_id;
+    let by = me.principal.user_id;
+    let command = match input.to {
+        HandoffTarget::Human => {
+            if chat.status != "bot" {
+                return Err(AppError::conflict("not_with_bot", "the chat is not with the assistant"));
+            }
+            Command::Handoff {
+                account_id: account,
+                chat_id: id,
+                reason: format!("taken over by {}", me.user.name),
+                by: Some(by),
+                take: me.principal.role == Role::Agent,
+            }
+        }
+        HandoffTarget::Bot => {
+            let channel = chat.channel_id;
+            let ai = state
+                .db()
+                .run(move |conn| crate::store::channels::find(conn, account, channel))
+                .await?
+                .ai_enabled;
+            if !ai {
+                return Err(AppError::conflict("ai_disabled", "the assistant is off on this chat's channel"));
+            }
+            Command::ReturnToBot { account_id: account, chat_id: id, by }
+        }
+    };
+    state.bus.submit(command).await?;
+    show(state, me, id).await
+}

@@ -107,6 +107,26 @@ pub struct Config {
     pub ai_api_key: Option<Secret>,
     /// Default model for the AI responder (`AI_MODEL`).
     pub ai_model: String,
+    /// System prompt for AI channels without one of their own, read from the file named by
+    /// `AI_SYSTEM_PROMPT_FILE`.
+    pub ai_system_prompt: String,
+    /// Longest one provider call may take (`AI_TIMEOUT_MS`).
+    pub ai_timeout: Duration,
+    /// Tries per answer before the chat goes to a human (`AI_MAX_ATTEMPTS`).
+    pub ai_max_attempts: u32,
+    /// First backoff between provider tries (`AI_RETRY_BASE_MS`).
+    pub ai_retry_base: Duration,
+    /// How long the responder waits for more customer messages before answering (`AI_COALESCE_MS`).
+    pub ai_coalesce: Duration,
+    /// Approximate tokens of chat history sent with each request (`AI_HISTORY_TOKENS`).
+    pub ai_history_tokens: usize,
+    /// Longest one outgoing webhook delivery may take (`WEBHOOK_TIMEOUT_MS`).
+    pub webhook_timeout: Duration,
+    /// First backoff between outgoing webhook tries (`WEBHOOK_RETRY_BASE_MS`).
+    pub webhook_retry_base: Duration,
+    /// How long a failing outgoing webhook delivery is retried before it is a dead letter
+    /// (`WEBHOOK_RETRY_FOR_SECONDS`).
+    pub webhook_retry_for: Duration,
     /// SMTP server for outgoing mail; none means mail goes to `DATA_DIR/outbox` (`SMTP_URL`).
     pub smtp_url: Option<Secret>,
     /// Sender address of outgoing mail (`MAIL_FROM`).
@@ -177,6 +197,15 @@ pub const SETTINGS: &[&str] = &[
     "AI_BASE_URL",
     "AI_API_KEY",
     "AI_MODEL",
+    "AI_SYSTEM_PROMPT_FILE",
+    "AI_TIMEOUT_MS",
+    "AI_MAX_ATTEMPTS",
+    "AI_RETRY_BASE_MS",
+    "AI_COALESCE_MS",
+    "AI_HISTORY_TOKENS",
+    "WEBHOOK_TIMEOUT_MS",
+    "WEBHOOK_RETRY_BASE_MS",
+    "WEBHOOK_RETRY_FOR_SECONDS",
     "SMTP_URL",
     "MAIL_FROM",
     "FRONTEND_BASE_URL",
@@ -438,6 +467,20 @@ impl Config {
             ai_base_url: http_url(raw, "AI_BASE_URL", "https://api.openai.com/v1")?,
             ai_api_key: raw.get("AI_API_KEY").map(Secret::new),
             ai_model: raw.get("AI_MODEL").unwrap_or("gpt-4o-mini").to_string(),
+            ai_system_prompt: match raw.get("AI_SYSTEM_PROMPT_FILE") {
+                Some(path) => std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::new("AI_SYSTEM_PROMPT_FILE", format!("cannot read '{path}': {e}"))
+                })?,
+                None => DEFAULT_SYSTEM_PROMPT.to_string(),
+            },
+            ai_timeout: Duration::from_millis(parse_number(raw, "AI_TIMEOUT_MS", 30_000u64, 100..=600_000)?),
+            ai_max_attempts: parse_number(raw, "AI_MAX_ATTEMPTS", 4u32, 1..=20)?,
+            ai_retry_base: Duration::from_millis(parse_number(raw, "AI_RETRY_BASE_MS", 500u64, 1..=60_000)?),
+            ai_coalesce: Duration::from_millis(parse_number(raw, "AI_COALESCE_MS", 1_500u64, 0..=60_000)?),
+            ai_history_tokens: parse_number(raw, "AI_HISTORY_TOKENS", 3_000usize, 100..=1_000_000)?,
+            webhook_timeout: Duration::from_millis(parse_number(raw, "WEBHOOK_TIMEOUT_MS", 10_000u64, 100..=120_000)?),
+            webhook_retry_base: Duration::from_millis(parse_number(raw, "WEBHOOK_RETRY_BASE_MS", 2_000u64, 1..=3_600_000)?),
+            webhook_retry_for: Duration::from_secs(parse_number(raw, "WEBHOOK_RETRY_FOR_SECONDS", 86_400u64, 1..=2_592_000)?),
             smtp_url,
             mail_from: raw
                 .get("MAIL_FROM")
@@ -502,6 +545,12 @@ impl Config {
         })
     }
 }
+
+/// The system prompt of AI channels that have none of their own.
+const DEFAULT_SYSTEM_PROMPT: &str = "You are the first-line support assistant of this business. \
+Answer briefly and politely in the customer's language. When you cannot help, when the customer \
+asks for a person, or when the matter needs a human decision, call handoff_to_human. When the \
+customer shares contact details or shows buying intent, call capture_lead.";
 
 fn parse_bool(raw: &RawSettings, key: &str, default: bool) -> Result<bool, ConfigError> {
     match raw

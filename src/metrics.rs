@@ -44,6 +44,14 @@ pub struct Metrics {
     pool_max: Gauge<u64, AtomicU64>,
     pool_connections: Gauge<u64, AtomicU64>,
     pool_idle: Gauge<u64, AtomicU64>,
+    ai_overhead: Histogram,
+    webhook_deliveries: Family<OutcomeLabels, Counter>,
+}
+
+/// Labels of an outgoing webhook delivery attempt.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
 }
 
 impl Default for Metrics {
@@ -54,6 +62,18 @@ impl Default for Metrics {
         let pool_max = Gauge::<u64, AtomicU64>::default();
         let pool_connections = Gauge::<u64, AtomicU64>::default();
         let pool_idle = Gauge::<u64, AtomicU64>::default();
+        let ai_overhead = latency_histogram();
+        let webhook_deliveries = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "ai_answer_overhead_seconds",
+            "Time the AI responder spends on an answer besides waiting on the provider",
+            ai_overhead.clone(),
+        );
+        registry.register(
+            "outgoing_webhook_attempts",
+            "Outgoing webhook delivery attempts by outcome",
+            webhook_deliveries.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by method, route and status",
@@ -86,6 +106,8 @@ impl Default for Metrics {
             pool_max,
             pool_connections,
             pool_idle,
+            ai_overhead,
+            webhook_deliveries,
         }
     }
 }
@@ -106,6 +128,20 @@ impl Metrics {
                 route: route.to_string(),
             })
             .observe(seconds);
+    }
+
+    /// Records the responder's own time for one answer.
+    pub fn ai_overhead(&self, overhead: std::time::Duration) {
+        self.ai_overhead.observe(overhead.as_secs_f64());
+    }
+
+    /// Counts one outgoing webhook attempt (`delivered`, `retry`, `dead`).
+    pub fn webhook_attempt(&self, outcome: &str) {
+        self.webhook_deliveries
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_string(),
+            })
+            .inc();
     }
 
     /// Renders every metric in the Prometheus text format, pool state read now.

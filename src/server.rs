@@ -31,6 +31,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     let state = AppState(Arc::new(App::build(config, db, bus).await?));
     crate::outbound::spawn(state.clone());
     crate::assign::spawn(state.clone());
+    crate::ai::spawn(state.clone())?;
     Ok(state)
 }
 

@@ -1,6 +1,7 @@
 //! `/api/chats*`: what agents see and do in conversations.
 
 pub mod assign;
+pub mod handoff;
 pub mod list;
 pub mod messages;
 pub mod read;

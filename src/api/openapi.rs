@@ -39,6 +39,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         chats::status::set_status,
         chats::read::mark_read,
         chats::assign::assign,
+        chats::handoff::handoff,
         widget::sessions::create,
         widget::send::send,
         widget::poll::poll,

@@ -98,6 +98,8 @@ fn fail_all(batch: Vec<Envelope>, reason: &str) {
     }
 }
 
+mod ai;
+
 struct Recorder {
     now: DateTime<Utc>,
     events: Vec<Arc<Event>>,
@@ -248,6 +250,24 @@ fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome> {
             assignee_id,
             by,
         } => assign(conn, *account_id, *chat_id, *assignee_id, *by),
+        Command::BotReply(reply) => ai::bot_reply(conn, reply),
+        Command::Handoff {
+            account_id,
+            chat_id,
+            reason,
+            by,
+            take,
+        } => ai::handoff(conn, *account_id, *chat_id, reason, *by, *take),
+        Command::ReturnToBot {
+            account_id,
+            chat_id,
+            by,
+        } => ai::return_to_bot(conn, *account_id, *chat_id, *by),
+        Command::CaptureLead {
+            account_id,
+            chat_id,
+            lead,
+        } => ai::capture_lead(conn, *account_id, *chat_id, lead),
         Command::Requeue {
             account_id,
             chat_id,
@@ -321,6 +341,11 @@ fn agent_reply(
             chats::set_status(conn, chat_id, "open", now)?;
             let chat = chats::find(conn, account_id, chat_id)?;
             rec.emit(conn, account_id, "chat.updated", Some(&chat), &chat)?;
+        }
+        // Replying in a bot chat nobody holds takes it over.
+        if chat.status == "bot" && chat.assignee_id.is_none() {
+            let mut taken = assign(conn, account_id, chat_id, Some(user_id), Some(user_id))?;
+            rec.events.append(&mut taken.events);
         }
     }
     rec.emit(conn, account_id, "message.created", Some(&chat), &message)?;

@@ -1,0 +1,319 @@
+//! The AI responder: answers customers in chats in `bot` state through an OpenAI-compatible
+//! provider, calls tools (handoff to a person, lead capture), and hands the chat to a person when
+//! the provider keeps failing. Waits briefly so quick successive messages get one answer, and
+//! recovers unanswered chats from the database after a restart or a lag.
+
+pub mod client;
+pub mod tools;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::app::AppState;
+use crate::bus::{BotReply, Command};
+use crate::store::chats::Message;
+use crate::store::connection::DbConnection;
+use crate::store::schema::{channels, chats, messages};
+use client::{AiClient, ChatMessage, ChatRequest};
+use tools::Tool;
+
+/// How often due chats are looked at.
+const TICK: Duration = Duration::from_millis(50);
+/// Model calls per answer (tool results go back to the model) before it must answer.
+const MAX_ROUNDS: usize = 4;
+/// Messages read from the chat's history before the token budget trims them.
+const HISTORY_MESSAGES: i64 = 60;
+/// Answers being written at once.
+const CONCURRENT_ANSWERS: usize = 16;
+
+/// A chat waiting to be answered.
+#[derive(Clone, Copy)]
+struct Due {
+    account_id: i64,
+    first_seen: Instant,
+    at: Instant,
+}
+
+/// Starts the responder.
+pub fn spawn(state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let client = AiClient::new(&state.config)?;
+    Ok(tokio::spawn(async move {
+        let mut events = state.bus.subscribe();
+        let mut due: HashMap<i64, Due> = HashMap::new();
+        let busy = Arc::new(Mutex::new(HashSet::new()));
+        let slots = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_ANSWERS));
+        let wait = state.config.ai_coalesce;
+        recover(&state, &mut due).await;
+        let mut tick = tokio::time::interval(TICK);
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Ok(e) if e.event_type == "message.created" && e.data["direction"] == "inbound" => {
+                        let Some(chat_id) = e.chat_id else { continue };
+                        let now = Instant::now();
+                        let entry = due.entry(chat_id).or_insert(Due { account_id: e.account_id, first_seen: now, at: now });
+                        // Wait for a pause in the customer's typing, but never more than 4 pauses.
+                        entry.at = (now + wait).min(entry.first_seen + wait * 4);
+                    }
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => recover(&state, &mut due).await,
+                    Err(RecvError::Closed) => return,
+                },
+                _ = tick.tick() => {
+                    let now = Instant::now();
+                    let ready: Vec<(i64, Due)> = due.iter().filter(|(_, d)| d.at <= now).map(|(c, d)| (*c, *d)).collect();
+                    for (chat_id, d) in ready {
+                        // One answer at a time per chat; a chat in progress is looked at again later.
+                        if !busy.lock().unwrap_or_else(PoisonError::into_inner).insert(chat_id) {
+                            continue;
+                        }
+                        due.remove(&chat_id);
+                        let (state, client, busy, slots) = (state.clone(), client.clone(), busy.clone(), slots.clone());
+                        tokio::spawn(async move {
+                            if let Ok(_slot) = slots.acquire().await {
+                                answer(&state, &client, d.account_id, chat_id).await;
+                            }
+                            busy.lock().unwrap_or_else(PoisonError::into_inner).remove(&chat_id);
+                        });
+                    }
+                }
+            }
+        }
+    }))
+}
+
+/// Chats in `bot` state whose newest message is the customer's: they wait for an answer.
+async fn recover(state: &AppState, due: &mut HashMap<i64, Due>) {
+    let waiting = state.db().run(unanswered).await;
+    match waiting {
+        Ok(chats) => {
+            if !chats.is_empty() {
+                tracing::info!(chats = chats.len(), "AI responder: chats waiting for an answer");
+            }
+            let now = Instant::now();
+            for (chat_id, account_id) in chats {
+                due.entry(chat_id).or_insert(Due { account_id, first_seen: now, at: now });
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "AI responder could not look for unanswered chats"),
+    }
+}
+
+fn unanswered(conn: &mut DbConnection) -> QueryResult<Vec<(i64, i64)>> {
+    let bot_chats: Vec<(i64, i64)> = chats::table
+        .inner_join(channels::table.on(channels::id.eq(chats::channel_id)))
+        .filter(chats::status.eq("bot"))
+        .filter(channels::ai_enabled.eq(true))
+        .select((chats::id, chats::account_id))
+        .load(conn)?;
+    let mut waiting = Vec::new();
+    for (chat_id, account_id) in bot_chats {
+        let last: Option<String> = messages::table
+            .filter(messages::chat_id.eq(chat_id))
+            .filter(messages::is_private.eq(false))
+            .order(messages::id.desc())
+            .select(messages::direction)
+            .first(conn)
+            .optional()?;
+        if last.as_deref() == Some("inbound") {
+            waiting.push((chat_id, account_id));
+        }
+    }
+    Ok(waiting)
+}
+
+/// What an answer needs from the database.
+struct Context {
+    model: String,
+    temperature: Option<f64>,
+    prompt: String,
+    history: Vec<Message>,
+}
+
+fn context(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    default_prompt: &str,
+    default_model: &str,
+) -> QueryResult<Option<Context>> {
+    let chat = crate::store::chats::find(conn, account_id, chat_id)?;
+    if chat.status != "bot" {
+        return Ok(None);
+    }
+    let (enabled, prompt, model, temperature): (bool, Option<String>, Option<String>, Option<f64>) =
+        channels::table
+            .find(chat.channel_id)
+            .select((channels::ai_enabled, channels::ai_system_prompt, channels::ai_model, channels::ai_temperature))
+            .first(conn)?;
+    if !enabled {
+        return Ok(None);
+    }
+    let mut history: Vec<Message> = messages::table
+        .filter(messages::chat_id.eq(chat_id))
+        .filter(messages::is_private.eq(false))
+        .filter(messages::is_deleted.eq(false))
+        .order(messages::id.desc())
+        .limit(HISTORY_MESSAGES)
+        .select(Message::as_select())
+        .load(conn)?;
+    history.reverse();
+    Ok(Some(Context {
+        model: model.filter(|m| !m.trim().is_empty()).unwrap_or_else(|| default_model.to_string()),
+        temperature,
+        prompt: prompt.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| default_prompt.to_string()),
+        history,
+    }))
+}
+
+/// Rough token count of a text (about four characters a token).
+fn tokens(text: &str) -> usize {
+    text.chars().count() / 4 + 1
+}
+
+/// The conversation for the model: the system prompt, then as much recent history as fits
+/// the budget (oldest dropped first).
+pub fn conversation(prompt: &str, history: &[Message], budget: usize) -> Vec<ChatMessage> {
+    let mut kept = Vec::new();
+    let mut used = tokens(prompt);
+    for message in history.iter().rev() {
+        let Some(text) = message.text.as_deref().filter(|t| !t.is_empty()) else {
+            continue;
+        };
+        let cost = tokens(text);
+        if used + cost > budget && !kept.is_empty() {
+            break;
+        }
+        used += cost;
+        let role = if message.direction == "inbound" { "user" } else { "assistant" };
+        kept.push(ChatMessage::text(role, text));
+    }
+    kept.push(ChatMessage::text("system", prompt));
+    kept.reverse();
+    kept
+}
+
+/// Answers one chat: builds the request, runs tools, posts the answer or hands the chat over.
+async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i64) {
+    let started = Instant::now();
+    let (prompt, model) = (state.config.ai_system_prompt.clone(), state.config.ai_model.clone());
+    let loaded = state
+        .db()
+        .run(move |conn| context(conn, account_id, chat_id, &prompt, &model))
+        .await;
+    let ctx = match loaded {
+        Ok(Some(ctx)) => ctx,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(chat_id, error = %e, "AI responder could not read the chat");
+            return;
+        }
+    };
+    let Some(last_inbound) = ctx.history.iter().rev().find(|m| m.direction == "inbound") else {
+        return;
+    };
+    let answers = last_inbound.id;
+    if ctx.history.last().is_some_and(|m| m.direction != "inbound") {
+        return; // answered already
+    }
+    let mut request = ChatRequest {
+        model: ctx.model,
+        messages: conversation(&ctx.prompt, &ctx.history, state.config.ai_history_tokens),
+        tools: tools::definitions(),
+        temperature: ctx.temperature,
+    };
+    let mut provider_time = Duration::ZERO;
+    let (mut prompt_tokens, mut completion_tokens) = (0, 0);
+    for _ in 0..MAX_ROUNDS {
+        let completion = match client.complete(&request).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(chat_id, error = %e, "AI responder failed; handing the chat to a person");
+                hand_over(state, account_id, chat_id, "the assistant is unavailable right now".into()).await;
+                return;
+            }
+        };
+        provider_time += completion.provider_time;
+        prompt_tokens += completion.prompt_tokens;
+        completion_tokens += completion.completion_tokens;
+        let reply = BotReply {
+            account_id,
+            chat_id,
+            answers,
+            text: String::new(),
+            model: completion.model.clone(),
+            prompt_tokens,
+            completion_tokens,
+            latency_ms: i32::try_from(provider_time.as_millis()).unwrap_or(i32::MAX),
+        };
+        let text = completion.message.content.clone().filter(|t| !t.trim().is_empty());
+        let calls = completion.message.tool_calls.clone();
+        if calls.is_empty() {
+            match text {
+                Some(text) => post(state, BotReply { text, ..reply }, started, provider_time).await,
+                None => hand_over(state, account_id, chat_id, "the assistant gave an empty answer".into()).await,
+            }
+            return;
+        }
+        request.messages.push(completion.message);
+        let mut handoff = None;
+        for call in calls {
+            let result = match tools::parse(&call.function.name, &call.function.arguments) {
+                Ok(Tool::Handoff { reason }) => {
+                    handoff = Some(reason);
+                    "The chat is being handed to a person.".to_string()
+                }
+                Ok(Tool::CaptureLead(lead)) => {
+                    match state.bus.submit(Command::CaptureLead { account_id, chat_id, lead }).await {
+                        Ok(_) => "Lead saved.".to_string(),
+                        Err(e) => format!("The lead could not be saved: {e}"),
+                    }
+                }
+                Err(problem) => {
+                    tracing::info!(chat_id, tool = %call.function.name, %problem, "AI tool call refused");
+                    format!("Error: {problem}")
+                }
+            };
+            request.messages.push(ChatMessage {
+                role: "tool".into(),
+                content: Some(result),
+                tool_calls: Vec::new(),
+                tool_call_id: Some(call.id),
+            });
+        }
+        if let Some(reason) = handoff {
+            if let Some(text) = text {
+                post(state, BotReply { text, ..reply }, started, provider_time).await;
+            }
+            hand_over(state, account_id, chat_id, reason).await;
+            return;
+        }
+    }
+    hand_over(state, account_id, chat_id, "the assistant did not reach an answer".into()).await;
+}
+
+async fn post(state: &AppState, reply: BotReply, started: Instant, provider_time: Duration) {
+    let chat_id = reply.chat_id;
+    match state.bus.submit(Command::BotReply(reply)).await {
+        Ok(outcome) if outcome.duplicate => {
+            tracing::debug!(chat_id, "AI answer dropped: already answered or taken over");
+        }
+        Ok(_) => {
+            let overhead = started.elapsed().saturating_sub(provider_time);
+            state.metrics.ai_overhead(overhead);
+            tracing::debug!(chat_id, overhead_ms = overhead.as_secs_f64() * 1000.0, "AI answer posted");
+        }
+        Err(e) => tracing::warn!(chat_id, error = %e, "AI answer could not be stored"),
+    }
+}
+
+async fn hand_over(state: &AppState, account_id: i64, chat_id: i64, reason: String) {
+    let command = Command::Handoff { account_id, chat_id, reason, by: None, take: false };
+    if let Err(e) = state.bus.submit(command).await {
+        tracing::error!(chat_id, error = %e, "could not hand a chat to a person");
+    }
+}
