@@ -92,11 +92,18 @@ async fn recover(state: &AppState, due: &mut HashMap<i64, Due>) {
     match waiting {
         Ok(chats) => {
             if !chats.is_empty() {
-                tracing::info!(chats = chats.len(), "AI responder: chats waiting for an answer");
+                tracing::info!(
+                    chats = chats.len(),
+                    "AI responder: chats waiting for an answer"
+                );
             }
             let now = Instant::now();
             for (chat_id, account_id) in chats {
-                due.entry(chat_id).or_insert(Due { account_id, first_seen: now, at: now });
+                due.entry(chat_id).or_insert(Due {
+                    account_id,
+                    first_seen: now,
+                    at: now,
+                });
             }
         }
         Err(e) => tracing::warn!(error = %e, "AI responder could not look for unanswered chats"),
@@ -148,7 +155,12 @@ fn context(
     let (enabled, prompt, model, temperature): (bool, Option<String>, Option<String>, Option<f64>) =
         channels::table
             .find(chat.channel_id)
-            .select((channels::ai_enabled, channels::ai_system_prompt, channels::ai_model, channels::ai_temperature))
+            .select((
+                channels::ai_enabled,
+                channels::ai_system_prompt,
+                channels::ai_model,
+                channels::ai_temperature,
+            ))
             .first(conn)?;
     if !enabled {
         return Ok(None);
@@ -163,9 +175,13 @@ fn context(
         .load(conn)?;
     history.reverse();
     Ok(Some(Context {
-        model: model.filter(|m| !m.trim().is_empty()).unwrap_or_else(|| default_model.to_string()),
+        model: model
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or_else(|| default_model.to_string()),
         temperature,
-        prompt: prompt.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| default_prompt.to_string()),
+        prompt: prompt
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or_else(|| default_prompt.to_string()),
         history,
     }))
 }
@@ -189,7 +205,11 @@ pub fn conversation(prompt: &str, history: &[Message], budget: usize) -> Vec<Cha
             break;
         }
         used += cost;
-        let role = if message.direction == "inbound" { "user" } else { "assistant" };
+        let role = if message.direction == "inbound" {
+            "user"
+        } else {
+            "assistant"
+        };
         kept.push(ChatMessage::text(role, text));
     }
     kept.push(ChatMessage::text("system", prompt));
@@ -200,7 +220,10 @@ pub fn conversation(prompt: &str, history: &[Message], budget: usize) -> Vec<Cha
 /// Answers one chat: builds the request, runs tools, posts the answer or hands the chat over.
 async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i64) {
     let started = Instant::now();
-    let (prompt, model) = (state.config.ai_system_prompt.clone(), state.config.ai_model.clone());
+    let (prompt, model) = (
+        state.config.ai_system_prompt.clone(),
+        state.config.ai_model.clone(),
+    );
     let loaded = state
         .db()
         .run(move |conn| context(conn, account_id, chat_id, &prompt, &model))
@@ -233,7 +256,13 @@ async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(chat_id, error = %e, "AI responder failed; handing the chat to a person");
-                hand_over(state, account_id, chat_id, "the assistant is unavailable right now".into()).await;
+                hand_over(
+                    state,
+                    account_id,
+                    chat_id,
+                    "the assistant is unavailable right now".into(),
+                )
+                .await;
                 return;
             }
         };
@@ -250,12 +279,24 @@ async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i
             completion_tokens,
             latency_ms: i32::try_from(provider_time.as_millis()).unwrap_or(i32::MAX),
         };
-        let text = completion.message.content.clone().filter(|t| !t.trim().is_empty());
+        let text = completion
+            .message
+            .content
+            .clone()
+            .filter(|t| !t.trim().is_empty());
         let calls = completion.message.tool_calls.clone();
         if calls.is_empty() {
             match text {
                 Some(text) => post(state, BotReply { text, ..reply }, started, provider_time).await,
-                None => hand_over(state, account_id, chat_id, "the assistant gave an empty answer".into()).await,
+                None => {
+                    hand_over(
+                        state,
+                        account_id,
+                        chat_id,
+                        "the assistant gave an empty answer".into(),
+                    )
+                    .await
+                }
             }
             return;
         }
@@ -268,7 +309,15 @@ async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i
                     "The chat is being handed to a person.".to_string()
                 }
                 Ok(Tool::CaptureLead(lead)) => {
-                    match state.bus.submit(Command::CaptureLead { account_id, chat_id, lead }).await {
+                    match state
+                        .bus
+                        .submit(Command::CaptureLead {
+                            account_id,
+                            chat_id,
+                            lead,
+                        })
+                        .await
+                    {
                         Ok(_) => "Lead saved.".to_string(),
                         Err(e) => format!("The lead could not be saved: {e}"),
                     }
@@ -293,7 +342,13 @@ async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i
             return;
         }
     }
-    hand_over(state, account_id, chat_id, "the assistant did not reach an answer".into()).await;
+    hand_over(
+        state,
+        account_id,
+        chat_id,
+        "the assistant did not reach an answer".into(),
+    )
+    .await;
 }
 
 async fn post(state: &AppState, reply: BotReply, started: Instant, provider_time: Duration) {
@@ -305,14 +360,24 @@ async fn post(state: &AppState, reply: BotReply, started: Instant, provider_time
         Ok(_) => {
             let overhead = started.elapsed().saturating_sub(provider_time);
             state.metrics.ai_overhead(overhead);
-            tracing::debug!(chat_id, overhead_ms = overhead.as_secs_f64() * 1000.0, "AI answer posted");
+            tracing::debug!(
+                chat_id,
+                overhead_ms = overhead.as_secs_f64() * 1000.0,
+                "AI answer posted"
+            );
         }
         Err(e) => tracing::warn!(chat_id, error = %e, "AI answer could not be stored"),
     }
 }
 
 async fn hand_over(state: &AppState, account_id: i64, chat_id: i64, reason: String) {
-    let command = Command::Handoff { account_id, chat_id, reason, by: None, take: false };
+    let command = Command::Handoff {
+        account_id,
+        chat_id,
+        reason,
+        by: None,
+        take: false,
+    };
     if let Err(e) = state.bus.submit(command).await {
         tracing::error!(chat_id, error = %e, "could not hand a chat to a person");
     }

@@ -411,14 +411,22 @@ pub enum HandoffTarget {
 }
 
 /// Takes a chat from the bot, or gives it back; anyone who may see the chat.
-pub async fn handoff(state: &AppState, me: &CurrentUser, id: i64, input: Handoff) -> AppResult<ChatView> {
+pub async fn handoff(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    input: Handoff,
+) -> AppResult<ChatView> {
     let chat = find_visible(state, me, id).await?;
     let account = me.principal.account_id;
     let by = me.principal.user_id;
     let command = match input.to {
         HandoffTarget::Human => {
             if chat.status != "bot" {
-                return Err(AppError::conflict("not_with_bot", "the chat is not with the assistant"));
+                return Err(AppError::conflict(
+                    "not_with_bot",
+                    "the chat is not with the assistant",
+                ));
             }
             Command::Handoff {
                 account_id: account,
@@ -436,9 +444,16 @@ pub async fn handoff(state: &AppState, me: &CurrentUser, id: i64, input: Handoff
                 .await?
                 .ai_enabled;
             if !ai {
-                return Err(AppError::conflict("ai_disabled", "the assistant is off on this chat's channel"));
+                return Err(AppError::conflict(
+                    "ai_disabled",
+                    "the assistant is off on this chat's channel",
+                ));
             }
-            Command::ReturnToBot { account_id: account, chat_id: id, by }
+            Command::ReturnToBot {
+                account_id: account,
+                chat_id: id,
+                by,
+            }
         }
     };
     state.bus.submit(command).await?;

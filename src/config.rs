@@ -469,18 +469,51 @@ impl Config {
             ai_model: raw.get("AI_MODEL").unwrap_or("gpt-4o-mini").to_string(),
             ai_system_prompt: match raw.get("AI_SYSTEM_PROMPT_FILE") {
                 Some(path) => std::fs::read_to_string(path).map_err(|e| {
-                    ConfigError::new("AI_SYSTEM_PROMPT_FILE", format!("cannot read '{path}': {e}"))
+                    ConfigError::new(
+                        "AI_SYSTEM_PROMPT_FILE",
+                        format!("cannot read '{path}': {e}"),
+                    )
                 })?,
                 None => DEFAULT_SYSTEM_PROMPT.to_string(),
             },
-            ai_timeout: Duration::from_millis(parse_number(raw, "AI_TIMEOUT_MS", 30_000u64, 100..=600_000)?),
+            ai_timeout: Duration::from_millis(parse_number(
+                raw,
+                "AI_TIMEOUT_MS",
+                30_000u64,
+                100..=600_000,
+            )?),
             ai_max_attempts: parse_number(raw, "AI_MAX_ATTEMPTS", 4u32, 1..=20)?,
-            ai_retry_base: Duration::from_millis(parse_number(raw, "AI_RETRY_BASE_MS", 500u64, 1..=60_000)?),
-            ai_coalesce: Duration::from_millis(parse_number(raw, "AI_COALESCE_MS", 1_500u64, 0..=60_000)?),
+            ai_retry_base: Duration::from_millis(parse_number(
+                raw,
+                "AI_RETRY_BASE_MS",
+                500u64,
+                1..=60_000,
+            )?),
+            ai_coalesce: Duration::from_millis(parse_number(
+                raw,
+                "AI_COALESCE_MS",
+                1_500u64,
+                0..=60_000,
+            )?),
             ai_history_tokens: parse_number(raw, "AI_HISTORY_TOKENS", 3_000usize, 100..=1_000_000)?,
-            webhook_timeout: Duration::from_millis(parse_number(raw, "WEBHOOK_TIMEOUT_MS", 10_000u64, 100..=120_000)?),
-            webhook_retry_base: Duration::from_millis(parse_number(raw, "WEBHOOK_RETRY_BASE_MS", 2_000u64, 1..=3_600_000)?),
-            webhook_retry_for: Duration::from_secs(parse_number(raw, "WEBHOOK_RETRY_FOR_SECONDS", 86_400u64, 1..=2_592_000)?),
+            webhook_timeout: Duration::from_millis(parse_number(
+                raw,
+                "WEBHOOK_TIMEOUT_MS",
+                10_000u64,
+                100..=120_000,
+            )?),
+            webhook_retry_base: Duration::from_millis(parse_number(
+                raw,
+                "WEBHOOK_RETRY_BASE_MS",
+                2_000u64,
+                1..=3_600_000,
+            )?),
+            webhook_retry_for: Duration::from_secs(parse_number(
+                raw,
+                "WEBHOOK_RETRY_FOR_SECONDS",
+                86_400u64,
+                1..=2_592_000,
+            )?),
             smtp_url,
             mail_from: raw
                 .get("MAIL_FROM")

@@ -75,7 +75,10 @@ fn routes() -> Router<AppState> {
         )
         .route("/api/chats/{id}/read", post(api::chats::read::mark_read))
         .route("/api/chats/{id}/assign", post(api::chats::assign::assign))
-        .route("/api/chats/{id}/handoff", post(api::chats::handoff::handoff))
+        .route(
+            "/api/chats/{id}/handoff",
+            post(api::chats::handoff::handoff),
+        )
         .route(
             "/api/webhooks/facebook",
             get(api::webhooks::verify::verify).post(api::webhooks::receive::facebook),

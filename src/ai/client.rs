@@ -190,8 +190,10 @@ impl AiClient {
                         .and_then(|v| v.trim().parse::<u64>().ok())
                         .map(Duration::from_secs);
                     let body = response.text().await.unwrap_or_default();
-                    last_error = format!("{status}: {}", body.chars().take(300).collect::<String>());
-                    let retryable = status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+                    last_error =
+                        format!("{status}: {}", body.chars().take(300).collect::<String>());
+                    let retryable = status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                        || status.is_server_error();
                     if !retryable {
                         return Err(AiError::Rejected(last_error));
                     }
@@ -216,8 +218,8 @@ impl AiClient {
 }
 
 fn parse(body: &str, model: &str, provider_time: Duration) -> Result<Completion, AiError> {
-    let response: Response =
-        serde_json::from_str(body).map_err(|e| AiError::Rejected(format!("unreadable answer: {e}")))?;
+    let response: Response = serde_json::from_str(body)
+        .map_err(|e| AiError::Rejected(format!("unreadable answer: {e}")))?;
     let choice = response
         .choices
         .into_iter()
@@ -247,6 +249,9 @@ mod tests {
         assert_eq!(c.prompt_tokens, 12);
         assert_eq!(c.message.tool_calls[0].function.name, "handoff_to_human");
         assert!(c.message.content.is_none());
-        assert!(matches!(parse("{}", "m", Duration::ZERO), Err(AiError::Rejected(_))));
+        assert!(matches!(
+            parse("{}", "m", Duration::ZERO),
+            Err(AiError::Rejected(_))
+        ));
     }
 }

@@ -55,8 +55,13 @@ pub fn definitions() -> Vec<Value> {
 }
 
 fn trimmed(value: Option<String>, field: &str, max: usize) -> Result<Option<String>, String> {
-    match value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > max => Err(format!("{field} is longer than {max} characters")),
+    match value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    {
+        Some(v) if v.chars().count() > max => {
+            Err(format!("{field} is longer than {max} characters"))
+        }
         other => Ok(other),
     }
 }
@@ -82,7 +87,11 @@ fn valid_phone(phone: &str) -> bool {
 
 /// Reads a tool call; an unknown tool or bad arguments are an error text for the model.
 pub fn parse(name: &str, arguments: &str) -> Result<Tool, String> {
-    let arguments = if arguments.trim().is_empty() { "{}" } else { arguments };
+    let arguments = if arguments.trim().is_empty() {
+        "{}"
+    } else {
+        arguments
+    };
     match name {
         "handoff_to_human" => {
             #[derive(Deserialize)]
@@ -117,7 +126,9 @@ pub fn parse(name: &str, arguments: &str) -> Result<Tool, String> {
             }
             Ok(Tool::CaptureLead(lead))
         }
-        other => Err(format!("unknown tool '{other}'; the tools are handoff_to_human and capture_lead")),
+        other => Err(format!(
+            "unknown tool '{other}'; the tools are handoff_to_human and capture_lead"
+        )),
     }
 }
 
@@ -127,11 +138,19 @@ mod tests {
 
     #[test]
     fn leads_are_checked() {
-        let ok = parse("capture_lead", r#"{"name":" Ana ","email":"Ana@Example.com","intent":"buy"}"#).unwrap();
-        let Tool::CaptureLead(lead) = ok else { panic!("not a lead") };
+        let ok = parse(
+            "capture_lead",
+            r#"{"name":" Ana ","email":"Ana@Example.com","intent":"buy"}"#,
+        )
+        .unwrap();
+        let Tool::CaptureLead(lead) = ok else {
+            panic!("not a lead")
+        };
         assert_eq!(lead.name.as_deref(), Some("Ana"));
         assert_eq!(lead.email.as_deref(), Some("ana@example.com"));
-        assert!(parse("capture_lead", r#"{"name":"Ana"}"#).unwrap_err().contains("email"));
+        assert!(parse("capture_lead", r#"{"name":"Ana"}"#)
+            .unwrap_err()
+            .contains("email"));
         assert!(parse("capture_lead", r#"{"email":"not-an-email"}"#).is_err());
         assert!(parse("capture_lead", r#"{"phone":"12"}"#).is_err());
         assert!(parse("capture_lead", r#"{"phone":"+44 20 7946 0958"}"#).is_ok());
@@ -140,11 +159,18 @@ mod tests {
 
     #[test]
     fn unknown_tools_and_handoffs() {
-        assert!(parse("delete_everything", "{}").unwrap_err().contains("unknown tool"));
+        assert!(parse("delete_everything", "{}")
+            .unwrap_err()
+            .contains("unknown tool"));
         assert_eq!(
             parse("handoff_to_human", r#"{"reason":"refund"}"#).unwrap(),
-            Tool::Handoff { reason: "refund".into() }
+            Tool::Handoff {
+                reason: "refund".into()
+            }
         );
-        assert!(matches!(parse("handoff_to_human", ""), Ok(Tool::Handoff { .. })));
+        assert!(matches!(
+            parse("handoff_to_human", ""),
+            Ok(Tool::Handoff { .. })
+        ));
     }
 }

@@ -1,5 +1,6 @@
 //! Tests per route, mirroring the URL tree.
 
+mod ai;
 mod assign;
 mod audit;
 mod auth;

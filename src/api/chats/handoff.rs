@@ -25,7 +25,10 @@ pub async fn handoff(
         Handoff::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
-            AppError::unprocessable("invalid_fields", format!("expected {{\"to\": \"human\" | \"bot\"}}: {e}"))
+            AppError::unprocessable(
+                "invalid_fields",
+                format!("expected {{\"to\": \"human\" | \"bot\"}}: {e}"),
+            )
         })?
     };
     chats::handoff(&state, &me, id, input).await.map(Json)

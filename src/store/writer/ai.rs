@@ -76,7 +76,13 @@ pub(super) fn bot_reply(conn: &mut DbConnection, reply: &BotReply) -> QueryResul
         .execute(conn)?;
     chats::touch(conn, chat.id, now, false)?;
     let message = chats::message(conn, stored.id)?;
-    rec.emit(conn, reply.account_id, "message.created", Some(&chat), &message)?;
+    rec.emit(
+        conn,
+        reply.account_id,
+        "message.created",
+        Some(&chat),
+        &message,
+    )?;
     Ok(rec.done())
 }
 
@@ -154,9 +160,7 @@ pub(super) fn capture_lead(
 ) -> QueryResult<Outcome> {
     let mut rec = Recorder::new();
     let chat = chats::find(conn, account_id, chat_id)?;
-    let mut same = leads::table
-        .filter(leads::chat_id.eq(chat_id))
-        .into_boxed();
+    let mut same = leads::table.filter(leads::chat_id.eq(chat_id)).into_boxed();
     same = match (&lead.email, &lead.phone) {
         (Some(email), _) => same.filter(leads::email.eq(email.clone())),
         (None, Some(phone)) => same.filter(leads::phone.eq(phone.clone())),
