@@ -7,6 +7,7 @@ pub mod chats;
 pub mod docs;
 pub mod extract;
 pub mod health;
+pub mod hooks;
 pub mod metrics;
 pub mod openapi;
 pub mod stream;

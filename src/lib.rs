@@ -12,6 +12,7 @@ pub mod chats;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod hooks;
 pub mod ingress;
 pub mod mail;
 pub mod metrics;

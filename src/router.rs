@@ -56,6 +56,22 @@ fn routes() -> Router<AppState> {
             axum::routing::patch(api::channels::update::update)
                 .delete(api::channels::delete::delete),
         )
+        .route(
+            "/api/outgoing-webhooks",
+            get(api::hooks::list).post(api::hooks::create),
+        )
+        .route(
+            "/api/outgoing-webhooks/{id}",
+            axum::routing::delete(api::hooks::delete),
+        )
+        .route(
+            "/api/outgoing-webhooks/deliveries",
+            get(api::hooks::deliveries),
+        )
+        .route(
+            "/api/outgoing-webhooks/deliveries/{id}/redeliver",
+            post(api::hooks::redeliver),
+        )
         .route("/ws", get(api::stream::connect))
         .route("/ws/widget", get(api::stream::widget))
         .route("/api/widget/sessions", post(api::widget::sessions::create))

@@ -32,6 +32,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     crate::outbound::spawn(state.clone());
     crate::assign::spawn(state.clone());
     crate::ai::spawn(state.clone())?;
+    crate::hooks::spawn(state.clone())?;
     Ok(state)
 }
 

@@ -8,6 +8,7 @@ pub mod chats;
 pub mod connection;
 pub mod dialect;
 pub mod events;
+pub mod hooks;
 pub mod migrations;
 pub mod password_tokens;
 pub mod schema;

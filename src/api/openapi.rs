@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::api::{audit, auth, channels, chats, health, users, webhooks, widget};
+use crate::api::{audit, auth, channels, chats, health, hooks, users, webhooks, widget};
 use crate::error::{ErrorBody, ErrorDetail};
 
 /// The API description; every documented handler is listed here.
@@ -40,6 +40,11 @@ use crate::error::{ErrorBody, ErrorDetail};
         chats::read::mark_read,
         chats::assign::assign,
         chats::handoff::handoff,
+        hooks::create,
+        hooks::list,
+        hooks::delete,
+        hooks::deliveries,
+        hooks::redeliver,
         widget::sessions::create,
         widget::send::send,
         widget::poll::poll,

@@ -29,6 +29,8 @@ pub enum Action<'a> {
     ReadAudit,
     /// Create, change or delete channels.
     ManageChannels,
+    /// Register outgoing webhooks, read and redeliver their dead letters.
+    ManageWebhooks,
     /// Assign or unassign any chat of the account.
     AssignChats,
     /// See a chat and act in it (reply, note, status, read).
@@ -53,9 +55,10 @@ impl Principal {
                         || chat.assignee_id.is_none()
                         || chat.assignee_id == Some(self.user_id))
             }
-            Action::ManageUsers | Action::ReadAudit | Action::ManageChannels => {
-                self.role == Role::Admin
-            }
+            Action::ManageUsers
+            | Action::ReadAudit
+            | Action::ManageChannels
+            | Action::ManageWebhooks => self.role == Role::Admin,
         }
     }
 

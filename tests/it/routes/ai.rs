@@ -393,3 +393,146 @@ async fn people_take_chats_from_the_bot_and_give_them_back() {
         "the bot stays quiet in a person's chat"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capture_lead_stores_once_and_signed_webhooks_retry_and_end_in_dead_letters() {
+    use crate::helpers::{hmac_hex, Receiver};
+    let lead = json!({"name": "Ana", "email": "Ana@Example.com", "phone": "+34 600 000 000",
+                      "intent": "buy", "summary": "Wants the blue jacket in M"});
+    let b = bot(
+        vec![
+            AiAnswer::tool("capture_lead", lead.clone(), None),
+            AiAnswer::text("Thanks Ana, we will be in touch."),
+            AiAnswer::tool("capture_lead", lead, None),
+            AiAnswer::text("You are already on our list."),
+        ],
+        |s| {
+            s.set("WEBHOOK_RETRY_BASE_MS", "100");
+            s.set("WEBHOOK_RETRY_FOR_SECONDS", "3");
+        },
+    )
+    .await;
+    let secret = "receiver-secret-0123456789";
+    let flaky = Receiver::start(2).await;
+    let broken = Receiver::start(usize::MAX).await;
+    let mut hook_ids = Vec::new();
+    for receiver in [&flaky, &broken] {
+        let (status, hook) = b
+            .app
+            .call(
+                Method::POST,
+                "/api/outgoing-webhooks",
+                Some(&b.admin),
+                Some(&json!({"url": receiver.url, "event_types": ["lead.captured"], "secret": secret})),
+            )
+            .await;
+        assert_eq!(status, 201, "{hook}");
+        assert_eq!(hook["secret"], secret, "shown once, at creation");
+        hook_ids.push(hook["id"].as_i64().unwrap());
+    }
+    let (_, listed) = b
+        .app
+        .call(Method::GET, "/api/outgoing-webhooks", Some(&b.admin), None)
+        .await;
+    assert!(listed[0].get("secret").is_none(), "never shown again");
+    let supervisor = b.app.user("supervisor").await;
+    let mut socket = connect(&b.app, &supervisor.token, None).await;
+    assert_eq!(next(&mut socket, 2000).await.unwrap()["type"], "hello");
+
+    let token = b.visitor().await;
+    b.say(&token, "I'm Ana, ana@example.com, I want the blue jacket")
+        .await;
+    assert_eq!(
+        b.conversation(&token, 2).await[1]["text"],
+        "Thanks Ana, we will be in touch."
+    );
+    b.say(&token, "Did you get my details?").await;
+    assert_eq!(
+        b.conversation(&token, 4).await[3]["text"],
+        "You are already on our list."
+    );
+
+    let chat = b.chat().await;
+    assert_eq!(chat["contact"]["email"], "ana@example.com");
+    assert_eq!(chat["contact"]["phone"], "+34 600 000 000");
+    let frames = drain(&mut socket, 500).await;
+    let captured: Vec<&Value> = frames
+        .iter()
+        .filter(|f| f["type"] == "lead.captured")
+        .collect();
+    assert_eq!(captured.len(), 1, "one lead, one event");
+    assert_eq!(captured[0]["data"]["email"], "ana@example.com");
+    assert_eq!(captured[0]["data"]["intent"], "buy");
+
+    // Fails twice, then takes it: three requests, then nothing more.
+    let got = flaky.wait_for(3, 10).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let got_later = flaky.received();
+    assert_eq!(
+        got_later.len(),
+        3,
+        "exactly once more after the two failures"
+    );
+    assert_eq!(
+        got.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [500, 500, 200]
+    );
+    for request in &got {
+        assert_eq!(
+            request.headers["x-switchboard-signature"],
+            hmac_hex(secret, &request.body)
+        );
+        assert!(request.headers["x-switchboard-timestamp"]
+            .parse::<i64>()
+            .is_ok());
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(body["type"], "lead.captured");
+        assert_eq!(body["data"]["email"], "ana@example.com");
+        assert_eq!(
+            body["timestamp"].to_string(),
+            request.headers["x-switchboard-timestamp"]
+        );
+    }
+
+    // Always fails: a dead letter once the retry window is over; redelivery works.
+    let mut dead = Value::Null;
+    for _ in 0..120 {
+        let (_, list) = b
+            .app
+            .call(
+                Method::GET,
+                "/api/outgoing-webhooks/deliveries?status=dead",
+                Some(&b.admin),
+                None,
+            )
+            .await;
+        if list.as_array().is_some_and(|l| !l.is_empty()) {
+            dead = list[0].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(dead["webhook_id"], hook_ids[1], "{dead}");
+    assert_eq!(dead["last_status_code"], 500);
+    let tries = broken.received().len();
+    assert!(tries >= 2, "retried before giving up ({tries})");
+    broken.recover();
+    let path = format!("/api/outgoing-webhooks/deliveries/{}/redeliver", dead["id"]);
+    let (status, _) = b.app.call(Method::POST, &path, Some(&b.admin), None).await;
+    assert_eq!(status, 202);
+    let got = broken.wait_for(tries + 1, 10).await;
+    assert_eq!(got.last().unwrap().status, 200);
+    let (status, _) = b.app.call(Method::POST, &path, Some(&b.admin), None).await;
+    assert_eq!(status, 404, "no longer a dead letter");
+    let agent = b.app.user("agent").await;
+    let (status, _) = b
+        .app
+        .call(
+            Method::GET,
+            "/api/outgoing-webhooks",
+            Some(&agent.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+}
