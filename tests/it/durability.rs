@@ -20,6 +20,10 @@ use crate::helpers::{
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 fn start(db_url: &str, port: u16, data: &std::path::Path) -> Child {
+    start_with(db_url, port, data, &[])
+}
+
+fn start_with(db_url: &str, port: u16, data: &std::path::Path, extra: &[(&str, &str)]) -> Child {
     Command::new(BIN)
         .arg("serve")
         .env_clear()
@@ -34,6 +38,7 @@ fn start(db_url: &str, port: u16, data: &std::path::Path) -> Child {
         .env("META_GRAPH_URL", "http://127.0.0.1:9")
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "warn")
+        .envs(extra.iter().copied())
         .current_dir(data)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -244,4 +249,160 @@ async fn a_store_that_cannot_commit_answers_503_and_keeps_nothing() {
         .await
         .expect("count");
     assert_eq!(stored, 1);
+}
+
+/// Posts JSON with an optional bearer token; status and body.
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut request = client.post(url).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_in_the_middle_answers_every_message_once() {
+    use crate::helpers::{AiAnswer, AiServer};
+    // The first two answers take 3 s (the second is cut by the kill); later ones are instant.
+    let slow = |text: &str| AiAnswer {
+        delay_ms: 3000,
+        ..AiAnswer::text(text)
+    };
+    let ai = AiServer::start(
+        vec![slow("Answer one."), slow("Never delivered.")],
+        AiAnswer::text("Answer after the restart."),
+    )
+    .await;
+    let db = TestDb::new();
+    let data = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let env = [
+        ("AI_BASE_URL", ai.url.as_str()),
+        ("AI_API_KEY", "test-ai-key"),
+        ("AI_COALESCE_MS", "100"),
+    ];
+    let mut hub = start_with(&db.url, port, data.path(), &env);
+    wait_healthy(&client, &base).await;
+    let (_, login) = post(
+        &client,
+        format!("{base}/api/auth/login"),
+        None,
+        json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+    )
+    .await;
+    let admin = login["access_token"].as_str().expect("token").to_string();
+    let (status, channel) = post(
+        &client,
+        format!("{base}/api/channels"),
+        Some(&admin),
+        json!({"kind": "widget", "name": "Shop", "ai_enabled": true}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let key = channel["widget_key"].as_str().expect("key").to_string();
+    let mut visitors = Vec::new();
+    for text in ["First question", "Second question"] {
+        let (_, session) = post(
+            &client,
+            format!("{base}/api/widget/sessions"),
+            None,
+            json!({"widget_key": key}),
+        )
+        .await;
+        let token = session["token"].as_str().expect("token").to_string();
+        let (status, _) = post(
+            &client,
+            format!("{base}/api/widget/messages"),
+            Some(&token),
+            json!({"text": text}),
+        )
+        .await;
+        assert_eq!(status, 201);
+        visitors.push(token);
+        // The first is answered before the second is asked.
+        if visitors.len() == 1 {
+            tokio::time::sleep(Duration::from_millis(3800)).await;
+        }
+    }
+    // The second question is with the provider: kill the hub now.
+    for _ in 0..100 {
+        if ai.requests().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(ai.requests().len(), 2);
+    hub.kill().expect("kill");
+    hub.wait().expect("reaped");
+
+    let mut hub = start_with(&db.url, port, data.path(), &env);
+    wait_healthy(&client, &base).await;
+    let mut answers = bot_answers(&client, &base, &visitors).await;
+    for _ in 0..100 {
+        if answers.iter().all(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        answers = bot_answers(&client, &base, &visitors).await;
+    }
+    // Give a wrong second answer time to show up.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let answers = bot_answers(&client, &base, &visitors).await;
+    let _ = hub.kill();
+    let _ = hub.wait();
+    assert_eq!(
+        answers[0],
+        ["Answer one."],
+        "answered once, not again after the restart"
+    );
+    assert_eq!(
+        answers[1],
+        ["Answer after the restart."],
+        "not left unanswered"
+    );
+    assert_eq!(ai.requests().len(), 3);
+}
+
+/// The bot's answers in each visitor's conversation.
+async fn bot_answers(
+    client: &reqwest::Client,
+    base: &str,
+    visitors: &[String],
+) -> Vec<Vec<String>> {
+    let mut answers = Vec::new();
+    for token in visitors {
+        let list: serde_json::Value = client
+            .get(format!("{base}/api/widget/messages"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("poll")
+            .json()
+            .await
+            .expect("json");
+        answers.push(
+            list.as_array()
+                .expect("list")
+                .iter()
+                .filter(|m| m["sender_kind"] == "bot")
+                .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+                .collect(),
+        );
+    }
+    answers
 }
