@@ -3,7 +3,9 @@
 //! from many concurrent senders, acknowledgements per second and ack latency percentiles.
 //! `loadgen fanout`: end-to-end latency from webhook to agents' WebSocket frames at set rates.
 //! `loadgen idle`: the hub's memory per idle WebSocket connection.
+//! `loadgen ai`: the AI responder's own time per answer, with a provider that answers at once.
 
+mod ai;
 mod fanout;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -102,6 +104,26 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Widget visitors writing to an AI channel, with an instant OpenAI-compatible provider
+    /// served by the load generator: the responder's time per answer. Start the hub with
+    /// AI_BASE_URL=http://<listen>/v1, AI_COALESCE_MS=0 and generous WIDGET_LIMIT_* settings.
+    Ai {
+        /// Admin email (creates the AI widget channel).
+        #[arg(long, env = "LOADGEN_EMAIL")]
+        email: String,
+        /// Admin password.
+        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Address the instant provider listens on.
+        #[arg(long, default_value = "127.0.0.1:18700")]
+        listen: String,
+        /// Concurrent visitors.
+        #[arg(long, default_value_t = 4)]
+        visitors: usize,
+        /// Messages per visitor, each sent once the previous one is answered.
+        #[arg(long, default_value_t = 250)]
+        messages: usize,
+    },
     /// Opens idle agent connections and reports the hub's RSS before and after (same machine).
     Idle {
         /// Admin email (creates the agent).
@@ -185,6 +207,24 @@ async fn main() -> anyhow::Result<()> {
                 customers,
                 &rates,
                 seconds,
+            )
+            .await?;
+        }
+        Scenario::Ai {
+            email,
+            password,
+            listen,
+            visitors,
+            messages,
+        } => {
+            ai::run(
+                &client,
+                &args.base_url,
+                &email,
+                &password,
+                listen,
+                visitors,
+                messages,
             )
             .await?;
         }
