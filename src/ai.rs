@@ -21,8 +21,8 @@ use crate::store::schema::{channels, chats, messages};
 use client::{AiClient, ChatMessage, ChatRequest};
 use tools::Tool;
 
-/// How often due chats are looked at.
-const TICK: Duration = Duration::from_millis(50);
+/// How often chats whose answer had to wait (one already in progress) are looked at again.
+const RECHECK: Duration = Duration::from_millis(100);
 /// Model calls per answer (tool results go back to the model) before it must answer.
 const MAX_ROUNDS: usize = 4;
 /// Messages read from the chat's history before the token budget trims them.
@@ -48,8 +48,9 @@ pub fn spawn(state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
         let slots = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_ANSWERS));
         let wait = state.config.ai_coalesce;
         recover(&state, &mut due).await;
-        let mut tick = tokio::time::interval(TICK);
         loop {
+            // Wake at the earliest deadline, so an answer never waits on a timer's phase.
+            let next = due.values().map(|d| d.at).min().unwrap_or_else(|| Instant::now() + RECHECK);
             tokio::select! {
                 event = events.recv() => match event {
                     Ok(e) if e.event_type == "message.created" && e.data["direction"] == "inbound" => {
@@ -63,12 +64,15 @@ pub fn spawn(state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
                     Err(RecvError::Lagged(_)) => recover(&state, &mut due).await,
                     Err(RecvError::Closed) => return,
                 },
-                _ = tick.tick() => {
+                _ = tokio::time::sleep_until(next.into()) => {
                     let now = Instant::now();
                     let ready: Vec<(i64, Due)> = due.iter().filter(|(_, d)| d.at <= now).map(|(c, d)| (*c, *d)).collect();
                     for (chat_id, d) in ready {
                         // One answer at a time per chat; a chat in progress is looked at again later.
                         if !busy.lock().unwrap_or_else(PoisonError::into_inner).insert(chat_id) {
+                            if let Some(waiting) = due.get_mut(&chat_id) {
+                                waiting.at = now + RECHECK;
+                            }
                             continue;
                         }
                         due.remove(&chat_id);
