@@ -50,10 +50,14 @@ pub fn spawn(state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
         recover(&state, &mut due).await;
         loop {
             // Wake at the earliest deadline, so an answer never waits on a timer's phase.
-            let next = due.values().map(|d| d.at).min().unwrap_or_else(|| Instant::now() + RECHECK);
+            let next = due
+                .values()
+                .map(|d| d.at)
+                .min()
+                .unwrap_or_else(|| Instant::now() + RECHECK);
             tokio::select! {
                 event = events.recv() => match event {
-                    Ok(e) if e.event_type == "message.created" && e.data["direction"] == "inbound" => {
+                    Ok(e) if wants_answer(&e) => {
                         let Some(chat_id) = e.chat_id else { continue };
                         let now = Instant::now();
                         let entry = due.entry(chat_id).or_insert(Due { account_id: e.account_id, first_seen: now, at: now });
@@ -88,6 +92,18 @@ pub fn spawn(state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
             }
         }
     }))
+}
+
+/// A customer message in a chat that is (or may be) the bot's, or a chat given back to the bot.
+fn wants_answer(event: &crate::bus::Event) -> bool {
+    match event.event_type.as_str() {
+        "message.created" => {
+            event.data["direction"] == "inbound"
+                && event.chat_status.as_deref().is_none_or(|s| s == "bot")
+        }
+        "chat.updated" => event.data["status"] == "bot",
+        _ => false,
+    }
 }
 
 /// Chats in `bot` state whose newest message is the customer's: they wait for an answer.

@@ -242,6 +242,10 @@ pub struct Event {
     /// The chat's contact, on live events only (routes replies to the visitor's widget).
     #[serde(skip)]
     pub contact_id: Option<i64>,
+    /// The chat's status when the event was committed, on live events only (the AI responder
+    /// skips chats that are not the bot's without reading them).
+    #[serde(skip)]
+    pub chat_status: Option<String>,
     /// The event as a JSON frame, made once however many connections send it.
     #[serde(skip)]
     pub json: std::sync::OnceLock<String>,

@@ -161,6 +161,7 @@ mod tests {
             assignee_id,
             previous_assignee_id: None,
             contact_id: None,
+            chat_status: None,
             json: Default::default(),
         }
     }

@@ -47,6 +47,7 @@ pub fn append(
         assignee_id,
         previous_assignee_id: None,
         contact_id: chat.map(|c| c.contact_id),
+        chat_status: chat.map(|c| c.status.clone()),
         json: Default::default(),
     })
 }
@@ -113,6 +114,7 @@ pub fn range(
                 assignee_id,
                 previous_assignee_id,
                 contact_id: None,
+                chat_status: None,
                 json: Default::default(),
             },
         )
