@@ -41,18 +41,7 @@ pub async fn run(
             eprintln!("the provider stopped: {e}");
         }
     });
-    let login: serde_json::Value = client
-        .post(format!("{base}/api/auth/login"))
-        .json(&serde_json::json!({"email": email, "password": password}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let admin = login["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let admin = crate::login(client, base, email, password).await?;
     let channel: serde_json::Value = client
         .post(format!("{base}/api/channels"))
         .bearer_auth(&admin)

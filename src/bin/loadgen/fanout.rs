@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::{ms, sign, Samples};
+use crate::{login, ms, sign, Samples};
 
 /// What one run needs to reach the hub.
 #[derive(Clone)]
@@ -36,26 +36,6 @@ struct Seen {
     counts: Vec<u8>,
     seqs_repeated: usize,
     resyncs: usize,
-}
-
-async fn login(
-    client: &reqwest::Client,
-    base: &str,
-    email: &str,
-    password: &str,
-) -> anyhow::Result<String> {
-    let body: serde_json::Value = client
-        .post(format!("{base}/api/auth/login"))
-        .json(&serde_json::json!({"email": email, "password": password}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    body["access_token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| anyhow::anyhow!("login answered without a token"))
 }
 
 /// Creates (or reuses) `count` users of a role and logs each in; their tokens.

@@ -374,14 +374,14 @@ async fn login_run(
     ))
 }
 
-async fn setup_channel(
+/// Logs in; the access token.
+async fn login(
     client: &reqwest::Client,
     base: &str,
     email: &str,
     password: &str,
-    page_id: &str,
-) -> anyhow::Result<()> {
-    let login: serde_json::Value = client
+) -> anyhow::Result<String> {
+    let body: serde_json::Value = client
         .post(format!("{base}/api/auth/login"))
         .json(&serde_json::json!({"email": email, "password": password}))
         .send()
@@ -389,10 +389,23 @@ async fn setup_channel(
         .error_for_status()?
         .json()
         .await?;
-    let token = login["access_token"].as_str().unwrap_or_default();
+    body["access_token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("login answered without a token"))
+}
+
+async fn setup_channel(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+    page_id: &str,
+) -> anyhow::Result<()> {
+    let token = login(client, base, email, password).await?;
     let created = client
         .post(format!("{base}/api/channels"))
-        .bearer_auth(token)
+        .bearer_auth(&token)
         .json(&serde_json::json!({"kind": "facebook", "name": "Load test page", "external_id": page_id}))
         .send()
         .await?;
