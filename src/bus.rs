@@ -194,6 +194,29 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The account the command changes.
+    pub fn account_id(&self) -> i64 {
+        match self {
+            Self::Inbound(m) | Self::Echo(m) => m.account_id,
+            Self::BotReply(r) => r.account_id,
+            Self::Delivered { account_id, .. }
+            | Self::Read { account_id, .. }
+            | Self::AgentReply { account_id, .. }
+            | Self::Handoff { account_id, .. }
+            | Self::ReturnToBot { account_id, .. }
+            | Self::CaptureLead { account_id, .. }
+            | Self::SetStatus { account_id, .. }
+            | Self::Assign { account_id, .. }
+            | Self::Requeue { account_id, .. }
+            | Self::AutoAssign { account_id, .. }
+            | Self::MarkRead { account_id, .. }
+            | Self::DeliveryResult { account_id, .. }
+            | Self::Deleted { account_id, .. } => *account_id,
+        }
+    }
+}
+
 /// What one delivery attempt achieved.
 #[derive(Debug, Clone)]
 pub enum DeliveryResult {

@@ -54,26 +54,47 @@ pub fn commit_batch(pool: &DbPool, bus: &Publisher, batch: Vec<Envelope>) {
         Err(e) => return fail_all(batch, &format!("no database connection: {e}")),
     };
     let mut results: Vec<Result<Outcome, StoreError>> = Vec::with_capacity(size);
-    let committed = conn.transaction::<_, DieselError, _>(|conn| {
-        results.clear();
-        take_write_lock(conn)?;
-        for envelope in &batch {
-            // A savepoint per command: one refused command does not sink the group.
-            let result = conn.transaction(|conn| apply(conn, &envelope.command));
-            results.push(match result {
-                Ok(outcome) => Ok(outcome),
-                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                    // Another writer (another node) stored the same message first.
-                    Ok(Outcome {
-                        events: Vec::new(),
-                        duplicate: true,
-                    })
-                }
-                Err(e) => Err(StoreError::Unavailable(e.to_string())),
-            });
+    let mut attempt = 0;
+    let committed = loop {
+        attempt += 1;
+        let committed = conn.transaction::<_, DieselError, _>(|conn| {
+            results.clear();
+            take_write_lock(conn, &batch)?;
+            for envelope in &batch {
+                // A savepoint per command: one refused command does not sink the group.
+                let result = conn.transaction(|conn| apply(conn, &envelope.command));
+                results.push(match result {
+                    Ok(outcome) => Ok(outcome),
+                    Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                        // Another writer (another node) stored the same message first.
+                        Ok(Outcome {
+                            events: Vec::new(),
+                            duplicate: true,
+                        })
+                    }
+                    // The database gave up the whole transaction (InnoDB rolls all of it
+                    // back): nothing of the group may count as done.
+                    Err(e) if is_conflict(&e) => return Err(e),
+                    Err(e) => Err(StoreError::Unavailable(e.to_string())),
+                });
+            }
+            Ok(())
+        });
+        match committed {
+            Err(e) if is_conflict(&e) && attempt < CONFLICT_ATTEMPTS => {
+                tracing::info!(attempt, error = %e, "another writer got in the way; committing the group again");
+                std::thread::sleep(
+                    crate::retry::Backoff {
+                        attempts: CONFLICT_ATTEMPTS,
+                        base: Duration::from_millis(20),
+                        max: Duration::from_millis(200),
+                    }
+                    .delay(attempt),
+                );
+            }
+            other => break other,
         }
-        Ok(())
-    });
+    };
     if let Err(e) = committed {
         return fail_all(batch, &format!("commit failed: {e}"));
     }
@@ -86,6 +107,22 @@ pub fn commit_batch(pool: &DbPool, bus: &Publisher, batch: Vec<Envelope>) {
         }
         // A submitter that gave up is not an error.
         let _ = envelope.reply.send(result);
+    }
+}
+
+/// Tries of a group that another writer (another hub process) deadlocked with.
+const CONFLICT_ATTEMPTS: u32 = 5;
+
+/// A deadlock or serialization failure: the database dropped the whole transaction, and
+/// trying the group again is the cure.
+fn is_conflict(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message().to_ascii_lowercase();
+            message.contains("deadlock") || message.contains("lock wait timeout")
+        }
+        _ => false,
     }
 }
 
@@ -189,12 +226,24 @@ impl Recorder {
     }
 }
 
-/// On SQLite, takes the write lock before the first read, so a second writer on the same file
-/// (another hub process, the CLI) waits out the busy timeout instead of failing on a stale
-/// snapshot. The statement changes nothing.
-fn take_write_lock(conn: &mut DbConnection) -> QueryResult<()> {
+/// Takes the group's locks before anything else, in one order, so two writers (two hub
+/// processes) queue behind each other instead of deadlocking. On SQLite that is the database's
+/// write lock (a second writer then waits out the busy timeout instead of failing on a stale
+/// snapshot); elsewhere, the seq counter rows of the group's accounts, by id, which every
+/// event-emitting command needs until commit anyway. The statements change nothing.
+fn take_write_lock(conn: &mut DbConnection, batch: &[Envelope]) -> QueryResult<()> {
     if matches!(conn, DbConnection::Sqlite(_)) {
         diesel::sql_query("UPDATE accounts SET event_seq = event_seq WHERE 0 = 1").execute(conn)?;
+        return Ok(());
+    }
+    let mut accounts: Vec<i64> = batch.iter().map(|e| e.command.account_id()).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    for account in accounts {
+        use super::schema::accounts;
+        diesel::update(accounts::table.find(account))
+            .set(accounts::event_seq.eq(accounts::event_seq))
+            .execute(conn)?;
     }
     Ok(())
 }
