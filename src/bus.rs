@@ -346,8 +346,8 @@ pub struct Typing {
     pub assignee_id: Option<i64>,
     /// The chat's contact (decides which visitor sees it).
     pub contact_id: i64,
-    /// Who is typing.
-    pub user_id: i64,
+    /// Who is typing: a user, or `None` for the chat's visitor (widget).
+    pub user_id: Option<i64>,
     /// Started (true) or stopped (false).
     pub on: bool,
 }

@@ -184,11 +184,12 @@ pub async fn serve(socket: WebSocket, state: AppState, me: CurrentUser, since: O
             },
             indicator = typing.recv() => {
                 if let Ok(t) = indicator {
-                    if t.user_id != me.principal.user_id
+                    if t.user_id != Some(me.principal.user_id)
                         && me.principal.may_follow_chat(t.account_id, t.assignee_id)
                     {
                         let frame = json!({"type": "typing", "chat_id": t.chat_id,
-                            "data": {"user_id": t.user_id, "on": t.on}, "at": chrono::Utc::now()});
+                            "data": {"user_id": t.user_id, "contact_id": t.user_id.is_none().then_some(t.contact_id), "on": t.on},
+                            "at": chrono::Utc::now()});
                         // Typing is best effort: a full queue drops it, the next event decides.
                         out.push(text(frame));
                     }
@@ -255,7 +256,7 @@ async fn relay_typing(state: &AppState, me: &CurrentUser, message: &serde_json::
                 chat_id,
                 assignee_id: chat.assignee_id,
                 contact_id: chat.contact_id,
-                user_id: me.principal.user_id,
+                user_id: Some(me.principal.user_id),
                 on,
             });
         }

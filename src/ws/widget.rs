@@ -1,5 +1,5 @@
 //! The visitors' live stream (`/ws/widget`): replies and agents' typing in that visitor's own
-//! chats, nothing else.
+//! chats, nothing else; the visitor's typing goes to the agents who may see their chat.
 
 use axum::extract::ws::{Message as Frame, WebSocket};
 use futures_util::StreamExt;
@@ -40,6 +40,9 @@ pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
                         out.finish(resync());
                         return;
                     }
+                    if message["type"] == "typing" {
+                        relay_typing(&state, &visitor, message["on"].as_bool().unwrap_or(true)).await;
+                    }
                 }
                 Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}
@@ -62,7 +65,8 @@ pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
             },
             indicator = typing.recv() => {
                 if let Ok(t) = indicator {
-                    if t.account_id == visitor.account_id && t.contact_id == visitor.contact_id {
+                    // Agents' typing in this visitor's chats; never the visitor's own, echoed.
+                    if t.user_id.is_some() && t.account_id == visitor.account_id && t.contact_id == visitor.contact_id {
                         let frame = json!({"type": "typing", "chat_id": t.chat_id,
                             "data": {"on": t.on}, "at": chrono::Utc::now()});
                         out.push(text(frame));
@@ -70,5 +74,24 @@ pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
                 }
             }
         }
+    }
+}
+
+/// Relays `{"type":"typing","on":true}` from a visitor to everyone who may see their chat.
+async fn relay_typing(state: &AppState, visitor: &Visitor, on: bool) {
+    let (channel, contact) = (visitor.channel_id, visitor.contact_id);
+    let chat = state
+        .db()
+        .run(move |conn| crate::store::chats::latest_for_contact(conn, channel, contact))
+        .await;
+    if let Ok(Some(chat)) = chat {
+        state.bus.typing(crate::bus::Typing {
+            account_id: chat.account_id,
+            chat_id: chat.id,
+            assignee_id: chat.assignee_id,
+            contact_id: chat.contact_id,
+            user_id: None,
+            on,
+        });
     }
 }

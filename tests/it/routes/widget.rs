@@ -328,4 +328,20 @@ async fn the_visitor_socket_carries_replies_and_typing_of_their_own_chat_only() 
         drain(&mut theirs, 200).await.is_empty(),
         "another visitor sees nothing"
     );
+
+    // The visitor's typing reaches the agents who may see the chat, and is not echoed.
+    drain(&mut agent, 300).await;
+    mine.send(tokio_tungstenite::tungstenite::Message::text(
+        json!({"type": "typing", "on": true}).to_string(),
+    ))
+    .await
+    .unwrap();
+    let frames = drain(&mut agent, 500).await;
+    let typing: Vec<&Value> = frames.iter().filter(|f| f["type"] == "typing").collect();
+    assert_eq!(typing.len(), 1, "{frames:?}");
+    assert_eq!(typing[0]["chat_id"], chat);
+    assert_eq!(typing[0]["data"]["user_id"], Value::Null);
+    assert!(typing[0]["data"]["contact_id"].as_i64().is_some());
+    assert!(drain(&mut mine, 300).await.is_empty(), "no echo");
+    assert!(drain(&mut theirs, 200).await.is_empty());
 }
