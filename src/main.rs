@@ -16,12 +16,15 @@ async fn main() -> std::process::ExitCode {
         }
     };
     switchboard::telemetry::init(config.log_format);
-    match cli::run(cli, config).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+    let code = match cli::run(cli, config).await {
+        Ok(()) => 0,
         Err(e) => {
             tracing::error!("{e:#}");
             eprintln!("switchboard: {e:#}");
-            std::process::ExitCode::FAILURE
+            1
         }
-    }
+    };
+    // Everything that matters has finished (requests in flight, commits); background workers
+    // keep their state in the database, so leave now instead of waiting on them to wind down.
+    std::process::exit(code)
 }

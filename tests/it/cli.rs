@@ -195,7 +195,9 @@ fn serve_creates_the_first_admin_answers_health_and_stops_on_sigterm() {
     );
     assert!(
         out.status.success(),
-        "SIGTERM should stop the hub cleanly:\n{log}"
+        "SIGTERM should stop the hub cleanly ({}):\n{log}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
     );
     assert!(
         log.contains("generated password"),
