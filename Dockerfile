@@ -16,4 +16,5 @@ RUN mkdir -p /app/data && chown switchboard /app/data
 USER switchboard
 ENV DATA_DIR=/app/data BIND_ADDR=0.0.0.0:8080
 EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=6s --retries=5 CMD ["switchboard", "health"]
 CMD ["switchboard", "serve"]

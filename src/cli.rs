@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate` and `user create`.
+//! The command line: `serve`, `migrate`, `health` and `user create`.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -29,6 +29,9 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit (safe to run repeatedly).
     Migrate,
+    /// Ask the hub serving on this machine (BIND_ADDR, PORT) whether it is healthy; exit 0
+    /// when it is (for container health checks).
+    Health,
     /// Manage users.
     User {
         /// What to do with users.
@@ -72,6 +75,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => crate::server::serve(config).await,
         Command::Migrate => migrate(config).await,
+        Command::Health => health(&config).await,
         Command::User {
             command:
                 UserCommand::Create {
@@ -92,6 +96,31 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
     } else {
         tracing::info!(migrations = ?applied, "applied migrations");
     }
+    Ok(())
+}
+
+/// `GET /api/health` on the local listener, with a short timeout.
+async fn health(config: &Config) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let port = config.bind_addr.port();
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream
+            .write_all(b"GET /api/health HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .await?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await?;
+        Ok::<_, std::io::Error>(answer)
+    };
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(5), ask)
+        .await
+        .context("no answer within 5 s")?
+        .with_context(|| format!("asking 127.0.0.1:{port}"))?;
+    let status = answer.lines().next().unwrap_or_default().to_string();
+    if !status.contains(" 200 ") {
+        bail!("unhealthy: {status}");
+    }
+    println!("healthy");
     Ok(())
 }
 

@@ -178,6 +178,17 @@ pub struct Config {
     pub widget_limit_per_session: Limit,
     /// Retries of outbound deliveries (`OUTBOUND_MAX_ATTEMPTS`, `OUTBOUND_RETRY_BASE_MS`).
     pub outbound_backoff: crate::retry::Backoff,
+    /// Proxies whose forwarding headers name the client (`TRUSTED_PROXIES`, address ranges).
+    pub trusted_proxies: Vec<crate::net::Cidr>,
+    /// Bearer token that opens `/metrics`; without it `/metrics` answers 404 (`METRICS_TOKEN`).
+    pub metrics_token: Option<Secret>,
+    /// Hosts outgoing webhooks may reach although they resolve to private addresses
+    /// (`WEBHOOK_ALLOW_PRIVATE_HOSTS`, comma-separated host names).
+    pub webhook_allow_private_hosts: Vec<String>,
+    /// Typing frames one connection may send per window (`TYPING_LIMIT`).
+    pub typing_limit: Limit,
+    /// Widget polls per visitor session (`WIDGET_POLL_LIMIT_PER_SESSION`).
+    pub widget_poll_limit_per_session: Limit,
 }
 
 /// Names of every setting, so the environment and `.env` are read for these only.
@@ -231,6 +242,11 @@ pub const SETTINGS: &[&str] = &[
     "WS_QUEUE_FRAMES",
     "WIDGET_LIMIT_PER_SESSION",
     "OUTBOUND_RETRY_BASE_MS",
+    "TRUSTED_PROXIES",
+    "METRICS_TOKEN",
+    "WEBHOOK_ALLOW_PRIVATE_HOSTS",
+    "TYPING_LIMIT",
+    "WIDGET_POLL_LIMIT_PER_SESSION",
 ];
 
 /// Shortest JWT secret accepted in production, in bytes.
@@ -255,8 +271,7 @@ impl RawSettings {
             raw.merge_toml_file(&config_dir.join(format!("{name}.toml")))?;
         }
         if dotenv.exists() {
-            let values = read_dotenv(dotenv).map_err(|e| ConfigError::new(".env", e))?;
-            raw.merge(values);
+            raw.merge(read_dotenv(dotenv)?);
         }
         raw.merge(process);
         Ok(raw)
@@ -336,9 +351,44 @@ impl RawSettings {
     }
 }
 
-fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, String> {
-    let iter = dotenvy::from_path_iter(path).map_err(|e| e.to_string())?;
-    iter.map(|item| item.map_err(|e| e.to_string())).collect()
+/// Reads a `.env` file; a line that cannot be read is reported with the file, its line
+/// number and the setting it names.
+fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+    let file = path.display().to_string();
+    let iter = dotenvy::from_path_iter(path).map_err(|e| ConfigError::new(&file, e.to_string()))?;
+    iter.map(|item| item.map_err(|e| dotenv_error(path, &file, e)))
+        .collect()
+}
+
+fn dotenv_error(path: &Path, file: &str, error: dotenvy::Error) -> ConfigError {
+    let dotenvy::Error::LineParse(line, _) = error else {
+        return ConfigError::new(file, error.to_string());
+    };
+    // The parser reports the text it stopped at; find the line of the file that holds it.
+    let fragment = line.lines().next().unwrap_or_default().trim();
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let found = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !l.trim_start().starts_with('#') && l.contains(fragment));
+    let (number, setting) = match found {
+        Some((i, l)) => (
+            format!(" line {}", i + 1),
+            l.trim()
+                .trim_start_matches("export ")
+                .split('=')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        ),
+        None => (String::new(), fragment.to_string()),
+    };
+    ConfigError::new(
+        &format!("{file}{number}: {setting}"),
+        "cannot be read; put a value with spaces or <> in double quotes, \
+         for example MAIL_FROM=\"Support <help@example.com>\"",
+    )
 }
 
 impl Config {
@@ -452,7 +502,36 @@ impl Config {
             }
         }
 
+        let trusted_proxies = crate::net::parse_ranges(raw.get("TRUSTED_PROXIES").unwrap_or(""))
+            .map_err(|problem| ConfigError::new("TRUSTED_PROXIES", problem))?;
+        let metrics_token = raw.get("METRICS_TOKEN").map(Secret::new);
+        if metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 16)
+        {
+            return Err(ConfigError::new(
+                "METRICS_TOKEN",
+                "must be at least 16 characters",
+            ));
+        }
+        let webhook_allow_private_hosts = raw
+            .get("WEBHOOK_ALLOW_PRIVATE_HOSTS")
+            .unwrap_or("")
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+
         Ok(Self {
+            trusted_proxies,
+            metrics_token,
+            webhook_allow_private_hosts,
+            typing_limit: parse_limit(raw, "TYPING_LIMIT", "10/5")?,
+            widget_poll_limit_per_session: parse_limit(
+                raw,
+                "WIDGET_POLL_LIMIT_PER_SESSION",
+                "120/60",
+            )?,
             environment,
             bind_addr,
             data_dir,
@@ -734,6 +813,8 @@ mod tests {
         assert!(error_of(&[("LOG_FORMAT", "xml")]).contains("LOG_FORMAT"));
         assert!(error_of(&[("SMTP_URL", "mail.example.com")]).contains("SMTP_URL"));
         assert!(error_of(&[("MAX_BODY_BYTES", "0")]).contains("MAX_BODY_BYTES"));
+        assert!(error_of(&[("TRUSTED_PROXIES", "10.0.0.0/99")]).contains("TRUSTED_PROXIES"));
+        assert!(error_of(&[("METRICS_TOKEN", "short")]).contains("METRICS_TOKEN"));
     }
 
     #[test]
@@ -752,6 +833,39 @@ mod tests {
         let printed = format!("{c:?}");
         assert!(!printed.contains("very-secret"));
         assert!(printed.contains("***"));
+    }
+
+    #[test]
+    fn the_example_dotenv_is_accepted_as_it_is() {
+        let dir =
+            std::env::temp_dir().join(format!("sb-example-{}", crate::auth::token::random_hex(6)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join(".env_example");
+        let values = read_dotenv(&example).unwrap();
+        assert_eq!(
+            values.get("MAIL_FROM").map(String::as_str),
+            Some("Switchboard <no-reply@example.com>")
+        );
+        let mut raw = RawSettings::default();
+        raw.merge(values);
+        raw.set("DATA_DIR", dir.display().to_string());
+        Config::from_raw(&raw).unwrap();
+    }
+
+    #[test]
+    fn a_bad_dotenv_line_is_named_by_file_line_and_setting() {
+        let dir =
+            std::env::temp_dir().join(format!("sb-dotenv-{}", crate::auth::token::random_hex(6)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(".env");
+        std::fs::write(
+            &path,
+            "# mail\nLOG_FORMAT=text\nMAIL_FROM=Switchboard <no-reply@example.com>\n",
+        )
+        .unwrap();
+        let err = read_dotenv(&path).unwrap_err().to_string();
+        assert!(err.contains(".env line 3: MAIL_FROM"), "{err}");
+        assert!(err.contains("double quotes"), "{err}");
     }
 
     #[test]

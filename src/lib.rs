@@ -16,6 +16,7 @@ pub mod hooks;
 pub mod ingress;
 pub mod mail;
 pub mod metrics;
+pub mod net;
 pub mod outbound;
 pub mod presence;
 pub mod ratelimit;

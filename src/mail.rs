@@ -185,8 +185,11 @@ impl Mailer {
         let path = dir.join(name);
         let written = path.clone();
         tokio::task::spawn_blocking(move || {
+            // Written under a temporary name, then renamed: a reader never sees half a mail.
             std::fs::create_dir_all(&dir)?;
-            std::fs::write(&written, bytes)
+            let partial = written.with_extension("eml.part");
+            std::fs::write(&partial, bytes)?;
+            std::fs::rename(&partial, &written)
         })
         .await?
         .with_context(|| format!("writing {}", path.display()))?;
@@ -194,10 +197,27 @@ impl Mailer {
             to = %mail.to,
             subject = %mail.subject,
             file = %path.display(),
-            "no SMTP_URL: mail written to the outbox\n{}",
-            mail.text
+            "no SMTP_URL: mail written to the outbox"
         );
         Ok(())
+    }
+}
+
+/// How long a link stays valid, as a person says it: "30 minutes", "1 hour", "7 days".
+pub fn validity(minutes: i64) -> String {
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    };
+    if minutes >= 1440 && minutes % 1440 == 0 {
+        plural(minutes / 1440, "day")
+    } else if minutes >= 60 && minutes % 60 == 0 {
+        plural(minutes / 60, "hour")
+    } else {
+        plural(minutes, "minute")
     }
 }
 
@@ -212,12 +232,24 @@ mod tests {
             &[
                 ("name", "<Ann & Bob>"),
                 ("link", "https://x/reset?token=1"),
-                ("minutes", "30"),
+                ("validity", "30 minutes"),
             ],
         );
         assert!(mail.text.contains("Hello <Ann & Bob>,"));
         assert!(mail.html.contains("Hello &lt;Ann &amp; Bob&gt;,"));
         assert!(mail.text.contains("https://x/reset?token=1"));
         assert!(!mail.html.contains("{{"));
+        assert!(mail.text.contains("within 30 minutes"));
+    }
+
+    #[test]
+    fn validity_reads_as_a_person_says_it() {
+        assert_eq!(validity(10_080), "7 days");
+        assert_eq!(validity(1_440), "1 day");
+        assert_eq!(validity(60), "1 hour");
+        assert_eq!(validity(120), "2 hours");
+        assert_eq!(validity(30), "30 minutes");
+        assert_eq!(validity(1), "1 minute");
+        assert_eq!(validity(90), "90 minutes");
     }
 }

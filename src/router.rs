@@ -13,8 +13,9 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::api;
 use crate::app::AppState;
+use crate::config::Environment;
 use crate::error::{ensure_json_errors, AppError};
-use crate::telemetry::{request_span, RandomRequestId};
+use crate::telemetry::{drop_unsafe_request_id, request_span, RandomRequestId};
 
 /// Builds the application: every route, wrapped in the common layers.
 pub fn build(state: AppState) -> Router {
@@ -40,6 +41,10 @@ fn routes() -> Router<AppState> {
             get(api::users::list::list).post(api::users::create::create),
         )
         .route("/api/users/me/status", put(api::users::status::set_status))
+        .route(
+            "/api/users/me/password",
+            post(api::users::password::change_password),
+        )
         .route(
             "/api/users/{id}",
             get(api::users::show::show)
@@ -118,7 +123,7 @@ fn routes() -> Router<AppState> {
 }
 
 /// Wraps routes in the layers every request passes through (the last added runs first):
-/// request id, tracing, security headers, panics and timeouts as JSON errors, CORS, body limit, metrics.
+/// request id (a client's only when short and plain), tracing, security and cache headers, panics and timeouts as JSON errors, CORS, body limit, metrics.
 pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
     let config = &state.config;
     let x_request_id = HeaderName::from_static("x-request-id");
@@ -135,6 +140,12 @@ pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
         ))
         .layer(axum::middleware::map_response(ensure_json_errors))
         .layer(CatchPanicLayer::new())
+        .layer(security_header(header::CACHE_CONTROL, "no-store"))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            (config.environment == Environment::Production)
+                .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
+        ))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
@@ -149,6 +160,7 @@ pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(x_request_id, RandomRequestId))
+        .layer(axum::middleware::map_request(drop_unsafe_request_id))
         .with_state(state)
 }
 

@@ -30,6 +30,29 @@ impl MakeRequestId for RandomRequestId {
     }
 }
 
+/// Longest request id taken from a client.
+const MAX_CLIENT_REQUEST_ID: usize = 64;
+
+/// Keeps a client's `x-request-id` only when it is 1 to 64 characters of letters, digits,
+/// `-`, `_`, `.` or `:`; otherwise removes it so the hub makes its own. Whatever stays is
+/// written into logs, so it must not be able to forge or break a line.
+pub async fn drop_unsafe_request_id(
+    mut request: Request<axum::body::Body>,
+) -> Request<axum::body::Body> {
+    let safe = |value: &[u8]| {
+        (1..=MAX_CLIENT_REQUEST_ID).contains(&value.len())
+            && value
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    };
+    let headers = request.headers_mut();
+    let values: Vec<_> = headers.get_all("x-request-id").iter().collect();
+    if values.len() != 1 || !safe(values[0].as_bytes()) {
+        headers.remove("x-request-id");
+    }
+    request
+}
+
 /// The span of one request: id, method and path (never the query, which may carry tokens).
 pub fn request_span<B>(request: &Request<B>) -> tracing::Span {
     let id = request

@@ -97,7 +97,7 @@ async fn write(
 }
 
 /// Serves one agent connection until it closes, falls behind, or its session ends.
-pub async fn serve(socket: WebSocket, state: AppState, me: CurrentUser, since: Option<i64>) {
+pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, since: Option<i64>) {
     let (out, mut incoming) = Outbox::start(socket, &state);
     // Subscribe before reading the database, so nothing falls between replay and live.
     let mut live = state.bus.subscribe();
@@ -168,6 +168,13 @@ pub async fn serve(socket: WebSocket, state: AppState, me: CurrentUser, since: O
                     if event.account_id != account || event.seq <= sent_up_to {
                         continue;
                     }
+                    // A change of rights announced before this event was committed applies to it.
+                    while let Ok(pending) = revoked.try_recv() {
+                        if let Some(last) = apply_revocation(&state, &mut me, Ok(pending), sent_up_to).await {
+                            out.finish(last);
+                            return;
+                        }
+                    }
                     if me.principal.may_see_event(&event) && !out.push(event_frame(&event)) {
                         tracing::warn!(user_id = me.principal.user_id, seq = event.seq, "client fell behind; asking it to resync");
                         out.finish(resync(sent_up_to));
@@ -206,16 +213,8 @@ pub async fn serve(socket: WebSocket, state: AppState, me: CurrentUser, since: O
                 }
             }
             ended = revoked.recv() => {
-                let gone = match ended {
-                    Ok(r) => r.ends(me.principal.user_id, &me.principal.session_id),
-                    Err(RecvError::Lagged(_)) => {
-                        crate::auth::extract::session_user(&state, &me.principal).await.is_none()
-                    }
-                    // The hub is shutting down.
-                    Err(RecvError::Closed) => true,
-                };
-                if gone {
-                    out.finish(None);
+                if let Some(last) = apply_revocation(&state, &mut me, ended, sent_up_to).await {
+                    out.finish(last);
                     return;
                 }
             }
@@ -232,6 +231,71 @@ pub async fn serve(socket: WebSocket, state: AppState, me: CurrentUser, since: O
                 }
             }
         }
+    }
+}
+
+/// Acts on an announcement about sessions or rights; `Some(last frame)` when the connection
+/// must end.
+async fn apply_revocation(
+    state: &AppState,
+    me: &mut CurrentUser,
+    announced: Result<crate::auth::revocation::Revoked, RecvError>,
+    sent_up_to: i64,
+) -> Option<Option<Frame>> {
+    let affected = match announced {
+        Ok(r) => r.ends(me.principal.user_id, &me.principal.session_id),
+        Err(RecvError::Lagged(_)) => true,
+        // The hub is shutting down.
+        Err(RecvError::Closed) => return Some(None),
+    };
+    if !affected {
+        return None;
+    }
+    match recheck(state, me).await {
+        Recheck::Same => None,
+        Recheck::Ended => Some(None),
+        // Events this connection filtered out are now the user's to see: the client reloads.
+        Recheck::SeesMore => Some(Some(text(
+            json!({"type": "resync_required", "seq": sent_up_to}),
+        ))),
+    }
+}
+
+/// What a connection found when it read its user again.
+enum Recheck {
+    /// Same rights, or fewer (applied from the next event on).
+    Same,
+    /// The session ended.
+    Ended,
+    /// The user may now see more than before: the client must reload.
+    SeesMore,
+}
+
+/// Reads the connection's user again and applies a new role to its filter at once.
+async fn recheck(state: &AppState, me: &mut CurrentUser) -> Recheck {
+    let Some(user) = crate::auth::extract::session_user(state, &me.principal).await else {
+        return Recheck::Ended;
+    };
+    let Ok(role) = user.role.parse::<crate::store::users::Role>() else {
+        return Recheck::Ended;
+    };
+    let before = me.principal.role;
+    me.principal.role = role;
+    me.user = user;
+    if before != role {
+        tracing::info!(
+            user_id = me.principal.user_id,
+            from = before.as_str(),
+            to = role.as_str(),
+            "role changed on an open connection"
+        );
+    }
+    let saw_all = before != crate::store::users::Role::Agent;
+    let sees_all = role != crate::store::users::Role::Agent;
+    if sees_all && !saw_all {
+        Recheck::SeesMore
+    } else {
+        Recheck::Same
     }
 }
 

@@ -2,6 +2,7 @@
 
 use axum::extract::FromRequest;
 
+use crate::app::AppState;
 use crate::error::AppError;
 
 /// A JSON body: malformed JSON is a 400, wrong fields a 422, a wrong content type a 415,
@@ -16,26 +17,33 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     }
 }
 
-/// Who is calling from where: the peer address and the `User-Agent`.
+/// Who is calling from where: the client's address and the `User-Agent`.
 #[derive(Debug, Clone)]
 pub struct ClientInfo {
-    /// The peer's IP address (`unknown` when the server was not told).
+    /// The client's IP address: the TCP peer, or the address a trusted proxy forwarded for
+    /// (`TRUSTED_PROXIES`); `unknown` when the server was not told.
     pub ip: String,
     /// The `User-Agent` header, cut to 256 characters.
     pub user_agent: Option<String>,
 }
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientInfo {
+impl axum::extract::FromRequestParts<AppState> for ClientInfo {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _state: &S,
+        state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let ip = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
+            .map_or_else(
+                || "unknown".to_string(),
+                |c| {
+                    crate::net::client_ip(c.0, &parts.headers, &state.config.trusted_proxies)
+                        .to_string()
+                },
+            );
         let user_agent = parts
             .headers
             .get(axum::http::header::USER_AGENT)

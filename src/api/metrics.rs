@@ -1,14 +1,28 @@
-//! `GET /metrics`: Prometheus text exposition.
+//! `GET /metrics`: Prometheus text exposition, open only to holders of `METRICS_TOKEN`.
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 
-/// Renders the process's metrics for a Prometheus scraper.
-pub async fn metrics(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
+/// Renders the process's metrics for a Prometheus scraper that sends
+/// `Authorization: Bearer $METRICS_TOKEN`; without that setting the route does not exist (404).
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> AppResult<impl IntoResponse> {
+    let Some(token) = &state.config.metrics_token else {
+        return Err(AppError::not_found("no such route"));
+    };
+    let given = crate::auth::extract::bearer_from_headers(&headers).unwrap_or_default();
+    if !crate::auth::token::constant_time_eq(given.as_bytes(), token.expose().as_bytes()) {
+        return Err(AppError::unauthorized(
+            "invalid_metrics_token",
+            "send Authorization: Bearer <METRICS_TOKEN>",
+        ));
+    }
     let body = state
         .metrics
         .render(state.db().pool_state())

@@ -27,6 +27,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         users::update::update,
         users::delete::delete,
         users::status::set_status,
+        users::password::change_password,
         audit::list,
         channels::list::list,
         channels::create::create,

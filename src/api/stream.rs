@@ -70,7 +70,7 @@ pub async fn widget(
     let token = params
         .get("token")
         .map(String::as_str)
-        .or_else(|| crate::api::widget::bearer(&headers));
+        .or_else(|| crate::auth::extract::bearer_from_headers(&headers));
     let visitor =
         crate::ingress::widget::visitor(&state, token, crate::api::widget::origin(&headers))
             .await?;

@@ -3,6 +3,7 @@
 pub mod create;
 pub mod delete;
 pub mod list;
+pub mod password;
 pub mod show;
 pub mod status;
 pub mod update;

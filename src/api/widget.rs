@@ -4,6 +4,8 @@ pub mod poll;
 pub mod send;
 pub mod sessions;
 
+pub use crate::auth::extract::bearer_from_headers as bearer;
+
 use axum::http::HeaderMap;
 
 /// The `Origin` header, when the caller is a browser.
@@ -12,14 +14,4 @@ pub fn origin(headers: &HeaderMap) -> Option<String> {
         .get(axum::http::header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
-}
-
-/// The bearer token of the request.
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }

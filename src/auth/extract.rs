@@ -1,8 +1,8 @@
 //! The `CurrentUser` extractor: a valid bearer token whose session and user are still live.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
 use chrono::Utc;
 
 use super::policy::Principal;
@@ -25,7 +25,12 @@ fn unauthorized() -> AppError {
 
 /// The token of an `Authorization: Bearer <token>` header.
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    bearer_from_headers(&parts.headers)
+}
+
+/// The token of an `Authorization: Bearer <token>` header among `headers`.
+pub fn bearer_from_headers(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }

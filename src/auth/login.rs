@@ -185,9 +185,11 @@ pub async fn logout(state: &AppState, me: &CurrentUser) -> AppResult<()> {
         .db()
         .run(move |conn| sessions::revoke(conn, &sid, Utc::now().naive_utc()))
         .await?;
-    state.revocations.announce(super::revocation::Revoked {
-        user_id: me.principal.user_id,
-        session_id: Some(me.principal.session_id.clone()),
-    });
+    state
+        .revocations
+        .announce(super::revocation::Revoked::ended(
+            me.principal.user_id,
+            Some(me.principal.session_id.clone()),
+        ));
     Ok(())
 }

@@ -103,18 +103,19 @@ pub async fn send_link(state: &AppState, user: &User, purpose: Purpose) -> AppRe
             )
         })
         .await?;
-    let link = format!(
-        "{}/reset-password?token={token}",
-        state.config.frontend_base_url
-    );
-    let minutes = ttl.num_minutes().to_string();
-    let template = match purpose {
-        Purpose::Reset => Template::PasswordReset,
-        Purpose::Invite => Template::Invite,
+    let (template, page) = match purpose {
+        Purpose::Reset => (Template::PasswordReset, "reset-password"),
+        Purpose::Invite => (Template::Invite, "accept-invite"),
     };
+    let link = format!("{}/{page}?token={token}", state.config.frontend_base_url);
+    let validity = crate::mail::validity(ttl.num_minutes());
     let mail = template.render(
         &user.email,
-        &[("name", &user.name), ("link", &link), ("minutes", &minutes)],
+        &[
+            ("name", &user.name),
+            ("link", &link),
+            ("validity", &validity),
+        ],
     );
     state.mailer.send_later(mail);
     Ok(())
@@ -170,9 +171,8 @@ pub async fn confirm(state: &AppState, input: ResetConfirm, client: &ClientInfo)
             })
         })
         .await?;
-    state.revocations.announce(super::revocation::Revoked {
-        user_id,
-        session_id: None,
-    });
+    state
+        .revocations
+        .announce(super::revocation::Revoked::ended(user_id, None));
     Ok(())
 }

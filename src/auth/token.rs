@@ -20,6 +20,11 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Whether two secrets are equal, in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// A password of `len` characters that is easy to copy: letters and digits without look-alikes.
 pub fn random_password(len: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";

@@ -264,14 +264,13 @@ pub async fn update(
     if let Some(p) = input.password {
         changes.password_hash = Some(state.hashing.hash(p).await?);
     }
-    let loses_admin = target.role == Role::Admin.as_str()
-        && target.is_active
-        && (changes
-            .role
-            .as_deref()
-            .is_some_and(|r| r != Role::Admin.as_str())
-            || changes.is_active == Some(false));
+    let demotes = changes
+        .role
+        .as_deref()
+        .is_some_and(|r| r != Role::Admin.as_str())
+        || changes.is_active == Some(false);
     let ends_sessions = new_password || changes.is_active == Some(false);
+    let role_changed = changes.role.as_deref().is_some_and(|r| r != target.role);
     let fields: Vec<&str> = [
         ("email", changes.email.is_some()),
         ("name", changes.name.is_some()),
@@ -294,6 +293,10 @@ pub async fn update(
         .db()
         .run(move |conn| -> AppResult<User> {
             conn.transaction(|conn| {
+                users::lock_account_users(conn, account_id)?;
+                let current = users::find(conn, account_id, id)?;
+                let loses_admin =
+                    demotes && current.role == Role::Admin.as_str() && current.is_active;
                 if loses_admin && users::count_active_admins(conn, account_id)? <= 1 {
                     return Err(last_admin());
                 }
@@ -318,10 +321,13 @@ pub async fn update(
         })
         .await?;
     if ends_sessions {
-        state.revocations.announce(super::revocation::Revoked {
-            user_id: id,
-            session_id: None,
-        });
+        state
+            .revocations
+            .announce(super::revocation::Revoked::ended(id, None));
+    } else if role_changed {
+        state
+            .revocations
+            .announce(super::revocation::Revoked::rights(id));
     }
     Ok(user.into())
 }
@@ -333,7 +339,7 @@ pub async fn delete(
     id: i64,
     client: &ClientInfo,
 ) -> AppResult<()> {
-    let target = find_visible(state, me, id).await?;
+    find_visible(state, me, id).await?;
     me.principal.authorize(Action::ManageUsers)?;
     let account_id = me.principal.account_id;
     let actor = me.principal.user_id;
@@ -342,6 +348,8 @@ pub async fn delete(
         .db()
         .run(move |conn| -> AppResult<()> {
             conn.transaction(|conn| {
+                users::lock_account_users(conn, account_id)?;
+                let target = users::find(conn, account_id, id)?;
                 if target.role == Role::Admin.as_str()
                     && target.is_active
                     && users::count_active_admins(conn, account_id)? <= 1
@@ -365,10 +373,89 @@ pub async fn delete(
             })
         })
         .await?;
-    state.revocations.announce(super::revocation::Revoked {
-        user_id: id,
-        session_id: None,
-    });
+    state
+        .revocations
+        .announce(super::revocation::Revoked::ended(id, None));
+    Ok(())
+}
+
+/// `POST /api/users/me/password` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password the user has now.
+    #[schema(max_length = 256)]
+    pub current_password: String,
+    /// The new password, 10 to 256 characters.
+    #[schema(min_length = 10, max_length = 256)]
+    pub new_password: String,
+}
+
+/// Changes the caller's own password after checking the current one; ends every other
+/// session of theirs (this one stays) and records it in the audit log. Wrong current
+/// passwords count against the same per-email limit as logins.
+pub async fn change_own_password(
+    state: &AppState,
+    me: &CurrentUser,
+    input: PasswordChange,
+    client: &ClientInfo,
+) -> AppResult<()> {
+    state
+        .limits
+        .login_email
+        .check(&me.user.email)
+        .map_err(AppError::too_many_requests)?;
+    let current_ok = state
+        .hashing
+        .verify(input.current_password, me.user.password_hash.clone())
+        .await?;
+    if !current_ok {
+        return Err(AppError::custom(
+            axum::http::StatusCode::FORBIDDEN,
+            "invalid_current_password",
+            "the current password is not right",
+        ));
+    }
+    let hash = state.hashing.hash(input.new_password).await?;
+    let (account_id, id) = (me.principal.account_id, me.principal.user_id);
+    let keep = me.principal.session_id.clone();
+    let ip = client.ip.clone();
+    let ended = state
+        .db()
+        .run(move |conn| -> AppResult<Vec<String>> {
+            conn.transaction(|conn| {
+                let now = Utc::now().naive_utc();
+                users::update(
+                    conn,
+                    account_id,
+                    id,
+                    UserChanges {
+                        password_hash: Some(hash),
+                        ..UserChanges::default()
+                    },
+                )?;
+                let ended = crate::store::sessions::revoke_others(conn, id, &keep, now)?;
+                audit::record(
+                    conn,
+                    NewEntry {
+                        account_id,
+                        actor_user_id: Some(id),
+                        action: "user.password_changed",
+                        target_type: Some("user"),
+                        target_id: Some(id.to_string()),
+                        ip: Some(&ip),
+                        details: Some(serde_json::json!({ "sessions_revoked": ended.len() })),
+                    },
+                )?;
+                Ok(ended)
+            })
+        })
+        .await?;
+    for session in ended {
+        state
+            .revocations
+            .announce(super::revocation::Revoked::ended(id, Some(session)));
+    }
     Ok(())
 }
 

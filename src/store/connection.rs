@@ -156,7 +156,9 @@ impl ManageConnection for ConnectionManager {
                 }
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                    // The busy timeout comes first: switching to WAL takes a lock that
+                    // another new connection may hold for a moment.
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
                 )?;
                 Ok(DbConnection::Sqlite(conn))

@@ -73,3 +73,22 @@ pub fn revoke_all_for_user(
         .set(sessions::revoked_at.eq(now))
         .execute(conn)
 }
+
+/// Revokes every open session of a user but `keep`; returns the ids it revoked.
+pub fn revoke_others(
+    conn: &mut DbConnection,
+    user_id: i64,
+    keep: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let others = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::id.ne(keep))
+        .select(sessions::id)
+        .load::<String>(conn)?;
+    diesel::update(sessions::table.filter(sessions::id.eq_any(&others)))
+        .set(sessions::revoked_at.eq(now))
+        .execute(conn)?;
+    Ok(others)
+}

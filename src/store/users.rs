@@ -164,7 +164,19 @@ pub fn list(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<User>> 
         .load(conn)
 }
 
-/// How many active admins an account has.
+/// Serialises changes to the account's users for the rest of the transaction: its first
+/// statement writes the account row, so a second such transaction waits for this one (a row
+/// lock on PostgreSQL and MySQL, the write lock on SQLite, taken before anything is read).
+/// Rules over several users, such as the last admin, then read what is really committed.
+pub fn lock_account_users(conn: &mut DbConnection, account_id: i64) -> QueryResult<()> {
+    use super::schema::accounts;
+    diesel::update(accounts::table.find(account_id))
+        .set(accounts::updated_at.eq(chrono::Utc::now().naive_utc()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Counts the account's active admins.
 pub fn count_active_admins(conn: &mut DbConnection, account_id: i64) -> QueryResult<i64> {
     users::table
         .filter(users::account_id.eq(account_id))

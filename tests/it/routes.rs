@@ -13,6 +13,7 @@ mod metrics;
 mod outbound;
 mod presence;
 mod round_robin;
+mod security;
 mod users;
 mod webhooks;
 mod widget;

@@ -211,6 +211,14 @@ async fn a_user_created_without_a_password_is_invited_by_mail() {
         decoded.contains("Hello Invitee &lt;b&gt;,"),
         "names are escaped in HTML: {decoded}"
     );
+    assert!(
+        decoded.contains("within 7 days"),
+        "the validity reads as a person says it: {decoded}"
+    );
+    assert!(
+        decoded.contains("/accept-invite?token="),
+        "the link opens the invitation page: {decoded}"
+    );
     let token = token_from_mail(&mail);
     let (status, _) = app
         .post_json(
@@ -248,4 +256,146 @@ async fn own_status_is_set_and_shown() {
         )
         .await;
     assert_eq!(status, 422);
+}
+
+#[tokio::test]
+async fn every_role_changes_its_own_password_and_its_other_sessions_end() {
+    let app = TestApp::spawn().await;
+    for role in ["agent", "supervisor", "admin"] {
+        let user = app.user(role).await;
+        let other = app
+            .try_login(&user.email, &user.password)
+            .await
+            .expect("second session");
+        let change =
+            |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/api/users/me/password",
+                Some(&user.token),
+                Some(&change("not-the-password", "a-new-long-password")),
+            )
+            .await;
+        assert_eq!(status, 403, "{role}: {body}");
+        assert_error(&body, "invalid_current_password");
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/api/users/me/password",
+                Some(&user.token),
+                Some(&change(&user.password, "short")),
+            )
+            .await;
+        assert_eq!(status, 422, "{role}: {body}");
+        assert_error(&body, "invalid_password");
+        let (status, _) = app
+            .call(Method::GET, "/api/auth/me", Some(&other), None)
+            .await;
+        assert_eq!(status, 200, "{role}: refused changes end nothing");
+
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/api/users/me/password",
+                Some(&user.token),
+                Some(&change(&user.password, "a-new-long-password")),
+            )
+            .await;
+        assert_eq!(status, 204, "{role}: {body}");
+        let (status, _) = app
+            .call(Method::GET, "/api/auth/me", Some(&user.token), None)
+            .await;
+        assert_eq!(status, 200, "{role}: the session that changed it stays");
+        let (status, _) = app
+            .call(Method::GET, "/api/auth/me", Some(&other), None)
+            .await;
+        assert_eq!(status, 401, "{role}: the other session ended");
+        assert_eq!(
+            app.try_login(&user.email, &user.password)
+                .await
+                .unwrap_err()
+                .0,
+            401,
+            "{role}: the old password is gone"
+        );
+        assert!(app
+            .try_login(&user.email, "a-new-long-password")
+            .await
+            .is_ok());
+    }
+    let admin = app.admin_token().await;
+    let (_, entries) = app
+        .call(Method::GET, "/api/audit?limit=20", Some(&admin), None)
+        .await;
+    let changed = entries
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "user.password_changed")
+        .count();
+    assert_eq!(changed, 3, "{entries}");
+}
+
+#[tokio::test]
+async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    let app = TestApp::spawn().await;
+    let first = app.admin_token().await;
+    let (_, me) = app
+        .call(Method::GET, "/api/auth/me", Some(&first), None)
+        .await;
+    let first_id = me["id"].as_i64().expect("id");
+    let second = app.user("admin").await;
+    for round in 0..8 {
+        let demote = |token: String, id: i64| {
+            let app = &app;
+            async move {
+                app.call(
+                    Method::PATCH,
+                    &format!("/api/users/{id}"),
+                    Some(&token),
+                    Some(&json!({"role": "agent"})),
+                )
+                .await
+            }
+        };
+        let ((a, a_body), (b, b_body)) = tokio::join!(
+            demote(first.clone(), second.id),
+            demote(second.token.clone(), first_id)
+        );
+        let mut statuses = [a.as_u16(), b.as_u16()];
+        statuses.sort_unstable();
+        // The loser is refused as the last admin (409), or, when it arrives after the
+        // winner's commit, as an agent who may no longer manage users (403); never a 500.
+        assert!(
+            statuses[0] == 200 && [403, 409].contains(&statuses[1]),
+            "round {round}: one wins, the other keeps the last admin: {statuses:?} {a_body} {b_body}"
+        );
+        // Whoever lost the role gets it back from whoever kept it.
+        let (keeper, lost) = if a == 200 {
+            (&first, second.id)
+        } else {
+            (&second.token, first_id)
+        };
+        let (status, body) = app
+            .call(
+                Method::PATCH,
+                &format!("/api/users/{lost}"),
+                Some(keeper),
+                Some(&json!({"role": "admin"})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (_, users) = app
+        .call(Method::GET, "/api/users", Some(&first), None)
+        .await;
+    let admins = users
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| u["role"] == "admin" && u["is_active"] == true)
+        .count();
+    assert_eq!(admins, 2);
 }

@@ -474,3 +474,123 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_others_get_everything() 
     assert!(seqs(&frames).len() < expected.len());
     assert!(next(&mut stalled, 500).await.is_none());
 }
+
+/// Frames until one matches `until`, failing the test if the socket closes or `wait_ms` passes.
+async fn frames_until(
+    socket: &mut Socket,
+    wait_ms: u64,
+    until: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(wait_ms);
+    let mut frames = Vec::new();
+    loop {
+        let frame = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("timed out; frames so far: {frames:?}"))
+            .expect("the socket closed")
+            .expect("socket error");
+        if let Message::Text(text) = frame {
+            let value: Value = serde_json::from_str(text.as_str()).expect("JSON frame");
+            let done = until(&value);
+            frames.push(value);
+            if done {
+                return frames;
+            }
+        }
+    }
+}
+
+/// Proves the socket is open and served: a ping is answered by a pong.
+async fn assert_alive(socket: &mut Socket) {
+    use futures_util::SinkExt;
+    socket
+        .send(Message::Text(json!({"type": "ping"}).to_string().into()))
+        .await
+        .expect("send ping");
+    frames_until(socket, 5000, |f| f["type"] == "pong").await;
+}
+
+#[tokio::test]
+async fn a_role_change_applies_to_an_open_socket_at_once() {
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    let admin = app.admin_token().await;
+    let watcher = app.user("supervisor").await;
+    let b = app.agent_outside_round_robin().await;
+    assert_eq!(
+        app.post_messenger(messenger_text("5550001", "m_b", "mine", 1_763_888_000_000))
+            .await,
+        200
+    );
+    let b_id = b.id;
+    let chat_id: i64 = app
+        .state
+        .db()
+        .run(move |conn| -> QueryResult<i64> {
+            diesel::update(chats::table)
+                .set(chats::assignee_id.eq(b_id))
+                .execute(conn)?;
+            chats::table.select(chats::id).first(conn)
+        })
+        .await
+        .unwrap();
+
+    let mut socket = connect(&app, &watcher.token, None).await;
+    frames_until(&mut socket, 5000, |f| f["type"] == "hello").await;
+    let note = |text: &str| json!({"text": text, "private": true});
+    let path = format!("/api/chats/{chat_id}/messages");
+    let (status, body) = app
+        .call(
+            reqwest::Method::POST,
+            &path,
+            Some(&b.token),
+            Some(&note("before")),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    frames_until(&mut socket, 5000, |f| f["data"]["text"] == "before").await;
+
+    // Demoted: from now on only the queue and their own chats.
+    let (status, body) = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/users/{}", watcher.id),
+            Some(&admin),
+            Some(&json!({"role": "agent", "can_receive_new_chats": false})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .call(
+            reqwest::Method::POST,
+            &path,
+            Some(&b.token),
+            Some(&note("after")),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    // A new chat in the queue is still theirs to see: it marks the end of what to read.
+    assert_eq!(
+        app.post_messenger(messenger_text("5550002", "m_q", "queue", 1_763_888_000_100))
+            .await,
+        200
+    );
+    let frames = frames_until(&mut socket, 5000, |f| f["data"]["text"] == "queue").await;
+    assert!(
+        frames.iter().all(|f| f["chat_id"] != chat_id),
+        "a demoted user saw another agent's chat: {frames:?}"
+    );
+    assert_alive(&mut socket).await;
+
+    // Promoted again: the client is told to reload, since it may now see more.
+    let (status, body) = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/users/{}", watcher.id),
+            Some(&admin),
+            Some(&json!({"role": "supervisor"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    frames_until(&mut socket, 5000, |f| f["type"] == "resync_required").await;
+}
