@@ -59,6 +59,8 @@ pub struct Limits {
     pub widget_ip: KeyedLimiter,
     /// Widget messages per visitor session.
     pub widget_session: KeyedLimiter,
+    /// Widget polls per visitor session.
+    pub widget_poll: KeyedLimiter,
 }
 
 impl App {
@@ -78,6 +80,7 @@ impl App {
                 reset_email: KeyedLimiter::new(config.reset_limit_per_email),
                 widget_ip: KeyedLimiter::new(config.widget_limit_per_ip),
                 widget_session: KeyedLimiter::new(config.widget_limit_per_session),
+                widget_poll: KeyedLimiter::new(config.widget_poll_limit_per_session),
             },
             mailer,
             presence: Arc::new(Presence::new(config.presence_grace)),

@@ -183,6 +183,18 @@ pub enum Command {
         /// What happened.
         result: DeliveryResult,
     },
+    /// The customer reacted to a message (`emoji`), or took their reaction back (`None`).
+    /// It annotates that message; it is never a customer turn.
+    Reaction {
+        /// The channel's account.
+        account_id: i64,
+        /// The channel.
+        channel_id: i64,
+        /// The id of the message reacted to.
+        target_external_id: String,
+        /// The reaction, or `None` when it was removed.
+        emoji: Option<String>,
+    },
     /// The customer unsent a message.
     Deleted {
         /// The channel's account.
@@ -212,6 +224,7 @@ impl Command {
             | Self::AutoAssign { account_id, .. }
             | Self::MarkRead { account_id, .. }
             | Self::DeliveryResult { account_id, .. }
+            | Self::Reaction { account_id, .. }
             | Self::Deleted { account_id, .. } => *account_id,
         }
     }

@@ -1,4 +1,5 @@
-//! In-process rate limits by key (client IP, email): a fixed window per key.
+//! In-process rate limits: a fixed window per key (client IP, email), or one window for one
+//! connection's own frames.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -96,6 +97,39 @@ impl KeyedLimiter {
     }
 }
 
+/// One connection's allowance of some kind of frame (typing): a fixed window, no lock.
+#[derive(Debug)]
+pub struct Budget {
+    limit: Limit,
+    started: Instant,
+    count: u32,
+}
+
+impl Budget {
+    /// A fresh allowance of `limit`.
+    pub fn new(limit: Limit) -> Self {
+        Self {
+            limit,
+            started: Instant::now(),
+            count: 0,
+        }
+    }
+
+    /// Counts one frame; false when the window's allowance is spent.
+    pub fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        if now.duration_since(self.started) >= self.limit.window {
+            self.started = now;
+            self.count = 0;
+        }
+        if self.count >= self.limit.max {
+            return false;
+        }
+        self.count += 1;
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +159,16 @@ mod tests {
         assert!(limiter.check("b").is_ok(), "keys are counted apart");
         std::thread::sleep(Duration::from_millis(250));
         assert!(limiter.check("a").is_ok());
+    }
+
+    #[test]
+    fn a_budget_allows_its_count_per_window() {
+        let mut budget = Budget::new(Limit {
+            max: 3,
+            window: Duration::from_millis(200),
+        });
+        assert_eq!((0..10).filter(|_| budget.allow()).count(), 3);
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(budget.allow());
     }
 }

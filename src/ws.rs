@@ -146,6 +146,7 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
     ping.tick().await;
     let mut silent_pings = 0u32;
     let resync = |seq: i64| Some(text(json!({"type": "resync_required", "seq": seq})));
+    let mut typing_budget = crate::ratelimit::Budget::new(state.config.typing_limit);
     loop {
         tokio::select! {
             frame = incoming.next() => match frame {
@@ -156,7 +157,8 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
                         out.finish(resync(sent_up_to));
                         return;
                     }
-                    if message["type"] == "typing" {
+                    // Typing is throttled per connection; what is over the budget is dropped.
+                    if message["type"] == "typing" && typing_budget.allow() {
                         relay_typing(&state, &me, &message).await;
                     }
                 }

@@ -6,10 +6,43 @@ use crate::app::AppState;
 use crate::error::AppError;
 
 /// A JSON body: malformed JSON is a 400, wrong fields a 422, a wrong content type a 415,
-/// a body over the limit a 413, each as a JSON error.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+/// a body over the limit a 413, each as a JSON error. Text with a NUL character, which no
+/// database column can keep, is a 422 `invalid_text` before anything is stored.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        let axum::Json(value) =
+            axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        if has_nul(&value) {
+            return Err(AppError::unprocessable(
+                "invalid_text",
+                "text must not contain NUL (\\u0000) characters",
+            ));
+        }
+        T::deserialize(value)
+            .map(Json)
+            .map_err(|e| AppError::unprocessable("invalid_fields", e.to_string()))
+    }
+}
+
+/// Whether any string (or key) in a JSON value holds a NUL character.
+fn has_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
 
 impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     fn into_response(self) -> axum::response::Response {

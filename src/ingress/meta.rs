@@ -93,14 +93,27 @@ pub enum ParseError {
     WrongObject(String),
 }
 
-/// Parses the raw body.
+/// Parses the raw body; NUL characters, which no database column can keep, are dropped from
+/// every string so the delivery is stored without them.
 pub fn parse(product: Product, body: &[u8]) -> Result<Delivery, ParseError> {
-    let delivery: Delivery =
+    let mut value: Value =
         serde_json::from_slice(body).map_err(|e| ParseError::Malformed(e.to_string()))?;
+    strip_nul(&mut value);
+    let delivery: Delivery =
+        serde_json::from_value(value).map_err(|e| ParseError::Malformed(e.to_string()))?;
     if delivery.object != product.object() {
         return Err(ParseError::WrongObject(delivery.object));
     }
     Ok(delivery)
+}
+
+fn strip_nul(value: &mut Value) {
+    match value {
+        Value::String(s) if s.contains('\0') => s.retain(|c| c != '\0'),
+        Value::Array(items) => items.iter_mut().for_each(strip_nul),
+        Value::Object(map) => map.values_mut().for_each(strip_nul),
+        _ => {}
+    }
 }
 
 fn millis(value: Option<&Value>) -> DateTime<Utc> {
@@ -190,25 +203,25 @@ pub fn commands_for(event: &Value, account_id: i64, channel_id: i64, own_id: &st
         })];
     }
     if let Some(reaction) = event.get("reaction") {
-        // A reaction is kept as a small message in the chat, pointing at the message it is on.
-        let target = text(reaction.get("mid")).unwrap_or_default();
-        let action = reaction["action"].as_str().unwrap_or("react");
-        let emoji = text(reaction.get("emoji")).or_else(|| text(reaction.get("reaction")));
-        return vec![Command::Inbound(InboundMessage {
+        // A reaction annotates the message it is on; it is not a message of its own.
+        let Some(target) = text(reaction.get("mid")) else {
+            return Vec::new();
+        };
+        let emoji = match reaction["action"].as_str() {
+            Some("unreact") => None,
+            _ => text(reaction.get("emoji"))
+                .or_else(|| text(reaction.get("reaction")))
+                .filter(|e| !e.trim().is_empty()),
+        };
+        if emoji.is_none() && reaction["action"].as_str() != Some("unreact") {
+            return Vec::new();
+        }
+        return vec![Command::Reaction {
             account_id,
             channel_id,
-            contact_external_id: sender.clone(),
-            external_id: format!(
-                "reaction:{target}:{sender}:{}",
-                event["timestamp"].as_i64().unwrap_or_default()
-            ),
-            text: emoji.clone(),
-            attachments: Some(
-                serde_json::json!([{"type": "reaction", "action": action, "emoji": emoji}]),
-            ),
-            reply_to: Some(target),
-            sent_at,
-        })];
+            target_external_id: target,
+            emoji,
+        }];
     }
     if let Some(delivery) = event.get("delivery") {
         let mids = delivery["mids"]
@@ -403,8 +416,13 @@ mod tests {
         ));
         let reaction = serde_json::json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1,"reaction":{"mid":"m","action":"react","emoji":"👍"}});
         assert!(
-            matches!(&commands_for(&reaction, 1, 2, "P")[0], Command::Inbound(m) if m.reply_to.as_deref() == Some("m") && m.text.as_deref() == Some("👍"))
+            matches!(&commands_for(&reaction, 1, 2, "P")[0], Command::Reaction { target_external_id, emoji, .. } if target_external_id == "m" && emoji.as_deref() == Some("👍"))
         );
+        let unreact = serde_json::json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1,"reaction":{"mid":"m","action":"unreact"}});
+        assert!(matches!(
+            &commands_for(&unreact, 1, 2, "P")[0],
+            Command::Reaction { emoji: None, .. }
+        ));
         let unknown = serde_json::json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1,"optin":{}});
         assert!(commands_for(&unknown, 1, 2, "P").is_empty());
     }

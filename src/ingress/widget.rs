@@ -86,7 +86,9 @@ fn origin_allowed(allowed: &str, origin: Option<&str>) -> bool {
     match origin {
         // Not a browser on another site (server-side calls, tests): nothing to check.
         None => true,
-        Some(origin) => list.is_empty() || list.contains(&origin.trim_end_matches('/')),
+        // A browser: only on the sites the channel names; a channel that names none is on
+        // no site yet.
+        Some(origin) => list.contains(&origin.trim_end_matches('/')),
     }
 }
 
@@ -299,6 +301,11 @@ pub async fn send(
 
 /// The visitor's conversation after `after`: their messages and replies, never internal notes.
 pub async fn poll(state: &AppState, visitor: &Visitor, query: Poll) -> AppResult<Vec<Message>> {
+    state
+        .limits
+        .widget_poll
+        .check(&visitor.session_id)
+        .map_err(AppError::too_many_requests)?;
     if query
         .session_id
         .as_deref()

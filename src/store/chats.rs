@@ -102,6 +102,9 @@ pub struct Message {
     /// Last changed (UTC).
     #[serde(serialize_with = "utc")]
     pub updated_at: NaiveDateTime,
+    /// Reactions on the message, `[{"emoji", "by"}]` (empty when none).
+    #[serde(serialize_with = "json_list")]
+    pub reactions: Option<String>,
 }
 
 fn utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
@@ -123,6 +126,43 @@ fn json_text<S: serde::Serializer>(t: &Option<String>, s: S) -> Result<S::Ok, S:
         .as_deref()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
     value.serialize(s)
+}
+
+fn json_list<S: serde::Serializer>(t: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    let value = t
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .unwrap_or_else(|| serde_json::Value::Array(Vec::new()));
+    value.serialize(s)
+}
+
+/// Sets who reacted how on a message: `by`'s reaction becomes `emoji`, or goes with `None`.
+/// Returns whether anything changed.
+pub fn set_reaction(
+    conn: &mut DbConnection,
+    message: &Message,
+    by: &str,
+    emoji: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let mut list: Vec<serde_json::Value> = message
+        .reactions
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    let before = list.clone();
+    list.retain(|r| r["by"] != by);
+    if let Some(emoji) = emoji {
+        list.push(serde_json::json!({"emoji": emoji, "by": by}));
+    }
+    if list == before {
+        return Ok(false);
+    }
+    let text = (!list.is_empty()).then(|| serde_json::Value::Array(list).to_string());
+    diesel::update(messages::table.find(message.id))
+        .set((messages::reactions.eq(text), messages::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(true)
 }
 
 /// The contact id for a customer on a channel, created when new.

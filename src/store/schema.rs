@@ -142,6 +142,7 @@ diesel::table! {
         sent_at -> Timestamp,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        reactions -> Nullable<Text>,
     }
 }
 

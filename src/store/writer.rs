@@ -275,6 +275,18 @@ fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome> {
             channel_id,
             external_id,
         } => deleted(conn, *account_id, *channel_id, external_id),
+        Command::Reaction {
+            account_id,
+            channel_id,
+            target_external_id,
+            emoji,
+        } => reaction(
+            conn,
+            *account_id,
+            *channel_id,
+            target_external_id,
+            emoji.as_deref(),
+        ),
         Command::AgentReply {
             account_id,
             chat_id,
@@ -598,6 +610,24 @@ fn deleted(
     let mut rec = Recorder::new();
     if let Some(message) = chats::message_by_external(conn, channel_id, external_id)? {
         if chats::mark_deleted(conn, message.id, rec.now.naive_utc())? == 1 {
+            rec.message_updated(conn, account_id, message.id)?;
+        }
+    }
+    Ok(rec.done())
+}
+
+/// A customer's reaction annotates the message it is on (`message.updated`); a reaction to a
+/// message that is not stored is acknowledged and dropped.
+fn reaction(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+    target_external_id: &str,
+    emoji: Option<&str>,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    if let Some(message) = chats::message_by_external(conn, channel_id, target_external_id)? {
+        if chats::set_reaction(conn, &message, "contact", emoji, rec.now.naive_utc())? {
             rec.message_updated(conn, account_id, message.id)?;
         }
     }

@@ -31,6 +31,7 @@ pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
         return;
     }
     let resync = || Some(text(json!({"type": "resync_required"})));
+    let mut typing_budget = crate::ratelimit::Budget::new(state.config.typing_limit);
     loop {
         tokio::select! {
             frame = incoming.next() => match frame {
@@ -40,7 +41,8 @@ pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
                         out.finish(resync());
                         return;
                     }
-                    if message["type"] == "typing" {
+                    // Typing is throttled per connection; what is over the budget is dropped.
+                    if message["type"] == "typing" && typing_budget.allow() {
                         relay_typing(&state, &visitor, message["on"].as_bool().unwrap_or(true)).await;
                     }
                 }

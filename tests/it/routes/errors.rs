@@ -148,3 +148,49 @@ async fn cors_allows_configured_origins_only() {
         .expect("request");
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn a_nul_character_in_any_text_is_a_422_and_stores_nothing() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let nul = "a\u{0}b";
+    let (status, body) = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": format!("admin{nul}@x.test"), "password": "whatever-password"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_error(&body, "invalid_text");
+    let cases = [
+        (
+            "/api/users",
+            json!({"email": "n@x.test", "name": nul, "role": "agent", "password": "a-long-password"}),
+        ),
+        ("/api/channels", json!({"kind": "widget", "name": nul})),
+    ];
+    for (path, payload) in cases {
+        let (status, body) = app
+            .call(Method::POST, path, Some(&admin), Some(&payload))
+            .await;
+        assert_eq!(status, 422, "{path}: {body}");
+        assert_error(&body, "invalid_text");
+    }
+    let (_, users) = app
+        .call(Method::GET, "/api/users", Some(&admin), None)
+        .await;
+    assert_eq!(
+        users.as_array().map(Vec::len),
+        Some(1),
+        "nothing stored: {users}"
+    );
+    let (_, channels) = app
+        .call(Method::GET, "/api/channels", Some(&admin), None)
+        .await;
+    assert_eq!(
+        channels.as_array().map(Vec::len),
+        Some(0),
+        "nothing stored: {channels}"
+    );
+}

@@ -182,3 +182,47 @@ async fn requeueing_can_be_turned_off() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(assignee(&app).await, Some(agent.id));
 }
+
+#[tokio::test]
+async fn a_flood_of_typing_frames_is_throttled_per_connection() {
+    use crate::routes::ws::{assert_alive, frames_until};
+    let (app, _) = TestApp::spawn_meta(|s| s.set("TYPING_LIMIT", "5/60")).await;
+    let watcher = app.user("supervisor").await;
+    let typist = app.user("supervisor").await;
+    assert_eq!(
+        app.post_messenger(messenger_text("5550001", "m_t", "hi", 1_763_888_000_000))
+            .await,
+        200
+    );
+    let chat_id: i64 = app
+        .state
+        .db()
+        .run(|conn| chats::table.select(chats::id).first(conn))
+        .await
+        .unwrap();
+    let mut watching = connect(&app, &watcher.token, None).await;
+    frames_until(&mut watching, 5000, |f| f["type"] == "hello").await;
+    let mut typing_socket = connect(&app, &typist.token, None).await;
+    frames_until(&mut typing_socket, 5000, |f| f["type"] == "hello").await;
+    for i in 0..2_000 {
+        typing(&mut typing_socket, chat_id, i % 2 == 0).await;
+    }
+    // The typist's frames are read in order: its pong comes after all of them were handled.
+    assert_alive(&mut typing_socket).await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/chats/{chat_id}/messages"),
+            Some(&typist.token),
+            Some(&json!({"text": "marker", "private": true})),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let frames = frames_until(&mut watching, 10_000, |f| f["data"]["text"] == "marker").await;
+    let relayed = of_type(&frames, "typing").len();
+    assert!(
+        (1..=5).contains(&relayed),
+        "at most the budget of 5 of 2,000 typing frames is relayed, got {relayed}"
+    );
+    assert_alive(&mut watching).await;
+}

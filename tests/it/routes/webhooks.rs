@@ -422,3 +422,102 @@ async fn bad_json_oversized_bodies_and_unknown_pages() {
     assert_eq!(hub.post("facebook", unknown, Some(&signature)).await.0, 200);
     assert!(hub.messages().await.is_empty());
 }
+
+#[tokio::test]
+async fn fb_reaction_annotates_the_message_and_is_never_a_customer_turn() {
+    use switchboard::store::schema::events;
+    let hub = hub().await;
+    assert_eq!(hub.post_fixture("fb_text.json").await, 200);
+    let chat = hub.chats().await.remove(0);
+    let admin = hub.app.admin_token().await;
+    let (status, body) = hub
+        .app
+        .call(
+            Method::POST,
+            &format!("/api/chats/{}/status", chat.id),
+            Some(&admin),
+            Some(&json!({"status": "resolved"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let unread_before = hub
+        .app
+        .call(
+            Method::GET,
+            &format!("/api/chats/{}", chat.id),
+            Some(&admin),
+            None,
+        )
+        .await
+        .1["unread_count"]
+        .clone();
+
+    hub.post_four_times("fb_reaction.json").await;
+    let messages = hub.messages().await;
+    assert_eq!(messages.len(), 1, "a reaction is not a message");
+    let reacted = serde_json::to_value(&messages[0]).unwrap();
+    assert_eq!(
+        reacted["reactions"],
+        json!([{"emoji": "👍", "by": "contact"}]),
+        "{reacted}"
+    );
+    let (_, shown) = hub
+        .app
+        .call(
+            Method::GET,
+            &format!("/api/chats/{}", chat.id),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(shown["status"], "resolved", "a reaction reopens nothing");
+    assert_eq!(shown["unread_count"], unread_before, "nor counts as unread");
+    let updates = |hub: &Hub| {
+        let db = hub.app.state.db().clone();
+        async move {
+            db.run(|conn| {
+                events::table
+                    .filter(events::event_type.eq("message.updated"))
+                    .count()
+                    .get_result::<i64>(conn)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        updates(&hub).await,
+        1,
+        "one message.updated, however often delivered"
+    );
+
+    hub.post_four_times("fb_unreact.json").await;
+    let messages = hub.messages().await;
+    assert_eq!(
+        messages.len(),
+        1,
+        "removing a reaction stores nothing blank"
+    );
+    assert_eq!(
+        serde_json::to_value(&messages[0]).unwrap()["reactions"],
+        json!([])
+    );
+    assert_eq!(updates(&hub).await, 2);
+    hub.assert_gapless().await;
+}
+
+#[tokio::test]
+async fn a_nul_character_in_a_meta_delivery_is_dropped_not_retried() {
+    let hub = hub().await;
+    let body = json!({"object":"page","entry":[{"id":PAGE_ID,"time":1,"messaging":[
+        {"sender":{"id":"6213000000000099"},"recipient":{"id":PAGE_ID},"timestamp":1763888000001_i64,
+         "message":{"mid":"m_nul","text":"a\u{0}b"}}]}]})
+    .to_string()
+    .into_bytes();
+    let signature = sign(&body);
+    let (status, text) = hub.post("facebook", body, Some(&signature)).await;
+    assert_eq!(status, 200, "{text}");
+    let messages = hub.messages().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].text.as_deref(), Some("ab"));
+}

@@ -345,3 +345,61 @@ async fn the_visitor_socket_carries_replies_and_typing_of_their_own_chat_only() 
     assert!(drain(&mut mine, 300).await.is_empty(), "no echo");
     assert!(drain(&mut theirs, 200).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_widget_without_allowed_origins_is_on_no_site() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (status, channel) = app
+        .call(
+            Method::POST,
+            "/api/channels",
+            Some(&admin),
+            Some(&json!({"kind": "widget", "name": "Unplaced"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let key = channel["widget_key"].as_str().expect("key");
+    let from_site = app
+        .client
+        .post(app.url("/api/widget/sessions"))
+        .header("origin", "https://any.example.com")
+        .json(&json!({"widget_key": key}))
+        .send()
+        .await
+        .expect("session");
+    assert_eq!(
+        from_site.status(),
+        403,
+        "no origins listed: no website may embed it"
+    );
+}
+
+#[tokio::test]
+async fn polling_is_limited_per_session() {
+    let w = widget(|s| s.set("WIDGET_POLL_LIMIT_PER_SESSION", "3/60")).await;
+    let (_, token) = w.session().await;
+    for _ in 0..3 {
+        let (status, body) = w
+            .app
+            .call(Method::GET, "/api/widget/messages", Some(&token), None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let response = w
+        .app
+        .client
+        .get(w.app.url("/api/widget/messages"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("poll");
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    let (_, other) = w.session().await;
+    let (status, _) = w
+        .app
+        .call(Method::GET, "/api/widget/messages", Some(&other), None)
+        .await;
+    assert_eq!(status, 200, "another visitor is not limited by the first");
+}

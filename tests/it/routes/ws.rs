@@ -476,7 +476,7 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_others_get_everything() 
 }
 
 /// Frames until one matches `until`, failing the test if the socket closes or `wait_ms` passes.
-async fn frames_until(
+pub(crate) async fn frames_until(
     socket: &mut Socket,
     wait_ms: u64,
     until: impl Fn(&Value) -> bool,
@@ -502,7 +502,7 @@ async fn frames_until(
 }
 
 /// Proves the socket is open and served: a ping is answered by a pong.
-async fn assert_alive(socket: &mut Socket) {
+pub(crate) async fn assert_alive(socket: &mut Socket) {
     use futures_util::SinkExt;
     socket
         .send(Message::Text(json!({"type": "ping"}).to_string().into()))
