@@ -42,6 +42,9 @@ const CATCH_UP: i64 = 10_000;
 /// Starts the dispatcher (events to deliveries) and the sender (deliveries to receivers).
 pub fn spawn(state: AppState) -> anyhow::Result<()> {
     let http = reqwest::Client::builder()
+        .dns_resolver(std::sync::Arc::new(guard(&state)))
+        // A redirect could lead anywhere, inside too: receivers answer where they are asked.
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(state.config.webhook_timeout)
         .connect_timeout(state.config.webhook_timeout.min(Duration::from_secs(5)))
         .user_agent("Switchboard-Webhooks/1")
@@ -186,6 +189,39 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     )
 }
 
+/// The resolver every outgoing webhook connection goes through: public addresses only, but for
+/// the hosts named in `WEBHOOK_ALLOW_PRIVATE_HOSTS`.
+fn guard(state: &AppState) -> crate::net::PublicResolver {
+    crate::net::PublicResolver::new(state.config.webhook_allow_private_hosts.clone())
+}
+
+/// Success, the receiver's status code, and what went wrong, of one sent request.
+fn outcome_of(
+    sent: Result<reqwest::Response, reqwest::Error>,
+) -> (bool, Option<i32>, Option<String>) {
+    match sent {
+        Ok(r) if r.status().is_success() => (true, Some(i32::from(r.status().as_u16())), None),
+        Ok(r) => (
+            false,
+            Some(i32::from(r.status().as_u16())),
+            Some(format!("the receiver answered {}", r.status())),
+        ),
+        Err(e) if e.is_timeout() => (false, None, Some("timed out".to_string())),
+        Err(e) => {
+            // The resolver's refusal sits at the bottom of the error chain.
+            let mut cause: &dyn std::error::Error = &e;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            (
+                false,
+                None,
+                Some(format!("could not reach the receiver: {cause}")),
+            )
+        }
+    }
+}
+
 /// One try of one delivery; records the outcome.
 async fn attempt(state: &AppState, http: &reqwest::Client, delivery: Delivery) {
     let webhook_id = delivery.webhook_id;
@@ -202,35 +238,30 @@ async fn attempt(state: &AppState, http: &reqwest::Client, delivery: Delivery) {
     body["delivery_id"] = delivery.id.into();
     body["timestamp"] = timestamp.into();
     let body = body.to_string();
-    let sent = http
-        .post(&hook.url)
-        .header("content-type", "application/json")
-        .header(
-            "x-switchboard-signature",
-            signature(&hook.secret, body.as_bytes()),
-        )
-        .header("x-switchboard-timestamp", timestamp.to_string())
-        .header("x-switchboard-event", &delivery.event_type)
-        .header("x-switchboard-delivery", delivery.id.to_string())
-        .body(body)
-        .send()
-        .await;
-    let (ok, code, error) = match sent {
-        Ok(r) if r.status().is_success() => (true, Some(i32::from(r.status().as_u16())), None),
-        Ok(r) => (
-            false,
-            Some(i32::from(r.status().as_u16())),
-            Some(format!("the receiver answered {}", r.status())),
-        ),
-        Err(e) => (
-            false,
-            None,
-            Some(if e.is_timeout() {
-                "timed out".to_string()
-            } else {
-                format!("could not reach the receiver: {e}")
-            }),
-        ),
+    let (ok, code, error) = match reqwest::Url::parse(&hook.url)
+        .map_err(|e| e.to_string())
+        .and_then(|url| guard(state).check_literal(&url))
+    {
+        Err(problem) => {
+            tracing::warn!(webhook_id, %problem, "outgoing webhook refused");
+            (false, None, Some(format!("refused: {problem}")))
+        }
+        Ok(()) => {
+            let sent = http
+                .post(&hook.url)
+                .header("content-type", "application/json")
+                .header(
+                    "x-switchboard-signature",
+                    signature(&hook.secret, body.as_bytes()),
+                )
+                .header("x-switchboard-timestamp", timestamp.to_string())
+                .header("x-switchboard-event", &delivery.event_type)
+                .header("x-switchboard-delivery", delivery.id.to_string())
+                .body(body)
+                .send()
+                .await;
+            outcome_of(sent)
+        }
     };
     let now = Utc::now();
     let retry_at = (!ok)
@@ -350,6 +381,32 @@ impl From<Delivery> for DeliveryView {
     }
 }
 
+/// Refuses a receiver on a loopback, private, link-local or metadata address (by its literal
+/// address or what its name resolves to now) unless the host is allowed by name. Sending checks
+/// the resolved address again at every connection.
+async fn reachable_outside(state: &AppState, url: &reqwest::Url) -> AppResult<()> {
+    let refused = |problem: String| AppError::unprocessable("private_address", problem);
+    let resolver = guard(state);
+    resolver.check_literal(url).map_err(refused)?;
+    let host = url.host_str().unwrap_or_default().to_string();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let lookup = tokio::time::timeout(
+        Duration::from_secs(2),
+        tokio::net::lookup_host((host.clone(), port)),
+    )
+    .await;
+    // A name that does not resolve yet is accepted; sending checks it when it does.
+    if let Ok(Ok(addrs)) = lookup {
+        let addrs: Vec<_> = addrs.collect();
+        if !addrs.is_empty() && addrs.iter().all(|a| !resolver.permits(&host, a.ip())) {
+            return Err(refused(format!(
+                "{host} resolves to a private address; name it in WEBHOOK_ALLOW_PRIVATE_HOSTS to allow it"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Registers a webhook (admins).
 pub async fn register(state: &AppState, me: &CurrentUser, input: NewHook) -> AppResult<HookView> {
     me.principal.authorize(Action::ManageWebhooks)?;
@@ -363,6 +420,7 @@ pub async fn register(state: &AppState, me: &CurrentUser, input: NewHook) -> App
             "url must be an http:// or https:// URL",
         ));
     }
+    reachable_outside(state, &parsed).await?;
     if input.event_types.is_empty() {
         return Err(AppError::unprocessable(
             "invalid_event_types",

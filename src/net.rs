@@ -181,6 +181,68 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || first == 0x0064 && ip.segments()[1] == 0xff9b)
 }
 
+/// Resolves host names for outgoing calls to customers' servers, keeping only public
+/// addresses unless the host is named in `allowed` (on-premises receivers). The check runs on
+/// the resolved address at every connection, so a name that later points inside is refused too.
+#[derive(Clone, Debug)]
+pub struct PublicResolver {
+    allowed: std::sync::Arc<Vec<String>>,
+}
+
+impl PublicResolver {
+    /// A resolver that lets `allowed` host names reach private addresses.
+    pub fn new(allowed: Vec<String>) -> Self {
+        Self {
+            allowed: std::sync::Arc::new(allowed),
+        }
+    }
+
+    /// Whether `host` may be reached at `ip`.
+    pub fn permits(&self, host: &str, ip: IpAddr) -> bool {
+        let host = host.trim_matches(['[', ']']).to_ascii_lowercase();
+        is_public(ip) || self.allowed.iter().any(|h| *h == host)
+    }
+
+    /// Checks a URL whose host is an address (no name to resolve): `Err` names the problem.
+    pub fn check_literal(&self, url: &reqwest::Url) -> Result<(), String> {
+        let host = url.host_str().unwrap_or_default();
+        let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() else {
+            return Ok(());
+        };
+        if self.permits(host, ip) {
+            Ok(())
+        } else {
+            Err(format!("{ip} is a private address; name the host in WEBHOOK_ALLOW_PRIVATE_HOSTS to allow it"))
+        }
+    }
+}
+
+impl reqwest::dns::Resolve for PublicResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let this = self.clone();
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let usable: Vec<SocketAddr> = found
+                .iter()
+                .copied()
+                .filter(|a| this.permits(&host, a.ip()))
+                .collect();
+            if usable.is_empty() {
+                let reason = if found.is_empty() {
+                    format!("{host} has no address")
+                } else {
+                    format!("{host} resolves only to private addresses; name it in WEBHOOK_ALLOW_PRIVATE_HOSTS to allow it")
+                };
+                return Err(reason.into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(usable.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ mod errors;
 mod health;
 mod metrics;
 mod outbound;
+mod outgoing_webhooks;
 mod presence;
 mod round_robin;
 mod security;

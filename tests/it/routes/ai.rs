@@ -409,6 +409,7 @@ async fn capture_lead_stores_once_and_signed_webhooks_retry_and_end_in_dead_lett
         |s| {
             s.set("WEBHOOK_RETRY_BASE_MS", "100");
             s.set("WEBHOOK_RETRY_FOR_SECONDS", "3");
+            s.set("WEBHOOK_ALLOW_PRIVATE_HOSTS", "127.0.0.1");
         },
     )
     .await;
