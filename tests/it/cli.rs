@@ -211,6 +211,23 @@ mod probe {
     use std::io::{Read, Write};
     use std::time::{Duration, Instant};
 
+    /// POSTs a JSON body; the whole raw answer.
+    pub fn post_json(host: &str, path: &str, body: &str) -> String {
+        let Ok(mut s) = std::net::TcpStream::connect(host) else {
+            return String::new();
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answer
+    }
+
     /// Polls `url` until it answers 200 with `"status":"ok"`, for up to 60 s from `started`.
     pub fn wait_healthy(url: &str, started: Instant) -> bool {
         let rest = url.trim_start_matches("http://");
@@ -233,4 +250,112 @@ mod probe {
         }
         false
     }
+}
+
+/// A free port: bound, then released for the child to take.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+#[test]
+fn the_example_env_starts_a_fresh_hub_whose_log_holds_no_errors_and_no_tokens() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.env_example"),
+        dir.path().join(".env"),
+    )
+    .expect("copy .env_example");
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let started = Instant::now();
+    let child = switchboard(
+        dir.path(),
+        &["serve"],
+        &[
+            ("BIND_ADDR", bind.as_str()),
+            ("ADMIN_PASSWORD", "admin-password-123"),
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    let healthy = probe::wait_healthy(&format!("http://{bind}/api/health"), started);
+    let reset = healthy
+        && probe::post_json(
+            &bind,
+            "/api/auth/password-reset",
+            r#"{"email":"admin@example.com"}"#,
+        )
+        .starts_with("HTTP/1.1 202");
+    // The mail lands in the outbox (written whole, then renamed into place).
+    let outbox = dir.path().join("data").join("outbox");
+    let mut mail = None;
+    while reset && mail.is_none() && started.elapsed() < Duration::from_secs(60) {
+        mail = std::fs::read_dir(&outbox)
+            .ok()
+            .and_then(|mut d| d.find_map(|e| e.ok()))
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .and_then(|e| std::fs::read_to_string(e.path()).ok());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let out = child.wait_with_output().expect("wait");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(healthy, "the example .env does not start the hub:\n{log}");
+    assert!(reset, "the reset request was not accepted:\n{log}");
+    let mail = mail.expect("a reset mail in the outbox");
+    let token = crate::helpers::token_from_mail(&mail);
+    assert_eq!(token.len(), 64, "{mail}");
+    assert!(
+        !log.contains(&token),
+        "the reset token reached the log:\n{log}"
+    );
+    assert!(
+        log.contains("outbox"),
+        "the log says where the mail went:\n{log}"
+    );
+    assert!(
+        !log.contains("\"level\":\"ERROR\"") && !log.contains("database is locked"),
+        "a fresh start logs no error:\n{log}"
+    );
+}
+
+#[test]
+fn a_bad_env_line_is_named_by_file_line_and_setting() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join(".env"),
+        "# settings\nLOG_FORMAT=json\nMAIL_FROM=Support <help@example.com>\n",
+    )
+    .expect("write .env");
+    let out = switchboard(dir.path(), &["serve"], &[])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(".env line 3: MAIL_FROM"), "{stderr}");
+}
+
+#[test]
+fn the_readme_names_the_rust_version_the_manifest_requires() {
+    let manifest = include_str!("../../Cargo.toml");
+    let version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .expect("rust-version in Cargo.toml")
+        .trim_matches('"');
+    let readme = include_str!("../../README.md");
+    assert!(
+        readme.contains(&format!("Rust toolchain ({version} or newer)")),
+        "README and Cargo.toml disagree on the Rust version ({version})"
+    );
 }
