@@ -42,14 +42,19 @@ pub struct ChatPage {
 
 /// `GET /api/chats` filters.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChatQuery {
     /// `bot`, `open`, `pending` or `resolved`.
+    #[param(pattern = "^(bot|open|pending|resolved)$")]
     pub status: Option<String>,
     /// `me`, `unassigned` or a user id.
+    #[param(pattern = "^(me|unassigned|[0-9]+)$")]
     pub assignee: Option<String>,
     /// From `next_cursor` of the previous page.
+    #[param(max_length = 200)]
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
@@ -173,10 +178,12 @@ pub async fn show(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<Chat
 
 /// `GET /api/chats/{id}/messages` paging.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessageQuery {
     /// Only messages with a smaller id.
     pub before: Option<i64>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 

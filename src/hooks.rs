@@ -488,8 +488,10 @@ pub async fn remove(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<()
 
 /// `GET /api/outgoing-webhooks/deliveries` query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// `dead` (default: the dead letters), `pending` or `delivered`.
+    #[param(pattern = "^(dead|pending|delivered)$")]
     pub status: Option<String>,
 }
 

@@ -106,11 +106,14 @@ fn routes() -> Router<AppState> {
         )
         .route(
             "/api/webhooks/instagram",
-            get(api::webhooks::verify::verify).post(api::webhooks::receive::instagram),
+            get(api::webhooks::verify::verify_instagram).post(api::webhooks::receive::instagram),
         )
         .route("/api/openapi.json", get(api::openapi::openapi))
         .route("/docs", get(api::docs::page))
         .route("/docs/docs.js", get(api::docs::script))
+        .route("/docs/docs.css", get(api::docs::style))
+        .route("/docs/swagger-ui-bundle.js", get(api::docs::bundle))
+        .route("/docs/swagger-ui.css", get(api::docs::ui_style))
         .route("/metrics", get(api::metrics::metrics))
         .fallback(|| async { AppError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {

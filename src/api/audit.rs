@@ -12,15 +12,17 @@ use crate::store::audit::AuditEntry;
 
 /// Paging of the audit log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only entries with a smaller id (the last id of the previous page).
     pub before: Option<i64>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
 /// The account's audit log, newest first (admins).
-#[utoipa::path(get, path = "/api/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+#[utoipa::path(get, path = "/api/audit", operation_id = "listAuditEntries", tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,

@@ -37,6 +37,7 @@ pub struct Health {
 #[utoipa::path(
     get,
     path = "/api/health",
+    operation_id = "getHealth",
     tag = "system",
     responses(
         (status = 200, description = "Healthy", body = Health),

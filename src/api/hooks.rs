@@ -10,7 +10,7 @@ use crate::error::AppResult;
 use crate::hooks::{self, DeliveryQuery, DeliveryView, HookView, NewHook};
 
 /// Registers a webhook; the answer carries its signing secret, shown this once.
-#[utoipa::path(post, path = "/api/outgoing-webhooks", tag = "webhooks", security(("bearer" = [])), request_body = NewHook,
+#[utoipa::path(post, path = "/api/outgoing-webhooks", operation_id = "createOutgoingWebhook", tag = "webhooks", security(("bearer" = [])), request_body = NewHook,
     responses((status = 201, body = HookView), (status = 403, body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
@@ -23,7 +23,7 @@ pub async fn create(
 }
 
 /// The account's webhooks.
-#[utoipa::path(get, path = "/api/outgoing-webhooks", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/outgoing-webhooks", operation_id = "listOutgoingWebhooks", tag = "webhooks", security(("bearer" = [])),
     responses((status = 200, body = Vec<HookView>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -33,7 +33,7 @@ pub async fn list(
 }
 
 /// Removes a webhook and its deliveries.
-#[utoipa::path(delete, path = "/api/outgoing-webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/outgoing-webhooks/{id}", operation_id = "deleteOutgoingWebhook", tag = "webhooks", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Webhook id")),
     responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete(
@@ -46,7 +46,7 @@ pub async fn delete(
 }
 
 /// Deliveries by status; by default the dead letters.
-#[utoipa::path(get, path = "/api/outgoing-webhooks/deliveries", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/outgoing-webhooks/deliveries", operation_id = "listWebhookDeliveries", tag = "webhooks", security(("bearer" = [])),
     params(DeliveryQuery),
     responses((status = 200, body = Vec<DeliveryView>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn deliveries(
@@ -59,7 +59,7 @@ pub async fn deliveries(
 }
 
 /// Sends a dead letter again.
-#[utoipa::path(post, path = "/api/outgoing-webhooks/deliveries/{id}/redeliver", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/outgoing-webhooks/deliveries/{id}/redeliver", operation_id = "redeliverWebhookDelivery", tag = "webhooks", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Delivery id")),
     responses((status = 202), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn redeliver(

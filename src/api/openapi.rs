@@ -50,11 +50,12 @@ use crate::error::{ErrorBody, ErrorDetail};
         widget::send::send,
         widget::poll::poll,
         webhooks::verify::verify,
+        webhooks::verify::verify_instagram,
         webhooks::receive::facebook,
         webhooks::receive::instagram,
     ),
     components(schemas(ErrorBody, ErrorDetail, health::Health)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &StandardResponses, &StreamsAndOperations),
     tags(
         (name = "system", description = "Health and operations"),
         (name = "auth", description = "Login, sessions, password reset"),
@@ -64,6 +65,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "webhooks", description = "Meta's webhook deliveries"),
         (name = "chats", description = "Conversations, replies, notes, status, reads"),
         (name = "widget", description = "The website widget's visitor API"),
+        (name = "stream", description = "The agents' live event stream"),
     )
 )]
 pub struct ApiDoc;
@@ -83,6 +85,205 @@ impl utoipa::Modify for BearerAuth {
                     .bearer_format("JWT")
                     .build(),
             ),
+        );
+    }
+}
+
+/// Documents the answers every operation can give by the hub's conventions, so a client knows
+/// every status it may meet: 401 where a token is needed, 400/413/415/422 where a JSON body is
+/// read, 400/422 where a query is read, 404 where an id is in the path, and a `default` for
+/// the rest (408 timeouts, 429 limits, 503 outages), all in the JSON error shape.
+struct StandardResponses;
+
+impl utoipa::Modify for StandardResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let parameters = operation.parameters.as_deref().unwrap_or_default();
+                let has_query = parameters
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                let has_path = parameters
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let mut add = |status: &str, description: &str| {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error_response(description));
+                };
+                if secured {
+                    add(
+                        "401",
+                        "No token, or a token that is not (or no longer) valid",
+                    );
+                }
+                if operation.request_body.is_some() {
+                    add("400", "`invalid_json`: the body is not JSON");
+                    add("413", "The body is larger than MAX_BODY_BYTES");
+                    add("415", "The body is not `application/json`");
+                    add(
+                        "422",
+                        "`invalid_fields`, `invalid_text` or a field's own code",
+                    );
+                }
+                if has_query {
+                    add(
+                        "400",
+                        "`invalid_query`: a query parameter has the wrong type",
+                    );
+                    add("422", "A query parameter is out of its range");
+                }
+                if has_path {
+                    add("400", "A path parameter has the wrong type");
+                    add("404", "Not found, or not yours");
+                }
+                add(
+                    "default",
+                    "Any other error (405, 408 timeout, 429 rate limited with Retry-After, \
+                     503 a dependency is down), in the JSON error shape",
+                );
+            }
+        }
+    }
+}
+
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+/// Describes what is served beside the JSON operations: the two WebSocket streams and the
+/// metrics, so the reference names every entry point.
+struct StreamsAndOperations;
+
+impl utoipa::Modify for StreamsAndOperations {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{PathItem, Required, ResponseBuilder};
+        let query = |name: &str, description: &str, required: bool| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .description(Some(description))
+                .required(if required {
+                    Required::True
+                } else {
+                    Required::False
+                })
+                .schema(Some(
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::String),
+                ))
+                .build()
+        };
+        let stream = |id: &str, tag: &str, summary: &str, description: &str, params| {
+            OperationBuilder::new()
+                .operation_id(Some(id))
+                .tag(tag)
+                .summary(Some(summary))
+                .description(Some(description))
+                .parameters(Some(params))
+                .response(
+                    "101",
+                    ResponseBuilder::new()
+                        .description("Switching Protocols: the WebSocket stream begins")
+                        .build(),
+                )
+                .response("401", error_response("No token, or a bad one"))
+                .response("default", error_response("Any other error"))
+                .build()
+        };
+        openapi.paths.paths.insert(
+            "/ws".to_string(),
+            PathItem::new(
+                HttpMethod::Get,
+                stream(
+                    "agentStream",
+                    "stream",
+                    "Agent event stream (WebSocket)",
+                    "Upgrade to a WebSocket. The token comes as `?token=` or as the subprotocol \
+                     `Sec-WebSocket-Protocol: bearer, <jwt>`. First frame: \
+                     `{\"type\":\"hello\",\"seq\":<latest>,\"user\":{...}}`; then every committed \
+                     event the caller may see, `{\"seq\",\"type\",\"chat_id\",\"data\",\"at\"}`, in seq \
+                     order (`chat.created`, `chat.updated`, `chat.assigned`, `message.created`, \
+                     `message.updated`, `chat.read`, `lead.captured`), and ephemeral `typing` and \
+                     `presence.updated` frames. With `since`, the missed events first. \
+                     `{\"type\":\"resync_required\",\"seq\":<n>}` ends a stream the client must \
+                     reload (n: the last event delivered). Client frames: \
+                     `{\"type\":\"ping\"}` (answered `pong`), `{\"type\":\"typing\",\"chat_id\",\"on\"}`.",
+                    vec![
+                        query("token", "The access token (or use the subprotocol)", false),
+                        query("since", "Resume after this seq", false),
+                    ],
+                ),
+            ),
+        );
+        openapi.paths.paths.insert(
+            "/ws/widget".to_string(),
+            PathItem::new(
+                HttpMethod::Get,
+                stream(
+                    "visitorStream",
+                    "widget",
+                    "Visitor stream (WebSocket)",
+                    "Upgrade to a WebSocket with a visitor token (`?token=` or `Authorization: \
+                     Bearer`); the page's `Origin` must be one of the channel's allowed origins \
+                     (403). Frames: `hello`, then replies in the visitor's own chats \
+                     (`message.created`, never notes, no seq) and agents' `typing`; the visitor \
+                     may send `{\"type\":\"typing\",\"on\":true}` and `{\"type\":\"ping\"}`.",
+                    vec![query("token", "The visitor token", false)],
+                ),
+            ),
+        );
+        let metrics = OperationBuilder::new()
+            .operation_id(Some("getMetrics"))
+            .tag("system")
+            .summary(Some("Prometheus metrics"))
+            .description(Some(
+                "OpenMetrics text. Closed (404) unless METRICS_TOKEN is set; then send \
+                 `Authorization: Bearer <METRICS_TOKEN>`.",
+            ))
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("OpenMetrics text exposition")
+                    .content(
+                        "application/openmetrics-text",
+                        utoipa::openapi::ContentBuilder::new()
+                            .schema(Some(
+                                utoipa::openapi::ObjectBuilder::new()
+                                    .schema_type(utoipa::openapi::schema::Type::String),
+                            ))
+                            .build(),
+                    )
+                    .build(),
+            )
+            .response("401", error_response("A missing or wrong metrics token"))
+            .response("404", error_response("Metrics are not enabled"))
+            .build();
+        openapi.paths.paths.insert(
+            "/metrics".to_string(),
+            PathItem::new(HttpMethod::Get, metrics),
         );
     }
 }

@@ -51,6 +51,7 @@ pub struct VisitorMessage {
 
 /// `GET /api/widget/messages` query.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Poll {
     /// Only messages with a greater id.
     pub after: Option<i64>,

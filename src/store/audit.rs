@@ -28,7 +28,9 @@ pub struct AuditEntry {
     pub ip: Option<String>,
     /// Extra facts as JSON text.
     pub details: Option<String>,
-    /// When it happened (UTC).
+    /// When it happened, RFC 3339 in UTC.
+    #[serde(serialize_with = "crate::store::chats::utc")]
+    #[schema(value_type = chrono::DateTime<Utc>)]
     pub created_at: NaiveDateTime,
 }
 

@@ -107,7 +107,8 @@ pub struct Message {
     pub reactions: Option<String>,
 }
 
-fn utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+/// Serialises a UTC timestamp as RFC 3339 with its offset (`Z`), in milliseconds.
+pub fn utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(
         &t.and_utc()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -8,7 +8,7 @@ use crate::auth::login::{self, Credentials, LoginResponse};
 use crate::error::AppResult;
 
 /// Exchanges email and password for a bearer token.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials,
+#[utoipa::path(post, path = "/api/auth/login", operation_id = "login", tag = "auth", request_body = Credentials,
     responses(
         (status = 200, body = LoginResponse),
         (status = 401, description = "`invalid_credentials`, alike for unknown email and wrong password", body = crate::error::ErrorBody),

@@ -8,7 +8,7 @@ use crate::auth::extract::CurrentUser;
 use crate::error::AppResult;
 
 /// Revokes the caller's session; its token stops working at once.
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/auth/logout", operation_id = "logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "Logged out"), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, me: CurrentUser) -> AppResult<StatusCode> {
     crate::auth::login::logout(&state, &me).await?;

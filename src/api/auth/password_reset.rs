@@ -10,7 +10,7 @@ use crate::auth::reset::{self, ResetRequest};
 use crate::error::AppResult;
 
 /// Mails a reset link if the email belongs to a user; answers 202 either way.
-#[utoipa::path(post, path = "/api/auth/password-reset", tag = "auth", request_body = ResetRequest,
+#[utoipa::path(post, path = "/api/auth/password-reset", operation_id = "requestPasswordReset", tag = "auth", request_body = ResetRequest,
     responses((status = 202, description = "Accepted, whether or not the email exists"),
               (status = 429, body = crate::error::ErrorBody)))]
 pub async fn request_reset(

@@ -9,7 +9,7 @@ use crate::auth::reset::{self, ResetConfirm};
 use crate::error::AppResult;
 
 /// Sets a new password with the mailed token; every session of the user ends.
-#[utoipa::path(post, path = "/api/auth/password-reset/confirm", tag = "auth", request_body = ResetConfirm,
+#[utoipa::path(post, path = "/api/auth/password-reset/confirm", operation_id = "confirmPasswordReset", tag = "auth", request_body = ResetConfirm,
     responses((status = 204, description = "Password changed"),
               (status = 400, description = "`invalid_or_expired_token`", body = crate::error::ErrorBody),
               (status = 422, description = "`invalid_password`", body = crate::error::ErrorBody)))]

@@ -10,7 +10,7 @@ use crate::channels::{self, ChannelView, CreateChannel};
 use crate::error::AppResult;
 
 /// Adds a channel; widget channels get a public `widget_key`.
-#[utoipa::path(post, path = "/api/channels", tag = "channels", security(("bearer" = [])), request_body = CreateChannel,
+#[utoipa::path(post, path = "/api/channels", operation_id = "createChannel", tag = "channels", security(("bearer" = [])), request_body = CreateChannel,
     responses((status = 201, body = ChannelView), (status = 403, body = crate::error::ErrorBody),
               (status = 409, description = "`channel_exists`", body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]

@@ -9,7 +9,7 @@ use crate::channels;
 use crate::error::AppResult;
 
 /// Deletes a channel with its chats and messages.
-#[utoipa::path(delete, path = "/api/channels/{id}", tag = "channels", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/channels/{id}", operation_id = "deleteChannel", tag = "channels", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Channel id")),
     responses((status = 204, description = "Deleted"), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody)))]

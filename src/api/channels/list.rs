@@ -9,7 +9,7 @@ use crate::channels::{self, ChannelView};
 use crate::error::AppResult;
 
 /// The account's channels; access tokens are never returned.
-#[utoipa::path(get, path = "/api/channels", tag = "channels", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/channels", operation_id = "listChannels", tag = "channels", security(("bearer" = [])),
     responses((status = 200, body = Vec<ChannelView>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,

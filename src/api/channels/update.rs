@@ -9,7 +9,7 @@ use crate::channels::{self, ChannelView, UpdateChannel};
 use crate::error::AppResult;
 
 /// Changes a channel.
-#[utoipa::path(patch, path = "/api/channels/{id}", tag = "channels", security(("bearer" = [])), request_body = UpdateChannel,
+#[utoipa::path(patch, path = "/api/channels/{id}", operation_id = "updateChannel", tag = "channels", security(("bearer" = [])), request_body = UpdateChannel,
     params(("id" = i64, Path, description = "Channel id")),
     responses((status = 200, body = ChannelView), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody)))]

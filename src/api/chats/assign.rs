@@ -9,7 +9,7 @@ use crate::chats::{self, Assignment, ChatView};
 use crate::error::AppResult;
 
 /// Gives the chat to a user, or (`user_id: null`) back to the queue. Supervisors and admins.
-#[utoipa::path(post, path = "/api/chats/{id}/assign", tag = "chats", security(("bearer" = [])), request_body = Assignment,
+#[utoipa::path(post, path = "/api/chats/{id}/assign", operation_id = "assignChat", tag = "chats", security(("bearer" = [])), request_body = Assignment,
     params(("id" = i64, Path, description = "Chat id")),
     responses((status = 200, body = ChatView), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]

@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult};
 
 /// Takes the chat from the AI assistant (`{"to":"human"}`, the default: an agent takes it for
 /// themselves, a supervisor or admin puts it in the queue), or gives it back (`{"to":"bot"}`).
-#[utoipa::path(post, path = "/api/chats/{id}/handoff", tag = "chats", security(("bearer" = [])), request_body = Handoff,
+#[utoipa::path(post, path = "/api/chats/{id}/handoff", operation_id = "handoffChat", tag = "chats", security(("bearer" = [])), request_body = Handoff,
     params(("id" = i64, Path, description = "Chat id")),
     responses((status = 200, body = ChatView), (status = 404, body = crate::error::ErrorBody),
               (status = 409, body = crate::error::ErrorBody)))]

@@ -9,7 +9,7 @@ use crate::chats::{self, ChatPage, ChatQuery};
 use crate::error::AppResult;
 
 /// The chats the caller may see, newest activity first, with unread counts.
-#[utoipa::path(get, path = "/api/chats", tag = "chats", security(("bearer" = [])), params(ChatQuery),
+#[utoipa::path(get, path = "/api/chats", operation_id = "listChats", tag = "chats", security(("bearer" = [])), params(ChatQuery),
     responses((status = 200, body = ChatPage), (status = 401, body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]
 pub async fn list(

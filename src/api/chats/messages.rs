@@ -10,7 +10,7 @@ use crate::error::AppResult;
 use crate::store::chats::Message;
 
 /// A page of the chat's messages, oldest first; older pages with `before`.
-#[utoipa::path(get, path = "/api/chats/{id}/messages", tag = "chats", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/chats/{id}/messages", operation_id = "listChatMessages", tag = "chats", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Chat id"), MessageQuery),
     responses((status = 200, body = Vec<Object>), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn list(

@@ -10,7 +10,7 @@ use crate::chats::{self, ChatView, ReadUpTo};
 use crate::error::{AppError, AppResult};
 
 /// Marks the chat read for the caller, up to `message_id` or the newest message.
-#[utoipa::path(post, path = "/api/chats/{id}/read", tag = "chats", security(("bearer" = [])), request_body = ReadUpTo,
+#[utoipa::path(post, path = "/api/chats/{id}/read", operation_id = "markChatRead", tag = "chats", security(("bearer" = [])), request_body = ReadUpTo,
     params(("id" = i64, Path, description = "Chat id")),
     responses((status = 200, body = ChatView), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn mark_read(

@@ -11,7 +11,7 @@ use crate::error::AppResult;
 
 /// A reply to the customer (delivered through the chat's channel once stored) or, with
 /// `private: true`, an internal note.
-#[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "chats", security(("bearer" = [])), request_body = Reply,
+#[utoipa::path(post, path = "/api/chats/{id}/messages", operation_id = "replyToChat", tag = "chats", security(("bearer" = [])), request_body = Reply,
     params(("id" = i64, Path, description = "Chat id")),
     responses((status = 201, body = Object), (status = 404, body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]

@@ -9,7 +9,7 @@ use crate::chats::{self, ChatView};
 use crate::error::AppResult;
 
 /// One chat the caller may see.
-#[utoipa::path(get, path = "/api/chats/{id}", tag = "chats", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/chats/{id}", operation_id = "getChat", tag = "chats", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Chat id")),
     responses((status = 200, body = ChatView), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn show(

@@ -9,7 +9,7 @@ use crate::chats::{self, ChatView, StatusChange};
 use crate::error::AppResult;
 
 /// Sets the chat's status: `open`, `pending` or `resolved`.
-#[utoipa::path(post, path = "/api/chats/{id}/status", tag = "chats", security(("bearer" = [])), request_body = StatusChange,
+#[utoipa::path(post, path = "/api/chats/{id}/status", operation_id = "setChatStatus", tag = "chats", security(("bearer" = [])), request_body = StatusChange,
     params(("id" = i64, Path, description = "Chat id")),
     responses((status = 200, body = ChatView), (status = 404, body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]

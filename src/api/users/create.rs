@@ -10,7 +10,7 @@ use crate::auth::users::{self, CreateUser, UserView};
 use crate::error::AppResult;
 
 /// Creates a user (admins); without a password, the user is mailed a link to set one.
-#[utoipa::path(post, path = "/api/users", tag = "users", security(("bearer" = [])), request_body = CreateUser,
+#[utoipa::path(post, path = "/api/users", operation_id = "createUser", tag = "users", security(("bearer" = [])), request_body = CreateUser,
     responses((status = 201, body = UserView), (status = 403, body = crate::error::ErrorBody),
               (status = 409, description = "`email_taken`", body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]

@@ -10,7 +10,7 @@ use crate::auth::users;
 use crate::error::AppResult;
 
 /// Deletes a user (admins); never the last active admin.
-#[utoipa::path(delete, path = "/api/users/{id}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/users/{id}", operation_id = "deleteUser", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id")),
     responses((status = 204, description = "Deleted"), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody),

@@ -10,7 +10,7 @@ use crate::auth::users::UserView;
 use crate::error::AppResult;
 
 /// The users of the caller's account (admins and supervisors).
-#[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/users", operation_id = "listUsers", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = Vec<UserView>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,

@@ -10,7 +10,7 @@ use crate::auth::users::{self, PasswordChange};
 use crate::error::AppResult;
 
 /// Changes the caller's own password; their other sessions end, this one stays.
-#[utoipa::path(post, path = "/api/users/me/password", tag = "users", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/users/me/password", operation_id = "changeOwnPassword", tag = "users", security(("bearer" = [])),
     request_body = PasswordChange,
     responses((status = 204, description = "Changed; every other session of the user has ended"),
               (status = 401, body = crate::error::ErrorBody),

@@ -9,7 +9,7 @@ use crate::auth::users::{self, UserView};
 use crate::error::AppResult;
 
 /// One user: admins and supervisors see anyone in their account, agents themselves.
-#[utoipa::path(get, path = "/api/users/{id}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/users/{id}", operation_id = "getUser", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = UserView), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody)))]

@@ -9,7 +9,7 @@ use crate::auth::users::{self, StatusUpdate, UserView};
 use crate::error::AppResult;
 
 /// Sets the caller's own status, `online` or `away`.
-#[utoipa::path(put, path = "/api/users/me/status", tag = "users", security(("bearer" = [])), request_body = StatusUpdate,
+#[utoipa::path(put, path = "/api/users/me/status", operation_id = "setOwnStatus", tag = "users", security(("bearer" = [])), request_body = StatusUpdate,
     responses((status = 200, body = UserView), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn set_status(
     State(state): State<AppState>,

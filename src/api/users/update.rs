@@ -9,7 +9,7 @@ use crate::auth::users::{self, UpdateUser, UserView};
 use crate::error::AppResult;
 
 /// Changes a user (admins); the last active admin cannot be demoted or deactivated.
-#[utoipa::path(patch, path = "/api/users/{id}", tag = "users", security(("bearer" = [])), request_body = UpdateUser,
+#[utoipa::path(patch, path = "/api/users/{id}", operation_id = "updateUser", tag = "users", security(("bearer" = [])), request_body = UpdateUser,
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = UserView), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody),

@@ -15,7 +15,7 @@ fn signature(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// A Messenger delivery.
-#[utoipa::path(post, path = "/api/webhooks/facebook", tag = "webhooks",
+#[utoipa::path(post, path = "/api/webhooks/facebook", operation_id = "receiveFacebookWebhook", tag = "webhooks",
     request_body(content = String, description = "Meta's delivery, signed with X-Hub-Signature-256", content_type = "application/json"),
     responses((status = 200, description = "Stored (or a known duplicate)", body = String),
               (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
@@ -30,7 +30,7 @@ pub async fn facebook(
 }
 
 /// An Instagram Direct delivery.
-#[utoipa::path(post, path = "/api/webhooks/instagram", tag = "webhooks",
+#[utoipa::path(post, path = "/api/webhooks/instagram", operation_id = "receiveInstagramWebhook", tag = "webhooks",
     request_body(content = String, description = "Meta's delivery, signed with X-Hub-Signature-256", content_type = "application/json"),
     responses((status = 200, description = "Stored (or a known duplicate)", body = String),
               (status = 401, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]

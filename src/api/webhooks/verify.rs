@@ -9,7 +9,7 @@ use crate::error::AppResult;
 use crate::ingress::meta;
 
 /// Echoes `hub.challenge` as plain text when `hub.verify_token` matches META_VERIFY_TOKEN.
-#[utoipa::path(get, path = "/api/webhooks/facebook", tag = "webhooks",
+#[utoipa::path(get, path = "/api/webhooks/facebook", operation_id = "verifyFacebookWebhook", tag = "webhooks",
     params(("hub.mode" = String, Query), ("hub.verify_token" = String, Query), ("hub.challenge" = String, Query)),
     responses((status = 200, description = "The challenge, as text/plain", body = String),
               (status = 403, body = crate::error::ErrorBody)))]
@@ -23,4 +23,16 @@ pub async fn verify(
         params.get("hub.verify_token").map(String::as_str),
         params.get("hub.challenge").map(String::as_str),
     )
+}
+
+/// The same handshake for Instagram's webhook subscription.
+#[utoipa::path(get, path = "/api/webhooks/instagram", operation_id = "verifyInstagramWebhook", tag = "webhooks",
+    params(("hub.mode" = String, Query), ("hub.verify_token" = String, Query), ("hub.challenge" = String, Query)),
+    responses((status = 200, description = "The challenge, as text/plain", body = String),
+              (status = 403, body = crate::error::ErrorBody)))]
+pub async fn verify_instagram(
+    state: State<AppState>,
+    params: Query<HashMap<String, String>>,
+) -> AppResult<String> {
+    verify(state, params).await
 }

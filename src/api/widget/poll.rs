@@ -10,7 +10,7 @@ use crate::ingress::widget::{self, Poll};
 use crate::store::chats::Message;
 
 /// The visitor's conversation after `after` (their messages and the replies), oldest first.
-#[utoipa::path(get, path = "/api/widget/messages", tag = "widget", params(Poll), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/widget/messages", operation_id = "pollWidgetMessages", tag = "widget", params(Poll), security(("bearer" = [])),
     responses((status = 200, body = Vec<Object>), (status = 401, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody)))]
 pub async fn poll(

@@ -9,7 +9,7 @@ use crate::error::AppResult;
 use crate::ingress::widget::{self, VisitorMessage};
 
 /// A visitor's message, acknowledged once stored.
-#[utoipa::path(post, path = "/api/widget/messages", tag = "widget", request_body = VisitorMessage,
+#[utoipa::path(post, path = "/api/widget/messages", operation_id = "sendWidgetMessage", tag = "widget", request_body = VisitorMessage,
     security(("bearer" = [])),
     responses((status = 201, body = Object), (status = 401, body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]

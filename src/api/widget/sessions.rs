@@ -9,7 +9,7 @@ use crate::error::AppResult;
 use crate::ingress::widget::{self, NewSession, SessionCreated};
 
 /// Opens a visitor session on the widget channel with this `widget_key`.
-#[utoipa::path(post, path = "/api/widget/sessions", tag = "widget", request_body = NewSession,
+#[utoipa::path(post, path = "/api/widget/sessions", operation_id = "createWidgetSession", tag = "widget", request_body = NewSession,
     responses((status = 201, body = SessionCreated), (status = 403, description = "Origin not allowed", body = crate::error::ErrorBody),
               (status = 404, description = "Unknown widget key", body = crate::error::ErrorBody),
               (status = 429, body = crate::error::ErrorBody)))]
