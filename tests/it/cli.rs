@@ -284,6 +284,10 @@ fn the_example_env_starts_a_fresh_hub_whose_log_holds_no_errors_and_no_tokens() 
     .spawn()
     .expect("spawn");
     let healthy = probe::wait_healthy(&format!("http://{bind}/api/health"), started);
+    // The container health check: `switchboard health` asks the local listener.
+    let health = switchboard(dir.path(), &["health"], &[("BIND_ADDR", bind.as_str())])
+        .output()
+        .expect("health");
     let reset = healthy
         && probe::post_json(
             &bind,
@@ -310,6 +314,16 @@ fn the_example_env_starts_a_fresh_hub_whose_log_holds_no_errors_and_no_tokens() 
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(healthy, "the example .env does not start the hub:\n{log}");
+    assert!(
+        health.status.success(),
+        "`switchboard health` on a healthy hub: {}",
+        String::from_utf8_lossy(&health.stderr)
+    );
+    let nobody = format!("127.0.0.1:{}", free_port());
+    let down = switchboard(dir.path(), &["health"], &[("BIND_ADDR", nobody.as_str())])
+        .output()
+        .expect("health");
+    assert!(!down.status.success(), "no hub listening is unhealthy");
     assert!(reset, "the reset request was not accepted:\n{log}");
     let mail = mail.expect("a reset mail in the outbox");
     let token = crate::helpers::token_from_mail(&mail);

@@ -157,6 +157,8 @@ pub fn base_settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
         // Tests log in often from one address; the limit tests set their own.
         ("LOGIN_LIMIT_PER_IP", "10000/60"),
         ("LOGIN_LIMIT_PER_EMAIL", "10000/60"),
+        // Tests poll for facts; the poll limit test sets its own.
+        ("WIDGET_POLL_LIMIT_PER_SESSION", "100000/60"),
     ])
 }
 
