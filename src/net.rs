@@ -200,7 +200,7 @@ impl PublicResolver {
     /// Whether `host` may be reached at `ip`.
     pub fn permits(&self, host: &str, ip: IpAddr) -> bool {
         let host = host.trim_matches(['[', ']']).to_ascii_lowercase();
-        is_public(ip) || self.allowed.iter().any(|h| *h == host)
+        is_public(ip) || self.allowed.contains(&host)
     }
 
     /// Checks a URL whose host is an address (no name to resolve): `Err` names the problem.
