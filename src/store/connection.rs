@@ -246,4 +246,32 @@ mod tests {
         );
         assert_eq!(redact("postgres://db/x"), "postgres://db/x");
     }
+
+    #[test]
+    fn many_first_connections_to_a_fresh_sqlite_file_all_open() {
+        for round in 0..5 {
+            let dir = std::env::temp_dir().join(format!(
+                "sb-fresh-{}-{round}",
+                crate::auth::token::random_hex(6)
+            ));
+            let manager = std::sync::Arc::new(ConnectionManager::new(DatabaseUrl::sqlite_file(
+                dir.join("fresh.db"),
+            )));
+            let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let opened: Vec<_> = (0..8)
+                .map(|_| {
+                    let (manager, start) = (manager.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        manager.connect().map(|_| ()).map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            for thread in opened {
+                let result = thread.join().unwrap();
+                assert!(result.is_ok(), "round {round}: {result:?}");
+            }
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
