@@ -144,6 +144,23 @@ pub enum ConnectError {
     Folder(std::io::Error),
 }
 
+/// Puts a SQLite file in WAL mode. The first switch of a new file needs a lock that another
+/// connection opening at the same moment may hold, and SQLite reports that at once instead of
+/// waiting out the busy timeout: so wait here, briefly, and try again.
+fn switch_to_wal(conn: &mut SqliteConnection) -> Result<(), ConnectError> {
+    let mut tries = 0;
+    loop {
+        match conn.batch_execute("PRAGMA journal_mode = WAL;") {
+            Ok(()) => return Ok(()),
+            Err(e) if tries < 200 && e.to_string().contains("locked") => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 impl ManageConnection for ConnectionManager {
     type Connection = DbConnection;
     type Error = ConnectError;
@@ -155,12 +172,9 @@ impl ManageConnection for ConnectionManager {
                     std::fs::create_dir_all(parent).map_err(ConnectError::Folder)?;
                 }
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
-                conn.batch_execute(
-                    // The busy timeout comes first: switching to WAL takes a lock that
-                    // another new connection may hold for a moment.
-                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                )?;
+                conn.batch_execute("PRAGMA busy_timeout = 5000;")?;
+                switch_to_wal(&mut conn)?;
+                conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
                 Ok(DbConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
