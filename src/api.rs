@@ -11,6 +11,7 @@ pub mod hooks;
 pub mod metrics;
 pub mod openapi;
 pub mod stream;
+pub mod team;
 pub mod users;
 pub mod webhooks;
 pub mod widget;

@@ -8,5 +8,6 @@ pub mod password;
 pub mod policy;
 pub mod reset;
 pub mod revocation;
+pub mod team;
 pub mod token;
 pub mod users;

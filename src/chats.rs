@@ -29,6 +29,19 @@ pub struct ChatView {
     pub last_message: Option<Message>,
     /// Customer messages the caller has not read.
     pub unread_count: i64,
+    /// The channel it runs on.
+    pub channel: ChannelRef,
+}
+
+/// What a chat view shows of its channel.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChannelRef {
+    /// Channel id.
+    pub id: i64,
+    /// `facebook`, `instagram` or `widget`.
+    pub kind: String,
+    /// Display name.
+    pub name: String,
 }
 
 /// A page of chats.
@@ -56,6 +69,8 @@ pub struct ChatQuery {
     /// Page size, 1 to 100 (default 50).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
+    /// Only chats on this channel.
+    pub channel_id: Option<i64>,
 }
 
 const STATUSES: [&str; 4] = ["bot", "open", "pending", "resolved"];
@@ -107,6 +122,7 @@ pub async fn list(state: &AppState, me: &CurrentUser, query: ChatQuery) -> AppRe
         assignee,
         visible_to_agent: (me.principal.role == Role::Agent).then_some(me.principal.user_id),
         after: query.cursor.as_deref().map(parse_cursor).transpose()?,
+        channel_id: query.channel_id,
     };
     let (account, user) = (me.principal.account_id, me.principal.user_id);
     let views = state
@@ -141,11 +157,17 @@ fn view(
         None => None,
     };
     let unread_count = store::unread_count(conn, chat.id, user)?;
+    let channel = crate::store::channels::find(conn, chat.account_id, chat.channel_id)?;
     Ok(ChatView {
         chat,
         contact,
         last_message,
         unread_count,
+        channel: ChannelRef {
+            id: channel.id,
+            kind: channel.kind,
+            name: channel.name,
+        },
     })
 }
 

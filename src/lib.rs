@@ -3,6 +3,7 @@
 pub mod ai;
 pub mod api;
 pub mod app;
+pub mod assets;
 pub mod assign;
 pub mod auth;
 pub mod bootstrap;
@@ -11,6 +12,7 @@ pub mod channels;
 pub mod chats;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod hooks;
 pub mod ingress;

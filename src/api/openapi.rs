@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::api::{audit, auth, channels, chats, health, hooks, users, webhooks, widget};
+use crate::api::{audit, auth, channels, chats, health, hooks, team, users, webhooks, widget};
 use crate::error::{ErrorBody, ErrorDetail};
 
 /// The API description; every documented handler is listed here.
@@ -28,6 +28,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         users::delete::delete,
         users::status::set_status,
         users::password::change_password,
+        team::show,
         audit::list,
         channels::list::list,
         channels::create::create,

@@ -509,6 +509,8 @@ pub struct ChatFilter {
     pub visible_to_agent: Option<i64>,
     /// Keyset cursor: chats strictly after (last_message_at, id) in the order.
     pub after: Option<(NaiveDateTime, i64)>,
+    /// Only chats on this channel.
+    pub channel_id: Option<i64>,
 }
 
 /// A page of an account's chats, most recent activity first.
@@ -533,6 +535,9 @@ pub fn page(
     if let Some(me) = filter.visible_to_agent {
         query = query.filter(chats::assignee_id.eq(me).or(chats::assignee_id.is_null()));
     }
+    if let Some(channel) = filter.channel_id {
+        query = query.filter(chats::channel_id.eq(channel));
+    }
     if let Some((at, id)) = filter.after {
         query = query.filter(
             chats::last_message_at
@@ -544,6 +549,36 @@ pub fn page(
         .order((chats::last_message_at.desc(), chats::id.desc()))
         .limit(limit)
         .select(Chat::as_select())
+        .load(conn)
+}
+
+/// How many chats wait in the account's queue (open, unassigned), and since when the oldest.
+pub fn queue(
+    conn: &mut DbConnection,
+    account_id: i64,
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    let waiting = chats::table
+        .filter(chats::account_id.eq(account_id))
+        .filter(chats::assignee_id.is_null())
+        .filter(chats::status.eq("open"));
+    let size = waiting.count().get_result(conn)?;
+    let oldest = waiting
+        .select(diesel::dsl::min(chats::last_inbound_at))
+        .first::<Option<NaiveDateTime>>(conn)?;
+    Ok((size, oldest))
+}
+
+/// Open chats per assignee in an account.
+pub fn open_counts(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<(i64, i64)>> {
+    chats::table
+        .filter(chats::account_id.eq(account_id))
+        .filter(chats::status.eq("open"))
+        .filter(chats::assignee_id.is_not_null())
+        .group_by(chats::assignee_id)
+        .select((
+            chats::assignee_id.assume_not_null(),
+            diesel::dsl::count_star(),
+        ))
         .load(conn)
 }
 

@@ -4,7 +4,9 @@
 // A test that cannot go on should stop loudly, helpers included.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod browser;
 mod cli;
+mod console;
 mod durability;
 mod helpers;
 mod migrations;

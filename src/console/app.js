@@ -1,0 +1,195 @@
+// The console: who is signed in, which page the address names, and the live connection.
+
+import { api, session } from "./api.js";
+import { h, mount } from "./dom.js";
+import { Live } from "./live.js";
+import {
+  applyEphemeral, applyEvent, changed, isSupervisor, loadChats, loadTeam, state, subscribe,
+  unreadChats,
+} from "./state.js";
+import { choosePassword, forgot, signIn } from "./views/auth.js";
+import { admin } from "./views/admin.js";
+import { chatPane } from "./views/chat.js";
+import { inbox } from "./views/inbox.js";
+import { account, team } from "./views/team.js";
+
+const root = document.getElementById("app");
+let live = null;
+let page = null;
+
+function route() {
+  const hash = location.hash.replace(/^#/, "") || "/";
+  const [, section = "", id = ""] = hash.split("/");
+  return { hash, section, id };
+}
+
+/** The mailed links arrive at their own paths; everything else is the console. */
+function start() {
+  const params = new URLSearchParams(location.search);
+  if (location.pathname === "/reset-password" || location.pathname === "/accept-invite") {
+    const invited = location.pathname === "/accept-invite";
+    choosePassword(root, params.get("token") || "", invited, (text) => {
+      history.replaceState(null, "", "/");
+      showSignIn({ text, kind: "ok" });
+    });
+    return;
+  }
+  if (session.token) {
+    enter(session.read().user);
+  } else {
+    showSignIn();
+  }
+}
+
+function showSignIn(message) {
+  if (route().section === "forgot") {
+    forgot(root);
+    return;
+  }
+  signIn(root, (user) => {
+    location.hash = "#/";
+    enter(user);
+  }, message);
+}
+
+window.addEventListener("session-ended", (event) => {
+  leave();
+  showSignIn({ text: event.detail, kind: "error" });
+});
+
+window.addEventListener("hashchange", () => {
+  if (!state.me) {
+    showSignIn();
+    return;
+  }
+  render();
+});
+
+async function enter(user) {
+  state.me = user;
+  try {
+    state.me = await api("GET", "/api/auth/me");
+  } catch {
+    return; // a 401 ends the session and shows sign-in
+  }
+  live = new Live(session.token, {
+    hello: (frame) => {
+      state.me = frame.user;
+      loadChats();
+      loadTeam();
+    },
+    event: (frame) => applyEvent(frame, notifyAssigned),
+    ephemeral: applyEphemeral,
+    resync: () => {
+      state.chats.clear();
+      state.messages.clear();
+      changed();
+    },
+  });
+  live.start();
+  subscribe(() => {
+    const unread = unreadChats();
+    document.title = unread > 0 ? `(${unread}) Switchboard` : "Switchboard";
+    page?.update?.();
+  });
+  render();
+}
+
+function leave() {
+  live?.stop();
+  live = null;
+  state.me = null;
+  state.chats.clear();
+  state.messages.clear();
+  state.team = null;
+  page = null;
+}
+
+function notifyAssigned(chatId) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  const chat = state.chats.get(chatId);
+  const name = chat?.contact?.name || "A customer";
+  const note = new Notification("New chat assigned to you", { body: name, tag: `chat-${chatId}` });
+  note.onclick = () => {
+    window.focus();
+    location.hash = `#/chats/${chatId}`;
+  };
+}
+
+function navLink(href, text, current) {
+  return h("a", { href, class: current ? "current" : "", "aria-current": current ? "page" : null }, text);
+}
+
+function nav(section) {
+  const me = state.me;
+  const status = h("select", {
+    id: "my-status",
+    onchange: async (event) => {
+      try {
+        state.me = await api("PUT", "/api/users/me/status", { status: event.target.value });
+      } catch (error) {
+        alert(error.message);
+      }
+    },
+  }, h("option", { value: "online" }, "Online"), h("option", { value: "away" }, "Away"));
+  status.value = me.status === "away" ? "away" : "online";
+  const notifications = "Notification" in window && Notification.permission === "default"
+    ? h("button", {
+      type: "button",
+      class: "link",
+      onclick: (event) => Notification.requestPermission().then(() => event.target.remove()),
+    }, "Enable notifications")
+    : null;
+  return h("nav", { class: "nav", "aria-label": "Main" },
+    h("a", { class: "brand", href: "#/" }, h("img", { src: "/assets/icon.svg", alt: "", width: 24, height: 24 }), h("span", {}, "Switchboard")),
+    h("div", { class: "nav-links" },
+      navLink("#/", "Inbox", section === "" || section === "chats"),
+      isSupervisor() ? navLink("#/team", "Team", section === "team") : null,
+      me.role === "admin" ? navLink("#/admin/users", "Admin", section === "admin") : null),
+    h("div", { class: "me" },
+      h("span", { class: "me-name" }, me.name),
+      h("label", { for: "my-status", class: "visually-hidden" }, "My status"),
+      status,
+      notifications,
+      h("a", { href: "#/account" }, "Password"),
+      h("button", {
+        type: "button",
+        class: "link",
+        onclick: async () => {
+          try {
+            await api("POST", "/api/auth/logout");
+          } catch {
+            /* signing out locally is enough */
+          }
+          session.clear();
+          leave();
+          history.replaceState(null, "", "/");
+          showSignIn({ text: "You are signed out.", kind: "ok" });
+        },
+      }, "Sign out")));
+}
+
+function render() {
+  if (!state.me) return;
+  const { section, id } = route();
+  const view = h("div", { class: "view", id: "view" });
+  mount(root, h("div", { class: "shell" }, nav(section), view));
+  if (section === "team" && isSupervisor()) {
+    page = team(view);
+  } else if (section === "admin" && state.me.role === "admin") {
+    page = admin(view, id || "users");
+  } else if (section === "account") {
+    page = account(view);
+  } else if (section === "admin" || section === "team") {
+    mount(view, h("main", { class: "empty-page" }, h("h1", {}, "Not available"),
+      h("p", {}, "This page is for supervisors and admins."), h("a", { href: "#/" }, "Back to the inbox")));
+    page = null;
+  } else {
+    const chatId = section === "chats" ? Number(id) : null;
+    state.openChatId = chatId;
+    page = inbox(view, chatId, (container, openId) => chatPane(container, openId, live));
+  }
+  page?.update?.();
+}
+
+start();

@@ -1,0 +1,275 @@
+// Administration for admins: users, channels (with the widget's embed snippet), outgoing
+// webhooks (deliveries, dead letters, redelivery) and the audit log.
+
+import { api } from "../api.js";
+import { CHANNELS, field, h, mount } from "../dom.js";
+
+const SECTIONS = [["users", "Users"], ["channels", "Channels"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
+
+/** Draws admin section `section` into `view`. */
+export function admin(view, section) {
+  const body = h("div", { class: "admin-body" });
+  mount(view, h("main", { class: "page" },
+    h("h1", {}, "Administration"),
+    h("nav", { class: "subnav", "aria-label": "Administration" },
+      SECTIONS.map(([key, label]) => h("a", {
+        href: `#/admin/${key}`,
+        class: key === section ? "current" : "",
+        "aria-current": key === section ? "page" : null,
+      }, label))),
+    body));
+  const draw = { users, channels, webhooks, audit }[section] || users;
+  draw(body).catch((error) => mount(body, h("p", { class: "notice error", role: "alert" }, `Could not load: ${error.message}`)));
+  return { update() {} };
+}
+
+function status(text, kind) {
+  return h("p", { class: `notice ${kind || ""}`, role: kind === "error" ? "alert" : "status" }, text);
+}
+
+function confirmed(text) {
+  return window.confirm(text);
+}
+
+async function users(body) {
+  const list = await api("GET", "/api/users");
+  const message = h("div");
+  const email = h("input", { type: "email", required: true });
+  const name = h("input", { type: "text", required: true, maxlength: 200 });
+  const role = h("select", {}, ["agent", "supervisor", "admin"].map((r) => h("option", { value: r }, r)));
+  const invite = h("form", {
+    class: "form inline-form",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        await api("POST", "/api/users", { email: email.value, name: name.value, role: role.value });
+        mount(message, status(`Invitation sent to ${email.value}.`, "ok"));
+        await users(body);
+      } catch (error) {
+        mount(message, status(error.message, "error"));
+      }
+    },
+  }, h("h2", {}, "Invite someone"), field("Email", email), field("Name", name), field("Role", role),
+  h("button", { type: "submit", class: "primary" }, "Send invitation"));
+
+  const change = async (user, patch, text) => {
+    try {
+      await api("PATCH", `/api/users/${user.id}`, patch);
+      mount(message, status(text, "ok"));
+      await users(body);
+    } catch (error) {
+      mount(message, status(error.code === "last_admin" ? "The account must keep one active admin." : error.message, "error"));
+    }
+  };
+  const rows = list.map((user) => {
+    const roleSelect = h("select", { "aria-label": `Role of ${user.name}`, onchange: (e) => change(user, { role: e.target.value }, `${user.name} is now ${e.target.value}.`) },
+      ["agent", "supervisor", "admin"].map((r) => h("option", { value: r }, r)));
+    roleSelect.value = user.role;
+    const takes = h("input", {
+      type: "checkbox",
+      "aria-label": `${user.name} takes new chats`,
+      checked: user.can_receive_new_chats,
+      onchange: (e) => change(user, { can_receive_new_chats: e.target.checked }, "Saved."),
+    });
+    const capacity = h("input", {
+      type: "number",
+      min: 1,
+      max: 1000,
+      "aria-label": `Most open chats for ${user.name}`,
+      value: user.max_open_chats ?? "",
+      onchange: (e) => change(user, { max_open_chats: e.target.value === "" ? null : Number(e.target.value) }, "Saved."),
+    });
+    return h("tr", {},
+      h("th", { scope: "row" }, user.name, h("br"), h("small", {}, user.email)),
+      h("td", {}, roleSelect),
+      h("td", {}, takes),
+      h("td", {}, capacity),
+      h("td", {}, user.is_active ? (user.has_password ? "active" : "invited") : "deactivated"),
+      h("td", { class: "row-actions" },
+        h("button", {
+          type: "button",
+          onclick: () => change(user, { is_active: !user.is_active }, user.is_active ? `${user.name} is deactivated.` : `${user.name} is active again.`),
+        }, user.is_active ? "Deactivate" : "Activate"),
+        h("button", {
+          type: "button",
+          class: "danger",
+          onclick: async () => {
+            if (!confirmed(`Delete ${user.name}? This cannot be undone.`)) return;
+            try {
+              await api("DELETE", `/api/users/${user.id}`);
+              await users(body);
+            } catch (error) {
+              mount(message, status(error.code === "last_admin" ? "The account must keep one active admin." : error.message, "error"));
+            }
+          },
+        }, "Delete")));
+  });
+  mount(body, message,
+    h("table", { class: "table" },
+      h("caption", { class: "visually-hidden" }, "Users"),
+      h("thead", {}, h("tr", {}, ["User", "Role", "New chats", "Capacity", "State", ""].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows)),
+    invite);
+}
+
+function snippet(channel) {
+  return `<script src="${location.origin}/widget.js" data-key="${channel.widget_key}" async></script>`;
+}
+
+async function channels(body) {
+  const list = await api("GET", "/api/channels");
+  const message = h("div");
+  const kind = h("select", {}, Object.entries(CHANNELS).map(([k, label]) => h("option", { value: k }, label)));
+  const name = h("input", { type: "text", required: true, maxlength: 200 });
+  const externalId = h("input", { type: "text" });
+  const token = h("input", { type: "password", autocomplete: "off" });
+  const origins = h("input", { type: "text", placeholder: "https://shop.example.com, https://www.example.com" });
+  const ai = h("input", { type: "checkbox" });
+  const prompt = h("textarea", { rows: 3 });
+  const model = h("input", { type: "text", placeholder: "default model" });
+  const metaFields = h("div", {}, field("Page or Instagram account id", externalId), field("Access token", token));
+  const widgetFields = h("div", { hidden: true }, field("Allowed origins", origins, "The sites the widget may run on, comma-separated. None: no site yet."));
+  kind.addEventListener("change", () => {
+    metaFields.hidden = kind.value === "widget";
+    widgetFields.hidden = kind.value !== "widget";
+  });
+  const form = h("form", {
+    class: "form",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const payload = { kind: kind.value, name: name.value, ai_enabled: ai.checked };
+      if (kind.value === "widget") {
+        payload.allowed_origins = origins.value.split(",").map((o) => o.trim()).filter(Boolean);
+      } else {
+        payload.external_id = externalId.value;
+        payload.access_token = token.value;
+      }
+      if (prompt.value.trim()) payload.ai_system_prompt = prompt.value;
+      if (model.value.trim()) payload.ai_model = model.value.trim();
+      try {
+        await api("POST", "/api/channels", payload);
+        await channels(body);
+      } catch (error) {
+        mount(message, status(error.message, "error"));
+      }
+    },
+  }, h("h2", {}, "Add a channel"), field("Kind", kind), field("Name", name), metaFields, widgetFields,
+  h("div", { class: "field check" }, ai, h("label", { for: ai.id = "channel-ai" }, "AI responder answers first")),
+  field("AI system prompt", prompt), field("AI model", model),
+  h("button", { type: "submit", class: "primary" }, "Add channel"));
+
+  const cards = list.map((c) => h("article", { class: "card" },
+    h("h3", {}, c.name, " ", h("small", {}, CHANNELS[c.kind] || c.kind)),
+    c.kind === "widget"
+      ? [h("p", {}, c.allowed_origins.length ? `Allowed on: ${c.allowed_origins.join(", ")}` : "Not allowed on any site yet: add its origins."),
+        h("label", { for: `snippet-${c.id}` }, "Embed snippet"),
+        h("textarea", { id: `snippet-${c.id}`, class: "snippet", readonly: true, rows: 2 }, snippet(c)),
+        h("button", {
+          type: "button",
+          onclick: async (event) => {
+            await navigator.clipboard?.writeText(snippet(c)).catch(() => {});
+            event.target.textContent = "Copied";
+          },
+        }, "Copy snippet")]
+      : h("p", {}, `Id ${c.external_id || "—"} · token ${c.access_token_set ? "set" : "missing"}`),
+    h("p", {}, c.ai_enabled ? `AI responder on${c.ai_model ? ` (${c.ai_model})` : ""}` : "AI responder off"),
+    h("div", { class: "row-actions" },
+      h("button", {
+        type: "button",
+        onclick: async () => {
+          try {
+            await api("PATCH", `/api/channels/${c.id}`, { ai_enabled: !c.ai_enabled });
+            await channels(body);
+          } catch (error) {
+            mount(message, status(error.message, "error"));
+          }
+        },
+      }, c.ai_enabled ? "Turn AI off" : "Turn AI on"),
+      h("button", {
+        type: "button",
+        class: "danger",
+        onclick: async () => {
+          if (!confirmed(`Delete the channel ${c.name}?`)) return;
+          await api("DELETE", `/api/channels/${c.id}`).catch((error) => mount(message, status(error.message, "error")));
+          await channels(body);
+        },
+      }, "Delete"))));
+  mount(body, message, list.length ? h("div", { class: "cards" }, cards) : h("p", {}, "No channels yet."), form);
+}
+
+async function webhooks(body, deliveryStatus = "dead") {
+  const list = await api("GET", "/api/outgoing-webhooks");
+  const deliveries = await api("GET", `/api/outgoing-webhooks/deliveries?status=${deliveryStatus}`);
+  const message = h("div");
+  const url = h("input", { type: "url", required: true, placeholder: "https://crm.example.com/hooks/switchboard" });
+  const types = ["message.created", "message.updated", "chat.created", "chat.updated", "chat.assigned", "chat.read", "lead.captured"];
+  const boxes = types.map((t) => h("input", { type: "checkbox", value: t, id: `type-${t}`, checked: t === "message.created" }));
+  const form = h("form", {
+    class: "form",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        const hook = await api("POST", "/api/outgoing-webhooks", {
+          url: url.value,
+          event_types: boxes.filter((b) => b.checked).map((b) => b.value),
+        });
+        await webhooks(body, deliveryStatus);
+        body.prepend(status(`Webhook created. Its signing secret, shown only now: ${hook.secret}`, "ok"));
+      } catch (error) {
+        mount(message, status(error.message, "error"));
+      }
+    },
+  }, h("h2", {}, "Add a webhook"), field("Receiver URL", url),
+  h("fieldset", {}, h("legend", {}, "Events"), boxes.map((b) => h("div", { class: "check" }, b, h("label", { for: b.id }, b.value)))),
+  h("button", { type: "submit", class: "primary" }, "Add webhook"));
+  const hooks = list.map((hook) => h("tr", {},
+    h("th", { scope: "row" }, hook.url), h("td", {}, hook.event_types.join(", ")),
+    h("td", {}, h("button", {
+      type: "button",
+      class: "danger",
+      onclick: async () => {
+        if (!confirmed(`Delete the webhook to ${hook.url}?`)) return;
+        await api("DELETE", `/api/outgoing-webhooks/${hook.id}`);
+        await webhooks(body, deliveryStatus);
+      },
+    }, "Delete"))));
+  const tabs = [["dead", "Dead letters"], ["pending", "Pending"], ["delivered", "Delivered"]].map(([key, label]) => h("button", {
+    type: "button",
+    "aria-pressed": String(key === deliveryStatus),
+    onclick: () => webhooks(body, key),
+  }, label));
+  const rows = deliveries.map((d) => h("tr", {},
+    h("td", {}, String(d.id)), h("td", {}, d.event_type), h("td", {}, String(d.attempts)),
+    h("td", {}, d.last_status_code ? String(d.last_status_code) : "—"), h("td", {}, d.last_error || ""),
+    h("td", {}, d.status === "dead" ? h("button", {
+      type: "button",
+      onclick: async () => {
+        await api("POST", `/api/outgoing-webhooks/deliveries/${d.id}/redeliver`);
+        await webhooks(body, deliveryStatus);
+      },
+    }, "Redeliver") : "")));
+  mount(body, message,
+    h("table", { class: "table" }, h("caption", {}, "Webhooks"),
+      h("thead", {}, h("tr", {}, ["URL", "Events", ""].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, hooks.length ? hooks : h("tr", {}, h("td", { colspan: 3 }, "No webhooks yet.")))),
+    form,
+    h("h2", {}, "Deliveries"), h("div", { class: "modes", role: "group", "aria-label": "Delivery state" }, tabs),
+    h("table", { class: "table" }, h("caption", { class: "visually-hidden" }, "Deliveries"),
+      h("thead", {}, h("tr", {}, ["Id", "Event", "Tries", "Last status", "Last error", ""].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 6 }, "None.")))));
+}
+
+async function audit(body, before) {
+  const entries = await api("GET", `/api/audit?limit=50${before ? `&before=${before}` : ""}`);
+  const rows = entries.map((e) => h("tr", {},
+    h("td", {}, new Date(e.created_at).toLocaleString()), h("td", {}, e.action),
+    h("td", {}, e.actor_user_id ? String(e.actor_user_id) : "—"),
+    h("td", {}, e.target_type ? `${e.target_type} ${e.target_id || ""}` : ""), h("td", {}, e.ip || ""),
+    h("td", {}, e.details || "")));
+  const last = entries.at(-1);
+  mount(body,
+    h("table", { class: "table" }, h("caption", { class: "visually-hidden" }, "Audit log"),
+      h("thead", {}, h("tr", {}, ["When", "What", "Who", "On", "From", "Details"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 6 }, "Nothing recorded.")))),
+    last && entries.length === 50 ? h("button", { type: "button", onclick: () => audit(body, last.id) }, "Older") : null);
+}

@@ -1,0 +1,314 @@
+// One open chat: its messages (customer, agents, bot, notes told apart), delivery marks,
+// reactions and attachments, the composer, typing both ways, status, handoff, assignment.
+
+import { api } from "../api.js";
+import { announce, CHANNELS, clock, day, field, h, mount } from "../dom.js";
+import {
+  changed, isSupervisor, loadMessages, loadTeam, mergeMessages, refreshChat, state, userName,
+} from "../state.js";
+
+const MARKS = {
+  pending: ["…", "Sending"],
+  sent: ["✓", "Sent"],
+  delivered: ["✓✓", "Delivered"],
+  read: ["✓✓", "Read"],
+  failed: ["⚠", "Failed"],
+};
+
+function mark(message) {
+  if (message.direction !== "outbound" || message.private || message.sender_kind === "system") return null;
+  const [symbol, label] = MARKS[message.delivery_status] || ["", message.delivery_status];
+  if (!label || message.delivery_status === "received") return null;
+  const reason = message.delivery_status === "failed" && message.delivery_error ? `: ${message.delivery_error}` : "";
+  return h("span", { class: `mark mark-${message.delivery_status}`, title: `${label}${reason}` },
+    h("span", { "aria-hidden": "true" }, symbol), ` ${label}${reason}`);
+}
+
+function attachments(message) {
+  const list = Array.isArray(message.attachments) ? message.attachments : [];
+  return list.filter((a) => a.url).map((a) => (a.type === "image"
+    ? h("a", { href: a.url, target: "_blank", rel: "noopener noreferrer" },
+      h("img", { class: "attachment", src: a.url, alt: "Image sent in the chat", loading: "lazy" }))
+    : h("a", { class: "file", href: a.url, target: "_blank", rel: "noopener noreferrer" }, `${a.type || "File"} attachment`)));
+}
+
+function bubble(message) {
+  const kind = message.private ? "note"
+    : message.sender_kind === "system" ? "system"
+      : message.direction === "inbound" ? "customer"
+        : message.sender_kind === "bot" ? "bot" : "agent";
+  const who = {
+    note: `Note by ${message.sender_id ? userName(message.sender_id) : "the team"}`,
+    system: "Switchboard",
+    customer: "",
+    bot: "Bot",
+    agent: message.sender_kind === "page" ? "Sent from Meta's inbox" : (message.sender_id ? userName(message.sender_id) : "Agent"),
+  }[kind];
+  const reactions = (message.reactions || []).map((r) => h("span", {
+    class: "reaction",
+    title: r.by === "contact" ? "The customer reacted" : "Reaction",
+  }, r.emoji));
+  return h("li", { class: `msg msg-${kind}`, "data-message-id": message.id },
+    who ? h("span", { class: "who" }, who) : null,
+    message.deleted ? h("p", { class: "text deleted" }, "The customer unsent this message.")
+      : h("p", { class: "text" }, message.text || ""),
+    attachments(message),
+    reactions.length ? h("span", { class: "reactions", "aria-label": "Reactions" }, reactions) : null,
+    h("span", { class: "meta" }, h("time", { datetime: message.sent_at }, clock(message.sent_at)), mark(message)));
+}
+
+function windowLine(chat) {
+  if (chat.channel.kind === "widget" || !chat.last_inbound_at) return "";
+  const hours = (Date.now() - new Date(chat.last_inbound_at).getTime()) / 3600000;
+  if (hours < 24) {
+    return `Messaging window: ${Math.max(1, Math.floor(24 - hours))} h left to reply freely.`;
+  }
+  if (hours < 24 * 7) {
+    return "Outside the 24-hour window: replies go out tagged as a human agent's, until 7 days after the customer's last message.";
+  }
+  return "More than 7 days since the customer wrote: Meta refuses replies until they write again.";
+}
+
+/** Draws chat `id` into `container` with its details beside it. */
+export function chatPane(container, id, live) {
+  let mode = "reply";
+  let typingSent = 0;
+  let typingOff = null;
+  let listSignature = "";
+  let loaded = false;
+  let missing = false;
+  let readFor = null;
+  let detailsSignature = "";
+  let rendered = false;
+
+  const title = h("h2", { class: "chat-title" }, "Loading…");
+  const subtitle = h("p", { class: "chat-sub" });
+  const statusSelect = h("select", {
+    id: "chat-status",
+    onchange: async (event) => {
+      try {
+        const chat = await api("POST", `/api/chats/${id}/status`, { status: event.target.value });
+        state.chats.set(id, chat);
+        changed();
+      } catch (error) {
+        showError(error.message);
+      }
+    },
+  }, ["open", "pending", "resolved"].map((s) => h("option", { value: s }, s[0].toUpperCase() + s.slice(1))));
+  const handoff = h("button", { type: "button", onclick: () => toggleBot() });
+  const detailsToggle = h("button", {
+    type: "button",
+    class: "details-toggle",
+    "aria-expanded": "false",
+    onclick: (event) => {
+      const open = wrapper.classList.toggle("show-details");
+      event.currentTarget.setAttribute("aria-expanded", String(open));
+    },
+  }, "Details");
+  const messagesList = h("ol", { class: "messages", "aria-label": "Messages", tabindex: "0" });
+  const typingLine = h("p", { class: "typing", "aria-live": "polite" });
+  const windowNote = h("p", { class: "window-line" });
+  const error = h("p", { class: "notice error", role: "alert", hidden: true });
+  const textarea = h("textarea", {
+    id: "composer",
+    rows: 3,
+    placeholder: "Write a reply… (Enter sends, Shift+Enter for a new line)",
+    onkeydown: (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        send();
+      }
+    },
+    oninput: () => typing(),
+  });
+  const composerLabel = h("label", { for: "composer" }, "Reply");
+  const replyTab = h("button", { type: "button", class: "mode", "aria-pressed": "true", onclick: () => setMode("reply") }, "Reply");
+  const noteTab = h("button", { type: "button", class: "mode", "aria-pressed": "false", onclick: () => setMode("note") }, "Note");
+  const sendButton = h("button", { type: "submit", class: "primary" }, "Send");
+  const composer = h("form", { class: "composer", onsubmit: (event) => { event.preventDefault(); send(); } },
+    h("div", { class: "modes", role: "group", "aria-label": "Message kind" }, replyTab, noteTab),
+    composerLabel, textarea, h("div", { class: "composer-actions" }, sendButton));
+
+  const details = h("aside", { class: "details", "aria-label": "Details" });
+  const chatSection = h("section", { class: "chat", "aria-label": "Chat" },
+    h("header", { class: "chat-head" },
+      h("a", { class: "back", href: "#/", "aria-label": "Back to the inbox" }, "←"),
+      h("div", { class: "chat-heading" }, title, subtitle),
+      h("div", { class: "chat-actions" },
+        h("label", { for: "chat-status", class: "visually-hidden" }, "Chat status"), statusSelect, handoff, detailsToggle)),
+    messagesList, typingLine, windowNote, error, composer);
+  const wrapper = h("div", { class: "chat-wrap" }, chatSection, details);
+  mount(container, wrapper);
+
+  function showError(text) {
+    error.textContent = text;
+    error.hidden = !text;
+  }
+
+  function setMode(next) {
+    mode = next;
+    replyTab.setAttribute("aria-pressed", String(mode === "reply"));
+    noteTab.setAttribute("aria-pressed", String(mode === "note"));
+    composer.classList.toggle("note", mode === "note");
+    composerLabel.textContent = mode === "note" ? "Private note (only your team sees it)" : "Reply";
+    textarea.placeholder = mode === "note" ? "Write a note for your team…" : "Write a reply… (Enter sends, Shift+Enter for a new line)";
+    textarea.focus();
+  }
+
+  function typing() {
+    if (mode === "note") return;
+    const now = Date.now();
+    if (now - typingSent > 2500) {
+      typingSent = now;
+      live?.send({ type: "typing", chat_id: id, on: true });
+    }
+    clearTimeout(typingOff);
+    typingOff = setTimeout(stopTyping, 3000);
+  }
+
+  function stopTyping() {
+    clearTimeout(typingOff);
+    if (typingSent) live?.send({ type: "typing", chat_id: id, on: false });
+    typingSent = 0;
+  }
+
+  async function send() {
+    const text = textarea.value.trim();
+    if (!text) return;
+    sendButton.disabled = true;
+    showError("");
+    try {
+      const message = await api("POST", `/api/chats/${id}/messages`, { text, private: mode === "note" });
+      mergeMessages(id, [message]);
+      textarea.value = "";
+      stopTyping();
+      announce(mode === "note" ? "Note added" : "Reply sent");
+      changed();
+    } catch (error) {
+      showError(error.message);
+    }
+    sendButton.disabled = false;
+    textarea.focus();
+  }
+
+  async function toggleBot() {
+    const chat = state.chats.get(id);
+    if (!chat) return;
+    try {
+      const answer = await api("POST", `/api/chats/${id}/handoff`, { to: chat.status === "bot" ? "human" : "bot" });
+      state.chats.set(id, answer);
+      changed();
+    } catch (error) {
+      showError(error.code === "ai_disabled" ? "The AI responder is off on this channel." : error.message);
+    }
+  }
+
+  async function assign(userId) {
+    try {
+      const answer = await api("POST", `/api/chats/${id}/assign`, { user_id: userId });
+      state.chats.set(id, answer);
+      announce(userId === null ? "Back in the queue" : `Assigned to ${userName(userId)}`);
+      loadTeam();
+      changed();
+    } catch (error) {
+      showError(error.message);
+    }
+  }
+
+  function markRead(chat) {
+    const newest = (state.messages.get(id) || []).at(-1)?.id;
+    if (chat.unread_count === 0 || document.visibilityState !== "visible" || readFor === newest) return;
+    readFor = newest;
+    api("POST", `/api/chats/${id}/read`).then((answer) => {
+      if (answer) state.chats.set(id, answer);
+      changed();
+    }).catch(() => {});
+  }
+
+  function renderDetails(chat) {
+    const contact = chat.contact || {};
+    const parts = [
+      h("h3", {}, "Contact"),
+      h("dl", {},
+        h("dt", {}, "Name"), h("dd", {}, contact.name || "Unknown"),
+        h("dt", {}, "Email"), h("dd", {}, contact.email || "—"),
+        h("dt", {}, "Phone"), h("dd", {}, contact.phone || "—"),
+        h("dt", {}, "Channel"), h("dd", {}, `${chat.channel.name} (${CHANNELS[chat.channel.kind] || chat.channel.kind})`),
+        h("dt", {}, "First seen"), h("dd", {}, new Date(chat.created_at).toLocaleString()),
+        h("dt", {}, "Assigned to"), h("dd", { class: "assignee" }, chat.assignee_id ? userName(chat.assignee_id) : "Nobody (in the queue)")),
+    ];
+    if (isSupervisor()) {
+      const picker = h("select", { id: "assign-to" },
+        (state.team?.members || []).map((m) => h("option", { value: m.id },
+          `${m.name} · ${m.online ? (m.status === "away" ? "away" : "online") : "offline"} · ${m.open_chats} open`)));
+      if (chat.assignee_id) picker.value = String(chat.assignee_id);
+      parts.push(h("h3", {}, "Assignment"),
+        field("Assign to", picker),
+        h("div", { class: "row-actions" },
+          h("button", { type: "button", onclick: () => assign(Number(picker.value)) }, "Assign"),
+          h("button", { type: "button", disabled: chat.assignee_id === null, onclick: () => assign(null) }, "Back to queue")));
+    }
+    mount(details, parts);
+  }
+
+  function update() {
+    const chat = state.chats.get(id);
+    if (!chat) {
+      if (!missing) {
+        missing = true;
+        refreshChat(id);
+        return;
+      }
+      title.textContent = "This chat is not available";
+      subtitle.textContent = "It may have been reassigned, or it does not exist.";
+      composer.hidden = true;
+      return;
+    }
+    missing = false;
+    composer.hidden = false;
+    if (!loaded) {
+      loaded = true;
+      loadMessages(id).catch((e) => showError(e.message));
+      if (isSupervisor() && !state.team) loadTeam();
+    }
+    title.textContent = chat.contact?.name || "Customer";
+    subtitle.textContent = `${CHANNELS[chat.channel.kind] || chat.channel.kind} · ${chat.status} · ${chat.assignee_id ? `assigned to ${userName(chat.assignee_id)}` : "in the queue"}`;
+    if (chat.status !== "bot") statusSelect.value = chat.status;
+    statusSelect.disabled = chat.status === "bot";
+    handoff.textContent = chat.status === "bot" ? "Take over from the bot" : "Hand back to the bot";
+    windowNote.textContent = windowLine(chat);
+    windowNote.hidden = !windowNote.textContent;
+    const who = state.typing.get(id);
+    typingLine.textContent = who ? `${who.who} is typing…` : "";
+
+    const messages = state.messages.get(id) || [];
+    const signature = messages.map((m) => `${m.id}:${m.delivery_status}:${m.deleted}:${JSON.stringify(m.reactions || [])}`).join(",");
+    if (signature !== listSignature) {
+      const atBottom = messagesList.scrollHeight - messagesList.scrollTop - messagesList.clientHeight < 80;
+      listSignature = signature;
+      const items = [];
+      let lastDay = "";
+      for (const message of messages) {
+        const heading = day(message.sent_at);
+        if (heading !== lastDay) {
+          items.push(h("li", { class: "day", role: "separator" }, heading));
+          lastDay = heading;
+        }
+        items.push(bubble(message));
+      }
+      if (!messages.length) items.push(h("li", { class: "empty" }, "No messages yet."));
+      mount(messagesList, items);
+      if (atBottom || !rendered) messagesList.scrollTop = messagesList.scrollHeight;
+      rendered = messages.length > 0;
+    }
+    const members = (state.team?.members || []).map((m) => `${m.id}${m.online}${m.status}${m.open_chats}`).join();
+    const detailsNow = `${chat.assignee_id}|${JSON.stringify(chat.contact)}|${members}`;
+    if (detailsNow !== detailsSignature) {
+      detailsSignature = detailsNow;
+      renderDetails(chat);
+    }
+    markRead(chat);
+  }
+
+  return { update };
+}

@@ -1,0 +1,142 @@
+// The inbox: Mine / Queue / All, filtered by status and channel, newest activity first,
+// updated live; beside it the open chat.
+
+import { ago, CHANNELS, h, mount } from "../dom.js";
+import { isSupervisor, loadChats, loadMore, state, visibleChats } from "../state.js";
+
+function row(chat, current) {
+  const name = chat.contact?.name || "Customer";
+  const preview = chat.last_message
+    ? (chat.last_message.private ? "Note: " : "") + (chat.last_message.text || "[attachment]")
+    : "";
+  const unread = chat.unread_count > 0;
+  return h("li", {},
+    h("a", {
+      href: `#/chats/${chat.id}`,
+      class: `row${unread ? " unread" : ""}${current ? " current" : ""}`,
+      "aria-current": current ? "true" : null,
+      "data-chat-id": chat.id,
+    },
+    h("span", { class: "row-top" },
+      h("span", { class: `channel channel-${chat.channel.kind}` }, CHANNELS[chat.channel.kind] || chat.channel.kind),
+      h("span", { class: "row-name" }, name),
+      h("time", { datetime: chat.last_message_at || "" }, ago(chat.last_message_at))),
+    h("span", { class: "row-bottom" },
+      h("span", { class: "preview" }, preview),
+      chat.status !== "open" ? h("span", { class: `status status-${chat.status}` }, chat.status) : null,
+      unread ? h("span", { class: "badge", "aria-label": `${chat.unread_count} unread` }, String(chat.unread_count)) : null)));
+}
+
+/** Draws the inbox into `view`; `makeChat(container, id)` draws the open chat beside it. */
+export function inbox(view, chatId, makeChat) {
+  const tabs = [
+    ["mine", "Mine"],
+    ["queue", "Queue"],
+    ...(isSupervisor() ? [["all", "All"]] : []),
+  ];
+  if (!tabs.some(([key]) => key === state.view.tab)) state.view.tab = "mine";
+  const tabButtons = tabs.map(([key, label]) => h("button", {
+    type: "button",
+    role: "tab",
+    class: "tab",
+    "data-tab": key,
+    "aria-selected": String(state.view.tab === key),
+    onclick: () => {
+      state.view.tab = key;
+      loadChats();
+      update();
+    },
+  }, label, h("span", { class: "count" })));
+  const status = h("select", {
+    id: "filter-status",
+    onchange: (event) => {
+      state.view.status = event.target.value;
+      loadChats();
+    },
+  }, h("option", { value: "" }, "Any status"),
+  ["open", "pending", "bot", "resolved"].map((s) => h("option", { value: s }, s[0].toUpperCase() + s.slice(1))));
+  status.value = state.view.status;
+  const channel = h("select", {
+    id: "filter-channel",
+    onchange: (event) => {
+      state.view.channel = event.target.value;
+      loadChats();
+    },
+  }, h("option", { value: "" }, "Any channel"));
+  const list = h("ul", { class: "rows", "aria-label": "Chats" });
+  const rows = new Map();
+  const more = h("button", { type: "button", class: "more", hidden: true, onclick: () => loadMore() }, "Load more");
+  const queueLine = h("p", { class: "queue-line" });
+  const pane = h("section", { class: "inbox", "aria-label": "Inbox" },
+    h("div", { class: "tabs", role: "tablist", "aria-label": "Views" }, tabButtons),
+    h("div", { class: "filters" },
+      h("label", { for: "filter-status", class: "visually-hidden" }, "Status"), status,
+      h("label", { for: "filter-channel", class: "visually-hidden" }, "Channel"), channel),
+    queueLine, list, more);
+  const chatArea = h("div", { class: "chat-area" });
+  mount(view, h("div", { class: `workspace${chatId ? " has-chat" : ""}` }, pane, chatArea));
+  const chat = chatId ? makeChat(chatArea, chatId) : null;
+  if (!chatId) {
+    mount(chatArea, h("div", { class: "placeholder" }, h("p", {}, "Select a chat from the inbox."),
+      h("p", { class: "hint" }, "Keys: j and k move through the list, Enter opens.")));
+  }
+
+  list.addEventListener("keydown", (event) => {
+    if (event.key !== "j" && event.key !== "k") return;
+    const links = [...list.querySelectorAll("a.row")];
+    const at = links.indexOf(document.activeElement);
+    const next = links[Math.max(0, Math.min(links.length - 1, at + (event.key === "j" ? 1 : -1)))];
+    next?.focus();
+    event.preventDefault();
+  });
+
+  function update() {
+    for (const button of tabButtons) {
+      const key = button.dataset.tab;
+      button.setAttribute("aria-selected", String(state.view.tab === key));
+      const count = button.querySelector(".count");
+      if (key === "queue") count.textContent = ` ${state.queueSize}`;
+      if (key === "mine") {
+        const mine = [...state.chats.values()].filter((c) => c.assignee_id === state.me.id && c.status !== "resolved").length;
+        count.textContent = ` ${mine}`;
+      }
+    }
+    queueLine.textContent = `${state.queueSize} waiting in the queue`;
+    const known = new Map();
+    for (const c of state.chats.values()) known.set(String(c.channel.id), c.channel);
+    const options = [...channel.options].map((o) => o.value);
+    for (const [id, ref] of known) {
+      if (!options.includes(id)) channel.append(h("option", { value: id }, `${ref.name} (${CHANNELS[ref.kind] || ref.kind})`));
+    }
+    const chats = visibleChats();
+    const focused = document.activeElement?.dataset?.chatId;
+    if (state.loading && chats.length === 0) {
+      mount(list, [1, 2, 3, 4].map(() => h("li", { class: "skeleton", "aria-hidden": "true" })));
+    } else if (state.error) {
+      mount(list, h("li", { class: "empty" }, h("p", {}, `The chats could not be loaded: ${state.error}`),
+        h("button", { type: "button", onclick: () => loadChats() }, "Retry")));
+    } else if (chats.length === 0) {
+      const text = state.view.tab === "queue" ? "No chats waiting. New ones appear here as they arrive."
+        : state.view.tab === "mine" ? "No chats assigned to you. Take one from the queue, or wait for the next."
+          : "No chats match these filters.";
+      mount(list, h("li", { class: "empty" }, text));
+    } else {
+      // Rows are kept while they show the same thing, so focus and clicks are not lost.
+      const nodes = chats.map((c) => {
+        const current = c.id === state.openChatId;
+        const signature = JSON.stringify([c.last_message_at, c.unread_count, c.status, c.assignee_id,
+          c.contact?.name, c.last_message?.id, c.last_message?.text, current]);
+        const kept = rows.get(c.id);
+        if (kept && kept.signature === signature) return kept.node;
+        const node = row(c, current);
+        rows.set(c.id, { signature, node });
+        return node;
+      });
+      list.replaceChildren(...nodes);
+      if (focused) list.querySelector(`[data-chat-id="${focused}"]`)?.focus();
+    }
+    more.hidden = !state.nextCursor;
+    chat?.update();
+  }
+  return { update };
+}
