@@ -1,6 +1,7 @@
 //! A real browser for the console's tests: Debian's chromium driven over WebDriver by
-//! chromedriver, one browser at a time. Without chromium-driver the console tests say they
-//! are skipped, unless `SWITCHBOARD_BROWSER_TESTS=required` (CI), where that is a failure.
+//! chromedriver, one test at a time (a test may open several browsers). Without
+//! chromium-driver the console tests say they are skipped, unless
+//! `SWITCHBOARD_BROWSER_TESTS=required` (CI), where that is a failure.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -20,7 +21,40 @@ pub struct Browser {
     session: String,
     driver: Child,
     _profile: tempfile::TempDir,
-    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// A test's turn with the browsers; `None` where they cannot run here (see the module).
+pub struct Turn {
+    driver: &'static str,
+    _guard: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// Waits for this test's turn with the browsers.
+pub async fn turn() -> Option<Turn> {
+    let driver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(driver) = driver else {
+        assert!(
+            std::env::var("SWITCHBOARD_BROWSER_TESTS").as_deref() != Ok("required"),
+            "browser tests are required here, but chromium-driver is not installed"
+        );
+        eprintln!(
+            "SKIPPED: chromium-driver is not installed (apt-get install chromium chromium-driver)"
+        );
+        return None;
+    };
+    Some(Turn {
+        driver,
+        _guard: ONE_AT_A_TIME.lock().await,
+    })
+}
+
+impl Turn {
+    /// A new browser with a `width`×`height` window.
+    pub async fn browser(&self, width: u32, height: u32) -> Browser {
+        Browser::launch(self.driver, width, height).await
+    }
 }
 
 /// An element on the page.
@@ -35,21 +69,7 @@ fn free_port() -> u16 {
 }
 
 impl Browser {
-    /// A browser with a `width`×`height` window, or `None` (with a line saying so) where
-    /// chromium-driver is not installed and browser tests are not required.
-    pub async fn launch(width: u32, height: u32) -> Option<Self> {
-        let driver_path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists());
-        let Some(driver_path) = driver_path else {
-            assert!(
-                std::env::var("SWITCHBOARD_BROWSER_TESTS").as_deref() != Ok("required"),
-                "browser tests are required here, but chromium-driver is not installed"
-            );
-            eprintln!("SKIPPED: chromium-driver is not installed (apt-get install chromium chromium-driver)");
-            return None;
-        };
-        let turn = ONE_AT_A_TIME.lock().await;
+    async fn launch(driver_path: &str, width: u32, height: u32) -> Self {
         let profile = tempfile::tempdir().expect("profile dir");
         let http = reqwest::Client::new();
         for _ in 0..5 {
@@ -111,13 +131,12 @@ impl Browser {
             let id = answer["value"]["sessionId"]
                 .as_str()
                 .unwrap_or_else(|| panic!("no session: {answer}"));
-            return Some(Self {
+            return Self {
                 session: format!("{base}/session/{id}"),
                 http,
                 driver,
                 _profile: profile,
-                _turn: turn,
-            });
+            };
         }
         panic!("chromedriver did not start");
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::browser::{Browser, ENTER};
+use crate::browser::{self, Browser, ENTER};
 use crate::helpers::{messenger_text, GraphServer, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, PAGE_ID};
 
 /// Where the tests leave their screenshots (the README's come from here).
@@ -43,9 +43,10 @@ fn delivery_receipt(mids: &[&str]) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_messenger_chat_arrives_live_is_answered_and_shows_delivered() {
-    let Some(browser) = Browser::launch(1280, 800).await else {
+    let Some(turn) = browser::turn().await else {
         return;
     };
+    let browser = turn.browser(1280, 800).await;
     let graph = GraphServer::start(vec![]).await;
     let url = graph.url.clone();
     let (app, _) = TestApp::spawn_meta(move |s| s.set("META_GRAPH_URL", url)).await;
@@ -73,16 +74,6 @@ async fn a_messenger_chat_arrives_live_is_answered_and_shows_delivered() {
     let composer = browser.field("Reply").await;
     browser.type_text(&composer, "Yes, in all sizes.").await;
     browser.type_text(&composer, ENTER).await;
-    for _ in 0..100 {
-        if !graph.requests().is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let admin = app.admin_token().await;
-    let ids = chat_ids(&app, &admin).await;
-    let (_, messages) = app.call(Method::GET, &format!("/api/chats/{}/messages", ids[0]), Some(&admin), None).await;
-    eprintln!("DEBUG graph={:?} messages={messages}", graph.requests());
     browser.wait_text(10, "Sent").await;
     let sent = graph.requests();
     assert_eq!(sent.len(), 1, "one Send API call");
@@ -102,4 +93,387 @@ async fn a_messenger_chat_arrives_live_is_answered_and_shows_delivered() {
     browser
         .screenshot(&shots().join("chat-supervisor.png"))
         .await;
+}
+
+/// Makes the first chat of the account belong to `user_id` (or the queue), behind the API.
+async fn assign_first_chat(app: &TestApp, user_id: Option<i64>) -> i64 {
+    use diesel::prelude::*;
+    use switchboard::store::schema::chats;
+    app.state
+        .db()
+        .run(move |conn| -> QueryResult<i64> {
+            let id = chats::table
+                .select(chats::id)
+                .order(chats::id.asc())
+                .first(conn)?;
+            diesel::update(chats::table.find(id))
+                .set(chats::assignee_id.eq(user_id))
+                .execute(conn)?;
+            Ok(id)
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_reassigns_and_the_agents_inbox_changes_live() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    let ana = app.agent_outside_round_robin().await;
+    let ben = app.agent_outside_round_robin().await;
+    let supervisor = app.user("supervisor").await;
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(
+        app.post_messenger(messenger_text(
+            "6213000000000042",
+            "m_a_1",
+            "Where is my order?",
+            now
+        ))
+        .await,
+        200
+    );
+    let chat = assign_first_chat(&app, Some(ana.id)).await;
+
+    let agent_view = turn.browser(1280, 800).await;
+    sign_in(&agent_view, &app, &ana.email, &ana.password).await;
+    agent_view.wait_text(10, "Where is my order?").await;
+    agent_view
+        .screenshot(&shots().join("inbox-agent.png"))
+        .await;
+
+    let supervisor_view = turn.browser(1280, 800).await;
+    sign_in(
+        &supervisor_view,
+        &app,
+        &supervisor.email,
+        &supervisor.password,
+    )
+    .await;
+    supervisor_view
+        .goto(&app.url(&format!("/#/chats/{chat}")))
+        .await;
+    supervisor_view.wait_text(10, "Where is my order?").await;
+    let picker = supervisor_view.field("Assign to").await;
+    supervisor_view.choose(&picker, &ben.id.to_string()).await;
+    supervisor_view.press("Assign").await;
+    supervisor_view
+        .wait_text(10, "assigned to Test agent")
+        .await;
+
+    // Ana's inbox loses the chat without a reload.
+    agent_view
+        .wait_for(
+            10,
+            "the chat to leave Ana's inbox",
+            "!document.body.innerText.includes('Where is my order?')",
+            vec![],
+        )
+        .await;
+    let (_, moved) = app
+        .call(
+            Method::GET,
+            &format!("/api/chats/{chat}"),
+            Some(&ben.token),
+            None,
+        )
+        .await;
+    assert_eq!(moved["assignee_id"], ben.id);
+
+    // Back to the queue: Ana sees it again, in her queue.
+    supervisor_view.press("Back to queue").await;
+    agent_view.press("Queue").await;
+    agent_view.wait_text(10, "Where is my order?").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_cut_the_console_resumes_and_shows_each_message_once() {
+    use crate::helpers::Proxy;
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    let proxy = Proxy::start(app.base.trim_start_matches("http://").to_string()).await;
+    let through = format!("http://{}", proxy.addr);
+    let browser = turn.browser(1280, 800).await;
+    browser.goto(&format!("{through}/")).await;
+    let field = browser.field("Email").await;
+    browser.type_text(&field, ADMIN_EMAIL).await;
+    let field = browser.field("Password").await;
+    browser.type_text(&field, ADMIN_PASSWORD).await;
+    browser.press("Sign in").await;
+    browser.press("All").await;
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(
+        app.post_messenger(messenger_text(
+            "6213000000000042",
+            "m_c_0",
+            "first message",
+            now
+        ))
+        .await,
+        200
+    );
+    browser.wait_text(10, "first message").await;
+    browser.press_css("a.row").await;
+    browser.wait_text(10, "Messaging window").await;
+
+    proxy.cut();
+    browser
+        .wait_for(
+            10,
+            "the reconnecting banner",
+            "!document.getElementById('banner').hidden",
+            vec![],
+        )
+        .await;
+    browser.screenshot(&shots().join("reconnecting.png")).await;
+    for i in 1..=5 {
+        assert_eq!(
+            app.post_messenger(messenger_text(
+                "6213000000000042",
+                &format!("m_c_{i}"),
+                &format!("while away {i}"),
+                now + i
+            ))
+            .await,
+            200
+        );
+    }
+    proxy.restore();
+    browser.wait_text(30, "while away 5").await;
+    browser
+        .wait_for(
+            10,
+            "the banner to go",
+            "document.getElementById('banner').hidden",
+            vec![],
+        )
+        .await;
+    let texts = browser.texts(".msg .text").await;
+    for i in 1..=5 {
+        let text = format!("while away {i}");
+        assert_eq!(
+            texts.iter().filter(|t| **t == text).count(),
+            1,
+            "{text} shows exactly once: {texts:?}"
+        );
+    }
+    assert_eq!(texts.len(), 6, "{texts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_shows_both_ways_with_a_widget_visitor() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (_, channel) = app
+        .call(
+            Method::POST,
+            "/api/channels",
+            Some(&admin),
+            Some(&json!({"kind": "widget", "name": "Shop", "allowed_origins": ["https://shop.example.com"]})),
+        )
+        .await;
+    let (_, session) = app
+        .post_json(
+            "/api/widget/sessions",
+            &json!({"widget_key": channel["widget_key"], "name": "Vera Visitor"}),
+        )
+        .await;
+    let token = session["token"].as_str().unwrap().to_string();
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/widget/messages",
+            Some(&token),
+            Some(&json!({"text": "Hello there"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let chat = chat_ids(&app, &admin).await[0];
+
+    let browser = turn.browser(1280, 800).await;
+    sign_in(&browser, &app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.goto(&app.url(&format!("/#/chats/{chat}"))).await;
+    browser.wait_text(10, "Hello there").await;
+
+    let url = format!(
+        "{}/ws/widget?token={token}",
+        app.base.replacen("http", "ws", 1)
+    );
+    let (mut visitor, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("visitor socket");
+    visitor
+        .send(Message::text(
+            json!({"type": "typing", "on": true}).to_string(),
+        ))
+        .await
+        .unwrap();
+    browser.wait_text(10, "The customer is typing").await;
+
+    let composer = browser.field("Reply").await;
+    browser.type_text(&composer, "One moment").await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let frame = tokio::time::timeout_at(deadline, visitor.next())
+            .await
+            .expect("the visitor sees the agent typing")
+            .expect("open")
+            .expect("frame");
+        if let Message::Text(text) = frame {
+            let frame: Value = serde_json::from_str(text.as_str()).unwrap();
+            if frame["type"] == "typing" && frame["data"]["on"] == true {
+                break;
+            }
+        }
+    }
+}
+
+/// The path and query of the link in the newest mail of the outbox.
+async fn mailed_link(app: &TestApp, page: &str) -> String {
+    let outbox = app.state.config.data_dir.join("outbox");
+    for _ in 0..200 {
+        let mails: Vec<String> = std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for mail in mails {
+            let decoded = crate::helpers::decode_quoted_printable(&mail);
+            if decoded.contains(&format!("/{page}?token=")) {
+                let token = crate::helpers::token_from_mail(&mail);
+                return format!("/{page}?token={token}");
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no mail with a /{page} link");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_reset_and_an_invitation_end_in_signing_in() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let agent = app.user("agent").await;
+    let browser = turn.browser(1280, 800).await;
+    browser.goto(&app.url("/")).await;
+    browser.screenshot(&shots().join("sign-in.png")).await;
+    browser.press("Forgot your password?").await;
+    let email = browser.field("Email").await;
+    browser.type_text(&email, &agent.email).await;
+    browser.press("Send reset link").await;
+    browser.wait_text(10, "on its way").await;
+    let link = mailed_link(&app, "reset-password").await;
+    browser.goto(&app.url(&link)).await;
+    let new = browser.field("New password").await;
+    browser.type_text(&new, "a-brand-new-password").await;
+    let repeat = browser.field("Repeat password").await;
+    browser.type_text(&repeat, "a-brand-new-password").await;
+    browser.press("Change password").await;
+    browser.wait_text(10, "Your password is changed").await;
+    sign_in(&browser, &app, &agent.email, "a-brand-new-password").await;
+    assert!(
+        app.try_login(&agent.email, &agent.password).await.is_err(),
+        "the old password is gone"
+    );
+    browser.press("Sign out").await;
+    browser.wait_text(10, "You are signed out").await;
+
+    let admin = app.admin_token().await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(&admin),
+            Some(&json!({"email": "newcomer@switchboard.test", "name": "Nia Newcomer", "role": "agent"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let link = mailed_link(&app, "accept-invite").await;
+    browser.goto(&app.url(&link)).await;
+    browser.wait_text(10, "Accept your invitation").await;
+    let new = browser.field("New password").await;
+    browser.type_text(&new, "my-first-password").await;
+    let repeat = browser.field("Repeat password").await;
+    browser.type_text(&repeat, "my-first-password").await;
+    browser.press("Set password").await;
+    browser.wait_text(10, "Your password is set").await;
+    sign_in(
+        &browser,
+        &app,
+        "newcomer@switchboard.test",
+        "my-first-password",
+    )
+    .await;
+    browser.wait_text(10, "Nia Newcomer").await;
+
+    // The same link a second time is refused with a clear message.
+    browser.goto(&app.url(&link)).await;
+    let new = browser.field("New password").await;
+    browser.type_text(&new, "another-password-1").await;
+    let repeat = browser.field("Repeat password").await;
+    browser.type_text(&repeat, "another-password-1").await;
+    browser.press("Set password").await;
+    browser.wait_text(10, "expired or was already used").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_sees_neither_admin_pages_nor_another_agents_chats() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    let ana = app.agent_outside_round_robin().await;
+    let ben = app.agent_outside_round_robin().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(
+        app.post_messenger(messenger_text(
+            "6213000000000042",
+            "m_b_1",
+            "Ben's customer",
+            now
+        ))
+        .await,
+        200
+    );
+    let chat = assign_first_chat(&app, Some(ben.id)).await;
+    assert_eq!(
+        app.post_messenger(messenger_text(
+            "6213000000000077",
+            "m_q_1",
+            "Someone in the queue",
+            now + 1
+        ))
+        .await,
+        200
+    );
+    let browser = turn.browser(1280, 800).await;
+    sign_in(&browser, &app, &ana.email, &ana.password).await;
+    browser.press("Queue").await;
+    browser.wait_text(10, "Someone in the queue").await;
+    let text = browser.page_text().await;
+    assert!(!text.contains("Ben's customer"), "{text}");
+    assert!(!text.contains("Admin") && !text.contains("Team"), "{text}");
+    let tabs = browser.texts("[role=tab]").await;
+    assert!(!tabs.iter().any(|t| t.starts_with("All")), "{tabs:?}");
+
+    browser.goto(&app.url("/#/admin/users")).await;
+    browser.wait_text(10, "Not available").await;
+    assert!(!browser.page_text().await.contains("Invite someone"));
+    browser.goto(&app.url(&format!("/#/chats/{chat}"))).await;
+    browser.wait_text(10, "This chat is not available").await;
+    assert!(!browser.page_text().await.contains("Ben's customer"));
 }
