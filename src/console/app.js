@@ -136,7 +136,7 @@ function nav(section) {
   const notifications = "Notification" in window && Notification.permission === "default"
     ? h("button", {
       type: "button",
-      class: "link",
+      class: "link notify",
       onclick: (event) => Notification.requestPermission().then(() => event.target.remove()),
     }, "Enable notifications")
     : null;

@@ -52,7 +52,7 @@ async fn a_messenger_chat_arrives_live_is_answered_and_shows_delivered() {
     let (app, _) = TestApp::spawn_meta(move |s| s.set("META_GRAPH_URL", url)).await;
     sign_in(&browser, &app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     browser.press("All").await;
-    browser.wait_text(10, "No chats match").await;
+    browser.wait_text(20, "No chats match").await;
     browser.screenshot(&shots().join("inbox-empty.png")).await;
 
     let now = chrono::Utc::now().timestamp_millis();
@@ -67,20 +67,20 @@ async fn a_messenger_chat_arrives_live_is_answered_and_shows_delivered() {
         200
     );
     browser
-        .wait_text(10, "Is the blue sofa still in stock?")
+        .wait_text(20, "Is the blue sofa still in stock?")
         .await;
     browser.press_css("a.row").await;
-    browser.wait_text(10, "Messaging window").await;
+    browser.wait_text(20, "Messaging window").await;
     let composer = browser.field("Reply").await;
     browser.type_text(&composer, "Yes, in all sizes.").await;
     browser.type_text(&composer, ENTER).await;
-    browser.wait_text(10, "Sent").await;
+    browser.wait_text(20, "Sent").await;
     let sent = graph.requests();
     assert_eq!(sent.len(), 1, "one Send API call");
     assert_eq!(sent[0].body["message"]["text"], "Yes, in all sizes.");
     let mid = "m_sent_1";
     assert_eq!(app.post_messenger(delivery_receipt(&[mid])).await, 200);
-    browser.wait_text(10, "Delivered").await;
+    browser.wait_text(20, "Delivered").await;
     let texts = browser.texts(".msg").await;
     assert_eq!(
         texts
@@ -139,7 +139,7 @@ async fn a_supervisor_reassigns_and_the_agents_inbox_changes_live() {
 
     let agent_view = turn.browser(1280, 800).await;
     sign_in(&agent_view, &app, &ana.email, &ana.password).await;
-    agent_view.wait_text(10, "Where is my order?").await;
+    agent_view.wait_text(20, "Where is my order?").await;
     agent_view
         .screenshot(&shots().join("inbox-agent.png"))
         .await;
@@ -155,18 +155,18 @@ async fn a_supervisor_reassigns_and_the_agents_inbox_changes_live() {
     supervisor_view
         .goto(&app.url(&format!("/#/chats/{chat}")))
         .await;
-    supervisor_view.wait_text(10, "Where is my order?").await;
+    supervisor_view.wait_text(20, "Where is my order?").await;
     let picker = supervisor_view.field("Assign to").await;
     supervisor_view.choose(&picker, &ben.id.to_string()).await;
     supervisor_view.press("Assign").await;
     supervisor_view
-        .wait_text(10, "assigned to Test agent")
+        .wait_text(20, "assigned to Test agent")
         .await;
 
     // Ana's inbox loses the chat without a reload.
     agent_view
         .wait_for(
-            10,
+            20,
             "the chat to leave Ana's inbox",
             "!document.body.innerText.includes('Where is my order?')",
             vec![],
@@ -185,7 +185,7 @@ async fn a_supervisor_reassigns_and_the_agents_inbox_changes_live() {
     // Back to the queue: Ana sees it again, in her queue.
     supervisor_view.press("Back to queue").await;
     agent_view.press("Queue").await;
-    agent_view.wait_text(10, "Where is my order?").await;
+    agent_view.wait_text(20, "Where is my order?").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -216,14 +216,14 @@ async fn after_a_cut_the_console_resumes_and_shows_each_message_once() {
         .await,
         200
     );
-    browser.wait_text(10, "first message").await;
+    browser.wait_text(20, "first message").await;
     browser.press_css("a.row").await;
-    browser.wait_text(10, "Messaging window").await;
+    browser.wait_text(20, "Messaging window").await;
 
     proxy.cut();
     browser
         .wait_for(
-            10,
+            20,
             "the reconnecting banner",
             "!document.getElementById('banner').hidden",
             vec![],
@@ -246,7 +246,7 @@ async fn after_a_cut_the_console_resumes_and_shows_each_message_once() {
     browser.wait_text(30, "while away 5").await;
     browser
         .wait_for(
-            10,
+            20,
             "the banner to go",
             "document.getElementById('banner').hidden",
             vec![],
@@ -302,7 +302,7 @@ async fn typing_shows_both_ways_with_a_widget_visitor() {
     let browser = turn.browser(1280, 800).await;
     sign_in(&browser, &app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     browser.goto(&app.url(&format!("/#/chats/{chat}"))).await;
-    browser.wait_text(10, "Hello there").await;
+    browser.wait_text(20, "Hello there").await;
 
     let url = format!(
         "{}/ws/widget?token={token}",
@@ -317,7 +317,7 @@ async fn typing_shows_both_ways_with_a_widget_visitor() {
         ))
         .await
         .unwrap();
-    browser.wait_text(10, "The customer is typing").await;
+    browser.wait_text(20, "The customer is typing").await;
 
     let composer = browser.field("Reply").await;
     browser.type_text(&composer, "One moment").await;
@@ -375,7 +375,7 @@ async fn a_password_reset_and_an_invitation_end_in_signing_in() {
     let email = browser.field("Email").await;
     browser.type_text(&email, &agent.email).await;
     browser.press("Send reset link").await;
-    browser.wait_text(10, "on its way").await;
+    browser.wait_text(20, "on its way").await;
     let link = mailed_link(&app, "reset-password").await;
     browser.goto(&app.url(&link)).await;
     let new = browser.field("New password").await;
@@ -383,14 +383,14 @@ async fn a_password_reset_and_an_invitation_end_in_signing_in() {
     let repeat = browser.field("Repeat password").await;
     browser.type_text(&repeat, "a-brand-new-password").await;
     browser.press("Change password").await;
-    browser.wait_text(10, "Your password is changed").await;
+    browser.wait_text(20, "Your password is changed").await;
     sign_in(&browser, &app, &agent.email, "a-brand-new-password").await;
     assert!(
         app.try_login(&agent.email, &agent.password).await.is_err(),
         "the old password is gone"
     );
     browser.press("Sign out").await;
-    browser.wait_text(10, "You are signed out").await;
+    browser.wait_text(20, "You are signed out").await;
 
     let admin = app.admin_token().await;
     let (status, _) = app
@@ -404,13 +404,13 @@ async fn a_password_reset_and_an_invitation_end_in_signing_in() {
     assert_eq!(status, 201);
     let link = mailed_link(&app, "accept-invite").await;
     browser.goto(&app.url(&link)).await;
-    browser.wait_text(10, "Accept your invitation").await;
+    browser.wait_text(20, "Accept your invitation").await;
     let new = browser.field("New password").await;
     browser.type_text(&new, "my-first-password").await;
     let repeat = browser.field("Repeat password").await;
     browser.type_text(&repeat, "my-first-password").await;
     browser.press("Set password").await;
-    browser.wait_text(10, "Your password is set").await;
+    browser.wait_text(20, "Your password is set").await;
     sign_in(
         &browser,
         &app,
@@ -418,7 +418,7 @@ async fn a_password_reset_and_an_invitation_end_in_signing_in() {
         "my-first-password",
     )
     .await;
-    browser.wait_text(10, "Nia Newcomer").await;
+    browser.wait_text(20, "Nia Newcomer").await;
 
     // The same link a second time is refused with a clear message.
     browser.goto(&app.url(&link)).await;
@@ -427,7 +427,7 @@ async fn a_password_reset_and_an_invitation_end_in_signing_in() {
     let repeat = browser.field("Repeat password").await;
     browser.type_text(&repeat, "another-password-1").await;
     browser.press("Set password").await;
-    browser.wait_text(10, "expired or was already used").await;
+    browser.wait_text(20, "expired or was already used").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -463,7 +463,7 @@ async fn an_agent_sees_neither_admin_pages_nor_another_agents_chats() {
     let browser = turn.browser(1280, 800).await;
     sign_in(&browser, &app, &ana.email, &ana.password).await;
     browser.press("Queue").await;
-    browser.wait_text(10, "Someone in the queue").await;
+    browser.wait_text(20, "Someone in the queue").await;
     let text = browser.page_text().await;
     assert!(!text.contains("Ben's customer"), "{text}");
     assert!(!text.contains("Admin") && !text.contains("Team"), "{text}");
@@ -471,9 +471,142 @@ async fn an_agent_sees_neither_admin_pages_nor_another_agents_chats() {
     assert!(!tabs.iter().any(|t| t.starts_with("All")), "{tabs:?}");
 
     browser.goto(&app.url("/#/admin/users")).await;
-    browser.wait_text(10, "Not available").await;
+    browser.wait_text(20, "Not available").await;
     assert!(!browser.page_text().await.contains("Invite someone"));
     browser.goto(&app.url(&format!("/#/chats/{chat}"))).await;
-    browser.wait_text(10, "This chat is not available").await;
+    browser.wait_text(20, "This chat is not available").await;
     assert!(!browser.page_text().await.contains("Ben's customer"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_at_desktop_and_phone_widths() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let graph = GraphServer::start(vec![]).await;
+    let url = graph.url.clone();
+    let (app, _) = TestApp::spawn_meta(move |s| s.set("META_GRAPH_URL", url)).await;
+    let admin = app.admin_token().await;
+    let agent = app.agent_outside_round_robin().await;
+    app.user("supervisor").await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let customers = [
+        ("6213000000000101", "Hi! Is the blue sofa still in stock?"),
+        ("6213000000000102", "My order #1042 has not arrived yet"),
+        ("6213000000000103", "Can I change the delivery address?"),
+    ];
+    for (i, (sender, text)) in customers.iter().enumerate() {
+        let mid = format!("m_shot_{i}");
+        assert_eq!(
+            app.post_messenger(messenger_text(sender, &mid, text, now + i as i64))
+                .await,
+            200
+        );
+    }
+    let chat = assign_first_chat(&app, Some(agent.id)).await;
+    for (text, private) in [
+        ("Let me check the stock for you.", false),
+        ("VIP customer, offer free delivery", true),
+    ] {
+        let (status, body) = app
+            .call(
+                Method::POST,
+                &format!("/api/chats/{chat}/messages"),
+                Some(&agent.token),
+                Some(&json!({"text": text, "private": private})),
+            )
+            .await;
+        assert!(status.is_success(), "{body}");
+    }
+    app.call(
+        Method::POST,
+        "/api/channels",
+        Some(&admin),
+        Some(&json!({"kind": "widget", "name": "Shop website", "allowed_origins": ["https://shop.example.com"]})),
+    )
+    .await;
+
+    let desktop = turn.browser(1280, 800).await;
+    sign_in(&desktop, &app, &agent.email, &agent.password).await;
+    desktop.goto(&app.url(&format!("/#/chats/{chat}"))).await;
+    desktop.wait_text(20, "VIP customer").await;
+    desktop.screenshot(&shots().join("chat-agent.png")).await;
+    let kinds = desktop.texts(".msg .who").await;
+    assert!(
+        kinds.iter().any(|k| k.starts_with("Note by")),
+        "notes are marked: {kinds:?}"
+    );
+    desktop.press("Sign out").await;
+
+    sign_in(&desktop, &app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    desktop.press("All").await;
+    desktop
+        .wait_text(20, "Can I change the delivery address?")
+        .await;
+    desktop.screenshot(&shots().join("inbox.png")).await;
+    for (section, marker, shot) in [
+        ("#/team", "waiting in the queue", "team.png"),
+        ("#/admin/users", "Invite someone", "admin-users.png"),
+        ("#/admin/channels", "Embed snippet", "admin-channels.png"),
+        ("#/admin/webhooks", "Add a webhook", "admin-webhooks.png"),
+        ("#/admin/audit", "login.succeeded", "admin-audit.png"),
+    ] {
+        desktop.goto(&app.url(&format!("/{section}"))).await;
+        desktop.wait_text(20, marker).await;
+        desktop.screenshot(&shots().join(shot)).await;
+    }
+
+    let phone = turn.browser(390, 844).await;
+    sign_in(&phone, &app, &agent.email, &agent.password).await;
+    phone.wait_text(20, "Note: VIP customer").await;
+    phone.screenshot(&shots().join("phone-inbox.png")).await;
+    phone.press_css("a.row").await;
+    phone.wait_text(20, "VIP customer").await;
+    let inbox_shown = phone
+        .run(
+            "return document.querySelector('.inbox').offsetParent !== null",
+            vec![],
+        )
+        .await;
+    assert_eq!(inbox_shown, json!(false), "one pane at a time on a phone");
+    phone.screenshot(&shots().join("phone-chat.png")).await;
+    phone.press("Back to the inbox").await;
+    phone
+        .wait_for(
+            20,
+            "the inbox again",
+            "document.querySelector('.inbox').offsetParent !== null",
+            vec![],
+        )
+        .await;
+}
+
+#[test]
+fn the_first_load_weighs_at_most_150_kb_compressed() {
+    let first_load = [
+        "/assets/console.css",
+        "/assets/app.js",
+        "/assets/api.js",
+        "/assets/dom.js",
+        "/assets/live.js",
+        "/assets/state.js",
+        "/assets/views/auth.js",
+        "/assets/views/inbox.js",
+        "/assets/views/chat.js",
+        "/assets/views/team.js",
+        "/assets/views/admin.js",
+        "/assets/icon.svg",
+    ];
+    let total: usize = first_load
+        .iter()
+        .map(|p| {
+            switchboard::assets::compressed_size(p).unwrap_or_else(|| panic!("{p} is not served"))
+        })
+        .sum();
+    let page = include_str!("../../src/console/index.html").len();
+    eprintln!(
+        "first load: {} bytes compressed (+ {page} bytes of page)",
+        total
+    );
+    assert!(total + page <= 150 * 1024, "{total} bytes");
 }

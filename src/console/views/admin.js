@@ -163,7 +163,7 @@ async function channels(body) {
     c.kind === "widget"
       ? [h("p", {}, c.allowed_origins.length ? `Allowed on: ${c.allowed_origins.join(", ")}` : "Not allowed on any site yet: add its origins."),
         h("label", { for: `snippet-${c.id}` }, "Embed snippet"),
-        h("textarea", { id: `snippet-${c.id}`, class: "snippet", readonly: true, rows: 2 }, snippet(c)),
+        h("textarea", { id: `snippet-${c.id}`, class: "snippet", readonly: true, rows: 3 }, snippet(c)),
         h("button", {
           type: "button",
           onclick: async (event) => {

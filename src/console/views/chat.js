@@ -275,7 +275,10 @@ export function chatPane(container, id, live) {
     subtitle.textContent = `${CHANNELS[chat.channel.kind] || chat.channel.kind} · ${chat.status} · ${chat.assignee_id ? `assigned to ${userName(chat.assignee_id)}` : "in the queue"}`;
     if (chat.status !== "bot") statusSelect.value = chat.status;
     statusSelect.disabled = chat.status === "bot";
+    // Handing back is offered where the bot has answered before (its channel has AI on).
+    const botBefore = (state.messages.get(id) || []).some((m) => m.sender_kind === "bot");
     handoff.textContent = chat.status === "bot" ? "Take over from the bot" : "Hand back to the bot";
+    handoff.hidden = chat.status !== "bot" && !botBefore;
     windowNote.textContent = windowLine(chat);
     windowNote.hidden = !windowNote.textContent;
     const who = state.typing.get(id);
