@@ -8,7 +8,7 @@ export const state = {
   chats: new Map(),
   messages: new Map(),
   team: null,
-  queueSize: 0,
+  queueSize: null,
   typing: new Map(),
   view: { tab: "mine", status: "", channel: "" },
   openChatId: null,

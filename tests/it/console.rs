@@ -543,6 +543,19 @@ async fn every_page_at_desktop_and_phone_widths() {
     desktop
         .wait_text(20, "Can I change the delivery address?")
         .await;
+    let (_, queue) = app
+        .call(
+            Method::GET,
+            "/api/chats?assignee=unassigned&status=open",
+            Some(&admin),
+            None,
+        )
+        .await;
+    let waiting = queue["chats"].as_array().map_or(0, Vec::len);
+    eprintln!("queue as the API sees it: {queue}");
+    desktop
+        .wait_text(20, &format!("{waiting} waiting in the queue"))
+        .await;
     desktop.screenshot(&shots().join("inbox.png")).await;
     for (section, marker, shot) in [
         ("#/team", "waiting in the queue", "team.png"),

@@ -95,13 +95,13 @@ export function inbox(view, chatId, makeChat) {
       const key = button.dataset.tab;
       button.setAttribute("aria-selected", String(state.view.tab === key));
       const count = button.querySelector(".count");
-      if (key === "queue") count.textContent = ` ${state.queueSize}`;
+      if (key === "queue") count.textContent = state.queueSize === null ? "" : ` ${state.queueSize}`;
       if (key === "mine") {
         const mine = [...state.chats.values()].filter((c) => c.assignee_id === state.me.id && c.status !== "resolved").length;
         count.textContent = ` ${mine}`;
       }
     }
-    queueLine.textContent = `${state.queueSize} waiting in the queue`;
+    queueLine.textContent = state.queueSize === null ? "Counting the queue…" : `${state.queueSize} waiting in the queue`;
     const known = new Map();
     for (const c of state.chats.values()) known.set(String(c.channel.id), c.channel);
     const options = [...channel.options].map((o) => o.value);
