@@ -61,6 +61,94 @@ pub struct ChannelView {
     pub is_active: bool,
     /// Created (UTC).
     pub created_at: DateTime<Utc>,
+    /// A widget's look and pre-chat form (widget channels).
+    pub widget: Option<WidgetSettings>,
+}
+
+/// How a widget looks and what it asks before the first message.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct WidgetSettings {
+    /// The panel's title.
+    #[schema(max_length = 80)]
+    pub title: String,
+    /// The first line a visitor reads.
+    #[schema(max_length = 500)]
+    pub greeting: String,
+    /// Accent colour, `#rrggbb`.
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
+    pub color: String,
+    /// `right` or `left`: where the launcher sits.
+    pub position: WidgetPosition,
+    /// Whether the pre-chat form asks for a name.
+    pub ask_name: Ask,
+    /// Whether the pre-chat form asks for an email.
+    pub ask_email: Ask,
+}
+
+impl Default for WidgetSettings {
+    fn default() -> Self {
+        Self {
+            title: "Chat with us".to_string(),
+            greeting: "Hi! How can we help you today?".to_string(),
+            color: "#2453c7".to_string(),
+            position: WidgetPosition::Right,
+            ask_name: Ask::Optional,
+            ask_email: Ask::Off,
+        }
+    }
+}
+
+/// Where the launcher sits.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WidgetPosition {
+    /// Bottom right.
+    Right,
+    /// Bottom left.
+    Left,
+}
+
+/// Whether a pre-chat field is shown, and whether it must be filled.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Ask {
+    /// Not asked.
+    Off,
+    /// Asked, may be left empty.
+    Optional,
+    /// Must be given before the first message.
+    Required,
+}
+
+impl WidgetSettings {
+    /// Reads stored settings; what is missing or unreadable takes its default.
+    pub fn stored(text: Option<&str>) -> Self {
+        text.and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default()
+    }
+
+    fn validate(&self) -> AppResult<String> {
+        let color_ok = self.color.len() == 7
+            && self.color.starts_with('#')
+            && self.color[1..].bytes().all(|b| b.is_ascii_hexdigit());
+        if !color_ok {
+            return Err(invalid("invalid_color", "widget.color must be #rrggbb"));
+        }
+        if self.title.trim().is_empty() || self.title.chars().count() > 80 {
+            return Err(invalid(
+                "invalid_title",
+                "widget.title must be 1 to 80 characters",
+            ));
+        }
+        if self.greeting.chars().count() > 500 {
+            return Err(invalid(
+                "invalid_greeting",
+                "widget.greeting must be at most 500 characters",
+            ));
+        }
+        serde_json::to_string(self).map_err(AppError::internal)
+    }
 }
 
 impl From<Channel> for ChannelView {
@@ -73,6 +161,10 @@ impl From<Channel> for ChannelView {
             access_token_set: c.access_token.as_deref().is_some_and(|t| !t.is_empty()),
             widget_key: c.widget_key,
             allowed_origins: split_origins(&c.allowed_origins),
+            widget: c
+                .widget_settings
+                .as_deref()
+                .map(|w| WidgetSettings::stored(Some(w))),
             ai_enabled: c.ai_enabled,
             ai_system_prompt: c.ai_system_prompt,
             ai_model: c.ai_model,
@@ -115,6 +207,8 @@ pub struct CreateChannel {
     pub ai_model: Option<String>,
     /// Temperature override, 0 to 2.
     pub ai_temperature: Option<f64>,
+    /// A widget's look and pre-chat form (widget channels; defaults when absent).
+    pub widget: Option<WidgetSettings>,
 }
 
 /// `PATCH /api/channels/{id}` body.
@@ -137,6 +231,8 @@ pub struct UpdateChannel {
     pub ai_temperature: Option<f64>,
     /// Receiving or not.
     pub is_active: Option<bool>,
+    /// A widget's look and pre-chat form, replaced whole.
+    pub widget: Option<WidgetSettings>,
 }
 
 fn invalid(code: &'static str, message: &'static str) -> AppError {
@@ -144,7 +240,7 @@ fn invalid(code: &'static str, message: &'static str) -> AppError {
 }
 
 fn validate_origins(origins: &[String]) -> AppResult<String> {
-    for origin in origins {
+    for origin in origins.iter().filter(|o| o.trim() != "*") {
         let host = origin
             .trim_end_matches('/')
             .strip_prefix("https://")
@@ -237,6 +333,10 @@ pub async fn create(
         is_active: true,
         created_at: now,
         updated_at: now,
+        widget_settings: match input.kind {
+            Kind::Widget => Some(input.widget.unwrap_or_default().validate()?),
+            _ => None,
+        },
     };
     let account = me.principal.account_id;
     let channel = state
@@ -284,6 +384,7 @@ pub async fn update(
         ai_temperature: input.ai_temperature.map(Some),
         is_active: input.is_active,
         updated_at: None,
+        widget_settings: input.widget.map(|w| w.validate()).transpose()?,
     };
     let account = me.principal.account_id;
     let channel = state

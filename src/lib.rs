@@ -27,4 +27,5 @@ pub mod router;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod widget;
 pub mod ws;

@@ -80,6 +80,7 @@ fn routes() -> Router<AppState> {
         .route("/ws", get(api::stream::connect))
         .route("/ws/widget", get(api::stream::widget))
         .route("/api/widget/sessions", post(api::widget::sessions::create))
+        .route("/api/widget/config", get(api::widget::config::show))
         .route(
             "/api/widget/messages",
             get(api::widget::poll::poll).post(api::widget::send::send),
@@ -115,6 +116,9 @@ fn routes() -> Router<AppState> {
         .route("/reset-password", get(crate::console::page))
         .route("/accept-invite", get(crate::console::page))
         .route("/assets/{*file}", get(crate::console::asset))
+        .route("/widget.js", get(crate::widget::asset))
+        .route("/widget.css", get(crate::widget::asset))
+        .route("/widget/demo", get(crate::widget::demo))
         .route("/api/team", get(api::team::show))
         .route("/metrics", get(api::metrics::metrics))
         .fallback(|| async { AppError::not_found("no such route") })

@@ -48,6 +48,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         hooks::deliveries,
         hooks::redeliver,
         widget::sessions::create,
+        widget::config::show,
         widget::send::send,
         widget::poll::poll,
         webhooks::verify::verify,

@@ -78,6 +78,17 @@ fn hash(token: &str) -> String {
     token::hex(&Sha256::digest(token.as_bytes()))
 }
 
+fn origin_not_allowed(origin: Option<&str>) -> AppError {
+    AppError::custom(
+        axum::http::StatusCode::FORBIDDEN,
+        "origin_not_allowed",
+        format!(
+            "this widget is not allowed on {}: add that origin to the channel's allowed_origins",
+            origin.unwrap_or("this site")
+        ),
+    )
+}
+
 fn origin_allowed(allowed: &str, origin: Option<&str>) -> bool {
     let list: Vec<&str> = allowed
         .split(',')
@@ -87,9 +98,9 @@ fn origin_allowed(allowed: &str, origin: Option<&str>) -> bool {
     match origin {
         // Not a browser on another site (server-side calls, tests): nothing to check.
         None => true,
-        // A browser: only on the sites the channel names; a channel that names none is on
-        // no site yet.
-        Some(origin) => list.contains(&origin.trim_end_matches('/')),
+        // A browser: only on the sites the channel names (`*`, set by an admin, is any site);
+        // a channel that names none is on no site yet.
+        Some(origin) => list.contains(&"*") || list.contains(&origin.trim_end_matches('/')),
     }
 }
 
@@ -104,6 +115,64 @@ fn clean(field: Option<String>, name: &'static str) -> AppResult<Option<String>>
         )),
         other => Ok(other),
     }
+}
+
+/// `GET /api/widget/config` query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConfigQuery {
+    /// The channel's public widget key.
+    #[param(max_length = 100)]
+    pub key: String,
+}
+
+/// What the widget script needs to draw itself.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WidgetConfig {
+    /// Look and pre-chat form.
+    #[serde(flatten)]
+    pub settings: crate::channels::WidgetSettings,
+    /// Whether an AI responder answers first.
+    pub ai_enabled: bool,
+    /// Whether anyone of the team is connected now.
+    pub team_online: bool,
+}
+
+/// A widget channel's public settings, for a page on one of its allowed origins.
+pub async fn config(
+    state: &AppState,
+    key: &str,
+    origin: Option<String>,
+) -> AppResult<WidgetConfig> {
+    let key = key.to_string();
+    let found = state
+        .db()
+        .run(move |conn| {
+            channels::table
+                .filter(channels::widget_key.eq(&key))
+                .filter(channels::kind.eq("widget"))
+                .filter(channels::is_active.eq(true))
+                .select((
+                    channels::account_id,
+                    channels::allowed_origins,
+                    channels::ai_enabled,
+                    channels::widget_settings,
+                ))
+                .first::<(i64, String, bool, Option<String>)>(conn)
+                .optional()
+        })
+        .await?;
+    let Some((account_id, allowed, ai_enabled, settings)) = found else {
+        return Err(AppError::not_found("no such widget"));
+    };
+    if !origin_allowed(&allowed, origin.as_deref()) {
+        return Err(origin_not_allowed(origin.as_deref()));
+    }
+    Ok(WidgetConfig {
+        settings: crate::channels::WidgetSettings::stored(settings.as_deref()),
+        ai_enabled,
+        team_online: !state.presence.online(account_id).is_empty(),
+    })
 }
 
 /// Opens a visitor session on a widget channel, checking the page's origin.
@@ -143,9 +212,7 @@ pub async fn create_session(
                 return Err(AppError::not_found("no such widget"));
             };
             if !origin_allowed(&allowed, origin.as_deref()) {
-                return Err(AppError::forbidden(
-                    "this widget is not allowed on this site",
-                ));
+                return Err(origin_not_allowed(origin.as_deref()));
             }
             let external = format!("v_{}", token::random_hex(12));
             let contact_id = chats::upsert_contact(conn, account_id, channel_id, &external)?;
@@ -192,9 +259,7 @@ pub async fn visitor(
         .ok_or_else(unauthorized)?;
     let (visitor, allowed) = found;
     if !origin_allowed(&allowed, origin.as_deref()) {
-        return Err(AppError::forbidden(
-            "this widget is not allowed on this site",
-        ));
+        return Err(origin_not_allowed(origin.as_deref()));
     }
     Ok(visitor)
 }

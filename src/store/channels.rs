@@ -40,6 +40,8 @@ pub struct Channel {
     pub created_at: NaiveDateTime,
     /// Last changed.
     pub updated_at: NaiveDateTime,
+    /// A widget's look and pre-chat form, JSON text.
+    pub widget_settings: Option<String>,
 }
 
 /// Fields of a new channel.
@@ -74,6 +76,8 @@ pub struct NewChannel {
     pub created_at: NaiveDateTime,
     /// Last changed.
     pub updated_at: NaiveDateTime,
+    /// A widget's look and pre-chat form, JSON text.
+    pub widget_settings: Option<String>,
 }
 
 /// Changes to a channel; `None` leaves a field alone.
@@ -98,6 +102,8 @@ pub struct ChannelChanges {
     pub is_active: Option<bool>,
     /// Set on every change.
     pub updated_at: Option<NaiveDateTime>,
+    /// A widget's look and pre-chat form, JSON text.
+    pub widget_settings: Option<String>,
 }
 
 /// Stores a channel; returns its id.

@@ -71,6 +71,7 @@ diesel::table! {
         is_active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        widget_settings -> Nullable<Text>,
     }
 }
 

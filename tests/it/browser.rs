@@ -344,6 +344,39 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// Opens a new tab of this browser (same storage) and switches to it; returns its handle
+    /// and the one it came from.
+    pub async fn new_tab(&self) -> (String, String) {
+        let before = self.command(reqwest::Method::GET, "/window", None).await;
+        let created = self.post("/window/new", json!({"type": "tab"})).await;
+        let handle = created["handle"].as_str().expect("tab handle").to_string();
+        self.switch_to(&handle).await;
+        (handle, before.as_str().expect("handle").to_string())
+    }
+
+    /// Makes the tab with `handle` the one driven.
+    pub async fn switch_to(&self, handle: &str) {
+        self.post("/window", json!({ "handle": handle })).await;
+    }
+
+    /// Sends keys to whatever has the focus (inside shadow roots too).
+    pub async fn keys(&self, text: &str) {
+        let actions: Vec<Value> = text
+            .chars()
+            .flat_map(|c| {
+                [
+                    json!({"type": "keyDown", "value": c.to_string()}),
+                    json!({"type": "keyUp", "value": c.to_string()}),
+                ]
+            })
+            .collect();
+        self.post(
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .await;
+    }
+
     /// Saves a PNG of the window.
     pub async fn screenshot(&self, path: &std::path::Path) {
         use base64::Engine;
@@ -361,6 +394,11 @@ impl Browser {
 }
 
 impl Element {
+    /// Wraps an element reference returned by a script.
+    pub fn from_value(value: Value) -> Self {
+        Self(value)
+    }
+
     fn id(&self) -> String {
         self.0[ELEMENT]
             .as_str()

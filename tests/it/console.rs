@@ -1,8 +1,6 @@
 //! The agent console in a real browser, as support people use it: by labelled fields,
 //! visible buttons and text, against a real hub.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 

@@ -11,3 +11,4 @@ mod durability;
 mod helpers;
 mod migrations;
 mod routes;
+mod widget;

@@ -18,4 +18,4 @@ mod security;
 mod users;
 mod webhooks;
 mod widget;
-mod ws;
+pub(crate) mod ws;

@@ -113,7 +113,7 @@ async function users(body) {
 }
 
 function snippet(channel) {
-  return `<script src="${location.origin}/widget.js" data-key="${channel.widget_key}" async></script>`;
+  return `<script src="${location.origin}/widget.js" data-widget-key="${channel.widget_key}" async></script>`;
 }
 
 async function channels(body) {
@@ -128,7 +128,18 @@ async function channels(body) {
   const prompt = h("textarea", { rows: 3 });
   const model = h("input", { type: "text", placeholder: "default model" });
   const metaFields = h("div", {}, field("Page or Instagram account id", externalId), field("Access token", token));
-  const widgetFields = h("div", { hidden: true }, field("Allowed origins", origins, "The sites the widget may run on, comma-separated. None: no site yet."));
+  const title = h("input", { type: "text", value: "Chat with us", maxlength: 80 });
+  const greeting = h("input", { type: "text", value: "Hi! How can we help you today?", maxlength: 500 });
+  const color = h("input", { type: "color", value: "#2453c7" });
+  const position = h("select", {}, h("option", { value: "right" }, "Bottom right"), h("option", { value: "left" }, "Bottom left"));
+  const askOptions = () => [["off", "Not asked"], ["optional", "Optional"], ["required", "Required"]].map(([v, t]) => h("option", { value: v }, t));
+  const askName = h("select", {}, askOptions());
+  askName.value = "optional";
+  const askEmail = h("select", {}, askOptions());
+  const widgetFields = h("div", { hidden: true },
+    field("Allowed origins", origins, "The sites the widget may run on, comma-separated (* for any). None: no site yet."),
+    field("Widget title", title), field("Greeting", greeting), field("Accent colour", color),
+    field("Launcher position", position), field("Ask for the name", askName), field("Ask for the email", askEmail));
   kind.addEventListener("change", () => {
     metaFields.hidden = kind.value === "widget";
     widgetFields.hidden = kind.value !== "widget";
@@ -140,6 +151,10 @@ async function channels(body) {
       const payload = { kind: kind.value, name: name.value, ai_enabled: ai.checked };
       if (kind.value === "widget") {
         payload.allowed_origins = origins.value.split(",").map((o) => o.trim()).filter(Boolean);
+        payload.widget = {
+          title: title.value, greeting: greeting.value, color: color.value,
+          position: position.value, ask_name: askName.value, ask_email: askEmail.value,
+        };
       } else {
         payload.external_id = externalId.value;
         payload.access_token = token.value;
@@ -170,7 +185,9 @@ async function channels(body) {
             await navigator.clipboard?.writeText(snippet(c)).catch(() => {});
             event.target.textContent = "Copied";
           },
-        }, "Copy snippet")]
+        }, "Copy snippet"),
+        " ",
+        h("a", { href: `/widget/demo?key=${encodeURIComponent(c.widget_key)}`, target: "_blank", rel: "noopener" }, "Try it on the demo page")]
       : h("p", {}, `Id ${c.external_id || "—"} · token ${c.access_token_set ? "set" : "missing"}`),
     h("p", {}, c.ai_enabled ? `AI responder on${c.ai_model ? ` (${c.ai_model})` : ""}` : "AI responder off"),
     h("div", { class: "row-actions" },

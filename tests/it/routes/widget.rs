@@ -373,6 +373,36 @@ async fn a_widget_without_allowed_origins_is_on_no_site() {
         403,
         "no origins listed: no website may embed it"
     );
+    let body: Value = from_site.json().await.expect("json");
+    assert_error(&body, "origin_not_allowed");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("allowed_origins"));
+
+    let id = channel["id"].as_i64().expect("id");
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/channels/{id}"),
+            Some(&admin),
+            Some(&json!({"allowed_origins": ["*"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let anywhere = app
+        .client
+        .post(app.url("/api/widget/sessions"))
+        .header("origin", "https://any.example.com")
+        .json(&json!({"widget_key": key}))
+        .send()
+        .await
+        .expect("session");
+    assert_eq!(
+        anywhere.status(),
+        201,
+        "an admin's explicit * allows any site"
+    );
 }
 
 #[tokio::test]
@@ -402,4 +432,116 @@ async fn polling_is_limited_per_session() {
         .call(Method::GET, "/api/widget/messages", Some(&other), None)
         .await;
     assert_eq!(status, 200, "another visitor is not limited by the first");
+}
+
+#[tokio::test]
+async fn the_widget_config_is_public_validated_and_checked_against_origins() {
+    let w = widget(|_| {}).await;
+    let (status, config) = w
+        .app
+        .get(&format!("/api/widget/config?key={}", w.key))
+        .await;
+    assert_eq!(status, 200, "{config}");
+    assert_eq!(
+        config["title"], "Chat with us",
+        "defaults for a new channel: {config}"
+    );
+    assert_eq!(config["ask_email"], "off");
+    assert_eq!(config["team_online"], false);
+    let (status, _) = w.app.get("/api/widget/config?key=wk_nope").await;
+    assert_eq!(status, 404);
+    let refused = w
+        .app
+        .client
+        .get(w.app.url(&format!("/api/widget/config?key={}", w.key)))
+        .header("origin", "https://evil.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+
+    let (_, channels) = w
+        .app
+        .call(Method::GET, "/api/channels", Some(&w.admin), None)
+        .await;
+    let id = channels[0]["id"].as_i64().unwrap();
+    let settings = json!({"title": "Shop help", "greeting": "Hello!", "color": "#112233",
+                          "position": "left", "ask_name": "required", "ask_email": "optional"});
+    let (status, body) = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/api/channels/{id}"),
+            Some(&w.admin),
+            Some(&json!({"widget": settings})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["widget"], settings);
+    let (_, config) = w
+        .app
+        .get(&format!("/api/widget/config?key={}", w.key))
+        .await;
+    assert_eq!(config["position"], "left");
+    assert_eq!(config["ask_name"], "required");
+    for bad in [
+        json!({"color": "red"}),
+        json!({"position": "middle"}),
+        json!({"title": ""}),
+    ] {
+        let (status, body) = w
+            .app
+            .call(
+                Method::PATCH,
+                &format!("/api/channels/{id}"),
+                Some(&w.admin),
+                Some(&json!({"widget": bad})),
+            )
+            .await;
+        assert_eq!(status, 422, "{bad}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_script_and_the_demo_page_are_served() {
+    let w = widget(|_| {}).await;
+    let script = w
+        .app
+        .client
+        .get(w.app.url("/widget.js"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    assert_eq!(script.headers()["content-encoding"], "gzip");
+    assert_eq!(script.headers()["access-control-allow-origin"], "*");
+    assert!(script.headers().contains_key("etag"));
+    let page = w
+        .app
+        .client
+        .get(w.app.url(&format!("/widget/demo?key={}", w.key)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(&format!("data-widget-key=\"{}\"", w.key)),
+        "{html}"
+    );
+    let odd = w
+        .app
+        .client
+        .get(w.app.url("/widget/demo?key=%22%3E%3Cscript%3E"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !odd.contains("<script>") && !odd.contains("data-widget-key"),
+        "{odd}"
+    );
 }

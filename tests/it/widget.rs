@@ -1,0 +1,431 @@
+//! The website widget in a real browser, embedded in a page of another origin (another port)
+//! with a strict content security policy that allows the hub.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::browser::{self, Browser, Element, ENTER};
+use crate::helpers::{Proxy, TestApp};
+
+/// A customer's site: one page with the widget's tag, served on its own port, recording what
+/// the page logs as errors in `window.__errors`.
+async fn site(hub: String, key: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind site");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let ws = hub.replacen("http", "ws", 1);
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Shop</title>\
+         <script src=\"/capture.js\"></script></head><body><h1>The shop</h1>\
+         <p>Blue sofas, green chairs.</p>\
+         <script src=\"{hub}/widget.js\" data-widget-key=\"{key}\" async></script></body></html>"
+    );
+    let csp = format!(
+        "default-src 'self'; script-src 'self' {hub}; style-src 'self' {hub}; connect-src {hub} {ws}; img-src 'self' data:"
+    );
+    let app = axum::Router::new()
+        .route(
+            "/",
+            axum::routing::get(move || {
+                let (page, csp) = (page.clone(), csp.clone());
+                async move {
+                    (
+                        [
+                            (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+                            (axum::http::header::CONTENT_SECURITY_POLICY, csp),
+                        ],
+                        page,
+                    )
+                }
+            }),
+        )
+        .route(
+            "/capture.js",
+            axum::routing::get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "text/javascript")],
+                    "window.__errors = []; const sbError = console.error; console.error = function () { \
+                     window.__errors.push(Array.prototype.join.call(arguments, ' ')); \
+                     return sbError.apply(console, arguments); };",
+                )
+            }),
+        );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+async fn widget_channel(app: &TestApp, admin: &str, origin: &str) -> (i64, String) {
+    let (status, channel) = app
+        .call(
+            Method::POST,
+            "/api/channels",
+            Some(admin),
+            Some(&json!({"kind": "widget", "name": "Shop", "allowed_origins": [origin],
+                         "widget": {"title": "Shop support", "greeting": "Hi! Ask us anything.",
+                                    "color": "#0b7a5a", "position": "right", "ask_name": "optional", "ask_email": "off"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    (
+        channel["id"].as_i64().unwrap(),
+        channel["widget_key"].as_str().unwrap().to_string(),
+    )
+}
+
+/// A widget channel and a site that embeds it through `hub`, allowed on that site's origin.
+async fn embedded(app: &TestApp, admin: &str, hub: &str) -> String {
+    // The site's address is known once it listens; the channel is told afterwards.
+    let (id, key) = widget_channel(app, admin, "https://placeholder.example").await;
+    let url = site(hub.to_string(), key).await;
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/channels/{id}"),
+            Some(admin),
+            Some(&json!({ "allowed_origins": [url.clone()] })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    url
+}
+
+/// `selector` inside the widget's shadow root.
+fn inside(selector: &str) -> String {
+    format!(
+        "(() => {{ const r = document.querySelector('switchboard-widget'); \
+         return r && r.shadowRoot && r.shadowRoot.querySelector({selector:?}); }})()"
+    )
+}
+
+async fn widget_element(browser: &Browser, selector: &str) -> Element {
+    Element::from_value(
+        browser
+            .wait_for(
+                20,
+                &format!("{selector} in the widget"),
+                &inside(selector),
+                vec![],
+            )
+            .await,
+    )
+}
+
+/// The texts of the widget's messages.
+async fn widget_texts(browser: &Browser) -> Vec<String> {
+    let found = browser
+        .run(
+            "const r = document.querySelector('switchboard-widget'); \
+             return r ? [...r.shadowRoot.querySelectorAll('.msg p')].map((p) => p.textContent) : [];",
+            vec![],
+        )
+        .await;
+    found
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn wait_widget_text(browser: &Browser, text: &str) {
+    browser
+        .wait_for(
+            20,
+            &format!("{text:?} in the widget"),
+            "(() => { const r = document.querySelector('switchboard-widget'); \
+             return r && [...r.shadowRoot.querySelectorAll('.msg p')].some((p) => p.textContent === arguments[0]); })()",
+            vec![json!(text)],
+        )
+        .await;
+}
+
+async fn open_and_send(browser: &Browser, text: &str) {
+    let launcher = widget_element(browser, ".launcher").await;
+    let open = browser
+        .run(&format!("return !{}.hidden;", inside(".panel")), vec![])
+        .await;
+    if open != json!(true) {
+        browser.click(&launcher).await;
+    }
+    let textarea = widget_element(browser, "textarea").await;
+    browser.type_text(&textarea, text).await;
+    browser.type_text(&textarea, ENTER).await;
+    wait_widget_text(browser, text).await;
+}
+
+/// The agent's live stream: waits for a `message.created` with `text`.
+async fn agent_sees(socket: &mut crate::routes::ws::Socket, text: &str) -> i64 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let frame = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("the agent never saw {text:?}"))
+            .expect("open")
+            .expect("frame");
+        if let Message::Text(body) = frame {
+            let frame: Value = serde_json::from_str(body.as_str()).unwrap();
+            if frame["type"] == "message.created" && frame["data"]["text"] == text {
+                return frame["chat_id"].as_i64().unwrap();
+            }
+        }
+    }
+}
+
+async fn reply(app: &TestApp, admin: &str, chat: i64, text: &str) {
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/chats/{chat}/messages"),
+            Some(admin),
+            Some(&json!({ "text": text })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+fn shots() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_on_another_site_chats_live_keeps_the_chat_and_sees_each_message_once() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let url = embedded(&app, &admin, &app.base).await;
+
+    let mut agent = crate::routes::ws::connect(&app, &admin, None).await;
+    let browser = turn.browser(1280, 800).await;
+    browser.goto(&url).await;
+    widget_element(&browser, ".launcher").await;
+    browser.screenshot(&shots().join("widget-closed.png")).await;
+    open_and_send(&browser, "Hello from the shop page").await;
+    let chat = agent_sees(&mut agent, "Hello from the shop page").await;
+    reply(&app, &admin, chat, "Hi! How can we help?").await;
+    wait_widget_text(&browser, "Hi! How can we help?").await;
+    browser.screenshot(&shots().join("widget-open.png")).await;
+
+    // A reload is the same visitor in the same chat.
+    browser.goto(&url).await;
+    let launcher = widget_element(&browser, ".launcher").await;
+    browser.click(&launcher).await;
+    wait_widget_text(&browser, "Hi! How can we help?").await;
+    let texts = widget_texts(&browser).await;
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|t| *t == "Hello from the shop page")
+            .count(),
+        1,
+        "{texts:?}"
+    );
+
+    // A second tab of the same visitor: both show every message once.
+    let (second, first) = browser.new_tab().await;
+    browser.goto(&url).await;
+    let launcher = widget_element(&browser, ".launcher").await;
+    browser.click(&launcher).await;
+    wait_widget_text(&browser, "Hi! How can we help?").await;
+    reply(&app, &admin, chat, "Both tabs see this").await;
+    wait_widget_text(&browser, "Both tabs see this").await;
+    for tab in [&second, &first] {
+        browser.switch_to(tab).await;
+        wait_widget_text(&browser, "Both tabs see this").await;
+        let texts = widget_texts(&browser).await;
+        for text in [
+            "Hello from the shop page",
+            "Hi! How can we help?",
+            "Both tabs see this",
+        ] {
+            assert_eq!(
+                texts.iter().filter(|t| *t == text).count(),
+                1,
+                "{text}: {texts:?}"
+            );
+        }
+    }
+    let (_, sessions) = app
+        .call(Method::GET, "/api/chats", Some(&admin), None)
+        .await;
+    assert_eq!(
+        sessions["chats"].as_array().map(Vec::len),
+        Some(1),
+        "one visitor, one chat"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_socket_loses_and_doubles_nothing() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let proxy = Proxy::start(app.base.trim_start_matches("http://").to_string()).await;
+    let url = embedded(&app, &admin, &format!("http://{}", proxy.addr)).await;
+    let mut agent = crate::routes::ws::connect(&app, &admin, None).await;
+    let browser = turn.browser(1280, 800).await;
+    browser.goto(&url).await;
+    open_and_send(&browser, "before the cut").await;
+    let chat = agent_sees(&mut agent, "before the cut").await;
+
+    proxy.cut();
+    reply(&app, &admin, chat, "sent while cut 1").await;
+    reply(&app, &admin, chat, "sent while cut 2").await;
+    let textarea = widget_element(&browser, "textarea").await;
+    browser.type_text(&textarea, "written while cut").await;
+    browser.type_text(&textarea, ENTER).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    proxy.restore();
+
+    agent_sees(&mut agent, "written while cut").await;
+    for text in ["sent while cut 1", "sent while cut 2", "written while cut"] {
+        wait_widget_text(&browser, text).await;
+    }
+    let texts = widget_texts(&browser).await;
+    for text in [
+        "before the cut",
+        "sent while cut 1",
+        "sent while cut 2",
+        "written while cut",
+    ] {
+        assert_eq!(
+            texts.iter().filter(|t| *t == text).count(),
+            1,
+            "{text}: {texts:?}"
+        );
+    }
+    let (_, messages) = app
+        .call(
+            Method::GET,
+            &format!("/api/chats/{chat}/messages"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let stored = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["text"] == "written while cut")
+        .count();
+    assert_eq!(stored, 1, "the retried send is stored once: {messages}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_that_is_not_allowed_gets_no_session_and_a_clear_message() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (_, key) = widget_channel(&app, &admin, "https://elsewhere.example").await;
+    let url = site(app.base.clone(), key).await;
+    let browser = turn.browser(1280, 800).await;
+    browser.goto(&url).await;
+    let logged = browser
+        .wait_for(
+            20,
+            "an error in the browser console",
+            "window.__errors && window.__errors.find((e) => e.includes('origin_not_allowed'))",
+            vec![],
+        )
+        .await;
+    assert!(
+        logged
+            .as_str()
+            .unwrap_or_default()
+            .contains("allowed_origins"),
+        "the message names the setting: {logged}"
+    );
+    let drawn = browser
+        .run(
+            "return document.querySelector('switchboard-widget') !== null",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        drawn,
+        json!(false),
+        "no widget on a site that is not allowed"
+    );
+    use diesel::prelude::*;
+    use switchboard::store::schema::widget_sessions;
+    let sessions: i64 = app
+        .state
+        .db()
+        .run(|conn| widget_sessions::table.count().get_result(conn))
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_works_by_keyboard() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let url = embedded(&app, &admin, &app.base).await;
+    let mut agent = crate::routes::ws::connect(&app, &admin, None).await;
+    let browser = turn.browser(1280, 800).await;
+    browser.goto(&url).await;
+    let launcher = widget_element(&browser, ".launcher").await;
+    browser
+        .run(
+            "arguments[0].focus();",
+            vec![json!(launcher_value(&browser).await)],
+        )
+        .await;
+    let _ = launcher;
+    browser.keys(ENTER).await;
+    browser
+        .wait_for(
+            20,
+            "the panel to open with the focus in the composer",
+            "(() => { const r = document.querySelector('switchboard-widget').shadowRoot; \
+             return !r.querySelector('.panel').hidden && r.activeElement === r.querySelector('textarea'); })()",
+            vec![],
+        )
+        .await;
+    browser.keys("Typed by keyboard").await;
+    browser.keys(ENTER).await;
+    agent_sees(&mut agent, "Typed by keyboard").await;
+    browser.keys("\u{E00C}").await; // Escape
+    browser
+        .wait_for(
+            20,
+            "the panel to close and the focus to return to the launcher",
+            "(() => { const r = document.querySelector('switchboard-widget').shadowRoot; \
+             return r.querySelector('.panel').hidden && r.activeElement === r.querySelector('.launcher'); })()",
+            vec![],
+        )
+        .await;
+}
+
+async fn launcher_value(browser: &Browser) -> Value {
+    browser
+        .wait_for(20, "the launcher", &inside(".launcher"), vec![])
+        .await
+}
+
+#[test]
+fn the_widget_script_weighs_at_most_25_kb_compressed() {
+    let script = switchboard::assets::compressed_size("/widget.js").expect("served");
+    let style = switchboard::assets::compressed_size("/widget.css").expect("served");
+    eprintln!("widget.js {script} bytes, widget.css {style} bytes compressed");
+    assert!(script + style <= 25 * 1024, "{script} + {style} bytes");
+}
