@@ -429,3 +429,47 @@ fn the_widget_script_weighs_at_most_25_kb_compressed() {
     eprintln!("widget.js {script} bytes, widget.css {style} bytes compressed");
     assert!(script + style <= 25 * 1024, "{script} + {style} bytes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_page_shows_a_channels_widget() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (_, key) = widget_channel(&app, &admin, "https://shop.example.com").await;
+    let mut agent = crate::routes::ws::connect(&app, &admin, None).await;
+    let browser = turn.browser(1280, 800).await;
+    browser
+        .goto(&app.url(&format!("/widget/demo?key={key}")))
+        .await;
+    browser.wait_text(20, "Widget demo").await;
+    widget_element(&browser, ".launcher").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    browser
+        .screenshot(&shots().join("widget-demo-closed.png"))
+        .await;
+    let launcher = widget_element(&browser, ".launcher").await;
+    browser.click(&launcher).await;
+    let name = widget_element(&browser, "#sb-name").await;
+    browser.type_text(&name, "Dana").await;
+    open_and_send(&browser, "Do you ship to Portugal?").await;
+    let chat = agent_sees(&mut agent, "Do you ship to Portugal?").await;
+    reply(&app, &admin, chat, "We do, in 3 to 5 days.").await;
+    wait_widget_text(&browser, "We do, in 3 to 5 days.").await;
+    browser
+        .screenshot(&shots().join("widget-demo-open.png"))
+        .await;
+    let (_, shown) = app
+        .call(
+            Method::GET,
+            &format!("/api/chats/{chat}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        shown["contact"]["name"], "Dana",
+        "the pre-chat form's name reaches the team"
+    );
+}
