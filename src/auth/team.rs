@@ -72,7 +72,7 @@ pub async fn load(state: &AppState, me: &CurrentUser) -> AppResult<Team> {
             can_receive_new_chats: u.can_receive_new_chats,
         })
         .collect();
-    members.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    members.sort_by_key(|m| m.name.to_lowercase());
     Ok(Team {
         members,
         queue_size,
