@@ -275,16 +275,9 @@ impl Browser {
     pub async fn press(&self, text: &str) {
         for _ in 0..20 {
             let element = self.button(text).await;
-            let answer = self
-                .post(&format!("/element/{}/click", element.id()), json!({}))
-                .await;
-            if answer.is_null() {
+            if self.click_fresh(&element, text).await {
                 return;
             }
-            assert!(
-                answer["error"] == "stale element reference",
-                "click on {text:?} failed: {answer}"
-            );
         }
         panic!("{text:?} kept being redrawn");
     }
@@ -293,18 +286,23 @@ impl Browser {
     pub async fn press_css(&self, selector: &str) {
         for _ in 0..20 {
             let element = self.css(selector).await;
-            let answer = self
-                .post(&format!("/element/{}/click", element.id()), json!({}))
-                .await;
-            if answer.is_null() {
+            if self.click_fresh(&element, selector).await {
                 return;
             }
-            assert!(
-                answer["error"] == "stale element reference",
-                "click on {selector:?} failed: {answer}"
-            );
         }
         panic!("{selector:?} kept being redrawn");
+    }
+
+    /// Clicks; false when the page had redrawn the element (find it again), a failure otherwise.
+    async fn click_fresh(&self, element: &Element, what: &str) -> bool {
+        let answer = self
+            .post(&format!("/element/{}/click", element.id()), json!({}))
+            .await;
+        assert!(
+            answer.is_null() || answer["error"] == "stale element reference",
+            "click on {what:?} failed: {answer}"
+        );
+        answer.is_null()
     }
 
     /// Types into an element (WebDriver keys such as `ENTER` included).

@@ -13,7 +13,12 @@ fn shots() -> std::path::PathBuf {
 }
 
 async fn sign_in(browser: &Browser, app: &TestApp, email: &str, password: &str) {
-    browser.goto(&app.url("/")).await;
+    sign_in_at(browser, &app.base, email, password).await;
+}
+
+/// Signs in on the console served at `base` (the hub, or a proxy in front of it).
+async fn sign_in_at(browser: &Browser, base: &str, email: &str, password: &str) {
+    browser.goto(&format!("{base}/")).await;
     let field = browser.field("Email").await;
     browser.type_text(&field, email).await;
     let field = browser.field("Password").await;
@@ -196,12 +201,7 @@ async fn after_a_cut_the_console_resumes_and_shows_each_message_once() {
     let proxy = Proxy::start(app.base.trim_start_matches("http://").to_string()).await;
     let through = format!("http://{}", proxy.addr);
     let browser = turn.browser(1280, 800).await;
-    browser.goto(&format!("{through}/")).await;
-    let field = browser.field("Email").await;
-    browser.type_text(&field, ADMIN_EMAIL).await;
-    let field = browser.field("Password").await;
-    browser.type_text(&field, ADMIN_PASSWORD).await;
-    browser.press("Sign in").await;
+    sign_in_at(&browser, &through, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     browser.press("All").await;
     let now = chrono::Utc::now().timestamp_millis();
     assert_eq!(
