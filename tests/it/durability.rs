@@ -132,7 +132,13 @@ async fn a_killed_hub_loses_nothing_it_acknowledged() {
         }));
     }
 
+    let deadline = Instant::now() + Duration::from_secs(120);
     while count.load(Ordering::SeqCst) < 150 {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of 150 deliveries were acknowledged in 120 s",
+            count.load(Ordering::SeqCst)
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     hub.kill().expect("SIGKILL");
@@ -197,15 +203,53 @@ async fn a_killed_hub_loses_nothing_it_acknowledged() {
     assert_eq!(seqs, (1..=event_count).collect::<Vec<_>>(), "seq has a gap");
 }
 
-#[tokio::test]
+/// A database the store cannot write to for a while: a cut connection (PostgreSQL, MySQL) or
+/// another connection holding SQLite's write lock past the busy timeout.
+enum Outage {
+    Cut(Proxy),
+    Locked(diesel::SqliteConnection),
+}
+
+impl Outage {
+    fn begin(&mut self) {
+        match self {
+            Self::Cut(proxy) => proxy.cut(),
+            Self::Locked(conn) => {
+                use diesel::connection::SimpleConnection;
+                conn.batch_execute("BEGIN EXCLUSIVE")
+                    .expect("take the write lock");
+            }
+        }
+    }
+
+    fn end(&mut self) {
+        match self {
+            Self::Cut(proxy) => proxy.restore(),
+            Self::Locked(conn) => {
+                use diesel::connection::SimpleConnection;
+                conn.batch_execute("ROLLBACK")
+                    .expect("release the write lock");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_that_cannot_commit_answers_503_and_keeps_nothing() {
     let db = TestDb::new();
-    let Some(server) = db.server.clone() else {
-        // SQLite has no server to lose; the kill test above covers it.
-        return;
+    let (mut outage, url) = match (db.server.clone(), db.sqlite_path.clone()) {
+        (Some(server), _) => {
+            let proxy = Proxy::start(server).await;
+            let url = db.url_via(&proxy.addr.to_string());
+            (Outage::Cut(proxy), url)
+        }
+        (None, Some(path)) => {
+            let conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
+                .expect("a second connection to the file");
+            (Outage::Locked(conn), db.url.clone())
+        }
+        (None, None) => panic!("a test database is either a server or a SQLite file"),
     };
-    let proxy = Proxy::start(server).await;
-    let url = db.url_via(&proxy.addr.to_string());
     let app = TestApp::spawn_on(db, url, |s| {
         s.set("META_APP_SECRET", META_APP_SECRET);
     })
@@ -220,15 +264,35 @@ async fn a_store_that_cannot_commit_answers_503_and_keeps_nothing() {
         )
         .await;
     assert_eq!(status, 201);
+    let counts = |app: &TestApp| {
+        let db = app.state.db().clone();
+        async move {
+            db.run(|conn| -> QueryResult<(i64, i64, i64)> {
+                Ok((
+                    messages::table.count().get_result(conn)?,
+                    chats::table.count().get_result(conn)?,
+                    events::table.count().get_result(conn)?,
+                ))
+            })
+            .await
+            .expect("count")
+        }
+    };
+    let before = counts(&app).await;
 
-    proxy.cut();
+    outage.begin();
     let body = messenger_text("5550001", "m_down_1", "is anyone there?", 1_763_888_000_000);
     assert_eq!(
         app.post_messenger(body.clone()).await,
         503,
         "no 2xx before the data is committed"
     );
-    proxy.restore();
+    outage.end();
+    assert_eq!(
+        counts(&app).await,
+        before,
+        "nothing of the refused delivery stayed behind (messages, chats, events)"
+    );
     let mut status = 0;
     for _ in 0..100 {
         status = app.post_messenger(body.clone()).await;
@@ -242,13 +306,8 @@ async fn a_store_that_cannot_commit_answers_503_and_keeps_nothing() {
         "Meta's retry succeeds once the database is back"
     );
     assert_eq!(app.post_messenger(body).await, 200);
-    let stored: i64 = app
-        .state
-        .db()
-        .run(|conn| messages::table.count().get_result(conn))
-        .await
-        .expect("count");
-    assert_eq!(stored, 1);
+    let (stored, chats_now, _) = counts(&app).await;
+    assert_eq!((stored, chats_now), (before.0 + 1, before.1 + 1));
 }
 
 /// Posts JSON with an optional bearer token; status and body.
