@@ -1,52 +1,28 @@
 //! `POST /api/chats/{id}/assign`: supervisors and admins reassign; both assignees hear of it.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{assert_error, messenger_text, TestApp};
+use crate::routes::ws::{assert_alive, connect, drain, frames_until, Socket};
 
-async fn assigned_events(
-    app: &TestApp,
-    token: &str,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let url = format!("{}/ws?token={token}", app.base.replacen("http", "ws", 1));
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("ws");
-    let _hello = next(&mut socket).await;
+/// An open stream for `token`, past its hello.
+async fn assigned_events(app: &TestApp, token: &str) -> Socket {
+    let mut socket = connect(app, token, None).await;
+    frames_until(&mut socket, 5000, |f| f["type"] == "hello").await;
     socket
 }
 
-async fn next(
-    socket: &mut tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-) -> Option<Value> {
-    use futures_util::StreamExt;
-    loop {
-        let frame = tokio::time::timeout(Duration::from_millis(600), socket.next())
-            .await
-            .ok()??
-            .ok()?;
-        if let Message::Text(text) = frame {
-            return serde_json::from_str(text.as_str()).ok();
-        }
-    }
-}
-
-async fn assignments(
-    socket: &mut tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-) -> Vec<Value> {
-    let mut out = Vec::new();
-    while let Some(frame) = next(socket).await {
-        if frame["type"] == "chat.assigned" {
-            out.push(frame["data"].clone());
-        }
-    }
-    out
+/// The `chat.assigned` data the socket received until it went quiet; the socket must still be
+/// open and answering afterwards.
+async fn assignments(socket: &mut Socket) -> Vec<Value> {
+    let frames = drain(socket, 600).await;
+    assert_alive(socket).await;
+    frames
+        .into_iter()
+        .filter(|f| f["type"] == "chat.assigned")
+        .map(|f| f["data"].clone())
+        .collect()
 }
 
 #[tokio::test]
@@ -154,6 +130,17 @@ async fn supervisors_reassign_and_both_assignees_are_told() {
         )
         .await;
     assert_eq!(status, 422);
+    assert_error(&body, "invalid_user");
+    let elsewhere = app.other_account_admin().await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&supervisor.token),
+            Some(&json!({"user_id": elsewhere.id})),
+        )
+        .await;
+    assert_eq!(status, 422, "another account's user is nobody here: {body}");
     assert_error(&body, "invalid_user");
 
     let admin = app.admin_token().await;

@@ -11,7 +11,7 @@ use switchboard::store::schema::chats;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{messenger_text, TestApp};
-use crate::routes::ws::{connect, drain, next, Socket};
+use crate::routes::ws::{assert_alive, connect, drain, next, Socket};
 
 async fn assignee(app: &TestApp) -> Option<i64> {
     app.state
@@ -64,6 +64,7 @@ async fn presence_typing_grace_period_and_requeue() {
         of_type(&drain(&mut other, 200).await, "presence.updated").is_empty(),
         "agents do not see presence"
     );
+    assert_alive(&mut other).await;
 
     // Status changes are presence too.
     app.call(
@@ -126,6 +127,9 @@ async fn presence_typing_grace_period_and_requeue() {
     typing(&mut other, chat_id, true).await;
     assert!(of_type(&drain(&mut socket, 400).await, "typing").is_empty());
     assert!(of_type(&drain(&mut watcher, 200).await, "typing").is_empty());
+    for alive in [&mut socket, &mut watcher, &mut other] {
+        assert_alive(alive).await;
+    }
 
     // A reconnect within the grace period is not a logout.
     drop(socket);
@@ -136,6 +140,7 @@ async fn presence_typing_grace_period_and_requeue() {
         of_type(&drain(&mut watcher, 200).await, "presence.updated").is_empty(),
         "nobody saw the agent leave"
     );
+    assert_alive(&mut watcher).await;
     assert_eq!(assignee(&app).await, Some(agent.id));
 
     // Gone for longer: offline, and the chat goes back to the queue.
@@ -185,7 +190,7 @@ async fn requeueing_can_be_turned_off() {
 
 #[tokio::test]
 async fn a_flood_of_typing_frames_is_throttled_per_connection() {
-    use crate::routes::ws::{assert_alive, frames_until};
+    use crate::routes::ws::frames_until;
     let (app, _) = TestApp::spawn_meta(|s| s.set("TYPING_LIMIT", "5/60")).await;
     let watcher = app.user("supervisor").await;
     let typist = app.user("supervisor").await;

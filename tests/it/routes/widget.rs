@@ -262,7 +262,7 @@ async fn visitor_socket(
 
 #[tokio::test]
 async fn the_visitor_socket_carries_replies_and_typing_of_their_own_chat_only() {
-    use crate::routes::ws::{drain, next};
+    use crate::routes::ws::{assert_alive, drain, next};
     use futures_util::SinkExt;
     let w = widget(|_| {}).await;
     let site = "https://shop.example.com";
@@ -328,6 +328,7 @@ async fn the_visitor_socket_carries_replies_and_typing_of_their_own_chat_only() 
         drain(&mut theirs, 200).await.is_empty(),
         "another visitor sees nothing"
     );
+    assert_alive(&mut theirs).await;
 
     // The visitor's typing reaches the agents who may see the chat, and is not echoed.
     drain(&mut agent, 300).await;
@@ -344,6 +345,8 @@ async fn the_visitor_socket_carries_replies_and_typing_of_their_own_chat_only() 
     assert!(typing[0]["data"]["contact_id"].as_i64().is_some());
     assert!(drain(&mut mine, 300).await.is_empty(), "no echo");
     assert!(drain(&mut theirs, 200).await.is_empty());
+    assert_alive(&mut mine).await;
+    assert_alive(&mut theirs).await;
 }
 
 #[tokio::test]

@@ -25,27 +25,69 @@ pub(crate) async fn connect(app: &TestApp, token: &str, since: Option<i64>) -> S
     socket
 }
 
-pub(crate) async fn next(socket: &mut Socket, wait_ms: u64) -> Option<Value> {
+/// What a socket gave within a wait.
+#[derive(Debug)]
+pub(crate) enum Received {
+    /// A JSON text frame.
+    Frame(Value),
+    /// Nothing within the wait: the socket is open and quiet.
+    Quiet,
+    /// The server closed the connection (a close frame or the end of the stream).
+    Closed,
+}
+
+/// The next JSON frame, silence, or the end; a transport error or a frame that is not JSON
+/// fails the test, so neither can pass for "nothing arrived".
+pub(crate) async fn receive(socket: &mut Socket, wait_ms: u64) -> Received {
     use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(wait_ms);
     loop {
-        let frame = tokio::time::timeout(Duration::from_millis(wait_ms), socket.next())
-            .await
-            .ok()??;
-        match frame.ok()? {
-            Message::Text(text) => return serde_json::from_str(text.as_str()).ok(),
-            Message::Close(_) => return None,
-            _ => continue,
+        let Ok(frame) = tokio::time::timeout_at(deadline, socket.next()).await else {
+            return Received::Quiet;
+        };
+        match frame {
+            None | Some(Ok(Message::Close(_))) => return Received::Closed,
+            Some(Err(e)) => panic!("the socket failed: {e}"),
+            Some(Ok(Message::Text(text))) => {
+                let value = serde_json::from_str(text.as_str())
+                    .unwrap_or_else(|e| panic!("a frame that is not JSON ({e}): {text}"));
+                return Received::Frame(value);
+            }
+            Some(Ok(_)) => continue,
         }
     }
 }
 
-/// Every frame until the stream is quiet for `quiet_ms`.
+/// The next JSON frame, or `None` when the socket stays quiet for `wait_ms`; a closed or
+/// broken socket fails the test.
+pub(crate) async fn next(socket: &mut Socket, wait_ms: u64) -> Option<Value> {
+    match receive(socket, wait_ms).await {
+        Received::Frame(value) => Some(value),
+        Received::Quiet => None,
+        Received::Closed => panic!("the socket closed while frames were awaited"),
+    }
+}
+
+/// Every frame until the stream is quiet for `quiet_ms` (the socket must stay open).
 pub(crate) async fn drain(socket: &mut Socket, quiet_ms: u64) -> Vec<Value> {
     let mut frames = Vec::new();
     while let Some(frame) = next(socket, quiet_ms).await {
         frames.push(frame);
     }
     frames
+}
+
+/// Every frame until the server ends the connection; fails if it stays open `quiet_ms`
+/// without a frame.
+pub(crate) async fn drain_to_end(socket: &mut Socket, quiet_ms: u64) -> Vec<Value> {
+    let mut frames = Vec::new();
+    loop {
+        match receive(socket, quiet_ms).await {
+            Received::Frame(value) => frames.push(value),
+            Received::Closed => return frames,
+            Received::Quiet => panic!("the connection stayed open; frames so far: {frames:?}"),
+        }
+    }
 }
 
 pub(crate) fn seqs(frames: &[Value]) -> Vec<i64> {
@@ -123,6 +165,8 @@ async fn each_connection_gets_exactly_what_the_policy_allows() {
     let mut received = Vec::new();
     for socket in &mut sockets {
         received.push(seqs(&drain(socket, 700).await));
+        // Nothing more is coming, and not because the socket died.
+        assert_alive(socket).await;
     }
     let events: Vec<(i64, Option<i64>)> = app
         .state
@@ -468,11 +512,10 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_others_get_everything() 
     }
     assert!(cut, "the stalled client is cut off");
     // Reading again, it finds part of the stream, then resync_required, then the end.
-    let frames = drain(&mut stalled, 1500).await;
+    let frames = drain_to_end(&mut stalled, 1500).await;
     let last = frames.last().expect("frames were queued for it");
     assert_eq!(last["type"], "resync_required", "{last}");
     assert!(seqs(&frames).len() < expected.len());
-    assert!(next(&mut stalled, 500).await.is_none());
 }
 
 /// Frames until one matches `until`, failing the test if the socket closes or `wait_ms` passes.
