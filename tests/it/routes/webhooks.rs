@@ -521,3 +521,96 @@ async fn a_nul_character_in_a_meta_delivery_is_dropped_not_retried() {
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].text.as_deref(), Some("ab"));
 }
+
+#[tokio::test]
+async fn seq_is_gapless_per_account_not_one_counter_for_all() {
+    use switchboard::store::schema::events;
+    let hub = hub().await;
+    let other = hub.app.other_account_admin().await;
+    let other_page = "104857600000777";
+    let (status, body) = hub
+        .app
+        .call(
+            Method::POST,
+            "/api/channels",
+            Some(&other.token),
+            Some(&json!({"kind": "facebook", "name": "Other", "external_id": other_page, "access_token": "t"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    for i in 0..12 {
+        let page = if i % 2 == 0 { PAGE_ID } else { other_page };
+        let body = json!({"object":"page","entry":[{"id":page,"time":1,"messaging":[
+            {"sender":{"id":format!("62130000000001{i:02}")},"recipient":{"id":page},
+             "timestamp":1_763_888_000_000_i64 + i,"message":{"mid":format!("m_acc_{i}"),"text":"hi"}}]}]})
+        .to_string()
+        .into_bytes();
+        let signature = sign(&body);
+        assert_eq!(hub.post("facebook", body, Some(&signature)).await.0, 200);
+    }
+    let rows: Vec<(i64, i64)> = hub
+        .app
+        .state
+        .db()
+        .run(|conn| {
+            events::table
+                .order((events::account_id.asc(), events::seq.asc()))
+                .select((events::account_id, events::seq))
+                .load(conn)
+        })
+        .await
+        .unwrap();
+    let accounts: std::collections::BTreeSet<i64> = rows.iter().map(|(a, _)| *a).collect();
+    assert_eq!(accounts.len(), 2, "both accounts have events: {rows:?}");
+    for account in accounts {
+        let seqs: Vec<i64> = rows
+            .iter()
+            .filter(|(a, _)| *a == account)
+            .map(|(_, s)| *s)
+            .collect();
+        assert_eq!(
+            seqs,
+            (1..=seqs.len() as i64).collect::<Vec<_>>(),
+            "account {account}: each account counts from 1 without gaps"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_mid_twice_in_one_delivery_and_on_two_channels() {
+    let hub = hub().await;
+    let event = |page: &str, sender: &str| {
+        json!({"sender":{"id":sender},"recipient":{"id":page},"timestamp":1_763_888_000_000_i64,
+               "message":{"mid":"m_same","text":"once"}})
+    };
+    let body = json!({"object":"page","entry":[{"id":PAGE_ID,"time":1,
+        "messaging":[event(PAGE_ID, "6213000000000201"), event(PAGE_ID, "6213000000000201")]}]})
+    .to_string()
+    .into_bytes();
+    let signature = sign(&body);
+    assert_eq!(hub.post("facebook", body, Some(&signature)).await.0, 200);
+    assert_eq!(
+        hub.messages().await.len(),
+        1,
+        "a mid twice in one delivery is stored once"
+    );
+
+    let body = json!({"object":"instagram","entry":[{"id":IG_ID,"time":1,
+        "messaging":[event(IG_ID, "6213000000000202")]}]})
+    .to_string()
+    .into_bytes();
+    let signature = sign(&body);
+    assert_eq!(hub.post("instagram", body, Some(&signature)).await.0, 200);
+    let messages = hub.messages().await;
+    assert_eq!(
+        messages.len(),
+        2,
+        "the same mid on another channel is another message"
+    );
+    assert_ne!(messages[0].channel_id, messages[1].channel_id);
+    assert_eq!(
+        [messages[0].channel_id, messages[1].channel_id],
+        [hub.facebook, hub.instagram]
+    );
+    hub.assert_gapless().await;
+}
