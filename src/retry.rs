@@ -43,4 +43,35 @@ mod tests {
             assert!(b.delay(6) <= Duration::from_millis(350));
         }
     }
+
+    #[test]
+    fn delays_are_spread_over_their_whole_range_and_grow() {
+        let b = Backoff {
+            attempts: 10,
+            base: Duration::from_millis(1000),
+            max: Duration::from_secs(3600),
+        };
+        for retry in 1..=5u32 {
+            let cap = 1000u64 << (retry - 1);
+            let delays: Vec<u64> = (0..400)
+                .map(|_| u64::try_from(b.delay(retry).as_millis()).unwrap())
+                .collect();
+            let (low, high) = (cap / 4, cap * 3 / 4);
+            // Full jitter: some delays in the lower quarter, some in the upper, none above.
+            assert!(
+                delays.iter().any(|d| *d < low),
+                "retry {retry}: never short"
+            );
+            assert!(
+                delays.iter().any(|d| *d > high),
+                "retry {retry}: never long"
+            );
+            assert!(delays.iter().all(|d| *d <= cap));
+            let mean = delays.iter().sum::<u64>() / delays.len() as u64;
+            assert!(
+                (cap * 3 / 10..=cap * 7 / 10).contains(&mean),
+                "retry {retry}: mean {mean} ms is not about half of {cap} ms"
+            );
+        }
+    }
 }

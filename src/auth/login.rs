@@ -66,10 +66,13 @@ pub async fn login(
         .as_ref()
         .filter(|u| u.is_active)
         .and_then(|u| u.password_hash.clone());
-    let password_ok = state
-        .hashing
-        .verify(input.password.clone(), stored.clone())
-        .await?;
+    // No stored password is longer than the longest one accepted: an oversized one is wrong
+    // without spending a hashing slot on it (its length says nothing about the account).
+    let password_ok = input.password.chars().count() <= super::password::MAX_LENGTH
+        && state
+            .hashing
+            .verify(input.password.clone(), stored.clone())
+            .await?;
 
     let known = user.as_ref().map(|u| (u.account_id, u.id));
     let Some(user) = user.filter(|_| password_ok) else {

@@ -92,10 +92,45 @@ async fn login_is_recorded_in_the_audit_log() {
 
 #[tokio::test]
 async fn oversized_passwords_are_refused_without_hashing_forever() {
-    let app = TestApp::spawn().await;
+    // One hashing slot that a login may wait for only 1 ms: a request that needed a hash
+    // while the slot is busy would answer 503. Oversized passwords never take the slot.
+    let app = TestApp::spawn_with(|s| {
+        s.set("HASH_CONCURRENCY", "1");
+        s.set("HASH_WAIT_MS", "1");
+    })
+    .await;
     let huge = "x".repeat(100_000);
-    let result = app.try_login(ADMIN_EMAIL, &huge).await.unwrap_err();
-    assert_eq!(result.0, 401);
+    let attempts = (0..12).map(|i| {
+        let oversized = i % 2 == 0;
+        let password = if oversized {
+            huge.clone()
+        } else {
+            "wrong-but-normal-length".to_string()
+        };
+        let request = app
+            .client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"email": ADMIN_EMAIL, "password": password}));
+        async move {
+            request
+                .send()
+                .await
+                .map(|r| (oversized, r.status().as_u16()))
+        }
+    });
+    let answers = futures_join_all(attempts).await;
+    assert!(
+        answers
+            .iter()
+            .any(|(oversized, status)| !oversized && *status == 503),
+        "the hashing slot was really busy: {answers:?}"
+    );
+    for (_, status) in answers.iter().filter(|(oversized, _)| *oversized) {
+        assert_eq!(
+            *status, 401,
+            "an oversized password is refused at once, never queued for a hash: {answers:?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -65,7 +65,13 @@ async fn a_whole_reset_over_smtp_revokes_old_sessions_and_the_token_works_once()
         })
         .await
         .unwrap();
-    assert!(!stored.contains(&token));
+    assert_eq!(stored.len(), 1, "one token is stored: {stored:?}");
+    assert!(!stored.contains(&token), "never the token itself");
+    assert_eq!(
+        stored[0],
+        switchboard::auth::reset::token_hash(&token),
+        "its SHA-256"
+    );
 
     let (status, _) = confirm(&app, &token, "a-brand-new-password").await;
     assert_eq!(status, 204);
@@ -166,6 +172,32 @@ async fn bad_tokens_and_weak_passwords_are_refused() {
     let (status, body) = confirm(&app, &"0".repeat(64), "a-brand-new-password").await;
     assert_eq!(status, 400);
     assert_error(&body, "invalid_or_expired_token");
+
+    // A good token with a weak password: refused, and the token still works afterwards.
+    let agent = app.user("agent").await;
+    let (status, _) = request_reset(&app, &agent.email).await;
+    assert_eq!(status, 202);
+    let outbox = app.state.config.data_dir.join("outbox");
+    let mut mail = None;
+    for _ in 0..200 {
+        mail = std::fs::read_dir(&outbox)
+            .ok()
+            .and_then(|mut d| d.find_map(Result::ok))
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .and_then(|e| std::fs::read_to_string(e.path()).ok());
+        if mail.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let token = token_from_mail(&mail.expect("a reset mail"));
+    for weak in ["short", "123456789", &"x".repeat(257)] {
+        let (status, body) = confirm(&app, &token, weak).await;
+        assert_eq!(status, 422, "{weak:?}: {body}");
+        assert_error(&body, "invalid_password");
+    }
+    let (status, _) = confirm(&app, &token, "a-strong-enough-password").await;
+    assert_eq!(status, 204, "the refused tries did not use up the token");
 }
 
 #[tokio::test]
