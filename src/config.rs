@@ -259,7 +259,15 @@ pub struct RawSettings(BTreeMap<String, String>);
 impl RawSettings {
     /// Reads the layered sources from `dir` (the `config/` folder), the `.env` file and the process environment.
     pub fn load(config_dir: &Path, dotenv: &Path) -> Result<Self, ConfigError> {
-        let process: BTreeMap<String, String> = std::env::vars().collect();
+        Self::load_with(config_dir, dotenv, std::env::vars().collect())
+    }
+
+    /// Like `load`, with the given variables standing for the process environment.
+    pub fn load_with(
+        config_dir: &Path,
+        dotenv: &Path,
+        process: BTreeMap<String, String>,
+    ) -> Result<Self, ConfigError> {
         let mut raw = Self::default();
         raw.merge_toml_file(&config_dir.join("default.toml"))?;
         let env_name = process
@@ -878,12 +886,16 @@ mod tests {
             "bind_addr = \"127.0.0.1:1000\"\nai_model = \"a\"\nmail_from = \"x@y\"\n",
         )
         .unwrap();
-        std::fs::write(dir.join(".env"), "AI_MODEL=b\n").unwrap();
-        let raw = RawSettings::load(&dir, &dir.join(".env")).unwrap();
-        assert_eq!(raw.get("BIND_ADDR"), Some("127.0.0.1:1000"));
-        assert_eq!(raw.get("AI_MODEL"), Some("b"));
+        std::fs::write(dir.join(".env"), "AI_MODEL=b\nMAIL_FROM=\"d <d@e>\"\n").unwrap();
+        let process = BTreeMap::from([("AI_MODEL".to_string(), "c".to_string())]);
+        let raw = RawSettings::load_with(&dir, &dir.join(".env"), BTreeMap::new()).unwrap();
+        assert_eq!(raw.get("BIND_ADDR"), Some("127.0.0.1:1000"), "TOML");
+        assert_eq!(raw.get("AI_MODEL"), Some("b"), ".env over TOML");
+        assert_eq!(raw.get("MAIL_FROM"), Some("d <d@e>"));
+        let raw = RawSettings::load_with(&dir, &dir.join(".env"), process).unwrap();
+        assert_eq!(raw.get("AI_MODEL"), Some("c"), "the environment over .env");
         std::fs::write(dir.join("default.toml"), "no_such_setting = 1\n").unwrap();
-        let err = RawSettings::load(&dir, &dir.join(".env")).unwrap_err();
+        let err = RawSettings::load_with(&dir, &dir.join(".env"), BTreeMap::new()).unwrap_err();
         assert!(err.to_string().contains("no_such_setting"));
     }
 }
