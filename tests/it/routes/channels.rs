@@ -94,7 +94,7 @@ async fn only_admins_of_the_account_touch_channels() {
     let admin = app.admin_token().await;
     let supervisor = app.user("supervisor").await;
     let other = app.other_account_admin().await;
-    let (_, channel) = app
+    let (status, channel) = app
         .call(
             Method::POST,
             "/api/channels",
@@ -102,6 +102,10 @@ async fn only_admins_of_the_account_touch_channels() {
             Some(&json!({"kind": "widget", "name": "Site"})),
         )
         .await;
+    assert_eq!(
+        status, 201,
+        "the channel exists, so the 404s below mean something: {channel}"
+    );
     let path = format!("/api/channels/{}", channel["id"]);
     let (status, _) = app
         .call(Method::GET, "/api/channels", Some(&supervisor.token), None)
@@ -122,4 +126,8 @@ async fn only_admins_of_the_account_touch_channels() {
         .call(Method::GET, "/api/channels", Some(&other.token), None)
         .await;
     assert_eq!(theirs, json!([]));
+    let (_, ours) = app
+        .call(Method::GET, "/api/channels", Some(&admin), None)
+        .await;
+    assert_eq!(ours[0]["name"], "Site", "the other admin changed nothing");
 }

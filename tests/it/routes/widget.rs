@@ -85,7 +85,8 @@ async fn a_visitor_writes_an_agent_replies_and_the_visitor_polls_the_reply() {
         .await;
     assert_eq!(status, 201);
     assert_eq!(reply["delivery_status"], "sent");
-    w.app
+    let (status, note) = w
+        .app
         .call(
             Method::POST,
             &path,
@@ -93,6 +94,10 @@ async fn a_visitor_writes_an_agent_replies_and_the_visitor_polls_the_reply() {
             Some(&json!({"text": "secret note", "private": true})),
         )
         .await;
+    assert_eq!(
+        status, 201,
+        "the note exists, so its absence below means something: {note}"
+    );
 
     let (status, messages) = w
         .app
