@@ -11,16 +11,28 @@ use switchboard::store::schema::chats;
 
 use crate::helpers::{messenger_text, TestApp, TestUser};
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use crate::routes::ws::{connect, frames_until, Socket};
 
+/// Connects `user` to `app` and waits until that process counts them online.
 async fn online(app: &TestApp, user: &TestUser) -> Socket {
-    let url = format!(
-        "{}/ws?token={}",
-        app.base.replacen("http", "ws", 1),
-        user.token
-    );
-    tokio_tungstenite::connect_async(url).await.expect("ws").0
+    let mut socket = connect(app, &user.token, None).await;
+    frames_until(&mut socket, 5000, |f| f["type"] == "hello").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let accounts = app.state.presence.accounts();
+        if accounts
+            .iter()
+            .any(|a| app.state.presence.online(*a).contains(&user.id))
+        {
+            return socket;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "user {} never counted as online",
+            user.id
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 async fn assignees(app: &TestApp) -> Vec<Option<i64>> {
@@ -78,7 +90,6 @@ async fn three_hundred_chats_over_seven_agents_and_none_to_ineligible_ones() {
     for user in eligible.iter().chain([&no_new_chats, &away, &full]) {
         sockets.push(online(&app, user).await);
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     for i in 0..300 {
         let body = messenger_text(
@@ -155,7 +166,6 @@ async fn two_hub_processes_racing_on_one_database_stay_fair() {
         sockets.push(online(&first, agent).await);
         sockets.push(online(&second, agent).await);
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     let first = std::sync::Arc::new(first);
     let second = std::sync::Arc::new(second);
