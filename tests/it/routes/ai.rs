@@ -537,3 +537,32 @@ async fn capture_lead_stores_once_and_signed_webhooks_retry_and_end_in_dead_lett
         .await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn a_provider_that_hangs_hits_the_timeout_and_the_chat_goes_to_a_person() {
+    let silent = crate::helpers::Silent::start().await;
+    let url = format!("{}/v1", silent.url);
+    let b = bot(vec![], move |s| {
+        s.set("AI_BASE_URL", &url);
+        s.set("AI_TIMEOUT_MS", "300");
+        s.set("AI_MAX_ATTEMPTS", "2");
+    })
+    .await;
+    let token = b.visitor().await;
+    let asked = std::time::Instant::now();
+    b.say(&token, "Hello?").await;
+    let chat = b.wait_for_status("open").await;
+    assert_eq!(
+        chat["status"], "open",
+        "handed over once the calls timed out"
+    );
+    assert!(
+        silent.connections.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "both tries reached the hung provider"
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(20),
+        "bounded by the timeout, not by the provider: {:?}",
+        asked.elapsed()
+    );
+}

@@ -127,3 +127,58 @@ async fn a_stored_receiver_inside_the_network_is_never_called() {
         "the receiver inside was called"
     );
 }
+
+#[tokio::test]
+async fn a_receiver_that_hangs_hits_the_timeout() {
+    let silent = crate::helpers::Silent::start().await;
+    let (app, _) = TestApp::spawn_meta(|s| {
+        s.set("WEBHOOK_TIMEOUT_MS", "300");
+        s.set("WEBHOOK_ALLOW_PRIVATE_HOSTS", "127.0.0.1");
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let (status, hook) = app
+        .call(
+            Method::POST,
+            "/api/outgoing-webhooks",
+            Some(&admin),
+            Some(&json!({"url": silent.url, "event_types": ["message.created"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for i in 0.. {
+        assert_eq!(
+            app.post_messenger(messenger_text(
+                "5550001",
+                &format!("m_hang_{i}"),
+                "hi",
+                1_763_888_000_000 + i
+            ))
+            .await,
+            200
+        );
+        let (_, pending) = app
+            .call(
+                Method::GET,
+                "/api/outgoing-webhooks/deliveries?status=pending",
+                Some(&admin),
+                None,
+            )
+            .await;
+        let timed_out = pending
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|d| d["last_error"] == "timed out");
+        if timed_out {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no attempt timed out: {pending}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(silent.connections.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+}
