@@ -88,6 +88,11 @@ pub fn compressed_size(path: &str) -> Option<usize> {
     table().get(path).map(|a| a.gzip.len())
 }
 
+/// The handler of every built-in file: the request's path names it.
+pub async fn handler(uri: axum::extract::OriginalUri, headers: HeaderMap) -> Response {
+    serve(uri.path(), &headers)
+}
+
 /// Answers a request for a built-in file: gzip when accepted, 304 when the client has it.
 pub fn serve(path: &str, headers: &HeaderMap) -> Response {
     let Some(asset) = table().get(path) else {

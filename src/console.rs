@@ -1,9 +1,8 @@
 //! The agent console served by the hub: one page (at `/`, and at the mailed links
 //! `/reset-password` and `/accept-invite`) and its static files under `/assets/`.
 
-use axum::extract::OriginalUri;
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use axum::http::header;
+use axum::response::IntoResponse;
 
 const PAGE: &str = include_str!("console/index.html");
 
@@ -23,9 +22,4 @@ pub async fn page() -> impl IntoResponse {
         ],
         PAGE,
     )
-}
-
-/// A file of the console.
-pub async fn asset(OriginalUri(uri): OriginalUri, headers: HeaderMap) -> Response {
-    crate::assets::serve(uri.path(), &headers)
 }

@@ -14,8 +14,8 @@ pub struct DemoQuery {
 }
 
 /// The script and its styles; any site may load them (they carry nothing secret).
-pub async fn asset(OriginalUri(uri): OriginalUri, headers: HeaderMap) -> Response {
-    let mut response = crate::assets::serve(uri.path(), &headers);
+pub async fn asset(uri: OriginalUri, headers: HeaderMap) -> Response {
+    let mut response = crate::assets::handler(uri, headers).await;
     response.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),

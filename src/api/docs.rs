@@ -1,9 +1,8 @@
 //! `GET /docs`: the interactive API reference (Swagger UI, built into the binary from its
 //! pinned package in `docs/swagger-ui/`, with its licence), on the hub's own OpenAPI document.
 
-use axum::extract::OriginalUri;
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use axum::http::header;
+use axum::response::IntoResponse;
 
 const PAGE: &str = include_str!("docs/index.html");
 
@@ -22,9 +21,4 @@ pub async fn page() -> impl IntoResponse {
         ],
         PAGE,
     )
-}
-
-/// The page's script and styles, and Swagger UI's.
-pub async fn asset(OriginalUri(uri): OriginalUri, headers: HeaderMap) -> Response {
-    crate::assets::serve(uri.path(), &headers)
 }
