@@ -299,6 +299,10 @@ async fn a_store_that_cannot_commit_answers_503_and_keeps_nothing() {
         if status == 200 {
             break;
         }
+        assert_eq!(
+            status, 503,
+            "only an outage answer while the database comes back"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(

@@ -814,8 +814,13 @@ impl AiServer {
             headers: HeaderMap,
             body: axum::Json<Value>,
         ) -> (StatusCode, HeaderMap, axum::Json<Value>) {
-            assert!(headers.get("authorization").is_some(), "the key is sent");
-            requests.lock().unwrap().push(body.0);
+            // Recorded, not asserted here: a panic in a handler only drops the connection.
+            let mut seen = body.0;
+            seen["__authorization"] = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map_or(Value::Null, |v| Value::String(v.to_string()));
+            requests.lock().unwrap().push(seen);
             let answer = script.lock().unwrap().pop_front().unwrap_or(default);
             tokio::time::sleep(Duration::from_millis(answer.delay_ms)).await;
             let mut out = HeaderMap::new();
@@ -845,7 +850,8 @@ impl AiServer {
         Self { url, requests }
     }
 
-    /// Every request received so far.
+    /// Every request body received so far (with the `Authorization` header it came with under
+    /// `__authorization`).
     pub fn requests(&self) -> Vec<Value> {
         self.requests.lock().unwrap().clone()
     }

@@ -131,6 +131,10 @@ async fn a_visitor_gets_the_models_answer_with_prompt_history_and_tools_sent() {
     let requests = b.ai.requests();
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
+    assert_eq!(
+        request["__authorization"], "Bearer test-ai-key",
+        "the key is sent"
+    );
     assert_eq!(request["messages"][0]["role"], "system");
     assert_eq!(
         request["messages"][0]["content"],

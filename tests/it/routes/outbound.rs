@@ -235,9 +235,10 @@ async fn retries_stop_after_the_configured_attempts() {
 }
 
 #[tokio::test]
-async fn a_delivery_left_pending_by_a_previous_process_is_sent_after_a_restart() {
+async fn a_pending_delivery_found_only_in_the_table_is_sent() {
+    // No event announces this reply (it is written behind the bus, as a process that died
+    // before delivering would leave it): only the worker's sweep of the table can send it.
     let s = setup(vec![]).await;
-    // A reply committed by a process that died before delivering it: pending, due now.
     let chat = s.chat;
     let (account, channel) = s
         .app
