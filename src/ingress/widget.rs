@@ -147,31 +147,18 @@ pub async fn config(
     let key = key.to_string();
     let found = state
         .db()
-        .run(move |conn| {
-            channels::table
-                .filter(channels::widget_key.eq(&key))
-                .filter(channels::kind.eq("widget"))
-                .filter(channels::is_active.eq(true))
-                .select((
-                    channels::account_id,
-                    channels::allowed_origins,
-                    channels::ai_enabled,
-                    channels::widget_settings,
-                ))
-                .first::<(i64, String, bool, Option<String>)>(conn)
-                .optional()
-        })
+        .run(move |conn| crate::store::channels::find_widget(conn, &key))
         .await?;
-    let Some((account_id, allowed, ai_enabled, settings)) = found else {
+    let Some(channel) = found else {
         return Err(AppError::not_found("no such widget"));
     };
-    if !origin_allowed(&allowed, origin.as_deref()) {
+    if !origin_allowed(&channel.allowed_origins, origin.as_deref()) {
         return Err(origin_not_allowed(origin.as_deref()));
     }
     Ok(WidgetConfig {
-        settings: crate::channels::WidgetSettings::stored(settings.as_deref()),
-        ai_enabled,
-        team_online: !state.presence.online(account_id).is_empty(),
+        settings: crate::channels::WidgetSettings::stored(channel.widget_settings.as_deref()),
+        ai_enabled: channel.ai_enabled,
+        team_online: !state.presence.online(channel.account_id).is_empty(),
     })
 }
 
@@ -197,20 +184,11 @@ pub async fn create_session(
     state
         .db()
         .run(move |conn| -> AppResult<()> {
-            let channel = channels::table
-                .filter(channels::widget_key.eq(&key))
-                .filter(channels::kind.eq("widget"))
-                .filter(channels::is_active.eq(true))
-                .select((
-                    channels::id,
-                    channels::account_id,
-                    channels::allowed_origins,
-                ))
-                .first::<(i64, i64, String)>(conn)
-                .optional()?;
-            let Some((channel_id, account_id, allowed)) = channel else {
+            let Some(channel) = crate::store::channels::find_widget(conn, &key)? else {
                 return Err(AppError::not_found("no such widget"));
             };
+            let (channel_id, account_id, allowed) =
+                (channel.id, channel.account_id, channel.allowed_origins);
             if !origin_allowed(&allowed, origin.as_deref()) {
                 return Err(origin_not_allowed(origin.as_deref()));
             }

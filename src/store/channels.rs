@@ -144,6 +144,17 @@ pub fn find_by_external(
         .optional()
 }
 
+/// The active widget channel with this public key (the widget API's entry point).
+pub fn find_widget(conn: &mut DbConnection, widget_key: &str) -> QueryResult<Option<Channel>> {
+    channels::table
+        .filter(channels::widget_key.eq(widget_key))
+        .filter(channels::kind.eq("widget"))
+        .filter(channels::is_active.eq(true))
+        .select(Channel::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Changes a channel of the account; returns rows changed.
 pub fn update(
     conn: &mut DbConnection,
