@@ -4,8 +4,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::helpers::{TestDb, ADMIN_EMAIL};
-
-const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+use crate::process::{HubProcess, BIN};
 
 /// The binary in an empty folder (no config/ or .env), with only the given settings.
 fn switchboard(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Command {
@@ -162,42 +161,25 @@ fn bootstrap_account(db: &TestDb) {
 fn serve_creates_the_first_admin_answers_health_and_stops_on_sigterm() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().expect("dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let port_text = port.to_string();
     let started = Instant::now();
-    let child = switchboard(
+    // PORT replaces the port of BIND_ADDR (1 would need root): 0 lets the hub pick one.
+    let hub = HubProcess::start(switchboard(
         dir.path(),
         &["serve"],
         &[
             ("DATABASE_URL", db.url.as_str()),
             ("BIND_ADDR", "127.0.0.1:1"),
-            ("PORT", port_text.as_str()),
+            ("PORT", "0"),
             ("ADMIN_EMAIL", ADMIN_EMAIL),
         ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("spawn");
-
-    let url = format!("http://127.0.0.1:{port}/api/health");
-    let healthy = probe::wait_healthy(&url, started);
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
-    let out = child.wait_with_output().expect("wait");
-    let log = String::from_utf8_lossy(&out.stdout);
+    ));
+    assert_ne!(hub.addr, "127.0.0.1:1", "PORT replaces BIND_ADDR's port");
+    let healthy = probe::wait_healthy(&format!("{}/api/health", hub.base()), started);
+    let (status, log) = hub.terminate();
+    assert!(healthy, "the hub never became healthy; log:\n{log}");
     assert!(
-        healthy,
-        "the hub never became healthy; log:\n{log}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "SIGTERM should stop the hub cleanly ({}):\n{log}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+        status.success(),
+        "SIGTERM should stop the hub cleanly ({status}):\n{log}"
     );
     assert!(
         log.contains("generated password"),
@@ -252,7 +234,7 @@ mod probe {
     }
 }
 
-/// A free port: bound, then released for the child to take.
+/// A port nobody listens on: bound, then released.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -268,21 +250,16 @@ fn the_example_env_starts_a_fresh_hub_whose_log_holds_no_errors_and_no_tokens() 
         dir.path().join(".env"),
     )
     .expect("copy .env_example");
-    let port = free_port();
-    let bind = format!("127.0.0.1:{port}");
     let started = Instant::now();
-    let child = switchboard(
+    let hub = HubProcess::start(switchboard(
         dir.path(),
         &["serve"],
         &[
-            ("BIND_ADDR", bind.as_str()),
+            ("BIND_ADDR", "127.0.0.1:0"),
             ("ADMIN_PASSWORD", "admin-password-123"),
         ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("spawn");
+    ));
+    let bind = hub.addr.clone();
     let healthy = probe::wait_healthy(&format!("http://{bind}/api/health"), started);
     // The container health check: `switchboard health` asks the local listener.
     let health = switchboard(dir.path(), &["health"], &[("BIND_ADDR", bind.as_str())])
@@ -306,13 +283,7 @@ fn the_example_env_starts_a_fresh_hub_whose_log_holds_no_errors_and_no_tokens() 
             .and_then(|e| std::fs::read_to_string(e.path()).ok());
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
-    let out = child.wait_with_output().expect("wait");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (_, log) = hub.terminate();
     assert!(healthy, "the example .env does not start the hub:\n{log}");
     assert!(
         health.status.success(),

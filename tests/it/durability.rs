@@ -3,7 +3,7 @@
 //! stores nothing twice, leaves nothing half-written, and keeps seq gapless.
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,20 +16,21 @@ use crate::helpers::{
     messenger_text, meta_sign, Proxy, TestApp, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD,
     META_APP_SECRET, PAGE_ID,
 };
+use crate::process::{HubProcess, BIN};
 
-const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
-
-fn start(db_url: &str, port: u16, data: &std::path::Path) -> Child {
-    start_with(db_url, port, data, &[])
+fn start(db_url: &str, data: &std::path::Path) -> HubProcess {
+    start_with(db_url, data, &[])
 }
 
-fn start_with(db_url: &str, port: u16, data: &std::path::Path, extra: &[(&str, &str)]) -> Child {
-    Command::new(BIN)
+/// The hub binary on `db_url`, on a port it picks; returns once it listens.
+fn start_with(db_url: &str, data: &std::path::Path, extra: &[(&str, &str)]) -> HubProcess {
+    let mut command = Command::new(BIN);
+    command
         .arg("serve")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", db_url)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("BIND_ADDR", "127.0.0.1:0")
         .env("DATA_DIR", data)
         .env("JWT_SECRET", "durability-secret-durability-secret-0123")
         .env("ADMIN_EMAIL", ADMIN_EMAIL)
@@ -37,13 +38,10 @@ fn start_with(db_url: &str, port: u16, data: &std::path::Path, extra: &[(&str, &
         .env("META_APP_SECRET", META_APP_SECRET)
         .env("META_GRAPH_URL", "http://127.0.0.1:9")
         .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn,switchboard::server=info")
         .envs(extra.iter().copied())
-        .current_dir(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the hub")
+        .current_dir(data);
+    HubProcess::start(command)
 }
 
 async fn wait_healthy(client: &reqwest::Client, base: &str) {
@@ -63,18 +61,16 @@ async fn wait_healthy(client: &reqwest::Client, base: &str) {
 async fn a_killed_hub_loses_nothing_it_acknowledged() {
     let db = TestDb::new();
     let data = tempfile::tempdir().expect("dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .expect("client");
 
-    let mut hub = start(&db.url, port, data.path());
+    let mut hub = start(&db.url, data.path());
+    let base = hub.base();
     wait_healthy(&client, &base).await;
+    // Where the senders deliver: the restarted hub listens on a port of its own.
+    let target = Arc::new(std::sync::RwLock::new(base.clone()));
     let login: serde_json::Value = client
         .post(format!("{base}/api/auth/login"))
         .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
@@ -99,8 +95,8 @@ async fn a_killed_hub_loses_nothing_it_acknowledged() {
     let count = Arc::new(AtomicUsize::new(0));
     let mut senders = Vec::new();
     for s in 0..4 {
-        let (client, base, acked, count) =
-            (client.clone(), base.clone(), acked.clone(), count.clone());
+        let (client, target, acked, count) =
+            (client.clone(), target.clone(), acked.clone(), count.clone());
         senders.push(tokio::spawn(async move {
             for i in 0..100 {
                 let mid = format!("m_kill_{s}_{i:03}");
@@ -114,6 +110,7 @@ async fn a_killed_hub_loses_nothing_it_acknowledged() {
                 let deadline = Instant::now() + Duration::from_secs(120);
                 loop {
                     assert!(Instant::now() < deadline, "{mid} was never acknowledged");
+                    let base = target.read().expect("target").clone();
                     let sent = client
                         .post(format!("{base}/api/webhooks/facebook"))
                         .header("content-type", "application/json")
@@ -141,15 +138,14 @@ async fn a_killed_hub_loses_nothing_it_acknowledged() {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    hub.kill().expect("SIGKILL");
-    let _ = hub.wait();
+    hub.kill();
     let acked_before_kill = count.load(Ordering::SeqCst);
-    let mut hub = start(&db.url, port, data.path());
+    let mut hub = start(&db.url, data.path());
+    *target.write().expect("target") = hub.base();
     for sender in senders {
         sender.await.expect("sender");
     }
-    hub.kill().expect("stop");
-    let _ = hub.wait();
+    hub.kill();
     assert!(
         (150..400).contains(&acked_before_kill),
         "the kill landed mid-stream"
@@ -345,11 +341,6 @@ async fn a_restart_in_the_middle_answers_every_message_once() {
     .await;
     let db = TestDb::new();
     let data = tempfile::tempdir().expect("dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -359,7 +350,8 @@ async fn a_restart_in_the_middle_answers_every_message_once() {
         ("AI_API_KEY", "test-ai-key"),
         ("AI_COALESCE_MS", "100"),
     ];
-    let mut hub = start_with(&db.url, port, data.path(), &env);
+    let mut hub = start_with(&db.url, data.path(), &env);
+    let base = hub.base();
     wait_healthy(&client, &base).await;
     let (_, login) = post(
         &client,
@@ -419,10 +411,10 @@ async fn a_restart_in_the_middle_answers_every_message_once() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(ai.requests().len(), 2);
-    hub.kill().expect("kill");
-    hub.wait().expect("reaped");
+    hub.kill();
 
-    let mut hub = start_with(&db.url, port, data.path(), &env);
+    let mut hub = start_with(&db.url, data.path(), &env);
+    let base = hub.base();
     wait_healthy(&client, &base).await;
     let mut answers = bot_answers(&client, &base, &visitors).await;
     for _ in 0..100 {
@@ -435,8 +427,7 @@ async fn a_restart_in_the_middle_answers_every_message_once() {
     // Give a wrong second answer time to show up.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let answers = bot_answers(&client, &base, &visitors).await;
-    let _ = hub.kill();
-    let _ = hub.wait();
+    hub.kill();
     assert_eq!(
         answers[0],
         ["Answer one."],

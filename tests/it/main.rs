@@ -10,5 +10,6 @@ mod console;
 mod durability;
 mod helpers;
 mod migrations;
+mod process;
 mod routes;
 mod widget;
