@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{AiAnswer, AiServer, TestApp};
-use crate::routes::ws::{connect, drain, next};
+use crate::routes::ws::{connect, frames_with, next, rest_and_alive};
 
 pub(crate) struct Bot {
     pub app: TestApp,
@@ -217,7 +217,11 @@ async fn handoff_to_human_opens_the_chat_and_assigns_an_online_agent() {
     assert_eq!(b.chat().await["assignee_id"], agent.id);
     let conversation = b.conversation(&token, 2).await;
     assert_eq!(conversation[1]["text"], "Let me get a colleague.");
-    let frames = drain(&mut socket, 500).await;
+    let told = |f: &Value| {
+        f["type"] == "chat.assigned"
+            || (f["type"] == "message.created" && f["data"]["sender_kind"] == "system")
+    };
+    let frames = frames_with(&mut socket, 5000, 2, told).await;
     let kinds: Vec<&str> = frames.iter().filter_map(|f| f["type"].as_str()).collect();
     assert!(kinds.contains(&"chat.assigned"), "{kinds:?}");
     let note = frames
@@ -460,7 +464,8 @@ async fn capture_lead_stores_once_and_signed_webhooks_retry_and_end_in_dead_lett
     let chat = b.chat().await;
     assert_eq!(chat["contact"]["email"], "ana@example.com");
     assert_eq!(chat["contact"]["phone"], "+34 600 000 000");
-    let frames = drain(&mut socket, 500).await;
+    let mut frames = frames_with(&mut socket, 5000, 1, |f| f["type"] == "lead.captured").await;
+    frames.extend(rest_and_alive(&mut socket, 200).await);
     let captured: Vec<&Value> = frames
         .iter()
         .filter(|f| f["type"] == "lead.captured")

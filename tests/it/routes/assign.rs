@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, messenger_text, TestApp};
-use crate::routes::ws::{assert_alive, connect, drain, frames_until, Socket};
+use crate::routes::ws::{connect, frames_until, frames_with, rest_and_alive, Socket};
 
 /// An open stream for `token`, past its hello.
 async fn assigned_events(app: &TestApp, token: &str) -> Socket {
@@ -13,11 +13,11 @@ async fn assigned_events(app: &TestApp, token: &str) -> Socket {
     socket
 }
 
-/// The `chat.assigned` data the socket received until it went quiet; the socket must still be
-/// open and answering afterwards.
-async fn assignments(socket: &mut Socket) -> Vec<Value> {
-    let frames = drain(socket, 600).await;
-    assert_alive(socket).await;
+/// The `chat.assigned` data the socket received: the `expected` ones, waited for, and any
+/// more that follow from a socket proven open.
+async fn assignments(socket: &mut Socket, expected: usize) -> Vec<Value> {
+    let mut frames = frames_with(socket, 5000, expected, |f| f["type"] == "chat.assigned").await;
+    frames.extend(rest_and_alive(socket, 200).await);
     frames
         .into_iter()
         .filter(|f| f["type"] == "chat.assigned")
@@ -78,9 +78,9 @@ async fn supervisors_reassign_and_both_assignees_are_told() {
         .await;
     assert_eq!(status, 200);
 
-    let seen_by_a = assignments(&mut a_socket).await;
-    let seen_by_b = assignments(&mut b_socket).await;
-    let seen_by_c = assignments(&mut c_socket).await;
+    let seen_by_a = assignments(&mut a_socket, 2).await;
+    let seen_by_b = assignments(&mut b_socket, 2).await;
+    let seen_by_c = assignments(&mut c_socket, 1).await;
     assert_eq!(
         seen_by_a.len(),
         2,

@@ -11,7 +11,7 @@ use switchboard::store::schema::chats;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{messenger_text, TestApp};
-use crate::routes::ws::{assert_alive, connect, drain, next, Socket};
+use crate::routes::ws::{assert_alive, connect, frames_with, next, rest_and_alive, Socket};
 
 async fn assignee(app: &TestApp) -> Option<i64> {
     app.state
@@ -54,17 +54,17 @@ async fn presence_typing_grace_period_and_requeue() {
     let mut socket = connect(&app, &agent.token, None).await;
     assert_eq!(next(&mut socket, 2000).await.unwrap()["type"], "hello");
 
-    let seen = drain(&mut watcher, 400).await;
+    let mut seen = frames_with(&mut watcher, 5000, 2, |f| f["type"] == "presence.updated").await;
+    seen.extend(rest_and_alive(&mut watcher, 200).await);
     let presence = of_type(&seen, "presence.updated");
     assert_eq!(presence.len(), 2, "{seen:?}");
     assert_eq!(presence[0]["data"]["user_id"], bystander.id);
     assert_eq!(presence[1]["data"]["user_id"], agent.id);
     assert_eq!(presence[1]["data"]["online"], true);
     assert!(
-        of_type(&drain(&mut other, 200).await, "presence.updated").is_empty(),
+        of_type(&rest_and_alive(&mut other, 200).await, "presence.updated").is_empty(),
         "agents do not see presence"
     );
-    assert_alive(&mut other).await;
 
     // Status changes are presence too.
     app.call(
@@ -74,7 +74,7 @@ async fn presence_typing_grace_period_and_requeue() {
         Some(&json!({"status": "away"})),
     )
     .await;
-    let seen = drain(&mut watcher, 400).await;
+    let seen = frames_with(&mut watcher, 5000, 1, |f| f["type"] == "presence.updated").await;
     assert_eq!(
         of_type(&seen, "presence.updated")[0]["data"]["status"],
         "away"
@@ -103,33 +103,33 @@ async fn presence_typing_grace_period_and_requeue() {
         .run(|conn| chats::table.select(chats::id).first(conn))
         .await
         .unwrap();
-    drain(&mut watcher, 300).await;
-    drain(&mut other, 300).await;
-    drain(&mut socket, 300).await;
+    // What the assignment told each of them is not looked at here.
+    for socket in [&mut watcher, &mut other, &mut socket] {
+        rest_and_alive(socket, 300).await;
+    }
 
     // Typing reaches those who may see the chat, and not the one typing.
     typing(&mut watcher, chat_id, true).await;
-    let frames = drain(&mut socket, 400).await;
+    let mut frames = frames_with(&mut socket, 5000, 1, |f| f["type"] == "typing").await;
+    frames.extend(rest_and_alive(&mut socket, 200).await);
     let relayed = of_type(&frames, "typing");
     assert_eq!(relayed.len(), 1, "{frames:?}");
     assert_eq!(relayed[0]["chat_id"], chat_id);
     assert_eq!(relayed[0]["data"]["user_id"], supervisor.id);
     assert_eq!(relayed[0]["data"]["on"], true);
     assert!(
-        of_type(&drain(&mut other, 200).await, "typing").is_empty(),
+        of_type(&rest_and_alive(&mut other, 200).await, "typing").is_empty(),
         "not their chat"
     );
     assert!(
-        of_type(&drain(&mut watcher, 200).await, "typing").is_empty(),
+        of_type(&rest_and_alive(&mut watcher, 200).await, "typing").is_empty(),
         "not an echo"
     );
     // Someone who may not see the chat cannot type into it.
     typing(&mut other, chat_id, true).await;
-    assert!(of_type(&drain(&mut socket, 400).await, "typing").is_empty());
-    assert!(of_type(&drain(&mut watcher, 200).await, "typing").is_empty());
-    for alive in [&mut socket, &mut watcher, &mut other] {
-        assert_alive(alive).await;
-    }
+    assert!(of_type(&rest_and_alive(&mut socket, 400).await, "typing").is_empty());
+    assert!(of_type(&rest_and_alive(&mut watcher, 200).await, "typing").is_empty());
+    assert_alive(&mut other).await;
 
     // A reconnect within the grace period is not a logout.
     drop(socket);
@@ -137,15 +137,16 @@ async fn presence_typing_grace_period_and_requeue() {
     assert_eq!(next(&mut socket, 2000).await.unwrap()["type"], "hello");
     tokio::time::sleep(Duration::from_millis(1600)).await;
     assert!(
-        of_type(&drain(&mut watcher, 200).await, "presence.updated").is_empty(),
+        of_type(&rest_and_alive(&mut watcher, 200).await, "presence.updated").is_empty(),
         "nobody saw the agent leave"
     );
-    assert_alive(&mut watcher).await;
     assert_eq!(assignee(&app).await, Some(agent.id));
 
     // Gone for longer: offline, and the chat goes back to the queue.
     drop(socket);
-    let seen = drain(&mut watcher, 2500).await;
+    let gone = |f: &Value| f["type"] == "presence.updated" || f["type"] == "chat.assigned";
+    let mut seen = frames_with(&mut watcher, 10_000, 2, gone).await;
+    seen.extend(rest_and_alive(&mut watcher, 200).await);
     let offline = of_type(&seen, "presence.updated");
     assert_eq!(offline.len(), 1, "{seen:?}");
     assert_eq!(offline[0]["data"]["online"], false);

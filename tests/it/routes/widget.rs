@@ -267,7 +267,7 @@ async fn visitor_socket(
 
 #[tokio::test]
 async fn the_visitor_socket_carries_replies_and_typing_of_their_own_chat_only() {
-    use crate::routes::ws::{assert_alive, drain, next};
+    use crate::routes::ws::{frames_until, frames_with, next, rest_and_alive};
     use futures_util::SinkExt;
     let w = widget(|_| {}).await;
     let site = "https://shop.example.com";
@@ -322,7 +322,8 @@ async fn the_visitor_socket_carries_replies_and_typing_of_their_own_chat_only() 
         assert_eq!(status, 201);
     }
 
-    let frames = drain(&mut mine, 500).await;
+    let mut frames = frames_with(&mut mine, 5000, 1, |f| f["type"] == "message.created").await;
+    frames.extend(rest_and_alive(&mut mine, 200).await);
     let kinds: Vec<&str> = frames.iter().map(|f| f["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["typing", "message.created"], "{frames:?}");
     assert_eq!(frames[0]["data"]["on"], true);
@@ -330,28 +331,26 @@ async fn the_visitor_socket_carries_replies_and_typing_of_their_own_chat_only() 
     assert_eq!(frames[1]["chat_id"], chat);
     assert!(frames[1].get("seq").is_none(), "account seqs stay inside");
     assert!(
-        drain(&mut theirs, 200).await.is_empty(),
+        rest_and_alive(&mut theirs, 200).await.is_empty(),
         "another visitor sees nothing"
     );
-    assert_alive(&mut theirs).await;
 
     // The visitor's typing reaches the agents who may see the chat, and is not echoed.
-    drain(&mut agent, 300).await;
+    frames_until(&mut agent, 5000, |f| f["data"]["text"] == "Yes, two left.").await;
     mine.send(tokio_tungstenite::tungstenite::Message::text(
         json!({"type": "typing", "on": true}).to_string(),
     ))
     .await
     .unwrap();
-    let frames = drain(&mut agent, 500).await;
+    let mut frames = frames_with(&mut agent, 5000, 1, |f| f["type"] == "typing").await;
+    frames.extend(rest_and_alive(&mut agent, 200).await);
     let typing: Vec<&Value> = frames.iter().filter(|f| f["type"] == "typing").collect();
     assert_eq!(typing.len(), 1, "{frames:?}");
     assert_eq!(typing[0]["chat_id"], chat);
     assert_eq!(typing[0]["data"]["user_id"], Value::Null);
     assert!(typing[0]["data"]["contact_id"].as_i64().is_some());
-    assert!(drain(&mut mine, 300).await.is_empty(), "no echo");
-    assert!(drain(&mut theirs, 200).await.is_empty());
-    assert_alive(&mut mine).await;
-    assert_alive(&mut theirs).await;
+    assert!(rest_and_alive(&mut mine, 300).await.is_empty(), "no echo");
+    assert!(rest_and_alive(&mut theirs, 200).await.is_empty());
 }
 
 #[tokio::test]

@@ -109,7 +109,8 @@ async fn hello_then_live_events_in_seq_order() {
             .await,
         200
     );
-    let frames = drain(&mut socket, 500).await;
+    let mut frames = frames_with(&mut socket, 5000, 2, |f| f["seq"].is_i64()).await;
+    frames.extend(rest_and_alive(&mut socket, 200).await);
     let types: Vec<&str> = frames.iter().map(|f| f["type"].as_str().unwrap()).collect();
     assert_eq!(types, ["chat.created", "message.created"]);
     assert_eq!(seqs(&frames), [1, 2]);
@@ -162,12 +163,6 @@ async fn each_connection_gets_exactly_what_the_policy_allows() {
             200
         );
     }
-    let mut received = Vec::new();
-    for socket in &mut sockets {
-        received.push(seqs(&drain(socket, 700).await));
-        // Nothing more is coming, and not because the socket died.
-        assert_alive(socket).await;
-    }
     let events: Vec<(i64, Option<i64>)> = app
         .state
         .db()
@@ -190,6 +185,14 @@ async fn each_connection_gets_exactly_what_the_policy_allows() {
         .map(|(s, _)| *s)
         .collect();
     assert_eq!(every.len(), 31);
+    // Each socket until it has as many events as it should, then nothing more.
+    let expected = [every.len(), every.len(), queue.len(), every.len(), 0];
+    let mut received = Vec::new();
+    for (socket, count) in sockets.iter_mut().zip(expected) {
+        let mut frames = frames_with(socket, 10_000, count, |f| f["seq"].is_i64()).await;
+        frames.extend(rest_and_alive(socket, 200).await);
+        received.push(seqs(&frames));
+    }
     assert_eq!(received[0], every, "admin sees everything");
     assert_eq!(received[1], every, "supervisor sees everything");
     assert_eq!(received[2], queue, "agent A sees only the queue");
@@ -218,14 +221,16 @@ async fn resuming_with_since_gives_exactly_the_missed_events_then_live_ones() {
     let mut socket = connect(&app, &admin, Some(3)).await;
     let hello = next(&mut socket, 2000).await.unwrap();
     assert_eq!(hello["seq"], 6);
-    let replayed = drain(&mut socket, 400).await;
+    let replayed = frames_with(&mut socket, 5000, 3, |f| f["seq"].is_i64()).await;
     assert_eq!(seqs(&replayed), [4, 5, 6]);
     assert_eq!(
         app.post_messenger(messenger_text("5550001", "m_live", "x", 1_763_888_001_000))
             .await,
         200
     );
-    assert_eq!(seqs(&drain(&mut socket, 400).await), [7]);
+    let mut live = frames_with(&mut socket, 5000, 1, |f| f["seq"].is_i64()).await;
+    live.extend(rest_and_alive(&mut socket, 200).await);
+    assert_eq!(seqs(&live), [7]);
 
     // A since in the future, or garbage, is answered clearly.
     let mut ahead = connect(&app, &admin, Some(1000)).await;
@@ -415,10 +420,6 @@ async fn a_client_cut_fifty_times_ends_with_each_visible_event_once_in_order() {
         drop(socket);
     }
     producer.await.unwrap();
-    let mut socket = connect(&app, &agent.token, Some(last)).await;
-    assert_eq!(next(&mut socket, 5000).await.unwrap()["type"], "hello");
-    received.extend(seqs(&drain(&mut socket, 1500).await));
-
     let stored = app
         .state
         .db()
@@ -434,6 +435,15 @@ async fn a_client_cut_fifty_times_ends_with_each_visible_event_once_in_order() {
         })
         .map(|e| e.seq)
         .collect();
+    let mut socket = connect(&app, &agent.token, Some(last)).await;
+    assert_eq!(next(&mut socket, 5000).await.unwrap()["type"], "hello");
+    let last_visible = visible.last().copied().unwrap_or(0);
+    assert!(last <= last_visible, "seq {last} is past the last visible one");
+    if last < last_visible {
+        let rest = frames_until(&mut socket, 30_000, |f| f["seq"] == last_visible).await;
+        received.extend(seqs(&rest));
+    }
+    received.extend(seqs(&rest_and_alive(&mut socket, 200).await));
     assert!(
         visible.len() < stored.len(),
         "the colleague's chats are hidden"
@@ -473,7 +483,11 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_others_get_everything() 
         .unwrap();
     assert_eq!(next(&mut stalled, 2000).await.unwrap()["type"], "hello");
 
-    let reading = tokio::spawn(async move { seqs(&drain(&mut reader, 3000).await) });
+    let reading = tokio::spawn(async move {
+        let mut frames = frames_with(&mut reader, 120_000, 6010, |f| f["seq"].is_i64()).await;
+        frames.extend(rest_and_alive(&mut reader, 200).await);
+        seqs(&frames)
+    });
     let text = "y".repeat(1500);
     for batch in 0..60 {
         assert_eq!(
@@ -544,14 +558,45 @@ pub(crate) async fn frames_until(
     }
 }
 
+/// Frames until `count` of them satisfy `wanted`; fails after `wait_ms` with what came.
+pub(crate) async fn frames_with(
+    socket: &mut Socket,
+    wait_ms: u64,
+    count: usize,
+    wanted: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
+    if count == 0 {
+        return Vec::new();
+    }
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    frames_until(socket, wait_ms, |f| {
+        use std::sync::atomic::Ordering::Relaxed;
+        wanted(f) && seen.fetch_add(1, Relaxed) + 1 >= count
+    })
+    .await
+}
+
 /// Proves the socket is open and served: a ping is answered by a pong.
 pub(crate) async fn assert_alive(socket: &mut Socket) {
+    rest_and_alive(socket, 0).await;
+}
+
+/// Whatever the socket gives within `quiet_ms` and then up to the pong of a ping: the frames
+/// a negative check looks at, from a socket proven open and served.
+pub(crate) async fn rest_and_alive(socket: &mut Socket, quiet_ms: u64) -> Vec<Value> {
     use futures_util::SinkExt;
+    let mut frames = if quiet_ms > 0 {
+        drain(socket, quiet_ms).await
+    } else {
+        Vec::new()
+    };
     socket
         .send(Message::Text(json!({"type": "ping"}).to_string().into()))
         .await
         .expect("send ping");
-    frames_until(socket, 5000, |f| f["type"] == "pong").await;
+    frames.extend(frames_until(socket, 5000, |f| f["type"] == "pong").await);
+    frames.retain(|f| f["type"] != "pong");
+    frames
 }
 
 #[tokio::test]
