@@ -69,7 +69,7 @@ impl App {
         let hashing = HashingPool::new(config.hash_concurrency, config.hash_wait).await?;
         let mailer = Arc::new(Mailer::from_config(&config)?);
         Ok(Self {
-            graph: GraphClient::new(&config.meta_graph_url)?,
+            graph: GraphClient::new(&config.meta_graph_url, config.meta_timeout)?,
             jwt: JwtKeys::new(&config.jwt_secret, config.jwt_expiration),
             hashing,
             bus,

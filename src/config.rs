@@ -112,6 +112,10 @@ pub struct Config {
     pub ai_system_prompt: String,
     /// Longest one provider call may take (`AI_TIMEOUT_MS`).
     pub ai_timeout: Duration,
+    /// Longest one Graph API call may take (`META_TIMEOUT_MS`).
+    pub meta_timeout: Duration,
+    /// Longest one SMTP try may take, connecting to the end of the data (`SMTP_TIMEOUT_MS`).
+    pub smtp_timeout: Duration,
     /// Tries per answer before the chat goes to a human (`AI_MAX_ATTEMPTS`).
     pub ai_max_attempts: u32,
     /// First backoff between provider tries (`AI_RETRY_BASE_MS`).
@@ -205,6 +209,8 @@ pub const SETTINGS: &[&str] = &[
     "META_APP_SECRET",
     "META_VERIFY_TOKEN",
     "META_GRAPH_URL",
+    "META_TIMEOUT_MS",
+    "SMTP_TIMEOUT_MS",
     "AI_BASE_URL",
     "AI_API_KEY",
     "AI_MODEL",
@@ -568,6 +574,18 @@ impl Config {
                 "AI_TIMEOUT_MS",
                 30_000u64,
                 100..=600_000,
+            )?),
+            meta_timeout: Duration::from_millis(parse_number(
+                raw,
+                "META_TIMEOUT_MS",
+                15_000u64,
+                100..=120_000,
+            )?),
+            smtp_timeout: Duration::from_millis(parse_number(
+                raw,
+                "SMTP_TIMEOUT_MS",
+                30_000u64,
+                100..=120_000,
             )?),
             ai_max_attempts: parse_number(raw, "AI_MAX_ATTEMPTS", 4u32, 1..=20)?,
             ai_retry_base: Duration::from_millis(parse_number(

@@ -90,6 +90,8 @@ pub struct Mailer {
     outbox: PathBuf,
     from: Mailbox,
     backoff: Backoff,
+    /// Longest one SMTP try may take, from connecting to the end of the data.
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -112,7 +114,7 @@ impl Mailer {
             Some(url) => Some(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
                     .context("SMTP_URL: not a valid SMTP URL")?
-                    .timeout(Some(Duration::from_secs(10)))
+                    .timeout(Some(config.smtp_timeout))
                     .build(),
             ),
             None => None,
@@ -121,6 +123,7 @@ impl Mailer {
             smtp,
             outbox: config.data_dir.join("outbox"),
             from,
+            timeout: config.smtp_timeout,
             backoff: Backoff {
                 attempts: 5,
                 base: Duration::from_millis(500),
@@ -158,19 +161,23 @@ impl Mailer {
         };
         let mut attempt = 1;
         loop {
-            match smtp.send(message.clone()).await {
-                Ok(_) => {
+            // lettre bounds connecting only; a server that stops answering is cut here.
+            let error = match tokio::time::timeout(self.timeout, smtp.send(message.clone())).await {
+                Ok(Ok(_)) => {
                     tracing::info!(to = %mail.to, subject = %mail.subject, "mail sent");
                     return Ok(());
                 }
-                Err(e) if attempt < self.backoff.attempts && !e.is_permanent() => {
-                    let delay = self.backoff.delay(attempt);
-                    tracing::warn!(to = %mail.to, attempt, error = %e, ?delay, "SMTP failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(e).context("SMTP"),
+                Ok(Err(e)) if e.is_permanent() => return Err(e).context("SMTP"),
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => format!("no answer within {} ms", self.timeout.as_millis()),
+            };
+            if attempt >= self.backoff.attempts {
+                anyhow::bail!("SMTP: {error} (gave up after {attempt} tries)");
             }
+            let delay = self.backoff.delay(attempt);
+            tracing::warn!(to = %mail.to, attempt, %error, ?delay, "SMTP failed; retrying");
+            tokio::time::sleep(delay).await;
+            attempt += 1;
         }
     }
 

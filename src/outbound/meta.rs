@@ -30,11 +30,11 @@ pub struct GraphClient {
 }
 
 impl GraphClient {
-    /// A client with connect and request timeouts.
-    pub fn new(base: &str) -> reqwest::Result<Self> {
+    /// A client whose calls (connecting included) take at most `timeout`.
+    pub fn new(base: &str, timeout: Duration) -> reqwest::Result<Self> {
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .timeout(timeout)
             .build()?;
         Ok(Self {
             http,

@@ -18,12 +18,21 @@ struct Setup {
 }
 
 async fn setup(script: Vec<(u16, Value)>) -> Setup {
+    setup_with(script, |_| {}).await
+}
+
+/// As `setup`, with `adjust` applied to the settings last.
+async fn setup_with(
+    script: Vec<(u16, Value)>,
+    adjust: impl FnOnce(&mut switchboard::config::RawSettings),
+) -> Setup {
     let graph = GraphServer::start(script).await;
     let url = graph.url.clone();
     let (app, _) = TestApp::spawn_meta(move |s| {
         s.set("META_GRAPH_URL", url);
         s.set("OUTBOUND_RETRY_BASE_MS", "20");
         s.set("OUTBOUND_MAX_ATTEMPTS", "4");
+        adjust(s);
     })
     .await;
     let now = chrono::Utc::now().timestamp_millis();
@@ -285,4 +294,31 @@ async fn a_pending_delivery_found_only_in_the_table_is_sent() {
     let message = s.settled(id).await;
     assert_eq!(message["delivery_status"], "sent");
     assert_eq!(s.graph.requests()[0].body["message"]["text"], "left behind");
+}
+
+#[tokio::test]
+async fn a_hung_graph_api_times_out_on_each_try_and_the_reply_fails() {
+    let silent = crate::helpers::Silent::start().await;
+    let url = silent.url.clone();
+    let s = setup_with(vec![], move |s| {
+        s.set("META_GRAPH_URL", url);
+        s.set("META_TIMEOUT_MS", "300");
+        s.set("OUTBOUND_MAX_ATTEMPTS", "3");
+    })
+    .await;
+    let id = s.reply("Anyone there?").await;
+    let message = s.settled(id).await;
+    assert_eq!(message["delivery_status"], "failed", "{message}");
+    assert!(
+        message["delivery_error"]
+            .as_str()
+            .unwrap()
+            .contains("gave up after 3"),
+        "{message}"
+    );
+    assert_eq!(
+        silent.connections.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "each try reached the hung server and timed out"
+    );
 }

@@ -337,7 +337,7 @@ async fn logout_and_deactivation_close_the_socket_at_once() {
 }
 
 /// A delivery of `count` text messages from `senders` customers.
-fn messenger_batch(batch: usize, count: usize, senders: usize, text: &str) -> Vec<u8> {
+pub(crate) fn messenger_batch(batch: usize, count: usize, senders: usize, text: &str) -> Vec<u8> {
     let page = crate::helpers::PAGE_ID;
     let messaging: Vec<Value> = (0..count)
         .map(|i| {
@@ -438,7 +438,10 @@ async fn a_client_cut_fifty_times_ends_with_each_visible_event_once_in_order() {
     let mut socket = connect(&app, &agent.token, Some(last)).await;
     assert_eq!(next(&mut socket, 5000).await.unwrap()["type"], "hello");
     let last_visible = visible.last().copied().unwrap_or(0);
-    assert!(last <= last_visible, "seq {last} is past the last visible one");
+    assert!(
+        last <= last_visible,
+        "seq {last} is past the last visible one"
+    );
     if last < last_visible {
         let rest = frames_until(&mut socket, 30_000, |f| f["seq"] == last_visible).await;
         received.extend(seqs(&rest));

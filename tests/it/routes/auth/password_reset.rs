@@ -222,3 +222,32 @@ async fn without_smtp_the_mail_goes_to_the_outbox() {
     let (status, _) = confirm(&app, &token, "outbox-password-1").await;
     assert_eq!(status, 204);
 }
+
+#[tokio::test]
+async fn a_hung_mail_server_times_out_on_each_try() {
+    use std::sync::atomic::Ordering;
+    let silent = crate::helpers::Silent::start().await;
+    let url = format!("smtp://{}", silent.url.trim_start_matches("http://"));
+    let app = TestApp::spawn_with(move |s| {
+        s.set("SMTP_URL", url);
+        s.set("SMTP_TIMEOUT_MS", "300");
+    })
+    .await;
+    let agent = app.user("agent").await;
+    let (status, body) = request_reset(&app, &agent.email).await;
+    assert_eq!(
+        status, 202,
+        "answered without waiting for the mail server: {body}"
+    );
+    // Five tries, each cut by the timeout, then the mail is given up (and logged).
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(40);
+    while silent.connections.load(Ordering::SeqCst) < 5 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} tries reached the hung server: a try waits forever",
+            silent.connections.load(Ordering::SeqCst)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(silent.connections.load(Ordering::SeqCst), 5);
+}
