@@ -232,6 +232,13 @@ impl TestApp {
         Self::spawn_on(db, url, adjust).await
     }
 
+    /// Stops serving, as a process that goes away does; the database stays.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     /// The full URL of a path.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)

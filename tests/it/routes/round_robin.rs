@@ -148,6 +148,31 @@ async fn a_chat_that_arrives_when_nobody_is_online_is_assigned_when_an_agent_con
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_chat_is_assigned_by_a_hub_started_after_it_was_queued() {
+    let (mut first, _) = TestApp::spawn_meta(|_| {}).await;
+    let agent = first.user("agent").await;
+    assert_eq!(
+        first
+            .post_messenger(messenger_text(
+                "5550001",
+                "m_1",
+                "anyone?",
+                1_763_888_000_000
+            ))
+            .await,
+        200
+    );
+    assert_eq!(assignees(&first).await, vec![None], "nobody is online");
+    // The hub goes away; the next one knows the queue only from the database.
+    first.stop();
+    let second = first
+        .spawn_beside(|s| s.set("META_APP_SECRET", crate::helpers::META_APP_SECRET))
+        .await;
+    let _socket = online(&second, &agent).await;
+    assert_eq!(wait_until_assigned(&second, 1).await, vec![Some(agent.id)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hub_processes_racing_on_one_database_stay_fair() {
     let (first, _) = TestApp::spawn_meta(|_| {}).await;
     let second = first
@@ -194,6 +219,19 @@ async fn two_hub_processes_racing_on_one_database_stay_fair() {
         *counts.entry(*assignee).or_default() += 1;
     }
     assert_eq!(counts.values().sum::<usize>(), 300, "every chat assigned");
+    // Both processes numbered the account's events from one counter: 1, 2, 3... with no gap
+    // and no number twice, one chat.created, message.created and chat.assigned per chat.
+    let seqs = first
+        .state
+        .db()
+        .run(|conn| switchboard::store::events::seqs(conn, 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        seqs,
+        (1..=900).collect::<Vec<i64>>(),
+        "seq across two writers"
+    );
     for agent in &agents {
         let n = counts.get(&agent.id).copied().unwrap_or(0);
         assert!(n == 42 || n == 43, "agent {} got {n}: {counts:?}", agent.id);

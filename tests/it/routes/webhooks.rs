@@ -614,3 +614,60 @@ async fn a_mid_twice_in_one_delivery_and_on_two_channels() {
     );
     hub.assert_gapless().await;
 }
+
+#[tokio::test]
+async fn a_delivery_naming_two_accounts_pages_stores_each_in_its_own_account() {
+    let hub = hub().await;
+    let admin = hub.app.admin_token().await;
+    let other = hub.app.other_account_admin().await;
+    let other_page = "104857600000888";
+    let (status, body) = hub
+        .app
+        .call(
+            Method::POST,
+            "/api/channels",
+            Some(&other.token),
+            Some(&json!({"kind": "facebook", "name": "Other", "external_id": other_page, "access_token": "t"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    // A page already connected to one account cannot be taken by another.
+    let (status, body) = hub
+        .app
+        .call(
+            Method::POST,
+            "/api/channels",
+            Some(&other.token),
+            Some(&json!({"kind": "facebook", "name": "Mine now", "external_id": PAGE_ID, "access_token": "t"})),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+
+    let entry = |page: &str, sender: &str, text: &str| {
+        json!({"id": page, "time": 1, "messaging": [
+            {"sender": {"id": sender}, "recipient": {"id": page}, "timestamp": 1_763_888_000_000_i64,
+             "message": {"mid": format!("m_{sender}"), "text": text}}]})
+    };
+    let body = json!({"object": "page", "entry": [
+        entry(PAGE_ID, "6213000000000301", "for the first account"),
+        entry(other_page, "6213000000000302", "for the other account"),
+    ]})
+    .to_string()
+    .into_bytes();
+    let signature = sign(&body);
+    assert_eq!(hub.post("facebook", body, Some(&signature)).await.0, 200);
+
+    for (token, text) in [
+        (&admin, "for the first account"),
+        (&other.token, "for the other account"),
+    ] {
+        let (status, page) = hub
+            .app
+            .call(Method::GET, "/api/chats", Some(token), None)
+            .await;
+        assert_eq!(status, 200);
+        let chats = page["chats"].as_array().unwrap();
+        assert_eq!(chats.len(), 1, "one chat each: {page}");
+        assert_eq!(chats[0]["last_message"]["text"], text);
+    }
+}
