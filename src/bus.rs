@@ -207,6 +207,29 @@ pub enum Command {
 }
 
 impl Command {
+    /// The command's name in logs and the audit log.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Inbound(_) => "inbound",
+            Self::Echo(_) => "echo",
+            Self::Delivered { .. } => "delivered",
+            Self::Read { .. } => "read",
+            Self::AgentReply { .. } => "agent_reply",
+            Self::BotReply(_) => "bot_reply",
+            Self::Handoff { .. } => "handoff",
+            Self::ReturnToBot { .. } => "return_to_bot",
+            Self::CaptureLead { .. } => "capture_lead",
+            Self::SetStatus { .. } => "set_status",
+            Self::Assign { .. } => "assign",
+            Self::Requeue { .. } => "requeue",
+            Self::AutoAssign { .. } => "auto_assign",
+            Self::MarkRead { .. } => "mark_read",
+            Self::DeliveryResult { .. } => "delivery_result",
+            Self::Reaction { .. } => "reaction",
+            Self::Deleted { .. } => "deleted",
+        }
+    }
+
     /// The account the command changes.
     pub fn account_id(&self) -> i64 {
         match self {
@@ -311,9 +334,22 @@ pub enum StoreError {
     /// The database could not commit (down, locked, full): retry later.
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
-    /// The command itself was refused.
+    /// Something the command refers to does not exist (any more): retrying will not help.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The command contradicts what is stored (a constraint): retrying will not help.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database refused the command's data: retrying will not help.
     #[error("rejected: {0}")]
     Rejected(String),
+}
+
+impl StoreError {
+    /// Only an outage is worth retrying; the other errors are the command's own.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
 }
 
 impl From<StoreError> for AppError {
@@ -326,6 +362,8 @@ impl From<StoreError> for AppError {
                     "the message store is unavailable; retry",
                 )
             }
+            StoreError::NotFound(_) => AppError::not_found("it no longer exists"),
+            StoreError::Conflict(detail) => AppError::conflict("conflict", detail),
             StoreError::Rejected(detail) => AppError::unprocessable("rejected", detail),
         }
     }

@@ -46,6 +46,7 @@ pub struct Metrics {
     pool_idle: Gauge<u64, AtomicU64>,
     ai_overhead: Histogram,
     webhook_deliveries: Family<OutcomeLabels, Counter>,
+    meta_events_refused: Counter,
 }
 
 /// Labels of an outgoing webhook delivery attempt.
@@ -64,6 +65,12 @@ impl Default for Metrics {
         let pool_idle = Gauge::<u64, AtomicU64>::default();
         let ai_overhead = latency_histogram();
         let webhook_deliveries = Family::<OutcomeLabels, Counter>::default();
+        let meta_events_refused = Counter::default();
+        registry.register(
+            "meta_events_refused",
+            "Meta webhook events the store refused: acknowledged, kept in the audit log",
+            meta_events_refused.clone(),
+        );
         registry.register(
             "ai_answer_overhead_seconds",
             "Time the AI responder spends on an answer besides waiting on the provider",
@@ -108,6 +115,7 @@ impl Default for Metrics {
             pool_idle,
             ai_overhead,
             webhook_deliveries,
+            meta_events_refused,
         }
     }
 }
@@ -128,6 +136,11 @@ impl Metrics {
                 route: route.to_string(),
             })
             .observe(seconds);
+    }
+
+    /// Counts one Meta event the store refused.
+    pub fn meta_event_refused(&self) {
+        self.meta_events_refused.inc();
     }
 
     /// Records the responder's own time for one answer.

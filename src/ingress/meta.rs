@@ -273,7 +273,9 @@ fn attachments(message: &Value) -> Option<Value> {
 }
 
 /// Verifies, parses and stores one delivery. Answers only once every event is durable;
-/// a store that cannot commit is a 503, so Meta retries.
+/// a store that cannot commit is a 503, so Meta retries. An event the store refuses (it can
+/// never be stored) is acknowledged with the rest: the writer keeps it in the audit log, and
+/// it is counted, instead of being redelivered forever.
 pub async fn receive(
     state: &crate::app::AppState,
     product: Product,
@@ -339,7 +341,11 @@ pub async fn receive(
         .submit_all(timed.into_iter().map(|(_, c)| c).collect())
         .await;
     for result in results {
-        result?;
+        match result {
+            Ok(_) => {}
+            Err(e) if e.is_transient() => return Err(e.into()),
+            Err(_) => state.metrics.meta_event_refused(),
+        }
     }
     Ok(count)
 }

@@ -73,9 +73,14 @@ pub fn commit_batch(pool: &DbPool, bus: &Publisher, batch: Vec<Envelope>) {
                         })
                     }
                     // The database gave up the whole transaction (InnoDB rolls all of it
-                    // back): nothing of the group may count as done.
-                    Err(e) if is_conflict(&e) => return Err(e),
-                    Err(e) => Err(StoreError::Unavailable(e.to_string())),
+                    // back), or the connection is gone: nothing of the group may count as done.
+                    Err(e) if is_conflict(&e) || is_outage(&e) => return Err(e),
+                    // The rest of the group goes on: this command's own data was refused.
+                    Err(e) => {
+                        let refused = refusal(&e);
+                        keep_refusal(conn, &envelope.command, &refused)?;
+                        Err(refused)
+                    }
                 });
             }
             Ok(())
@@ -124,6 +129,64 @@ fn is_conflict(e: &DieselError) -> bool {
         }
         _ => false,
     }
+}
+
+/// The connection or the transaction itself failed: the whole group is lost, not one command.
+fn is_outage(e: &DieselError) -> bool {
+    matches!(
+        e,
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        ) | DieselError::BrokenTransactionManager
+            | DieselError::RollbackErrorOnCommit { .. }
+            | DieselError::RollbackTransaction
+            | DieselError::AlreadyInTransaction
+            | DieselError::NotInTransaction
+    )
+}
+
+/// What a refused command answers: a reference to nothing, a constraint, or data the
+/// database would not take.
+fn refusal(e: &DieselError) -> StoreError {
+    match e {
+        DieselError::NotFound => StoreError::NotFound(e.to_string()),
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ForeignKeyViolation | DatabaseErrorKind::CheckViolation,
+            info,
+        ) => StoreError::Conflict(info.message().to_string()),
+        DieselError::DatabaseError(_, info) => StoreError::Rejected(info.message().to_string()),
+        other => StoreError::Rejected(other.to_string()),
+    }
+}
+
+/// Keeps a refused command in the account's audit log (same transaction), so an operator sees
+/// what was not stored and why; a Meta event is acknowledged after this, never redelivered.
+fn keep_refusal(
+    conn: &mut DbConnection,
+    command: &Command,
+    refused: &StoreError,
+) -> QueryResult<()> {
+    tracing::warn!(command = command.name(), error = %refused, "the store refused a command; kept in the audit log");
+    let mut details = serde_json::json!({"command": command.name(), "reason": refused.to_string()});
+    let mut target = None;
+    if let Command::Inbound(m) | Command::Echo(m) = command {
+        details["channel_id"] = m.channel_id.into();
+        details["contact_external_id"] = m.contact_external_id.clone().into();
+        details["text"] = m.text.clone().into();
+        target = Some(m.external_id.clone());
+    }
+    super::audit::record(
+        conn,
+        super::audit::NewEntry {
+            account_id: command.account_id(),
+            action: "store.rejected",
+            target_type: target.as_ref().map(|_| "message"),
+            target_id: target,
+            details: Some(details),
+            ..Default::default()
+        },
+    )
 }
 
 fn fail_all(batch: Vec<Envelope>, reason: &str) {

@@ -671,3 +671,86 @@ async fn a_delivery_naming_two_accounts_pages_stores_each_in_its_own_account() {
         assert_eq!(chats[0]["last_message"]["text"], text);
     }
 }
+
+/// A trigger that refuses one text, as a database refuses data it cannot take.
+fn refusing_trigger(backend: &str) -> &'static str {
+    match backend {
+        "sqlite" => {
+            "CREATE TRIGGER refuse_text BEFORE INSERT ON messages WHEN NEW.text = 'refuse me' \
+             BEGIN SELECT RAISE(ABORT, 'refused by the database'); END;"
+        }
+        "postgres" => {
+            "CREATE FUNCTION refuse_text() RETURNS trigger AS $$ BEGIN \
+             IF NEW.text = 'refuse me' THEN RAISE EXCEPTION 'refused by the database'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER refuse_text BEFORE INSERT ON messages \
+             FOR EACH ROW EXECUTE FUNCTION refuse_text();"
+        }
+        _ => {
+            "CREATE TRIGGER refuse_text BEFORE INSERT ON messages FOR EACH ROW BEGIN \
+             IF NEW.text = 'refuse me' THEN \
+             SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the database'; END IF; END"
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_event_the_store_refuses_is_acknowledged_kept_for_admins_and_the_rest_stored() {
+    use diesel::connection::SimpleConnection;
+    let hub = hub().await;
+    let admin = hub.app.admin_token().await;
+    let sql = refusing_trigger(hub.app.db.backend());
+    hub.app
+        .state
+        .db()
+        .run(move |conn| conn.batch_execute(sql))
+        .await
+        .unwrap();
+
+    let event = |n: i64, text: &str| {
+        json!({"sender": {"id": "6213000000000401"}, "recipient": {"id": PAGE_ID},
+               "timestamp": 1_763_888_000_000_i64 + n,
+               "message": {"mid": format!("m_refused_{n}"), "text": text}})
+    };
+    let body = json!({"object": "page", "entry": [{"id": PAGE_ID, "time": 1, "messaging": [
+        event(1, "before"), event(2, "refuse me"), event(3, "after")]}]})
+    .to_string()
+    .into_bytes();
+    let signature = sign(&body);
+    let (status, answer) = hub.post("facebook", body, Some(&signature)).await;
+    assert_eq!(
+        status, 200,
+        "acknowledged, so Meta does not redeliver forever: {answer}"
+    );
+
+    let texts: Vec<Option<String>> = hub.messages().await.into_iter().map(|m| m.text).collect();
+    assert_eq!(
+        texts,
+        [Some("before".to_string()), Some("after".to_string())],
+        "the rest of the delivery is stored"
+    );
+    hub.assert_gapless().await;
+
+    let (status, log) = hub
+        .app
+        .call(Method::GET, "/api/audit", Some(&admin), None)
+        .await;
+    assert_eq!(status, 200);
+    let refused: Vec<&Value> = log
+        .as_array()
+        .expect("a list of entries")
+        .iter()
+        .filter(|e| e["action"] == "store.rejected")
+        .collect();
+    assert_eq!(refused.len(), 1, "{log}");
+    assert_eq!(refused[0]["target_id"], "m_refused_2");
+    let details: Value = serde_json::from_str(refused[0]["details"].as_str().unwrap()).unwrap();
+    assert_eq!(details["text"], "refuse me");
+    assert!(
+        details["reason"]
+            .as_str()
+            .unwrap()
+            .contains("refused by the database"),
+        "{details}"
+    );
+}
