@@ -129,10 +129,10 @@ pub async fn list(state: &AppState, me: &CurrentUser, query: ChatQuery) -> AppRe
         .db()
         .run(move |conn| -> AppResult<Vec<ChatView>> {
             let chats = store::page(conn, account, &filter, limit)?;
-            chats
+            Ok(store::listings(conn, chats, user)?
                 .into_iter()
-                .map(|chat| view(conn, chat, user))
-                .collect()
+                .map(ChatView::from)
+                .collect())
         })
         .await?;
     let next_cursor = if views.len() as i64 == limit {
@@ -151,24 +151,23 @@ fn view(
     chat: Chat,
     user: i64,
 ) -> AppResult<ChatView> {
-    let contact = store::contact(conn, chat.contact_id)?;
-    let last_message = match store::latest_message_id(conn, chat.id)? {
-        Some(id) => Some(store::message(conn, id)?),
-        None => None,
-    };
-    let unread_count = store::unread_count(conn, chat.id, user)?;
-    let channel = crate::store::channels::find(conn, chat.account_id, chat.channel_id)?;
-    Ok(ChatView {
-        chat,
-        contact,
-        last_message,
-        unread_count,
-        channel: ChannelRef {
-            id: channel.id,
-            kind: channel.kind,
-            name: channel.name,
-        },
-    })
+    store::listings(conn, vec![chat], user)?
+        .pop()
+        .map(ChatView::from)
+        .ok_or_else(|| AppError::not_found("no such chat"))
+}
+
+impl From<store::ChatListing> for ChatView {
+    fn from(listing: store::ChatListing) -> Self {
+        let (id, kind, name) = listing.channel;
+        Self {
+            chat: listing.chat,
+            contact: listing.contact,
+            last_message: listing.last_message,
+            unread_count: listing.unread_count,
+            channel: ChannelRef { id, kind, name },
+        }
+    }
 }
 
 /// Loads a chat the caller may see; anything else (another account's, another agent's) is a 404.

@@ -27,6 +27,7 @@ use crate::error::{AppError, AppResult};
 pub struct Db {
     pool: DbPool,
     url: DatabaseUrl,
+    manager: connection::ConnectionManager,
 }
 
 impl Db {
@@ -35,9 +36,13 @@ impl Db {
     pub async fn connect(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Self> {
         let url = url.clone();
         tokio::task::spawn_blocking(move || {
-            let pool = connection::build_pool(&url, max_size, Duration::from_secs(10))
-                .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", url.display_safe()))?;
-            Ok(Self { pool, url })
+            let manager = connection::ConnectionManager::new(url.clone());
+            let pool =
+                connection::build_pool_with(manager.clone(), max_size, Duration::from_secs(10))
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot connect to {}: {e}", url.display_safe())
+                    })?;
+            Ok(Self { pool, url, manager })
         })
         .await?
     }
@@ -50,6 +55,12 @@ impl Db {
     /// The URL this database was opened with.
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
+    }
+
+    /// Statements the pool's connections have run since start, for metrics (and tests that
+    /// count what a request costs).
+    pub fn statements(&self) -> u64 {
+        self.manager.statements()
     }
 
     /// The pool's size and idle connections, for metrics.

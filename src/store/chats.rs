@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::connection::DbConnection;
-use super::schema::{chat_reads, chats, contacts, messages};
+use super::schema::{channels, chat_reads, chats, contacts, messages};
 
 /// A chat as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -693,4 +693,101 @@ pub fn set_assignee(
     diesel::update(chats::table.find(id))
         .set((chats::assignee_id.eq(assignee), chats::updated_at.eq(now)))
         .execute(conn)
+}
+
+/// A chat as a listing shows it: with its customer, its channel, its newest message and the
+/// reader's unread count.
+#[derive(Debug, Clone)]
+pub struct ChatListing {
+    /// The chat.
+    pub chat: Chat,
+    /// Its customer.
+    pub contact: Contact,
+    /// Its channel: id, kind, name.
+    pub channel: (i64, String, String),
+    /// Its newest message.
+    pub last_message: Option<Message>,
+    /// Customer messages `user_id` has not read.
+    pub unread_count: i64,
+}
+
+/// The listings of `chats` for `user_id`, in their order: five queries, whatever their number.
+pub fn listings(
+    conn: &mut DbConnection,
+    chats: Vec<Chat>,
+    user_id: i64,
+) -> QueryResult<Vec<ChatListing>> {
+    use std::collections::HashMap;
+    if chats.is_empty() {
+        return Ok(Vec::new());
+    }
+    let chat_ids: Vec<i64> = chats.iter().map(|c| c.id).collect();
+    let contact_ids: Vec<i64> = chats.iter().map(|c| c.contact_id).collect();
+    let channel_ids: Vec<i64> = chats.iter().map(|c| c.channel_id).collect();
+    let contacts: HashMap<i64, Contact> = contacts::table
+        .filter(contacts::id.eq_any(&contact_ids))
+        .select(Contact::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let channels: HashMap<i64, (i64, String, String)> = channels::table
+        .filter(channels::id.eq_any(&channel_ids))
+        .select((channels::id, channels::kind, channels::name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|c| (c.0, c))
+        .collect();
+    let newest: Vec<i64> = messages::table
+        .filter(messages::chat_id.eq_any(&chat_ids))
+        .group_by(messages::chat_id)
+        .select(diesel::dsl::max(messages::id))
+        .load::<Option<i64>>(conn)?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut last_messages: HashMap<i64, Message> = messages::table
+        .filter(messages::id.eq_any(&newest))
+        .select(Message::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|m| (m.chat_id, m))
+        .collect();
+    let last_read = chat_reads::last_read_message_id.nullable();
+    let unread: HashMap<i64, i64> = messages::table
+        .left_join(
+            chat_reads::table.on(chat_reads::chat_id
+                .eq(messages::chat_id)
+                .and(chat_reads::user_id.eq(user_id))),
+        )
+        .filter(messages::chat_id.eq_any(&chat_ids))
+        .filter(messages::direction.eq("inbound"))
+        .filter(
+            last_read
+                .is_null()
+                .or(messages::id.nullable().gt(last_read)),
+        )
+        .group_by(messages::chat_id)
+        .select((messages::chat_id, diesel::dsl::count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    chats
+        .into_iter()
+        .map(|chat| {
+            Ok(ChatListing {
+                contact: contacts
+                    .get(&chat.contact_id)
+                    .cloned()
+                    .ok_or(diesel::result::Error::NotFound)?,
+                channel: channels
+                    .get(&chat.channel_id)
+                    .cloned()
+                    .ok_or(diesel::result::Error::NotFound)?,
+                last_message: last_messages.remove(&chat.id),
+                unread_count: unread.get(&chat.id).copied().unwrap_or(0),
+                chat,
+            })
+        })
+        .collect()
 }

@@ -1,9 +1,11 @@
 //! Database connections: the backend chosen by URL scheme, one `MultiConnection` enum and its pool.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
@@ -121,12 +123,36 @@ pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 #[derive(Clone, Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    statements: Arc<AtomicU64>,
 }
 
 impl ConnectionManager {
     /// A manager for the given database.
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self {
+            url,
+            statements: Arc::default(),
+        }
+    }
+
+    /// Statements run so far by the connections this manager opened.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    fn counting(&self) -> StatementCounter {
+        StatementCounter(Arc::clone(&self.statements))
+    }
+}
+
+/// Counts the statements a connection starts.
+struct StatementCounter(Arc<AtomicU64>);
+
+impl Instrumentation for StatementCounter {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -175,11 +201,13 @@ impl ManageConnection for ConnectionManager {
                 conn.batch_execute("PRAGMA busy_timeout = 5000;")?;
                 switch_to_wal(&mut conn)?;
                 conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+                conn.set_instrumentation(self.counting());
                 Ok(DbConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
                 let mut conn = PgConnection::establish(url)?;
                 conn.batch_execute("SET TIME ZONE 'UTC'")?;
+                conn.set_instrumentation(self.counting());
                 Ok(DbConnection::Postgres(conn))
             }
             #[cfg(feature = "mysql")]
@@ -191,6 +219,7 @@ impl ManageConnection for ConnectionManager {
                     "SET time_zone = '+00:00'; \
                      SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
                 )?;
+                conn.set_instrumentation(self.counting());
                 Ok(DbConnection::Mysql(conn))
             }
             #[cfg(not(feature = "mysql"))]
@@ -217,7 +246,20 @@ pub fn build_pool(
     max_size: u32,
     connect_timeout: Duration,
 ) -> Result<DbPool, r2d2::PoolError> {
-    let max_size = match url {
+    build_pool_with(
+        ConnectionManager::new(url.clone()),
+        max_size,
+        connect_timeout,
+    )
+}
+
+/// As `build_pool`, with connections opened by `manager`.
+pub fn build_pool_with(
+    manager: ConnectionManager,
+    max_size: u32,
+    connect_timeout: Duration,
+) -> Result<DbPool, r2d2::PoolError> {
+    let max_size = match &manager.url {
         // One SQLite file takes one writer at a time; a few readers are plenty.
         DatabaseUrl::Sqlite(_) => max_size.min(8),
         _ => max_size,
@@ -227,7 +269,7 @@ pub fn build_pool(
         .min_idle(Some(1))
         .connection_timeout(connect_timeout)
         .test_on_check_out(true)
-        .build(ConnectionManager::new(url.clone()))
+        .build(manager)
 }
 
 #[cfg(test)]

@@ -299,3 +299,47 @@ async fn chat_pages_follow_the_cursor_without_gaps_or_repeats() {
         .await;
     assert_eq!(status, 400);
 }
+
+/// The statements one `GET /api/chats?limit=100` costs (the fewest of three tries, so a
+/// background sweep that happens to run at the same moment is not counted).
+async fn statements_of_a_chat_page(app: &TestApp, token: &str) -> u64 {
+    let mut fewest = u64::MAX;
+    for _ in 0..3 {
+        let before = app.state.db().statements();
+        let (status, _) = app
+            .call(Method::GET, "/api/chats?limit=100", Some(token), None)
+            .await;
+        assert_eq!(status, 200);
+        fewest = fewest.min(app.state.db().statements() - before);
+    }
+    fewest
+}
+
+#[tokio::test]
+async fn a_chat_page_costs_the_same_statements_whatever_its_size() {
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    let admin = app.admin_token().await;
+    let mut counts = Vec::new();
+    let mut sent = 0;
+    for size in [5, 60] {
+        while sent < size {
+            let body = messenger_text(
+                &format!("77100{sent:03}"),
+                &format!("m_page_{sent}"),
+                "hello",
+                1_763_888_000_000 + sent,
+            );
+            assert_eq!(app.post_messenger(body).await, 200);
+            sent += 1;
+        }
+        counts.push(statements_of_a_chat_page(&app, &admin).await);
+    }
+    eprintln!(
+        "statements of GET /api/chats?limit=100: 5 chats {}, 60 chats {}",
+        counts[0], counts[1]
+    );
+    assert_eq!(
+        counts[0], counts[1],
+        "a page's cost does not grow with its chats"
+    );
+}
