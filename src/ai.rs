@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::app::AppState;
-use crate::bus::{BotReply, Command};
+use crate::model::{BotReply, ChatStatus, Command, Direction, EventType};
 use crate::store::chats::Message;
 use crate::store::connection::DbConnection;
 use crate::store::schema::{channels, chats, messages};
@@ -95,13 +95,13 @@ pub fn spawn(state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
 }
 
 /// A customer message in a chat that is (or may be) the bot's, or a chat given back to the bot.
-fn wants_answer(event: &crate::bus::Event) -> bool {
-    match event.event_type.as_str() {
-        "message.created" => {
-            event.data["direction"] == "inbound"
-                && event.chat_status.as_deref().is_none_or(|s| s == "bot")
+fn wants_answer(event: &crate::model::Event) -> bool {
+    match event.event_type {
+        EventType::MessageCreated => {
+            event.data["direction"] == Direction::Inbound.as_str()
+                && event.chat_status.is_none_or(|s| s == ChatStatus::Bot)
         }
-        "chat.updated" => event.data["status"] == "bot",
+        EventType::ChatUpdated => event.data["status"] == ChatStatus::Bot.as_str(),
         _ => false,
     }
 }
@@ -133,7 +133,7 @@ async fn recover(state: &AppState, due: &mut HashMap<i64, Due>) {
 fn unanswered(conn: &mut DbConnection) -> QueryResult<Vec<(i64, i64)>> {
     let bot_chats: Vec<(i64, i64)> = chats::table
         .inner_join(channels::table.on(channels::id.eq(chats::channel_id)))
-        .filter(chats::status.eq("bot"))
+        .filter(chats::status.eq(ChatStatus::Bot.as_str()))
         .filter(channels::ai_enabled.eq(true))
         .select((chats::id, chats::account_id))
         .load(conn)?;
@@ -146,7 +146,7 @@ fn unanswered(conn: &mut DbConnection) -> QueryResult<Vec<(i64, i64)>> {
             .select(messages::direction)
             .first(conn)
             .optional()?;
-        if last.as_deref() == Some("inbound") {
+        if last.as_deref() == Some(Direction::Inbound.as_str()) {
             waiting.push((chat_id, account_id));
         }
     }
@@ -169,7 +169,7 @@ fn context(
     default_model: &str,
 ) -> QueryResult<Option<Context>> {
     let chat = crate::store::chats::find(conn, account_id, chat_id)?;
-    if chat.status != "bot" {
+    if chat.status != ChatStatus::Bot {
         return Ok(None);
     }
     let (enabled, prompt, model, temperature): (bool, Option<String>, Option<String>, Option<f64>) =
@@ -225,7 +225,7 @@ pub fn conversation(prompt: &str, history: &[Message], budget: usize) -> Vec<Cha
             break;
         }
         used += cost;
-        let role = if message.direction == "inbound" {
+        let role = if message.direction == Direction::Inbound {
             "user"
         } else {
             "assistant"
@@ -256,11 +256,20 @@ async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i
             return;
         }
     };
-    let Some(last_inbound) = ctx.history.iter().rev().find(|m| m.direction == "inbound") else {
+    let Some(last_inbound) = ctx
+        .history
+        .iter()
+        .rev()
+        .find(|m| m.direction == Direction::Inbound)
+    else {
         return;
     };
     let answers = last_inbound.id;
-    if ctx.history.last().is_some_and(|m| m.direction != "inbound") {
+    if ctx
+        .history
+        .last()
+        .is_some_and(|m| m.direction != Direction::Inbound)
+    {
         return; // answered already
     }
     let mut request = ChatRequest {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::app::AppState;
-use crate::bus::Command;
+use crate::model::{ChatStatus, Command, EventType};
 
 /// How often every account with someone online has its queue checked anyway.
 const SWEEP: Duration = Duration::from_secs(5);
@@ -51,11 +51,13 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 }
 
 /// A new open chat, a chat back in the queue, or capacity freed by a resolved chat.
-fn frees_or_fills_queue(event: &crate::bus::Event) -> bool {
-    match event.event_type.as_str() {
-        "chat.created" => event.data["status"] == "open",
-        "chat.updated" => event.assignee_id.is_none() || event.data["status"] != "open",
-        "chat.assigned" => event.assignee_id.is_none(),
+fn frees_or_fills_queue(event: &crate::model::Event) -> bool {
+    match event.event_type {
+        EventType::ChatCreated => event.data["status"] == ChatStatus::Open.as_str(),
+        EventType::ChatUpdated => {
+            event.assignee_id.is_none() || event.data["status"] != ChatStatus::Open.as_str()
+        }
+        EventType::ChatAssigned => event.assignee_id.is_none(),
         _ => false,
     }
 }

@@ -5,7 +5,8 @@ use diesel::Connection;
 
 use crate::auth::{password, token};
 use crate::config::Config;
-use crate::store::users::{NewUser, Role};
+use crate::model::Role;
+use crate::store::users::NewUser;
 use crate::store::{accounts, Db};
 
 /// Creates the first account and an admin from `ADMIN_EMAIL`/`ADMIN_PASSWORD` when no account

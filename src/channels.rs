@@ -8,37 +8,16 @@ use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
+use crate::model::ChannelKind;
 use crate::store::channels::{self, Channel, ChannelChanges, NewChannel};
-
-/// A channel kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// A Facebook page (Messenger).
-    Facebook,
-    /// An Instagram professional account (Direct).
-    Instagram,
-    /// The website chat widget.
-    Widget,
-}
-
-impl Kind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Facebook => "facebook",
-            Self::Instagram => "instagram",
-            Self::Widget => "widget",
-        }
-    }
-}
 
 /// A channel as the API shows it: the access token is never returned, only whether it is set.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ChannelView {
     /// Id.
     pub id: i64,
-    /// `facebook`, `instagram` or `widget`.
-    pub kind: String,
+    /// Where customers write from.
+    pub kind: ChannelKind,
     /// Display name.
     pub name: String,
     /// Page id or Instagram account id.
@@ -188,7 +167,7 @@ fn split_origins(text: &str) -> Vec<String> {
 #[serde(deny_unknown_fields)]
 pub struct CreateChannel {
     /// `facebook`, `instagram` or `widget`.
-    pub kind: Kind,
+    pub kind: ChannelKind,
     /// Display name.
     pub name: String,
     /// Page id (facebook) or Instagram account id (instagram).
@@ -297,11 +276,11 @@ pub async fn create(
         .map(|e| e.trim().to_string())
         .filter(|e| !e.is_empty());
     let (external_id, widget_key) = match input.kind {
-        Kind::Widget => (
+        ChannelKind::Widget => (
             None,
             Some(format!("wk_{}", crate::auth::token::random_hex(16))),
         ),
-        Kind::Facebook | Kind::Instagram => {
+        ChannelKind::Facebook | ChannelKind::Instagram => {
             let Some(id) = external_id else {
                 return Err(invalid(
                     "missing_external_id",
@@ -334,7 +313,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
         widget_settings: match input.kind {
-            Kind::Widget => Some(input.widget.unwrap_or_default().validate()?),
+            ChannelKind::Widget => Some(input.widget.unwrap_or_default().validate()?),
             _ => None,
         },
     };

@@ -6,10 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
-use crate::bus::Command;
 use crate::error::{AppError, AppResult};
+use crate::model::{ChatStatus, Command, EventType, Role};
 use crate::store::chats::{self as store, Chat, ChatFilter, Contact, Message};
-use crate::store::users::Role;
 
 /// Longest reply or note, in characters.
 pub const MAX_TEXT: usize = 4000;
@@ -73,8 +72,6 @@ pub struct ChatQuery {
     pub channel_id: Option<i64>,
 }
 
-const STATUSES: [&str; 4] = ["bot", "open", "pending", "resolved"];
-
 fn parse_cursor(cursor: &str) -> AppResult<(NaiveDateTime, i64)> {
     let bad = || AppError::bad_request("invalid_cursor", "cursor is not one this API returned");
     let (ms, id) = cursor.split_once('_').ok_or_else(bad)?;
@@ -99,7 +96,7 @@ pub async fn list(state: &AppState, me: &CurrentUser, query: ChatQuery) -> AppRe
         ));
     }
     if let Some(status) = &query.status {
-        if !STATUSES.contains(&status.as_str()) {
+        if status.parse::<ChatStatus>().is_err() {
             return Err(AppError::unprocessable(
                 "invalid_status",
                 "status must be bot, open, pending or resolved",
@@ -271,7 +268,7 @@ pub async fn reply(
     outcome
         .events
         .iter()
-        .find(|e| e.event_type == "message.created")
+        .find(|e| e.event_type == EventType::MessageCreated)
         .map(|e| e.data.clone())
         .ok_or_else(|| AppError::internal("reply committed without its message event"))
 }
@@ -292,19 +289,22 @@ pub async fn set_status(
     input: StatusChange,
 ) -> AppResult<ChatView> {
     let chat = find_visible(state, me, id).await?;
-    if !["open", "pending", "resolved"].contains(&input.status.as_str()) {
-        return Err(AppError::unprocessable(
-            "invalid_status",
-            "status must be open, pending or resolved",
-        ));
-    }
+    let status = match input.status.parse::<ChatStatus>() {
+        Ok(status) if status != ChatStatus::Bot => status,
+        _ => {
+            return Err(AppError::unprocessable(
+                "invalid_status",
+                "status must be open, pending or resolved",
+            ))
+        }
+    };
     state
         .bus
         .submit(Command::SetStatus {
             account_id: chat.account_id,
             chat_id: chat.id,
             user_id: me.principal.user_id,
-            status: input.status,
+            status,
         })
         .await?;
     show(state, me, id).await
@@ -450,7 +450,7 @@ pub async fn handoff(
     let by = me.principal.user_id;
     let command = match input.to {
         HandoffTarget::Human => {
-            if chat.status != "bot" {
+            if chat.status != ChatStatus::Bot {
                 return Err(AppError::conflict(
                     "not_with_bot",
                     "the chat is not with the assistant",

@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::password;
 use crate::config::Config;
-use crate::store::users::{NewUser, Role};
+use crate::model::Role;
+use crate::store::users::NewUser;
 use crate::store::{accounts, users, Db};
 
 /// Environment variable that carries a new user's password for `user create`.

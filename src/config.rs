@@ -676,7 +676,7 @@ impl Config {
             store_max_batch: parse_number(raw, "STORE_MAX_BATCH", 1024usize, 1..=100_000)?,
             widget_limit_per_ip: parse_limit(raw, "WIDGET_LIMIT_PER_IP", "300/60")?,
             widget_limit_per_session: parse_limit(raw, "WIDGET_LIMIT_PER_SESSION", "30/60")?,
-            outbound_backoff: crate::outbound::backoff(
+            outbound_backoff: crate::retry::backoff(
                 parse_number(raw, "OUTBOUND_RETRY_BASE_MS", 1_000u64, 1..=600_000)?,
                 parse_number(raw, "OUTBOUND_MAX_ATTEMPTS", 6u32, 1..=50)?,
             ),

@@ -238,3 +238,22 @@ pub async fn ensure_json_errors(response: Response) -> Response {
     }
     replaced
 }
+
+impl From<crate::model::StoreError> for AppError {
+    fn from(e: crate::model::StoreError) -> Self {
+        match e {
+            crate::model::StoreError::Unavailable(detail) => {
+                tracing::error!(%detail, "store unavailable");
+                AppError::unavailable(
+                    "store_unavailable",
+                    "the message store is unavailable; retry",
+                )
+            }
+            crate::model::StoreError::NotFound(_) => AppError::not_found("it no longer exists"),
+            crate::model::StoreError::Conflict(detail) => AppError::conflict("conflict", detail),
+            crate::model::StoreError::Rejected(detail) => {
+                AppError::unprocessable("rejected", detail)
+            }
+        }
+    }
+}

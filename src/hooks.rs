@@ -16,20 +16,10 @@ use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
+use crate::model::EventType;
 use crate::retry::Backoff;
 use crate::store::hooks::{self, Delivery, Hook};
 
-/// Event types a webhook may subscribe to (`*`: all of them).
-pub const EVENT_TYPES: &[&str] = &[
-    "chat.created",
-    "chat.updated",
-    "chat.assigned",
-    "message.created",
-    "message.updated",
-    "chat.read",
-    "lead.captured",
-    "*",
-];
 /// How long the dispatcher trusts its list of webhooks before reading it again.
 const HOOKS_TTL: Duration = Duration::from_secs(1);
 /// How often due deliveries are looked for without being woken.
@@ -83,7 +73,7 @@ async fn dispatch(state: AppState, wake: Arc<Notify>) {
                                 conn,
                                 &hook,
                                 event.seq,
-                                &event.event_type,
+                                event.event_type.as_str(),
                                 &event.json(),
                                 now,
                             )?);
@@ -109,7 +99,7 @@ async fn dispatch(state: AppState, wake: Arc<Notify>) {
         };
         let wanting: Vec<Hook> = hooks
             .iter()
-            .filter(|h| h.account_id == event.account_id && h.wants(&event.event_type))
+            .filter(|h| h.account_id == event.account_id && h.wants(event.event_type.as_str()))
             .cloned()
             .collect();
         if wanting.is_empty() {
@@ -120,7 +110,14 @@ async fn dispatch(state: AppState, wake: Arc<Notify>) {
             .run(move |conn| {
                 let now = Utc::now().naive_utc();
                 for hook in &wanting {
-                    hooks::enqueue(conn, hook, event.seq, &event.event_type, &event.json(), now)?;
+                    hooks::enqueue(
+                        conn,
+                        hook,
+                        event.seq,
+                        event.event_type.as_str(),
+                        &event.json(),
+                        now,
+                    )?;
                 }
                 Ok::<_, diesel::result::Error>(())
             })
@@ -305,7 +302,7 @@ async fn attempt(state: &AppState, http: &reqwest::Client, delivery: Delivery) {
 pub struct NewHook {
     /// Where to POST (http or https).
     pub url: String,
-    /// Event types to send (see `EVENT_TYPES`; `*` for all).
+    /// Event types to send (`*` for all).
     pub event_types: Vec<String>,
     /// The signing secret (16 to 256 characters); generated when absent.
     pub secret: Option<String>,
@@ -430,13 +427,17 @@ pub async fn register(state: &AppState, me: &CurrentUser, input: NewHook) -> App
     if let Some(unknown) = input
         .event_types
         .iter()
-        .find(|t| !EVENT_TYPES.contains(&t.as_str()))
+        .find(|t| t.as_str() != "*" && t.parse::<EventType>().is_err())
     {
         return Err(AppError::unprocessable(
             "invalid_event_types",
             format!(
-                "'{unknown}' is not an event type; use one of {}",
-                EVENT_TYPES.join(", ")
+                "'{unknown}' is not an event type; use one of {}, or *",
+                EventType::ALL
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     }

@@ -5,6 +5,16 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use axum::http::HeaderMap;
 
+/// Who is calling from where: the client's address and the `User-Agent`.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    /// The client's IP address: the TCP peer, or the address a trusted proxy forwarded for
+    /// (`TRUSTED_PROXIES`); `unknown` when the server was not told.
+    pub ip: String,
+    /// The `User-Agent` header, cut to 256 characters.
+    pub user_agent: Option<String>,
+}
+
 /// An address range such as `10.0.0.0/8` or `fd00::/8`; a bare address is a range of one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cidr {

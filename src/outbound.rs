@@ -8,8 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::app::AppState;
-use crate::bus::{Command, DeliveryResult};
-use crate::retry::Backoff;
+use crate::model::{Command, DeliveryResult, DeliveryStatus, EventType};
 use crate::store::chats::{self, Message};
 use meta::{SendError, Window};
 
@@ -27,7 +26,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             tokio::select! {
                 event = events.recv() => {
                     match event {
-                        Ok(e) if e.event_type != "message.created" || e.data["delivery_status"] != "pending" => continue,
+                        Ok(e) if e.event_type != EventType::MessageCreated || e.data["delivery_status"] != DeliveryStatus::Pending.as_str() => continue,
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                         _ => {}
                     }
@@ -140,14 +139,5 @@ async fn attempt(state: &AppState, message: &Message) -> DeliveryResult {
                 }
             }
         }
-    }
-}
-
-/// The retry policy from configuration.
-pub fn backoff(base_ms: u64, attempts: u32) -> Backoff {
-    Backoff {
-        attempts,
-        base: Duration::from_millis(base_ms),
-        max: Duration::from_secs(300),
     }
 }

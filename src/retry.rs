@@ -26,6 +26,15 @@ impl Backoff {
     }
 }
 
+/// A policy of `attempts` tries from `base_ms`, each wait at most five minutes.
+pub fn backoff(base_ms: u64, attempts: u32) -> Backoff {
+    Backoff {
+        attempts,
+        base: Duration::from_millis(base_ms),
+        max: Duration::from_secs(300),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -139,7 +139,7 @@ pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::metrics::track,
+            api::metrics::track,
         ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(cors(&config.cors_origins))

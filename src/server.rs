@@ -21,7 +21,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     }
     crate::bootstrap::ensure_first_admin(&db, &config).await?;
     let (bus, commands, publisher) = Bus::new();
-    crate::store::writer::spawn(
+    crate::engine::spawn(
         db.pool().clone(),
         publisher,
         commands,

@@ -14,7 +14,6 @@ pub mod password_tokens;
 pub mod schema;
 pub mod sessions;
 pub mod users;
-pub mod writer;
 
 use std::time::Duration;
 

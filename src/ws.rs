@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::users::UserView;
-use crate::bus::Event;
+use crate::model::Event;
 use crate::store::events;
 
 /// Events replayed on resume before the client is asked to resync instead.
@@ -278,9 +278,7 @@ async fn recheck(state: &AppState, me: &mut CurrentUser) -> Recheck {
     let Some(user) = crate::auth::extract::session_user(state, &me.principal).await else {
         return Recheck::Ended;
     };
-    let Ok(role) = user.role.parse::<crate::store::users::Role>() else {
-        return Recheck::Ended;
-    };
+    let role = user.role;
     let before = me.principal.role;
     me.principal.role = role;
     me.user = user;
@@ -292,8 +290,8 @@ async fn recheck(state: &AppState, me: &mut CurrentUser) -> Recheck {
             "role changed on an open connection"
         );
     }
-    let saw_all = before != crate::store::users::Role::Agent;
-    let sees_all = role != crate::store::users::Role::Agent;
+    let saw_all = before != crate::model::Role::Agent;
+    let sees_all = role != crate::model::Role::Agent;
     if sees_all && !saw_all {
         Recheck::SeesMore
     } else {
@@ -317,7 +315,7 @@ async fn relay_typing(state: &AppState, me: &CurrentUser, message: &serde_json::
             .principal
             .may(crate::auth::policy::Action::SeeChat(&chat))
         {
-            state.bus.typing(crate::bus::Typing {
+            state.bus.typing(crate::model::Typing {
                 account_id: account,
                 chat_id,
                 assignee_id: chat.assignee_id,

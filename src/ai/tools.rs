@@ -3,6 +3,8 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::model::Lead;
+
 /// A tool call the responder can carry out.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Tool {
@@ -13,21 +15,6 @@ pub enum Tool {
     },
     /// Store a lead for the chat's contact.
     CaptureLead(Lead),
-}
-
-/// A lead as the model reported it, checked.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, serde::Serialize)]
-pub struct Lead {
-    /// The customer's name.
-    pub name: Option<String>,
-    /// Their email address.
-    pub email: Option<String>,
-    /// Their phone number.
-    pub phone: Option<String>,
-    /// What they want (e.g. "buy", "quote", "support").
-    pub intent: Option<String>,
-    /// A sentence about the conversation.
-    pub summary: Option<String>,
 }
 
 /// The tool definitions sent with every request.

@@ -50,16 +50,9 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     }
 }
 
-/// Who is calling from where: the client's address and the `User-Agent`.
-#[derive(Debug, Clone)]
-pub struct ClientInfo {
-    /// The client's IP address: the TCP peer, or the address a trusted proxy forwarded for
-    /// (`TRUSTED_PROXIES`); `unknown` when the server was not told.
-    pub ip: String,
-    /// The `User-Agent` header, cut to 256 characters.
-    pub user_agent: Option<String>,
-}
+pub use crate::net::ClientInfo;
 
+/// Reads the client's address (through trusted proxies) and `User-Agent` from the request.
 impl axum::extract::FromRequestParts<AppState> for ClientInfo {
     type Rejection = std::convert::Infallible;
 

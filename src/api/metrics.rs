@@ -1,8 +1,12 @@
-//! `GET /metrics`: Prometheus text exposition, open only to holders of `METRICS_TOKEN`.
+//! `GET /metrics`, Prometheus text exposition open only to holders of `METRICS_TOKEN`, and
+//! the middleware that counts every request.
 
-use axum::extract::State;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap};
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
@@ -34,4 +38,23 @@ pub async fn metrics(
         )],
         body,
     ))
+}
+
+/// Middleware: records each request under its route pattern (never the raw path, to bound labels).
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let response = next.run(request).await;
+    state.metrics.observe_request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
 }

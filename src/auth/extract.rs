@@ -8,7 +8,7 @@ use chrono::Utc;
 use super::policy::Principal;
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::store::users::{Role, User};
+use crate::store::users::User;
 
 /// The caller of an authenticated request.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<CurrentUser, 
     if user.account_id != claims.account {
         return Err(unauthorized());
     }
-    let role: Role = user.role.parse().map_err(AppError::internal)?;
+    let role = user.role;
     Ok(CurrentUser {
         principal: Principal {
             user_id: user.id,

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::CurrentUser;
 use super::users::UserView;
-use crate::api::extract::ClientInfo;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::net::ClientInfo;
 use crate::store::audit::{self, NewEntry};
 use crate::store::sessions::{self, NewSession};
 use crate::store::users::{self, UserChanges};
@@ -90,7 +90,7 @@ pub async fn login(
     let session_id = super::token::random_hex(16);
     let (token, expires_at) = state
         .jwt
-        .issue(user.id, &session_id, user.account_id, &user.role)
+        .issue(user.id, &session_id, user.account_id, user.role.as_str())
         .map_err(AppError::internal)?;
     let (user_id, account_id) = (user.id, user.account_id);
     let ip = client.ip.clone();

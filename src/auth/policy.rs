@@ -1,7 +1,8 @@
 //! The one place that decides who may see or do what (DESIGN invariant 7).
 
 use crate::error::{AppError, AppResult};
-use crate::store::users::{Role, User};
+use crate::model::{EventType, Role};
+use crate::store::users::User;
 
 /// The logged-in caller, as established from a valid session.
 #[derive(Debug, Clone)]
@@ -65,8 +66,8 @@ impl Principal {
     /// Whether a committed event reaches this caller's event stream: admins and supervisors see
     /// their whole account; agents see events of chats assigned to them or unassigned, and a
     /// `chat.assigned` that takes a chat away from them.
-    pub fn may_see_event(&self, event: &crate::bus::Event) -> bool {
-        let assigned = event.event_type == "chat.assigned";
+    pub fn may_see_event(&self, event: &crate::model::Event) -> bool {
+        let assigned = event.event_type == EventType::ChatAssigned;
         self.may_follow_chat(event.account_id, event.assignee_id)
             || (event.account_id == self.account_id
                 && assigned
@@ -119,7 +120,7 @@ mod tests {
             account_id,
             email: "u@x".into(),
             name: "U".into(),
-            role: "agent".into(),
+            role: Role::Agent,
             password_hash: None,
             is_active: true,
             can_receive_new_chats: true,
@@ -150,11 +151,11 @@ mod tests {
         assert!(admin.may(Action::ManageUsers) && admin.may(Action::ReadAudit));
     }
 
-    fn event(account_id: i64, assignee_id: Option<i64>) -> crate::bus::Event {
-        crate::bus::Event {
+    fn event(account_id: i64, assignee_id: Option<i64>) -> crate::model::Event {
+        crate::model::Event {
             seq: 1,
             account_id,
-            event_type: "message.created".into(),
+            event_type: EventType::MessageCreated,
             chat_id: Some(5),
             data: serde_json::Value::Null,
             at: chrono::Utc::now(),
@@ -174,7 +175,7 @@ mod tests {
         assert!(!agent.may_see_event(&event(10, Some(2))));
         assert!(principal(Role::Supervisor).may_see_event(&event(10, Some(2))));
         let mut taken = event(10, Some(2));
-        taken.event_type = "chat.assigned".into();
+        taken.event_type = EventType::ChatAssigned;
         assert!(agent.may_see_event(&taken), "a chat leaving the queue");
         taken.previous_assignee_id = Some(3);
         assert!(

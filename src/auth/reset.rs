@@ -5,10 +5,10 @@ use diesel::Connection;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::api::extract::ClientInfo;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::mail::Template;
+use crate::net::ClientInfo;
 use crate::store::audit::{self, NewEntry};
 use crate::store::password_tokens::{self, Purpose};
 use crate::store::users::{self, User, UserChanges};

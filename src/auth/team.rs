@@ -7,6 +7,7 @@ use super::extract::CurrentUser;
 use super::policy::Action;
 use crate::app::AppState;
 use crate::error::AppResult;
+use crate::model::Role;
 
 /// One person of the team.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -16,7 +17,7 @@ pub struct Member {
     /// Display name.
     pub name: String,
     /// `admin`, `supervisor` or `agent`.
-    pub role: String,
+    pub role: Role,
     /// `online` or `away`: what they said.
     pub status: String,
     /// Whether they have a live connection now.

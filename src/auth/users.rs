@@ -7,12 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::CurrentUser;
 use super::policy::Action;
-use crate::api::extract::ClientInfo;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::model::Role;
+use crate::net::ClientInfo;
 use crate::store::audit::{self, NewEntry};
 use crate::store::password_tokens::Purpose;
-use crate::store::users::{self, NewUser, Role, User, UserChanges};
+use crate::store::users::{self, NewUser, User, UserChanges};
 
 /// A user as the API shows it (never the password hash).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -26,7 +27,7 @@ pub struct UserView {
     /// Display name.
     pub name: String,
     /// `admin`, `supervisor` or `agent`.
-    pub role: String,
+    pub role: Role,
     /// Whether the user may log in.
     pub is_active: bool,
     /// Whether round robin may assign new chats to this user.
@@ -270,7 +271,10 @@ pub async fn update(
         .is_some_and(|r| r != Role::Admin.as_str())
         || changes.is_active == Some(false);
     let ends_sessions = new_password || changes.is_active == Some(false);
-    let role_changed = changes.role.as_deref().is_some_and(|r| r != target.role);
+    let role_changed = changes
+        .role
+        .as_deref()
+        .is_some_and(|r| r != target.role.as_str());
     let fields: Vec<&str> = [
         ("email", changes.email.is_some()),
         ("name", changes.name.is_some()),
@@ -295,8 +299,7 @@ pub async fn update(
             conn.transaction(|conn| {
                 users::lock_account_users(conn, account_id)?;
                 let current = users::find(conn, account_id, id)?;
-                let loses_admin =
-                    demotes && current.role == Role::Admin.as_str() && current.is_active;
+                let loses_admin = demotes && current.role == Role::Admin && current.is_active;
                 if loses_admin && users::count_active_admins(conn, account_id)? <= 1 {
                     return Err(last_admin());
                 }
@@ -350,7 +353,7 @@ pub async fn delete(
             conn.transaction(|conn| {
                 users::lock_account_users(conn, account_id)?;
                 let target = users::find(conn, account_id, id)?;
-                if target.role == Role::Admin.as_str()
+                if target.role == Role::Admin
                     && target.is_active
                     && users::count_active_admins(conn, account_id)? <= 1
                 {

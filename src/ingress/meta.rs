@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha256;
 
-use crate::bus::{Command, InboundMessage};
+use crate::model::{Command, InboundMessage};
 
 /// Which Meta product a delivery is for; also the channel kind it routes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,8 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::auth::token;
-use crate::bus::{Command, InboundMessage};
 use crate::error::{AppError, AppResult};
+use crate::model::{Command, EventType, InboundMessage};
 use crate::store::chats::{self, Message};
 use crate::store::connection::DbConnection;
 use crate::store::schema::{channels, chats as chat_table, messages, widget_sessions};
@@ -329,7 +329,7 @@ pub async fn send(
     if let Some(event) = outcome
         .events
         .iter()
-        .find(|e| e.event_type == "message.created")
+        .find(|e| e.event_type == EventType::MessageCreated)
     {
         return Ok(event.data.clone());
     }

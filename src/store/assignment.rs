@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::connection::DbConnection;
 use super::schema::{assignment_cursors, chats, users};
+use crate::model::ChatStatus;
 
 /// Locks the account's cursor row for this transaction (created on first use) and returns the
 /// last assigned user id. The update comes first so the row lock is held until commit, which
@@ -63,7 +64,9 @@ pub fn eligible_agents(
         if let Some(max) = max {
             let open: i64 = chats::table
                 .filter(chats::assignee_id.eq(id))
-                .filter(chats::status.eq_any(["open", "pending"]))
+                .filter(
+                    chats::status.eq_any([ChatStatus::Open.as_str(), ChatStatus::Pending.as_str()]),
+                )
                 .count()
                 .get_result(conn)?;
             if open >= i64::from(max) {
@@ -80,7 +83,7 @@ pub fn queue(conn: &mut DbConnection, account_id: i64, limit: i64) -> QueryResul
     chats::table
         .filter(chats::account_id.eq(account_id))
         .filter(chats::assignee_id.is_null())
-        .filter(chats::status.eq("open"))
+        .filter(chats::status.eq(ChatStatus::Open.as_str()))
         .order((chats::created_at.asc(), chats::id.asc()))
         .limit(limit)
         .select(chats::id)
@@ -96,7 +99,7 @@ pub fn open_chats_of(
     chats::table
         .filter(chats::account_id.eq(account_id))
         .filter(chats::assignee_id.eq(user_id))
-        .filter(chats::status.eq("open"))
+        .filter(chats::status.eq(ChatStatus::Open.as_str()))
         .order(chats::id.asc())
         .select(chats::id)
         .load(conn)

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::connection::DbConnection;
 use super::schema::channels;
+use crate::model::ChannelKind;
 
 /// A channel as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -14,8 +15,9 @@ pub struct Channel {
     pub id: i64,
     /// Owning account.
     pub account_id: i64,
-    /// `facebook`, `instagram` or `widget`.
-    pub kind: String,
+    /// Where customers write from.
+    #[diesel(deserialize_as = String)]
+    pub kind: ChannelKind,
     /// Display name.
     pub name: String,
     /// Page id or Instagram account id.
@@ -148,7 +150,7 @@ pub fn find_by_external(
 pub fn find_widget(conn: &mut DbConnection, widget_key: &str) -> QueryResult<Option<Channel>> {
     channels::table
         .filter(channels::widget_key.eq(widget_key))
-        .filter(channels::kind.eq("widget"))
+        .filter(channels::kind.eq(ChannelKind::Widget.as_str()))
         .filter(channels::is_active.eq(true))
         .select(Channel::as_select())
         .first(conn)

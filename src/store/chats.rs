@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::connection::DbConnection;
 use super::schema::{channels, chat_reads, chats, contacts, messages};
+use crate::model::{ChatStatus, DeliveryStatus, Direction};
 
 /// A chat as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -20,8 +21,9 @@ pub struct Chat {
     pub channel_id: i64,
     /// The customer.
     pub contact_id: i64,
-    /// `bot`, `open`, `pending` or `resolved`.
-    pub status: String,
+    /// Where it stands.
+    #[diesel(deserialize_as = String)]
+    pub status: ChatStatus,
     /// The agent it is assigned to.
     pub assignee_id: Option<i64>,
     /// Latest message (UTC).
@@ -54,8 +56,9 @@ pub struct Message {
     pub chat_id: i64,
     /// Its channel.
     pub channel_id: i64,
-    /// `inbound` (customer) or `outbound` (us).
-    pub direction: String,
+    /// From the customer, or to them.
+    #[diesel(deserialize_as = String)]
+    pub direction: Direction,
     /// `contact`, `agent`, `bot`, `system` or `page` (sent from Meta's own inbox).
     pub sender_kind: String,
     /// The agent who sent it.
@@ -75,8 +78,9 @@ pub struct Message {
     /// Unsent by the customer.
     #[serde(rename = "deleted")]
     pub is_deleted: bool,
-    /// `received`, `pending`, `sent`, `delivered`, `read` or `failed`.
-    pub delivery_status: String,
+    /// How far it got.
+    #[diesel(deserialize_as = String)]
+    pub delivery_status: DeliveryStatus,
     /// Why delivery failed.
     pub delivery_error: Option<String>,
     /// Delivery tries so far.
@@ -217,7 +221,7 @@ pub fn create(
     account_id: i64,
     channel_id: i64,
     contact_id: i64,
-    status: &str,
+    status: ChatStatus,
     now: NaiveDateTime,
 ) -> QueryResult<Chat> {
     let id = crate::insert_returning_id!(
@@ -227,7 +231,7 @@ pub fn create(
             chats::account_id.eq(account_id),
             chats::channel_id.eq(channel_id),
             chats::contact_id.eq(contact_id),
-            chats::status.eq(status),
+            chats::status.eq(status.as_str()),
             chats::created_at.eq(now),
             chats::updated_at.eq(now),
         )
@@ -248,11 +252,11 @@ pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<Ch
 pub fn set_status(
     conn: &mut DbConnection,
     id: i64,
-    status: &str,
+    status: ChatStatus,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(chats::table.find(id))
-        .set((chats::status.eq(status), chats::updated_at.eq(now)))
+        .set((chats::status.eq(status.as_str()), chats::updated_at.eq(now)))
         .execute(conn)
 }
 
@@ -313,8 +317,9 @@ pub struct NewMessage {
     pub chat_id: i64,
     /// Its channel.
     pub channel_id: i64,
-    /// `inbound` or `outbound`.
-    pub direction: String,
+    /// From the customer, or to them.
+    #[diesel(serialize_as = String)]
+    pub direction: Direction,
     /// Who wrote it.
     pub sender_kind: String,
     /// The agent who wrote it.
@@ -330,7 +335,8 @@ pub struct NewMessage {
     /// Internal note.
     pub is_private: bool,
     /// Delivery state.
-    pub delivery_status: String,
+    #[diesel(serialize_as = String)]
+    pub delivery_status: DeliveryStatus,
     /// When it was sent.
     pub sent_at: NaiveDateTime,
     /// Stored.
@@ -341,7 +347,7 @@ pub struct NewMessage {
 
 /// Stores a message; returns it.
 pub fn insert_message(conn: &mut DbConnection, new: &NewMessage) -> QueryResult<Message> {
-    let id = crate::insert_returning_id!(conn, crate::store::schema::messages, new)?;
+    let id = crate::insert_returning_id!(conn, crate::store::schema::messages, new.clone())?;
     message(conn, id)
 }
 
@@ -349,12 +355,12 @@ pub fn insert_message(conn: &mut DbConnection, new: &NewMessage) -> QueryResult<
 pub fn set_delivery(
     conn: &mut DbConnection,
     id: i64,
-    status: &str,
+    status: DeliveryStatus,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(messages::table.find(id))
         .set((
-            messages::delivery_status.eq(status),
+            messages::delivery_status.eq(status.as_str()),
             messages::updated_at.eq(now),
         ))
         .execute(conn)
@@ -368,11 +374,11 @@ pub fn unread_outbound_until(
 ) -> QueryResult<Vec<Message>> {
     messages::table
         .filter(messages::chat_id.eq(chat_id))
-        .filter(messages::direction.eq("outbound"))
+        .filter(messages::direction.eq(Direction::Outbound.as_str()))
         .filter(messages::is_private.eq(false))
         .filter(messages::sent_at.le(watermark))
-        .filter(messages::delivery_status.ne("read"))
-        .filter(messages::delivery_status.ne("failed"))
+        .filter(messages::delivery_status.ne(DeliveryStatus::Read.as_str()))
+        .filter(messages::delivery_status.ne(DeliveryStatus::Failed.as_str()))
         .order(messages::id.asc())
         .select(Message::as_select())
         .load(conn)
@@ -468,7 +474,7 @@ pub fn unread_count(conn: &mut DbConnection, chat_id: i64, user_id: i64) -> Quer
         .unwrap_or(0);
     messages::table
         .filter(messages::chat_id.eq(chat_id))
-        .filter(messages::direction.eq("inbound"))
+        .filter(messages::direction.eq(Direction::Inbound.as_str()))
         .filter(messages::id.gt(last_read))
         .count()
         .get_result(conn)
@@ -560,7 +566,7 @@ pub fn queue(
     let waiting = chats::table
         .filter(chats::account_id.eq(account_id))
         .filter(chats::assignee_id.is_null())
-        .filter(chats::status.eq("open"));
+        .filter(chats::status.eq(ChatStatus::Open.as_str()));
     let size = waiting.count().get_result(conn)?;
     let oldest = waiting
         .select(diesel::dsl::min(chats::last_inbound_at))
@@ -572,7 +578,7 @@ pub fn queue(
 pub fn open_counts(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<(i64, i64)>> {
     chats::table
         .filter(chats::account_id.eq(account_id))
-        .filter(chats::status.eq("open"))
+        .filter(chats::status.eq(ChatStatus::Open.as_str()))
         .filter(chats::assignee_id.is_not_null())
         .group_by(chats::assignee_id)
         .select((
@@ -597,7 +603,7 @@ pub fn record_sent(
     diesel::update(messages::table.find(id))
         .set((
             messages::external_id.eq(external_id),
-            messages::delivery_status.eq("sent"),
+            messages::delivery_status.eq(DeliveryStatus::Sent.as_str()),
             messages::delivery_error.eq(None::<String>),
             messages::delivery_attempts.eq(messages::delivery_attempts + 1),
             messages::next_attempt_at.eq(None::<NaiveDateTime>),
@@ -633,7 +639,7 @@ pub fn record_failure(
 ) -> QueryResult<usize> {
     diesel::update(messages::table.find(id))
         .set((
-            messages::delivery_status.eq("failed"),
+            messages::delivery_status.eq(DeliveryStatus::Failed.as_str()),
             messages::delivery_error.eq(error),
             messages::delivery_attempts.eq(messages::delivery_attempts + 1),
             messages::next_attempt_at.eq(None::<NaiveDateTime>),
@@ -649,7 +655,7 @@ pub fn due_deliveries(
     limit: i64,
 ) -> QueryResult<Vec<Message>> {
     messages::table
-        .filter(messages::delivery_status.eq("pending"))
+        .filter(messages::delivery_status.eq(DeliveryStatus::Pending.as_str()))
         .filter(
             messages::next_attempt_at
                 .is_null()
@@ -671,7 +677,7 @@ pub fn lease_delivery(
 ) -> QueryResult<bool> {
     let target = messages::table
         .find(id)
-        .filter(messages::delivery_status.eq("pending"));
+        .filter(messages::delivery_status.eq(DeliveryStatus::Pending.as_str()));
     let changed = match seen_next_attempt {
         Some(at) => diesel::update(target.filter(messages::next_attempt_at.eq(at)))
             .set(messages::next_attempt_at.eq(lease_until))
@@ -761,7 +767,7 @@ pub fn listings(
                 .and(chat_reads::user_id.eq(user_id))),
         )
         .filter(messages::chat_id.eq_any(&chat_ids))
-        .filter(messages::direction.eq("inbound"))
+        .filter(messages::direction.eq(Direction::Inbound.as_str()))
         .filter(
             last_read
                 .is_null()

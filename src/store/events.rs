@@ -5,14 +5,14 @@ use diesel::prelude::*;
 
 use super::connection::DbConnection;
 use super::schema::{accounts, events};
-use crate::bus::Event;
+use crate::model::{Event, EventType};
 
 /// Takes the account's next seq (the counter row stays locked until commit, so seq order is
 /// commit order), stores the event, and returns it.
 pub fn append(
     conn: &mut DbConnection,
     account_id: i64,
-    event_type: &str,
+    event_type: EventType,
     chat: Option<&crate::store::chats::Chat>,
     data: serde_json::Value,
     at: DateTime<Utc>,
@@ -30,7 +30,7 @@ pub fn append(
         .values((
             events::account_id.eq(account_id),
             events::seq.eq(seq),
-            events::event_type.eq(event_type),
+            events::event_type.eq(event_type.as_str()),
             events::chat_id.eq(chat_id),
             events::payload.eq(data.to_string()),
             events::created_at.eq(at.naive_utc()),
@@ -40,14 +40,14 @@ pub fn append(
     Ok(Event {
         seq,
         account_id,
-        event_type: event_type.to_string(),
+        event_type,
         chat_id,
         data,
         at,
         assignee_id,
         previous_assignee_id: None,
         contact_id: chat.map(|c| c.contact_id),
-        chat_status: chat.map(|c| c.status.clone()),
+        chat_status: chat.map(|c| c.status),
         json: Default::default(),
     })
 }
@@ -101,24 +101,27 @@ pub fn range(
             events::previous_assignee_id,
         ))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(
-            |(seq, event_type, chat_id, payload, at, assignee_id, previous_assignee_id)| Event {
-                seq,
-                account_id,
-                event_type,
-                chat_id,
-                data: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-                at: at.and_utc(),
-                assignee_id,
-                previous_assignee_id,
-                contact_id: None,
-                chat_status: None,
-                json: Default::default(),
+            |(seq, event_type, chat_id, payload, at, assignee_id, previous_assignee_id)| {
+                Ok(Event {
+                    seq,
+                    account_id,
+                    event_type: event_type
+                        .parse()
+                        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
+                    chat_id,
+                    data: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+                    at: at.and_utc(),
+                    assignee_id,
+                    previous_assignee_id,
+                    contact_id: None,
+                    chat_status: None,
+                    json: Default::default(),
+                })
             },
         )
-        .collect())
+        .collect()
 }
 
 /// The seqs of an account's stored events, in order (for checks).

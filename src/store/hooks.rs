@@ -173,7 +173,7 @@ pub fn missed(
     conn: &mut DbConnection,
     hook: &Hook,
     limit: i64,
-) -> QueryResult<Vec<crate::bus::Event>> {
+) -> QueryResult<Vec<crate::model::Event>> {
     let newest: Option<i64> = webhook_deliveries::table
         .filter(webhook_deliveries::webhook_id.eq(hook.id))
         .select(diesel::dsl::max(webhook_deliveries::event_seq))
@@ -191,7 +191,7 @@ pub fn missed(
     let upto = latest.min(after.saturating_add(limit));
     Ok(super::events::range(conn, hook.account_id, after, upto)?
         .into_iter()
-        .filter(|e| hook.wants(&e.event_type))
+        .filter(|e| hook.wants(e.event_type.as_str()))
         .collect())
 }
 

@@ -5,51 +5,7 @@ use diesel::prelude::*;
 
 use super::connection::DbConnection;
 use super::schema::users;
-
-/// What a user may do in their account.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Everything in the account: users, channels, settings.
-    Admin,
-    /// All chats, reassignment, everyone's presence.
-    Supervisor,
-    /// Chats assigned to them and the unassigned queue.
-    Agent,
-}
-
-impl Role {
-    /// The name stored in the database and used in the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Supervisor => "supervisor",
-            Self::Agent => "agent",
-        }
-    }
-
-    /// Whether a new user of this role takes new chats unless told otherwise.
-    pub fn receives_chats_by_default(self) -> bool {
-        self == Self::Agent
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "admin" => Ok(Self::Admin),
-            "supervisor" => Ok(Self::Supervisor),
-            "agent" => Ok(Self::Agent),
-            other => Err(format!(
-                "'{other}' is not a role (admin, supervisor, agent)"
-            )),
-        }
-    }
-}
+use crate::model::Role;
 
 /// A user as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -63,8 +19,9 @@ pub struct User {
     pub email: String,
     /// Display name.
     pub name: String,
-    /// `admin`, `supervisor` or `agent`.
-    pub role: String,
+    /// What they may do.
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     /// Argon2id PHC string; none until the user sets a password.
     pub password_hash: Option<String>,
     /// Deactivated users cannot log in.

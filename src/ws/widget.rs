@@ -8,15 +8,15 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{text, Outbox};
 use crate::app::AppState;
-use crate::bus::Event;
 use crate::ingress::widget::Visitor;
+use crate::model::{Direction, Event, EventType};
 
 /// Whether a committed event is a reply the visitor should see live.
 fn is_reply_for(event: &Event, visitor: &Visitor) -> bool {
     event.account_id == visitor.account_id
         && event.contact_id == Some(visitor.contact_id)
-        && event.event_type == "message.created"
-        && event.data["direction"] == "outbound"
+        && event.event_type == EventType::MessageCreated
+        && event.data["direction"] == Direction::Outbound.as_str()
         && event.data["private"] == false
 }
 
@@ -87,7 +87,7 @@ async fn relay_typing(state: &AppState, visitor: &Visitor, on: bool) {
         .run(move |conn| crate::store::chats::latest_for_contact(conn, channel, contact))
         .await;
     if let Ok(Some(chat)) = chat {
-        state.bus.typing(crate::bus::Typing {
+        state.bus.typing(crate::model::Typing {
             account_id: chat.account_id,
             chat_id: chat.id,
             assignee_id: chat.assignee_id,

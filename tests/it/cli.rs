@@ -137,7 +137,7 @@ fn migrate_is_idempotent_and_user_create_reads_the_password_from_the_environment
     let user = switchboard::store::users::find_by_email(&mut conn, "ANA@example.com")
         .expect("query")
         .expect("stored");
-    assert_eq!(user.role, "supervisor");
+    assert_eq!(user.role.as_str(), "supervisor");
     assert!(
         !user.can_receive_new_chats,
         "supervisors do not take chats by default"

@@ -456,7 +456,7 @@ impl TestApp {
                         account_id: account,
                         email: mail,
                         name: "Other admin".into(),
-                        role: switchboard::store::users::Role::Admin,
+                        role: switchboard::model::Role::Admin,
                         password_hash: Some(hash),
                     },
                 )?)

@@ -160,7 +160,7 @@ impl Hub {
                         account_id: chat.account_id,
                         chat_id: chat.id,
                         channel_id: chat.channel_id,
-                        direction: "outbound".into(),
+                        direction: "outbound".parse().unwrap(),
                         sender_kind: "agent".into(),
                         sender_id: None,
                         external_id: Some(mid.into()),
@@ -168,7 +168,7 @@ impl Hub {
                         attachments: None,
                         reply_to: None,
                         is_private: false,
-                        delivery_status: "sent".into(),
+                        delivery_status: "sent".parse().unwrap(),
                         sent_at: chrono::DateTime::from_timestamp_millis(sent_at_ms)
                             .unwrap()
                             .naive_utc(),
@@ -221,7 +221,7 @@ async fn fb_text_makes_one_chat_and_one_inbound_message() {
     hub.post_four_times("fb_text.json").await;
     let messages = hub.messages().await;
     assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0].direction, "inbound");
+    assert_eq!(messages[0].direction.as_str(), "inbound");
     assert_eq!(
         messages[0].text.as_deref(),
         Some("Hi, is the blue sofa still in stock?")
@@ -229,7 +229,7 @@ async fn fb_text_makes_one_chat_and_one_inbound_message() {
     let chats = hub.chats().await;
     assert_eq!(chats.len(), 1);
     assert_eq!(chats[0].channel_id, hub.facebook);
-    assert_eq!(chats[0].status, "open");
+    assert_eq!(chats[0].status, switchboard::model::ChatStatus::Open);
     hub.assert_gapless().await;
     assert_eq!(
         hub.seqs().await.len(),
@@ -283,9 +283,9 @@ async fn fb_echo_of_an_unknown_send_is_stored_once_as_outbound() {
     hub.post_four_times("fb_echo.json").await;
     let messages = hub.messages().await;
     assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0].direction, "outbound");
+    assert_eq!(messages[0].direction.as_str(), "outbound");
     assert_eq!(messages[0].sender_kind, "page");
-    assert!(messages.iter().all(|m| m.direction != "inbound"));
+    assert!(messages.iter().all(|m| m.direction.as_str() != "inbound"));
 }
 
 #[tokio::test]
@@ -313,7 +313,7 @@ async fn fb_delivery_and_read_update_our_outbound_messages() {
             .find(|m| m.external_id.as_deref() == Some(mid))
             .unwrap()
             .delivery_status
-            .clone()
+            .as_str()
     };
     let messages = hub.messages().await;
     assert_eq!(status(&messages, "m_out_0000"), "read");

@@ -431,7 +431,8 @@ async fn a_client_cut_fifty_times_ends_with_each_visible_event_once_in_order() {
         .iter()
         .filter(|e| {
             e.assignee_id.is_none()
-                || (e.event_type == "chat.assigned" && e.previous_assignee_id.is_none())
+                || (e.event_type == switchboard::model::EventType::ChatAssigned
+                    && e.previous_assignee_id.is_none())
         })
         .map(|e| e.seq)
         .collect();

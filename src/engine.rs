@@ -1,0 +1,121 @@
+//! The domain engine: what each command does to chats, messages, assignment, bot state, leads
+//! and deliveries, as plain functions over one transaction. The store answers queries; the
+//! engine decides; `commit` runs the groups.
+
+use diesel::QueryResult;
+
+use crate::model::{Command, Outcome};
+use crate::store::connection::DbConnection;
+
+mod assignment;
+mod bot;
+pub mod commit;
+mod deliveries;
+mod inbound;
+mod leads;
+mod record;
+mod replies;
+
+pub use commit::spawn;
+
+/// Applies one command inside the group's transaction: every rule of the hub starts here.
+pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome> {
+    match command {
+        Command::Inbound(message) => {
+            inbound::channel_message(conn, message, inbound::Author::Customer)
+        }
+        Command::Echo(echo) => inbound::channel_message(conn, echo, inbound::Author::Page),
+        Command::Delivered {
+            account_id,
+            channel_id,
+            mids,
+        } => inbound::delivered(conn, *account_id, *channel_id, mids),
+        Command::Read {
+            account_id,
+            channel_id,
+            contact_external_id,
+            watermark,
+        } => inbound::read(
+            conn,
+            *account_id,
+            *channel_id,
+            contact_external_id,
+            *watermark,
+        ),
+        Command::Deleted {
+            account_id,
+            channel_id,
+            external_id,
+        } => inbound::deleted(conn, *account_id, *channel_id, external_id),
+        Command::Reaction {
+            account_id,
+            channel_id,
+            target_external_id,
+            emoji,
+        } => inbound::reaction(
+            conn,
+            *account_id,
+            *channel_id,
+            target_external_id,
+            emoji.as_deref(),
+        ),
+        Command::AgentReply {
+            account_id,
+            chat_id,
+            user_id,
+            text,
+            private,
+        } => replies::agent_reply(conn, *account_id, *chat_id, *user_id, text, *private),
+        Command::SetStatus {
+            account_id,
+            chat_id,
+            user_id,
+            status,
+        } => replies::set_status(conn, *account_id, *chat_id, *user_id, *status),
+        Command::DeliveryResult {
+            account_id,
+            message_id,
+            result,
+        } => deliveries::delivery_result(conn, *account_id, *message_id, result),
+        Command::Assign {
+            account_id,
+            chat_id,
+            assignee_id,
+            by,
+        } => assignment::assign(conn, *account_id, *chat_id, *assignee_id, *by),
+        Command::BotReply(reply) => bot::bot_reply(conn, reply),
+        Command::Handoff {
+            account_id,
+            chat_id,
+            reason,
+            by,
+            take,
+        } => bot::handoff(conn, *account_id, *chat_id, reason, *by, *take),
+        Command::ReturnToBot {
+            account_id,
+            chat_id,
+            by,
+        } => bot::return_to_bot(conn, *account_id, *chat_id, *by),
+        Command::CaptureLead {
+            account_id,
+            chat_id,
+            lead,
+        } => leads::capture_lead(conn, *account_id, *chat_id, lead),
+        Command::Requeue {
+            account_id,
+            chat_id,
+            user_id,
+        } => assignment::requeue(conn, *account_id, *chat_id, *user_id),
+        Command::AutoAssign {
+            account_id,
+            chat_id,
+            online,
+        } => assignment::auto_assign(conn, *account_id, *chat_id, online),
+        Command::MarkRead {
+            account_id,
+            chat_id,
+            user_id,
+            message_id,
+        } => replies::mark_read(conn, *account_id, *chat_id, *user_id, *message_id),
+    }
+}

@@ -1,0 +1,75 @@
+//! Who works a chat: a supervisor's choice, the queue, and round robin over eligible agents.
+
+use diesel::prelude::*;
+
+use super::record::Recorder;
+use crate::model::{ChatStatus, Outcome};
+use crate::store::chats;
+use crate::store::connection::DbConnection;
+
+pub(super) fn assign(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    assignee_id: Option<i64>,
+    by: Option<i64>,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    let chat = chats::find(conn, account_id, chat_id)?;
+    if chat.assignee_id == assignee_id {
+        return Ok(rec.done());
+    }
+    let now = rec.now.naive_utc();
+    chats::set_assignee(conn, chat_id, assignee_id, now)?;
+    let updated = chats::find(conn, account_id, chat_id)?;
+    let data = serde_json::json!({
+        "chat": updated,
+        "assignee_id": assignee_id,
+        "previous_assignee_id": chat.assignee_id,
+        "by": by,
+    });
+    rec.emit_assignment(conn, account_id, &updated, chat.assignee_id, data)?;
+    Ok(rec.done())
+}
+
+/// Round robin: the next eligible agent after the account's cursor (by user id, wrapping).
+pub(super) fn auto_assign(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    online: &[i64],
+) -> QueryResult<Outcome> {
+    let rec = Recorder::new();
+    // The cursor's lock first: another process may be assigning this very chat, and what it
+    // committed is only visible once its lock is released.
+    let cursor = crate::store::assignment::lock_cursor(conn, account_id, rec.now.naive_utc())?;
+    let chat = chats::find(conn, account_id, chat_id)?;
+    if chat.assignee_id.is_some() || chat.status != ChatStatus::Open {
+        return Ok(rec.done());
+    }
+    let eligible = crate::store::assignment::eligible_agents(conn, account_id, online)?;
+    let Some(next) = eligible
+        .iter()
+        .copied()
+        .find(|id| *id > cursor)
+        .or_else(|| eligible.first().copied())
+    else {
+        return Ok(rec.done());
+    };
+    crate::store::assignment::move_cursor(conn, account_id, next)?;
+    assign(conn, account_id, chat_id, Some(next), None)
+}
+
+/// Puts an offline agent's open chat back in the queue, unless it changed hands or state since.
+pub(super) fn requeue(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    user_id: i64,
+) -> QueryResult<Outcome> {
+    let chat = chats::find(conn, account_id, chat_id)?;
+    if chat.assignee_id != Some(user_id) || chat.status != ChatStatus::Open {
+        return Ok(Recorder::new().done());
+    }
+    assign(conn, account_id, chat_id, None, None)
+}

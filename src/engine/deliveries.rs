@@ -1,0 +1,42 @@
+//! What became of a reply we sent out: sent, retried, failed.
+
+use diesel::prelude::*;
+
+use super::record::Recorder;
+use crate::model::{DeliveryResult, Outcome};
+use crate::store::chats;
+use crate::store::connection::DbConnection;
+
+pub(super) fn delivery_result(
+    conn: &mut DbConnection,
+    account_id: i64,
+    message_id: i64,
+    result: &DeliveryResult,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    let now = rec.now.naive_utc();
+    let message = chats::message(conn, message_id)?;
+    match result {
+        DeliveryResult::Sent { external_id } => {
+            // Meta's echo may have arrived first and been stored as a page message: ours wins.
+            if let Some(echo) = chats::message_by_external(conn, message.channel_id, external_id)? {
+                if echo.id != message.id {
+                    chats::delete_message(conn, echo.id)?;
+                }
+            }
+            chats::record_sent(conn, message_id, external_id, now)?;
+        }
+        DeliveryResult::Retry {
+            error,
+            next_attempt_at,
+        } => {
+            chats::record_retry(conn, message_id, error, next_attempt_at.naive_utc(), now)?;
+            return Ok(rec.done());
+        }
+        DeliveryResult::Failed { error } => {
+            chats::record_failure(conn, message_id, error, now)?;
+        }
+    }
+    rec.message_updated(conn, account_id, message_id)?;
+    Ok(rec.done())
+}

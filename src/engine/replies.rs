@@ -1,0 +1,127 @@
+//! People in the team act on a chat: a reply or note (a reply takes a bot chat over), a
+//! status change, reading up to a message.
+
+use diesel::prelude::*;
+
+use super::record::Recorder;
+use crate::model::{ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Outcome};
+use crate::store::chats::{self, NewMessage};
+use crate::store::connection::DbConnection;
+use crate::store::schema::channels;
+
+pub(super) fn agent_reply(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    user_id: i64,
+    text: &str,
+    private: bool,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    let chat = chats::find(conn, account_id, chat_id)?;
+    let now = rec.now.naive_utc();
+    let widget: bool = channels::table
+        .find(chat.channel_id)
+        .select(channels::kind)
+        .first::<String>(conn)?
+        == ChannelKind::Widget.as_str();
+    // Widget replies are delivered by the widget itself; Meta replies wait for the Send API.
+    let status = match (private, widget) {
+        (true, _) => DeliveryStatus::Note,
+        (false, true) => DeliveryStatus::Sent,
+        (false, false) => DeliveryStatus::Pending,
+    };
+    let message = chats::insert_message(
+        conn,
+        &NewMessage {
+            account_id,
+            chat_id,
+            channel_id: chat.channel_id,
+            direction: Direction::Outbound,
+            sender_kind: "agent".into(),
+            sender_id: Some(user_id),
+            external_id: None,
+            text: Some(text.to_string()),
+            attachments: None,
+            reply_to: None,
+            is_private: private,
+            delivery_status: status,
+            sent_at: now,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    if !private {
+        chats::touch(conn, chat_id, now, false)?;
+        if chat.status == ChatStatus::Bot || chat.status == ChatStatus::Resolved {
+            chats::set_status(conn, chat_id, ChatStatus::Open, now)?;
+            let chat = chats::find(conn, account_id, chat_id)?;
+            rec.emit(conn, account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
+        }
+        // Replying in a bot chat nobody holds takes it over.
+        if chat.status == ChatStatus::Bot && chat.assignee_id.is_none() {
+            let mut taken =
+                super::assignment::assign(conn, account_id, chat_id, Some(user_id), Some(user_id))?;
+            rec.events.append(&mut taken.events);
+        }
+    }
+    rec.emit(
+        conn,
+        account_id,
+        EventType::MessageCreated,
+        Some(&chat),
+        &message,
+    )?;
+    Ok(rec.done())
+}
+
+pub(super) fn set_status(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    user_id: i64,
+    status: ChatStatus,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    let chat = chats::find(conn, account_id, chat_id)?;
+    if chat.status == status {
+        return Ok(rec.done());
+    }
+    let now = rec.now.naive_utc();
+    chats::set_status(conn, chat_id, status, now)?;
+    if status == ChatStatus::Resolved {
+        chats::set_resolved_at(conn, chat_id, now)?;
+    }
+    let chat = chats::find(conn, account_id, chat_id)?;
+    tracing::debug!(chat_id, user_id, %status, "chat status changed");
+    rec.emit(conn, account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
+    Ok(rec.done())
+}
+
+pub(super) fn mark_read(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    user_id: i64,
+    message_id: i64,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    if !chats::mark_read(
+        conn,
+        account_id,
+        chat_id,
+        user_id,
+        message_id,
+        rec.now.naive_utc(),
+    )? {
+        return Ok(rec.done());
+    }
+    rec.emit_in(
+        conn,
+        account_id,
+        EventType::ChatRead,
+        chat_id,
+        serde_json::json!({ "user_id": user_id, "last_read_message_id": message_id }),
+    )?;
+    Ok(rec.done())
+}

@@ -1,0 +1,101 @@
+//! Events: what a committed command changed, as clients receive it; what the writer answers;
+//! typing, which is relayed live and never stored.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A committed event, numbered per account.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// Gapless, commit-ordered number within the account.
+    pub seq: i64,
+    /// The account; never sent to another account.
+    #[serde(skip)]
+    pub account_id: i64,
+    /// `chat.created`, `message.created`, ...
+    #[serde(rename = "type")]
+    pub event_type: super::EventType,
+    /// The chat it concerns.
+    pub chat_id: Option<i64>,
+    /// The event's body.
+    pub data: serde_json::Value,
+    /// When it was committed.
+    pub at: DateTime<Utc>,
+    /// The chat's assignee when the event was committed (decides which agents see it).
+    #[serde(skip)]
+    pub assignee_id: Option<i64>,
+    /// For `chat.assigned`: the assignee before.
+    #[serde(skip)]
+    pub previous_assignee_id: Option<i64>,
+    /// The chat's contact, on live events only (routes replies to the visitor's widget).
+    #[serde(skip)]
+    pub contact_id: Option<i64>,
+    /// The chat's status when the event was committed, on live events only (the AI responder
+    /// skips chats that are not the bot's without reading them).
+    #[serde(skip)]
+    pub chat_status: Option<super::ChatStatus>,
+    /// The event as a JSON frame, made once however many connections send it.
+    #[serde(skip)]
+    pub json: std::sync::OnceLock<String>,
+}
+
+impl Event {
+    /// The event as the JSON frame clients receive.
+    pub fn json(&self) -> String {
+        self.json
+            .get_or_init(|| serde_json::to_string(self).unwrap_or_default())
+            .clone()
+    }
+}
+
+/// What the store did with a command.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The events it committed (none for a duplicate).
+    pub events: Vec<Arc<Event>>,
+    /// True when the command had been applied before and was ignored.
+    pub duplicate: bool,
+}
+
+/// Why a command was not committed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not commit (down, locked, full): retry later.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// Something the command refers to does not exist (any more): retrying will not help.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The command contradicts what is stored (a constraint): retrying will not help.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database refused the command's data: retrying will not help.
+    #[error("rejected: {0}")]
+    Rejected(String),
+}
+
+impl StoreError {
+    /// Only an outage is worth retrying; the other errors are the command's own.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+/// Someone is typing in a chat: relayed live, never stored, no seq.
+#[derive(Debug, Clone)]
+pub struct Typing {
+    /// The chat's account.
+    pub account_id: i64,
+    /// The chat.
+    pub chat_id: i64,
+    /// The chat's assignee (decides which agents see it).
+    pub assignee_id: Option<i64>,
+    /// The chat's contact (decides which visitor sees it).
+    pub contact_id: i64,
+    /// Who is typing: a user, or `None` for the chat's visitor (widget).
+    pub user_id: Option<i64>,
+    /// Started (true) or stopped (false).
+    pub on: bool,
+}
