@@ -136,10 +136,10 @@ pub async fn drain(state: &AppState, account_id: i64) {
                     state
                         .db()
                         .run(move |conn| {
-                            crate::store::assignment::eligible_agents(conn, account_id, &online)
+                            crate::store::assignment::candidates(conn, account_id, &online)
                         })
                         .await
-                        .map(|e| !e.is_empty())
+                        .map(|c| crate::engine::next_agent(&c, 0).is_some())
                         .unwrap_or(false)
                 };
                 if !still_eligible {

@@ -16,6 +16,7 @@ mod leads;
 mod record;
 mod replies;
 
+pub use assignment::next_agent;
 pub use commit::spawn;
 
 /// Applies one command inside the group's transaction: every rule of the hub starts here.
@@ -119,3 +120,6 @@ pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome>
         } => replies::mark_read(conn, *account_id, *chat_id, *user_id, *message_id),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::record::Recorder;
 use crate::model::{ChatStatus, Outcome};
+use crate::store::assignment::Candidate;
 use crate::store::chats;
 use crate::store::connection::DbConnection;
 
@@ -47,17 +48,24 @@ pub(super) fn auto_assign(
     if chat.assignee_id.is_some() || chat.status != ChatStatus::Open {
         return Ok(rec.done());
     }
-    let eligible = crate::store::assignment::eligible_agents(conn, account_id, online)?;
-    let Some(next) = eligible
-        .iter()
-        .copied()
-        .find(|id| *id > cursor)
-        .or_else(|| eligible.first().copied())
-    else {
+    let candidates = crate::store::assignment::candidates(conn, account_id, online)?;
+    let Some(next) = next_agent(&candidates, cursor) else {
         return Ok(rec.done());
     };
     crate::store::assignment::move_cursor(conn, account_id, next)?;
     assign(conn, account_id, chat_id, Some(next), None)
+}
+
+/// Round robin's pick: the first agent after `cursor` by id (wrapping) who has room, that is
+/// fewer open chats than their `max_open_chats` when set. `candidates` come by id.
+pub fn next_agent(candidates: &[Candidate], cursor: i64) -> Option<i64> {
+    let has_room = |c: &&Candidate| {
+        c.max_open_chats
+            .is_none_or(|max| c.open_chats < i64::from(max))
+    };
+    let mut eligible = candidates.iter().filter(has_room);
+    let first = eligible.clone().next();
+    eligible.find(|c| c.id > cursor).or(first).map(|c| c.id)
 }
 
 /// Puts an offline agent's open chat back in the queue, unless it changed hands or state since.

@@ -144,7 +144,7 @@ fn is_outage(e: &DieselError) -> bool {
 
 /// What a refused command answers: a reference to nothing, a constraint, or data the
 /// database would not take.
-fn refusal(e: &DieselError) -> StoreError {
+pub(super) fn refusal(e: &DieselError) -> StoreError {
     match e {
         DieselError::NotFound => StoreError::NotFound(e.to_string()),
         DieselError::DatabaseError(

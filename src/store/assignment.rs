@@ -40,17 +40,28 @@ pub fn move_cursor(conn: &mut DbConnection, account_id: i64, user_id: i64) -> Qu
         .execute(conn)
 }
 
-/// Users who may take a new chat now, by id: active, `can_receive_new_chats`, online (in
-/// `online`) and not away, with fewer open chats than `max_open_chats` when set.
-pub fn eligible_agents(
+/// An agent round robin may consider: who, their capacity, and how many chats they hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    /// The user.
+    pub id: i64,
+    /// Their `max_open_chats`, when set.
+    pub max_open_chats: Option<i32>,
+    /// Chats assigned to them that are open or pending.
+    pub open_chats: i64,
+}
+
+/// The account's users among `online` who are active, take new chats and are not away, by id,
+/// with their load (two queries, whatever their number).
+pub fn candidates(
     conn: &mut DbConnection,
     account_id: i64,
     online: &[i64],
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<Vec<Candidate>> {
     if online.is_empty() {
         return Ok(Vec::new());
     }
-    let candidates: Vec<(i64, Option<i32>)> = users::table
+    let users: Vec<(i64, Option<i32>)> = users::table
         .filter(users::account_id.eq(account_id))
         .filter(users::is_active.eq(true))
         .filter(users::can_receive_new_chats.eq(true))
@@ -59,23 +70,26 @@ pub fn eligible_agents(
         .order(users::id.asc())
         .select((users::id, users::max_open_chats))
         .load(conn)?;
-    let mut eligible = Vec::with_capacity(candidates.len());
-    for (id, max) in candidates {
-        if let Some(max) = max {
-            let open: i64 = chats::table
-                .filter(chats::assignee_id.eq(id))
-                .filter(
-                    chats::status.eq_any([ChatStatus::Open.as_str(), ChatStatus::Pending.as_str()]),
-                )
-                .count()
-                .get_result(conn)?;
-            if open >= i64::from(max) {
-                continue;
-            }
-        }
-        eligible.push(id);
-    }
-    Ok(eligible)
+    let ids: Vec<i64> = users.iter().map(|(id, _)| *id).collect();
+    let load: std::collections::HashMap<i64, i64> = chats::table
+        .filter(chats::assignee_id.eq_any(&ids))
+        .filter(chats::status.eq_any([ChatStatus::Open.as_str(), ChatStatus::Pending.as_str()]))
+        .group_by(chats::assignee_id)
+        .select((
+            chats::assignee_id.assume_not_null(),
+            diesel::dsl::count_star(),
+        ))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(users
+        .into_iter()
+        .map(|(id, max_open_chats)| Candidate {
+            id,
+            max_open_chats,
+            open_chats: load.get(&id).copied().unwrap_or(0),
+        })
+        .collect())
 }
 
 /// Unassigned open chats of an account, oldest first (the queue).

@@ -1,0 +1,466 @@
+//! Each rule of the engine on a fresh SQLite database: a command applied as the writer applies
+//! it (one transaction), and the rows and events it leaves.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel::r2d2::ManageConnection;
+
+use super::apply;
+use crate::model::{
+    BotReply, ChatStatus, Command, DeliveryResult, DeliveryStatus, EventType, InboundMessage, Lead,
+    Outcome, Role,
+};
+use crate::store::chats::{self, Chat};
+use crate::store::connection::{ConnectionManager, DatabaseUrl, DbConnection};
+use crate::store::schema::{leads, users};
+
+struct Hub {
+    conn: DbConnection,
+    account: i64,
+    _dir: tempfile::TempDir,
+}
+
+impl Hub {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let manager = ConnectionManager::new(DatabaseUrl::sqlite_file(dir.path().join("t.db")));
+        let mut conn = manager.connect().unwrap();
+        crate::store::migrations::run_pending(&mut conn).unwrap();
+        let account = crate::store::accounts::create(&mut conn, "Acme").unwrap();
+        Self {
+            conn,
+            account,
+            _dir: dir,
+        }
+    }
+
+    fn channel(&mut self, ai: bool) -> i64 {
+        let now = Utc::now().naive_utc();
+        let new = crate::store::channels::NewChannel {
+            account_id: self.account,
+            kind: "facebook".into(),
+            name: "Page".into(),
+            external_id: Some(crate::auth::token::random_hex(6)),
+            access_token: Some("token".into()),
+            widget_key: None,
+            allowed_origins: String::new(),
+            ai_enabled: ai,
+            ai_system_prompt: None,
+            ai_model: None,
+            ai_temperature: None,
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+            widget_settings: None,
+        };
+        crate::store::channels::create(&mut self.conn, &new).unwrap()
+    }
+
+    fn agent(&mut self, max_open_chats: Option<i32>) -> i64 {
+        let new = crate::store::users::NewUser {
+            account_id: self.account,
+            email: format!("{}@example.com", crate::auth::token::random_hex(4)),
+            name: "Agent".into(),
+            role: Role::Agent,
+            password_hash: None,
+        };
+        let id = crate::store::users::create(&mut self.conn, &new).unwrap();
+        diesel::update(users::table.find(id))
+            .set(users::max_open_chats.eq(max_open_chats))
+            .execute(&mut self.conn)
+            .unwrap();
+        id
+    }
+
+    fn apply(&mut self, command: Command) -> Outcome {
+        self.conn.transaction(|conn| apply(conn, &command)).unwrap()
+    }
+
+    fn try_apply(&mut self, command: Command) -> QueryResult<Outcome> {
+        self.conn.transaction(|conn| apply(conn, &command))
+    }
+
+    fn inbound(&mut self, channel: i64, sender: &str, mid: &str) -> Outcome {
+        self.apply(Command::Inbound(InboundMessage {
+            account_id: self.account,
+            channel_id: channel,
+            contact_external_id: sender.into(),
+            external_id: mid.into(),
+            text: Some(format!("text of {mid}")),
+            attachments: None,
+            reply_to: None,
+            sent_at: Utc::now(),
+        }))
+    }
+
+    fn chat(&mut self, id: i64) -> Chat {
+        chats::find(&mut self.conn, self.account, id).unwrap()
+    }
+
+    fn reply(&mut self, chat: i64, user: i64, private: bool) -> Outcome {
+        self.apply(Command::AgentReply {
+            account_id: self.account,
+            chat_id: chat,
+            user_id: user,
+            text: "On it.".into(),
+            private,
+        })
+    }
+
+    fn auto_assign(&mut self, chat: i64, online: &[i64]) -> Option<i64> {
+        self.apply(Command::AutoAssign {
+            account_id: self.account,
+            chat_id: chat,
+            online: online.to_vec(),
+        });
+        self.chat(chat).assignee_id
+    }
+}
+
+fn types(outcome: &Outcome) -> Vec<EventType> {
+    outcome.events.iter().map(|e| e.event_type).collect()
+}
+
+fn chat_of(outcome: &Outcome) -> i64 {
+    outcome.events[0].chat_id.unwrap()
+}
+
+#[test]
+fn a_new_customer_opens_a_chat_and_a_redelivered_message_is_a_duplicate() {
+    let mut hub = Hub::new();
+    let page = hub.channel(false);
+    let first = hub.inbound(page, "u1", "m1");
+    assert_eq!(
+        types(&first),
+        [EventType::ChatCreated, EventType::MessageCreated]
+    );
+    assert_eq!(hub.chat(chat_of(&first)).status, ChatStatus::Open);
+    let again = hub.inbound(page, "u1", "m1");
+    assert!(again.duplicate && again.events.is_empty());
+    let other_page = hub.channel(false);
+    let elsewhere = hub.inbound(other_page, "u1", "m1");
+    assert!(!elsewhere.duplicate, "a mid is unique per channel only");
+    assert_ne!(chat_of(&elsewhere), chat_of(&first));
+}
+
+#[test]
+fn a_customer_writing_into_a_resolved_chat_reopens_it() {
+    let mut hub = Hub::new();
+    let page = hub.channel(false);
+    let chat = chat_of(&hub.inbound(page, "u1", "m1"));
+    let account = hub.account;
+    hub.apply(Command::SetStatus {
+        account_id: account,
+        chat_id: chat,
+        user_id: 0,
+        status: ChatStatus::Resolved,
+    });
+    assert_eq!(hub.chat(chat).status, ChatStatus::Resolved);
+    let back = hub.inbound(page, "u1", "m2");
+    assert_eq!(chat_of(&back), chat, "the same chat, not a new one");
+    assert_eq!(
+        types(&back),
+        [EventType::ChatUpdated, EventType::MessageCreated]
+    );
+    assert_eq!(hub.chat(chat).status, ChatStatus::Open);
+}
+
+#[test]
+fn a_new_chat_on_an_ai_channel_starts_with_the_bot() {
+    let mut hub = Hub::new();
+    let page = hub.channel(true);
+    let chat = chat_of(&hub.inbound(page, "u1", "m1"));
+    assert_eq!(hub.chat(chat).status, ChatStatus::Bot);
+}
+
+#[test]
+fn a_reply_in_a_bot_chat_takes_it_over_and_a_note_does_not() {
+    let mut hub = Hub::new();
+    let page = hub.channel(true);
+    let agent = hub.agent(None);
+    let chat = chat_of(&hub.inbound(page, "u1", "m1"));
+    let noted = hub.reply(chat, agent, true);
+    assert_eq!(types(&noted), [EventType::MessageCreated]);
+    assert_eq!(hub.chat(chat).status, ChatStatus::Bot, "a note is internal");
+    let replied = hub.reply(chat, agent, false);
+    let chat_now = hub.chat(chat);
+    assert_eq!(chat_now.status, ChatStatus::Open);
+    assert_eq!(
+        chat_now.assignee_id,
+        Some(agent),
+        "the one who replied holds it"
+    );
+    assert!(types(&replied).contains(&EventType::ChatAssigned));
+    let message = replied
+        .events
+        .iter()
+        .find(|e| e.event_type == EventType::MessageCreated)
+        .unwrap();
+    assert_eq!(
+        message.data["delivery_status"],
+        DeliveryStatus::Pending.as_str(),
+        "a Messenger reply waits for the Send API"
+    );
+}
+
+#[test]
+fn round_robin_takes_the_next_agent_after_the_cursor_and_skips_full_ones() {
+    let mut hub = Hub::new();
+    let page = hub.channel(false);
+    let a = hub.agent(None);
+    let b = hub.agent(Some(1));
+    let c = hub.agent(None);
+    let away = hub.agent(None);
+    diesel::update(users::table.find(away))
+        .set(users::status.eq("away"))
+        .execute(&mut hub.conn)
+        .unwrap();
+    let online = [a, b, c, away];
+    let mut picks = Vec::new();
+    for i in 0..5 {
+        let chat = chat_of(&hub.inbound(page, &format!("u{i}"), &format!("m{i}")));
+        picks.push(hub.auto_assign(chat, &online));
+    }
+    // b holds one chat (its limit) after the second pick; away is never eligible.
+    assert_eq!(
+        picks,
+        [Some(a), Some(b), Some(c), Some(a), Some(c)],
+        "by user id, wrapping, never over capacity"
+    );
+    let chat = chat_of(&hub.inbound(page, "offline", "m_off"));
+    assert_eq!(hub.auto_assign(chat, &[]), None, "nobody online: it waits");
+}
+
+#[test]
+fn a_handoff_opens_the_chat_with_a_note_and_can_hand_it_to_the_one_who_took_it() {
+    let mut hub = Hub::new();
+    let page = hub.channel(true);
+    let agent = hub.agent(None);
+    let account = hub.account;
+    let queued = chat_of(&hub.inbound(page, "u1", "m1"));
+    let out = hub.apply(Command::Handoff {
+        account_id: account,
+        chat_id: queued,
+        reason: "wants a refund".into(),
+        by: None,
+        take: false,
+    });
+    assert_eq!(
+        types(&out),
+        [EventType::MessageCreated, EventType::ChatUpdated]
+    );
+    assert!(out.events[0].data["text"]
+        .as_str()
+        .unwrap()
+        .contains("wants a refund"));
+    assert_eq!(out.events[0].data["private"], true, "the note is internal");
+    let chat = hub.chat(queued);
+    assert_eq!((chat.status, chat.assignee_id), (ChatStatus::Open, None));
+    let again = hub.apply(Command::Handoff {
+        account_id: account,
+        chat_id: queued,
+        reason: "again".into(),
+        by: None,
+        take: false,
+    });
+    assert!(
+        again.events.is_empty(),
+        "only a bot chat can be handed over"
+    );
+
+    let taken = chat_of(&hub.inbound(page, "u2", "m2"));
+    hub.apply(Command::Handoff {
+        account_id: account,
+        chat_id: taken,
+        reason: "mine".into(),
+        by: Some(agent),
+        take: true,
+    });
+    assert_eq!(hub.chat(taken).assignee_id, Some(agent));
+}
+
+#[test]
+fn the_bot_answers_a_message_once_and_never_a_chat_that_left_it() {
+    let mut hub = Hub::new();
+    let page = hub.channel(true);
+    let account = hub.account;
+    let first = hub.inbound(page, "u1", "m1");
+    let chat = chat_of(&first);
+    let asked = first.events[1].data["id"].as_i64().unwrap();
+    let answer = |text: &str| {
+        Command::BotReply(BotReply {
+            account_id: account,
+            chat_id: chat,
+            answers: asked,
+            text: text.into(),
+            model: "m".into(),
+            prompt_tokens: 1,
+            completion_tokens: 1,
+            latency_ms: 1,
+        })
+    };
+    assert_eq!(
+        types(&hub.apply(answer("Hello!"))),
+        [EventType::MessageCreated]
+    );
+    assert!(
+        hub.apply(answer("Hello again!")).events.is_empty(),
+        "that message is answered already"
+    );
+    hub.apply(Command::Handoff {
+        account_id: account,
+        chat_id: chat,
+        reason: "person".into(),
+        by: None,
+        take: false,
+    });
+    let second = hub.inbound(page, "u1", "m2");
+    let asked = second.events[0].data["id"].as_i64().unwrap();
+    let late = hub.apply(Command::BotReply(BotReply {
+        account_id: account,
+        chat_id: chat,
+        answers: asked,
+        text: "Too late".into(),
+        model: "m".into(),
+        prompt_tokens: 1,
+        completion_tokens: 1,
+        latency_ms: 1,
+    }));
+    assert!(late.events.is_empty(), "a person's chat is not the bot's");
+}
+
+#[test]
+fn a_lead_is_kept_once_per_contact_detail_and_fills_in_the_contact() {
+    let mut hub = Hub::new();
+    let page = hub.channel(true);
+    let account = hub.account;
+    let chat = chat_of(&hub.inbound(page, "u1", "m1"));
+    let lead = Lead {
+        name: Some("Ana".into()),
+        email: Some("ana@example.com".into()),
+        phone: None,
+        intent: Some("buy".into()),
+        summary: None,
+    };
+    let capture = |lead: &Lead| Command::CaptureLead {
+        account_id: account,
+        chat_id: chat,
+        lead: lead.clone(),
+    };
+    assert_eq!(types(&hub.apply(capture(&lead))), [EventType::LeadCaptured]);
+    assert!(
+        hub.apply(capture(&lead)).events.is_empty(),
+        "the same email again"
+    );
+    let no_detail = Lead {
+        email: None,
+        ..lead.clone()
+    };
+    assert!(
+        hub.apply(capture(&no_detail)).events.is_empty(),
+        "no email or phone: not a lead"
+    );
+    let stored: i64 = leads::table.count().get_result(&mut hub.conn).unwrap();
+    assert_eq!(stored, 1);
+    let contact_id = hub.chat(chat).contact_id;
+    let contact = chats::contact(&mut hub.conn, contact_id).unwrap();
+    assert_eq!(contact.email.as_deref(), Some("ana@example.com"));
+    assert_eq!(contact.name.as_deref(), Some("Ana"));
+}
+
+#[test]
+fn a_delivery_moves_pending_to_sent_or_failed_and_a_retry_stays_pending() {
+    let mut hub = Hub::new();
+    let page = hub.channel(false);
+    let agent = hub.agent(None);
+    let account = hub.account;
+    let chat = chat_of(&hub.inbound(page, "u1", "m1"));
+    let mut sent = Vec::new();
+    for _ in 0..3 {
+        let out = hub.reply(chat, agent, false);
+        let message = out
+            .events
+            .iter()
+            .find(|e| e.event_type == EventType::MessageCreated)
+            .unwrap();
+        sent.push(message.data["id"].as_i64().unwrap());
+    }
+    let status =
+        |hub: &mut Hub, id: i64| chats::message(&mut hub.conn, id).unwrap().delivery_status;
+    let result = |id: i64, result: DeliveryResult| Command::DeliveryResult {
+        account_id: account,
+        message_id: id,
+        result,
+    };
+    let out = hub.apply(result(
+        sent[0],
+        DeliveryResult::Sent {
+            external_id: "m_out".into(),
+        },
+    ));
+    assert_eq!(types(&out), [EventType::MessageUpdated]);
+    assert_eq!(status(&mut hub, sent[0]), DeliveryStatus::Sent);
+    let out = hub.apply(result(
+        sent[1],
+        DeliveryResult::Retry {
+            error: "timed out".into(),
+            next_attempt_at: Utc::now(),
+        },
+    ));
+    assert!(out.events.is_empty(), "a retry is not news");
+    assert_eq!(status(&mut hub, sent[1]), DeliveryStatus::Pending);
+    hub.apply(result(
+        sent[2],
+        DeliveryResult::Failed {
+            error: "window closed".into(),
+        },
+    ));
+    assert_eq!(status(&mut hub, sent[2]), DeliveryStatus::Failed);
+}
+
+#[test]
+fn a_command_about_something_that_does_not_exist_is_refused_not_retried() {
+    let mut hub = Hub::new();
+    let account = hub.account;
+    let refused = hub
+        .try_apply(Command::AgentReply {
+            account_id: account,
+            chat_id: 999,
+            user_id: 1,
+            text: "hello?".into(),
+            private: false,
+        })
+        .unwrap_err();
+    assert!(matches!(refused, diesel::result::Error::NotFound));
+    let answer = super::commit::refusal(&refused);
+    assert!(
+        !answer.is_transient(),
+        "a reference to nothing is answered, not retried: {answer:?}"
+    );
+    assert!(matches!(answer, crate::model::StoreError::NotFound(_)));
+}
+
+#[test]
+fn the_pick_wraps_past_the_last_agent_and_skips_those_at_their_limit() {
+    use super::assignment::next_agent;
+    use crate::store::assignment::Candidate;
+    let agent = |id, max, open| Candidate {
+        id,
+        max_open_chats: max,
+        open_chats: open,
+    };
+    let team = [
+        agent(3, None, 9),
+        agent(5, Some(2), 2),
+        agent(8, Some(2), 1),
+    ];
+    assert_eq!(next_agent(&team, 0), Some(3));
+    assert_eq!(next_agent(&team, 3), Some(8), "5 is at its limit");
+    assert_eq!(next_agent(&team, 8), Some(3), "wraps to the first");
+    assert_eq!(
+        next_agent(&[agent(5, Some(0), 0)], 0),
+        None,
+        "a limit of 0 takes none"
+    );
+    assert_eq!(next_agent(&[], 0), None);
+}
