@@ -17,7 +17,6 @@ use crate::app::AppState;
 use crate::model::{BotReply, ChatStatus, Command, Direction, EventType};
 use crate::store::chats::Message;
 use crate::store::connection::DbConnection;
-use crate::store::schema::{channels, chats, messages};
 use client::{AiClient, ChatMessage, ChatRequest};
 use tools::Tool;
 
@@ -108,7 +107,10 @@ fn wants_answer(event: &crate::model::Event) -> bool {
 
 /// Chats in `bot` state whose newest message is the customer's: they wait for an answer.
 async fn recover(state: &AppState, due: &mut HashMap<i64, Due>) {
-    let waiting = state.db().run(unanswered).await;
+    let waiting = state
+        .db()
+        .run(crate::store::chats::bot_chats_awaiting_answer)
+        .await;
     match waiting {
         Ok(chats) => {
             if !chats.is_empty() {
@@ -130,29 +132,6 @@ async fn recover(state: &AppState, due: &mut HashMap<i64, Due>) {
     }
 }
 
-fn unanswered(conn: &mut DbConnection) -> QueryResult<Vec<(i64, i64)>> {
-    let bot_chats: Vec<(i64, i64)> = chats::table
-        .inner_join(channels::table.on(channels::id.eq(chats::channel_id)))
-        .filter(chats::status.eq(ChatStatus::Bot.as_str()))
-        .filter(channels::ai_enabled.eq(true))
-        .select((chats::id, chats::account_id))
-        .load(conn)?;
-    let mut waiting = Vec::new();
-    for (chat_id, account_id) in bot_chats {
-        let last: Option<String> = messages::table
-            .filter(messages::chat_id.eq(chat_id))
-            .filter(messages::is_private.eq(false))
-            .order(messages::id.desc())
-            .select(messages::direction)
-            .first(conn)
-            .optional()?;
-        if last.as_deref() == Some(Direction::Inbound.as_str()) {
-            waiting.push((chat_id, account_id));
-        }
-    }
-    Ok(waiting)
-}
-
 /// What an answer needs from the database.
 struct Context {
     model: String,
@@ -172,28 +151,16 @@ fn context(
     if chat.status != ChatStatus::Bot {
         return Ok(None);
     }
-    let (enabled, prompt, model, temperature): (bool, Option<String>, Option<String>, Option<f64>) =
-        channels::table
-            .find(chat.channel_id)
-            .select((
-                channels::ai_enabled,
-                channels::ai_system_prompt,
-                channels::ai_model,
-                channels::ai_temperature,
-            ))
-            .first(conn)?;
+    let crate::store::channels::AiSettings {
+        enabled,
+        prompt,
+        model,
+        temperature,
+    } = crate::store::channels::ai_settings(conn, chat.channel_id)?;
     if !enabled {
         return Ok(None);
     }
-    let mut history: Vec<Message> = messages::table
-        .filter(messages::chat_id.eq(chat_id))
-        .filter(messages::is_private.eq(false))
-        .filter(messages::is_deleted.eq(false))
-        .order(messages::id.desc())
-        .limit(HISTORY_MESSAGES)
-        .select(Message::as_select())
-        .load(conn)?;
-    history.reverse();
+    let history = crate::store::chats::history(conn, chat_id, HISTORY_MESSAGES)?;
     Ok(Some(Context {
         model: model
             .filter(|m| !m.trim().is_empty())

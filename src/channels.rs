@@ -382,7 +382,7 @@ pub async fn update(
 pub async fn delete(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<()> {
     me.principal.authorize(Action::ManageChannels)?;
     let account = me.principal.account_id;
-    state
+    Ok(state
         .db()
         .run(move |conn| -> AppResult<()> {
             if channels::delete(conn, account, id)? == 0 {
@@ -390,5 +390,5 @@ pub async fn delete(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<()
             }
             Ok(())
         })
-        .await
+        .await?)
 }

@@ -174,12 +174,11 @@ pub async fn find_visible(state: &AppState, me: &CurrentUser, id: i64) -> AppRes
         .db()
         .run(move |conn| store::find(conn, account, id))
         .await
-        .map_err(|e| {
-            if e.status() == 404 {
+        .map_err(|e| match e {
+            crate::store::DbError::Work(diesel::result::Error::NotFound) => {
                 AppError::not_found("no such chat")
-            } else {
-                e
             }
+            other => other.into(),
         })?;
     if !me.principal.may(Action::SeeChat(&chat)) {
         return Err(AppError::not_found("no such chat"));
@@ -191,7 +190,7 @@ pub async fn find_visible(state: &AppState, me: &CurrentUser, id: i64) -> AppRes
 pub async fn show(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<ChatView> {
     let chat = find_visible(state, me, id).await?;
     let user = me.principal.user_id;
-    state.db().run(move |conn| view(conn, chat, user)).await
+    Ok(state.db().run(move |conn| view(conn, chat, user)).await?)
 }
 
 /// `GET /api/chats/{id}/messages` paging.

@@ -171,10 +171,35 @@ impl IntoResponse for AppError {
 }
 
 impl From<diesel::result::Error> for AppError {
+    /// Classified where it arises: a reference to nothing is a 404, a constraint a 409, a lost
+    /// connection a 503 (worth retrying); anything else is the hub's own fault.
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
         match e {
-            diesel::result::Error::NotFound => Self::not_found("no such resource"),
+            Error::NotFound => Self::not_found("no such resource"),
+            Error::DatabaseError(Kind::UniqueViolation | Kind::ForeignKeyViolation, info) => {
+                Self::conflict("conflict", info.message().to_string())
+            }
+            Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, info) => {
+                tracing::warn!(error = %info.message(), "database connection lost");
+                Self::unavailable(
+                    "database_unavailable",
+                    "the database is not reachable right now",
+                )
+            }
             other => Self::internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl<E: Into<AppError>> From<crate::store::DbError<E>> for AppError {
+    fn from(e: crate::store::DbError<E>) -> Self {
+        match e {
+            crate::store::DbError::Unavailable(_) => Self::unavailable(
+                "database_unavailable",
+                "the database is not reachable right now",
+            ),
+            crate::store::DbError::Work(e) => e.into(),
         }
     }
 }

@@ -9,17 +9,36 @@ pub mod connection;
 pub mod dialect;
 pub mod events;
 pub mod hooks;
+pub mod leads;
 pub mod migrations;
 pub mod password_tokens;
 pub mod schema;
 pub mod sessions;
 pub mod users;
+pub mod widget_sessions;
 
 use std::time::Duration;
 
 use connection::{DatabaseUrl, DbConnection, DbPool};
+use diesel::r2d2;
 
-use crate::error::{AppError, AppResult};
+/// Why a database call failed: no connection in time (an outage), or the work's own error.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError<E> {
+    /// The pool could not hand out a connection, or the task died.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// The work itself failed.
+    #[error("{0}")]
+    Work(E),
+}
+
+impl<E> DbError<E> {
+    fn unavailable(e: r2d2::PoolError) -> Self {
+        tracing::warn!(error = %e, "database pool could not hand out a connection");
+        Self::Unavailable(e.to_string())
+    }
+}
 
 /// The database as the rest of the hub sees it: a pool whose work runs off the async threads.
 #[derive(Clone, Debug)]
@@ -72,37 +91,41 @@ impl Db {
         )
     }
 
-    /// Runs `work` with a pooled connection on the blocking thread pool.
-    /// A pool that cannot hand out a connection in time is a 503.
-    pub async fn run<T, E, F>(&self, work: F) -> AppResult<T>
+    /// Runs `work` with a pooled connection on the blocking thread pool; a pool that cannot
+    /// hand out a connection in time is `DbError::Unavailable`.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, DbError<E>>
     where
         T: Send + 'static,
-        E: Into<AppError> + Send + 'static,
+        E: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(AppError::from)?;
-            work(&mut conn).map_err(Into::into)
+            let mut conn = pool.get().map_err(DbError::unavailable)?;
+            work(&mut conn).map_err(DbError::Work)
         })
         .await
-        .map_err(|e| AppError::internal(format!("database task failed: {e}")))?
+        .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?
     }
 
     /// Like `run`, but gives up on the pool after `timeout` (the health check must answer quickly).
-    pub async fn run_with_timeout<T, E, F>(&self, timeout: Duration, work: F) -> AppResult<T>
+    pub async fn run_with_timeout<T, E, F>(
+        &self,
+        timeout: Duration,
+        work: F,
+    ) -> Result<T, DbError<E>>
     where
         T: Send + 'static,
-        E: Into<AppError> + Send + 'static,
+        E: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get_timeout(timeout).map_err(AppError::from)?;
-            work(&mut conn).map_err(Into::into)
+            let mut conn = pool.get_timeout(timeout).map_err(DbError::unavailable)?;
+            work(&mut conn).map_err(DbError::Work)
         })
         .await
-        .map_err(|e| AppError::internal(format!("database task failed: {e}")))?
+        .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?
     }
 
     /// Applies pending migrations; returns the names applied.

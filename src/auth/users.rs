@@ -168,12 +168,11 @@ pub async fn find_visible(state: &AppState, me: &CurrentUser, id: i64) -> AppRes
         .db()
         .run(move |conn| users::find(conn, account, id))
         .await
-        .map_err(|e| {
-            if e.status() == 404 {
+        .map_err(|e| match e {
+            crate::store::DbError::Work(diesel::result::Error::NotFound) => {
                 AppError::not_found("no such user")
-            } else {
-                e
             }
+            other => other.into(),
         })?;
     me.principal.authorize(Action::ReadUser(&user))?;
     Ok(user)

@@ -1,6 +1,6 @@
 //! Who works a chat: a supervisor's choice, the queue, and round robin over eligible agents.
 
-use diesel::prelude::*;
+use diesel::QueryResult;
 
 use super::record::Recorder;
 use crate::model::{ChatStatus, Outcome};

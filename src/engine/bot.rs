@@ -1,7 +1,7 @@
 //! The AI responder's changes: its answers (at most one per customer message), handoffs to
 //! people and back.
 
-use diesel::prelude::*;
+use diesel::QueryResult;
 
 use super::record::Recorder;
 use crate::model::{
@@ -9,20 +9,6 @@ use crate::model::{
 };
 use crate::store::chats::{self, NewMessage};
 use crate::store::connection::DbConnection;
-use crate::store::schema::{channels, messages};
-
-/// Whether something already answered the customer's message `answers` (a bot or agent reply
-/// after it).
-pub(super) fn answered(conn: &mut DbConnection, chat_id: i64, answers: i64) -> QueryResult<bool> {
-    let later: i64 = messages::table
-        .filter(messages::chat_id.eq(chat_id))
-        .filter(messages::id.gt(answers))
-        .filter(messages::direction.eq(Direction::Outbound.as_str()))
-        .filter(messages::is_private.eq(false))
-        .count()
-        .get_result(conn)?;
-    Ok(later > 0)
-}
 
 pub(super) fn note(chat: &chats::Chat, text: String, now: chrono::NaiveDateTime) -> NewMessage {
     NewMessage {
@@ -48,15 +34,11 @@ pub(super) fn note(chat: &chats::Chat, text: String, now: chrono::NaiveDateTime)
 pub(super) fn bot_reply(conn: &mut DbConnection, reply: &BotReply) -> QueryResult<Outcome> {
     let mut rec = Recorder::new();
     let chat = chats::find(conn, reply.account_id, reply.chat_id)?;
-    if chat.status != ChatStatus::Bot || answered(conn, chat.id, reply.answers)? {
+    if chat.status != ChatStatus::Bot || chats::answered_after(conn, chat.id, reply.answers)? {
         return Ok(rec.done());
     }
     let now = rec.now.naive_utc();
-    let widget = channels::table
-        .find(chat.channel_id)
-        .select(channels::kind)
-        .first::<String>(conn)?
-        == ChannelKind::Widget.as_str();
+    let widget = crate::store::channels::kind_of(conn, chat.channel_id)? == ChannelKind::Widget;
     let stored = chats::insert_message(
         conn,
         &NewMessage {
@@ -71,14 +53,14 @@ pub(super) fn bot_reply(conn: &mut DbConnection, reply: &BotReply) -> QueryResul
             ..note(&chat, reply.text.clone(), now)
         },
     )?;
-    diesel::update(messages::table.find(stored.id))
-        .set((
-            messages::ai_model.eq(&reply.model),
-            messages::prompt_tokens.eq(reply.prompt_tokens),
-            messages::completion_tokens.eq(reply.completion_tokens),
-            messages::ai_latency_ms.eq(reply.latency_ms),
-        ))
-        .execute(conn)?;
+    chats::record_ai_cost(
+        conn,
+        stored.id,
+        &reply.model,
+        reply.prompt_tokens,
+        reply.completion_tokens,
+        reply.latency_ms,
+    )?;
     chats::touch(conn, chat.id, now, false)?;
     let message = chats::message(conn, stored.id)?;
     rec.emit(

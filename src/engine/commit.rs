@@ -200,18 +200,8 @@ fn fail_all(batch: Vec<Envelope>, reason: &str) {
 /// snapshot); elsewhere, the seq counter rows of the group's accounts, by id, which every
 /// event-emitting command needs until commit anyway. The statements change nothing.
 fn take_write_lock(conn: &mut DbConnection, batch: &[Envelope]) -> QueryResult<()> {
-    if matches!(conn, DbConnection::Sqlite(_)) {
-        diesel::sql_query("UPDATE accounts SET event_seq = event_seq WHERE 0 = 1").execute(conn)?;
-        return Ok(());
-    }
     let mut accounts: Vec<i64> = batch.iter().map(|e| e.command.account_id()).collect();
     accounts.sort_unstable();
     accounts.dedup();
-    for account in accounts {
-        use crate::store::schema::accounts;
-        diesel::update(accounts::table.find(account))
-            .set(accounts::event_seq.eq(accounts::event_seq))
-            .execute(conn)?;
-    }
-    Ok(())
+    crate::store::accounts::lock_for_write(conn, &accounts)
 }

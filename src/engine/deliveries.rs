@@ -1,6 +1,6 @@
 //! What became of a reply we sent out: sent, retried, failed.
 
-use diesel::prelude::*;
+use diesel::QueryResult;
 
 use super::record::Recorder;
 use crate::model::{DeliveryResult, Outcome};

@@ -2,13 +2,12 @@
 //! opening a chat or reopening a resolved one; echoes, receipts, reactions and unsends.
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
+use diesel::QueryResult;
 
 use super::record::Recorder;
 use crate::model::{ChatStatus, DeliveryStatus, Direction, EventType, InboundMessage, Outcome};
 use crate::store::chats::{self, NewMessage};
 use crate::store::connection::DbConnection;
-use crate::store::schema::channels;
 
 /// The contact's chat, opened when new and reopened when resolved.
 pub(super) fn chat_for(
@@ -28,11 +27,7 @@ pub(super) fn chat_for(
         }
         Some(chat) => Ok(chat),
         None => {
-            let ai: bool = channels::table
-                .find(channel_id)
-                .select(channels::ai_enabled)
-                .first(conn)?;
-            let status = if ai {
+            let status = if crate::store::channels::ai_enabled(conn, channel_id)? {
                 ChatStatus::Bot
             } else {
                 ChatStatus::Open
@@ -139,12 +134,7 @@ pub(super) fn read(
     watermark: DateTime<Utc>,
 ) -> QueryResult<Outcome> {
     let mut rec = Recorder::new();
-    let contact = crate::store::schema::contacts::table
-        .filter(crate::store::schema::contacts::channel_id.eq(channel_id))
-        .filter(crate::store::schema::contacts::external_id.eq(contact_external_id))
-        .select(crate::store::schema::contacts::id)
-        .first::<i64>(conn)
-        .optional()?;
+    let contact = chats::contact_by_external(conn, channel_id, contact_external_id)?;
     let Some(contact_id) = contact else {
         return Ok(rec.done());
     };

@@ -1,13 +1,13 @@
 //! Leads the AI responder captures: one per customer and contact detail, which fills in the
 //! contact.
 
-use diesel::prelude::*;
+use diesel::QueryResult;
 
 use super::record::Recorder;
 use crate::model::{EventType, Lead, Outcome};
+use crate::store;
 use crate::store::chats;
 use crate::store::connection::DbConnection;
-use crate::store::schema::{contacts, leads};
 
 /// Stores a lead for the chat's contact once (the same email or phone in the same chat is the
 /// same lead), fills in the contact's missing details, and emits `lead.captured`.
@@ -19,41 +19,26 @@ pub(super) fn capture_lead(
 ) -> QueryResult<Outcome> {
     let mut rec = Recorder::new();
     let chat = chats::find(conn, account_id, chat_id)?;
-    let mut same = leads::table.filter(leads::chat_id.eq(chat_id)).into_boxed();
-    same = match (&lead.email, &lead.phone) {
-        (Some(email), _) => same.filter(leads::email.eq(email.clone())),
-        (None, Some(phone)) => same.filter(leads::phone.eq(phone.clone())),
+    // A lead is a way to reach the customer: an email, else a phone; the same one twice in a
+    // chat is the same lead.
+    let seen = match (&lead.email, &lead.phone) {
+        (Some(email), _) => store::leads::has_email(conn, chat_id, email)?,
+        (None, Some(phone)) => store::leads::has_phone(conn, chat_id, phone)?,
         (None, None) => return Ok(rec.done()),
     };
-    let seen: i64 = same.count().get_result(conn)?;
-    if seen > 0 {
+    if seen {
         return Ok(rec.done());
     }
     let now = rec.now.naive_utc();
-    let id = crate::insert_returning_id!(
+    let id = store::leads::create(conn, account_id, chat_id, chat.contact_id, lead, now)?;
+    chats::fill_contact_from_lead(
         conn,
-        crate::store::schema::leads,
-        (
-            leads::account_id.eq(account_id),
-            leads::chat_id.eq(chat_id),
-            leads::contact_id.eq(chat.contact_id),
-            leads::name.eq(&lead.name),
-            leads::email.eq(&lead.email),
-            leads::phone.eq(&lead.phone),
-            leads::intent.eq(&lead.intent),
-            leads::summary.eq(&lead.summary),
-            leads::created_at.eq(now),
-        )
+        chat.contact_id,
+        lead.name.clone(),
+        lead.email.clone(),
+        lead.phone.clone(),
+        now,
     )?;
-    let contact = chats::contact(conn, chat.contact_id)?;
-    diesel::update(contacts::table.find(chat.contact_id))
-        .set((
-            contacts::name.eq(contact.name.or_else(|| lead.name.clone())),
-            contacts::email.eq(lead.email.clone().or(contact.email)),
-            contacts::phone.eq(lead.phone.clone().or(contact.phone)),
-            contacts::updated_at.eq(now),
-        ))
-        .execute(conn)?;
     let data = serde_json::json!({
         "id": id,
         "chat_id": chat_id,

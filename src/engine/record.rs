@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
+use diesel::QueryResult;
 
 use crate::model::{Event, EventType, Outcome};
 use crate::store::chats;

@@ -1,13 +1,12 @@
 //! People in the team act on a chat: a reply or note (a reply takes a bot chat over), a
 //! status change, reading up to a message.
 
-use diesel::prelude::*;
+use diesel::QueryResult;
 
 use super::record::Recorder;
 use crate::model::{ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Outcome};
 use crate::store::chats::{self, NewMessage};
 use crate::store::connection::DbConnection;
-use crate::store::schema::channels;
 
 pub(super) fn agent_reply(
     conn: &mut DbConnection,
@@ -20,11 +19,7 @@ pub(super) fn agent_reply(
     let mut rec = Recorder::new();
     let chat = chats::find(conn, account_id, chat_id)?;
     let now = rec.now.naive_utc();
-    let widget: bool = channels::table
-        .find(chat.channel_id)
-        .select(channels::kind)
-        .first::<String>(conn)?
-        == ChannelKind::Widget.as_str();
+    let widget = crate::store::channels::kind_of(conn, chat.channel_id)? == ChannelKind::Widget;
     // Widget replies are delivered by the widget itself; Meta replies wait for the Send API.
     let status = match (private, widget) {
         (true, _) => DeliveryStatus::Note,

@@ -1,7 +1,6 @@
 //! The website widget: visitor sessions, their messages, and polling for replies.
 
 use chrono::Utc;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -10,8 +9,6 @@ use crate::auth::token;
 use crate::error::{AppError, AppResult};
 use crate::model::{Command, EventType, InboundMessage};
 use crate::store::chats::{self, Message};
-use crate::store::connection::DbConnection;
-use crate::store::schema::{channels, chats as chat_table, messages, widget_sessions};
 
 /// Longest visitor message, in characters.
 pub const MAX_TEXT: usize = 2000;
@@ -195,23 +192,19 @@ pub async fn create_session(
             let external = format!("v_{}", token::random_hex(12));
             let contact_id = chats::upsert_contact(conn, account_id, channel_id, &external)?;
             if name.is_some() || email.is_some() {
-                use crate::store::schema::contacts;
-                diesel::update(contacts::table.find(contact_id))
-                    .set((contacts::name.eq(name), contacts::email.eq(email)))
-                    .execute(conn)?;
+                chats::set_contact_details(conn, contact_id, name, email)?;
             }
-            let now = Utc::now().naive_utc();
-            diesel::insert_into(widget_sessions::table)
-                .values((
-                    widget_sessions::id.eq(&sid),
-                    widget_sessions::account_id.eq(account_id),
-                    widget_sessions::channel_id.eq(channel_id),
-                    widget_sessions::contact_id.eq(contact_id),
-                    widget_sessions::token_hash.eq(&token_hash),
-                    widget_sessions::created_at.eq(now),
-                    widget_sessions::last_seen_at.eq(now),
-                ))
-                .execute(conn)?;
+            crate::store::widget_sessions::create(
+                conn,
+                &crate::store::widget_sessions::NewSession {
+                    id: &sid,
+                    account_id,
+                    channel_id,
+                    contact_id,
+                    token_hash: &token_hash,
+                    now: Utc::now().naive_utc(),
+                },
+            )?;
             Ok(())
         })
         .await?;
@@ -232,50 +225,19 @@ pub async fn visitor(
     let token_hash = hash(bearer.ok_or_else(unauthorized)?);
     let found = state
         .db()
-        .run(move |conn| find_visitor(conn, &token_hash))
+        .run(move |conn| crate::store::widget_sessions::by_token_hash(conn, &token_hash))
         .await?
         .ok_or_else(unauthorized)?;
-    let (visitor, allowed) = found;
-    if !origin_allowed(&allowed, origin.as_deref()) {
+    if !origin_allowed(&found.allowed_origins, origin.as_deref()) {
         return Err(origin_not_allowed(origin.as_deref()));
     }
-    Ok(visitor)
-}
-
-fn find_visitor(
-    conn: &mut DbConnection,
-    token_hash: &str,
-) -> QueryResult<Option<(Visitor, String)>> {
-    use crate::store::schema::contacts;
-    let row = widget_sessions::table
-        .inner_join(channels::table.on(channels::id.eq(widget_sessions::channel_id)))
-        .inner_join(contacts::table.on(contacts::id.eq(widget_sessions::contact_id)))
-        .filter(widget_sessions::token_hash.eq(token_hash))
-        .filter(channels::is_active.eq(true))
-        .select((
-            widget_sessions::id,
-            widget_sessions::account_id,
-            widget_sessions::channel_id,
-            widget_sessions::contact_id,
-            contacts::external_id,
-            channels::allowed_origins,
-        ))
-        .first::<(String, i64, i64, i64, String, String)>(conn)
-        .optional()?;
-    Ok(row.map(
-        |(session_id, account_id, channel_id, contact_id, external_id, allowed)| {
-            (
-                Visitor {
-                    session_id,
-                    account_id,
-                    channel_id,
-                    contact_id,
-                    external_id,
-                },
-                allowed,
-            )
-        },
-    ))
+    Ok(Visitor {
+        session_id: found.session_id,
+        account_id: found.account_id,
+        channel_id: found.channel_id,
+        contact_id: found.contact_id,
+        external_id: found.external_id,
+    })
 }
 
 /// Stores a visitor's message; answers once it is durable.
@@ -358,18 +320,8 @@ pub async fn poll(state: &AppState, visitor: &Visitor, query: Poll) -> AppResult
         return Err(AppError::not_found("no such session"));
     }
     let (contact, after) = (visitor.contact_id, query.after.unwrap_or(0));
-    state
+    Ok(state
         .db()
-        .run(move |conn| {
-            messages::table
-                .inner_join(chat_table::table.on(chat_table::id.eq(messages::chat_id)))
-                .filter(chat_table::contact_id.eq(contact))
-                .filter(messages::is_private.eq(false))
-                .filter(messages::id.gt(after))
-                .order(messages::id.asc())
-                .limit(200)
-                .select(Message::as_select())
-                .load(conn)
-        })
-        .await
+        .run(move |conn| crate::store::chats::visitor_messages(conn, contact, after, 200))
+        .await?)
 }

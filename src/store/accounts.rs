@@ -64,3 +64,18 @@ pub fn create(conn: &mut DbConnection, name: &str) -> QueryResult<i64> {
     };
     crate::insert_returning_id!(conn, crate::store::schema::accounts, &new)
 }
+
+/// Takes the write locks of a group of commands, in one order: on SQLite the database's write
+/// lock; elsewhere the seq counter rows of `accounts` (sorted, no repeats). Changes nothing.
+pub fn lock_for_write(conn: &mut DbConnection, accounts: &[i64]) -> QueryResult<()> {
+    if matches!(conn, DbConnection::Sqlite(_)) {
+        diesel::sql_query("UPDATE accounts SET event_seq = event_seq WHERE 0 = 1").execute(conn)?;
+        return Ok(());
+    }
+    for account in accounts {
+        diesel::update(accounts::table.find(account))
+            .set(accounts::event_seq.eq(accounts::event_seq))
+            .execute(conn)?;
+    }
+    Ok(())
+}

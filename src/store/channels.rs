@@ -183,3 +183,47 @@ pub fn delete(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<
     )
     .execute(conn)
 }
+
+/// A channel's AI settings.
+#[derive(Debug, Clone, Queryable)]
+pub struct AiSettings {
+    /// The responder answers on this channel.
+    pub enabled: bool,
+    /// The channel's own system prompt.
+    pub prompt: Option<String>,
+    /// The channel's model.
+    pub model: Option<String>,
+    /// The channel's temperature.
+    pub temperature: Option<f64>,
+}
+
+/// A channel's AI settings.
+pub fn ai_settings(conn: &mut DbConnection, id: i64) -> QueryResult<AiSettings> {
+    channels::table
+        .find(id)
+        .select((
+            channels::ai_enabled,
+            channels::ai_system_prompt,
+            channels::ai_model,
+            channels::ai_temperature,
+        ))
+        .first(conn)
+}
+
+/// What kind of channel `id` is.
+pub fn kind_of(conn: &mut DbConnection, id: i64) -> QueryResult<ChannelKind> {
+    let kind: String = channels::table
+        .find(id)
+        .select(channels::kind)
+        .first(conn)?;
+    kind.parse()
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+/// Whether the AI responder answers on channel `id`.
+pub fn ai_enabled(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    channels::table
+        .find(id)
+        .select(channels::ai_enabled)
+        .first(conn)
+}

@@ -797,3 +797,142 @@ pub fn listings(
         })
         .collect()
 }
+
+/// What a widget visitor sees of their conversation: every message of their chats that is not
+/// an internal note, after `after`, oldest first.
+pub fn visitor_messages(
+    conn: &mut DbConnection,
+    contact_id: i64,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    messages::table
+        .inner_join(chats::table.on(chats::id.eq(messages::chat_id)))
+        .filter(chats::contact_id.eq(contact_id))
+        .filter(messages::is_private.eq(false))
+        .filter(messages::id.gt(after))
+        .order(messages::id.asc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// Sets what a widget visitor told about themselves.
+pub fn set_contact_details(
+    conn: &mut DbConnection,
+    contact_id: i64,
+    name: Option<String>,
+    email: Option<String>,
+) -> QueryResult<()> {
+    diesel::update(contacts::table.find(contact_id))
+        .set((contacts::name.eq(name), contacts::email.eq(email)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Chats in `bot` state on an AI channel whose newest public message is the customer's: each
+/// is owed an answer (chat id, account id).
+pub fn bot_chats_awaiting_answer(conn: &mut DbConnection) -> QueryResult<Vec<(i64, i64)>> {
+    let bot_chats: Vec<(i64, i64)> = chats::table
+        .inner_join(channels::table.on(channels::id.eq(chats::channel_id)))
+        .filter(chats::status.eq(ChatStatus::Bot.as_str()))
+        .filter(channels::ai_enabled.eq(true))
+        .select((chats::id, chats::account_id))
+        .load(conn)?;
+    let mut waiting = Vec::new();
+    for (chat_id, account_id) in bot_chats {
+        let last: Option<String> = messages::table
+            .filter(messages::chat_id.eq(chat_id))
+            .filter(messages::is_private.eq(false))
+            .order(messages::id.desc())
+            .select(messages::direction)
+            .first(conn)
+            .optional()?;
+        if last.as_deref() == Some(Direction::Inbound.as_str()) {
+            waiting.push((chat_id, account_id));
+        }
+    }
+    Ok(waiting)
+}
+
+/// The newest `limit` public, not unsent messages of a chat, oldest first.
+pub fn history(conn: &mut DbConnection, chat_id: i64, limit: i64) -> QueryResult<Vec<Message>> {
+    let mut history: Vec<Message> = messages::table
+        .filter(messages::chat_id.eq(chat_id))
+        .filter(messages::is_private.eq(false))
+        .filter(messages::is_deleted.eq(false))
+        .order(messages::id.desc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)?;
+    history.reverse();
+    Ok(history)
+}
+
+/// Whether something already answered the customer's message `answers` (a bot or agent reply
+/// after it).
+pub fn answered_after(conn: &mut DbConnection, chat_id: i64, answers: i64) -> QueryResult<bool> {
+    let later: i64 = messages::table
+        .filter(messages::chat_id.eq(chat_id))
+        .filter(messages::id.gt(answers))
+        .filter(messages::direction.eq(Direction::Outbound.as_str()))
+        .filter(messages::is_private.eq(false))
+        .count()
+        .get_result(conn)?;
+    Ok(later > 0)
+}
+
+/// Records what an AI answer cost: model, tokens, provider latency.
+pub fn record_ai_cost(
+    conn: &mut DbConnection,
+    message_id: i64,
+    model: &str,
+    prompt_tokens: i32,
+    completion_tokens: i32,
+    latency_ms: i32,
+) -> QueryResult<()> {
+    diesel::update(messages::table.find(message_id))
+        .set((
+            messages::ai_model.eq(model),
+            messages::prompt_tokens.eq(prompt_tokens),
+            messages::completion_tokens.eq(completion_tokens),
+            messages::ai_latency_ms.eq(latency_ms),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The contact with this id on a channel, if any.
+pub fn contact_by_external(
+    conn: &mut DbConnection,
+    channel_id: i64,
+    external_id: &str,
+) -> QueryResult<Option<i64>> {
+    contacts::table
+        .filter(contacts::channel_id.eq(channel_id))
+        .filter(contacts::external_id.eq(external_id))
+        .select(contacts::id)
+        .first::<i64>(conn)
+        .optional()
+}
+
+/// Fills in what a lead told of the contact: a known name stays, a new email or phone wins.
+pub fn fill_contact_from_lead(
+    conn: &mut DbConnection,
+    contact_id: i64,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let contact = contact(conn, contact_id)?;
+    diesel::update(contacts::table.find(contact_id))
+        .set((
+            contacts::name.eq(contact.name.or(name)),
+            contacts::email.eq(email.or(contact.email)),
+            contacts::phone.eq(phone.or(contact.phone)),
+            contacts::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
