@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::outbound::meta::GraphClient;
-use crate::presence::Presence;
+use crate::presence::{LocalPresence, Presence};
 use crate::ratelimit::KeyedLimiter;
 use crate::store::Db;
 
@@ -35,7 +35,7 @@ pub struct App {
     /// Ended sessions, for closing their live connections at once.
     pub revocations: crate::auth::revocation::Revocations,
     /// Live agent connections on this process.
-    pub presence: Arc<Presence>,
+    pub presence: Arc<dyn Presence>,
     /// Outgoing mail.
     pub mailer: Arc<Mailer>,
     /// Counters and histograms served at `/metrics`.
@@ -83,7 +83,7 @@ impl App {
                 widget_poll: KeyedLimiter::new(config.widget_poll_limit_per_session),
             },
             mailer,
-            presence: Arc::new(Presence::new(config.presence_grace)),
+            presence: Arc::new(LocalPresence::new(config.presence_grace)),
             revocations: Default::default(),
             metrics: Metrics::default(),
             started_at: Instant::now(),

@@ -1,4 +1,5 @@
-//! The internal event bus: commands in (to the store's single writer), committed events out.
+//! The internal event bus: commands in (to the store's single writer), committed events and
+//! typing out through a `Broker`, the seam where a relay between hub processes plugs in.
 
 use std::sync::Arc;
 
@@ -16,12 +17,59 @@ pub struct Envelope {
     pub reply: oneshot::Sender<Result<Outcome, StoreError>>,
 }
 
+/// Carries committed events and typing indicators to their subscribers: in this process
+/// (`LocalBroker`), or, in another implementation, to every hub process.
+pub trait Broker: Send + Sync + std::fmt::Debug {
+    /// Publishes a committed event to every subscriber.
+    fn publish(&self, event: Arc<Event>);
+    /// Committed events from now on.
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
+    /// Relays a typing indicator.
+    fn typing(&self, typing: Typing);
+    /// Typing indicators from now on.
+    fn subscribe_typing(&self) -> broadcast::Receiver<Arc<Typing>>;
+}
+
+/// The broker of one process: in-memory broadcast channels.
+#[derive(Debug)]
+pub struct LocalBroker {
+    events: broadcast::Sender<Arc<Event>>,
+    typing: broadcast::Sender<Arc<Typing>>,
+}
+
+impl Default for LocalBroker {
+    fn default() -> Self {
+        Self {
+            events: broadcast::channel(EVENT_BUFFER).0,
+            typing: broadcast::channel(1024).0,
+        }
+    }
+}
+
+impl Broker for LocalBroker {
+    fn publish(&self, event: Arc<Event>) {
+        // No subscriber is not an error.
+        let _ = self.events.send(event);
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.events.subscribe()
+    }
+
+    fn typing(&self, typing: Typing) {
+        let _ = self.typing.send(Arc::new(typing));
+    }
+
+    fn subscribe_typing(&self) -> broadcast::Receiver<Arc<Typing>> {
+        self.typing.subscribe()
+    }
+}
+
 /// Handle to the bus: submit commands, subscribe to committed events.
 #[derive(Debug, Clone)]
 pub struct Bus {
     commands: mpsc::Sender<Envelope>,
-    events: broadcast::Sender<Arc<Event>>,
-    typing: broadcast::Sender<Arc<Typing>>,
+    broker: Arc<dyn Broker>,
 }
 
 /// Commands that may wait for the writer before submitters feel back-pressure.
@@ -30,22 +78,18 @@ pub const COMMAND_QUEUE: usize = 16_384;
 pub const EVENT_BUFFER: usize = 16_384;
 
 impl Bus {
-    /// A bus, the receiving end the store's writer consumes, and the writer's publisher.
-    /// The writer holds no command sender, so it stops once every `Bus` handle is gone.
+    /// A bus on this process's own broker (see `with_broker`).
     pub fn new() -> (Self, mpsc::Receiver<Envelope>, Publisher) {
+        Self::with_broker(Arc::new(LocalBroker::default()))
+    }
+
+    /// A bus whose events go through `broker`, the receiving end the store's writer consumes,
+    /// and the writer's publisher. The writer holds no command sender, so it stops once every
+    /// `Bus` handle is gone.
+    pub fn with_broker(broker: Arc<dyn Broker>) -> (Self, mpsc::Receiver<Envelope>, Publisher) {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
-        let publisher = Publisher(events.clone());
-        let typing = broadcast::channel(1024).0;
-        (
-            Self {
-                commands,
-                events,
-                typing,
-            },
-            rx,
-            publisher,
-        )
+        let publisher = Publisher(Arc::clone(&broker));
+        (Self { commands, broker }, rx, publisher)
     }
 
     /// Submits commands in order and waits until each is committed (or failed).
@@ -87,28 +131,27 @@ impl Bus {
 
     /// Relays a typing indicator to everyone who may see the chat.
     pub fn typing(&self, typing: Typing) {
-        let _ = self.typing.send(Arc::new(typing));
+        self.broker.typing(typing);
     }
 
     /// Typing indicators from now on.
     pub fn subscribe_typing(&self) -> broadcast::Receiver<Arc<Typing>> {
-        self.typing.subscribe()
+        self.broker.subscribe_typing()
     }
 
     /// A stream of committed events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
-        self.events.subscribe()
+        self.broker.subscribe()
     }
 }
 
 /// The writer's end of the event stream.
 #[derive(Debug, Clone)]
-pub struct Publisher(broadcast::Sender<Arc<Event>>);
+pub struct Publisher(Arc<dyn Broker>);
 
 impl Publisher {
     /// Publishes a committed event to every subscriber.
     pub fn publish(&self, event: Arc<Event>) {
-        // No subscriber is not an error.
-        let _ = self.0.send(event);
+        self.0.publish(event);
     }
 }

@@ -1,5 +1,6 @@
-//! Who is connected right now (live agent sockets on this process), and changes to it; going
-//! offline waits out a grace period, so a reconnect is not a logout.
+//! Who is connected right now, and changes to it; going offline waits out a grace period, so a
+//! reconnect is not a logout. `Presence` is the seam where a store shared by several hub
+//! processes plugs in; `LocalPresence` counts this process's live sockets.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,15 +32,32 @@ struct Entry {
     generation: u64,
 }
 
-/// Live connections per user.
+/// Who is online, for round robin and the live views.
+pub trait Presence: Send + Sync + std::fmt::Debug {
+    /// Registers a live connection of a user; dropping the guard takes it away.
+    fn connect(self: Arc<Self>, account_id: i64, user_id: i64) -> Online;
+    /// One connection of a user went away (the `Online` guard calls this).
+    fn disconnect(self: Arc<Self>, account_id: i64, user_id: i64);
+    /// A user set their status (`online` or `away`).
+    fn status_changed(&self, account_id: i64, user_id: i64, status: &str);
+    /// Users of an account with at least one live connection right now (the grace period
+    /// keeps a user online for others to see, not for new chats).
+    fn online(&self, account_id: i64) -> Vec<i64>;
+    /// Accounts with anyone online.
+    fn accounts(&self) -> Vec<i64>;
+    /// Changes from now on.
+    fn subscribe(&self) -> broadcast::Receiver<PresenceChange>;
+}
+
+/// Live connections per user on this process.
 #[derive(Debug)]
-pub struct Presence {
+pub struct LocalPresence {
     users: Mutex<HashMap<i64, Entry>>,
     changes: broadcast::Sender<PresenceChange>,
     grace: Duration,
 }
 
-impl Presence {
+impl LocalPresence {
     /// Presence with the given grace period before a disconnected user counts as offline.
     pub fn new(grace: Duration) -> Self {
         Self {
@@ -57,42 +75,19 @@ impl Presence {
 /// Holds a user online while the connection lives; dropping it takes one connection away.
 #[derive(Debug)]
 pub struct Online {
-    presence: Arc<Presence>,
+    presence: Arc<dyn Presence>,
     account_id: i64,
     user_id: i64,
 }
 
 impl Drop for Online {
     fn drop(&mut self) {
-        let generation = {
-            let mut users = self.presence.users();
-            let Some(entry) = users.get_mut(&self.user_id) else {
-                return;
-            };
-            entry.connections = entry.connections.saturating_sub(1);
-            if entry.connections > 0 {
-                return;
-            }
-            entry.generation += 1;
-            entry.generation
-        };
-        let presence = Arc::clone(&self.presence);
-        let (account_id, user_id) = (self.account_id, self.user_id);
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) if !presence.grace.is_zero() => {
-                handle.spawn(async move {
-                    tokio::time::sleep(presence.grace).await;
-                    presence.went_offline(account_id, user_id, generation);
-                });
-            }
-            _ => presence.went_offline(account_id, user_id, generation),
-        }
+        Arc::clone(&self.presence).disconnect(self.account_id, self.user_id);
     }
 }
 
-impl Presence {
-    /// Registers a live connection of a user.
-    pub fn connect(self: &Arc<Self>, account_id: i64, user_id: i64) -> Online {
+impl Presence for LocalPresence {
+    fn connect(self: Arc<Self>, account_id: i64, user_id: i64) -> Online {
         let came_online = {
             let mut users = self.users();
             let entry = users.entry(user_id).or_insert(Entry {
@@ -118,12 +113,65 @@ impl Presence {
             None => {}
         }
         Online {
-            presence: Arc::clone(self),
+            presence: self,
             account_id,
             user_id,
         }
     }
 
+    fn disconnect(self: Arc<Self>, account_id: i64, user_id: i64) {
+        let generation = {
+            let mut users = self.users();
+            let Some(entry) = users.get_mut(&user_id) else {
+                return;
+            };
+            entry.connections = entry.connections.saturating_sub(1);
+            if entry.connections > 0 {
+                return;
+            }
+            entry.generation += 1;
+            entry.generation
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) if !self.grace.is_zero() => {
+                handle.spawn(async move {
+                    tokio::time::sleep(self.grace).await;
+                    self.went_offline(account_id, user_id, generation);
+                });
+            }
+            _ => self.went_offline(account_id, user_id, generation),
+        }
+    }
+
+    fn status_changed(&self, account_id: i64, user_id: i64, status: &str) {
+        let online = self.users().contains_key(&user_id);
+        self.publish(account_id, user_id, online, Some(status.to_string()));
+    }
+
+    fn online(&self, account_id: i64) -> Vec<i64> {
+        let mut users: Vec<i64> = self
+            .users()
+            .iter()
+            .filter(|(_, e)| e.account_id == account_id && e.connections > 0)
+            .map(|(user, _)| *user)
+            .collect();
+        users.sort_unstable();
+        users
+    }
+
+    fn accounts(&self) -> Vec<i64> {
+        let mut accounts: Vec<i64> = self.users().values().map(|e| e.account_id).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        accounts
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<PresenceChange> {
+        self.changes.subscribe()
+    }
+}
+
+impl LocalPresence {
     fn went_offline(&self, account_id: i64, user_id: i64, generation: u64) {
         let gone = {
             let mut users = self.users();
@@ -140,12 +188,6 @@ impl Presence {
         }
     }
 
-    /// A user set their status (`online` or `away`).
-    pub fn status_changed(&self, account_id: i64, user_id: i64, status: &str) {
-        let online = self.users().contains_key(&user_id);
-        self.publish(account_id, user_id, online, Some(status.to_string()));
-    }
-
     fn publish(&self, account_id: i64, user_id: i64, online: bool, status: Option<String>) {
         let _ = self.changes.send(PresenceChange {
             account_id,
@@ -155,32 +197,6 @@ impl Presence {
             announce: true,
         });
     }
-
-    /// Users of an account with at least one live connection right now (the grace period
-    /// keeps a user online for others to see, not for new chats).
-    pub fn online(&self, account_id: i64) -> Vec<i64> {
-        let mut users: Vec<i64> = self
-            .users()
-            .iter()
-            .filter(|(_, e)| e.account_id == account_id && e.connections > 0)
-            .map(|(user, _)| *user)
-            .collect();
-        users.sort_unstable();
-        users
-    }
-
-    /// Accounts with anyone online.
-    pub fn accounts(&self) -> Vec<i64> {
-        let mut accounts: Vec<i64> = self.users().values().map(|e| e.account_id).collect();
-        accounts.sort_unstable();
-        accounts.dedup();
-        accounts
-    }
-
-    /// Changes from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<PresenceChange> {
-        self.changes.subscribe()
-    }
 }
 
 #[cfg(test)]
@@ -189,10 +205,10 @@ mod tests {
 
     #[test]
     fn a_user_is_online_while_any_connection_lives() {
-        let presence = Arc::new(Presence::new(Duration::ZERO));
+        let presence = Arc::new(LocalPresence::new(Duration::ZERO));
         let mut changes = presence.subscribe();
-        let first = presence.connect(1, 7);
-        let second = presence.connect(1, 7);
+        let first = Arc::clone(&presence).connect(1, 7);
+        let second = Arc::clone(&presence).connect(1, 7);
         assert_eq!(presence.online(1), vec![7]);
         drop(first);
         assert_eq!(presence.online(1), vec![7]);
@@ -206,12 +222,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_reconnect_within_the_grace_period_is_not_a_logout() {
-        let presence = Arc::new(Presence::new(Duration::from_secs(30)));
-        let first = presence.connect(1, 7);
+        let presence = Arc::new(LocalPresence::new(Duration::from_secs(30)));
+        let first = Arc::clone(&presence).connect(1, 7);
         let mut changes = presence.subscribe();
         drop(first);
         tokio::time::sleep(Duration::from_secs(10)).await;
-        let again = presence.connect(1, 7);
+        let again = Arc::clone(&presence).connect(1, 7);
         tokio::time::sleep(Duration::from_secs(60)).await;
         let change = changes.try_recv().unwrap();
         assert!(

@@ -4,6 +4,7 @@
 
 pub mod widget;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message as Frame, Utf8Bytes, WebSocket};
@@ -140,7 +141,7 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
             return;
         }
     }
-    let _online = state.presence.connect(account, me.principal.user_id);
+    let _online = Arc::clone(&state.presence).connect(account, me.principal.user_id);
     let mut sent_up_to = latest;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
