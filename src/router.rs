@@ -2,7 +2,7 @@
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -19,96 +19,73 @@ use crate::telemetry::{drop_unsafe_request_id, request_span, RandomRequestId};
 
 /// Builds the application: every route, wrapped in the common layers.
 pub fn build(state: AppState) -> Router {
-    layered(routes(), state)
+    let (routes, document) = routes();
+    let document = api::openapi::Document(std::sync::Arc::new(api::openapi::finish(document)));
+    layered(routes.layer(axum::Extension(document)), state)
 }
 
-fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/health", get(api::health::health))
-        .route("/api/auth/login", post(api::auth::login::login))
-        .route("/api/auth/logout", post(api::auth::logout::logout))
-        .route("/api/auth/me", get(api::auth::me::me))
-        .route(
-            "/api/auth/password-reset",
-            post(api::auth::password_reset::request_reset),
-        )
-        .route(
-            "/api/auth/password-reset/confirm",
-            post(api::auth::password_reset_confirm::confirm_reset),
-        )
-        .route(
-            "/api/users",
-            get(api::users::list::list).post(api::users::create::create),
-        )
-        .route("/api/users/me/status", put(api::users::status::set_status))
-        .route(
-            "/api/users/me/password",
-            post(api::users::password::change_password),
-        )
-        .route(
-            "/api/users/{id}",
-            get(api::users::show::show)
-                .patch(api::users::update::update)
-                .delete(api::users::delete::delete),
-        )
-        .route("/api/audit", get(api::audit::list))
-        .route(
-            "/api/channels",
-            get(api::channels::list::list).post(api::channels::create::create),
-        )
-        .route(
-            "/api/channels/{id}",
-            axum::routing::patch(api::channels::update::update)
-                .delete(api::channels::delete::delete),
-        )
-        .route(
-            "/api/outgoing-webhooks",
-            get(api::hooks::list).post(api::hooks::create),
-        )
-        .route(
-            "/api/outgoing-webhooks/{id}",
-            axum::routing::delete(api::hooks::delete),
-        )
-        .route(
-            "/api/outgoing-webhooks/deliveries",
-            get(api::hooks::deliveries),
-        )
-        .route(
-            "/api/outgoing-webhooks/deliveries/{id}/redeliver",
-            post(api::hooks::redeliver),
-        )
+/// Every route. Each API route is registered once, with its handler's annotation: the same
+/// list makes the router and the OpenAPI document's paths.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi;
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    let (documented, document) = OpenApiRouter::with_openapi(api::openapi::ApiDoc::openapi())
+        .routes(routes!(api::health::health))
+        .routes(routes!(api::auth::login::login))
+        .routes(routes!(api::auth::logout::logout))
+        .routes(routes!(api::auth::me::me))
+        .routes(routes!(api::auth::password_reset::request_reset))
+        .routes(routes!(api::auth::password_reset_confirm::confirm_reset))
+        .routes(routes!(api::users::list::list, api::users::create::create))
+        .routes(routes!(api::users::status::set_status))
+        .routes(routes!(api::users::password::change_password))
+        .routes(routes!(
+            api::users::show::show,
+            api::users::update::update,
+            api::users::delete::delete
+        ))
+        .routes(routes!(api::team::show))
+        .routes(routes!(api::audit::list))
+        .routes(routes!(
+            api::channels::list::list,
+            api::channels::create::create
+        ))
+        .routes(routes!(
+            api::channels::update::update,
+            api::channels::delete::delete
+        ))
+        .routes(routes!(api::hooks::list, api::hooks::create))
+        .routes(routes!(api::hooks::delete))
+        .routes(routes!(api::hooks::deliveries))
+        .routes(routes!(api::hooks::redeliver))
+        .routes(routes!(api::widget::sessions::create))
+        .routes(routes!(api::widget::config::show))
+        .routes(routes!(api::widget::poll::poll, api::widget::send::send))
+        .routes(routes!(api::chats::list::list))
+        .routes(routes!(api::chats::show::show))
+        .routes(routes!(
+            api::chats::messages::list,
+            api::chats::reply::reply
+        ))
+        .routes(routes!(api::chats::status::set_status))
+        .routes(routes!(api::chats::read::mark_read))
+        .routes(routes!(api::chats::assign::assign))
+        .routes(routes!(api::chats::handoff::handoff))
+        .routes(routes!(
+            api::webhooks::verify::verify,
+            api::webhooks::receive::facebook
+        ))
+        .routes(routes!(
+            api::webhooks::verify::verify_instagram,
+            api::webhooks::receive::instagram
+        ))
+        .split_for_parts();
+    // Pages, streams and files: described by hand in the document (streams, metrics) or not
+    // part of the API.
+    let router = documented
         .route("/ws", get(api::stream::connect))
         .route("/ws/widget", get(api::stream::widget))
-        .route("/api/widget/sessions", post(api::widget::sessions::create))
-        .route("/api/widget/config", get(api::widget::config::show))
-        .route(
-            "/api/widget/messages",
-            get(api::widget::poll::poll).post(api::widget::send::send),
-        )
-        .route("/api/chats", get(api::chats::list::list))
-        .route("/api/chats/{id}", get(api::chats::show::show))
-        .route(
-            "/api/chats/{id}/messages",
-            get(api::chats::messages::list).post(api::chats::reply::reply),
-        )
-        .route(
-            "/api/chats/{id}/status",
-            post(api::chats::status::set_status),
-        )
-        .route("/api/chats/{id}/read", post(api::chats::read::mark_read))
-        .route("/api/chats/{id}/assign", post(api::chats::assign::assign))
-        .route(
-            "/api/chats/{id}/handoff",
-            post(api::chats::handoff::handoff),
-        )
-        .route(
-            "/api/webhooks/facebook",
-            get(api::webhooks::verify::verify).post(api::webhooks::receive::facebook),
-        )
-        .route(
-            "/api/webhooks/instagram",
-            get(api::webhooks::verify::verify_instagram).post(api::webhooks::receive::instagram),
-        )
         .route("/api/openapi.json", get(api::openapi::openapi))
         .route("/docs", get(api::docs::page))
         .route("/docs/{file}", get(crate::assets::handler))
@@ -119,7 +96,6 @@ fn routes() -> Router<AppState> {
         .route("/widget.js", get(crate::widget::asset))
         .route("/widget.css", get(crate::widget::asset))
         .route("/widget/demo", get(crate::widget::demo))
-        .route("/api/team", get(api::team::show))
         .route("/metrics", get(api::metrics::metrics))
         .fallback(|| async { AppError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
@@ -128,7 +104,8 @@ fn routes() -> Router<AppState> {
                 "method_not_allowed",
                 "this method is not allowed here",
             )
-        })
+        });
+    (router, document)
 }
 
 /// Wraps routes in the layers every request passes through (the last added runs first):

@@ -1,12 +1,16 @@
-//! `GET /api/openapi.json`: the OpenAPI document, generated from the handlers' annotations.
+//! `GET /api/openapi.json`: the OpenAPI document. Its paths come from the router, where each
+//! route is registered once with its handler's annotation; this adds what every document
+//! shares (info, tags, security, standard responses) and what no handler describes (streams).
 
-use axum::Json;
-use utoipa::OpenApi;
+use std::sync::Arc;
 
-use crate::api::{audit, auth, channels, chats, health, hooks, team, users, webhooks, widget};
+use axum::{Extension, Json};
+use utoipa::{Modify, OpenApi};
+
+use crate::api::health;
 use crate::error::{ErrorBody, ErrorDetail};
 
-/// The API description; every documented handler is listed here.
+/// The parts of the API description that are not a route's own.
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -14,50 +18,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         description = "Realtime messaging hub for support teams. Errors are always \
                        `{\"error\": {\"code\", \"message\"}}`."
     ),
-    paths(
-        health::health,
-        auth::login::login,
-        auth::logout::logout,
-        auth::me::me,
-        auth::password_reset::request_reset,
-        auth::password_reset_confirm::confirm_reset,
-        users::list::list,
-        users::create::create,
-        users::show::show,
-        users::update::update,
-        users::delete::delete,
-        users::status::set_status,
-        users::password::change_password,
-        team::show,
-        audit::list,
-        channels::list::list,
-        channels::create::create,
-        channels::update::update,
-        channels::delete::delete,
-        chats::list::list,
-        chats::show::show,
-        chats::messages::list,
-        chats::reply::reply,
-        chats::status::set_status,
-        chats::read::mark_read,
-        chats::assign::assign,
-        chats::handoff::handoff,
-        hooks::create,
-        hooks::list,
-        hooks::delete,
-        hooks::deliveries,
-        hooks::redeliver,
-        widget::sessions::create,
-        widget::config::show,
-        widget::send::send,
-        widget::poll::poll,
-        webhooks::verify::verify,
-        webhooks::verify::verify_instagram,
-        webhooks::receive::facebook,
-        webhooks::receive::instagram,
-    ),
     components(schemas(ErrorBody, ErrorDetail, health::Health)),
-    modifiers(&BearerAuth, &StandardResponses, &StreamsAndOperations),
     tags(
         (name = "system", description = "Health and operations"),
         (name = "auth", description = "Login, sessions, password reset"),
@@ -290,7 +251,29 @@ impl utoipa::Modify for StreamsAndOperations {
     }
 }
 
+/// Finishes the document the router generated: security scheme, standard responses, streams.
+pub fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    for modifier in [
+        &BearerAuth as &dyn Modify,
+        &StandardResponses,
+        &StreamsAndOperations,
+    ] {
+        modifier.modify(&mut document);
+    }
+    document
+}
+
+/// The finished document, built once with the router.
+#[derive(Clone)]
+pub struct Document(pub Arc<utoipa::openapi::OpenApi>);
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Document")
+    }
+}
+
 /// Serves the OpenAPI document as JSON.
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi(Extension(document): Extension<Document>) -> Json<utoipa::openapi::OpenApi> {
+    Json(document.0.as_ref().clone())
 }

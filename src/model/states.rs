@@ -14,7 +14,7 @@ pub struct UnknownValue {
 
 /// Declares a closed set of states: the enum, its wire strings (serde, the database), parsing.
 macro_rules! states {
-    ($(#[$meta:meta])* $name:ident, $set:literal { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
+    ($(#[$meta:meta])* $name:ident, $set:tt { $($(#[$vmeta:meta])* $variant:ident = $wire:tt,)+ }) => {
         $(#[$meta])*
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
