@@ -205,8 +205,11 @@ async fn health_answers_at_once_while_logins_hash_calls_hang_and_a_batch_commits
     sorted.sort();
     let (median, worst) = (sorted[sorted.len() / 2], sorted[sorted.len() - 1]);
     eprintln!("health: idle worst {idle:?}; loaded median {median:?}, worst {worst:?}");
+    // A blocked runtime delays every answer by a hash (about a second); a busy machine delays
+    // a few. So the median must stay near idle; a single slow answer proves nothing either way.
     assert!(
-        worst < Duration::from_secs(1).max(idle * 10),
-        "health stalled for {worst:?} under load (idle worst {idle:?}, loaded median {median:?})"
+        median < Duration::from_millis(250).max(idle * 10),
+        "health answers waited {median:?} (median) under load: something blocks the runtime \
+         (idle worst {idle:?}, loaded worst {worst:?})"
     );
 }
