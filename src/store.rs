@@ -44,6 +44,9 @@ impl<E> DbError<E> {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: DbPool,
+    /// One connection of its own for the health check, so a busy pool is not reported as a
+    /// database that is down.
+    probe: DbPool,
     url: DatabaseUrl,
     manager: connection::ConnectionManager,
 }
@@ -60,7 +63,14 @@ impl Db {
                     .map_err(|e| {
                         anyhow::anyhow!("cannot connect to {}: {e}", url.display_safe())
                     })?;
-            Ok(Self { pool, url, manager })
+            let probe = connection::build_pool_with(manager.clone(), 1, Duration::from_secs(10))
+                .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", url.display_safe()))?;
+            Ok(Self {
+                pool,
+                probe,
+                url,
+                manager,
+            })
         })
         .await?
     }
@@ -108,7 +118,8 @@ impl Db {
         .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?
     }
 
-    /// Like `run`, but gives up on the pool after `timeout` (the health check must answer quickly).
+    /// Like `run`, on the health check's own connection, giving up after `timeout` (the check
+    /// must answer quickly, and say whether the database answers, not whether the pool is busy).
     pub async fn run_with_timeout<T, E, F>(
         &self,
         timeout: Duration,
@@ -119,7 +130,7 @@ impl Db {
         E: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let pool = self.probe.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get_timeout(timeout).map_err(DbError::unavailable)?;
             work(&mut conn).map_err(DbError::Work)
