@@ -15,8 +15,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::app::AppState;
 use crate::model::{BotReply, ChatStatus, Command, Direction, EventType};
-use crate::store::chats::Message;
 use crate::store::connection::DbConnection;
+use crate::store::messages::Message;
 use client::{AiClient, ChatMessage, ChatRequest};
 use tools::Tool;
 
@@ -160,7 +160,7 @@ fn context(
     if !enabled {
         return Ok(None);
     }
-    let history = crate::store::chats::history(conn, chat_id, HISTORY_MESSAGES)?;
+    let history = crate::store::messages::history(conn, chat_id, HISTORY_MESSAGES)?;
     Ok(Some(Context {
         model: model
             .filter(|m| !m.trim().is_empty())

@@ -6,16 +6,7 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::error::{AppError, AppResult};
-use crate::model::{Command, Event, Outcome, StoreError, Typing};
-
-/// A command with the channel its answer goes back on.
-#[derive(Debug)]
-pub struct Envelope {
-    /// What to apply.
-    pub command: Command,
-    /// Answered once the command is durable (or failed).
-    pub reply: oneshot::Sender<Result<Outcome, StoreError>>,
-}
+use crate::model::{Command, Envelope, Event, Outcome, StoreError, Typing};
 
 /// Carries committed events and typing indicators to their subscribers: in this process
 /// (`LocalBroker`), or, in another implementation, to every hub process.
@@ -145,7 +136,7 @@ impl Bus {
     }
 }
 
-/// The writer's end of the event stream.
+/// The writer's end of the event stream: what it commits goes out through the broker.
 #[derive(Debug, Clone)]
 pub struct Publisher(Arc<dyn Broker>);
 

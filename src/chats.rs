@@ -8,7 +8,9 @@ use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
 use crate::model::{ChatStatus, Command, EventType, Role};
-use crate::store::chats::{self as store, Chat, ChatFilter, Contact, Message};
+use crate::store::chats::{self as store, Chat, ChatFilter};
+use crate::store::contacts::Contact;
+use crate::store::messages::Message;
 
 /// Longest reply or note, in characters.
 pub const MAX_TEXT: usize = 4000;
@@ -221,7 +223,7 @@ pub async fn messages(
     }
     let mut page = state
         .db()
-        .run(move |conn| store::messages_page(conn, chat.id, query.before, limit))
+        .run(move |conn| crate::store::messages::messages_page(conn, chat.id, query.before, limit))
         .await?;
     page.reverse();
     Ok(page)
@@ -328,7 +330,7 @@ pub async fn mark_read(
     let chat_id = chat.id;
     let latest = state
         .db()
-        .run(move |conn| store::latest_message_id(conn, chat_id))
+        .run(move |conn| crate::store::messages::latest_message_id(conn, chat_id))
         .await?;
     let Some(latest) = latest else {
         return show(state, me, id).await;

@@ -9,7 +9,8 @@ use chrono::Utc;
 
 use crate::app::AppState;
 use crate::model::{Command, DeliveryResult, DeliveryStatus, EventType};
-use crate::store::chats::{self, Message};
+use crate::store::chats;
+use crate::store::messages::Message;
 use meta::{SendError, Window};
 
 /// How long one attempt holds a message before another worker may try it.
@@ -41,7 +42,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 async fn deliver_due(state: &AppState) {
     let due = state
         .db()
-        .run(|conn| chats::due_deliveries(conn, Utc::now().naive_utc(), 50))
+        .run(|conn| crate::store::messages::due_deliveries(conn, Utc::now().naive_utc(), 50))
         .await;
     match due {
         Ok(messages) => {
@@ -58,7 +59,9 @@ async fn deliver(state: &AppState, message: Message) {
     let (id, seen) = (message.id, message.next_attempt_at);
     let leased = state
         .db()
-        .run(move |conn| chats::lease_delivery(conn, id, seen, (Utc::now() + LEASE).naive_utc()))
+        .run(move |conn| {
+            crate::store::messages::lease_delivery(conn, id, seen, (Utc::now() + LEASE).naive_utc())
+        })
         .await;
     if !matches!(leased, Ok(true)) {
         return;
@@ -83,7 +86,7 @@ async fn attempt(state: &AppState, message: &Message) -> DeliveryResult {
         .db()
         .run(move |conn| -> crate::error::AppResult<_> {
             let chat = chats::find(conn, account, chat_id)?;
-            let contact = chats::contact(conn, chat.contact_id)?;
+            let contact = crate::store::contacts::contact(conn, chat.contact_id)?;
             let channel = crate::store::channels::find(conn, account, channel_id)?;
             Ok((chat, contact, channel))
         })

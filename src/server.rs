@@ -23,7 +23,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     let (bus, commands, publisher) = Bus::new();
     crate::engine::spawn(
         db.pool().clone(),
-        publisher,
+        move |event| publisher.publish(event),
         commands,
         config.store_max_batch,
     )

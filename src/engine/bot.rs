@@ -7,8 +7,9 @@ use super::record::Recorder;
 use crate::model::{
     BotReply, ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Outcome,
 };
-use crate::store::chats::{self, NewMessage};
+use crate::store::chats;
 use crate::store::connection::DbConnection;
+use crate::store::messages::NewMessage;
 
 pub(super) fn note(chat: &chats::Chat, text: String, now: chrono::NaiveDateTime) -> NewMessage {
     NewMessage {
@@ -34,12 +35,14 @@ pub(super) fn note(chat: &chats::Chat, text: String, now: chrono::NaiveDateTime)
 pub(super) fn bot_reply(conn: &mut DbConnection, reply: &BotReply) -> QueryResult<Outcome> {
     let mut rec = Recorder::new();
     let chat = chats::find(conn, reply.account_id, reply.chat_id)?;
-    if chat.status != ChatStatus::Bot || chats::answered_after(conn, chat.id, reply.answers)? {
+    if chat.status != ChatStatus::Bot
+        || crate::store::messages::answered_after(conn, chat.id, reply.answers)?
+    {
         return Ok(rec.done());
     }
     let now = rec.now.naive_utc();
     let widget = crate::store::channels::kind_of(conn, chat.channel_id)? == ChannelKind::Widget;
-    let stored = chats::insert_message(
+    let stored = crate::store::messages::insert_message(
         conn,
         &NewMessage {
             sender_kind: "bot".into(),
@@ -53,7 +56,7 @@ pub(super) fn bot_reply(conn: &mut DbConnection, reply: &BotReply) -> QueryResul
             ..note(&chat, reply.text.clone(), now)
         },
     )?;
-    chats::record_ai_cost(
+    crate::store::messages::record_ai_cost(
         conn,
         stored.id,
         &reply.model,
@@ -62,7 +65,7 @@ pub(super) fn bot_reply(conn: &mut DbConnection, reply: &BotReply) -> QueryResul
         reply.latency_ms,
     )?;
     chats::touch(conn, chat.id, now, false)?;
-    let message = chats::message(conn, stored.id)?;
+    let message = crate::store::messages::message(conn, stored.id)?;
     rec.emit(
         conn,
         reply.account_id,
@@ -90,7 +93,7 @@ pub(super) fn handoff(
     }
     let now = rec.now.naive_utc();
     let text = format!("Handed to a person: {reason}");
-    let noted = chats::insert_message(conn, &note(&chat, text, now))?;
+    let noted = crate::store::messages::insert_message(conn, &note(&chat, text, now))?;
     rec.emit(
         conn,
         account_id,
@@ -133,7 +136,7 @@ pub(super) fn return_to_bot(
         return Ok(rec.done());
     }
     let now = rec.now.naive_utc();
-    let noted = chats::insert_message(
+    let noted = crate::store::messages::insert_message(
         conn,
         &NewMessage {
             sender_id: Some(by),

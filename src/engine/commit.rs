@@ -9,8 +9,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use tokio::sync::mpsc;
 
-use crate::bus::{Envelope, Publisher};
-use crate::model::{Command, Outcome, StoreError};
+use crate::model::{Command, Envelope, Event, Outcome, StoreError};
 use crate::store::connection::{DbConnection, DbPool};
 
 /// How long the writer waits for a connection before failing a batch as unavailable.
@@ -19,16 +18,21 @@ const CONNECT_WAIT: Duration = Duration::from_secs(2);
 /// Starts the writer on its own thread (Diesel is synchronous; it never runs on async threads).
 pub fn spawn(
     pool: DbPool,
-    bus: Publisher,
+    publish: impl Fn(Arc<Event>) + Send + 'static,
     commands: mpsc::Receiver<Envelope>,
     max_batch: usize,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(&pool, &bus, commands, max_batch.max(1)))
+        .spawn(move || run(&pool, &publish, commands, max_batch.max(1)))
 }
 
-fn run(pool: &DbPool, bus: &Publisher, mut commands: mpsc::Receiver<Envelope>, max_batch: usize) {
+fn run(
+    pool: &DbPool,
+    publish: &dyn Fn(Arc<Event>),
+    mut commands: mpsc::Receiver<Envelope>,
+    max_batch: usize,
+) {
     while let Some(first) = commands.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < max_batch {
@@ -37,13 +41,13 @@ fn run(pool: &DbPool, bus: &Publisher, mut commands: mpsc::Receiver<Envelope>, m
                 Err(_) => break,
             }
         }
-        commit_batch(pool, bus, batch);
+        commit_batch(pool, publish, batch);
     }
     tracing::info!("store writer stopped: the bus is closed");
 }
 
 /// Commits one group; every submitter hears back only after the commit (or the failure).
-pub fn commit_batch(pool: &DbPool, bus: &Publisher, batch: Vec<Envelope>) {
+pub fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Envelope>) {
     let size = batch.len();
     let mut conn = match pool.get_timeout(CONNECT_WAIT) {
         Ok(conn) => conn,
@@ -103,7 +107,7 @@ pub fn commit_batch(pool: &DbPool, bus: &Publisher, batch: Vec<Envelope>) {
     for (envelope, result) in batch.into_iter().zip(results) {
         if let Ok(outcome) = &result {
             for event in &outcome.events {
-                bus.publish(Arc::clone(event));
+                publish(Arc::clone(event));
             }
         }
         // A submitter that gave up is not an error.

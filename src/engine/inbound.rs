@@ -6,8 +6,9 @@ use diesel::QueryResult;
 
 use super::record::Recorder;
 use crate::model::{ChatStatus, DeliveryStatus, Direction, EventType, InboundMessage, Outcome};
-use crate::store::chats::{self, NewMessage};
+use crate::store::chats;
 use crate::store::connection::DbConnection;
+use crate::store::messages::NewMessage;
 
 /// The contact's chat, opened when new and reopened when resolved.
 pub(super) fn chat_for(
@@ -54,7 +55,7 @@ pub(super) fn channel_message(
     m: &InboundMessage,
     author: Author,
 ) -> QueryResult<Outcome> {
-    if chats::message_by_external(conn, m.channel_id, &m.external_id)?.is_some() {
+    if crate::store::messages::message_by_external(conn, m.channel_id, &m.external_id)?.is_some() {
         // A redelivery, or the echo of a send we already stored.
         return Ok(Outcome {
             events: Vec::new(),
@@ -62,15 +63,19 @@ pub(super) fn channel_message(
         });
     }
     let mut rec = Recorder::new();
-    let contact_id =
-        chats::upsert_contact(conn, m.account_id, m.channel_id, &m.contact_external_id)?;
+    let contact_id = crate::store::contacts::upsert_contact(
+        conn,
+        m.account_id,
+        m.channel_id,
+        &m.contact_external_id,
+    )?;
     let chat = chat_for(conn, &mut rec, m.account_id, m.channel_id, contact_id)?;
     let now = rec.now.naive_utc();
     let (direction, sender_kind, status) = match author {
         Author::Customer => (Direction::Inbound, "contact", DeliveryStatus::Received),
         Author::Page => (Direction::Outbound, "page", DeliveryStatus::Sent),
     };
-    let message = chats::insert_message(
+    let message = crate::store::messages::insert_message(
         conn,
         &NewMessage {
             account_id: m.account_id,
@@ -110,7 +115,8 @@ pub(super) fn delivered(
     let mut rec = Recorder::new();
     let now = rec.now.naive_utc();
     for mid in mids {
-        let Some(message) = chats::message_by_external(conn, channel_id, mid)? else {
+        let Some(message) = crate::store::messages::message_by_external(conn, channel_id, mid)?
+        else {
             continue;
         };
         if message.direction == Direction::Outbound
@@ -119,7 +125,7 @@ pub(super) fn delivered(
                 DeliveryStatus::Pending | DeliveryStatus::Sent
             )
         {
-            chats::set_delivery(conn, message.id, DeliveryStatus::Delivered, now)?;
+            crate::store::messages::set_delivery(conn, message.id, DeliveryStatus::Delivered, now)?;
             rec.message_updated(conn, account_id, message.id)?;
         }
     }
@@ -134,7 +140,8 @@ pub(super) fn read(
     watermark: DateTime<Utc>,
 ) -> QueryResult<Outcome> {
     let mut rec = Recorder::new();
-    let contact = chats::contact_by_external(conn, channel_id, contact_external_id)?;
+    let contact =
+        crate::store::contacts::contact_by_external(conn, channel_id, contact_external_id)?;
     let Some(contact_id) = contact else {
         return Ok(rec.done());
     };
@@ -142,9 +149,11 @@ pub(super) fn read(
         return Ok(rec.done());
     };
     let now = rec.now.naive_utc();
-    for message in chats::unread_outbound_until(conn, chat.id, watermark.naive_utc())? {
-        chats::set_delivery(conn, message.id, DeliveryStatus::Read, now)?;
-        let message = chats::message(conn, message.id)?;
+    for message in
+        crate::store::messages::unread_outbound_until(conn, chat.id, watermark.naive_utc())?
+    {
+        crate::store::messages::set_delivery(conn, message.id, DeliveryStatus::Read, now)?;
+        let message = crate::store::messages::message(conn, message.id)?;
         rec.emit(
             conn,
             account_id,
@@ -163,8 +172,10 @@ pub(super) fn deleted(
     external_id: &str,
 ) -> QueryResult<Outcome> {
     let mut rec = Recorder::new();
-    if let Some(message) = chats::message_by_external(conn, channel_id, external_id)? {
-        if chats::mark_deleted(conn, message.id, rec.now.naive_utc())? == 1 {
+    if let Some(message) =
+        crate::store::messages::message_by_external(conn, channel_id, external_id)?
+    {
+        if crate::store::messages::mark_deleted(conn, message.id, rec.now.naive_utc())? == 1 {
             rec.message_updated(conn, account_id, message.id)?;
         }
     }
@@ -181,8 +192,16 @@ pub(super) fn reaction(
     emoji: Option<&str>,
 ) -> QueryResult<Outcome> {
     let mut rec = Recorder::new();
-    if let Some(message) = chats::message_by_external(conn, channel_id, target_external_id)? {
-        if chats::set_reaction(conn, &message, "contact", emoji, rec.now.naive_utc())? {
+    if let Some(message) =
+        crate::store::messages::message_by_external(conn, channel_id, target_external_id)?
+    {
+        if crate::store::messages::set_reaction(
+            conn,
+            &message,
+            "contact",
+            emoji,
+            rec.now.naive_utc(),
+        )? {
             rec.message_updated(conn, account_id, message.id)?;
         }
     }

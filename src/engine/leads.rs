@@ -31,7 +31,7 @@ pub(super) fn capture_lead(
     }
     let now = rec.now.naive_utc();
     let id = store::leads::create(conn, account_id, chat_id, chat.contact_id, lead, now)?;
-    chats::fill_contact_from_lead(
+    crate::store::contacts::fill_contact_from_lead(
         conn,
         chat.contact_id,
         lead.name.clone(),

@@ -68,7 +68,7 @@ impl Recorder {
         account_id: i64,
         message_id: i64,
     ) -> QueryResult<()> {
-        let message = chats::message(conn, message_id)?;
+        let message = crate::store::messages::message(conn, message_id)?;
         self.emit_in(
             conn,
             account_id,

@@ -5,8 +5,9 @@ use diesel::QueryResult;
 
 use super::record::Recorder;
 use crate::model::{ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Outcome};
-use crate::store::chats::{self, NewMessage};
+use crate::store::chats;
 use crate::store::connection::DbConnection;
+use crate::store::messages::NewMessage;
 
 pub(super) fn agent_reply(
     conn: &mut DbConnection,
@@ -26,7 +27,7 @@ pub(super) fn agent_reply(
         (false, true) => DeliveryStatus::Sent,
         (false, false) => DeliveryStatus::Pending,
     };
-    let message = chats::insert_message(
+    let message = crate::store::messages::insert_message(
         conn,
         &NewMessage {
             account_id,
@@ -101,7 +102,7 @@ pub(super) fn mark_read(
     message_id: i64,
 ) -> QueryResult<Outcome> {
     let mut rec = Recorder::new();
-    if !chats::mark_read(
+    if !crate::store::reads::mark_read(
         conn,
         account_id,
         chat_id,

@@ -363,7 +363,7 @@ fn a_lead_is_kept_once_per_contact_detail_and_fills_in_the_contact() {
     let stored: i64 = leads::table.count().get_result(&mut hub.conn).unwrap();
     assert_eq!(stored, 1);
     let contact_id = hub.chat(chat).contact_id;
-    let contact = chats::contact(&mut hub.conn, contact_id).unwrap();
+    let contact = crate::store::contacts::contact(&mut hub.conn, contact_id).unwrap();
     assert_eq!(contact.email.as_deref(), Some("ana@example.com"));
     assert_eq!(contact.name.as_deref(), Some("Ana"));
 }
@@ -385,8 +385,11 @@ fn a_delivery_moves_pending_to_sent_or_failed_and_a_retry_stays_pending() {
             .unwrap();
         sent.push(message.data["id"].as_i64().unwrap());
     }
-    let status =
-        |hub: &mut Hub, id: i64| chats::message(&mut hub.conn, id).unwrap().delivery_status;
+    let status = |hub: &mut Hub, id: i64| {
+        crate::store::messages::message(&mut hub.conn, id)
+            .unwrap()
+            .delivery_status
+    };
     let result = |id: i64, result: DeliveryResult| Command::DeliveryResult {
         account_id: account,
         message_id: id,

@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::auth::token;
 use crate::error::{AppError, AppResult};
 use crate::model::{Command, EventType, InboundMessage};
-use crate::store::chats::{self, Message};
+use crate::store::messages::Message;
 
 /// Longest visitor message, in characters.
 pub const MAX_TEXT: usize = 2000;
@@ -190,9 +190,10 @@ pub async fn create_session(
                 return Err(origin_not_allowed(origin.as_deref()));
             }
             let external = format!("v_{}", token::random_hex(12));
-            let contact_id = chats::upsert_contact(conn, account_id, channel_id, &external)?;
+            let contact_id =
+                crate::store::contacts::upsert_contact(conn, account_id, channel_id, &external)?;
             if name.is_some() || email.is_some() {
-                chats::set_contact_details(conn, contact_id, name, email)?;
+                crate::store::contacts::set_contact_details(conn, contact_id, name, email)?;
             }
             crate::store::widget_sessions::create(
                 conn,
@@ -299,7 +300,7 @@ pub async fn send(
     let channel = visitor.channel_id;
     let stored = state
         .db()
-        .run(move |conn| chats::message_by_external(conn, channel, &external_id))
+        .run(move |conn| crate::store::messages::message_by_external(conn, channel, &external_id))
         .await?
         .ok_or_else(|| AppError::internal("duplicate widget message not found"))?;
     serde_json::to_value(stored).map_err(AppError::internal)
@@ -322,6 +323,6 @@ pub async fn poll(state: &AppState, visitor: &Visitor, query: Poll) -> AppResult
     let (contact, after) = (visitor.contact_id, query.after.unwrap_or(0));
     Ok(state
         .db()
-        .run(move |conn| crate::store::chats::visitor_messages(conn, contact, after, 200))
+        .run(move |conn| crate::store::messages::visitor_messages(conn, contact, after, 200))
         .await?)
 }

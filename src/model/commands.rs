@@ -1,8 +1,9 @@
 //! Commands: what the store's writer is asked to do, one change each.
 
 use chrono::{DateTime, Utc};
+use tokio::sync::oneshot;
 
-use super::Lead;
+use super::{Lead, Outcome, StoreError};
 
 /// A customer's message or postback arriving through a channel.
 #[derive(Debug, Clone)]
@@ -269,4 +270,13 @@ pub enum DeliveryResult {
         /// Why, in words an agent can act on.
         error: String,
     },
+}
+
+/// A command on its way to the writer, with the channel its answer goes back on.
+#[derive(Debug)]
+pub struct Envelope {
+    /// What to apply.
+    pub command: Command,
+    /// Answered once the command is durable (or failed).
+    pub reply: oneshot::Sender<Result<Outcome, StoreError>>,
 }

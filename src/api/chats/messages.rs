@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::chats::{self, MessageQuery};
 use crate::error::AppResult;
-use crate::store::chats::Message;
+use crate::store::messages::Message;
 
 /// A page of the chat's messages, oldest first; older pages with `before`.
 #[utoipa::path(get, path = "/api/chats/{id}/messages", operation_id = "listChatMessages", tag = "chats", security(("bearer" = [])),

@@ -7,7 +7,7 @@ use crate::api::extract::Json;
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::ingress::widget::{self, Poll};
-use crate::store::chats::Message;
+use crate::store::messages::Message;
 
 /// The visitor's conversation after `after` (their messages and the replies), oldest first.
 #[utoipa::path(get, path = "/api/widget/messages", operation_id = "pollWidgetMessages", tag = "widget", params(Poll), security(("bearer" = [])),

@@ -267,9 +267,9 @@ async fn a_pending_delivery_found_only_in_the_table_is_sent() {
         .db()
         .run(move |conn| {
             let now = chrono::Utc::now().naive_utc();
-            switchboard::store::chats::insert_message(
+            switchboard::store::messages::insert_message(
                 conn,
-                &switchboard::store::chats::NewMessage {
+                &switchboard::store::messages::NewMessage {
                     account_id: account,
                     chat_id: chat,
                     channel_id: channel,

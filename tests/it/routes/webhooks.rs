@@ -6,7 +6,8 @@ use hmac::{Hmac, Mac};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::Sha256;
-use switchboard::store::chats::{Chat, Message};
+use switchboard::store::chats::Chat;
+use switchboard::store::messages::Message;
 use switchboard::store::schema::{chats, messages};
 
 use crate::helpers::{assert_error, TestApp};
@@ -154,9 +155,9 @@ impl Hub {
             .db()
             .run(move |conn| {
                 let now = chrono::Utc::now().naive_utc();
-                switchboard::store::chats::insert_message(
+                switchboard::store::messages::insert_message(
                     conn,
-                    &switchboard::store::chats::NewMessage {
+                    &switchboard::store::messages::NewMessage {
                         account_id: chat.account_id,
                         chat_id: chat.id,
                         channel_id: chat.channel_id,

@@ -1,0 +1,110 @@
+//! Contacts: the customers behind chats, one per person per channel.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::connection::DbConnection;
+use super::schema::contacts;
+
+/// The contact id for a customer on a channel, created when new.
+pub fn upsert_contact(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+    external_id: &str,
+) -> QueryResult<i64> {
+    let existing = contacts::table
+        .filter(contacts::channel_id.eq(channel_id))
+        .filter(contacts::external_id.eq(external_id))
+        .select(contacts::id)
+        .first::<i64>(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let now = Utc::now().naive_utc();
+    crate::insert_returning_id!(
+        conn,
+        crate::store::schema::contacts,
+        (
+            contacts::account_id.eq(account_id),
+            contacts::channel_id.eq(channel_id),
+            contacts::external_id.eq(external_id),
+            contacts::created_at.eq(now),
+            contacts::updated_at.eq(now),
+        )
+    )
+}
+
+/// A chat's customer.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = contacts)]
+pub struct Contact {
+    /// Id.
+    pub id: i64,
+    /// The customer's id on the channel.
+    pub external_id: String,
+    /// Name, when known.
+    pub name: Option<String>,
+    /// Email, when known.
+    pub email: Option<String>,
+    /// Phone, when known.
+    pub phone: Option<String>,
+}
+
+/// One contact.
+pub fn contact(conn: &mut DbConnection, id: i64) -> QueryResult<Contact> {
+    contacts::table
+        .find(id)
+        .select(Contact::as_select())
+        .first(conn)
+}
+
+/// Sets what a widget visitor told about themselves.
+pub fn set_contact_details(
+    conn: &mut DbConnection,
+    contact_id: i64,
+    name: Option<String>,
+    email: Option<String>,
+) -> QueryResult<()> {
+    diesel::update(contacts::table.find(contact_id))
+        .set((contacts::name.eq(name), contacts::email.eq(email)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The contact with this id on a channel, if any.
+pub fn contact_by_external(
+    conn: &mut DbConnection,
+    channel_id: i64,
+    external_id: &str,
+) -> QueryResult<Option<i64>> {
+    contacts::table
+        .filter(contacts::channel_id.eq(channel_id))
+        .filter(contacts::external_id.eq(external_id))
+        .select(contacts::id)
+        .first::<i64>(conn)
+        .optional()
+}
+
+/// Fills in what a lead told of the contact: a known name stays, a new email or phone wins.
+pub fn fill_contact_from_lead(
+    conn: &mut DbConnection,
+    contact_id: i64,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let contact = contact(conn, contact_id)?;
+    diesel::update(contacts::table.find(contact_id))
+        .set((
+            contacts::name.eq(contact.name.or(name)),
+            contacts::email.eq(email.or(contact.email)),
+            contacts::phone.eq(phone.or(contact.phone)),
+            contacts::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}

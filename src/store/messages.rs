@@ -1,0 +1,424 @@
+//! Messages of chats: stored once per channel message id, their delivery, reactions, what
+//! the AI responder reads.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::chats::utc;
+use super::connection::DbConnection;
+use super::schema::{chats, messages};
+use crate::model::{DeliveryStatus, Direction};
+
+/// A message as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = messages)]
+pub struct Message {
+    /// Primary key.
+    pub id: i64,
+    /// Owning account.
+    #[serde(skip)]
+    pub account_id: i64,
+    /// Its chat.
+    pub chat_id: i64,
+    /// Its channel.
+    pub channel_id: i64,
+    /// From the customer, or to them.
+    #[diesel(deserialize_as = String)]
+    pub direction: Direction,
+    /// `contact`, `agent`, `bot`, `system` or `page` (sent from Meta's own inbox).
+    pub sender_kind: String,
+    /// The agent who sent it.
+    pub sender_id: Option<i64>,
+    /// The channel's message id.
+    pub external_id: Option<String>,
+    /// Text.
+    pub text: Option<String>,
+    /// Attachments, JSON text.
+    #[serde(serialize_with = "json_text")]
+    pub attachments: Option<String>,
+    /// The message id this one replies to.
+    pub reply_to: Option<String>,
+    /// An internal note, never sent to the customer.
+    #[serde(rename = "private")]
+    pub is_private: bool,
+    /// Unsent by the customer.
+    #[serde(rename = "deleted")]
+    pub is_deleted: bool,
+    /// How far it got.
+    #[diesel(deserialize_as = String)]
+    pub delivery_status: DeliveryStatus,
+    /// Why delivery failed.
+    pub delivery_error: Option<String>,
+    /// Delivery tries so far.
+    #[serde(skip)]
+    pub delivery_attempts: i32,
+    /// When the next delivery try is due.
+    #[serde(skip)]
+    pub next_attempt_at: Option<NaiveDateTime>,
+    /// Model of a bot answer.
+    pub ai_model: Option<String>,
+    /// Prompt tokens of a bot answer.
+    pub prompt_tokens: Option<i32>,
+    /// Completion tokens of a bot answer.
+    pub completion_tokens: Option<i32>,
+    /// Provider latency of a bot answer.
+    pub ai_latency_ms: Option<i32>,
+    /// When it was sent (UTC).
+    #[serde(serialize_with = "utc")]
+    pub sent_at: NaiveDateTime,
+    /// Stored (UTC).
+    #[serde(serialize_with = "utc")]
+    pub created_at: NaiveDateTime,
+    /// Last changed (UTC).
+    #[serde(serialize_with = "utc")]
+    pub updated_at: NaiveDateTime,
+    /// Reactions on the message, `[{"emoji", "by"}]` (empty when none).
+    #[serde(serialize_with = "json_list")]
+    pub reactions: Option<String>,
+}
+
+fn json_text<S: serde::Serializer>(t: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    let value = t
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+    value.serialize(s)
+}
+
+fn json_list<S: serde::Serializer>(t: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    let value = t
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .unwrap_or_else(|| serde_json::Value::Array(Vec::new()));
+    value.serialize(s)
+}
+
+/// Sets who reacted how on a message: `by`'s reaction becomes `emoji`, or goes with `None`.
+/// Returns whether anything changed.
+pub fn set_reaction(
+    conn: &mut DbConnection,
+    message: &Message,
+    by: &str,
+    emoji: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let mut list: Vec<serde_json::Value> = message
+        .reactions
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    let before = list.clone();
+    list.retain(|r| r["by"] != by);
+    if let Some(emoji) = emoji {
+        list.push(serde_json::json!({"emoji": emoji, "by": by}));
+    }
+    if list == before {
+        return Ok(false);
+    }
+    let text = (!list.is_empty()).then(|| serde_json::Value::Array(list).to_string());
+    diesel::update(messages::table.find(message.id))
+        .set((messages::reactions.eq(text), messages::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// A message by its channel id, if stored.
+pub fn message_by_external(
+    conn: &mut DbConnection,
+    channel_id: i64,
+    external_id: &str,
+) -> QueryResult<Option<Message>> {
+    messages::table
+        .filter(messages::channel_id.eq(channel_id))
+        .filter(messages::external_id.eq(external_id))
+        .select(Message::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// One message by id.
+pub fn message(conn: &mut DbConnection, id: i64) -> QueryResult<Message> {
+    messages::table
+        .find(id)
+        .select(Message::as_select())
+        .first(conn)
+}
+
+/// The fields of a new message.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = messages)]
+pub struct NewMessage {
+    /// Owning account.
+    pub account_id: i64,
+    /// Its chat.
+    pub chat_id: i64,
+    /// Its channel.
+    pub channel_id: i64,
+    /// From the customer, or to them.
+    #[diesel(serialize_as = String)]
+    pub direction: Direction,
+    /// Who wrote it.
+    pub sender_kind: String,
+    /// The agent who wrote it.
+    pub sender_id: Option<i64>,
+    /// The channel's id for it.
+    pub external_id: Option<String>,
+    /// Text.
+    pub text: Option<String>,
+    /// Attachments JSON text.
+    pub attachments: Option<String>,
+    /// The message replied to.
+    pub reply_to: Option<String>,
+    /// Internal note.
+    pub is_private: bool,
+    /// Delivery state.
+    #[diesel(serialize_as = String)]
+    pub delivery_status: DeliveryStatus,
+    /// When it was sent.
+    pub sent_at: NaiveDateTime,
+    /// Stored.
+    pub created_at: NaiveDateTime,
+    /// Changed.
+    pub updated_at: NaiveDateTime,
+}
+
+/// Stores a message; returns it.
+pub fn insert_message(conn: &mut DbConnection, new: &NewMessage) -> QueryResult<Message> {
+    let id = crate::insert_returning_id!(conn, crate::store::schema::messages, new.clone())?;
+    message(conn, id)
+}
+
+/// Sets a message's delivery status; returns rows changed.
+pub fn set_delivery(
+    conn: &mut DbConnection,
+    id: i64,
+    status: DeliveryStatus,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(messages::table.find(id))
+        .set((
+            messages::delivery_status.eq(status.as_str()),
+            messages::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Outbound messages of a chat sent at or before `watermark` and not yet read.
+pub fn unread_outbound_until(
+    conn: &mut DbConnection,
+    chat_id: i64,
+    watermark: NaiveDateTime,
+) -> QueryResult<Vec<Message>> {
+    messages::table
+        .filter(messages::chat_id.eq(chat_id))
+        .filter(messages::direction.eq(Direction::Outbound.as_str()))
+        .filter(messages::is_private.eq(false))
+        .filter(messages::sent_at.le(watermark))
+        .filter(messages::delivery_status.ne(DeliveryStatus::Read.as_str()))
+        .filter(messages::delivery_status.ne(DeliveryStatus::Failed.as_str()))
+        .order(messages::id.asc())
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// Marks a message unsent by the customer.
+pub fn mark_deleted(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(messages::table.find(id))
+        .filter(messages::is_deleted.eq(false))
+        .set((messages::is_deleted.eq(true), messages::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// A chat's messages, newest first, older than `before` when given.
+pub fn messages_page(
+    conn: &mut DbConnection,
+    chat_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    let mut query = messages::table
+        .filter(messages::chat_id.eq(chat_id))
+        .order(messages::id.desc())
+        .limit(limit)
+        .select(Message::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(messages::id.lt(before));
+    }
+    query.load(conn)
+}
+
+/// The newest message id of a chat.
+pub fn latest_message_id(conn: &mut DbConnection, chat_id: i64) -> QueryResult<Option<i64>> {
+    messages::table
+        .filter(messages::chat_id.eq(chat_id))
+        .select(diesel::dsl::max(messages::id))
+        .first(conn)
+}
+
+/// Deletes one message (an echo superseded by our own stored send).
+pub fn delete_message(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(messages::table.find(id)).execute(conn)
+}
+
+/// Records Meta's id for our message and marks it sent.
+pub fn record_sent(
+    conn: &mut DbConnection,
+    id: i64,
+    external_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(messages::table.find(id))
+        .set((
+            messages::external_id.eq(external_id),
+            messages::delivery_status.eq(DeliveryStatus::Sent.as_str()),
+            messages::delivery_error.eq(None::<String>),
+            messages::delivery_attempts.eq(messages::delivery_attempts + 1),
+            messages::next_attempt_at.eq(None::<NaiveDateTime>),
+            messages::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Records a failed attempt that will be retried.
+pub fn record_retry(
+    conn: &mut DbConnection,
+    id: i64,
+    error: &str,
+    next_attempt_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(messages::table.find(id))
+        .set((
+            messages::delivery_error.eq(error),
+            messages::delivery_attempts.eq(messages::delivery_attempts + 1),
+            messages::next_attempt_at.eq(next_attempt_at),
+            messages::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Records a delivery that failed for good.
+pub fn record_failure(
+    conn: &mut DbConnection,
+    id: i64,
+    error: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(messages::table.find(id))
+        .set((
+            messages::delivery_status.eq(DeliveryStatus::Failed.as_str()),
+            messages::delivery_error.eq(error),
+            messages::delivery_attempts.eq(messages::delivery_attempts + 1),
+            messages::next_attempt_at.eq(None::<NaiveDateTime>),
+            messages::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Pending outbound messages whose next attempt is due, oldest first.
+pub fn due_deliveries(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    messages::table
+        .filter(messages::delivery_status.eq(DeliveryStatus::Pending.as_str()))
+        .filter(
+            messages::next_attempt_at
+                .is_null()
+                .or(messages::next_attempt_at.le(now)),
+        )
+        .order(messages::id.asc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// Leases a pending message for one attempt, so a second worker (another node) skips it.
+/// True when this caller got the lease.
+pub fn lease_delivery(
+    conn: &mut DbConnection,
+    id: i64,
+    seen_next_attempt: Option<NaiveDateTime>,
+    lease_until: NaiveDateTime,
+) -> QueryResult<bool> {
+    let target = messages::table
+        .find(id)
+        .filter(messages::delivery_status.eq(DeliveryStatus::Pending.as_str()));
+    let changed = match seen_next_attempt {
+        Some(at) => diesel::update(target.filter(messages::next_attempt_at.eq(at)))
+            .set(messages::next_attempt_at.eq(lease_until))
+            .execute(conn)?,
+        None => diesel::update(target.filter(messages::next_attempt_at.is_null()))
+            .set(messages::next_attempt_at.eq(lease_until))
+            .execute(conn)?,
+    };
+    Ok(changed == 1)
+}
+
+/// What a widget visitor sees of their conversation: every message of their chats that is not
+/// an internal note, after `after`, oldest first.
+pub fn visitor_messages(
+    conn: &mut DbConnection,
+    contact_id: i64,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    messages::table
+        .inner_join(chats::table.on(chats::id.eq(messages::chat_id)))
+        .filter(chats::contact_id.eq(contact_id))
+        .filter(messages::is_private.eq(false))
+        .filter(messages::id.gt(after))
+        .order(messages::id.asc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// The newest `limit` public, not unsent messages of a chat, oldest first.
+pub fn history(conn: &mut DbConnection, chat_id: i64, limit: i64) -> QueryResult<Vec<Message>> {
+    let mut history: Vec<Message> = messages::table
+        .filter(messages::chat_id.eq(chat_id))
+        .filter(messages::is_private.eq(false))
+        .filter(messages::is_deleted.eq(false))
+        .order(messages::id.desc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)?;
+    history.reverse();
+    Ok(history)
+}
+
+/// Whether something already answered the customer's message `answers` (a bot or agent reply
+/// after it).
+pub fn answered_after(conn: &mut DbConnection, chat_id: i64, answers: i64) -> QueryResult<bool> {
+    let later: i64 = messages::table
+        .filter(messages::chat_id.eq(chat_id))
+        .filter(messages::id.gt(answers))
+        .filter(messages::direction.eq(Direction::Outbound.as_str()))
+        .filter(messages::is_private.eq(false))
+        .count()
+        .get_result(conn)?;
+    Ok(later > 0)
+}
+
+/// Records what an AI answer cost: model, tokens, provider latency.
+pub fn record_ai_cost(
+    conn: &mut DbConnection,
+    message_id: i64,
+    model: &str,
+    prompt_tokens: i32,
+    completion_tokens: i32,
+    latency_ms: i32,
+) -> QueryResult<()> {
+    diesel::update(messages::table.find(message_id))
+        .set((
+            messages::ai_model.eq(model),
+            messages::prompt_tokens.eq(prompt_tokens),
+            messages::completion_tokens.eq(completion_tokens),
+            messages::ai_latency_ms.eq(latency_ms),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
