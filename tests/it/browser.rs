@@ -305,6 +305,28 @@ impl Browser {
         answer.is_null()
     }
 
+    /// Types into the field labelled `label`; a field the page redrew between finding and
+    /// typing is found again, as a person would type into the one they see.
+    pub async fn fill(&self, label: &str, text: &str) {
+        for _ in 0..20 {
+            let field = self.field(label).await;
+            let answer = self
+                .post(
+                    &format!("/element/{}/value", field.id()),
+                    json!({ "text": text }),
+                )
+                .await;
+            if answer.is_null() {
+                return;
+            }
+            assert!(
+                answer["error"] == "stale element reference",
+                "typing into {label:?} failed: {answer}"
+            );
+        }
+        panic!("the field {label:?} kept being redrawn");
+    }
+
     /// Types into an element (WebDriver keys such as `ENTER` included).
     pub async fn type_text(&self, element: &Element, text: &str) {
         let id = element.id();

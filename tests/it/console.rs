@@ -19,10 +19,8 @@ async fn sign_in(browser: &Browser, app: &TestApp, email: &str, password: &str) 
 /// Signs in on the console served at `base` (the hub, or a proxy in front of it).
 async fn sign_in_at(browser: &Browser, base: &str, email: &str, password: &str) {
     browser.goto(&format!("{base}/")).await;
-    let field = browser.field("Email").await;
-    browser.type_text(&field, email).await;
-    let field = browser.field("Password").await;
-    browser.type_text(&field, password).await;
+    browser.fill("Email", email).await;
+    browser.fill("Password", password).await;
     browser.press("Sign in").await;
     browser.wait_text(15, "Inbox").await;
 }
@@ -317,8 +315,7 @@ async fn typing_shows_both_ways_with_a_widget_visitor() {
         .unwrap();
     browser.wait_text(20, "The customer is typing").await;
 
-    let composer = browser.field("Reply").await;
-    browser.type_text(&composer, "One moment").await;
+    browser.fill("Reply", "One moment").await;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let frame = tokio::time::timeout_at(deadline, visitor.next())
@@ -370,16 +367,15 @@ async fn a_password_reset_and_an_invitation_end_in_signing_in() {
     browser.goto(&app.url("/")).await;
     browser.screenshot(&shots().join("sign-in.png")).await;
     browser.press("Forgot your password?").await;
-    let email = browser.field("Email").await;
-    browser.type_text(&email, &agent.email).await;
+    browser.fill("Email", &agent.email).await;
     browser.press("Send reset link").await;
     browser.wait_text(20, "on its way").await;
     let link = mailed_link(&app, "reset-password").await;
     browser.goto(&app.url(&link)).await;
-    let new = browser.field("New password").await;
-    browser.type_text(&new, "a-brand-new-password").await;
-    let repeat = browser.field("Repeat password").await;
-    browser.type_text(&repeat, "a-brand-new-password").await;
+    browser.fill("New password", "a-brand-new-password").await;
+    browser
+        .fill("Repeat password", "a-brand-new-password")
+        .await;
     browser.press("Change password").await;
     browser.wait_text(20, "Your password is changed").await;
     sign_in(&browser, &app, &agent.email, "a-brand-new-password").await;
@@ -403,10 +399,8 @@ async fn a_password_reset_and_an_invitation_end_in_signing_in() {
     let link = mailed_link(&app, "accept-invite").await;
     browser.goto(&app.url(&link)).await;
     browser.wait_text(20, "Accept your invitation").await;
-    let new = browser.field("New password").await;
-    browser.type_text(&new, "my-first-password").await;
-    let repeat = browser.field("Repeat password").await;
-    browser.type_text(&repeat, "my-first-password").await;
+    browser.fill("New password", "my-first-password").await;
+    browser.fill("Repeat password", "my-first-password").await;
     browser.press("Set password").await;
     browser.wait_text(20, "Your password is set").await;
     sign_in(
@@ -420,10 +414,8 @@ async fn a_password_reset_and_an_invitation_end_in_signing_in() {
 
     // The same link a second time is refused with a clear message.
     browser.goto(&app.url(&link)).await;
-    let new = browser.field("New password").await;
-    browser.type_text(&new, "another-password-1").await;
-    let repeat = browser.field("Repeat password").await;
-    browser.type_text(&repeat, "another-password-1").await;
+    browser.fill("New password", "another-password-1").await;
+    browser.fill("Repeat password", "another-password-1").await;
     browser.press("Set password").await;
     browser.wait_text(20, "expired or was already used").await;
 }
