@@ -1,11 +1,10 @@
-//! Reads: how far each user has read each chat, and what they have not read.
+//! Reads: how far each user has read each chat (unread counts come with the chat listings).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
-use super::schema::{chat_reads, messages};
-use crate::model::Direction;
+use super::schema::chat_reads;
 
 /// Moves a user's read marker forward (never back); true when it moved.
 pub fn mark_read(
@@ -42,21 +41,4 @@ pub fn mark_read(
             .execute(conn)
             .map(|_| true),
     }
-}
-
-/// Customer messages of a chat the user has not read.
-pub fn unread_count(conn: &mut DbConnection, chat_id: i64, user_id: i64) -> QueryResult<i64> {
-    let last_read = chat_reads::table
-        .filter(chat_reads::chat_id.eq(chat_id))
-        .filter(chat_reads::user_id.eq(user_id))
-        .select(chat_reads::last_read_message_id)
-        .first::<i64>(conn)
-        .optional()?
-        .unwrap_or(0);
-    messages::table
-        .filter(messages::chat_id.eq(chat_id))
-        .filter(messages::direction.eq(Direction::Inbound.as_str()))
-        .filter(messages::id.gt(last_read))
-        .count()
-        .get_result(conn)
 }
