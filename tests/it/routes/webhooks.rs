@@ -73,6 +73,22 @@ async fn hub() -> Hub {
 }
 
 impl Hub {
+    /// The admin of a second account that has connected Facebook page `page`.
+    async fn other_account_with_page(&self, page: &str) -> crate::helpers::TestUser {
+        let other = self.app.other_account_admin().await;
+        let (status, body) = self
+            .app
+            .call(
+                Method::POST,
+                "/api/channels",
+                Some(&other.token),
+                Some(&json!({"kind": "facebook", "name": "Other", "external_id": page, "access_token": "t"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        other
+    }
+
     async fn post(&self, product: &str, body: Vec<u8>, signature: Option<&str>) -> (u16, String) {
         let mut request = self
             .app
@@ -527,18 +543,8 @@ async fn a_nul_character_in_a_meta_delivery_is_dropped_not_retried() {
 async fn seq_is_gapless_per_account_not_one_counter_for_all() {
     use switchboard::store::schema::events;
     let hub = hub().await;
-    let other = hub.app.other_account_admin().await;
     let other_page = "104857600000777";
-    let (status, body) = hub
-        .app
-        .call(
-            Method::POST,
-            "/api/channels",
-            Some(&other.token),
-            Some(&json!({"kind": "facebook", "name": "Other", "external_id": other_page, "access_token": "t"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
+    hub.other_account_with_page(other_page).await;
     for i in 0..12 {
         let page = if i % 2 == 0 { PAGE_ID } else { other_page };
         let body = json!({"object":"page","entry":[{"id":page,"time":1,"messaging":[
@@ -620,18 +626,8 @@ async fn a_mid_twice_in_one_delivery_and_on_two_channels() {
 async fn a_delivery_naming_two_accounts_pages_stores_each_in_its_own_account() {
     let hub = hub().await;
     let admin = hub.app.admin_token().await;
-    let other = hub.app.other_account_admin().await;
     let other_page = "104857600000888";
-    let (status, body) = hub
-        .app
-        .call(
-            Method::POST,
-            "/api/channels",
-            Some(&other.token),
-            Some(&json!({"kind": "facebook", "name": "Other", "external_id": other_page, "access_token": "t"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
+    let other = hub.other_account_with_page(other_page).await;
     // A page already connected to one account cannot be taken by another.
     let (status, body) = hub
         .app
