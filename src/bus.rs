@@ -1,7 +1,8 @@
 //! The internal event bus: commands in (to the store's single writer), committed events and
 //! typing out through a `Broker`, the seam where a relay between hub processes plugs in.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -15,16 +16,21 @@ pub trait Broker: Send + Sync + std::fmt::Debug {
     fn publish(&self, event: Arc<Event>);
     /// Committed events from now on.
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
+    /// One account's committed events from now on: a connection wakes only for its own
+    /// account's events, not for every event of the hub.
+    fn subscribe_account(&self, account_id: i64) -> broadcast::Receiver<Arc<Event>>;
     /// Relays a typing indicator.
     fn typing(&self, typing: Typing);
     /// Typing indicators from now on.
     fn subscribe_typing(&self) -> broadcast::Receiver<Arc<Typing>>;
 }
 
-/// The broker of one process: in-memory broadcast channels.
+/// The broker of one process: in-memory broadcast channels, one for every event and one per
+/// account that has subscribers.
 #[derive(Debug)]
 pub struct LocalBroker {
     events: broadcast::Sender<Arc<Event>>,
+    accounts: Mutex<HashMap<i64, broadcast::Sender<Arc<Event>>>>,
     typing: broadcast::Sender<Arc<Typing>>,
 }
 
@@ -32,19 +38,43 @@ impl Default for LocalBroker {
     fn default() -> Self {
         Self {
             events: broadcast::channel(EVENT_BUFFER).0,
+            accounts: Mutex::default(),
             typing: broadcast::channel(1024).0,
         }
     }
 }
 
+impl LocalBroker {
+    fn accounts(&self) -> MutexGuard<'_, HashMap<i64, broadcast::Sender<Arc<Event>>>> {
+        // The map stays whole whatever a panicking holder did: each entry is one channel.
+        self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl Broker for LocalBroker {
     fn publish(&self, event: Arc<Event>) {
+        let account_id = event.account_id;
+        let mut accounts = self.accounts();
+        if let Some(channel) = accounts.get(&account_id) {
+            // An account whose last subscriber left has its channel dropped here.
+            if channel.send(Arc::clone(&event)).is_err() {
+                accounts.remove(&account_id);
+            }
+        }
+        drop(accounts);
         // No subscriber is not an error.
         let _ = self.events.send(event);
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.events.subscribe()
+    }
+
+    fn subscribe_account(&self, account_id: i64) -> broadcast::Receiver<Arc<Event>> {
+        self.accounts()
+            .entry(account_id)
+            .or_insert_with(|| broadcast::channel(EVENT_BUFFER).0)
+            .subscribe()
     }
 
     fn typing(&self, typing: Typing) {
@@ -133,6 +163,11 @@ impl Bus {
     /// A stream of committed events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.broker.subscribe()
+    }
+
+    /// One account's committed events from now on.
+    pub fn subscribe_account(&self, account_id: i64) -> broadcast::Receiver<Arc<Event>> {
+        self.broker.subscribe_account(account_id)
     }
 }
 

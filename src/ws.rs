@@ -11,8 +11,8 @@ use axum::extract::ws::{Message as Frame, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::mpsc;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::{broadcast, mpsc};
 
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
@@ -26,13 +26,17 @@ const MAX_REPLAY: i64 = 50_000;
 const PING_EVERY: Duration = Duration::from_secs(30);
 /// Slots kept free in each queue for the last two frames (`resync_required`, close).
 const RESERVED: usize = 2;
+/// Most frames taken in one go: events read from the bus before the connection looks at its
+/// other inputs, and frames written before one flush.
+const BATCH: usize = 256;
 
 fn text(value: serde_json::Value) -> Frame {
     Frame::Text(Utf8Bytes::from(value.to_string()))
 }
 
+/// The event's frame; its bytes are shared with every other connection that sends it.
 fn event_frame(event: &Event) -> Frame {
-    Frame::Text(Utf8Bytes::from(event.json()))
+    Frame::Text(Utf8Bytes::try_from(event.frame()).unwrap_or_default())
 }
 
 /// One connection's outgoing side: a bounded queue drained by the connection's own writer
@@ -75,18 +79,28 @@ impl Outbox {
 }
 
 /// Sends queued frames in order until the queue ends, a close goes out, or the client stops
-/// reading for longer than `timeout`.
+/// reading for longer than `timeout`. Whatever is queued goes out together: written into the
+/// socket's buffer one after another and flushed once, under one deadline for the batch.
 async fn write(
     mut sink: SplitSink<WebSocket, Frame>,
     mut frames: mpsc::Receiver<Frame>,
     timeout: Duration,
 ) {
-    while let Some(frame) = frames.recv().await {
-        let closing = matches!(frame, Frame::Close(_));
-        if !matches!(
-            tokio::time::timeout(timeout, sink.send(frame)).await,
-            Ok(Ok(()))
-        ) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while frames.recv_many(&mut batch, BATCH).await > 0 {
+        let closing = batch.iter().any(|frame| matches!(frame, Frame::Close(_)));
+        let sent = tokio::time::timeout(timeout, async {
+            for frame in batch.drain(..) {
+                let close = matches!(frame, Frame::Close(_));
+                sink.feed(frame).await?;
+                if close {
+                    break;
+                }
+            }
+            sink.flush().await
+        })
+        .await;
+        if !matches!(sent, Ok(Ok(()))) {
             tracing::info!("a client stopped reading; dropping its connection");
             return;
         }
@@ -101,7 +115,7 @@ async fn write(
 pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, since: Option<i64>) {
     let (out, mut incoming) = Outbox::start(socket, &state);
     // Subscribe before reading the database, so nothing falls between replay and live.
-    let mut live = state.bus.subscribe();
+    let mut live = state.bus.subscribe_account(me.principal.account_id);
     let mut revoked = state.revocations.subscribe();
     let mut typing = state.bus.subscribe_typing();
     let mut presence = state.presence.subscribe();
@@ -166,32 +180,41 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
                 Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => silent_pings = 0,
             },
-            event = live.recv() => match event {
-                Ok(event) => {
-                    if event.account_id != account || event.seq <= sent_up_to {
-                        continue;
-                    }
-                    // A change of rights announced before this event was committed applies to it.
-                    while let Ok(pending) = revoked.try_recv() {
-                        if let Some(last) = apply_revocation(&state, &mut me, Ok(pending), sent_up_to).await {
-                            out.finish(last);
+            event = live.recv() => {
+                // Everything already waiting is handled in this turn: one wake-up, many events.
+                let mut next = Some(event);
+                let mut taken = 0;
+                while let Some(event) = next.take() {
+                    let event = match event {
+                        Ok(event) => event,
+                        Err(RecvError::Lagged(missed)) => {
+                            tracing::warn!(user_id = me.principal.user_id, missed, "event stream fell behind; asking the client to resync");
+                            out.finish(resync(sent_up_to));
                             return;
                         }
+                        Err(RecvError::Closed) => return,
+                    };
+                    if event.account_id == account && event.seq > sent_up_to {
+                        // A change of rights announced before this event was committed applies to it.
+                        while let Ok(pending) = revoked.try_recv() {
+                            if let Some(last) = apply_revocation(&state, &mut me, Ok(pending), sent_up_to).await {
+                                out.finish(last);
+                                return;
+                            }
+                        }
+                        if me.principal.may_see_event(&event) && !out.push(event_frame(&event)) {
+                            tracing::warn!(user_id = me.principal.user_id, seq = event.seq, "client fell behind; asking it to resync");
+                            out.finish(resync(sent_up_to));
+                            return;
+                        }
+                        sent_up_to = event.seq;
                     }
-                    if me.principal.may_see_event(&event) && !out.push(event_frame(&event)) {
-                        tracing::warn!(user_id = me.principal.user_id, seq = event.seq, "client fell behind; asking it to resync");
-                        out.finish(resync(sent_up_to));
-                        return;
+                    taken += 1;
+                    if taken < BATCH {
+                        next = ready(&mut live);
                     }
-                    sent_up_to = event.seq;
                 }
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(user_id = me.principal.user_id, missed, "event stream fell behind; asking the client to resync");
-                    out.finish(resync(sent_up_to));
-                    return;
-                }
-                Err(RecvError::Closed) => return,
-            },
+            }
             indicator = typing.recv() => {
                 if let Ok(t) = indicator {
                     if t.user_id != Some(me.principal.user_id)
@@ -234,6 +257,16 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
                 }
             }
         }
+    }
+}
+
+/// The next event already waiting, without waiting for one.
+fn ready(live: &mut broadcast::Receiver<Arc<Event>>) -> Option<Result<Arc<Event>, RecvError>> {
+    match live.try_recv() {
+        Ok(event) => Some(Ok(event)),
+        Err(TryRecvError::Empty) => None,
+        Err(TryRecvError::Lagged(missed)) => Some(Err(RecvError::Lagged(missed))),
+        Err(TryRecvError::Closed) => Some(Err(RecvError::Closed)),
     }
 }
 

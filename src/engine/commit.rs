@@ -55,12 +55,23 @@ pub fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Enve
     };
     let mut results: Vec<Result<Outcome, StoreError>> = Vec::with_capacity(size);
     let mut attempt = 0;
+    // First without a savepoint per command (two statements fewer each); a command that
+    // fails sends the whole group round again with savepoints, so it fails alone.
+    let mut careful = false;
     let committed = loop {
         attempt += 1;
-        let committed = conn.transaction::<_, DieselError, _>(|conn| {
+        let committed = conn.transaction::<_, GroupError, _>(|conn| {
             results.clear();
             take_write_lock(conn, &batch)?;
             for envelope in &batch {
+                if !careful {
+                    results.push(match super::apply(conn, &envelope.command) {
+                        Ok(outcome) => Ok(outcome),
+                        Err(e) if is_conflict(&e) || is_outage(&e) => return Err(e.into()),
+                        Err(_) => return Err(GroupError::OneFailed),
+                    });
+                    continue;
+                }
                 // A savepoint per command: one refused command does not sink the group.
                 let result = conn.transaction(|conn| super::apply(conn, &envelope.command));
                 results.push(match result {
@@ -74,7 +85,7 @@ pub fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Enve
                     }
                     // The database gave up the whole transaction (InnoDB rolls all of it
                     // back), or the connection is gone: nothing of the group may count as done.
-                    Err(e) if is_conflict(&e) || is_outage(&e) => return Err(e),
+                    Err(e) if is_conflict(&e) || is_outage(&e) => return Err(e.into()),
                     // The rest of the group goes on: this command's own data was refused.
                     Err(e) => {
                         let refused = refusal(&e);
@@ -86,7 +97,12 @@ pub fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Enve
             Ok(())
         });
         match committed {
-            Err(e) if is_conflict(&e) && attempt < CONFLICT_ATTEMPTS => {
+            Err(GroupError::OneFailed) if !careful => {
+                // Not a try lost to another writer.
+                attempt -= 1;
+                careful = true;
+            }
+            Err(GroupError::Database(e)) if is_conflict(&e) && attempt < CONFLICT_ATTEMPTS => {
                 tracing::info!(attempt, error = %e, "another writer got in the way; committing the group again");
                 std::thread::sleep(
                     crate::retry::Backoff {
@@ -112,6 +128,30 @@ pub fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Enve
         }
         // A submitter that gave up is not an error.
         let _ = envelope.reply.send(result);
+    }
+}
+
+/// Why a group's transaction was rolled back.
+#[derive(Debug)]
+enum GroupError {
+    /// The database failed the transaction.
+    Database(DieselError),
+    /// One command failed while the group ran without savepoints: it runs again with them.
+    OneFailed,
+}
+
+impl From<DieselError> for GroupError {
+    fn from(e: DieselError) -> Self {
+        Self::Database(e)
+    }
+}
+
+impl std::fmt::Display for GroupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Database(e) => e.fmt(f),
+            Self::OneFailed => f.write_str("a command failed"),
+        }
     }
 }
 

@@ -38,15 +38,21 @@ pub struct Event {
     pub chat_status: Option<super::ChatStatus>,
     /// The event as a JSON frame, made once however many connections send it.
     #[serde(skip)]
-    pub json: std::sync::OnceLock<String>,
+    pub json: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl Event {
-    /// The event as the JSON frame clients receive.
-    pub fn json(&self) -> String {
+    /// The event as the JSON frame clients receive, serialised once and shared (a clone
+    /// copies no bytes), however many connections send it.
+    pub fn frame(&self) -> bytes::Bytes {
         self.json
-            .get_or_init(|| serde_json::to_string(self).unwrap_or_default())
+            .get_or_init(|| serde_json::to_vec(self).unwrap_or_default().into())
             .clone()
+    }
+
+    /// The event as JSON text.
+    pub fn json(&self) -> String {
+        String::from_utf8_lossy(&self.frame()).into_owned()
     }
 }
 

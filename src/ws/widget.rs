@@ -24,7 +24,7 @@ fn is_reply_for(event: &Event, visitor: &Visitor) -> bool {
 /// with `GET /api/widget/messages?after=`).
 pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
     let (out, mut incoming) = Outbox::start(socket, &state);
-    let mut live = state.bus.subscribe();
+    let mut live = state.bus.subscribe_account(visitor.account_id);
     let mut typing = state.bus.subscribe_typing();
     let hello = json!({"type": "hello", "session_id": visitor.session_id});
     if !out.push_wait(text(hello)).await {
