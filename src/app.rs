@@ -32,6 +32,8 @@ pub struct App {
     pub limits: Limits,
     /// Meta's Graph API (Send API).
     pub graph: GraphClient,
+    /// Where webhook deliveries for each page go.
+    pub channel_directory: crate::ingress::directory::ChannelDirectory,
     /// Ended sessions, for closing their live connections at once.
     pub revocations: crate::auth::revocation::Revocations,
     /// Live agent connections on this process.
@@ -70,6 +72,7 @@ impl App {
         let mailer = Arc::new(Mailer::from_config(&config)?);
         Ok(Self {
             graph: GraphClient::new(&config.meta_graph_url, config.meta_timeout)?,
+            channel_directory: Default::default(),
             jwt: JwtKeys::new(&config.jwt_secret, config.jwt_expiration),
             hashing,
             bus,

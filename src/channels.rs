@@ -325,6 +325,7 @@ pub async fn create(
             Ok(channels::find(conn, account, id)?)
         })
         .await?;
+    state.channel_directory.changed();
     tracing::info!(channel_id = channel.id, kind = %channel.kind, "channel created");
     Ok(channel.into())
 }
@@ -375,6 +376,7 @@ pub async fn update(
             Ok(channels::find(conn, account, id)?)
         })
         .await?;
+    state.channel_directory.changed();
     Ok(channel.into())
 }
 
@@ -382,7 +384,7 @@ pub async fn update(
 pub async fn delete(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<()> {
     me.principal.authorize(Action::ManageChannels)?;
     let account = me.principal.account_id;
-    Ok(state
+    state
         .db()
         .run(move |conn| -> AppResult<()> {
             if channels::delete(conn, account, id)? == 0 {
@@ -390,5 +392,7 @@ pub async fn delete(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<()
             }
             Ok(())
         })
-        .await?)
+        .await?;
+    state.channel_directory.changed();
+    Ok(())
 }

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha256;
 
+use super::directory::Route;
 use crate::model::{Command, InboundMessage};
 
 /// Which Meta product a delivery is for; also the channel kind it routes to.
@@ -306,29 +307,16 @@ pub async fn receive(
         parse(product, body).map_err(|e| AppError::bad_request("invalid_json", e.to_string()))?;
 
     let kind = product.channel_kind();
-    let ids: Vec<String> = delivery.entry.iter().map(|e| e.id.clone()).collect();
-    let channels = state
-        .db()
-        .run(
-            move |conn| -> Result<Vec<Option<crate::store::channels::Channel>>, AppError> {
-                let mut found = Vec::with_capacity(ids.len());
-                for id in &ids {
-                    found.push(crate::store::channels::find_by_external(conn, kind, id)?);
-                }
-                Ok(found)
-            },
-        )
-        .await?;
-
+    let routes = routes(state, kind, &delivery.entry).await?;
     let mut timed: Vec<(i64, Command)> = Vec::new();
-    for (entry, channel) in delivery.entry.iter().zip(channels) {
-        let Some(channel) = channel else {
+    for (entry, route) in delivery.entry.iter().zip(routes) {
+        let Some(route) = route else {
             tracing::warn!(kind, external_id = %entry.id, "delivery for an unknown or inactive channel; acknowledged and ignored");
             continue;
         };
         for event in entry.messaging.iter().chain(&entry.standby) {
             let at = event["timestamp"].as_i64().unwrap_or_default();
-            for command in commands_for(event, channel.account_id, channel.id, &entry.id) {
+            for command in commands_for(event, route.account_id, route.channel_id, &entry.id) {
                 timed.push((at, command));
             }
         }
@@ -348,6 +336,49 @@ pub async fn receive(
         }
     }
     Ok(count)
+}
+
+/// Where each entry's events go (`None`: no active channel has that page or account id):
+/// from the directory, reading the database only for pages it does not know.
+async fn routes(
+    state: &crate::app::AppState,
+    kind: &'static str,
+    entries: &[Entry],
+) -> crate::error::AppResult<Vec<Option<Route>>> {
+    let mut routes = Vec::with_capacity(entries.len());
+    let mut unknown = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        match state.channel_directory.get(kind, &entry.id) {
+            Ok(route) => routes.push(Some(route)),
+            Err(miss) => {
+                routes.push(None);
+                unknown.push((i, entry.id.clone(), miss));
+            }
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(routes);
+    }
+    let ids: Vec<String> = unknown.iter().map(|(_, id, _)| id.clone()).collect();
+    let found = state
+        .db()
+        .run(move |conn| {
+            ids.iter()
+                .map(|id| crate::store::channels::find_by_external(conn, kind, id))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    for ((i, id, miss), channel) in unknown.into_iter().zip(found) {
+        if let Some(channel) = channel {
+            let route = Route {
+                account_id: channel.account_id,
+                channel_id: channel.id,
+            };
+            state.channel_directory.keep(&miss, kind, &id, route);
+            routes[i] = Some(route);
+        }
+    }
+    Ok(routes)
 }
 
 /// Answers Meta's subscription handshake: the challenge when the token matches.

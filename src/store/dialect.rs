@@ -33,3 +33,42 @@ macro_rules! insert_returning_id {
         }
     }};
 }
+
+/// Inserts `values` into `table` and returns the new row as `$row` (a `Selectable`):
+/// `RETURNING` on SQLite and PostgreSQL (one statement), the insert then a read by
+/// `LAST_INSERT_ID()` on MySQL.
+#[macro_export]
+macro_rules! insert_returning_row {
+    ($conn:expr, $table:path, $values:expr, $row:ty) => {{
+        use diesel::prelude::*;
+        use $table as target;
+        match $conn {
+            $crate::store::connection::DbConnection::Sqlite(c) => {
+                diesel::insert_into(target::table)
+                    .values($values)
+                    .returning(<$row>::as_returning())
+                    .get_result::<$row>(c)
+            }
+            $crate::store::connection::DbConnection::Postgres(c) => {
+                diesel::insert_into(target::table)
+                    .values($values)
+                    .returning(<$row>::as_returning())
+                    .get_result::<$row>(c)
+            }
+            #[cfg(feature = "mysql")]
+            $crate::store::connection::DbConnection::Mysql(c) => {
+                diesel::insert_into(target::table)
+                    .values($values)
+                    .execute(c)?;
+                let id = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                    "CAST(LAST_INSERT_ID() AS SIGNED)",
+                ))
+                .get_result::<i64>(c)?;
+                target::table
+                    .find(id)
+                    .select(<$row>::as_select())
+                    .first::<$row>(c)
+            }
+        }
+    }};
+}

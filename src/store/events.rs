@@ -19,13 +19,7 @@ pub fn append(
 ) -> QueryResult<Event> {
     let chat_id = chat.map(|c| c.id);
     let assignee_id = chat.and_then(|c| c.assignee_id);
-    diesel::update(accounts::table.find(account_id))
-        .set(accounts::event_seq.eq(accounts::event_seq + 1))
-        .execute(conn)?;
-    let seq: i64 = accounts::table
-        .find(account_id)
-        .select(accounts::event_seq)
-        .first(conn)?;
+    let seq = next_seq(conn, account_id)?;
     diesel::insert_into(events::table)
         .values((
             events::account_id.eq(account_id),
@@ -50,6 +44,25 @@ pub fn append(
         chat_status: chat.map(|c| c.status),
         json: Default::default(),
     })
+}
+
+/// Counts the account's seq up by one and returns it: one statement where the database can
+/// return what it updated (SQLite, PostgreSQL), an update and a read on MySQL.
+fn next_seq(conn: &mut DbConnection, account_id: i64) -> QueryResult<i64> {
+    let bump = diesel::update(accounts::table.find(account_id))
+        .set(accounts::event_seq.eq(accounts::event_seq + 1));
+    match conn {
+        DbConnection::Sqlite(c) => bump.returning(accounts::event_seq).get_result(c),
+        DbConnection::Postgres(c) => bump.returning(accounts::event_seq).get_result(c),
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(c) => {
+            bump.execute(c)?;
+            accounts::table
+                .find(account_id)
+                .select(accounts::event_seq)
+                .first(c)
+        }
+    }
 }
 
 /// The newest seq of an account (0 before the first event).

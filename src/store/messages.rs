@@ -144,9 +144,10 @@ pub fn message(conn: &mut DbConnection, id: i64) -> QueryResult<Message> {
         .first(conn)
 }
 
-/// The fields of a new message.
+/// The fields of a new message. A missing value is stored as NULL (not left to the column's
+/// default), so the insert's SQL is the same for every message and is prepared once.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = messages)]
+#[diesel(table_name = messages, treat_none_as_default_value = false)]
 pub struct NewMessage {
     /// Owning account.
     pub account_id: i64,
@@ -184,8 +185,7 @@ pub struct NewMessage {
 
 /// Stores a message; returns it.
 pub fn insert_message(conn: &mut DbConnection, new: &NewMessage) -> QueryResult<Message> {
-    let id = crate::insert_returning_id!(conn, crate::store::schema::messages, new.clone())?;
-    message(conn, id)
+    crate::insert_returning_row!(conn, crate::store::schema::messages, new.clone(), Message)
 }
 
 /// Sets a message's delivery status; returns rows changed.
