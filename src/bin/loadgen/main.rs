@@ -4,9 +4,11 @@
 //! `loadgen fanout`: end-to-end latency from webhook to agents' WebSocket frames at set rates.
 //! `loadgen idle`: the hub's memory per idle WebSocket connection.
 //! `loadgen ai`: the AI responder's own time per answer, with a provider that answers at once.
+//! `loadgen seed` and `loadgen reads`: the chat list and chat view over a large account.
 
 mod ai;
 mod fanout;
+mod reads;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -124,6 +126,34 @@ enum Scenario {
         #[arg(long, default_value_t = 250)]
         messages: usize,
     },
+    /// Writes a large account straight into the hub's database (SQLite or PostgreSQL):
+    /// chats with one contact each and messages spread evenly over them.
+    Seed {
+        /// The hub's DATABASE_URL.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// Chats to write.
+        #[arg(long, default_value_t = 100_000)]
+        chats: u64,
+        /// Messages to write, spread evenly over the chats.
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: u64,
+    },
+    /// Concurrent admins reading the chat list and chat views; latency percentiles of each.
+    Reads {
+        /// Admin email.
+        #[arg(long, env = "LOADGEN_EMAIL")]
+        email: String,
+        /// Admin password.
+        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Opens idle agent connections and reports the hub's RSS before and after (same machine).
     Idle {
         /// Admin email (creates the agent).
@@ -227,6 +257,27 @@ async fn main() -> anyhow::Result<()> {
                 messages,
             )
             .await?;
+        }
+        Scenario::Seed {
+            database_url,
+            chats,
+            messages,
+        } => reads::seed(&database_url, chats, messages)?,
+        Scenario::Reads {
+            email,
+            password,
+            concurrency,
+            seconds,
+        } => {
+            reads::reads(
+                &client,
+                &args.base_url,
+                &email,
+                &password,
+                concurrency,
+                seconds,
+            )
+            .await?
         }
         Scenario::Idle {
             email,
