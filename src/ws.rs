@@ -86,26 +86,32 @@ async fn write(
     mut frames: mpsc::Receiver<Frame>,
     timeout: Duration,
 ) {
-    let mut batch = Vec::with_capacity(BATCH);
-    while frames.recv_many(&mut batch, BATCH).await > 0 {
-        let closing = batch.iter().any(|frame| matches!(frame, Frame::Close(_)));
+    while let Some(first) = frames.recv().await {
         let sent = tokio::time::timeout(timeout, async {
-            for frame in batch.drain(..) {
-                let close = matches!(frame, Frame::Close(_));
+            let mut next = Some(first);
+            let mut fed = 0;
+            while let Some(frame) = next.take() {
+                let closing = matches!(frame, Frame::Close(_));
                 sink.feed(frame).await?;
-                if close {
-                    break;
+                if closing {
+                    sink.flush().await?;
+                    return Ok(true);
+                }
+                fed += 1;
+                if fed < BATCH {
+                    next = frames.try_recv().ok();
                 }
             }
-            sink.flush().await
+            sink.flush().await.map(|()| false)
         })
         .await;
-        if !matches!(sent, Ok(Ok(()))) {
-            tracing::info!("a client stopped reading; dropping its connection");
-            return;
-        }
-        if closing {
-            return;
+        match sent {
+            Ok(Ok(false)) => {}
+            Ok(Ok(true)) => return,
+            Ok(Err(_)) | Err(_) => {
+                tracing::info!("a client stopped reading; dropping its connection");
+                return;
+            }
         }
     }
     let _ = tokio::time::timeout(timeout, sink.close()).await;
@@ -120,28 +126,27 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
     let mut typing = state.bus.subscribe_typing();
     let mut presence = state.presence.subscribe();
     let account = me.principal.account_id;
-    let replay = state
-        .db()
-        .run(
-            move |conn| -> crate::error::AppResult<(i64, Option<Vec<Event>>)> {
-                let latest = events::latest_seq(conn, account)?;
-                let Some(since) = since else {
-                    return Ok((latest, Some(Vec::new())));
-                };
-                let oldest = events::oldest_seq(conn, account)?.unwrap_or(latest + 1);
-                if since < oldest - 1 || latest - since > MAX_REPLAY || since > latest {
-                    return Ok((latest, None));
-                }
-                Ok((latest, Some(events::range(conn, account, since, latest)?)))
-            },
-        )
-        .await;
+    // Boxed, like the other rare waits below: the connection's own state stays small.
+    let replay = Box::pin(state.db().run(
+        move |conn| -> crate::error::AppResult<(i64, Option<Vec<Event>>)> {
+            let latest = events::latest_seq(conn, account)?;
+            let Some(since) = since else {
+                return Ok((latest, Some(Vec::new())));
+            };
+            let oldest = events::oldest_seq(conn, account)?.unwrap_or(latest + 1);
+            if since < oldest - 1 || latest - since > MAX_REPLAY || since > latest {
+                return Ok((latest, None));
+            }
+            Ok((latest, Some(events::range(conn, account, since, latest)?)))
+        },
+    ))
+    .await;
     let Ok((latest, replay)) = replay else {
         out.finish(None);
         return;
     };
     let hello = json!({"type": "hello", "seq": latest, "user": UserView::from(me.user.clone())});
-    if !out.push_wait(text(hello)).await {
+    if !Box::pin(out.push_wait(text(hello))).await {
         return;
     }
     let Some(replay) = replay else {
@@ -151,7 +156,7 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
         return;
     };
     for event in replay.iter().filter(|e| me.principal.may_see_event(e)) {
-        if !out.push_wait(event_frame(event)).await {
+        if !Box::pin(out.push_wait(event_frame(event))).await {
             return;
         }
     }
@@ -174,7 +179,7 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
                     }
                     // Typing is throttled per connection; what is over the budget is dropped.
                     if message["type"] == "typing" && typing_budget.allow() {
-                        relay_typing(&state, &me, &message).await;
+                        Box::pin(relay_typing(&state, &me, &message)).await;
                     }
                 }
                 Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => return,
@@ -197,7 +202,7 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
                     if event.account_id == account && event.seq > sent_up_to {
                         // A change of rights announced before this event was committed applies to it.
                         while let Ok(pending) = revoked.try_recv() {
-                            if let Some(last) = apply_revocation(&state, &mut me, Ok(pending), sent_up_to).await {
+                            if let Some(last) = Box::pin(apply_revocation(&state, &mut me, Ok(pending), sent_up_to)).await {
                                 out.finish(last);
                                 return;
                             }
@@ -239,7 +244,7 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
                 }
             }
             ended = revoked.recv() => {
-                if let Some(last) = apply_revocation(&state, &mut me, ended, sent_up_to).await {
+                if let Some(last) = Box::pin(apply_revocation(&state, &mut me, ended, sent_up_to)).await {
                     out.finish(last);
                     return;
                 }
@@ -251,7 +256,7 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
                     return;
                 }
                 // The session may have ended (logout, deactivation) since the last check.
-                if crate::auth::extract::session_user(&state, &me.principal).await.is_none() {
+                if Box::pin(crate::auth::extract::session_user(&state, &me.principal)).await.is_none() {
                     out.finish(None);
                     return;
                 }

@@ -10,12 +10,12 @@ use crate::app::AppState;
 use crate::auth::extract::authenticate;
 use crate::error::{AppError, AppResult};
 
-/// Clients send only small frames (typing, ping): a small read buffer keeps an idle connection
-/// cheap. Frames out gather in the write buffer (grown only when events come) and go to the
+/// Clients send only small frames (typing, ping): a 256-byte read buffer (zeroed, so resident
+/// from the first read; a larger frame grows it) keeps an idle connection cheap. Frames out gather in the write buffer (grown only when events come) and go to the
 /// socket when 16 KiB are waiting or the writer flushes a batch.
 fn lean(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
     upgrade
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(256)
         .write_buffer_size(16 * 1024)
         .max_message_size(64 * 1024)
 }
