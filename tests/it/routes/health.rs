@@ -147,7 +147,13 @@ async fn health_answers_at_once_while_logins_hash_calls_hang_and_a_batch_commits
                     .send()
                     .await
                     .expect("login");
-                assert!(answer.status() == 200 || answer.status() == 401);
+                // A saturated hashing pool answers 503 with Retry-After by design: load, not
+                // the check (the check is the health probe below).
+                let status = answer.status().as_u16();
+                assert!(
+                    matches!(status, 200 | 401 | 503),
+                    "a login is answered or told to come back, not {status}"
+                );
                 logins.fetch_add(1, Ordering::SeqCst);
             }
         }));
