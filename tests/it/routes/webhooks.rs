@@ -751,3 +751,50 @@ async fn an_event_the_store_refuses_is_acknowledged_kept_for_admins_and_the_rest
         "{details}"
     );
 }
+
+/// Posts one signed message `n` from one customer to the Facebook page.
+async fn deliver_text(hub: &Hub, n: i64) -> (u16, String) {
+    let body = json!({"object":"page","entry":[{"id":PAGE_ID,"time":1,"messaging":[
+        {"sender":{"id":"6213000000000077"},"recipient":{"id":PAGE_ID},
+         "timestamp":1_763_888_000_000_i64 + n,
+         "message":{"mid":format!("m_active_{n}"),"text":format!("text {n}")}}]}]})
+    .to_string()
+    .into_bytes();
+    let signature = sign(&body);
+    hub.post("facebook", body, Some(&signature)).await
+}
+
+async fn set_facebook_active(hub: &Hub, admin: &str, active: bool) {
+    let path = format!("/api/channels/{}", hub.facebook);
+    let (status, body) = hub
+        .app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(admin),
+            Some(&json!({"is_active": active})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_deactivated_page_receives_nothing_from_that_moment_and_again_once_active() {
+    let hub = hub().await;
+    let admin = hub.app.admin_token().await;
+
+    // The first delivery routes the page (and the hub remembers where it goes).
+    assert_eq!(deliver_text(&hub, 1).await.0, 200);
+    set_facebook_active(&hub, &admin, false).await;
+    let (status, text) = deliver_text(&hub, 2).await;
+    assert_eq!(status, 200, "acknowledged, so Meta does not retry: {text}");
+    set_facebook_active(&hub, &admin, true).await;
+    assert_eq!(deliver_text(&hub, 3).await.0, 200);
+
+    let texts: Vec<Option<String>> = hub.messages().await.into_iter().map(|m| m.text).collect();
+    assert_eq!(
+        texts,
+        [Some("text 1".to_string()), Some("text 3".to_string())],
+        "nothing stored while the channel was inactive"
+    );
+}
