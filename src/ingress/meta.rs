@@ -94,14 +94,18 @@ pub enum ParseError {
     WrongObject(String),
 }
 
-/// Parses the raw body; NUL characters, which no database column can keep, are dropped from
-/// every string so the delivery is stored without them.
+/// Parses the raw body straight into a delivery; NUL characters, which no database column can
+/// keep, are dropped from every string of its events so they are stored without them.
 pub fn parse(product: Product, body: &[u8]) -> Result<Delivery, ParseError> {
-    let mut value: Value =
+    let mut delivery: Delivery =
         serde_json::from_slice(body).map_err(|e| ParseError::Malformed(e.to_string()))?;
-    strip_nul(&mut value);
-    let delivery: Delivery =
-        serde_json::from_value(value).map_err(|e| ParseError::Malformed(e.to_string()))?;
+    for entry in &mut delivery.entry {
+        entry
+            .messaging
+            .iter_mut()
+            .chain(entry.standby.iter_mut())
+            .for_each(strip_nul);
+    }
     if delivery.object != product.object() {
         return Err(ParseError::WrongObject(delivery.object));
     }
