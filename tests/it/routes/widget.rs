@@ -310,6 +310,9 @@ async fn the_visitor_socket_carries_replies_and_typing_of_their_own_chat_only() 
         ))
         .await
         .unwrap();
+    // The agent's typing goes over its socket, the replies over HTTP: two paths with no order
+    // between them, so the typing is awaited before the replies are posted.
+    let mut frames = frames_with(&mut mine, 5000, 1, |f| f["type"] == "typing").await;
     let path = format!("/api/chats/{chat}/messages");
     for body in [
         json!({"text": "internal: check stock", "private": true}),
@@ -322,7 +325,7 @@ async fn the_visitor_socket_carries_replies_and_typing_of_their_own_chat_only() 
         assert_eq!(status, 201);
     }
 
-    let mut frames = frames_with(&mut mine, 5000, 1, |f| f["type"] == "message.created").await;
+    frames.extend(frames_with(&mut mine, 5000, 1, |f| f["type"] == "message.created").await);
     frames.extend(rest_and_alive(&mut mine, 200).await);
     let kinds: Vec<&str> = frames.iter().map(|f| f["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["typing", "message.created"], "{frames:?}");
