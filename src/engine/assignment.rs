@@ -29,7 +29,7 @@ pub(super) fn assign(
         "previous_assignee_id": chat.assignee_id,
         "by": by,
     });
-    rec.emit_assignment(conn, account_id, &updated, chat.assignee_id, data)?;
+    rec.emit_assignment(account_id, &updated, chat.assignee_id, data)?;
     Ok(rec.done())
 }
 

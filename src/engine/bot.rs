@@ -67,7 +67,6 @@ pub(super) fn bot_reply(conn: &mut DbConnection, reply: &BotReply) -> QueryResul
     chats::touch(conn, chat.id, now, false)?;
     let message = crate::store::messages::message(conn, stored.id)?;
     rec.emit(
-        conn,
         reply.account_id,
         EventType::MessageCreated,
         Some(&chat),
@@ -94,22 +93,10 @@ pub(super) fn handoff(
     let now = rec.now.naive_utc();
     let text = format!("Handed to a person: {reason}");
     let noted = crate::store::messages::insert_message(conn, &note(&chat, text, now))?;
-    rec.emit(
-        conn,
-        account_id,
-        EventType::MessageCreated,
-        Some(&chat),
-        &noted,
-    )?;
+    rec.emit(account_id, EventType::MessageCreated, Some(&chat), &noted)?;
     chats::set_status(conn, chat_id, ChatStatus::Open, now)?;
     let opened = chats::find(conn, account_id, chat_id)?;
-    rec.emit(
-        conn,
-        account_id,
-        EventType::ChatUpdated,
-        Some(&opened),
-        &opened,
-    )?;
+    rec.emit(account_id, EventType::ChatUpdated, Some(&opened), &opened)?;
     if let (true, Some(user)) = (take, by) {
         if opened.assignee_id != Some(user) {
             return super::assignment::assign(conn, account_id, chat_id, Some(user), by).map(
@@ -143,19 +130,13 @@ pub(super) fn return_to_bot(
             ..note(&chat, "Given back to the assistant.".into(), now)
         },
     )?;
-    rec.emit(
-        conn,
-        account_id,
-        EventType::MessageCreated,
-        Some(&chat),
-        &noted,
-    )?;
+    rec.emit(account_id, EventType::MessageCreated, Some(&chat), &noted)?;
     if chat.assignee_id.is_some() {
         let mut moved = super::assignment::assign(conn, account_id, chat_id, None, Some(by))?;
         rec.events.append(&mut moved.events);
     }
     chats::set_status(conn, chat_id, ChatStatus::Bot, now)?;
     let back = chats::find(conn, account_id, chat_id)?;
-    rec.emit(conn, account_id, EventType::ChatUpdated, Some(&back), &back)?;
+    rec.emit(account_id, EventType::ChatUpdated, Some(&back), &back)?;
     Ok(rec.done())
 }

@@ -94,6 +94,7 @@ pub fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Enve
                     }
                 });
             }
+            super::record::store_events(conn, results.iter_mut().filter_map(|r| r.as_mut().ok()))?;
             Ok(())
         });
         match committed {

@@ -23,7 +23,7 @@ pub(super) fn chat_for(
         Some(chat) if chat.status == ChatStatus::Resolved => {
             chats::set_status(conn, chat.id, ChatStatus::Open, now)?;
             let chat = chats::find(conn, account_id, chat.id)?;
-            rec.emit(conn, account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
+            rec.emit(account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
             Ok(chat)
         }
         Some(chat) => Ok(chat),
@@ -34,7 +34,7 @@ pub(super) fn chat_for(
                 ChatStatus::Open
             };
             let chat = chats::create(conn, account_id, channel_id, contact_id, status, now)?;
-            rec.emit(conn, account_id, EventType::ChatCreated, Some(&chat), &chat)?;
+            rec.emit(account_id, EventType::ChatCreated, Some(&chat), &chat)?;
             Ok(chat)
         }
     }
@@ -97,7 +97,6 @@ pub(super) fn channel_message(
     )?;
     chats::touch(conn, chat.id, message.sent_at, author == Author::Customer)?;
     rec.emit(
-        conn,
         m.account_id,
         EventType::MessageCreated,
         Some(&chat),
@@ -154,13 +153,7 @@ pub(super) fn read(
     {
         crate::store::messages::set_delivery(conn, message.id, DeliveryStatus::Read, now)?;
         let message = crate::store::messages::message(conn, message.id)?;
-        rec.emit(
-            conn,
-            account_id,
-            EventType::MessageUpdated,
-            Some(&chat),
-            &message,
-        )?;
+        rec.emit(account_id, EventType::MessageUpdated, Some(&chat), &message)?;
     }
     Ok(rec.done())
 }

@@ -50,6 +50,6 @@ pub(super) fn capture_lead(
         "summary": lead.summary,
         "created_at": rec.now,
     });
-    rec.emit(conn, account_id, EventType::LeadCaptured, Some(&chat), data)?;
+    rec.emit(account_id, EventType::LeadCaptured, Some(&chat), data)?;
     Ok(rec.done())
 }

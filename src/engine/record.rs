@@ -1,4 +1,4 @@
-//! The events a command emits, numbered in its transaction.
+//! The events a command emits, numbered and stored with its group's before commit.
 
 use std::sync::Arc;
 
@@ -23,42 +23,59 @@ impl Recorder {
         }
     }
 
+    /// Records an event of the command; the writer numbers and stores the group's events
+    /// together once every command of the group has run (`commit_events`).
     pub(super) fn emit(
         &mut self,
-        conn: &mut DbConnection,
         account_id: i64,
         event_type: EventType,
         chat: Option<&chats::Chat>,
         data: impl serde::Serialize,
     ) -> QueryResult<()> {
+        self.push(account_id, event_type, chat, data, None)
+    }
+
+    fn push(
+        &mut self,
+        account_id: i64,
+        event_type: EventType,
+        chat: Option<&chats::Chat>,
+        data: impl serde::Serialize,
+        previous_assignee_id: Option<i64>,
+    ) -> QueryResult<()> {
         let data = serde_json::to_value(data)
             .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-        let event = events::append(conn, account_id, event_type, chat, data, self.now)?;
-        self.events.push(Arc::new(event));
+        self.events.push(Arc::new(Event {
+            seq: 0,
+            account_id,
+            event_type,
+            chat_id: chat.map(|c| c.id),
+            data,
+            at: self.now,
+            assignee_id: chat.and_then(|c| c.assignee_id),
+            previous_assignee_id,
+            contact_id: chat.map(|c| c.contact_id),
+            chat_status: chat.map(|c| c.status),
+            json: Default::default(),
+        }));
         Ok(())
     }
 
     /// Emits `chat.assigned`, visible to the new and the previous assignee (and the queue).
     pub(super) fn emit_assignment(
         &mut self,
-        conn: &mut DbConnection,
         account_id: i64,
         chat: &chats::Chat,
         previous: Option<i64>,
         data: serde_json::Value,
     ) -> QueryResult<()> {
-        let mut event = events::append(
-            conn,
+        self.push(
             account_id,
             EventType::ChatAssigned,
             Some(chat),
             data,
-            self.now,
-        )?;
-        events::set_previous_assignee(conn, account_id, event.seq, previous)?;
-        event.previous_assignee_id = previous;
-        self.events.push(Arc::new(event));
-        Ok(())
+            previous,
+        )
     }
 
     /// Emits `message.updated` with the message as it now is.
@@ -88,7 +105,7 @@ impl Recorder {
         data: impl serde::Serialize,
     ) -> QueryResult<()> {
         let chat = chats::find(conn, account_id, chat_id)?;
-        self.emit(conn, account_id, event_type, Some(&chat), data)
+        self.emit(account_id, event_type, Some(&chat), data)
     }
 
     pub(super) fn done(self) -> Outcome {
@@ -97,4 +114,13 @@ impl Recorder {
             events: self.events,
         }
     }
+}
+
+/// Numbers and stores the events of a group's applied commands, in the group's order (the
+/// order the submitters hear back and the events go out).
+pub(super) fn store_events<'a>(
+    conn: &mut DbConnection,
+    outcomes: impl IntoIterator<Item = &'a mut Outcome>,
+) -> QueryResult<()> {
+    events::append_numbered(conn, outcomes.into_iter().flat_map(|o| o.events.iter_mut()))
 }

@@ -52,7 +52,7 @@ pub(super) fn agent_reply(
         if chat.status == ChatStatus::Bot || chat.status == ChatStatus::Resolved {
             chats::set_status(conn, chat_id, ChatStatus::Open, now)?;
             let chat = chats::find(conn, account_id, chat_id)?;
-            rec.emit(conn, account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
+            rec.emit(account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
         }
         // Replying in a bot chat nobody holds takes it over.
         if chat.status == ChatStatus::Bot && chat.assignee_id.is_none() {
@@ -61,13 +61,7 @@ pub(super) fn agent_reply(
             rec.events.append(&mut taken.events);
         }
     }
-    rec.emit(
-        conn,
-        account_id,
-        EventType::MessageCreated,
-        Some(&chat),
-        &message,
-    )?;
+    rec.emit(account_id, EventType::MessageCreated, Some(&chat), &message)?;
     Ok(rec.done())
 }
 
@@ -90,7 +84,7 @@ pub(super) fn set_status(
     }
     let chat = chats::find(conn, account_id, chat_id)?;
     tracing::debug!(chat_id, user_id, %status, "chat status changed");
-    rec.emit(conn, account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
+    rec.emit(account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
     Ok(rec.done())
 }
 

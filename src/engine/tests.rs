@@ -73,11 +73,15 @@ impl Hub {
     }
 
     fn apply(&mut self, command: Command) -> Outcome {
-        self.conn.transaction(|conn| apply(conn, &command)).unwrap()
+        self.try_apply(command).unwrap()
     }
 
     fn try_apply(&mut self, command: Command) -> QueryResult<Outcome> {
-        self.conn.transaction(|conn| apply(conn, &command))
+        self.conn.transaction(|conn| {
+            let mut outcome = apply(conn, &command)?;
+            super::record::store_events(conn, [&mut outcome])?;
+            Ok(outcome)
+        })
     }
 
     fn inbound(&mut self, channel: i64, sender: &str, mid: &str) -> Outcome {

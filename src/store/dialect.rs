@@ -72,3 +72,17 @@ macro_rules! insert_returning_row {
         }
     }};
 }
+
+/// Runs `$body` on the backend's own connection (`$c`): for statements the shared
+/// connection type cannot express, such as one insert of many rows on SQLite.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {{
+        match $conn {
+            $crate::store::connection::DbConnection::Sqlite($c) => $body,
+            $crate::store::connection::DbConnection::Postgres($c) => $body,
+            #[cfg(feature = "mysql")]
+            $crate::store::connection::DbConnection::Mysql($c) => $body,
+        }
+    }};
+}

@@ -1,68 +1,75 @@
 //! The events table and the per-account counter that numbers events inside the committing transaction.
 
-use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
 use super::schema::{accounts, events};
-use crate::model::{Event, EventType};
+use crate::model::Event;
 
-/// Takes the account's next seq (the counter row stays locked until commit, so seq order is
-/// commit order), stores the event, and returns it.
-pub fn append(
-    conn: &mut DbConnection,
+/// An event row as stored. A missing value is stored as NULL, so every row has the same
+/// columns and one statement inserts many.
+#[derive(Insertable)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
+struct NewEvent {
     account_id: i64,
-    event_type: EventType,
-    chat: Option<&crate::store::chats::Chat>,
-    data: serde_json::Value,
-    at: DateTime<Utc>,
-) -> QueryResult<Event> {
-    let chat_id = chat.map(|c| c.id);
-    let assignee_id = chat.and_then(|c| c.assignee_id);
-    let seq = next_seq(conn, account_id)?;
-    diesel::insert_into(events::table)
-        .values((
-            events::account_id.eq(account_id),
-            events::seq.eq(seq),
-            events::event_type.eq(event_type.as_str()),
-            events::chat_id.eq(chat_id),
-            events::payload.eq(data.to_string()),
-            events::created_at.eq(at.naive_utc()),
-            events::assignee_id.eq(assignee_id),
-        ))
-        .execute(conn)?;
-    Ok(Event {
-        seq,
-        account_id,
-        event_type,
-        chat_id,
-        data,
-        at,
-        assignee_id,
-        previous_assignee_id: None,
-        contact_id: chat.map(|c| c.contact_id),
-        chat_status: chat.map(|c| c.status),
-        json: Default::default(),
-    })
+    seq: i64,
+    event_type: &'static str,
+    chat_id: Option<i64>,
+    payload: String,
+    created_at: chrono::NaiveDateTime,
+    assignee_id: Option<i64>,
+    previous_assignee_id: Option<i64>,
 }
 
-/// Counts the account's seq up by one and returns it: one statement where the database can
-/// return what it updated (SQLite, PostgreSQL), an update and a read on MySQL.
-fn next_seq(conn: &mut DbConnection, account_id: i64) -> QueryResult<i64> {
-    let bump = diesel::update(accounts::table.find(account_id))
-        .set(accounts::event_seq.eq(accounts::event_seq + 1));
-    match conn {
-        DbConnection::Sqlite(c) => bump.returning(accounts::event_seq).get_result(c),
-        DbConnection::Postgres(c) => bump.returning(accounts::event_seq).get_result(c),
-        #[cfg(feature = "mysql")]
-        DbConnection::Mysql(c) => {
-            bump.execute(c)?;
-            accounts::table
-                .find(account_id)
-                .select(accounts::event_seq)
-                .first(c)
-        }
+/// Rows per insert: well under every backend's limit on bound values (8 per row).
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Numbers a group's events in the order given and stores them: each account's seq counts on
+/// from its stored value (the group holds the account's counter row, or SQLite's write lock,
+/// until commit, so seq order is commit order), then one insert per thousand events and one
+/// counter update per account.
+pub fn append_numbered<'a>(
+    conn: &mut DbConnection,
+    group: impl IntoIterator<Item = &'a mut Arc<Event>>,
+) -> QueryResult<()> {
+    // (account, last seq given): a group touches few accounts.
+    let mut counters: Vec<(i64, i64)> = Vec::new();
+    let mut rows = Vec::new();
+    for event in group {
+        let account = event.account_id;
+        let at = match counters.iter().position(|(a, _)| *a == account) {
+            Some(at) => at,
+            None => {
+                counters.push((account, latest_seq(conn, account)?));
+                counters.len() - 1
+            }
+        };
+        counters[at].1 += 1;
+        let event = Arc::make_mut(event);
+        event.seq = counters[at].1;
+        rows.push(NewEvent {
+            account_id: account,
+            seq: event.seq,
+            event_type: event.event_type.as_str(),
+            chat_id: event.chat_id,
+            payload: event.data.to_string(),
+            created_at: event.at.naive_utc(),
+            assignee_id: event.assignee_id,
+            previous_assignee_id: event.previous_assignee_id,
+        });
     }
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let insert = diesel::insert_into(events::table).values(chunk);
+        crate::on_backend!(&mut *conn, |c| insert.execute(c))?;
+    }
+    for (account, last) in counters {
+        diesel::update(accounts::table.find(account))
+            .set(accounts::event_seq.eq(last))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// The newest seq of an account (0 before the first event).
@@ -144,20 +151,4 @@ pub fn seqs(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<i64>> {
         .order(events::seq.asc())
         .select(events::seq)
         .load(conn)
-}
-
-/// Records the previous assignee on a `chat.assigned` event.
-pub fn set_previous_assignee(
-    conn: &mut DbConnection,
-    account_id: i64,
-    seq: i64,
-    previous: Option<i64>,
-) -> QueryResult<usize> {
-    diesel::update(
-        events::table
-            .filter(events::account_id.eq(account_id))
-            .filter(events::seq.eq(seq)),
-    )
-    .set(events::previous_assignee_id.eq(previous))
-    .execute(conn)
 }
