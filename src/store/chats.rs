@@ -66,13 +66,13 @@ pub fn latest_for_contact(
     channel_id: i64,
     contact_id: i64,
 ) -> QueryResult<Option<Chat>> {
-    chats::table
+    crate::on_backend!(conn, |c| chats::table
         .filter(chats::channel_id.eq(channel_id))
         .filter(chats::contact_id.eq(contact_id))
         .order(chats::id.desc())
         .select(Chat::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Creates a chat; returns it.
@@ -101,11 +101,11 @@ pub fn create(
 
 /// One chat of an account.
 pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<Chat> {
-    chats::table
+    crate::on_backend!(conn, |c| chats::table
         .filter(chats::account_id.eq(account_id))
         .filter(chats::id.eq(id))
         .select(Chat::as_select())
-        .first(conn)
+        .first(c))
 }
 
 /// Sets a chat's status.
@@ -127,21 +127,18 @@ pub fn touch(
     at: NaiveDateTime,
     inbound: bool,
 ) -> QueryResult<usize> {
+    let now = Utc::now().naive_utc();
     if inbound {
-        diesel::update(chats::table.find(id))
-            .set((
-                chats::last_message_at.eq(at),
-                chats::last_inbound_at.eq(at),
-                chats::updated_at.eq(Utc::now().naive_utc()),
-            ))
-            .execute(conn)
+        let update = diesel::update(chats::table.find(id)).set((
+            chats::last_message_at.eq(at),
+            chats::last_inbound_at.eq(at),
+            chats::updated_at.eq(now),
+        ));
+        crate::on_backend!(conn, |c| update.execute(c))
     } else {
-        diesel::update(chats::table.find(id))
-            .set((
-                chats::last_message_at.eq(at),
-                chats::updated_at.eq(Utc::now().naive_utc()),
-            ))
-            .execute(conn)
+        let update = diesel::update(chats::table.find(id))
+            .set((chats::last_message_at.eq(at), chats::updated_at.eq(now)));
+        crate::on_backend!(conn, |c| update.execute(c))
     }
 }
 

@@ -14,12 +14,11 @@ pub fn upsert_contact(
     channel_id: i64,
     external_id: &str,
 ) -> QueryResult<i64> {
-    let existing = contacts::table
+    let query = contacts::table
         .filter(contacts::channel_id.eq(channel_id))
         .filter(contacts::external_id.eq(external_id))
-        .select(contacts::id)
-        .first::<i64>(conn)
-        .optional()?;
+        .select(contacts::id);
+    let existing = crate::on_backend!(&mut *conn, |c| query.first::<i64>(c).optional())?;
     if let Some(id) = existing {
         return Ok(id);
     }

@@ -74,7 +74,8 @@ macro_rules! insert_returning_row {
 }
 
 /// Runs `$body` on the backend's own connection (`$c`): for statements the shared
-/// connection type cannot express, such as one insert of many rows on SQLite.
+/// connection type cannot express (one insert of many rows on SQLite), and for the hot path's
+/// statements, which then skip the shared type's building of their SQL text on every run.
 #[macro_export]
 macro_rules! on_backend {
     ($conn:expr, |$c:ident| $body:expr) => {{

@@ -128,12 +128,12 @@ pub fn message_by_external(
     channel_id: i64,
     external_id: &str,
 ) -> QueryResult<Option<Message>> {
-    messages::table
+    crate::on_backend!(conn, |c| messages::table
         .filter(messages::channel_id.eq(channel_id))
         .filter(messages::external_id.eq(external_id))
         .select(Message::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// One message by id.
