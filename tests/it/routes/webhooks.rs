@@ -555,6 +555,21 @@ async fn seq_is_gapless_per_account_not_one_counter_for_all() {
         let signature = sign(&body);
         assert_eq!(hub.post("facebook", body, Some(&signature)).await.0, 200);
     }
+    // One delivery naming both pages in turn: its commands reach the writer together, so one
+    // group numbers both accounts' events.
+    let entries: Vec<_> = (12..20)
+        .map(|i| {
+            let page = if i % 2 == 0 { PAGE_ID } else { other_page };
+            json!({"id":page,"time":1,"messaging":[
+                {"sender":{"id":format!("62130000000001{i:02}")},"recipient":{"id":page},
+                 "timestamp":1_763_888_000_000_i64 + i,"message":{"mid":format!("m_acc_{i}"),"text":"hi"}}]})
+        })
+        .collect();
+    let body = json!({"object":"page","entry":entries})
+        .to_string()
+        .into_bytes();
+    let signature = sign(&body);
+    assert_eq!(hub.post("facebook", body, Some(&signature)).await.0, 200);
     let rows: Vec<(i64, i64)> = hub
         .app
         .state
@@ -569,6 +584,8 @@ async fn seq_is_gapless_per_account_not_one_counter_for_all() {
         .unwrap();
     let accounts: std::collections::BTreeSet<i64> = rows.iter().map(|(a, _)| *a).collect();
     assert_eq!(accounts.len(), 2, "both accounts have events: {rows:?}");
+    // 20 new chats and 20 messages: 40 events, 20 in each account.
+    assert_eq!(rows.len(), 40, "every message stored once: {rows:?}");
     for account in accounts {
         let seqs: Vec<i64> = rows
             .iter()
