@@ -24,7 +24,7 @@ impl Recorder {
     }
 
     /// Records an event of the command; the writer numbers and stores the group's events
-    /// together once every command of the group has run (`commit_events`).
+    /// together once every command of the group has run (`store_events`).
     pub(super) fn emit(
         &mut self,
         account_id: i64,

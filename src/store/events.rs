@@ -27,9 +27,9 @@ struct NewEvent {
 const ROWS_PER_INSERT: usize = 1000;
 
 /// Numbers a group's events in the order given and stores them: each account's seq counts on
-/// from its stored value (the group holds the account's counter row, or SQLite's write lock,
-/// until commit, so seq order is commit order), then one insert per thousand events and one
-/// counter update per account.
+/// from its stored value (its counter row, or SQLite's write lock, is held until commit, so seq
+/// order is commit order), then one insert per thousand events and one counter update per
+/// account.
 pub fn append_numbered<'a>(
     conn: &mut DbConnection,
     group: impl IntoIterator<Item = &'a mut Arc<Event>>,
@@ -42,6 +42,8 @@ pub fn append_numbered<'a>(
         let at = match counters.iter().position(|(a, _)| *a == account) {
             Some(at) => at,
             None => {
+                // Held already when the caller took the group's locks; taken here otherwise.
+                super::accounts::lock_for_write(conn, &[account])?;
                 counters.push((account, latest_seq(conn, account)?));
                 counters.len() - 1
             }
