@@ -42,9 +42,7 @@ pub fn append_numbered<'a>(
         let at = match counters.iter().position(|(a, _)| *a == account) {
             Some(at) => at,
             None => {
-                // Held already when the caller took the group's locks; taken here otherwise.
-                super::accounts::lock_for_write(conn, &[account])?;
-                counters.push((account, latest_seq(conn, account)?));
+                counters.push((account, seq_for_write(conn, account)?));
                 counters.len() - 1
             }
         };
@@ -72,6 +70,21 @@ pub fn append_numbered<'a>(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// The account's seq, read under its write lock (its counter row; on SQLite the database's
+/// write lock), held until commit: one locking read where the group holds it already.
+fn seq_for_write(conn: &mut DbConnection, account_id: i64) -> QueryResult<i64> {
+    let counter = accounts::table.find(account_id).select(accounts::event_seq);
+    match conn {
+        DbConnection::Sqlite(_) => {
+            super::accounts::lock_for_write(conn, &[account_id])?;
+            latest_seq(conn, account_id)
+        }
+        DbConnection::Postgres(c) => counter.for_update().first(c),
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(c) => counter.for_update().first(c),
+    }
 }
 
 /// The newest seq of an account (0 before the first event).
