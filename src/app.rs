@@ -11,8 +11,9 @@ use crate::config::Config;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::outbound::meta::GraphClient;
-use crate::presence::{LocalPresence, Presence};
+use crate::presence::Presence;
 use crate::ratelimit::KeyedLimiter;
+use crate::relay::Relay;
 use crate::store::Db;
 
 /// Everything one hub process shares between requests.
@@ -36,8 +37,10 @@ pub struct App {
     pub channel_directory: crate::ingress::directory::ChannelDirectory,
     /// Ended sessions, for closing their live connections at once.
     pub revocations: crate::auth::revocation::Revocations,
-    /// Live agent connections on this process.
-    pub presence: Arc<dyn Presence>,
+    /// Who is connected, here and (with a relay) on the other processes.
+    pub presence: Arc<Presence>,
+    /// The link to the other hub processes, when `REDIS_URL` is set.
+    pub relay: Option<Relay>,
     /// Outgoing mail.
     pub mailer: Arc<Mailer>,
     /// Counters and histograms served at `/metrics`.
@@ -66,10 +69,21 @@ pub struct Limits {
 }
 
 impl App {
-    /// Assembles the state from the configuration, an open database and a running bus.
-    pub async fn build(config: Config, db: Db, bus: Bus) -> anyhow::Result<Self> {
+    /// Assembles the state from the configuration, an open database, a running bus and, when
+    /// there are several processes, the relay between them.
+    pub async fn build(
+        config: Config,
+        db: Db,
+        bus: Bus,
+        relay: Option<Relay>,
+    ) -> anyhow::Result<Self> {
         let hashing = HashingPool::new(config.hash_concurrency, config.hash_wait).await?;
         let mailer = Arc::new(Mailer::from_config(&config)?);
+        let link = relay.as_ref().map(|r| r.link.clone());
+        let mut metrics = Metrics::default();
+        if let Some(relay) = &relay {
+            metrics.register_relay(&relay.metrics);
+        }
         Ok(Self {
             graph: GraphClient::new(&config.meta_graph_url, config.meta_timeout)?,
             channel_directory: Default::default(),
@@ -86,9 +100,10 @@ impl App {
                 widget_poll: KeyedLimiter::new(config.widget_poll_limit_per_session),
             },
             mailer,
-            presence: Arc::new(LocalPresence::new(config.presence_grace)),
-            revocations: Default::default(),
-            metrics: Metrics::default(),
+            presence: Arc::new(Presence::new(config.presence_grace, link.clone())),
+            revocations: crate::auth::revocation::Revocations::new(link),
+            relay,
+            metrics,
             started_at: Instant::now(),
             config,
             db,

@@ -10,14 +10,15 @@ use crate::error::{AppError, AppResult};
 use crate::model::{Command, Envelope, Event, Outcome, StoreError, Typing};
 
 /// Carries committed events and typing indicators to their subscribers: in this process
-/// (`LocalBroker`), or, in another implementation, to every hub process.
+/// (`LocalBroker`), or to every hub process (`relay::RelayBroker`).
 pub trait Broker: Send + Sync + std::fmt::Debug {
-    /// Publishes a committed event to every subscriber.
+    /// Publishes an event this process committed.
     fn publish(&self, event: Arc<Event>);
-    /// Committed events from now on.
+    /// Events this process commits, from now on: what its workers (assignment, AI, outbound,
+    /// hooks) act on, so each event is acted on once however many processes run.
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
-    /// One account's committed events from now on: a connection wakes only for its own
-    /// account's events, not for every event of the hub.
+    /// One account's committed events from now on, whichever process committed them, in seq
+    /// order: a connection wakes only for its own account's events.
     fn subscribe_account(&self, account_id: i64) -> broadcast::Receiver<Arc<Event>>;
     /// Relays a typing indicator.
     fn typing(&self, typing: Typing);
@@ -45,6 +46,24 @@ impl Default for LocalBroker {
 }
 
 impl LocalBroker {
+    /// Hands an event to the subscribers of its account (the live connections).
+    pub fn deliver_live(&self, event: Arc<Event>) {
+        let account_id = event.account_id;
+        let mut accounts = self.accounts();
+        if let Some(channel) = accounts.get(&account_id) {
+            // An account whose last subscriber left has its channel dropped here.
+            if channel.send(event).is_err() {
+                accounts.remove(&account_id);
+            }
+        }
+    }
+
+    /// Hands an event this process committed to its workers.
+    pub fn deliver_committed(&self, event: Arc<Event>) {
+        // No subscriber is not an error.
+        let _ = self.events.send(event);
+    }
+
     fn accounts(&self) -> MutexGuard<'_, HashMap<i64, broadcast::Sender<Arc<Event>>>> {
         // The map stays whole whatever a panicking holder did: each entry is one channel.
         self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
@@ -53,17 +72,8 @@ impl LocalBroker {
 
 impl Broker for LocalBroker {
     fn publish(&self, event: Arc<Event>) {
-        let account_id = event.account_id;
-        let mut accounts = self.accounts();
-        if let Some(channel) = accounts.get(&account_id) {
-            // An account whose last subscriber left has its channel dropped here.
-            if channel.send(Arc::clone(&event)).is_err() {
-                accounts.remove(&account_id);
-            }
-        }
-        drop(accounts);
-        // No subscriber is not an error.
-        let _ = self.events.send(event);
+        self.deliver_live(Arc::clone(&event));
+        self.deliver_committed(event);
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
@@ -160,12 +170,12 @@ impl Bus {
         self.broker.subscribe_typing()
     }
 
-    /// A stream of committed events from now on.
+    /// Events this process commits, from now on (for workers that act on each event once).
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.broker.subscribe()
     }
 
-    /// One account's committed events from now on.
+    /// One account's committed events from now on, from every process, in seq order.
     pub fn subscribe_account(&self, account_id: i64) -> broadcast::Receiver<Arc<Event>> {
         self.broker.subscribe_account(account_id)
     }

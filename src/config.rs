@@ -508,11 +508,11 @@ impl Config {
         }
         let redis_url = raw.get("REDIS_URL").map(Secret::new);
         if let Some(url) = &redis_url {
-            if !["redis://", "rediss://"]
-                .iter()
-                .any(|s| url.expose().starts_with(s))
-            {
-                return Err(ConfigError::new("REDIS_URL", "expected redis://host:port"));
+            if !url.expose().starts_with("redis://") || redis::Client::open(url.expose()).is_err() {
+                return Err(ConfigError::new(
+                    "REDIS_URL",
+                    "expected redis://[:password@]host:port[/db] (TLS, rediss://, is not supported)",
+                ));
             }
         }
 

@@ -24,6 +24,7 @@ pub mod net;
 pub mod outbound;
 pub mod presence;
 pub mod ratelimit;
+pub mod relay;
 pub mod retry;
 pub mod router;
 pub mod server;

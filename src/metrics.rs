@@ -151,6 +151,36 @@ impl Metrics {
             .inc();
     }
 
+    /// Serves the relay's figures too (several hub processes).
+    pub fn register_relay(&mut self, relay: &crate::relay::RelayMetrics) {
+        let registry = &mut self.registry;
+        registry.register(
+            "relay_up",
+            "1 while this process hears the other hub processes through Redis",
+            relay.up.clone(),
+        );
+        registry.register(
+            "relay_lag_seconds",
+            "From an event's commit on another process to its arrival here",
+            relay.lag.clone(),
+        );
+        registry.register(
+            "relay_gap_fills",
+            "Gaps in the relayed events filled from the database",
+            relay.gap_fills.clone(),
+        );
+        registry.register(
+            "relay_filled_events",
+            "Events read from the database to fill gaps in the relay",
+            relay.filled.clone(),
+        );
+        registry.register(
+            "relay_dropped_messages",
+            "Messages to the other processes dropped while Redis was unreachable",
+            relay.dropped.clone(),
+        );
+    }
+
     /// Renders every metric in the Prometheus text format, pool state read now.
     pub fn render(&self, pool: (u32, u32, u32)) -> Result<String, std::fmt::Error> {
         self.pool_max.set(u64::from(pool.0));

@@ -20,7 +20,18 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         tracing::info!(migrations = ?applied, "applied migrations");
     }
     crate::bootstrap::ensure_first_admin(&db, &config).await?;
-    let (bus, commands, publisher) = Bus::new();
+    let relay = match &config.redis_url {
+        Some(url) => Some(
+            crate::relay::Relay::start(url.expose(), &db)
+                .await
+                .context("cannot start the relay (REDIS_URL)")?,
+        ),
+        None => None,
+    };
+    let (bus, commands, publisher) = match &relay {
+        Some(relay) => Bus::with_broker(relay.broker()),
+        None => Bus::new(),
+    };
     crate::engine::spawn(
         db.pool().clone(),
         move |event| publisher.publish(event),
@@ -28,7 +39,11 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         config.store_max_batch,
     )
     .context("cannot start the store writer")?;
-    let state = AppState(Arc::new(App::build(config, db, bus).await?));
+    let state = AppState(Arc::new(App::build(config, db, bus, relay.clone()).await?));
+    if let Some(relay) = relay {
+        relay.listen(state.clone());
+        Arc::clone(&state.presence).spawn_heartbeat();
+    }
     crate::outbound::spawn(state.clone());
     crate::assign::spawn(state.clone());
     crate::ai::spawn(state.clone())?;

@@ -18,10 +18,15 @@ const DB_TIMEOUT: Duration = Duration::from_secs(2);
 /// The health report.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
-    /// `ok`, or `unavailable` when a dependency is down.
+    /// `ok`; `degraded` when Redis is unreachable; `unavailable` when the database is down.
     pub status: &'static str,
     /// `ok` or `unreachable`.
     pub database: &'static str,
+    /// With several processes (`REDIS_URL`): `ok` while this process hears the others through
+    /// Redis, `degraded` while it does not (it still accepts and stores; events from the
+    /// others follow from the database when Redis returns).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<&'static str>,
     /// `sqlite`, `postgres` or `mysql`.
     pub backend: &'static str,
     /// The hub's version.
@@ -46,9 +51,15 @@ pub struct Health {
 )]
 pub async fn health(State(state): State<AppState>) -> Response {
     let database_ok = database_reachable(&state).await;
+    let redis_up = state.relay.as_ref().map(|relay| relay.link.is_up());
     let mut report = Health {
-        status: "ok",
+        status: if redis_up == Some(false) {
+            "degraded"
+        } else {
+            "ok"
+        },
         database: "ok",
+        redis: redis_up.map(|up| if up { "ok" } else { "degraded" }),
         backend: state.db().url().backend(),
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: state.started_at.elapsed().as_secs(),

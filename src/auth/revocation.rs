@@ -3,8 +3,11 @@
 
 use tokio::sync::broadcast;
 
+use crate::relay::link::Link;
+use crate::relay::wire::Outgoing;
+
 /// Sessions that just ended, or whose rights just changed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Revoked {
     /// Whose sessions.
     pub user_id: i64,
@@ -15,7 +18,7 @@ pub struct Revoked {
 }
 
 /// What a connection of an affected session must do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RevokedKind {
     /// The session ended: close.
     Ended,
@@ -48,25 +51,39 @@ impl Revoked {
     }
 }
 
-/// The channel the announcements go through (in this process).
+/// The channel the announcements go through: to this process's connections, and with a
+/// relay to every other process's.
 #[derive(Debug)]
-pub struct Revocations(broadcast::Sender<Revoked>);
-
-impl Default for Revocations {
-    fn default() -> Self {
-        Self(broadcast::channel(1024).0)
-    }
+pub struct Revocations {
+    here: broadcast::Sender<Revoked>,
+    relay: Option<Link>,
 }
 
 impl Revocations {
-    /// Announces ended sessions; nobody listening is fine.
+    /// Announcements for this process, and for the others when there is a relay.
+    pub fn new(relay: Option<Link>) -> Self {
+        Self {
+            here: broadcast::channel(1024).0,
+            relay,
+        }
+    }
+
+    /// Announces ended sessions everywhere; nobody listening is fine.
     pub fn announce(&self, revoked: Revoked) {
-        let _ = self.0.send(revoked);
+        if let Some(relay) = &self.relay {
+            relay.send(Outgoing::Revoked(revoked.clone()));
+        }
+        self.deliver(revoked);
+    }
+
+    /// Hands an announcement to this process's connections (one from another process).
+    pub fn deliver(&self, revoked: Revoked) {
+        let _ = self.here.send(revoked);
     }
 
     /// Announcements from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Revoked> {
-        self.0.subscribe()
+        self.here.subscribe()
     }
 }
 

@@ -90,7 +90,7 @@ impl StoreError {
 }
 
 /// Someone is typing in a chat: relayed live, never stored, no seq.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Typing {
     /// The chat's account.
     pub account_id: i64,

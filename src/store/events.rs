@@ -95,6 +95,13 @@ pub fn latest_seq(conn: &mut DbConnection, account_id: i64) -> QueryResult<i64> 
         .first(conn)
 }
 
+/// Every account's newest seq, as (account, seq).
+pub fn latest_seqs(conn: &mut DbConnection) -> QueryResult<Vec<(i64, i64)>> {
+    accounts::table
+        .select((accounts::id, accounts::event_seq))
+        .load(conn)
+}
+
 /// The oldest seq still kept for an account, if any.
 pub fn oldest_seq(conn: &mut DbConnection, account_id: i64) -> QueryResult<Option<i64>> {
     events::table

@@ -6,6 +6,7 @@
 
 mod browser;
 mod cli;
+mod cluster;
 mod console;
 mod durability;
 mod helpers;

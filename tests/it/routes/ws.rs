@@ -15,7 +15,12 @@ use crate::helpers::{messenger_text, TestApp};
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 pub(crate) async fn connect(app: &TestApp, token: &str, since: Option<i64>) -> Socket {
-    let mut url = format!("{}/ws?token={token}", app.base.replacen("http", "ws", 1));
+    connect_to(&app.base, token, since).await
+}
+
+/// A socket to the hub at `base` (`http://127.0.0.1:<port>`).
+pub(crate) async fn connect_to(base: &str, token: &str, since: Option<i64>) -> Socket {
+    let mut url = format!("{}/ws?token={token}", base.replacen("http", "ws", 1));
     if let Some(since) = since {
         url.push_str(&format!("&since={since}"));
     }
@@ -278,7 +283,7 @@ async fn bearer_subprotocol_ping_and_bad_tokens() {
 }
 
 /// True when the server closes the socket within `wait_ms`.
-async fn closes(socket: &mut Socket, wait_ms: u64) -> bool {
+pub(crate) async fn closes(socket: &mut Socket, wait_ms: u64) -> bool {
     use futures_util::StreamExt;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(wait_ms);
     loop {

@@ -1,0 +1,227 @@
+//! Puts the events this process commits and those relayed from the others into each
+//! account's seq order for the live connections, without a gap or a double: what the relay
+//! lost (a dropped message, a Redis outage) is read from the events table first.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use tokio::sync::mpsc;
+
+use super::RelayMetrics;
+use crate::bus::LocalBroker;
+use crate::model::Event;
+use crate::store::{events, Db};
+
+/// How often every account's counter is compared with what went out: an event committed a
+/// whole interval ago and still not relayed was lost, and is read from the database.
+const SWEEP: Duration = Duration::from_secs(1);
+/// How long an event that came early waits for the ones before it to be relayed (another
+/// process committed them first, and Redis is a little slower than this process's own
+/// commit) before they are read from the database instead.
+const HOLD: Duration = Duration::from_millis(50);
+/// Most events read from the database at once while filling a gap.
+const FILL_CHUNK: i64 = 1_000;
+/// Longest pause between attempts to read a gap while the database is unreachable.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// What the sequencer is told.
+#[derive(Debug)]
+pub enum Input {
+    /// An event this process committed.
+    Committed(Arc<Event>),
+    /// An event another process committed, as the relay carried it.
+    Relayed(Arc<Event>),
+    /// The relay is back after an outage: whatever was committed meanwhile goes out now.
+    Restored,
+}
+
+/// The last seq handed to the live connections, per account.
+struct Sequencer {
+    db: Db,
+    live: Arc<LocalBroker>,
+    metrics: RelayMetrics,
+    delivered: HashMap<i64, i64>,
+    /// Each account's counter at the previous sweep.
+    swept: HashMap<i64, i64>,
+    /// Events that came before the ones preceding them, by account, with the time after
+    /// which the missing ones are read from the database.
+    early: HashMap<i64, (Instant, BTreeMap<i64, Arc<Event>>)>,
+}
+
+/// Reads where every account stands, then starts the sequencer; events up to there are
+/// the business of each connection's own replay.
+pub async fn start(
+    db: Db,
+    live: Arc<LocalBroker>,
+    metrics: RelayMetrics,
+) -> anyhow::Result<mpsc::UnboundedSender<Input>> {
+    let delivered: HashMap<i64, i64> = db.run(events::latest_seqs).await?.into_iter().collect();
+    let (input, rx) = mpsc::unbounded_channel();
+    let sequencer = Sequencer {
+        db,
+        live,
+        metrics,
+        swept: delivered.clone(),
+        delivered,
+        early: HashMap::new(),
+    };
+    tokio::spawn(sequencer.run(rx));
+    Ok(input)
+}
+
+impl Sequencer {
+    async fn run(mut self, mut input: mpsc::UnboundedReceiver<Input>) {
+        let mut sweep = tokio::time::interval(SWEEP);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let deadline = self.early.values().map(|(at, _)| *at).min();
+            tokio::select! {
+                () = sleep_until(deadline) => self.fill_overdue().await,
+                next = input.recv() => match next {
+                    Some(Input::Committed(event)) => self.event(event).await,
+                    Some(Input::Relayed(event)) => {
+                        let lag = (chrono::Utc::now() - event.at).num_microseconds().unwrap_or(0);
+                        self.metrics.lag.observe(lag.max(0) as f64 / 1e6);
+                        self.event(event).await;
+                    }
+                    Some(Input::Restored) => self.catch_up(false).await,
+                    None => return,
+                },
+                _ = sweep.tick() => self.catch_up(true).await,
+            }
+        }
+    }
+
+    /// Hands `event` on in its place: after the ones before it, never twice.
+    async fn event(&mut self, event: Arc<Event>) {
+        let account = event.account_id;
+        let last = self.last(account);
+        if event.seq <= last {
+            return;
+        }
+        if event.seq > last + 1 {
+            let (_, early) = self
+                .early
+                .entry(account)
+                .or_insert_with(|| (Instant::now() + HOLD, BTreeMap::new()));
+            early.insert(event.seq, event);
+            return;
+        }
+        self.deliver(event);
+        self.release(account);
+    }
+
+    /// Hands on the early events of an account that are next in line now.
+    fn release(&mut self, account: i64) {
+        let Some((_, mut early)) = self.early.remove(&account) else {
+            return;
+        };
+        while let Some(entry) = early.first_entry() {
+            let last = self.last(account);
+            if *entry.key() <= last {
+                entry.remove();
+            } else if *entry.key() == last + 1 {
+                self.deliver(entry.remove());
+            } else {
+                break;
+            }
+        }
+        if !early.is_empty() {
+            self.early.insert(account, (Instant::now() + HOLD, early));
+        }
+    }
+
+    /// Reads from the database what early events have waited for too long.
+    async fn fill_overdue(&mut self) {
+        let now = Instant::now();
+        let overdue: Vec<(i64, i64)> = self
+            .early
+            .iter()
+            .filter(|(_, (at, _))| *at <= now)
+            .filter_map(|(account, (_, early))| Some((*account, *early.keys().next()?)))
+            .collect();
+        for (account, first) in overdue {
+            let last = self.last(account);
+            self.fill(account, last, first - 1).await;
+            self.release(account);
+        }
+    }
+
+    fn last(&self, account_id: i64) -> i64 {
+        // An account created after this process started counts from 0.
+        self.delivered.get(&account_id).copied().unwrap_or(0)
+    }
+
+    fn deliver(&mut self, event: Arc<Event>) {
+        self.delivered.insert(event.account_id, event.seq);
+        self.live.deliver_live(event);
+    }
+
+    /// Compares every account's counter with what went out, and fills what is missing: on a
+    /// sweep, up to the counter of the sweep before (later events may still be on their way);
+    /// after an outage, up to now.
+    async fn catch_up(&mut self, sweep: bool) {
+        let counters = match self.db.run(events::latest_seqs).await {
+            Ok(counters) => counters,
+            Err(e) => {
+                tracing::debug!(error = %e, "relay sweep could not read the counters");
+                return;
+            }
+        };
+        for (account, now) in counters {
+            let target = if sweep {
+                self.swept.insert(account, now).unwrap_or(0)
+            } else {
+                now
+            };
+            let last = self.last(account);
+            if target > last {
+                self.fill(account, last, target).await;
+                self.release(account);
+            }
+        }
+    }
+
+    /// Reads the events after `from` up to `to` from the database and hands them on; waits
+    /// out a database outage rather than leave a hole.
+    async fn fill(&mut self, account: i64, from: i64, to: i64) {
+        self.metrics.gap_fills.inc();
+        tracing::debug!(account, from, to, "filling a gap in the relayed events");
+        let mut since = from;
+        let mut backoff = Duration::from_millis(50);
+        while since < to {
+            let until = to.min(since + FILL_CHUNK);
+            match self
+                .db
+                .run(move |conn| events::range(conn, account, since, until))
+                .await
+            {
+                Ok(found) => {
+                    self.metrics.filled.inc_by(found.len() as u64);
+                    for event in found {
+                        self.deliver(Arc::new(event));
+                    }
+                    // Events removed by retention are simply not there.
+                    self.delivered.insert(account, until);
+                    since = until;
+                }
+                Err(e) => {
+                    tracing::warn!(account, error = %e, "cannot read missed events yet; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+}
+
+/// Waits until `deadline`, or forever when there is none.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

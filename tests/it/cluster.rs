@@ -1,0 +1,489 @@
+//! Several hub processes on one database and one Redis: every socket gets each event it may
+//! see once, in seq order, whichever process committed it, through a killed process and a
+//! restarted Redis; presence, round robin, typing and logout work across processes.
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use switchboard::config::RawSettings;
+use switchboard::store::schema::chats;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{
+    messenger_text, meta_sign, RedisServer, TestApp, TestUser, ADMIN_EMAIL, ADMIN_PASSWORD,
+    META_APP_SECRET,
+};
+use crate::process::{HubProcess, BIN};
+use crate::routes::ws::{closes, connect_to, frames_until, rest_and_alive, seqs, Socket};
+
+/// Grace period before a disconnected agent counts as offline, in these tests.
+const GRACE_SECONDS: &str = "1";
+/// Opens `/metrics` in these tests.
+const METRICS_TOKEN: &str = "cluster-scrape-token-0123";
+/// The account every test works in.
+const ACCOUNT: i64 = 1;
+
+fn relay_settings(s: &mut RawSettings, redis: &str) {
+    s.set("META_APP_SECRET", META_APP_SECRET);
+    s.set("META_VERIFY_TOKEN", "switchboard-verify-token");
+    s.set("REDIS_URL", redis);
+    s.set("PRESENCE_GRACE_SECONDS", GRACE_SECONDS);
+    s.set("METRICS_TOKEN", METRICS_TOKEN);
+}
+
+/// `count` hub processes (in this test process) on one fresh database, relaying through
+/// `redis`; returns once each hears the others.
+async fn cluster(redis: &RedisServer, count: usize) -> Vec<Arc<TestApp>> {
+    let url = redis.url();
+    let (first, _) = TestApp::spawn_meta(|s| relay_settings(s, &url)).await;
+    let mut apps = Vec::new();
+    for _ in 1..count {
+        apps.push(Arc::new(
+            first.spawn_beside(|s| relay_settings(s, &url)).await,
+        ));
+    }
+    apps.insert(0, Arc::new(first));
+    for app in &apps {
+        eventually("every process hears Redis", 10, || relay_up(app)).await;
+    }
+    apps
+}
+
+fn relay_up(app: &TestApp) -> bool {
+    app.state.relay.as_ref().is_some_and(|r| r.link.is_up())
+}
+
+/// Polls `check` every 20 ms for up to `secs` seconds; fails the test with `what` after.
+async fn eventually(what: &str, secs: u64, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !check() {
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until every process counts each of `users` as online.
+async fn all_see_online(apps: &[Arc<TestApp>], users: &[&TestUser]) {
+    for app in apps {
+        let app = Arc::clone(app);
+        eventually("every process sees every agent online", 10, || {
+            let online = app.state.presence.online(ACCOUNT);
+            users.iter().all(|u| online.contains(&u.id))
+        })
+        .await;
+    }
+}
+
+/// A socket for `token` on the hub at `base`, past its hello; and the hello's seq.
+async fn open(base: &str, token: &str, since: Option<i64>) -> (Socket, i64) {
+    let mut socket = connect_to(base, token, since).await;
+    let hello = frames_until(&mut socket, 5000, |f| f["type"] == "hello").await;
+    let seq = hello
+        .last()
+        .and_then(|f| f["seq"].as_i64())
+        .expect("hello seq");
+    (socket, seq)
+}
+
+async fn post(client: &reqwest::Client, base: &str, body: Vec<u8>) -> u16 {
+    client
+        .post(format!("{base}/api/webhooks/facebook"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", meta_sign(&body))
+        .body(body)
+        .send()
+        .await
+        .expect("webhook request")
+        .status()
+        .as_u16()
+}
+
+/// One message from customer `sender`, posted to `base`; it must be acknowledged.
+async fn customer_writes(client: &reqwest::Client, base: &str, sender: usize, n: usize) {
+    let body = messenger_text(
+        &format!("66{sender:05}"),
+        &format!("m_cluster_{sender}_{n}"),
+        "hello",
+        1_764_000_000_000 + (sender * 1000 + n) as i64,
+    );
+    assert_eq!(post(client, base, body).await, 200);
+}
+
+async fn latest_seq(app: &TestApp) -> i64 {
+    app.state
+        .db()
+        .run(|conn| switchboard::store::events::latest_seq(conn, ACCOUNT))
+        .await
+        .expect("latest seq")
+}
+
+async fn assignees(app: &TestApp) -> Vec<Option<i64>> {
+    app.state
+        .db()
+        .run(|conn| chats::table.select(chats::assignee_id).load(conn))
+        .await
+        .expect("chats")
+}
+
+/// Waits until `count` chats exist and all are assigned; their assignees.
+async fn all_assigned(app: &TestApp, count: usize) -> Vec<i64> {
+    for _ in 0..600 {
+        let all = assignees(app).await;
+        if all.len() == count && all.iter().all(Option::is_some) {
+            return all.into_iter().flatten().collect();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "not all {count} chats were assigned: {:?}",
+        assignees(app).await
+    );
+}
+
+/// Frames until the socket has given the event numbered `seq`.
+async fn events_through(socket: &mut Socket, seq: i64) -> Vec<i64> {
+    seqs(&frames_until(socket, 15_000, |f| f["seq"].as_i64() == Some(seq)).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_give_each_socket_what_it_may_see_once_in_seq_order() {
+    let redis = RedisServer::start().await;
+    let apps = cluster(&redis, 3).await;
+    let supervisor = apps[0].user("supervisor").await;
+    let mut agents = Vec::new();
+    for _ in 0..3 {
+        agents.push(apps[0].user("agent").await);
+    }
+    let mut watching = Vec::new();
+    for app in &apps {
+        watching.push(open(&app.base, &supervisor.token, None).await);
+    }
+    let mut working = Vec::new();
+    for (agent, app) in agents.iter().zip(&apps) {
+        working.push(open(&app.base, &agent.token, None).await);
+    }
+    all_see_online(&apps, &agents.iter().collect::<Vec<_>>()).await;
+
+    // 90 messages from 15 customers, posted to the three processes at once.
+    let mut lanes = Vec::new();
+    for (lane, app) in apps.iter().enumerate() {
+        let app = Arc::clone(app);
+        lanes.push(tokio::spawn(async move {
+            for i in (lane..90).step_by(3) {
+                customer_writes(&app.client, &app.base, i % 15, i).await;
+            }
+        }));
+    }
+    for lane in lanes {
+        lane.await.expect("lane");
+    }
+    all_assigned(&apps[0], 15).await;
+    let latest = latest_seq(&apps[0]).await;
+    assert!(
+        latest >= 15 * 2 + 90,
+        "chats, messages and assignments: {latest}"
+    );
+
+    for (process, (socket, hello)) in watching.iter_mut().enumerate() {
+        let got = events_through(socket, latest).await;
+        assert_eq!(
+            got,
+            (*hello + 1..=latest).collect::<Vec<_>>(),
+            "the supervisor on process {process} gets every event once, in order"
+        );
+    }
+    for ((agent, (socket, hello)), process) in agents.iter().zip(&mut working).zip(0..) {
+        let live = seqs(&rest_and_alive(socket, 1500).await);
+        // The same user resuming from the database on another process is the oracle.
+        let (mut again, _) = open(&apps[(process + 1) % 3].base, &agent.token, Some(*hello)).await;
+        let replayed = seqs(&rest_and_alive(&mut again, 500).await);
+        assert!(
+            !live.is_empty(),
+            "agent on process {process} got its chats' events"
+        );
+        assert_eq!(
+            live, replayed,
+            "agent on process {process} gets live exactly what it may see, once, in order"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_robin_over_seven_agents_on_three_processes_is_fair() {
+    let redis = RedisServer::start().await;
+    let apps = cluster(&redis, 3).await;
+    let mut agents = Vec::new();
+    for _ in 0..7 {
+        agents.push(apps[0].user("agent").await);
+    }
+    let mut sockets = Vec::new();
+    for (i, agent) in agents.iter().enumerate() {
+        sockets.push(open(&apps[i % 3].base, &agent.token, None).await);
+    }
+    all_see_online(&apps, &agents.iter().collect::<Vec<_>>()).await;
+
+    let mut lanes = Vec::new();
+    for (lane, app) in apps.iter().enumerate() {
+        let app = Arc::clone(app);
+        lanes.push(tokio::spawn(async move {
+            for i in (lane..300).step_by(3) {
+                customer_writes(&app.client, &app.base, i, 0).await;
+            }
+        }));
+    }
+    for lane in lanes {
+        lane.await.expect("lane");
+    }
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for assignee in all_assigned(&apps[0], 300).await {
+        *counts.entry(assignee).or_default() += 1;
+    }
+    for agent in &agents {
+        let n = counts.get(&agent.id).copied().unwrap_or(0);
+        assert!(n == 42 || n == 43, "agent {} got {n}: {counts:?}", agent.id);
+    }
+    drop(sockets);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_crosses_processes_and_logout_on_one_closes_the_socket_on_another() {
+    let redis = RedisServer::start().await;
+    let apps = cluster(&redis, 3).await;
+    let agent = apps[0].user("agent").await;
+    let supervisor = apps[0].user("supervisor").await;
+    let (mut agent_socket, _) = open(&apps[1].base, &agent.token, None).await;
+    let (mut supervisor_socket, _) = open(&apps[2].base, &supervisor.token, None).await;
+    all_see_online(&apps, &[&agent]).await;
+    customer_writes(&apps[0].client, &apps[0].base, 1, 0).await;
+    all_assigned(&apps[0], 1).await;
+    let chat_id: i64 = apps[0]
+        .state
+        .db()
+        .run(|conn| chats::table.select(chats::id).first(conn))
+        .await
+        .expect("the chat");
+
+    let typing = json!({"type": "typing", "chat_id": chat_id, "on": true});
+    agent_socket
+        .send(Message::Text(typing.to_string().into()))
+        .await
+        .expect("send typing");
+    frames_until(&mut supervisor_socket, 5000, |f| {
+        f["type"] == "typing" && f["data"]["user_id"] == agent.id
+    })
+    .await;
+
+    let (status, _) = apps[0]
+        .call(
+            reqwest::Method::POST,
+            "/api/auth/logout",
+            Some(&agent.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert!(
+        closes(&mut agent_socket, 3000).await,
+        "logout on one process closes the session's socket on another"
+    );
+    assert!(
+        !closes(&mut supervisor_socket, 500).await,
+        "other users stay connected"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_mid_stream_loses_and_doubles_nothing() {
+    let mut redis = RedisServer::start().await;
+    let apps = cluster(&redis, 2).await;
+    let supervisor = apps[0].user("supervisor").await;
+    let (mut socket, hello) = open(&apps[1].base, &supervisor.token, None).await;
+
+    // A steady stream into the first process while Redis goes away and comes back.
+    let writer = Arc::clone(&apps[0]);
+    let stream = tokio::spawn(async move {
+        for i in 0..150 {
+            customer_writes(&writer.client, &writer.base, i % 10, i).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    redis.kill();
+    let observer = Arc::clone(&apps[1]);
+    eventually("the second process notices Redis is gone", 10, || {
+        !relay_up(&observer)
+    })
+    .await;
+    let (status, health) = apps[1].get("/api/health").await;
+    assert_eq!(status, 200, "Redis down is degraded, not down: {health}");
+    assert_eq!(health["redis"], "degraded", "{health}");
+    assert_eq!(health["status"], "degraded", "{health}");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    redis.restart().await;
+    stream.await.expect("stream");
+    for app in &apps {
+        eventually("every process hears Redis again", 15, || relay_up(app)).await;
+    }
+    let (_, health) = apps[1].get("/api/health").await;
+    assert_eq!(
+        (&health["status"], &health["redis"]),
+        (&json!("ok"), &json!("ok"))
+    );
+
+    let latest = latest_seq(&apps[0]).await;
+    assert_eq!(
+        events_through(&mut socket, latest).await,
+        (hello + 1..=latest).collect::<Vec<_>>(),
+        "every event once, in order, across the outage"
+    );
+    let metrics = apps[1]
+        .client
+        .get(apps[1].url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    let fills = metric(&metrics, "switchboard_relay_gap_fills_total");
+    assert!(
+        fills >= 1.0,
+        "the gap was filled from the database: {fills}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_process_clients_resume_elsewhere_and_its_agents_chats_are_requeued() {
+    let redis = RedisServer::start().await;
+    let apps = cluster(&redis, 2).await;
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut victim = HubProcess::start(hub_command(&apps[0], &redis, data.path()));
+    let leaving = apps[0].user("agent").await;
+    let staying = apps[0].user("agent").await;
+    let supervisor = apps[0].user("supervisor").await;
+    let (_leaving_socket, _) = open(&victim.base(), &leaving.token, None).await;
+    let (_staying_socket, _) = open(&apps[0].base, &staying.token, None).await;
+    let (mut watching, hello) = open(&victim.base(), &supervisor.token, None).await;
+    all_see_online(&apps, &[&leaving, &staying]).await;
+
+    for customer in 0..20 {
+        customer_writes(&apps[0].client, &apps[0].base, customer, 0).await;
+    }
+    let first = all_assigned(&apps[0], 20).await;
+    assert!(first.contains(&leaving.id) && first.contains(&staying.id));
+
+    // Customers keep writing to the second process while the third is killed.
+    let writer = Arc::clone(&apps[1]);
+    let stream = tokio::spawn(async move {
+        for n in 1..=40 {
+            customer_writes(&writer.client, &writer.base, n % 20, n).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    victim.kill();
+    let mut got = seqs(&until_gone(&mut watching).await);
+    let resume_from = got.last().copied().unwrap_or(hello);
+    let (mut resumed, _) = open(&apps[1].base, &supervisor.token, Some(resume_from)).await;
+    stream.await.expect("stream");
+
+    // The killed process's agent goes offline once it stops being heard and the grace period
+    // ends; their open chats go to the agent online elsewhere.
+    let app = Arc::clone(&apps[0]);
+    let mut requeued = false;
+    for _ in 0..400 {
+        let now = assignees(&app).await;
+        if now.iter().all(|a| *a == Some(staying.id)) {
+            requeued = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        requeued,
+        "chats never left the dead process's agent: {:?}",
+        assignees(&app).await
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let latest = latest_seq(&apps[0]).await;
+    got.extend(events_through(&mut resumed, latest).await);
+    assert_eq!(
+        got,
+        (hello + 1..=latest).collect::<Vec<_>>(),
+        "before the kill and after resuming elsewhere: every event once, in order"
+    );
+}
+
+/// The hub binary beside `app`: same database, same keys, same Redis.
+fn hub_command(app: &TestApp, redis: &RedisServer, data: &std::path::Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.db.url)
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("DATA_DIR", data)
+        .env("JWT_SECRET", "test-secret-test-secret-test-secret-0123")
+        .env("ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("META_APP_SECRET", META_APP_SECRET)
+        .env("META_GRAPH_URL", "http://127.0.0.1:9")
+        .env("REDIS_URL", redis.url())
+        .env("PRESENCE_GRACE_SECONDS", GRACE_SECONDS)
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "warn,switchboard::server=info")
+        .current_dir(data);
+    command
+}
+
+/// Every frame until the connection breaks (its process died).
+async fn until_gone(socket: &mut Socket) -> Vec<Value> {
+    let mut frames = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
+            Err(_) => panic!("the connection outlived its process; frames: {frames:?}"),
+            Ok(Some(Ok(Message::Text(text)))) => {
+                frames.push(serde_json::from_str(text.as_str()).expect("JSON frame"));
+            }
+            Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) => return frames,
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+/// The value of one unlabelled metric in Prometheus text.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+}
+
+#[tokio::test]
+async fn one_process_without_redis_and_a_redis_url_it_cannot_use() {
+    let app = TestApp::spawn().await;
+    let (status, health) = app.get("/api/health").await;
+    assert_eq!((status.as_u16(), &health["status"]), (200, &json!("ok")));
+    assert!(
+        health.get("redis").is_none(),
+        "no Redis, no Redis line: {health}"
+    );
+    for url in [
+        "rediss://127.0.0.1:6380",
+        "http://127.0.0.1:6379",
+        "redis://",
+    ] {
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut raw = crate::helpers::base_settings(&app.db.url, data.path());
+        raw.set("REDIS_URL", url);
+        let error = switchboard::config::Config::from_raw(&raw)
+            .expect_err("an unusable REDIS_URL is refused at start");
+        assert!(error.to_string().contains("REDIS_URL"), "{url}: {error}");
+    }
+}
