@@ -178,11 +178,15 @@ async fn deliver(
     }
 }
 
-/// Connects agents and supervisors, then for each rate posts deliveries for `seconds` and
-/// reports latency percentiles, deliveries per second, lost and duplicated events.
+/// Connects agents and supervisors, spread in turn over the hubs at `ws_bases` (the target
+/// itself when empty), then for each rate posts deliveries to the target for `seconds` and
+/// reports latency percentiles, deliveries per second, lost and duplicated events; with
+/// several hubs, latency also per hub the frames were received from.
+#[allow(clippy::too_many_arguments)]
 pub async fn fanout(
     client: &reqwest::Client,
     target: &Target,
+    ws_bases: &[String],
     agents: usize,
     supervisors: usize,
     customers: usize,
@@ -201,6 +205,11 @@ pub async fn fanout(
     eprintln!("creating and logging in {agents} agents and {supervisors} supervisors");
     let agent_tokens = users(client, &target.base, &admin, "agent", agents).await?;
     let supervisor_tokens = users(client, &target.base, &admin, "supervisor", supervisors).await?;
+    let ws_bases = if ws_bases.is_empty() {
+        vec![target.base.clone()]
+    } else {
+        ws_bases.to_vec()
+    };
     let started = Instant::now();
     // Every customer writes once first, so the measured messages go to existing chats.
     eprintln!("opening {customers} chats");
@@ -226,7 +235,7 @@ pub async fn fanout(
         let stop = Arc::new(AtomicBool::new(false));
         let mut readers = Vec::new();
         for (i, token) in agent_tokens.iter().chain(&supervisor_tokens).enumerate() {
-            let socket = connect(&target.base, token).await?;
+            let socket = connect(&ws_bases[i % ws_bases.len()], token).await?;
             let sees_all = i >= agent_tokens.len();
             readers.push(tokio::spawn(read(
                 socket,
@@ -279,11 +288,15 @@ pub async fn fanout(
         tokio::time::sleep(Duration::from_secs(2)).await;
         stop.store(true, Ordering::Relaxed);
         let mut all = Samples::default();
+        let mut per_hub: Vec<Samples> = ws_bases.iter().map(|_| Samples::default()).collect();
         let (mut lost, mut duplicated, mut resyncs, mut frames) = (0usize, 0usize, 0usize, 0usize);
         let acked_list = acked_set.lock().map(|s| s.clone()).unwrap_or_default();
-        for reader in readers {
+        for (i, reader) in readers.into_iter().enumerate() {
             let seen = reader.await?;
             frames += seen.latencies.len();
+            if let Some(hub) = per_hub.get_mut(i % ws_bases.len()) {
+                hub.latencies.extend(&seen.latencies);
+            }
             all.latencies.extend(seen.latencies);
             duplicated += seen.seqs_repeated;
             resyncs += seen.resyncs;
@@ -305,6 +318,16 @@ pub async fn fanout(
             ms(all.percentile(99.0)),
             ms(all.percentile(100.0)),
         );
+        if ws_bases.len() > 1 {
+            for (base, hub) in ws_bases.iter().zip(&mut per_hub) {
+                println!(
+                    "        frames from {base}: {:>6}, p50 {:.1} ms, p99 {:.1} ms",
+                    hub.latencies.len(),
+                    ms(hub.percentile(50.0)),
+                    ms(hub.percentile(99.0)),
+                );
+            }
+        }
         first += total;
     }
     Ok(())

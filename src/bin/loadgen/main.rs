@@ -105,6 +105,10 @@ enum Scenario {
         /// Seconds per run.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Hubs the sockets connect to, in turn (several processes sharing Redis); deliveries
+        /// still go to --base-url. Default: --base-url.
+        #[arg(long, value_delimiter = ',')]
+        ws_urls: Vec<String>,
     },
     /// Widget visitors writing to an AI channel, with an instant OpenAI-compatible provider
     /// served by the load generator: the responder's time per answer. Start the hub with
@@ -221,6 +225,7 @@ async fn main() -> anyhow::Result<()> {
             customers,
             rates,
             seconds,
+            ws_urls,
         } => {
             let target = fanout::Target {
                 base: args.base_url.clone(),
@@ -232,6 +237,7 @@ async fn main() -> anyhow::Result<()> {
             fanout::fanout(
                 &client,
                 &target,
+                &ws_urls,
                 agents,
                 supervisors,
                 customers,
