@@ -13,7 +13,8 @@ use tokio::sync::mpsc;
 use super::RelayMetrics;
 use crate::bus::LocalBroker;
 use crate::model::Event;
-use crate::store::{events, Db};
+use crate::store::connection::DbConnection;
+use crate::store::{chats, events, Db};
 
 /// How often every account's counter is compared with what went out: an event committed a
 /// whole interval ago and still not relayed was lost, and is read from the database.
@@ -196,7 +197,7 @@ impl Sequencer {
             let until = to.min(since + FILL_CHUNK);
             match self
                 .db
-                .run(move |conn| events::range(conn, account, since, until))
+                .run(move |conn| read_missed(conn, account, since, until))
                 .await
             {
                 Ok(found) => {
@@ -224,4 +225,23 @@ async fn sleep_until(deadline: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
+}
+
+/// An account's events after `since` up to `until`, each with its chat's contact (which the
+/// events table does not keep; the widget's live stream routes replies by it).
+fn read_missed(
+    conn: &mut DbConnection,
+    account: i64,
+    since: i64,
+    until: i64,
+) -> diesel::QueryResult<Vec<Event>> {
+    let mut found = events::range(conn, account, since, until)?;
+    let mut chats: Vec<i64> = found.iter().filter_map(|e| e.chat_id).collect();
+    chats.sort_unstable();
+    chats.dedup();
+    let contacts: HashMap<i64, i64> = chats::contacts_of(conn, &chats)?.into_iter().collect();
+    for event in &mut found {
+        event.contact_id = event.chat_id.and_then(|chat| contacts.get(&chat).copied());
+    }
+    Ok(found)
 }

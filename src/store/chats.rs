@@ -99,6 +99,14 @@ pub fn create(
     find(conn, account_id, id)
 }
 
+/// The contact of each of the given chats, as (chat, contact).
+pub fn contacts_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+    chats::table
+        .filter(chats::id.eq_any(ids))
+        .select((chats::id, chats::contact_id))
+        .load(conn)
+}
+
 /// One chat of an account.
 pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<Chat> {
     crate::on_backend!(conn, |c| chats::table

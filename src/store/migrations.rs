@@ -13,14 +13,29 @@ const MYSQL: EmbeddedMigrations = embed_migrations!("migrations/mysql");
 pub type MigrationError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Applies every pending migration; returns the names of those applied (none when up to date).
+/// On PostgreSQL and MySQL, hub processes starting together take turns (a session lock), so
+/// each migration runs once.
 pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, MigrationError> {
-    let applied = match conn {
-        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE)?,
-        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES)?,
+    use diesel::connection::SimpleConnection;
+    fn names(applied: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
+        applied.iter().map(ToString::to_string).collect()
+    }
+    Ok(match conn {
+        DbConnection::Sqlite(c) => names(c.run_pending_migrations(SQLITE)?),
+        DbConnection::Postgres(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(5262733)")?;
+            let applied = c.run_pending_migrations(POSTGRES).map(names);
+            c.batch_execute("SELECT pg_advisory_unlock(5262733)")?;
+            applied?
+        }
         #[cfg(feature = "mysql")]
-        DbConnection::Mysql(c) => c.run_pending_migrations(MYSQL)?,
-    };
-    Ok(applied.iter().map(ToString::to_string).collect())
+        DbConnection::Mysql(c) => {
+            c.batch_execute("DO GET_LOCK('switchboard_migrations', 600)")?;
+            let applied = c.run_pending_migrations(MYSQL).map(names);
+            c.batch_execute("DO RELEASE_LOCK('switchboard_migrations')")?;
+            applied?
+        }
+    })
 }
 
 /// Reverts every applied migration, newest first (used by the migration check).

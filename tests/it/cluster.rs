@@ -12,6 +12,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use switchboard::config::RawSettings;
 use switchboard::store::schema::chats;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{
@@ -295,6 +296,86 @@ async fn typing_crosses_processes_and_logout_on_one_closes_the_socket_on_another
         !closes(&mut supervisor_socket, 500).await,
         "other users stay connected"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_on_one_process_gets_the_reply_posted_on_another_and_types_to_a_third() {
+    let redis = RedisServer::start().await;
+    let apps = cluster(&redis, 3).await;
+    let admin = apps[0].admin_token().await;
+    let site = "https://shop.example.com";
+    let (status, channel) = apps[0]
+        .call(
+            reqwest::Method::POST,
+            "/api/channels",
+            Some(&admin),
+            Some(&json!({"kind": "widget", "name": "Site", "allowed_origins": [site]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let (status, session) = apps[0]
+        .post_json(
+            "/api/widget/sessions",
+            &json!({"widget_key": channel["widget_key"], "name": "Visitor"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{session}");
+    let visitor = session["token"].as_str().expect("visitor token");
+    let (status, sent) = apps[0]
+        .call(
+            reqwest::Method::POST,
+            "/api/widget/messages",
+            Some(visitor),
+            Some(&json!({"text": "Is the blue one in stock?"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{sent}");
+
+    let (mut watching, _) = open(&apps[0].base, &admin, None).await;
+    let mut request = format!(
+        "{}/ws/widget?token={visitor}",
+        apps[1].base.replacen("http", "ws", 1)
+    )
+    .into_client_request()
+    .expect("request");
+    request
+        .headers_mut()
+        .insert("origin", site.parse().expect("origin"));
+    let (mut widget, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("visitor socket");
+    frames_until(&mut widget, 5000, |f| f["type"] == "hello").await;
+
+    let chat: i64 = apps[0]
+        .state
+        .db()
+        .run(|conn| chats::table.select(chats::id).first(conn))
+        .await
+        .expect("the chat");
+    let (status, _) = apps[2]
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/chats/{chat}/messages"),
+            Some(&admin),
+            Some(&json!({"text": "Yes, two left."})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    frames_until(&mut widget, 5000, |f| {
+        f["type"] == "message.created" && f["data"]["text"] == "Yes, two left."
+    })
+    .await;
+
+    widget
+        .send(Message::Text(
+            json!({"type": "typing", "on": true}).to_string().into(),
+        ))
+        .await
+        .expect("visitor types");
+    frames_until(&mut watching, 5000, |f| {
+        f["type"] == "typing" && f["chat_id"] == chat && f["data"]["user_id"].is_null()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
