@@ -82,11 +82,11 @@ impl Sequencer {
             tokio::select! {
                 () = sleep_until(deadline) => self.fill_overdue().await,
                 next = input.recv() => match next {
-                    Some(Input::Committed(event)) => self.event(event).await,
+                    Some(Input::Committed(event)) => self.event(event),
                     Some(Input::Relayed(event)) => {
                         let lag = (chrono::Utc::now() - event.at).num_microseconds().unwrap_or(0);
                         self.metrics.lag.observe(lag.max(0) as f64 / 1e6);
-                        self.event(event).await;
+                        self.event(event);
                     }
                     Some(Input::Restored) => self.catch_up(false).await,
                     None => return,
@@ -97,7 +97,7 @@ impl Sequencer {
     }
 
     /// Hands `event` on in its place: after the ones before it, never twice.
-    async fn event(&mut self, event: Arc<Event>) {
+    fn event(&mut self, event: Arc<Event>) {
         let account = event.account_id;
         let last = self.last(account);
         if event.seq <= last {

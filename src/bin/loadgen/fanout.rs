@@ -178,6 +178,27 @@ async fn deliver(
     }
 }
 
+/// Waits (up to a minute) until round robin has assigned every queued chat to the agents just
+/// connected, so each run measures the same work: a queued chat's events go to every agent.
+async fn queue_drained(client: &reqwest::Client, base: &str, admin: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        let team: serde_json::Value = client
+            .get(format!("{base}/api/team"))
+            .bearer_auth(admin)
+            .send()
+            .await?
+            .json()
+            .await?;
+        if team["queue_size"] == 0 {
+            eprintln!("queue drained in {:.1} s", started.elapsed().as_secs_f64());
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    anyhow::bail!("chats still queued after a minute: are the agents online?")
+}
+
 /// Connects agents and supervisors, spread in turn over the hubs at `ws_bases` (the target
 /// itself when empty), then for each rate posts deliveries to the target for `seconds` and
 /// reports latency percentiles, deliveries per second, lost and duplicated events; with
@@ -245,6 +266,7 @@ pub async fn fanout(
                 first + total,
             )));
         }
+        queue_drained(client, &target.base, &admin).await?;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let acked = Arc::new(AtomicUsize::new(0));
         let acked_set = Arc::new(Mutex::new(Vec::with_capacity(total)));
