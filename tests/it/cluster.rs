@@ -252,13 +252,19 @@ async fn round_robin_over_seven_agents_on_three_processes_is_fair() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn typing_crosses_processes_and_logout_on_one_closes_the_socket_on_another() {
+async fn presence_and_typing_cross_processes_and_logout_on_one_closes_the_socket_on_another() {
     let redis = RedisServer::start().await;
     let apps = cluster(&redis, 3).await;
     let agent = apps[0].user("agent").await;
     let supervisor = apps[0].user("supervisor").await;
-    let (mut agent_socket, _) = open(&apps[1].base, &agent.token, None).await;
     let (mut supervisor_socket, _) = open(&apps[2].base, &supervisor.token, None).await;
+    let (mut agent_socket, _) = open(&apps[1].base, &agent.token, None).await;
+    frames_until(&mut supervisor_socket, 5000, |f| {
+        f["type"] == "presence.updated"
+            && f["data"]["user_id"] == agent.id
+            && f["data"]["online"] == true
+    })
+    .await;
     all_see_online(&apps, &[&agent]).await;
     customer_writes(&apps[0].client, &apps[0].base, 1, 0).await;
     all_assigned(&apps[0], 1).await;
@@ -384,6 +390,7 @@ async fn redis_restarted_mid_stream_loses_and_doubles_nothing() {
     let apps = cluster(&redis, 2).await;
     let supervisor = apps[0].user("supervisor").await;
     let (mut socket, hello) = open(&apps[1].base, &supervisor.token, None).await;
+    let (mut local, local_hello) = open(&apps[0].base, &supervisor.token, None).await;
 
     // A steady stream into the first process while Redis goes away and comes back.
     let writer = Arc::clone(&apps[0]);
@@ -404,6 +411,10 @@ async fn redis_restarted_mid_stream_loses_and_doubles_nothing() {
     assert_eq!(status, 200, "Redis down is degraded, not down: {health}");
     assert_eq!(health["redis"], "degraded", "{health}");
     assert_eq!(health["status"], "degraded", "{health}");
+    // Without Redis, a process's own sockets still get what it commits, live.
+    let before = latest_seq(&apps[0]).await;
+    let mut local_got =
+        seqs(&frames_until(&mut local, 5000, |f| f["seq"].as_i64() > Some(before)).await);
     tokio::time::sleep(Duration::from_millis(1000)).await;
     redis.restart().await;
     stream.await.expect("stream");
@@ -421,6 +432,12 @@ async fn redis_restarted_mid_stream_loses_and_doubles_nothing() {
         events_through(&mut socket, latest).await,
         (hello + 1..=latest).collect::<Vec<_>>(),
         "every event once, in order, across the outage"
+    );
+    local_got.extend(events_through(&mut local, latest).await);
+    assert_eq!(
+        local_got,
+        (local_hello + 1..=latest).collect::<Vec<_>>(),
+        "the committing process's socket too"
     );
     let metrics = apps[1]
         .client
