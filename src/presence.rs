@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{broadcast, Notify};
+use tokio::time::Instant;
 
 use crate::relay::link::Link;
 use crate::relay::wire::Outgoing;
@@ -189,20 +190,20 @@ impl Presence {
     /// Another process said which users are connected to it (user → account): all of them,
     /// each time, so a lost message is mended by the next.
     pub fn heard(self: &Arc<Self>, node: u64, users: Vec<(i64, i64)>) {
-        let now: HashMap<i64, i64> = users.iter().map(|(a, u)| (*u, *a)).collect();
+        let now: HashMap<i64, i64> = users.into_iter().map(|(a, u)| (u, a)).collect();
         let before = self.state().nodes.insert(
             node,
             Node {
-                users: now,
+                users: now.clone(),
                 heard: Instant::now(),
             },
         );
         let before = before.map(|n| n.users).unwrap_or_default();
-        for (user, account) in before
-            .into_iter()
-            .chain(users.into_iter().map(|(a, u)| (u, a)))
-        {
-            Arc::clone(self).refresh(account, user);
+        // Only users who came or went on that process can have changed.
+        let came = now.iter().filter(|(u, _)| !before.contains_key(*u));
+        let went = before.iter().filter(|(u, _)| !now.contains_key(*u));
+        for (user, account) in came.chain(went) {
+            Arc::clone(self).refresh(*account, *user);
         }
     }
 
