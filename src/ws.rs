@@ -1,18 +1,21 @@
 //! The agents' event stream (`/ws`): hello, resume from `since`, then live events, filtered by
-//! the policy; each connection writes through its own bounded queue, and a client that cannot
-//! keep up is told to resync and closed.
+//! the policy; one task owns each connection and writes through the connection's own bounded
+//! queue, and a client that cannot keep up is told to resync and closed.
 
 pub mod widget;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ws::{Message as Frame, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
-use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
 
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
@@ -39,87 +42,151 @@ fn event_frame(event: &Event) -> Frame {
     Frame::Text(Utf8Bytes::try_from(event.frame()).unwrap_or_default())
 }
 
-/// One connection's outgoing side: a bounded queue drained by the connection's own writer
-/// task, so a client that stops reading fills its own queue and nobody else's.
+/// One connection's outgoing side, owned by the connection's own task: a bounded queue of the
+/// frames the socket has not taken yet, so a client that stops reading fills its own queue and
+/// nobody else's. Whatever is queued goes out together: fed into the socket's write buffer one
+/// after another and flushed once.
 struct Outbox {
-    queue: mpsc::Sender<Frame>,
+    sink: SplitSink<WebSocket, Frame>,
+    queue: VecDeque<Frame>,
+    capacity: usize,
     timeout: Duration,
+    /// Frames fed to the socket since it last flushed.
+    unflushed: bool,
+    /// While frames wait: when the socket must have taken the next one.
+    deadline: Option<Instant>,
 }
 
 impl Outbox {
-    /// Splits the socket and starts its writer; every frame must go out within `timeout`.
+    /// Splits the socket; every frame must go out within the configured send timeout.
     fn start(socket: WebSocket, state: &AppState) -> (Self, SplitStream<WebSocket>) {
         let (sink, stream) = socket.split();
-        let timeout = state.config.ws_send_timeout;
-        let (queue, frames) = mpsc::channel(state.config.ws_queue_frames + RESERVED);
-        tokio::spawn(write(sink, frames, timeout));
-        (Self { queue, timeout }, stream)
+        let out = Self {
+            sink,
+            queue: VecDeque::new(),
+            capacity: state.config.ws_queue_frames + RESERVED,
+            timeout: state.config.ws_send_timeout,
+            unflushed: false,
+            deadline: None,
+        };
+        (out, stream)
     }
 
-    /// Queues a frame without waiting; false when the queue is full or the client is gone.
-    fn push(&self, frame: Frame) -> bool {
-        self.queue.capacity() > RESERVED && self.queue.try_send(frame).is_ok()
+    /// Queues a frame without waiting; false when the queue is full.
+    fn push(&mut self, frame: Frame) -> bool {
+        if self.queue.len() + RESERVED >= self.capacity {
+            return false;
+        }
+        self.enqueue(frame);
+        true
     }
 
-    /// Queues a frame, waiting for room (hello and replay, before live events flow).
-    async fn push_wait(&self, frame: Frame) -> bool {
+    fn enqueue(&mut self, frame: Frame) {
+        if self.deadline.is_none() {
+            self.deadline = Some(Instant::now() + self.timeout);
+        }
+        self.queue.push_back(frame);
+    }
+
+    /// Queues a frame, first sending what is queued when there is no room (hello and replay,
+    /// before live events flow); false when the client does not take it in time.
+    async fn push_wait(&mut self, frame: Frame) -> bool {
+        if self.queue.len() + RESERVED >= self.capacity && !self.send_all().await {
+            return false;
+        }
+        self.enqueue(frame);
+        true
+    }
+
+    /// Sends everything queued; false when the client does not take it in time.
+    async fn send_all(&mut self) -> bool {
+        let deadline = self
+            .deadline
+            .unwrap_or_else(|| Instant::now() + self.timeout);
         matches!(
-            tokio::time::timeout(self.timeout, self.queue.send(frame)).await,
+            tokio::time::timeout_at(deadline, std::future::poll_fn(|cx| self.poll_send(cx))).await,
             Ok(Ok(()))
         )
     }
 
-    /// Ends the connection after what is queued, with `last` as the final frame.
-    fn finish(&self, last: Option<Frame>) {
-        if let Some(frame) = last {
-            let _ = self.queue.try_send(frame);
+    /// Whether frames have waited longer than the send timeout for the client to take them.
+    fn overdue(&self) -> bool {
+        self.deadline.is_some_and(|at| Instant::now() >= at)
+    }
+
+    /// Whether frames wait to go out.
+    fn busy(&self) -> bool {
+        !self.queue.is_empty() || self.unflushed
+    }
+
+    /// Feeds queued frames to the socket while it takes them, then flushes; ready once
+    /// everything is out. A turn feeds at most `BATCH` frames, so the connection's other
+    /// inputs are not starved.
+    fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), axum::Error>> {
+        let mut fed = 0;
+        while fed < BATCH && !self.queue.is_empty() {
+            match self.sink.poll_ready_unpin(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => break,
+            }
+            if let Some(frame) = self.queue.pop_front() {
+                if let Err(e) = self.sink.start_send_unpin(frame) {
+                    return Poll::Ready(Err(e));
+                }
+                self.unflushed = true;
+                fed += 1;
+            }
         }
-        let _ = self.queue.try_send(Frame::Close(None));
+        if fed > 0 {
+            // Progress: the next frame has a full timeout again.
+            self.deadline = Some(Instant::now() + self.timeout);
+        }
+        if self.unflushed {
+            match self.sink.poll_flush_unpin(cx) {
+                Poll::Ready(Ok(())) => self.unflushed = false,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        if self.queue.is_empty() {
+            self.deadline = None;
+            return Poll::Ready(Ok(()));
+        }
+        if fed == BATCH {
+            // Not blocked, only taking turns: ask to be polled again.
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
+    }
+
+    /// Ends the connection after what is queued, with `last` as the final frame and then the
+    /// close; the rest goes out in the background, so the connection's task ends at once.
+    fn finish(mut self, last: Option<Frame>) {
+        if let Some(frame) = last {
+            self.queue.push_back(frame);
+        }
+        self.queue.push_back(Frame::Close(None));
+        tokio::spawn(async move {
+            if !self.send_all().await {
+                tracing::info!("a client stopped reading; dropping its connection");
+            }
+        });
     }
 }
 
-/// Sends queued frames in order until the queue ends, a close goes out, or the client stops
-/// reading for longer than `timeout`. Whatever is queued goes out together: written into the
-/// socket's buffer one after another and flushed once, under one deadline for the batch.
-async fn write(
-    mut sink: SplitSink<WebSocket, Frame>,
-    mut frames: mpsc::Receiver<Frame>,
-    timeout: Duration,
-) {
-    while let Some(first) = frames.recv().await {
-        let sent = tokio::time::timeout(timeout, async {
-            let mut next = Some(first);
-            let mut fed = 0;
-            while let Some(frame) = next.take() {
-                let closing = matches!(frame, Frame::Close(_));
-                sink.feed(frame).await?;
-                if closing {
-                    sink.flush().await?;
-                    return Ok(true);
-                }
-                fed += 1;
-                if fed < BATCH {
-                    next = frames.try_recv().ok();
-                }
-            }
-            sink.flush().await.map(|()| false)
-        })
-        .await;
-        match sent {
-            Ok(Ok(false)) => {}
-            Ok(Ok(true)) => return,
-            Ok(Err(_)) | Err(_) => {
-                tracing::info!("a client stopped reading; dropping its connection");
-                return;
-            }
-        }
+/// Waits until `deadline`, or forever when there is none (a connection's loop takes the
+/// deadline at each turn; progress in between moves it, which `Outbox::overdue` tells).
+async fn until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
-    let _ = tokio::time::timeout(timeout, sink.close()).await;
 }
 
 /// Serves one agent connection until it closes, falls behind, or its session ends.
 pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, since: Option<i64>) {
-    let (out, mut incoming) = Outbox::start(socket, &state);
+    let (mut out, mut incoming) = Outbox::start(socket, &state);
     // Subscribe before reading the database, so nothing falls between replay and live.
     let mut live = state.bus.subscribe_account(me.principal.account_id);
     let mut revoked = state.revocations.subscribe();
@@ -168,7 +235,19 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
     let resync = |seq: i64| Some(text(json!({"type": "resync_required", "seq": seq})));
     let mut typing_budget = crate::ratelimit::Budget::new(state.config.typing_limit);
     loop {
+        let deadline = out.deadline;
         tokio::select! {
+            sent = std::future::poll_fn(|cx| out.poll_send(cx)), if out.busy() => {
+                if sent.is_err() {
+                    return;
+                }
+            }
+            () = until(deadline), if out.busy() => {
+                if out.overdue() {
+                    tracing::info!(user_id = me.principal.user_id, "a client stopped reading; dropping its connection");
+                    return;
+                }
+            }
             frame = incoming.next() => match frame {
                 Some(Ok(Frame::Text(body))) => {
                     silent_pings = 0;

@@ -6,7 +6,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{text, Outbox};
+use super::{text, until, Outbox};
 use crate::app::AppState;
 use crate::ingress::widget::Visitor;
 use crate::model::{Direction, Event, EventType};
@@ -23,7 +23,7 @@ fn is_reply_for(event: &Event, visitor: &Visitor) -> bool {
 /// Serves one visitor connection until it closes or falls behind (the widget then catches up
 /// with `GET /api/widget/messages?after=`).
 pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
-    let (out, mut incoming) = Outbox::start(socket, &state);
+    let (mut out, mut incoming) = Outbox::start(socket, &state);
     let mut live = state.bus.subscribe_account(visitor.account_id);
     let mut typing = state.bus.subscribe_typing();
     let hello = json!({"type": "hello", "session_id": visitor.session_id});
@@ -33,7 +33,18 @@ pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
     let resync = || Some(text(json!({"type": "resync_required"})));
     let mut typing_budget = crate::ratelimit::Budget::new(state.config.typing_limit);
     loop {
+        let deadline = out.deadline;
         tokio::select! {
+            sent = std::future::poll_fn(|cx| out.poll_send(cx)), if out.busy() => {
+                if sent.is_err() {
+                    return;
+                }
+            }
+            () = until(deadline), if out.busy() => {
+                if out.overdue() {
+                    return;
+                }
+            }
             frame = incoming.next() => match frame {
                 Some(Ok(Frame::Text(body))) => {
                     let message: serde_json::Value = serde_json::from_str(body.as_str()).unwrap_or_default();
