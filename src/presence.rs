@@ -10,7 +10,7 @@ use tokio::sync::{broadcast, Notify};
 use tokio::time::Instant;
 
 use crate::relay::link::Link;
-use crate::relay::wire::Outgoing;
+use crate::relay::wire::Message;
 
 /// How often a process tells the others who is connected to it.
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
@@ -145,7 +145,7 @@ impl Presence {
     /// A user set their status (`online` or `away`) on this process.
     pub fn status_changed(&self, account_id: i64, user_id: i64, status: &str) {
         if let Some(relay) = &self.relay {
-            relay.send(Outgoing::Status {
+            relay.send(Message::Status {
                 account_id,
                 user_id,
                 status: status.to_string(),
@@ -263,7 +263,7 @@ impl Presence {
                         .iter()
                         .map(|(user, (account, _))| (*account, *user))
                         .collect();
-                    relay.send(Outgoing::Presence(users));
+                    relay.send(Message::Presence(users));
                     self.expire_silent_nodes();
                 }
                 tokio::time::sleep(ANNOUNCE_GAP).await;

@@ -23,7 +23,7 @@ use crate::model::{Event, Typing};
 use crate::store::Db;
 use link::Link;
 use sequencer::Input;
-use wire::{Incoming, Outgoing};
+use wire::Message;
 
 /// Longest pause between attempts to subscribe again while Redis is down.
 const MAX_RETRY: Duration = Duration::from_secs(5);
@@ -145,13 +145,13 @@ impl Relay {
             return;
         }
         match message {
-            Incoming::Event(event) => {
-                let _ = self.broker.sequencer.send(Input::Relayed(Arc::new(event)));
+            Message::Event(event) => {
+                let _ = self.broker.sequencer.send(Input::Relayed(event));
             }
-            Incoming::Typing(typing) => self.broker.local.typing(typing),
-            Incoming::Revoked(revoked) => state.revocations.deliver(revoked),
-            Incoming::Presence(users) => state.presence.heard(node, users),
-            Incoming::Status {
+            Message::Typing(typing) => self.broker.local.typing(typing),
+            Message::Revoked(revoked) => state.revocations.deliver(revoked),
+            Message::Presence(users) => state.presence.heard(node, users),
+            Message::Status {
                 account_id,
                 user_id,
                 status,
@@ -173,7 +173,7 @@ pub struct RelayBroker {
 impl Broker for RelayBroker {
     fn publish(&self, event: Arc<Event>) {
         self.local.deliver_committed(Arc::clone(&event));
-        self.link.send(Outgoing::Event(Arc::clone(&event)));
+        self.link.send(Message::Event(Arc::clone(&event)));
         let _ = self.sequencer.send(Input::Committed(event));
     }
 
@@ -186,7 +186,7 @@ impl Broker for RelayBroker {
     }
 
     fn typing(&self, typing: Typing) {
-        self.link.send(Outgoing::Typing(typing.clone()));
+        self.link.send(Message::Typing(typing.clone()));
         self.local.typing(typing);
     }
 

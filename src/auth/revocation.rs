@@ -4,7 +4,7 @@
 use tokio::sync::broadcast;
 
 use crate::relay::link::Link;
-use crate::relay::wire::Outgoing;
+use crate::relay::wire::Message;
 
 /// Sessions that just ended, or whose rights just changed.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -71,7 +71,7 @@ impl Revocations {
     /// Announces ended sessions everywhere; nobody listening is fine.
     pub fn announce(&self, revoked: Revoked) {
         if let Some(relay) = &self.relay {
-            relay.send(Outgoing::Revoked(revoked.clone()));
+            relay.send(Message::Revoked(revoked.clone()));
         }
         self.deliver(revoked);
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::Stream;
 use tokio::sync::mpsc;
 
-use super::wire::{self, Outgoing};
+use super::wire::{self, Message};
 use super::RelayMetrics;
 
 /// The Redis channel every hub process publishes to and listens on.
@@ -25,7 +25,7 @@ pub const RETRY: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone)]
 pub struct Link {
     node: u64,
-    out: mpsc::Sender<Outgoing>,
+    out: mpsc::Sender<Message>,
     up: Arc<AtomicBool>,
     metrics: RelayMetrics,
 }
@@ -50,7 +50,7 @@ impl Link {
 
     /// Queues a message for the other processes; dropped (and counted) when Redis has been
     /// unreachable long enough to fill the queue.
-    pub fn send(&self, message: Outgoing) {
+    pub fn send(&self, message: Message) {
         if self.out.try_send(message).is_err() {
             self.metrics.dropped.inc();
         }
@@ -84,7 +84,7 @@ pub async fn subscribe(
 async fn publish(
     client: redis::Client,
     node: u64,
-    mut queue: mpsc::Receiver<Outgoing>,
+    mut queue: mpsc::Receiver<Message>,
     metrics: RelayMetrics,
 ) {
     let mut failed = false;

@@ -12,36 +12,14 @@ use crate::model::{ChatStatus, Event, EventType, Typing};
 
 /// What one process tells the others.
 #[derive(Debug, Clone)]
-pub enum Outgoing {
-    /// An event this process committed.
+pub enum Message {
+    /// An event the sending process committed.
     Event(Arc<Event>),
     /// Someone typing in a chat.
     Typing(Typing),
     /// Sessions that ended, or rights that changed.
     Revoked(Revoked),
-    /// Everyone connected to this process, as (account, user).
-    Presence(Vec<(i64, i64)>),
-    /// A user set their status.
-    Status {
-        /// The account.
-        account_id: i64,
-        /// The user.
-        user_id: i64,
-        /// `online` or `away`.
-        status: String,
-    },
-}
-
-/// What another process said.
-#[derive(Debug)]
-pub enum Incoming {
-    /// An event it committed.
-    Event(Event),
-    /// Someone typing in a chat.
-    Typing(Typing),
-    /// Sessions that ended, or rights that changed.
-    Revoked(Revoked),
-    /// Everyone connected to it, as (account, user).
+    /// Everyone connected to the sending process, as (account, user).
     Presence(Vec<(i64, i64)>),
     /// A user set their status.
     Status {
@@ -115,19 +93,19 @@ struct Frame {
 }
 
 /// A message from process `node` as bytes for Redis.
-pub fn encode(node: u64, message: &Outgoing) -> Vec<u8> {
+pub fn encode(node: u64, message: &Message) -> Vec<u8> {
     let body = match message {
-        Outgoing::Event(event) => BodyOut::Event(EventHeader {
+        Message::Event(event) => BodyOut::Event(EventHeader {
             account_id: event.account_id,
             assignee_id: event.assignee_id,
             previous_assignee_id: event.previous_assignee_id,
             contact_id: event.contact_id,
             chat_status: event.chat_status,
         }),
-        Outgoing::Typing(typing) => BodyOut::Typing(typing),
-        Outgoing::Revoked(revoked) => BodyOut::Revoked(revoked),
-        Outgoing::Presence(users) => BodyOut::Presence { users },
-        Outgoing::Status {
+        Message::Typing(typing) => BodyOut::Typing(typing),
+        Message::Revoked(revoked) => BodyOut::Revoked(revoked),
+        Message::Presence(users) => BodyOut::Presence { users },
+        Message::Status {
             account_id,
             user_id,
             status,
@@ -139,7 +117,7 @@ pub fn encode(node: u64, message: &Outgoing) -> Vec<u8> {
     };
     // Plain structs and JSON values: serialising them cannot fail.
     let mut bytes = serde_json::to_vec(&Envelope { node, body }).unwrap_or_default();
-    if let Outgoing::Event(event) = message {
+    if let Message::Event(event) = message {
         // serde_json escapes newlines inside strings, so the first one ends the header.
         bytes.push(b'\n');
         bytes.extend_from_slice(&event.frame());
@@ -148,7 +126,7 @@ pub fn encode(node: u64, message: &Outgoing) -> Vec<u8> {
 }
 
 /// The sending process and its message; `None` for bytes that are not one.
-pub fn decode(bytes: &[u8]) -> Option<(u64, Incoming)> {
+pub fn decode(bytes: &[u8]) -> Option<(u64, Message)> {
     let (header, frame) = match bytes.iter().position(|b| *b == b'\n') {
         Some(at) => (&bytes[..at], Some(&bytes[at + 1..])),
         None => (bytes, None),
@@ -158,7 +136,7 @@ pub fn decode(bytes: &[u8]) -> Option<(u64, Incoming)> {
         BodyIn::Event(h) => {
             let frame = frame?;
             let f: Frame = serde_json::from_slice(frame).ok()?;
-            Incoming::Event(Event {
+            Message::Event(Arc::new(Event {
                 seq: f.seq,
                 account_id: h.account_id,
                 event_type: f.event_type,
@@ -170,16 +148,16 @@ pub fn decode(bytes: &[u8]) -> Option<(u64, Incoming)> {
                 contact_id: h.contact_id,
                 chat_status: h.chat_status,
                 json: OnceLock::from(Bytes::copy_from_slice(frame)),
-            })
+            }))
         }
-        BodyIn::Typing(typing) => Incoming::Typing(typing),
-        BodyIn::Revoked(revoked) => Incoming::Revoked(revoked),
-        BodyIn::Presence { users } => Incoming::Presence(users),
+        BodyIn::Typing(typing) => Message::Typing(typing),
+        BodyIn::Revoked(revoked) => Message::Revoked(revoked),
+        BodyIn::Presence { users } => Message::Presence(users),
         BodyIn::Status {
             account_id,
             user_id,
             status,
-        } => Incoming::Status {
+        } => Message::Status {
             account_id,
             user_id,
             status,
@@ -207,8 +185,8 @@ mod tests {
             chat_status: Some(ChatStatus::Open),
             json: OnceLock::new(),
         });
-        let bytes = encode(77, &Outgoing::Event(Arc::clone(&event)));
-        let Some((77, Incoming::Event(back))) = decode(&bytes) else {
+        let bytes = encode(77, &Message::Event(Arc::clone(&event)));
+        let Some((77, Message::Event(back))) = decode(&bytes) else {
             panic!("not an event from node 77");
         };
         assert_eq!(back.frame(), event.frame());
@@ -222,8 +200,8 @@ mod tests {
 
     #[test]
     fn an_ended_session_and_typing_arrive_whole() {
-        let bytes = encode(5, &Outgoing::Revoked(Revoked::ended(7, Some("s1".into()))));
-        let Some((5, Incoming::Revoked(revoked))) = decode(&bytes) else {
+        let bytes = encode(5, &Message::Revoked(Revoked::ended(7, Some("s1".into()))));
+        let Some((5, Message::Revoked(revoked))) = decode(&bytes) else {
             panic!("not a revocation: {}", String::from_utf8_lossy(&bytes));
         };
         assert!(revoked.ends(7, "s1") && !revoked.ends(7, "s2"));
@@ -235,8 +213,7 @@ mod tests {
             user_id: None,
             on: true,
         };
-        let Some((5, Incoming::Typing(back))) = decode(&encode(5, &Outgoing::Typing(typing)))
-        else {
+        let Some((5, Message::Typing(back))) = decode(&encode(5, &Message::Typing(typing))) else {
             panic!("not typing");
         };
         assert_eq!((back.chat_id, back.contact_id, back.on), (2, 4, true));
@@ -244,8 +221,8 @@ mod tests {
 
     #[test]
     fn presence_and_garbage() {
-        let bytes = encode(5, &Outgoing::Presence(vec![(1, 2), (1, 3)]));
-        let Some((5, Incoming::Presence(users))) = decode(&bytes) else {
+        let bytes = encode(5, &Message::Presence(vec![(1, 2), (1, 3)]));
+        let Some((5, Message::Presence(users))) = decode(&bytes) else {
             panic!("not a presence list");
         };
         assert_eq!(users, vec![(1, 2), (1, 3)]);
