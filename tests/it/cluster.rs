@@ -563,6 +563,42 @@ fn metric(text: &str, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_starts_and_serves_while_redis_is_unreachable_then_joins_it() {
+    let mut redis = RedisServer::start().await;
+    redis.kill();
+    let url = redis.url();
+    let (app, _) = TestApp::spawn_meta(|s| relay_settings(s, &url)).await;
+    let (status, health) = app.get("/api/health").await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(
+        (&health["status"], &health["redis"]),
+        (&json!("degraded"), &json!("degraded"))
+    );
+
+    let admin = app.admin_token().await;
+    let (mut socket, hello) = open(&app.base, &admin, None).await;
+    customer_writes(&app.client, &app.base, 1, 0).await;
+    let latest = latest_seq(&app).await;
+    assert!(latest > hello, "the webhook was stored");
+    assert_eq!(
+        events_through(&mut socket, latest).await,
+        (hello + 1..=latest).collect::<Vec<_>>(),
+        "its own events go out live without Redis"
+    );
+
+    redis.restart().await;
+    eventually("the process joins Redis once it is there", 15, || {
+        relay_up(&app)
+    })
+    .await;
+    let (_, health) = app.get("/api/health").await;
+    assert_eq!(
+        (&health["status"], &health["redis"]),
+        (&json!("ok"), &json!("ok"))
+    );
+}
+
 #[tokio::test]
 async fn one_process_without_redis_and_a_redis_url_it_cannot_use() {
     let app = TestApp::spawn().await;
