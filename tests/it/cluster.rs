@@ -266,6 +266,22 @@ async fn presence_and_typing_cross_processes_and_logout_on_one_closes_the_socket
     })
     .await;
     all_see_online(&apps, &[&agent]).await;
+    // The team view of a process the agent is not connected to shows them online.
+    let (status, team) = apps[0]
+        .call(
+            reqwest::Method::GET,
+            "/api/team",
+            Some(&supervisor.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{team}");
+    let member = team["members"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["id"] == agent.id))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(member["online"], true, "{team}");
     customer_writes(&apps[0].client, &apps[0].base, 1, 0).await;
     all_assigned(&apps[0], 1).await;
     let chat_id: i64 = apps[0]
