@@ -60,6 +60,8 @@ impl Default for RelayMetrics {
 #[derive(Debug, Clone)]
 pub struct Relay {
     client: redis::Client,
+    /// The installation's Redis channel.
+    channel: String,
     /// The way out to the other processes.
     pub link: Link,
     broker: Arc<RelayBroker>,
@@ -72,8 +74,14 @@ impl Relay {
     /// stands). Listening starts with `listen`, once the rest of the process is built.
     pub async fn start(url: &str, db: &Db) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)?;
+        let channel = db.run(crate::store::installation::relay_channel).await?;
         let metrics = RelayMetrics::default();
-        let link = Link::start(client.clone(), OsRng.next_u64(), metrics.clone());
+        let link = Link::start(
+            client.clone(),
+            OsRng.next_u64(),
+            channel.clone(),
+            metrics.clone(),
+        );
         let local = Arc::new(LocalBroker::default());
         let sequencer = sequencer::start(db.clone(), Arc::clone(&local), metrics.clone()).await?;
         let broker = Arc::new(RelayBroker {
@@ -83,6 +91,7 @@ impl Relay {
         });
         Ok(Self {
             client,
+            channel,
             link,
             broker,
             metrics,
@@ -101,11 +110,12 @@ impl Relay {
             let mut retry = link::RETRY;
             let mut warned = false;
             loop {
-                match link::subscribe(&self.client).await {
+                match link::subscribe(&self.client, &self.channel).await {
                     Ok(messages) => {
                         self.link.set_up(true);
                         tracing::info!(
                             node = self.link.node(),
+                            channel = %self.channel,
                             "relay: hearing the other hub processes through Redis"
                         );
                         retry = link::RETRY;

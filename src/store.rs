@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod dialect;
 pub mod events;
 pub mod hooks;
+pub mod installation;
 pub mod leads;
 pub mod messages;
 pub mod migrations;

@@ -11,8 +11,6 @@ use tokio::sync::mpsc;
 use super::wire::{self, Message};
 use super::RelayMetrics;
 
-/// The Redis channel every hub process publishes to and listens on.
-pub const CHANNEL: &str = "switchboard:relay";
 /// Messages that may wait for Redis before new ones are dropped (the database keeps events;
 /// presence is sent again every heartbeat).
 const QUEUE: usize = 16_384;
@@ -31,10 +29,11 @@ pub struct Link {
 }
 
 impl Link {
-    /// Starts the publishing connection for process `node`.
-    pub fn start(client: redis::Client, node: u64, metrics: RelayMetrics) -> Self {
+    /// Starts the publishing connection for process `node` to the installation's `channel`
+    /// (every process of one database shares it; see `store::installation`).
+    pub fn start(client: redis::Client, node: u64, channel: String, metrics: RelayMetrics) -> Self {
         let (out, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(publish(client, node, queue, metrics.clone()));
+        tokio::spawn(publish(client, node, channel, queue, metrics.clone()));
         Self {
             node,
             out,
@@ -72,9 +71,10 @@ impl Link {
 /// connection drops (the stream then ends).
 pub async fn subscribe(
     client: &redis::Client,
+    channel: &str,
 ) -> redis::RedisResult<impl Stream<Item = redis::Msg>> {
     let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.subscribe(CHANNEL).await?;
+    pubsub.subscribe(channel).await?;
     Ok(pubsub.into_on_message())
 }
 
@@ -84,6 +84,7 @@ pub async fn subscribe(
 async fn publish(
     client: redis::Client,
     node: u64,
+    channel: String,
     mut queue: mpsc::Receiver<Message>,
     metrics: RelayMetrics,
 ) {
@@ -117,7 +118,7 @@ async fn publish(
             let mut batch = 0u64;
             while let Some(message) = next.take() {
                 pipe.cmd("PUBLISH")
-                    .arg(CHANNEL)
+                    .arg(&channel)
                     .arg(wire::encode(node, &message))
                     .ignore();
                 batch += 1;

@@ -249,6 +249,13 @@ diesel::joinable!(messages -> chats (chat_id));
 diesel::joinable!(leads -> chats (chat_id));
 diesel::joinable!(webhook_deliveries -> outgoing_webhooks (webhook_id));
 
+diesel::table! {
+    installation (id) {
+        id -> BigInt,
+        relay_channel -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     users,

@@ -615,6 +615,28 @@ async fn a_process_starts_and_serves_while_redis_is_unreachable_then_joins_it() 
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_installations_sharing_one_redis_never_hear_each_other() {
+    let redis = RedisServer::start().await;
+    let url = redis.url();
+    let (ours, _) = TestApp::spawn_meta(|s| relay_settings(s, &url)).await;
+    let (theirs, _) = TestApp::spawn_meta(|s| relay_settings(s, &url)).await;
+    for app in [&ours, &theirs] {
+        eventually("both hear Redis", 10, || relay_up(app)).await;
+    }
+    let admin = theirs.admin_token().await;
+    let (mut socket, _) = open(&theirs.base, &admin, None).await;
+    customer_writes(&ours.client, &ours.base, 1, 0).await;
+    customer_writes(&ours.client, &ours.base, 2, 0).await;
+    assert!(latest_seq(&ours).await >= 4, "our events were stored");
+    let heard = rest_and_alive(&mut socket, 1500).await;
+    assert!(
+        heard.iter().all(|f| f["seq"].is_null()),
+        "another installation's events reached this one: {heard:?}"
+    );
+    assert_eq!(latest_seq(&theirs).await, 0);
+}
+
 #[tokio::test]
 async fn one_process_without_redis_and_a_redis_url_it_cannot_use() {
     let app = TestApp::spawn().await;

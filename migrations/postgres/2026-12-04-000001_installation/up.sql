@@ -1,0 +1,8 @@
+-- This database's own identity: the Redis channel its hub processes relay through, random per
+-- installation, so installations sharing one Redis never hear each other.
+CREATE TABLE installation (
+    id BIGINT PRIMARY KEY NOT NULL,
+    relay_channel VARCHAR(64) NOT NULL
+);
+INSERT INTO installation (id, relay_channel)
+VALUES (1, 'switchboard:relay:' || md5(random()::text || clock_timestamp()::text));
