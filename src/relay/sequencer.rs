@@ -245,3 +245,69 @@ fn read_missed(
     }
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bus::Broker;
+    use crate::model::EventType;
+    use crate::store::connection::DatabaseUrl;
+    use tokio::sync::broadcast;
+
+    fn event(account_id: i64, seq: i64) -> Arc<Event> {
+        Arc::new(Event {
+            seq,
+            account_id,
+            event_type: EventType::ChatUpdated,
+            chat_id: None,
+            data: serde_json::json!({}),
+            at: chrono::Utc::now(),
+            assignee_id: None,
+            previous_assignee_id: None,
+            contact_id: None,
+            chat_status: None,
+            json: std::sync::OnceLock::new(),
+        })
+    }
+
+    #[tokio::test]
+    async fn early_events_wait_for_the_ones_before_them_and_doubles_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("hub.db"));
+        let db = Db::connect(&url, 1).await.unwrap();
+        let live = Arc::new(LocalBroker::default());
+        let mut first = live.subscribe_account(1);
+        let mut second = live.subscribe_account(2);
+        let mut sequencer = Sequencer {
+            db,
+            live,
+            metrics: RelayMetrics::default(),
+            delivered: HashMap::from([(2, 10)]),
+            swept: HashMap::new(),
+            early: HashMap::new(),
+        };
+        for (account, seq) in [
+            (1, 2),
+            (1, 3),
+            (2, 12),
+            (1, 1),
+            (1, 2),
+            (2, 11),
+            (1, 4),
+            (2, 9),
+        ] {
+            sequencer.event(event(account, seq));
+        }
+        let seqs = |rx: &mut broadcast::Receiver<Arc<Event>>| {
+            std::iter::from_fn(|| rx.try_recv().ok())
+                .map(|e| e.seq)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(seqs(&mut first), vec![1, 2, 3, 4], "in order, once each");
+        assert_eq!(seqs(&mut second), vec![11, 12], "from where it stood");
+        assert!(sequencer.early.is_empty(), "nothing left waiting");
+        sequencer.event(event(1, 6));
+        assert!(seqs(&mut first).is_empty(), "6 waits for 5");
+        assert_eq!(sequencer.early.len(), 1);
+    }
+}
