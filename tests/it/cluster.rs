@@ -3,7 +3,6 @@
 //! restarted Redis; presence, round robin, typing and logout work across processes.
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,11 +14,7 @@ use switchboard::store::schema::chats;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{
-    messenger_text, meta_sign, RedisServer, TestApp, TestUser, ADMIN_EMAIL, ADMIN_PASSWORD,
-    META_APP_SECRET,
-};
-use crate::process::{HubProcess, BIN};
+use crate::helpers::{messenger_text, RedisServer, TestApp, TestUser, META_APP_SECRET};
 use crate::routes::ws::{closes, connect_to, frames_until, rest_and_alive, seqs, Socket};
 
 /// Grace period before a disconnected agent counts as offline, in these tests.
@@ -91,28 +86,33 @@ async fn open(base: &str, token: &str, since: Option<i64>) -> (Socket, i64) {
     (socket, seq)
 }
 
-async fn post(client: &reqwest::Client, base: &str, body: Vec<u8>) -> u16 {
-    client
-        .post(format!("{base}/api/webhooks/facebook"))
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", meta_sign(&body))
-        .body(body)
-        .send()
-        .await
-        .expect("webhook request")
-        .status()
-        .as_u16()
-}
-
-/// One message from customer `sender`, posted to `base`; it must be acknowledged.
-async fn customer_writes(client: &reqwest::Client, base: &str, sender: usize, n: usize) {
+/// One message from customer `sender`, posted to `app`; it must be acknowledged.
+async fn customer_writes(app: &TestApp, sender: usize, n: usize) {
     let body = messenger_text(
         &format!("66{sender:05}"),
         &format!("m_cluster_{sender}_{n}"),
         "hello",
         1_764_000_000_000 + (sender * 1000 + n) as i64,
     );
-    assert_eq!(post(client, base, body).await, 200);
+    assert_eq!(app.post_messenger(body).await, 200);
+}
+
+/// Messages `0..count` posted to the processes in turn, all processes at once; message `i`
+/// comes from customer `customer(i)`.
+async fn write_across(apps: &[Arc<TestApp>], count: usize, customer: fn(usize) -> usize) {
+    let mut lanes = Vec::new();
+    for (lane, app) in apps.iter().enumerate() {
+        let app = Arc::clone(app);
+        let step = apps.len();
+        lanes.push(tokio::spawn(async move {
+            for i in (lane..count).step_by(step) {
+                customer_writes(&app, customer(i), i).await;
+            }
+        }));
+    }
+    for lane in lanes {
+        lane.await.expect("lane");
+    }
 }
 
 async fn latest_seq(app: &TestApp) -> i64 {
@@ -171,18 +171,7 @@ async fn three_processes_give_each_socket_what_it_may_see_once_in_seq_order() {
     all_see_online(&apps, &agents.iter().collect::<Vec<_>>()).await;
 
     // 90 messages from 15 customers, posted to the three processes at once.
-    let mut lanes = Vec::new();
-    for (lane, app) in apps.iter().enumerate() {
-        let app = Arc::clone(app);
-        lanes.push(tokio::spawn(async move {
-            for i in (lane..90).step_by(3) {
-                customer_writes(&app.client, &app.base, i % 15, i).await;
-            }
-        }));
-    }
-    for lane in lanes {
-        lane.await.expect("lane");
-    }
+    write_across(&apps, 90, |i| i % 15).await;
     all_assigned(&apps[0], 15).await;
     let latest = latest_seq(&apps[0]).await;
     assert!(
@@ -228,18 +217,8 @@ async fn round_robin_over_seven_agents_on_three_processes_is_fair() {
     }
     all_see_online(&apps, &agents.iter().collect::<Vec<_>>()).await;
 
-    let mut lanes = Vec::new();
-    for (lane, app) in apps.iter().enumerate() {
-        let app = Arc::clone(app);
-        lanes.push(tokio::spawn(async move {
-            for i in (lane..300).step_by(3) {
-                customer_writes(&app.client, &app.base, i, 0).await;
-            }
-        }));
-    }
-    for lane in lanes {
-        lane.await.expect("lane");
-    }
+    // One message from each of 300 customers: 300 chats.
+    write_across(&apps, 300, |i| i).await;
     let mut counts: HashMap<i64, usize> = HashMap::new();
     for assignee in all_assigned(&apps[0], 300).await {
         *counts.entry(assignee).or_default() += 1;
@@ -282,7 +261,7 @@ async fn presence_and_typing_cross_processes_and_logout_on_one_closes_the_socket
         .cloned()
         .unwrap_or_default();
     assert_eq!(member["online"], true, "{team}");
-    customer_writes(&apps[0].client, &apps[0].base, 1, 0).await;
+    customer_writes(&apps[0], 1, 0).await;
     all_assigned(&apps[0], 1).await;
     let chat_id: i64 = apps[0]
         .state
@@ -412,7 +391,7 @@ async fn redis_restarted_mid_stream_loses_and_doubles_nothing() {
     let writer = Arc::clone(&apps[0]);
     let stream = tokio::spawn(async move {
         for i in 0..150 {
-            customer_writes(&writer.client, &writer.base, i % 10, i).await;
+            customer_writes(&writer, i % 10, i).await;
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     });
@@ -477,7 +456,17 @@ async fn a_killed_process_clients_resume_elsewhere_and_its_agents_chats_are_requ
     let redis = RedisServer::start().await;
     let apps = cluster(&redis, 2).await;
     let data = tempfile::tempdir().expect("temp dir");
-    let mut victim = HubProcess::start(hub_command(&apps[0], &redis, data.path()));
+    // The hub binary beside them: same database, same keys, same Redis.
+    let redis_url = redis.url();
+    let mut victim = crate::durability::start_with(
+        &apps[0].db.url,
+        data.path(),
+        &[
+            ("JWT_SECRET", crate::helpers::JWT_SECRET),
+            ("REDIS_URL", &redis_url),
+            ("PRESENCE_GRACE_SECONDS", GRACE_SECONDS),
+        ],
+    );
     let leaving = apps[0].user("agent").await;
     let staying = apps[0].user("agent").await;
     let supervisor = apps[0].user("supervisor").await;
@@ -487,7 +476,7 @@ async fn a_killed_process_clients_resume_elsewhere_and_its_agents_chats_are_requ
     all_see_online(&apps, &[&leaving, &staying]).await;
 
     for customer in 0..20 {
-        customer_writes(&apps[0].client, &apps[0].base, customer, 0).await;
+        customer_writes(&apps[0], customer, 0).await;
     }
     let first = all_assigned(&apps[0], 20).await;
     assert!(first.contains(&leaving.id) && first.contains(&staying.id));
@@ -496,7 +485,7 @@ async fn a_killed_process_clients_resume_elsewhere_and_its_agents_chats_are_requ
     let writer = Arc::clone(&apps[1]);
     let stream = tokio::spawn(async move {
         for n in 1..=40 {
-            customer_writes(&writer.client, &writer.base, n % 20, n).await;
+            customer_writes(&writer, n % 20, n).await;
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     });
@@ -532,29 +521,6 @@ async fn a_killed_process_clients_resume_elsewhere_and_its_agents_chats_are_requ
         (hello + 1..=latest).collect::<Vec<_>>(),
         "before the kill and after resuming elsewhere: every event once, in order"
     );
-}
-
-/// The hub binary beside `app`: same database, same keys, same Redis.
-fn hub_command(app: &TestApp, redis: &RedisServer, data: &std::path::Path) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &app.db.url)
-        .env("BIND_ADDR", "127.0.0.1:0")
-        .env("DATA_DIR", data)
-        .env("JWT_SECRET", "test-secret-test-secret-test-secret-0123")
-        .env("ADMIN_EMAIL", ADMIN_EMAIL)
-        .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("META_APP_SECRET", META_APP_SECRET)
-        .env("META_GRAPH_URL", "http://127.0.0.1:9")
-        .env("REDIS_URL", redis.url())
-        .env("PRESENCE_GRACE_SECONDS", GRACE_SECONDS)
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn,switchboard::server=info")
-        .current_dir(data);
-    command
 }
 
 /// Every frame until the connection breaks (its process died).
@@ -594,7 +560,7 @@ async fn a_process_starts_and_serves_while_redis_is_unreachable_then_joins_it() 
 
     let admin = app.admin_token().await;
     let (mut socket, hello) = open(&app.base, &admin, None).await;
-    customer_writes(&app.client, &app.base, 1, 0).await;
+    customer_writes(&app, 1, 0).await;
     let latest = latest_seq(&app).await;
     assert!(latest > hello, "the webhook was stored");
     assert_eq!(
@@ -626,8 +592,8 @@ async fn two_installations_sharing_one_redis_never_hear_each_other() {
     }
     let admin = theirs.admin_token().await;
     let (mut socket, _) = open(&theirs.base, &admin, None).await;
-    customer_writes(&ours.client, &ours.base, 1, 0).await;
-    customer_writes(&ours.client, &ours.base, 2, 0).await;
+    customer_writes(&ours, 1, 0).await;
+    customer_writes(&ours, 2, 0).await;
     assert!(latest_seq(&ours).await >= 4, "our events were stored");
     let heard = rest_and_alive(&mut socket, 1500).await;
     assert!(

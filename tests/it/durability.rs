@@ -22,8 +22,13 @@ fn start(db_url: &str, data: &std::path::Path) -> HubProcess {
     start_with(db_url, data, &[])
 }
 
-/// The hub binary on `db_url`, on a port it picks; returns once it listens.
-fn start_with(db_url: &str, data: &std::path::Path, extra: &[(&str, &str)]) -> HubProcess {
+/// The hub binary on `db_url`, on a port it picks, with `extra` settings (which win over the
+/// ones here); returns once it listens.
+pub(crate) fn start_with(
+    db_url: &str,
+    data: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> HubProcess {
     let mut command = Command::new(BIN);
     command
         .arg("serve")

@@ -140,6 +140,9 @@ fn server_of(url: &str) -> String {
     rest.split(['/', '?']).next().unwrap_or(rest).to_string()
 }
 
+/// The signing key of every test app (a hub process beside one needs the same).
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
 /// Settings every test app starts from.
 pub fn base_settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
     RawSettings::from_pairs([
@@ -147,7 +150,7 @@ pub fn base_settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
         ("BIND_ADDR", "127.0.0.1:0"),
         ("DATABASE_URL", db_url),
         ("DATABASE_POOL_SIZE", "4"),
-        ("JWT_SECRET", "test-secret-test-secret-test-secret-0123"),
+        ("JWT_SECRET", JWT_SECRET),
         ("ADMIN_EMAIL", ADMIN_EMAIL),
         ("ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("DATA_DIR", &data_dir.display().to_string()),
