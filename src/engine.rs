@@ -4,7 +4,7 @@
 
 use diesel::QueryResult;
 
-use crate::model::{Command, Outcome};
+use crate::model::{Command, InboundMessage, Outcome};
 use crate::store::connection::DbConnection;
 
 mod assignment;
@@ -18,6 +18,41 @@ mod replies;
 
 pub use assignment::next_agent;
 pub use commit::spawn;
+
+/// Applies a group's commands in order inside its transaction, with the outcome `apply` gives
+/// each; a run of consecutive channel messages is stored together, with a few statements for
+/// the whole run.
+pub fn apply_all<'a>(
+    conn: &mut DbConnection,
+    commands: impl IntoIterator<Item = &'a Command>,
+) -> QueryResult<Vec<Outcome>> {
+    let mut outcomes = Vec::new();
+    let mut run = Vec::new();
+    for command in commands {
+        if let Some(message) = channel_message(command) {
+            run.push(message);
+            continue;
+        }
+        if !run.is_empty() {
+            outcomes.extend(inbound::channel_messages(conn, &run)?);
+            run.clear();
+        }
+        outcomes.push(apply(conn, command)?);
+    }
+    if !run.is_empty() {
+        outcomes.extend(inbound::channel_messages(conn, &run)?);
+    }
+    Ok(outcomes)
+}
+
+/// A message that arrived through a channel, and who wrote it.
+fn channel_message(command: &Command) -> Option<(&InboundMessage, inbound::Author)> {
+    match command {
+        Command::Inbound(message) => Some((message, inbound::Author::Customer)),
+        Command::Echo(echo) => Some((echo, inbound::Author::Page)),
+        _ => None,
+    }
+}
 
 /// Applies one command inside the group's transaction: every rule of the hub starts here.
 pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome> {

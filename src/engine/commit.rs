@@ -63,36 +63,15 @@ pub fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Enve
         let committed = conn.transaction::<_, GroupError, _>(|conn| {
             results.clear();
             take_write_lock(conn, &batch)?;
-            for envelope in &batch {
-                if !careful {
-                    results.push(match super::apply(conn, &envelope.command) {
-                        Ok(outcome) => Ok(outcome),
-                        Err(e) if is_conflict(&e) || is_outage(&e) => return Err(e.into()),
-                        Err(_) => return Err(GroupError::OneFailed),
-                    });
-                    continue;
-                }
-                // A savepoint per command: one refused command does not sink the group.
-                let result = conn.transaction(|conn| super::apply(conn, &envelope.command));
-                results.push(match result {
-                    Ok(outcome) => Ok(outcome),
-                    Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                        // Another writer (another node) stored the same message first.
-                        Ok(Outcome {
-                            events: Vec::new(),
-                            duplicate: true,
-                        })
-                    }
-                    // The database gave up the whole transaction (InnoDB rolls all of it
-                    // back), or the connection is gone: nothing of the group may count as done.
+            if !careful {
+                match super::apply_all(conn, batch.iter().map(|e| &e.command)) {
+                    Ok(outcomes) => results.extend(outcomes.into_iter().map(Ok)),
                     Err(e) if is_conflict(&e) || is_outage(&e) => return Err(e.into()),
-                    // The rest of the group goes on: this command's own data was refused.
-                    Err(e) => {
-                        let refused = refusal(&e);
-                        keep_refusal(conn, &envelope.command, &refused)?;
-                        Err(refused)
-                    }
-                });
+                    Err(_) => return Err(GroupError::OneFailed),
+                }
+            }
+            if careful {
+                apply_one_by_one(conn, &batch, &mut results)?;
             }
             super::record::store_events(conn, results.iter_mut().filter_map(|r| r.as_mut().ok()))?;
             Ok(())
@@ -130,6 +109,38 @@ pub fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Enve
         // A submitter that gave up is not an error.
         let _ = envelope.reply.send(result);
     }
+}
+
+/// Applies a group's commands each under a savepoint, so one refused command does not sink the
+/// group: it is kept in the audit log and answered with its refusal.
+fn apply_one_by_one(
+    conn: &mut DbConnection,
+    batch: &[Envelope],
+    results: &mut Vec<Result<Outcome, StoreError>>,
+) -> Result<(), GroupError> {
+    for envelope in batch {
+        let result = conn.transaction(|conn| super::apply(conn, &envelope.command));
+        results.push(match result {
+            Ok(outcome) => Ok(outcome),
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                // Another writer (another node) stored the same message first.
+                Ok(Outcome {
+                    events: Vec::new(),
+                    duplicate: true,
+                })
+            }
+            // The database gave up the whole transaction (InnoDB rolls all of it
+            // back), or the connection is gone: nothing of the group may count as done.
+            Err(e) if is_conflict(&e) || is_outage(&e) => return Err(e.into()),
+            // The rest of the group goes on: this command's own data was refused.
+            Err(e) => {
+                let refused = refusal(&e);
+                keep_refusal(conn, &envelope.command, &refused)?;
+                Err(refused)
+            }
+        });
+    }
+    Ok(())
 }
 
 /// Why a group's transaction was rolled back.

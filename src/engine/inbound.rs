@@ -1,6 +1,8 @@
 //! Customers write: a message or postback through a channel (once per channel message id),
 //! opening a chat or reopening a resolved one; echoes, receipts, reactions and unsends.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 
@@ -8,33 +10,33 @@ use super::record::Recorder;
 use crate::model::{ChatStatus, DeliveryStatus, Direction, EventType, InboundMessage, Outcome};
 use crate::store::chats;
 use crate::store::connection::DbConnection;
-use crate::store::messages::NewMessage;
+use crate::store::messages::{Message, NewMessage};
 
-/// The contact's chat, opened when new and reopened when resolved.
-pub(super) fn chat_for(
+/// The contact's chat, given its latest one: opened when new and reopened when resolved.
+fn chat_for(
     conn: &mut DbConnection,
     rec: &mut Recorder,
-    account_id: i64,
-    channel_id: i64,
+    m: &InboundMessage,
     contact_id: i64,
+    latest: Option<chats::Chat>,
 ) -> QueryResult<chats::Chat> {
     let now = rec.now.naive_utc();
-    match chats::latest_for_contact(conn, channel_id, contact_id)? {
+    match latest {
         Some(chat) if chat.status == ChatStatus::Resolved => {
             chats::set_status(conn, chat.id, ChatStatus::Open, now)?;
-            let chat = chats::find(conn, account_id, chat.id)?;
-            rec.emit(account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
+            let chat = chats::find(conn, m.account_id, chat.id)?;
+            rec.emit(m.account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
             Ok(chat)
         }
         Some(chat) => Ok(chat),
         None => {
-            let status = if crate::store::channels::ai_enabled(conn, channel_id)? {
+            let status = if crate::store::channels::ai_enabled(conn, m.channel_id)? {
                 ChatStatus::Bot
             } else {
                 ChatStatus::Open
             };
-            let chat = chats::create(conn, account_id, channel_id, contact_id, status, now)?;
-            rec.emit(account_id, EventType::ChatCreated, Some(&chat), &chat)?;
+            let chat = chats::create(conn, m.account_id, m.channel_id, contact_id, status, now)?;
+            rec.emit(m.account_id, EventType::ChatCreated, Some(&chat), &chat)?;
             Ok(chat)
         }
     }
@@ -49,60 +51,152 @@ pub(super) enum Author {
     Page,
 }
 
+/// What the group already holds for its channel messages, read with one query each: the
+/// message ids stored, the contacts, and each contact's latest chat. Kept up to date as the
+/// run goes, so a later message of the same customer sees what an earlier one created.
+struct Known {
+    stored: HashSet<(i64, String)>,
+    contacts: HashMap<(i64, String), i64>,
+    chats: HashMap<(i64, i64), chats::Chat>,
+}
+
+impl Known {
+    fn read(conn: &mut DbConnection, run: &[(&InboundMessage, Author)]) -> QueryResult<Self> {
+        let mut channels: Vec<i64> = run.iter().map(|(m, _)| m.channel_id).collect();
+        channels.sort_unstable();
+        channels.dedup();
+        let mids = run.iter().map(|(m, _)| m.external_id.as_str()).collect();
+        let stored = crate::store::messages::stored_external_ids(conn, &channels, mids)?;
+        let customers = run.iter().map(|(m, _)| m.contact_external_id.as_str());
+        let contacts: HashMap<(i64, String), i64> =
+            crate::store::contacts::contact_ids(conn, &channels, customers.collect())?
+                .into_iter()
+                .map(|(channel, customer, id)| ((channel, customer), id))
+                .collect();
+        let contact_ids: Vec<i64> = contacts.values().copied().collect();
+        let chats = chats::latest_for_contacts(conn, &contact_ids)?;
+        Ok(Self {
+            stored: stored.into_iter().collect(),
+            contacts,
+            chats,
+        })
+    }
+}
+
+/// Stores messages that arrived through channels, once per channel message id: a run of a
+/// group's consecutive channel messages, with a few statements for all of them (the stored
+/// ids, the contacts and their chats are read once; the messages go in with one insert; each
+/// chat is touched once). Each command's outcome is what it would be on its own, in order.
+pub(super) fn channel_messages(
+    conn: &mut DbConnection,
+    run: &[(&InboundMessage, Author)],
+) -> QueryResult<Vec<Outcome>> {
+    let mut known = Known::read(conn, run)?;
+    // Per command: its recorder and chat, or nothing for a message stored before.
+    let mut pending: Vec<Option<(Recorder, chats::Chat)>> = Vec::with_capacity(run.len());
+    let mut rows = Vec::with_capacity(run.len());
+    for (m, author) in run {
+        if !known.stored.insert((m.channel_id, m.external_id.clone())) {
+            // A redelivery, or the echo of a send we already stored.
+            pending.push(None);
+            continue;
+        }
+        let mut rec = Recorder::new();
+        let customer = (m.channel_id, m.contact_external_id.clone());
+        let contact_id = match known.contacts.get(&customer) {
+            Some(id) => *id,
+            None => {
+                let id = crate::store::contacts::create_contact(
+                    conn,
+                    m.account_id,
+                    m.channel_id,
+                    &m.contact_external_id,
+                )?;
+                known.contacts.insert(customer, id);
+                id
+            }
+        };
+        let latest = known.chats.remove(&(m.channel_id, contact_id));
+        let chat = chat_for(conn, &mut rec, m, contact_id, latest)?;
+        known.chats.insert((m.channel_id, contact_id), chat.clone());
+        rows.push(new_message(m, *author, chat.id, rec.now));
+        pending.push(Some((rec, chat)));
+    }
+    let mut stored: HashMap<(i64, String), Message> =
+        crate::store::messages::insert_messages(conn, rows)?
+            .into_iter()
+            .filter_map(|message| {
+                let key = (message.channel_id, message.external_id.clone()?);
+                Some((key, message))
+            })
+            .collect();
+    let mut touches: BTreeMap<i64, chats::Touch> = BTreeMap::new();
+    let mut outcomes = Vec::with_capacity(run.len());
+    for ((m, author), pending) in run.iter().zip(pending) {
+        let Some((mut rec, chat)) = pending else {
+            outcomes.push(Outcome {
+                events: Vec::new(),
+                duplicate: true,
+            });
+            continue;
+        };
+        let message = stored
+            .remove(&(m.channel_id, m.external_id.clone()))
+            .ok_or(diesel::result::Error::NotFound)?;
+        let touch = touches.entry(chat.id).or_insert(chats::Touch {
+            last_message_at: message.sent_at,
+            last_inbound_at: None,
+        });
+        touch.last_message_at = message.sent_at;
+        if *author == Author::Customer {
+            touch.last_inbound_at = Some(message.sent_at);
+        }
+        rec.emit(
+            m.account_id,
+            EventType::MessageCreated,
+            Some(&chat),
+            &message,
+        )?;
+        outcomes.push(rec.done());
+    }
+    chats::touch_many(conn, &touches)?;
+    Ok(outcomes)
+}
+
+/// The row of a message that arrived through a channel.
+fn new_message(m: &InboundMessage, author: Author, chat_id: i64, now: DateTime<Utc>) -> NewMessage {
+    let (direction, sender_kind, status) = match author {
+        Author::Customer => (Direction::Inbound, "contact", DeliveryStatus::Received),
+        Author::Page => (Direction::Outbound, "page", DeliveryStatus::Sent),
+    };
+    let now = now.naive_utc();
+    NewMessage {
+        account_id: m.account_id,
+        chat_id,
+        channel_id: m.channel_id,
+        direction,
+        sender_kind: sender_kind.into(),
+        sender_id: None,
+        external_id: Some(m.external_id.clone()),
+        text: m.text.clone(),
+        attachments: m.attachments.as_ref().map(ToString::to_string),
+        reply_to: m.reply_to.clone(),
+        is_private: false,
+        delivery_status: status,
+        sent_at: m.sent_at.naive_utc(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 /// Stores a message that arrived through a channel, once per channel message id.
 pub(super) fn channel_message(
     conn: &mut DbConnection,
     m: &InboundMessage,
     author: Author,
 ) -> QueryResult<Outcome> {
-    if crate::store::messages::message_by_external(conn, m.channel_id, &m.external_id)?.is_some() {
-        // A redelivery, or the echo of a send we already stored.
-        return Ok(Outcome {
-            events: Vec::new(),
-            duplicate: true,
-        });
-    }
-    let mut rec = Recorder::new();
-    let contact_id = crate::store::contacts::upsert_contact(
-        conn,
-        m.account_id,
-        m.channel_id,
-        &m.contact_external_id,
-    )?;
-    let chat = chat_for(conn, &mut rec, m.account_id, m.channel_id, contact_id)?;
-    let now = rec.now.naive_utc();
-    let (direction, sender_kind, status) = match author {
-        Author::Customer => (Direction::Inbound, "contact", DeliveryStatus::Received),
-        Author::Page => (Direction::Outbound, "page", DeliveryStatus::Sent),
-    };
-    let message = crate::store::messages::insert_message(
-        conn,
-        &NewMessage {
-            account_id: m.account_id,
-            chat_id: chat.id,
-            channel_id: m.channel_id,
-            direction,
-            sender_kind: sender_kind.into(),
-            sender_id: None,
-            external_id: Some(m.external_id.clone()),
-            text: m.text.clone(),
-            attachments: m.attachments.as_ref().map(ToString::to_string),
-            reply_to: m.reply_to.clone(),
-            is_private: false,
-            delivery_status: status,
-            sent_at: m.sent_at.naive_utc(),
-            created_at: now,
-            updated_at: now,
-        },
-    )?;
-    chats::touch(conn, chat.id, message.sent_at, author == Author::Customer)?;
-    rec.emit(
-        m.account_id,
-        EventType::MessageCreated,
-        Some(&chat),
-        &message,
-    )?;
-    Ok(rec.done())
+    let mut outcomes = channel_messages(conn, &[(m, author)])?;
+    Ok(outcomes.pop().unwrap_or_default())
 }
 
 pub(super) fn delivered(

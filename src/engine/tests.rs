@@ -471,3 +471,114 @@ fn the_pick_wraps_past_the_last_agent_and_skips_those_at_their_limit() {
     );
     assert_eq!(next_agent(&[], 0), None);
 }
+
+fn message(hub: &Hub, channel: i64, sender: &str, mid: &str, minutes: i64) -> InboundMessage {
+    InboundMessage {
+        account_id: hub.account,
+        channel_id: channel,
+        contact_external_id: sender.into(),
+        external_id: mid.into(),
+        text: Some(format!("text of {mid}")),
+        attachments: None,
+        reply_to: None,
+        sent_at: Utc::now() + chrono::Duration::minutes(minutes),
+    }
+}
+
+#[test]
+fn a_group_of_channel_messages_stored_together_gives_each_the_outcome_it_would_alone() {
+    let mut hub = Hub::new();
+    let page = hub.channel(false);
+    let agent = hub.agent(None);
+    let old = chat_of(&hub.inbound(page, "u1", "m0"));
+    let account = hub.account;
+    hub.apply(Command::SetStatus {
+        account_id: account,
+        chat_id: old,
+        user_id: 0,
+        status: ChatStatus::Resolved,
+    });
+    let seq_before = crate::store::events::latest_seq(&mut hub.conn, account).unwrap();
+    let reopened = message(&hub, page, "u1", "m3", 1);
+    let echo = message(&hub, page, "u1", "m4", 2);
+    let group = [
+        Command::Inbound(message(&hub, page, "u2", "m1", 0)),
+        Command::Inbound(message(&hub, page, "u2", "m2", 0)),
+        Command::Inbound(message(&hub, page, "u2", "m1", 0)),
+        Command::Inbound(reopened.clone()),
+        Command::AgentReply {
+            account_id: account,
+            chat_id: old,
+            user_id: agent,
+            text: "Welcome back.".into(),
+            private: false,
+        },
+        Command::Echo(echo.clone()),
+        Command::Inbound(message(&hub, page, "u1", "m0", 3)),
+    ];
+    let outcomes = hub
+        .conn
+        .transaction(|conn| {
+            let mut outcomes = super::apply_all(conn, &group)?;
+            super::record::store_events(conn, &mut outcomes)?;
+            QueryResult::Ok(outcomes)
+        })
+        .unwrap();
+
+    let kinds: Vec<Vec<EventType>> = outcomes.iter().map(types).collect();
+    use EventType::{ChatCreated, ChatUpdated, MessageCreated};
+    assert_eq!(
+        kinds,
+        [
+            vec![ChatCreated, MessageCreated],
+            vec![MessageCreated],
+            vec![],
+            vec![ChatUpdated, MessageCreated],
+            vec![MessageCreated],
+            vec![MessageCreated],
+            vec![],
+        ]
+    );
+    assert!(outcomes[2].duplicate && outcomes[6].duplicate);
+    let new_chat = chat_of(&outcomes[0]);
+    assert_eq!(
+        chat_of(&outcomes[1]),
+        new_chat,
+        "the customer's second message, same chat"
+    );
+    assert_eq!(
+        chat_of(&outcomes[3]),
+        old,
+        "the resolved chat reopened, not a new one"
+    );
+    let contacts: i64 = crate::store::schema::contacts::table
+        .filter(crate::store::schema::contacts::external_id.eq("u2"))
+        .count()
+        .get_result(&mut hub.conn)
+        .unwrap();
+    assert_eq!(contacts, 1, "one contact for the new customer");
+    let reopened_chat = hub.chat(old);
+    assert_eq!(reopened_chat.status, ChatStatus::Open);
+    assert_eq!(
+        reopened_chat.last_inbound_at,
+        Some(reopened.sent_at.naive_utc()),
+        "the customer's newest message"
+    );
+    assert_eq!(
+        reopened_chat.last_message_at,
+        Some(echo.sent_at.naive_utc()),
+        "the page's echo came last"
+    );
+    let echoed = &outcomes[5].events[0].data;
+    assert_eq!(echoed["direction"], "outbound");
+    assert_eq!(echoed["sender_kind"], "page");
+    let seqs: Vec<i64> = outcomes
+        .iter()
+        .flat_map(|o| o.events.iter().map(|e| e.seq))
+        .collect();
+    let expected: Vec<i64> = (seq_before + 1..=seq_before + 7).collect();
+    assert_eq!(
+        seqs, expected,
+        "numbered in the group's order, without gaps"
+    );
+}

@@ -1,5 +1,7 @@
 //! Chats: opening, status, assignment and the listings agents work from.
 
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -75,6 +77,24 @@ pub fn latest_for_contact(
         .optional())
 }
 
+/// The most recent chat of each of the given contacts, by (channel, contact): one query for
+/// all of a group's messages.
+pub fn latest_for_contacts(
+    conn: &mut DbConnection,
+    contact_ids: &[i64],
+) -> QueryResult<HashMap<(i64, i64), Chat>> {
+    let chats: Vec<Chat> = crate::on_backend!(conn, |c| chats::table
+        .filter(chats::contact_id.eq_any(contact_ids))
+        .order(chats::id)
+        .select(Chat::as_select())
+        .load(c))?;
+    // Oldest first: the newest of each contact is the one kept.
+    Ok(chats
+        .into_iter()
+        .map(|chat| ((chat.channel_id, chat.contact_id), chat))
+        .collect())
+}
+
 /// Creates a chat; returns it.
 pub fn create(
     conn: &mut DbConnection,
@@ -148,6 +168,79 @@ pub fn touch(
             .set((chats::last_message_at.eq(at), chats::updated_at.eq(now)));
         crate::on_backend!(conn, |c| update.execute(c))
     }
+}
+
+/// The times a group's new messages leave on their chat: the newest message, and the newest
+/// from the customer, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct Touch {
+    /// The newest message's time.
+    pub last_message_at: NaiveDateTime,
+    /// The newest customer message's time, if the group has one.
+    pub last_inbound_at: Option<NaiveDateTime>,
+}
+
+/// Chats per statement on SQLite: 3 bound values each, well under its limit.
+const TOUCHES_PER_UPDATE: usize = 1000;
+
+/// Records new messages' times on their chats, by chat id: one statement for all of them on
+/// PostgreSQL and SQLite (chats in id order, the one lock order for every writer).
+pub fn touch_many(conn: &mut DbConnection, touches: &BTreeMap<i64, Touch>) -> QueryResult<()> {
+    use diesel::sql_types::{Array, BigInt, Nullable, Timestamp};
+    if touches.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now().naive_utc();
+    match conn {
+        DbConnection::Postgres(c) => {
+            let ids: Vec<i64> = touches.keys().copied().collect();
+            let messages: Vec<NaiveDateTime> =
+                touches.values().map(|t| t.last_message_at).collect();
+            let inbound: Vec<Option<NaiveDateTime>> =
+                touches.values().map(|t| t.last_inbound_at).collect();
+            diesel::sql_query(
+                "UPDATE chats SET last_message_at = v.message_at, \
+                 last_inbound_at = COALESCE(v.inbound_at, chats.last_inbound_at), updated_at = $1 \
+                 FROM unnest($2::int8[], $3::timestamp[], $4::timestamp[]) AS v(id, message_at, inbound_at) \
+                 WHERE chats.id = v.id",
+            )
+            .bind::<Timestamp, _>(now)
+            .bind::<Array<BigInt>, _>(ids)
+            .bind::<Array<Timestamp>, _>(messages)
+            .bind::<Array<Nullable<Timestamp>>, _>(inbound)
+            .execute(c)?;
+        }
+        DbConnection::Sqlite(c) => {
+            let touches: Vec<(&i64, &Touch)> = touches.iter().collect();
+            for chunk in touches.chunks(TOUCHES_PER_UPDATE) {
+                let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+                let mut update = diesel::sql_query(format!(
+                    "UPDATE chats SET last_message_at = v.column2, \
+                     last_inbound_at = COALESCE(v.column3, chats.last_inbound_at), updated_at = ? \
+                     FROM (VALUES {values}) AS v WHERE chats.id = v.column1"
+                ))
+                .into_boxed::<diesel::sqlite::Sqlite>()
+                .bind::<Timestamp, _>(now);
+                for (id, touch) in chunk {
+                    update = update
+                        .bind::<BigInt, _>(**id)
+                        .bind::<Timestamp, _>(touch.last_message_at)
+                        .bind::<Nullable<Timestamp>, _>(touch.last_inbound_at);
+                }
+                update.execute(c)?;
+            }
+        }
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(_) => {
+            for (id, touch) in touches {
+                if let Some(at) = touch.last_inbound_at {
+                    self::touch(conn, *id, at, true)?;
+                }
+                self::touch(conn, *id, touch.last_message_at, false)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Records when a chat was resolved.

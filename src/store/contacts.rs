@@ -19,9 +19,19 @@ pub fn upsert_contact(
         .filter(contacts::external_id.eq(external_id))
         .select(contacts::id);
     let existing = crate::on_backend!(&mut *conn, |c| query.first::<i64>(c).optional())?;
-    if let Some(id) = existing {
-        return Ok(id);
+    match existing {
+        Some(id) => Ok(id),
+        None => create_contact(conn, account_id, channel_id, external_id),
     }
+}
+
+/// Stores a customer new on a channel; returns the contact id.
+pub fn create_contact(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+    external_id: &str,
+) -> QueryResult<i64> {
     let now = Utc::now().naive_utc();
     crate::insert_returning_id!(
         conn,
@@ -34,6 +44,20 @@ pub fn upsert_contact(
             contacts::updated_at.eq(now),
         )
     )
+}
+
+/// The stored ones of the given customers, as (channel, the customer's id on it, contact id):
+/// one query for all of a group's messages.
+pub fn contact_ids(
+    conn: &mut DbConnection,
+    channel_ids: &[i64],
+    external_ids: Vec<&str>,
+) -> QueryResult<Vec<(i64, String, i64)>> {
+    let query = contacts::table
+        .filter(contacts::channel_id.eq_any(channel_ids))
+        .filter(contacts::external_id.eq_any(external_ids))
+        .select((contacts::channel_id, contacts::external_id, contacts::id));
+    crate::on_backend!(conn, |c| query.load(c))
 }
 
 /// A chat's customer.

@@ -136,6 +136,24 @@ pub fn message_by_external(
         .optional())
 }
 
+/// Which of the given channel message ids are stored, as (channel, id): one query for all of a
+/// group's deliveries.
+pub fn stored_external_ids(
+    conn: &mut DbConnection,
+    channel_ids: &[i64],
+    external_ids: Vec<&str>,
+) -> QueryResult<Vec<(i64, String)>> {
+    let query = messages::table
+        .filter(messages::channel_id.eq_any(channel_ids))
+        .filter(messages::external_id.eq_any(external_ids))
+        .select((messages::channel_id, messages::external_id));
+    let rows: Vec<(i64, Option<String>)> = crate::on_backend!(conn, |c| query.load(c))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(channel, id)| Some((channel, id?)))
+        .collect())
+}
+
 /// One message by id.
 pub fn message(conn: &mut DbConnection, id: i64) -> QueryResult<Message> {
     messages::table
@@ -186,6 +204,44 @@ pub struct NewMessage {
 /// Stores a message; returns it.
 pub fn insert_message(conn: &mut DbConnection, new: &NewMessage) -> QueryResult<Message> {
     crate::insert_returning_row!(conn, crate::store::schema::messages, new.clone(), Message)
+}
+
+/// Rows per insert: well under every backend's limit on bound values (15 per row).
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Stores messages, one statement per thousand on SQLite and PostgreSQL; returns them in no
+/// particular order.
+pub fn insert_messages(
+    conn: &mut DbConnection,
+    rows: Vec<NewMessage>,
+) -> QueryResult<Vec<Message>> {
+    let mut stored = Vec::with_capacity(rows.len());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<NewMessage> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        match conn {
+            DbConnection::Sqlite(c) => stored.extend(
+                diesel::insert_into(messages::table)
+                    .values(chunk)
+                    .returning(Message::as_returning())
+                    .get_results(c)?,
+            ),
+            DbConnection::Postgres(c) => stored.extend(
+                diesel::insert_into(messages::table)
+                    .values(chunk)
+                    .returning(Message::as_returning())
+                    .get_results(c)?,
+            ),
+            // No RETURNING: each row is inserted and read back by its id.
+            #[cfg(feature = "mysql")]
+            DbConnection::Mysql(_) => {
+                for row in &chunk {
+                    stored.push(insert_message(conn, row)?);
+                }
+            }
+        }
+    }
+    Ok(stored)
 }
 
 /// Sets a message's delivery status; returns rows changed.
