@@ -62,14 +62,17 @@ struct Known {
 
 impl Known {
     fn read(conn: &mut DbConnection, run: &[(&InboundMessage, Author)]) -> QueryResult<Self> {
-        let mut channels: Vec<i64> = run.iter().map(|(m, _)| m.channel_id).collect();
-        channels.sort_unstable();
-        channels.dedup();
-        let mids = run.iter().map(|(m, _)| m.external_id.as_str()).collect();
-        let stored = crate::store::messages::stored_external_ids(conn, &channels, mids)?;
-        let customers = run.iter().map(|(m, _)| m.contact_external_id.as_str());
+        let mids: Vec<(i64, &str)> = run
+            .iter()
+            .map(|(m, _)| (m.channel_id, m.external_id.as_str()))
+            .collect();
+        let stored = crate::store::messages::stored_external_ids(conn, &mids)?;
+        let customers: Vec<(i64, &str)> = run
+            .iter()
+            .map(|(m, _)| (m.channel_id, m.contact_external_id.as_str()))
+            .collect();
         let contacts: HashMap<(i64, String), i64> =
-            crate::store::contacts::contact_ids(conn, &channels, customers.collect())?
+            crate::store::contacts::contact_ids(conn, &customers)?
                 .into_iter()
                 .map(|(channel, customer, id)| ((channel, customer), id))
                 .collect();

@@ -46,16 +46,19 @@ pub fn create_contact(
     )
 }
 
-/// The stored ones of the given customers, as (channel, the customer's id on it, contact id):
-/// one query for all of a group's messages.
+/// The stored ones of the given customers, each a (channel, the customer's id on it) pair, as
+/// (channel, customer id, contact id): one query for all of a group's messages.
 pub fn contact_ids(
     conn: &mut DbConnection,
-    channel_ids: &[i64],
-    external_ids: Vec<&str>,
+    keys: &[(i64, &str)],
 ) -> QueryResult<Vec<(i64, String, i64)>> {
+    if let DbConnection::Postgres(c) = conn {
+        return super::dialect::pg_by_channel_key(c, "contacts", keys);
+    }
+    let channels: Vec<i64> = keys.iter().map(|(channel, _)| *channel).collect();
     let query = contacts::table
-        .filter(contacts::channel_id.eq_any(channel_ids))
-        .filter(contacts::external_id.eq_any(external_ids))
+        .filter(contacts::channel_id.eq_any(channels))
+        .filter(contacts::external_id.eq_any(keys.iter().map(|(_, id)| *id)))
         .select((contacts::channel_id, contacts::external_id, contacts::id));
     crate::on_backend!(conn, |c| query.load(c))
 }

@@ -87,3 +87,41 @@ macro_rules! on_backend {
         }
     }};
 }
+
+/// A row found by its channel and its id on that channel.
+#[derive(diesel::QueryableByName)]
+struct ChannelKeyed {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    channel_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    external_id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// PostgreSQL: the rows of `table` (`messages` or `contacts`) whose `(channel_id, external_id)`
+/// is one of `keys`, as (channel, external id, row id), in one statement. The keys are joined
+/// as arrays, one index lookup each: `= ANY` on both columns is planned from the table's
+/// statistics, and a table that grew since it was last analysed gets scanned instead.
+pub fn pg_by_channel_key(
+    c: &mut diesel::PgConnection,
+    table: &'static str,
+    keys: &[(i64, &str)],
+) -> diesel::QueryResult<Vec<(i64, String, i64)>> {
+    use diesel::prelude::*;
+    use diesel::sql_types::{Array, BigInt, Text};
+    let channels: Vec<i64> = keys.iter().map(|(channel, _)| *channel).collect();
+    let ids: Vec<&str> = keys.iter().map(|(_, id)| *id).collect();
+    let rows: Vec<ChannelKeyed> = diesel::sql_query(format!(
+        "SELECT t.channel_id, t.external_id, t.id \
+         FROM unnest($1::int8[], $2::text[]) AS k(channel_id, external_id) \
+         JOIN {table} t ON t.channel_id = k.channel_id AND t.external_id = k.external_id"
+    ))
+    .bind::<Array<BigInt>, _>(channels)
+    .bind::<Array<Text>, _>(ids)
+    .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.channel_id, row.external_id, row.id))
+        .collect())
+}

@@ -136,16 +136,23 @@ pub fn message_by_external(
         .optional())
 }
 
-/// Which of the given channel message ids are stored, as (channel, id): one query for all of a
+/// Which of the given (channel, channel message id) pairs are stored: one query for all of a
 /// group's deliveries.
 pub fn stored_external_ids(
     conn: &mut DbConnection,
-    channel_ids: &[i64],
-    external_ids: Vec<&str>,
+    keys: &[(i64, &str)],
 ) -> QueryResult<Vec<(i64, String)>> {
+    if let DbConnection::Postgres(c) = conn {
+        let rows = super::dialect::pg_by_channel_key(c, "messages", keys)?;
+        return Ok(rows
+            .into_iter()
+            .map(|(channel, id, _)| (channel, id))
+            .collect());
+    }
+    let channels: Vec<i64> = keys.iter().map(|(channel, _)| *channel).collect();
     let query = messages::table
-        .filter(messages::channel_id.eq_any(channel_ids))
-        .filter(messages::external_id.eq_any(external_ids))
+        .filter(messages::channel_id.eq_any(channels))
+        .filter(messages::external_id.eq_any(keys.iter().map(|(_, id)| *id)))
         .select((messages::channel_id, messages::external_id));
     let rows: Vec<(i64, Option<String>)> = crate::on_backend!(conn, |c| query.load(c))?;
     Ok(rows
