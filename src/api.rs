@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod canned;
 pub mod channels;
 pub mod chats;
 pub mod docs;

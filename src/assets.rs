@@ -36,6 +36,7 @@ const FILES: &[(&str, &[u8])] = files! {
     "/assets/views/chat.js" => "console/views/chat.js",
     "/assets/views/team.js" => "console/views/team.js",
     "/assets/views/admin.js" => "console/views/admin.js",
+    "/assets/views/canned.js" => "console/views/canned.js",
     "/assets/icon.svg" => "console/icon.svg",
     "/assets/demo.css" => "widget/demo.css",
     "/widget.js" => "widget/widget.js",

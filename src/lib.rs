@@ -8,6 +8,7 @@ pub mod assign;
 pub mod auth;
 pub mod bootstrap;
 pub mod bus;
+pub mod canned;
 pub mod channels;
 pub mod chats;
 pub mod cli;

@@ -56,6 +56,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             api::channels::delete::delete
         ))
         .routes(routes!(api::hooks::list, api::hooks::create))
+        .routes(routes!(api::canned::list, api::canned::create))
+        .routes(routes!(api::canned::update, api::canned::delete))
         .routes(routes!(api::hooks::delete))
         .routes(routes!(api::hooks::deliveries))
         .routes(routes!(api::hooks::redeliver))

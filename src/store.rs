@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod assignment;
 pub mod audit;
+pub mod canned;
 pub mod channels;
 pub mod chats;
 pub mod connection;

@@ -29,6 +29,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "chats", description = "Conversations, replies, notes, status, reads"),
         (name = "widget", description = "The website widget's visitor API"),
         (name = "stream", description = "The agents' live event stream"),
+        (name = "canned responses", description = "The account's ready answers"),
     )
 )]
 pub struct ApiDoc;

@@ -32,6 +32,8 @@ pub enum Action<'a> {
     ManageChannels,
     /// Register outgoing webhooks, read and redeliver their dead letters.
     ManageWebhooks,
+    /// Add, change or remove the account's canned responses.
+    ManageCannedResponses,
     /// Assign or unassign any chat of the account.
     AssignChats,
     /// See a chat and act in it (reply, note, status, read).
@@ -59,7 +61,8 @@ impl Principal {
             Action::ManageUsers
             | Action::ReadAudit
             | Action::ManageChannels
-            | Action::ManageWebhooks => self.role == Role::Admin,
+            | Action::ManageWebhooks
+            | Action::ManageCannedResponses => self.role == Role::Admin,
         }
     }
 

@@ -256,6 +256,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    canned_responses (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        shortcut -> Text,
+        text -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     users,
@@ -273,4 +285,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outgoing_webhooks,
     webhook_deliveries,
     audit_log,
+    canned_responses,
 );

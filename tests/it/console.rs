@@ -613,3 +613,78 @@ fn the_first_load_weighs_at_most_150_kb_compressed() {
     );
     assert!(total + page <= 150 * 1024, "{total} bytes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_adds_a_canned_response_and_an_agent_uses_it_with_slash() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let graph = GraphServer::start(vec![]).await;
+    let url = graph.url.clone();
+    let (app, _) = TestApp::spawn_meta(move |s| s.set("META_GRAPH_URL", url)).await;
+    let agent = app.agent_outside_round_robin().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(
+        app.post_messenger(messenger_text(
+            "6213000000000042",
+            "m_canned_1",
+            "When do you open?",
+            now
+        ))
+        .await,
+        200
+    );
+    let chat = assign_first_chat(&app, Some(agent.id)).await;
+    app.state
+        .db()
+        .run(move |conn| -> Result<(), switchboard::error::AppError> {
+            let view = switchboard::store::chats::find(conn, 1, chat)?;
+            switchboard::store::contacts::set_contact_details(
+                conn,
+                view.contact_id,
+                Some("Ada Lovelace".into()),
+                None,
+            )?;
+            Ok(())
+        })
+        .await
+        .expect("contact named");
+
+    let browser = turn.browser(1280, 800).await;
+    sign_in(&browser, &app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.goto(&app.url("/#/admin/canned")).await;
+    browser.wait_text(20, "Add a canned response").await;
+    browser.fill("Shortcut", "hours").await;
+    browser
+        .fill("Text", "Hi {{contact.first_name}}, we open at 9.")
+        .await;
+    browser.press("Add canned response").await;
+    browser.wait_text(20, "Saved /hours.").await;
+    browser.screenshot(&shots().join("admin-canned.png")).await;
+    browser.press("Sign out").await;
+
+    sign_in(&browser, &app, &agent.email, &agent.password).await;
+    browser.goto(&app.url(&format!("/#/chats/{chat}"))).await;
+    browser.wait_text(20, "When do you open?").await;
+    let composer = browser.field("Reply").await;
+    browser.type_text(&composer, "/hou").await;
+    browser.wait_text(20, "/hours").await;
+    let options = browser.texts("[role=option]").await;
+    assert_eq!(options.len(), 1, "{options:?}");
+    assert!(options[0].contains("we open at 9"), "{options:?}");
+    browser.screenshot(&shots().join("chat-canned.png")).await;
+    browser.type_text(&composer, ENTER).await;
+    let filled = browser
+        .run("return document.getElementById('composer').value;", vec![])
+        .await;
+    assert_eq!(
+        filled, "Hi Ada, we open at 9.",
+        "placeholder filled, nothing sent yet"
+    );
+    assert!(graph.requests().is_empty(), "choosing sends nothing");
+    browser.type_text(&composer, ENTER).await;
+    browser.wait_text(20, "Sent").await;
+    let sent = graph.requests();
+    assert_eq!(sent.len(), 1, "one Send API call");
+    assert_eq!(sent[0].body["message"]["text"], "Hi Ada, we open at 9.");
+}

@@ -4,6 +4,7 @@ mod ai;
 mod assign;
 mod audit;
 mod auth;
+mod canned;
 mod channels;
 mod chats;
 mod docs;

@@ -1,10 +1,10 @@
-// Administration for admins: users, channels (with the widget's embed snippet), outgoing
-// webhooks (deliveries, dead letters, redelivery) and the audit log.
+// Administration for admins: users, channels (with the widget's embed snippet), canned
+// responses, outgoing webhooks (deliveries, dead letters, redelivery) and the audit log.
 
 import { api } from "../api.js";
 import { CHANNELS, field, h, mount } from "../dom.js";
 
-const SECTIONS = [["users", "Users"], ["channels", "Channels"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
+const SECTIONS = [["users", "Users"], ["channels", "Channels"], ["canned", "Canned responses"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
 
 /** Draws admin section `section` into `view`. */
 export function admin(view, section) {
@@ -18,7 +18,7 @@ export function admin(view, section) {
         "aria-current": key === section ? "page" : null,
       }, label))),
     body));
-  const draw = { users, channels, webhooks, audit }[section] || users;
+  const draw = { users, channels, canned, webhooks, audit }[section] || users;
   draw(body).catch((error) => mount(body, h("p", { class: "notice error", role: "alert" }, `Could not load: ${error.message}`)));
   return { update() {} };
 }
@@ -289,4 +289,53 @@ async function audit(body, before) {
       h("thead", {}, h("tr", {}, ["When", "What", "Who", "On", "From", "Details"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 6 }, "Nothing recorded.")))),
     last && entries.length === 50 ? h("button", { type: "button", onclick: () => audit(body, last.id) }, "Older") : null);
+}
+
+async function canned(body, editing = null) {
+  const list = await api("GET", "/api/canned-responses");
+  const message = h("div");
+  const shortcut = h("input", { type: "text", required: true, maxlength: 32, pattern: "[a-z0-9_\\-]+", placeholder: "hours", value: editing?.shortcut || "" });
+  const text = h("textarea", { rows: 3, required: true, maxlength: 4000, placeholder: "Hi {{contact.first_name}}, we are open 9 to 5 on weekdays." });
+  text.value = editing?.text || "";
+  const form = h("form", {
+    class: "form",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        const payload = { shortcut: shortcut.value, text: text.value };
+        const saved = editing
+          ? await api("PATCH", `/api/canned-responses/${editing.id}`, payload)
+          : await api("POST", "/api/canned-responses", payload);
+        await canned(body);
+        body.prepend(status(`Saved /${saved.shortcut}.`, "ok"));
+      } catch (error) {
+        mount(message, status(error.code === "shortcut_taken" ? `There is a canned response with the shortcut /${shortcut.value} already.` : error.message, "error"));
+      }
+    },
+  }, h("h2", {}, editing ? `Change /${editing.shortcut}` : "Add a canned response"),
+  field("Shortcut", shortcut, "Typed after / in the composer: a-z, 0-9, - and _."),
+  field("Text", text, "{{contact.name}} and {{contact.first_name}} become the customer's name."),
+  h("div", { class: "row-actions" },
+    h("button", { type: "submit", class: "primary" }, editing ? "Save changes" : "Add canned response"),
+    editing ? h("button", { type: "button", onclick: () => canned(body) }, "Cancel") : null));
+  const rows = list.map((c) => h("tr", {},
+    h("th", { scope: "row" }, `/${c.shortcut}`), h("td", { class: "canned-text" }, c.text),
+    h("td", { class: "row-actions" },
+      h("button", { type: "button", "aria-label": `Edit /${c.shortcut}`, onclick: () => canned(body, c) }, "Edit"),
+      h("button", {
+        type: "button",
+        class: "danger",
+        "aria-label": `Delete /${c.shortcut}`,
+        onclick: async () => {
+          if (!confirmed(`Delete the canned response /${c.shortcut}?`)) return;
+          await api("DELETE", `/api/canned-responses/${c.id}`).catch((error) => mount(message, status(error.message, "error")));
+          await canned(body);
+        },
+      }, "Delete"))));
+  mount(body, message,
+    h("table", { class: "table" }, h("caption", {}, "Canned responses"),
+      h("thead", {}, h("tr", {}, ["Shortcut", "Text", ""].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 3 }, "No canned responses yet.")))),
+    form);
+  if (editing) text.focus();
 }

@@ -2,6 +2,7 @@
 // reactions and attachments, the composer, typing both ways, status, handoff, assignment.
 
 import { api } from "../api.js";
+import { cannedPicker } from "./canned.js";
 import { announce, CHANNELS, clock, day, field, h, mount } from "../dom.js";
 import {
   changed, isSupervisor, loadMessages, loadTeam, mergeMessages, refreshChat, state, userName,
@@ -112,8 +113,9 @@ export function chatPane(container, id, live) {
   const textarea = h("textarea", {
     id: "composer",
     rows: 3,
-    placeholder: "Write a reply… (Enter sends, Shift+Enter for a new line)",
+    placeholder: "Write a reply… (Enter sends, Shift+Enter for a new line, / for canned responses)",
     onkeydown: (event) => {
+      if (picker.keydown(event)) return;
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         send();
@@ -121,13 +123,14 @@ export function chatPane(container, id, live) {
     },
     oninput: () => typing(),
   });
+  const picker = cannedPicker(textarea, () => state.chats.get(id)?.contact);
   const composerLabel = h("label", { for: "composer" }, "Reply");
   const replyTab = h("button", { type: "button", class: "mode", "aria-pressed": "true", onclick: () => setMode("reply") }, "Reply");
   const noteTab = h("button", { type: "button", class: "mode", "aria-pressed": "false", onclick: () => setMode("note") }, "Note");
   const sendButton = h("button", { type: "submit", class: "primary" }, "Send");
   const composer = h("form", { class: "composer", onsubmit: (event) => { event.preventDefault(); send(); } },
     h("div", { class: "modes", role: "group", "aria-label": "Message kind" }, replyTab, noteTab),
-    composerLabel, textarea, h("div", { class: "composer-actions" }, sendButton));
+    composerLabel, textarea, picker.list, h("div", { class: "composer-actions" }, sendButton));
 
   const details = h("aside", { class: "details", "aria-label": "Details" });
   const chatSection = h("section", { class: "chat", "aria-label": "Chat" },
@@ -151,7 +154,7 @@ export function chatPane(container, id, live) {
     noteTab.setAttribute("aria-pressed", String(mode === "note"));
     composer.classList.toggle("note", mode === "note");
     composerLabel.textContent = mode === "note" ? "Private note (only your team sees it)" : "Reply";
-    textarea.placeholder = mode === "note" ? "Write a note for your team…" : "Write a reply… (Enter sends, Shift+Enter for a new line)";
+    textarea.placeholder = mode === "note" ? "Write a note for your team…" : "Write a reply… (Enter sends, Shift+Enter for a new line, / for canned responses)";
     textarea.focus();
   }
 
