@@ -9,6 +9,7 @@ pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod hooks;
+pub mod labels;
 pub mod metrics;
 pub mod openapi;
 pub mod stream;

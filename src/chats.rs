@@ -10,6 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::model::{ChatStatus, Command, EventType, Role};
 use crate::store::chats::{self as store, Chat, ChatFilter};
 use crate::store::contacts::Contact;
+use crate::store::labels::Label;
 use crate::store::messages::Message;
 
 /// Longest reply or note, in characters.
@@ -32,6 +33,10 @@ pub struct ChatView {
     pub unread_count: i64,
     /// The channel it runs on.
     pub channel: ChannelRef,
+    /// Its labels, by name.
+    pub labels: Vec<Label>,
+    /// Its customer's labels, by name.
+    pub contact_labels: Vec<Label>,
 }
 
 /// What a chat view shows of its channel.
@@ -72,6 +77,8 @@ pub struct ChatQuery {
     pub limit: Option<i64>,
     /// Only chats on this channel.
     pub channel_id: Option<i64>,
+    /// Only chats carrying this label (its id).
+    pub label: Option<i64>,
 }
 
 fn parse_cursor(cursor: &str) -> AppResult<(NaiveDateTime, i64)> {
@@ -122,6 +129,7 @@ pub async fn list(state: &AppState, me: &CurrentUser, query: ChatQuery) -> AppRe
         visible_to_agent: (me.principal.role == Role::Agent).then_some(me.principal.user_id),
         after: query.cursor.as_deref().map(parse_cursor).transpose()?,
         channel_id: query.channel_id,
+        label_id: query.label,
     };
     let (account, user) = (me.principal.account_id, me.principal.user_id);
     let views = state
@@ -165,6 +173,8 @@ impl From<store::ChatListing> for ChatView {
             last_message: listing.last_message,
             unread_count: listing.unread_count,
             channel: ChannelRef { id, kind, name },
+            labels: listing.labels,
+            contact_labels: listing.contact_labels,
         }
     }
 }

@@ -12,6 +12,7 @@ mod bot;
 pub mod commit;
 mod deliveries;
 mod inbound;
+mod labels;
 mod leads;
 mod record;
 mod replies;
@@ -147,6 +148,12 @@ pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome>
             chat_id,
             online,
         } => assignment::auto_assign(conn, *account_id, *chat_id, online),
+        Command::Label {
+            account_id,
+            target,
+            label_id,
+            on,
+        } => labels::set_label(conn, *account_id, *target, *label_id, *on),
         Command::MarkRead {
             account_id,
             chat_id,

@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod hooks;
 pub mod ingress;
+pub mod labels;
 pub mod mail;
 pub mod metrics;
 pub mod model;

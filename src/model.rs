@@ -7,7 +7,7 @@ mod events;
 mod lead;
 mod states;
 
-pub use commands::{BotReply, Command, DeliveryResult, Envelope, InboundMessage};
+pub use commands::{BotReply, Command, DeliveryResult, Envelope, InboundMessage, LabelTarget};
 pub use events::{Event, Outcome, StoreError, Typing};
 pub use lead::Lead;
 pub use states::{

@@ -12,6 +12,7 @@ pub mod dialect;
 pub mod events;
 pub mod hooks;
 pub mod installation;
+pub mod labels;
 pub mod leads;
 pub mod messages;
 pub mod migrations;

@@ -30,6 +30,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "widget", description = "The website widget's visitor API"),
         (name = "stream", description = "The agents' live event stream"),
         (name = "canned responses", description = "The account's ready answers"),
+        (name = "labels", description = "Labels on chats and contacts"),
     )
 )]
 pub struct ApiDoc;

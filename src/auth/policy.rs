@@ -34,6 +34,8 @@ pub enum Action<'a> {
     ManageWebhooks,
     /// Add, change or remove the account's canned responses.
     ManageCannedResponses,
+    /// Add, change or remove the account's labels.
+    ManageLabels,
     /// Assign or unassign any chat of the account.
     AssignChats,
     /// See a chat and act in it (reply, note, status, read).
@@ -62,7 +64,8 @@ impl Principal {
             | Action::ReadAudit
             | Action::ManageChannels
             | Action::ManageWebhooks
-            | Action::ManageCannedResponses => self.role == Role::Admin,
+            | Action::ManageCannedResponses
+            | Action::ManageLabels => self.role == Role::Admin,
         }
     }
 

@@ -192,6 +192,17 @@ pub enum Command {
         /// The reaction, or `None` when it was removed.
         emoji: Option<String>,
     },
+    /// A person puts a label on a chat or a contact (`on`), or takes it off.
+    Label {
+        /// The account.
+        account_id: i64,
+        /// What carries the label.
+        target: LabelTarget,
+        /// The account's label.
+        label_id: i64,
+        /// Put on (true) or taken off.
+        on: bool,
+    },
     /// The customer unsent a message.
     Deleted {
         /// The channel's account.
@@ -224,6 +235,7 @@ impl Command {
             Self::DeliveryResult { .. } => "delivery_result",
             Self::Reaction { .. } => "reaction",
             Self::Deleted { .. } => "deleted",
+            Self::Label { .. } => "label",
         }
     }
 
@@ -245,9 +257,19 @@ impl Command {
             | Self::MarkRead { account_id, .. }
             | Self::DeliveryResult { account_id, .. }
             | Self::Reaction { account_id, .. }
+            | Self::Label { account_id, .. }
             | Self::Deleted { account_id, .. } => *account_id,
         }
     }
+}
+
+/// What a label goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelTarget {
+    /// A chat, by id.
+    Chat(i64),
+    /// A contact, by id: every chat of theirs shows it.
+    Contact(i64),
 }
 
 /// What one delivery attempt achieved.

@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use super::connection::DbConnection;
 use super::contacts::Contact;
+use super::labels::Label;
 use super::messages::Message;
-use super::schema::{channels, chat_reads, chats, contacts, messages};
+use super::schema::{channels, chat_labels, chat_reads, chats, contacts, messages};
 use crate::model::{ChatStatus, Direction};
 
 /// A chat as stored.
@@ -117,6 +118,20 @@ pub fn create(
         )
     )?;
     find(conn, account_id, id)
+}
+
+/// A contact's chats in the account.
+pub fn of_contact(
+    conn: &mut DbConnection,
+    account_id: i64,
+    contact_id: i64,
+) -> QueryResult<Vec<Chat>> {
+    chats::table
+        .filter(chats::account_id.eq(account_id))
+        .filter(chats::contact_id.eq(contact_id))
+        .order(chats::id)
+        .select(Chat::as_select())
+        .load(conn)
 }
 
 /// The contact of each of the given chats, as (chat, contact).
@@ -263,6 +278,8 @@ pub struct ChatFilter {
     pub after: Option<(NaiveDateTime, i64)>,
     /// Only chats on this channel.
     pub channel_id: Option<i64>,
+    /// Only chats carrying this label.
+    pub label_id: Option<i64>,
 }
 
 /// A page of an account's chats, most recent activity first.
@@ -289,6 +306,15 @@ pub fn page(
     }
     if let Some(channel) = filter.channel_id {
         query = query.filter(chats::channel_id.eq(channel));
+    }
+    if let Some(label) = filter.label_id {
+        query = query.filter(
+            chats::id.eq_any(
+                chat_labels::table
+                    .filter(chat_labels::label_id.eq(label))
+                    .select(chat_labels::chat_id),
+            ),
+        );
     }
     if let Some((at, id)) = filter.after {
         query = query.filter(
@@ -360,9 +386,13 @@ pub struct ChatListing {
     pub last_message: Option<Message>,
     /// Customer messages `user_id` has not read.
     pub unread_count: i64,
+    /// Its labels, by name.
+    pub labels: Vec<Label>,
+    /// Its customer's labels, by name.
+    pub contact_labels: Vec<Label>,
 }
 
-/// The listings of `chats` for `user_id`, in their order: five queries, whatever their number.
+/// The listings of `chats` for `user_id`, in their order: seven queries, whatever their number.
 pub fn listings(
     conn: &mut DbConnection,
     chats: Vec<Chat>,
@@ -423,10 +453,23 @@ pub fn listings(
         .load::<(i64, i64)>(conn)?
         .into_iter()
         .collect();
+    let mut chat_labels: HashMap<i64, Vec<Label>> = HashMap::new();
+    for (chat, label) in super::labels::of_chats(conn, &chat_ids)? {
+        chat_labels.entry(chat).or_default().push(label);
+    }
+    let mut contact_labels: HashMap<i64, Vec<Label>> = HashMap::new();
+    for (contact, label) in super::labels::of_contacts(conn, &contact_ids)? {
+        contact_labels.entry(contact).or_default().push(label);
+    }
     chats
         .into_iter()
         .map(|chat| {
             Ok(ChatListing {
+                labels: chat_labels.remove(&chat.id).unwrap_or_default(),
+                contact_labels: contact_labels
+                    .get(&chat.contact_id)
+                    .cloned()
+                    .unwrap_or_default(),
                 contact: contacts
                     .get(&chat.contact_id)
                     .cloned()

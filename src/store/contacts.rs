@@ -79,6 +79,15 @@ pub struct Contact {
     pub phone: Option<String>,
 }
 
+/// One contact of the account.
+pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<Contact> {
+    contacts::table
+        .filter(contacts::account_id.eq(account_id))
+        .filter(contacts::id.eq(id))
+        .select(Contact::as_select())
+        .first(conn)
+}
+
 /// One contact.
 pub fn contact(conn: &mut DbConnection, id: i64) -> QueryResult<Contact> {
     contacts::table

@@ -268,6 +268,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    labels (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        name -> Text,
+        color -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    chat_labels (chat_id, label_id) {
+        chat_id -> BigInt,
+        label_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contact_labels (contact_id, label_id) {
+        contact_id -> BigInt,
+        label_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(chat_labels -> labels (label_id));
+diesel::joinable!(contact_labels -> labels (label_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     users,
@@ -286,4 +316,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     audit_log,
     canned_responses,
+    labels,
+    chat_labels,
+    contact_labels,
 );

@@ -10,6 +10,7 @@ mod chats;
 mod docs;
 mod errors;
 mod health;
+mod labels;
 mod metrics;
 mod outbound;
 mod outgoing_webhooks;

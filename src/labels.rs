@@ -1,0 +1,233 @@
+//! Labels: admins keep an account's labels; whoever may see a chat puts them on it and on its
+//! customer, and the inbox filters by them.
+
+use chrono::Utc;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::auth::policy::Action;
+use crate::chats::ChatView;
+use crate::error::{AppError, AppResult};
+use crate::model::{Command, LabelTarget, Role, StoreError};
+use crate::store::labels::{self, Label};
+
+/// Longest label name, in characters.
+const MAX_NAME: usize = 64;
+
+/// The colour of a label made without one.
+const DEFAULT_COLOR: &str = "#5b6b8c";
+
+/// A new label, or a change to one: the fields given.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelInput {
+    /// 1 to 64 characters, unique in the account (required to create).
+    pub name: Option<String>,
+    /// `#rrggbb` (default a grey blue).
+    pub color: Option<String>,
+}
+
+/// `POST /api/chats/{id}/labels` and `POST /api/contacts/{id}/labels` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelRef {
+    /// The account's label to put on.
+    pub label_id: i64,
+}
+
+/// A contact's labels.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContactLabels {
+    /// The contact.
+    pub contact_id: i64,
+    /// Its labels, by name.
+    pub labels: Vec<Label>,
+}
+
+/// The account's labels by name (everyone logged in).
+pub async fn list(state: &AppState, me: &CurrentUser) -> AppResult<Vec<Label>> {
+    let account = me.principal.account_id;
+    Ok(state
+        .db()
+        .run(move |conn| labels::list(conn, account))
+        .await?)
+}
+
+/// Adds a label (admins); a name the account has already is a 409.
+pub async fn create(state: &AppState, me: &CurrentUser, input: LabelInput) -> AppResult<Label> {
+    me.principal.authorize(Action::ManageLabels)?;
+    let name = name(input.name.as_deref().unwrap_or_default())?;
+    let color = color(input.color.as_deref().unwrap_or(DEFAULT_COLOR))?;
+    let account = me.principal.account_id;
+    Ok(state
+        .db()
+        .run(move |conn| -> AppResult<Label> {
+            let now = Utc::now().naive_utc();
+            let id = labels::create(conn, account, &name, &color, now).map_err(taken)?;
+            Ok(labels::find(conn, account, id)?)
+        })
+        .await?)
+}
+
+/// Renames or recolours a label (admins); another account's is a 404.
+pub async fn update(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    input: LabelInput,
+) -> AppResult<Label> {
+    me.principal.authorize(Action::ManageLabels)?;
+    let new_name = input.name.as_deref().map(name).transpose()?;
+    let new_color = input.color.as_deref().map(color).transpose()?;
+    let account = me.principal.account_id;
+    Ok(state
+        .db()
+        .run(move |conn| -> AppResult<Label> {
+            let current = labels::find(conn, account, id)
+                .map_err(|_| AppError::not_found("no such label"))?;
+            let name = new_name.unwrap_or(current.name);
+            let color = new_color.unwrap_or(current.color);
+            let now = Utc::now().naive_utc();
+            labels::update(conn, account, id, &name, &color, now).map_err(taken)?;
+            Ok(labels::find(conn, account, id)?)
+        })
+        .await?)
+}
+
+/// Removes a label from the account and from whatever carried it (admins).
+pub async fn remove(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<()> {
+    me.principal.authorize(Action::ManageLabels)?;
+    let account = me.principal.account_id;
+    match state
+        .db()
+        .run(move |conn| labels::delete(conn, account, id))
+        .await?
+    {
+        0 => Err(AppError::not_found("no such label")),
+        _ => Ok(()),
+    }
+}
+
+/// Puts a label on a chat the caller may see (`on`), or takes it off; a `chat.updated` event
+/// tells everyone who sees the chat.
+pub async fn label_chat(
+    state: &AppState,
+    me: &CurrentUser,
+    chat_id: i64,
+    label_id: i64,
+    on: bool,
+) -> AppResult<ChatView> {
+    let chat = crate::chats::find_visible(state, me, chat_id).await?;
+    submit(
+        state,
+        chat.account_id,
+        LabelTarget::Chat(chat.id),
+        label_id,
+        on,
+    )
+    .await?;
+    crate::chats::show(state, me, chat_id).await
+}
+
+/// Puts a label on a contact (`on`), or takes it off: supervisors and admins on any of the
+/// account's contacts, agents on the customers of chats they may see.
+pub async fn label_contact(
+    state: &AppState,
+    me: &CurrentUser,
+    contact_id: i64,
+    label_id: i64,
+    on: bool,
+) -> AppResult<ContactLabels> {
+    let account = me.principal.account_id;
+    let chats = state
+        .db()
+        .run(move |conn| -> AppResult<_> {
+            crate::store::contacts::find(conn, account, contact_id)
+                .map_err(|_| AppError::not_found("no such contact"))?;
+            Ok(crate::store::chats::of_contact(conn, account, contact_id)?)
+        })
+        .await?;
+    let sees = me.principal.role != Role::Agent
+        || chats
+            .iter()
+            .any(|chat| me.principal.may(Action::SeeChat(chat)));
+    if !sees {
+        return Err(AppError::not_found("no such contact"));
+    }
+    submit(
+        state,
+        account,
+        LabelTarget::Contact(contact_id),
+        label_id,
+        on,
+    )
+    .await?;
+    let labels = state
+        .db()
+        .run(move |conn| labels::of_contacts(conn, &[contact_id]))
+        .await?
+        .into_iter()
+        .map(|(_, label)| label)
+        .collect();
+    Ok(ContactLabels { contact_id, labels })
+}
+
+async fn submit(
+    state: &AppState,
+    account_id: i64,
+    target: LabelTarget,
+    label_id: i64,
+    on: bool,
+) -> AppResult<()> {
+    let command = Command::Label {
+        account_id,
+        target,
+        label_id,
+        on,
+    };
+    let answer = state.bus.submit_all(vec![command]).await.pop();
+    match answer.unwrap_or_else(|| Err(StoreError::Unavailable("no answer".into()))) {
+        Ok(_) => Ok(()),
+        // The chat or contact was found just before: what is missing is the label.
+        Err(StoreError::NotFound(_)) => Err(AppError::not_found("no such label")),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn name(given: &str) -> AppResult<String> {
+    let name = given.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        return Err(AppError::unprocessable(
+            "invalid_name",
+            "name must be 1 to 64 characters",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+fn color(given: &str) -> AppResult<String> {
+    let color = given.trim().to_ascii_lowercase();
+    let valid = color.len() == 7
+        && color.starts_with('#')
+        && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
+    if valid {
+        Ok(color)
+    } else {
+        Err(AppError::unprocessable(
+            "invalid_color",
+            "color must be #rrggbb",
+        ))
+    }
+}
+
+fn taken(e: DieselError) -> AppError {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::conflict(
+            "label_exists",
+            "the account has a label with this name already",
+        ),
+        other => other.into(),
+    }
+}
