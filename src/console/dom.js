@@ -76,4 +76,11 @@ export function field(label, input, hint) {
     h("label", { for: id }, label), input, hint ? h("small", { class: "hint" }, hint) : null);
 }
 
+/** A label as a coloured chip, with `extra` (a remove button) after its name. */
+export function chip(label, ...extra) {
+  const node = h("span", { class: "label-chip" }, h("span", { class: "label-dot", "aria-hidden": "true" }), label.name, ...extra);
+  node.style.setProperty("--label", label.color);
+  return node;
+}
+
 export const CHANNELS = { facebook: "Messenger", instagram: "Instagram", widget: "Website" };

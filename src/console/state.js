@@ -8,9 +8,10 @@ export const state = {
   chats: new Map(),
   messages: new Map(),
   team: null,
+  labels: null,
   queueSize: null,
   typing: new Map(),
-  view: { tab: "mine", status: "", channel: "" },
+  view: { tab: "mine", status: "", channel: "", label: "" },
   openChatId: null,
   nextCursor: null,
   loading: false,
@@ -47,6 +48,7 @@ function listQuery(cursor) {
   if (state.view.tab === "queue") params.set("assignee", "unassigned");
   if (state.view.status) params.set("status", state.view.status);
   if (state.view.channel) params.set("channel_id", state.view.channel);
+  if (state.view.label) params.set("label", state.view.label);
   if (cursor) params.set("cursor", cursor);
   return `/api/chats?${params}`;
 }
@@ -176,6 +178,16 @@ export function applyEphemeral(frame) {
   }
 }
 
+/** Loads the account's labels. */
+export async function loadLabels() {
+  try {
+    state.labels = await api("GET", "/api/labels");
+    changed();
+  } catch {
+    /* no labels offered */
+  }
+}
+
 /** Loads the team (supervisors and admins). */
 export async function loadTeam() {
   if (!isSupervisor()) return;
@@ -203,6 +215,7 @@ export function visibleChats() {
       if (state.view.tab === "queue" && c.assignee_id !== null) return false;
       if (state.view.status && c.status !== state.view.status) return false;
       if (state.view.channel && String(c.channel.id) !== state.view.channel) return false;
+      if (state.view.label && !(c.labels || []).some((l) => String(l.id) === state.view.label)) return false;
       return true;
     })
     .sort((a, b) => (b.last_message_at || "").localeCompare(a.last_message_at || "") || b.id - a.id);

@@ -688,3 +688,130 @@ async fn an_admin_adds_a_canned_response_and_an_agent_uses_it_with_slash() {
     assert_eq!(sent.len(), 1, "one Send API call");
     assert_eq!(sent[0].body["message"]["text"], "Hi Ada, we open at 9.");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_makes_a_label_an_agent_puts_it_on_a_chat_and_the_inbox_filters_by_it() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    let agent = app.agent_outside_round_robin().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    for (sender, mid, text) in [
+        ("6213000000000061", "m_lab_a", "I want to order 40 chairs"),
+        ("6213000000000062", "m_lab_b", "Where is my parcel?"),
+    ] {
+        assert_eq!(
+            app.post_messenger(messenger_text(sender, mid, text, now))
+                .await,
+            200
+        );
+    }
+    let admin = app.admin_token().await;
+    let chats = chat_ids(&app, &admin).await;
+    for chat in &chats {
+        let (status, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/chats/{chat}/assign"),
+                Some(&admin),
+                Some(&json!({"user_id": agent.id})),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+
+    let browser = turn.browser(1280, 800).await;
+    sign_in(&browser, &app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.goto(&app.url("/#/admin/labels")).await;
+    browser.wait_text(20, "Add a label").await;
+    browser.fill("Label name", "Wholesale").await;
+    browser.press("Add label").await;
+    browser.wait_text(20, "Label Wholesale added.").await;
+    browser.screenshot(&shots().join("admin-labels.png")).await;
+    browser.press("Sign out").await;
+
+    sign_in(&browser, &app, &agent.email, &agent.password).await;
+    browser.wait_text(20, "I want to order 40 chairs").await;
+    let (_, page) = app
+        .call(Method::GET, "/api/chats", Some(&admin), None)
+        .await;
+    let order = page["chats"]
+        .as_array()
+        .expect("chats")
+        .iter()
+        .find(|c| c["last_message"]["text"] == "I want to order 40 chairs")
+        .and_then(|c| c["id"].as_i64())
+        .expect("the order chat");
+    browser.goto(&app.url(&format!("/#/chats/{order}"))).await;
+    browser.wait_text(20, "Chat labels").await;
+    let picker = browser.field("Add a chat label").await;
+    let labels = browser.texts("#label-chat option").await;
+    assert_eq!(labels, ["Wholesale"], "the account's labels are offered");
+    let value = browser
+        .run(
+            "return document.getElementById('label-chat').value;",
+            vec![],
+        )
+        .await;
+    browser
+        .choose(&picker, value.as_str().expect("value"))
+        .await;
+    browser.press("Add chat label").await;
+    browser
+        .wait_for(
+            20,
+            "the label on the chat",
+            "document.querySelector('.details .label-list') !== null",
+            vec![],
+        )
+        .await;
+    let carried = browser.texts(".details .label-list li").await;
+    assert!(
+        carried.iter().any(|t| t.contains("Wholesale")),
+        "{carried:?}"
+    );
+    let rows = browser.texts("a.row").await;
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("40 chairs") && r.contains("Wholesale")),
+        "the inbox row shows the label: {rows:?}"
+    );
+    browser.screenshot(&shots().join("chat-labels.png")).await;
+
+    let filter = browser.field("Label").await;
+    browser
+        .choose(&filter, value.as_str().expect("value"))
+        .await;
+    browser
+        .wait_for(
+            20,
+            "only the labelled chat listed",
+            "document.querySelectorAll('a.row').length === 1",
+            vec![],
+        )
+        .await;
+    let rows = browser.texts("a.row").await;
+    assert!(rows[0].contains("40 chairs"), "{rows:?}");
+    browser.choose(&filter, "").await;
+    browser
+        .wait_for(
+            20,
+            "both chats listed again",
+            "document.querySelectorAll('a.row').length === 2",
+            vec![],
+        )
+        .await;
+
+    browser.press("Remove label Wholesale").await;
+    browser.wait_text(20, "None.").await;
+    let (_, view) = app
+        .call(
+            Method::GET,
+            &format!("/api/chats/{order}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(view["labels"].as_array().map(Vec::len), Some(0), "{view}");
+}

@@ -1,10 +1,10 @@
 // Administration for admins: users, channels (with the widget's embed snippet), canned
-// responses, outgoing webhooks (deliveries, dead letters, redelivery) and the audit log.
+// responses, labels, outgoing webhooks (deliveries, dead letters, redelivery) and the audit log.
 
 import { api } from "../api.js";
-import { CHANNELS, field, h, mount } from "../dom.js";
+import { CHANNELS, chip, field, h, mount } from "../dom.js";
 
-const SECTIONS = [["users", "Users"], ["channels", "Channels"], ["canned", "Canned responses"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
+const SECTIONS = [["users", "Users"], ["channels", "Channels"], ["canned", "Canned responses"], ["labels", "Labels"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
 
 /** Draws admin section `section` into `view`. */
 export function admin(view, section) {
@@ -18,7 +18,7 @@ export function admin(view, section) {
         "aria-current": key === section ? "page" : null,
       }, label))),
     body));
-  const draw = { users, channels, canned, webhooks, audit }[section] || users;
+  const draw = { users, channels, canned, labels, webhooks, audit }[section] || users;
   draw(body).catch((error) => mount(body, h("p", { class: "notice error", role: "alert" }, `Could not load: ${error.message}`)));
   return { update() {} };
 }
@@ -338,4 +338,42 @@ async function canned(body, editing = null) {
       h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 3 }, "No canned responses yet.")))),
     form);
   if (editing) text.focus();
+}
+
+async function labels(body) {
+  const list = await api("GET", "/api/labels");
+  const message = h("div");
+  const name = h("input", { type: "text", required: true, maxlength: 64, placeholder: "VIP" });
+  const color = h("input", { type: "color", value: "#2453c7" });
+  const form = h("form", {
+    class: "form inline-form",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        const label = await api("POST", "/api/labels", { name: name.value, color: color.value });
+        await labels(body);
+        body.prepend(status(`Label ${label.name} added.`, "ok"));
+      } catch (error) {
+        mount(message, status(error.code === "label_exists" ? `There is a label named ${name.value} already.` : error.message, "error"));
+      }
+    },
+  }, h("h2", {}, "Add a label"), field("Label name", name), field("Colour", color),
+  h("button", { type: "submit", class: "primary" }, "Add label"));
+  const rows = list.map((label) => h("tr", {},
+    h("th", { scope: "row" }, chip(label)), h("td", {}, label.color),
+    h("td", { class: "row-actions" }, h("button", {
+      type: "button",
+      class: "danger",
+      "aria-label": `Delete label ${label.name}`,
+      onclick: async () => {
+        if (!confirmed(`Delete the label ${label.name}? It comes off every chat and customer.`)) return;
+        await api("DELETE", `/api/labels/${label.id}`).catch((error) => mount(message, status(error.message, "error")));
+        await labels(body);
+      },
+    }, "Delete"))));
+  mount(body, message,
+    h("table", { class: "table" }, h("caption", {}, "Labels"),
+      h("thead", {}, h("tr", {}, ["Label", "Colour", ""].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 3 }, "No labels yet.")))),
+    form);
 }

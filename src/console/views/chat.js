@@ -3,9 +3,9 @@
 
 import { api } from "../api.js";
 import { cannedPicker } from "./canned.js";
-import { announce, CHANNELS, clock, day, field, h, mount } from "../dom.js";
+import { announce, CHANNELS, chip, clock, day, field, h, mount } from "../dom.js";
 import {
-  changed, isSupervisor, loadMessages, loadTeam, mergeMessages, refreshChat, state, userName,
+  changed, isSupervisor, loadLabels, loadMessages, loadTeam, mergeMessages, refreshChat, state, userName,
 } from "../state.js";
 
 const MARKS = {
@@ -228,6 +228,42 @@ export function chatPane(container, id, live) {
     }).catch(() => {});
   }
 
+  async function label(path, labelId, on, done) {
+    try {
+      const answer = on
+        ? await api("POST", path, { label_id: labelId })
+        : await api("DELETE", `${path}/${labelId}`);
+      done(answer);
+      changed();
+    } catch (error) {
+      showError(error.message);
+    }
+  }
+
+  /**
+   * The labels `carried` by the chat or its customer (`what`), at `path`, each removable, and a
+   * picker to add one.
+   */
+  function labelEditor(what, carried, path, done) {
+    const offered = (state.labels || []).filter((l) => !carried.some((c) => c.id === l.id));
+    const picker = h("select", { id: `label-${what}` }, offered.map((l) => h("option", { value: l.id }, l.name)));
+    return [
+      h("h3", {}, what === "chat" ? "Chat labels" : "Customer labels"),
+      carried.length
+        ? h("ul", { class: "label-list" }, carried.map((l) => h("li", {}, chip(l, h("button", {
+          type: "button",
+          class: "chip-remove",
+          "aria-label": `Remove label ${l.name}`,
+          onclick: () => label(path, l.id, false, done),
+        }, "×")))))
+        : h("p", { class: "hint" }, "None."),
+      offered.length
+        ? h("div", { class: "label-add" }, field(`Add a ${what} label`, picker),
+          h("button", { type: "button", onclick: () => label(path, Number(picker.value), true, done) }, `Add ${what} label`))
+        : null,
+    ];
+  }
+
   function renderDetails(chat) {
     const contact = chat.contact || {};
     const parts = [
@@ -240,6 +276,10 @@ export function chatPane(container, id, live) {
         h("dt", {}, "First seen"), h("dd", {}, new Date(chat.created_at).toLocaleString()),
         h("dt", {}, "Assigned to"), h("dd", { class: "assignee" }, chat.assignee_id ? userName(chat.assignee_id) : "Nobody (in the queue)")),
     ];
+    parts.push(
+      labelEditor("chat", chat.labels || [], `/api/chats/${id}/labels`, (answer) => state.chats.set(id, answer)),
+      labelEditor("customer", chat.contact_labels || [], `/api/contacts/${chat.contact.id}/labels`, () => refreshChat(id)),
+    );
     if (isSupervisor()) {
       const picker = h("select", { id: "assign-to" },
         (state.team?.members || []).map((m) => h("option", { value: m.id },
@@ -273,6 +313,7 @@ export function chatPane(container, id, live) {
       loaded = true;
       loadMessages(id).catch((e) => showError(e.message));
       if (isSupervisor() && !state.team) loadTeam();
+      if (state.labels === null) loadLabels();
     }
     title.textContent = chat.contact?.name || "Customer";
     subtitle.textContent = `${CHANNELS[chat.channel.kind] || chat.channel.kind} · ${chat.status} · ${chat.assignee_id ? `assigned to ${userName(chat.assignee_id)}` : "in the queue"}`;
@@ -308,7 +349,8 @@ export function chatPane(container, id, live) {
       rendered = messages.length > 0;
     }
     const members = (state.team?.members || []).map((m) => `${m.id}${m.online}${m.status}${m.open_chats}`).join();
-    const detailsNow = `${chat.assignee_id}|${JSON.stringify(chat.contact)}|${members}`;
+    const labels = JSON.stringify([chat.labels, chat.contact_labels, state.labels]);
+    const detailsNow = `${chat.assignee_id}|${JSON.stringify(chat.contact)}|${members}|${labels}`;
     if (detailsNow !== detailsSignature) {
       detailsSignature = detailsNow;
       renderDetails(chat);

@@ -1,8 +1,8 @@
-// The inbox: Mine / Queue / All, filtered by status and channel, newest activity first,
+// The inbox: Mine / Queue / All, filtered by status, channel and label, newest activity first,
 // updated live; beside it the open chat.
 
-import { ago, CHANNELS, h, mount } from "../dom.js";
-import { isSupervisor, loadChats, loadMore, state, visibleChats } from "../state.js";
+import { ago, CHANNELS, chip, h, mount } from "../dom.js";
+import { isSupervisor, loadChats, loadLabels, loadMore, state, visibleChats } from "../state.js";
 
 function row(chat, current) {
   const name = chat.contact?.name || "Customer";
@@ -24,6 +24,7 @@ function row(chat, current) {
     h("span", { class: "row-bottom" },
       h("span", { class: "preview" }, preview),
       chat.status !== "open" ? h("span", { class: `status status-${chat.status}` }, chat.status) : null,
+      (chat.labels || []).map((label) => chip(label)),
       unread ? h("span", { class: "badge", "aria-label": `${chat.unread_count} unread` }, String(chat.unread_count)) : null)));
 }
 
@@ -63,6 +64,14 @@ export function inbox(view, chatId, makeChat) {
       loadChats();
     },
   }, h("option", { value: "" }, "Any channel"));
+  const label = h("select", {
+    id: "filter-label",
+    onchange: (event) => {
+      state.view.label = event.target.value;
+      loadChats();
+    },
+  }, h("option", { value: "" }, "Any label"));
+  if (state.labels === null) loadLabels();
   const list = h("ul", { class: "rows", "aria-label": "Chats" });
   const rows = new Map();
   const more = h("button", { type: "button", class: "more", hidden: true, onclick: () => loadMore() }, "Load more");
@@ -71,7 +80,8 @@ export function inbox(view, chatId, makeChat) {
     h("div", { class: "tabs", role: "tablist", "aria-label": "Views" }, tabButtons),
     h("div", { class: "filters" },
       h("label", { for: "filter-status", class: "visually-hidden" }, "Status"), status,
-      h("label", { for: "filter-channel", class: "visually-hidden" }, "Channel"), channel),
+      h("label", { for: "filter-channel", class: "visually-hidden" }, "Channel"), channel,
+      h("label", { for: "filter-label", class: "visually-hidden" }, "Label"), label),
     queueLine, list, more);
   const chatArea = h("div", { class: "chat-area" });
   mount(view, h("div", { class: `workspace${chatId ? " has-chat" : ""}` }, pane, chatArea));
@@ -108,6 +118,11 @@ export function inbox(view, chatId, makeChat) {
     for (const [id, ref] of known) {
       if (!options.includes(id)) channel.append(h("option", { value: id }, `${ref.name} (${CHANNELS[ref.kind] || ref.kind})`));
     }
+    const labelOptions = [...label.options].map((o) => o.value);
+    for (const known of state.labels || []) {
+      if (!labelOptions.includes(String(known.id))) label.append(h("option", { value: known.id }, known.name));
+    }
+    label.value = state.view.label;
     const chats = visibleChats();
     const focused = document.activeElement?.dataset?.chatId;
     if (state.loading && chats.length === 0) {
@@ -125,7 +140,7 @@ export function inbox(view, chatId, makeChat) {
       const nodes = chats.map((c) => {
         const current = c.id === state.openChatId;
         const signature = JSON.stringify([c.last_message_at, c.unread_count, c.status, c.assignee_id,
-          c.contact?.name, c.last_message?.id, c.last_message?.text, current]);
+          c.contact?.name, c.last_message?.id, c.last_message?.text, current, c.labels]);
         const kept = rows.get(c.id);
         if (kept && kept.signature === signature) return kept.node;
         const node = row(c, current);
