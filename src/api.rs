@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod labels;
 pub mod metrics;
 pub mod openapi;
+pub mod search;
 pub mod stream;
 pub mod team;
 pub mod users;

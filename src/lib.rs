@@ -29,6 +29,7 @@ pub mod ratelimit;
 pub mod relay;
 pub mod retry;
 pub mod router;
+pub mod search;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -19,6 +19,7 @@ pub mod migrations;
 pub mod password_tokens;
 pub mod reads;
 pub mod schema;
+pub mod search;
 pub mod sessions;
 pub mod users;
 pub mod widget_sessions;

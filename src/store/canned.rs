@@ -33,7 +33,7 @@ pub struct CannedResponse {
 }
 
 /// The account's canned responses by shortcut; with `search`, those whose shortcut or text
-/// contains it.
+/// contains it, whatever the case.
 pub fn list(
     conn: &mut DbConnection,
     account_id: i64,
@@ -45,15 +45,20 @@ pub fn list(
         .select(CannedResponse::as_select())
         .into_boxed();
     if let Some(search) = search {
-        let pattern = format!("%{}%", like_escaped(search));
+        let pattern = format!("%{}%", like_escaped(&search.to_lowercase()));
         query = query.filter(
-            canned_responses::shortcut
+            lower(canned_responses::shortcut)
                 .like(pattern.clone())
                 .escape('\\')
-                .or(canned_responses::text.like(pattern).escape('\\')),
+                .or(lower(canned_responses::text).like(pattern).escape('\\')),
         );
     }
     query.load(conn)
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower`: the search ignores case on every backend.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
 /// `text` with LIKE's wildcards taken literally.

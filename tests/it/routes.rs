@@ -16,6 +16,7 @@ mod outbound;
 mod outgoing_webhooks;
 mod presence;
 mod round_robin;
+mod search;
 mod security;
 mod users;
 mod webhooks;
