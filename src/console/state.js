@@ -9,6 +9,7 @@ export const state = {
   messages: new Map(),
   team: null,
   labels: null,
+  search: null,
   queueSize: null,
   typing: new Map(),
   view: { tab: "mine", status: "", channel: "", label: "" },

@@ -815,3 +815,79 @@ async fn an_admin_makes_a_label_an_agent_puts_it_on_a_chat_and_the_inbox_filters
         .await;
     assert_eq!(view["labels"].as_array().map(Vec::len), Some(0), "{view}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_searches_finds_only_their_chats_and_opens_what_they_found() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    let agent = app.agent_outside_round_robin().await;
+    let colleague = app.agent_outside_round_robin().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    for (sender, mid, text) in [
+        (
+            "6213000000000071",
+            "m_find_a",
+            "My parcel is stuck in Rotterdam",
+        ),
+        (
+            "6213000000000072",
+            "m_find_b",
+            "Another parcel question for someone else",
+        ),
+    ] {
+        assert_eq!(
+            app.post_messenger(messenger_text(sender, mid, text, now))
+                .await,
+            200
+        );
+    }
+    let admin = app.admin_token().await;
+    let (_, page) = app
+        .call(Method::GET, "/api/chats", Some(&admin), None)
+        .await;
+    for chat in page["chats"].as_array().expect("chats") {
+        let owner = if chat["last_message"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Rotterdam"))
+        {
+            agent.id
+        } else {
+            colleague.id
+        };
+        let (status, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/chats/{}/assign", chat["id"]),
+                Some(&admin),
+                Some(&json!({"user_id": owner})),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+
+    let browser = turn.browser(1280, 800).await;
+    sign_in(&browser, &app, &agent.email, &agent.password).await;
+    browser
+        .fill("Search messages and customers", "parcel")
+        .await;
+    browser.press("Search").await;
+    browser.wait_text(20, "Results for “parcel”").await;
+    let found = browser.texts(".search-results a.row").await;
+    assert_eq!(found.len(), 1, "only the agent's own chat: {found:?}");
+    assert!(found[0].contains("Rotterdam"), "{found:?}");
+    browser.screenshot(&shots().join("inbox-search.png")).await;
+    browser.press_css(".search-results a.row").await;
+    browser.wait_text(20, "Messaging window").await;
+    let messages = browser.texts(".msg").await;
+    assert!(
+        messages.iter().any(|m| m.contains("Rotterdam")),
+        "{messages:?}"
+    );
+    browser.press("Clear search").await;
+    browser
+        .wait_for(20, "the inbox again", "document.querySelector('.rows[aria-label=Chats]') && !document.querySelector('.rows[aria-label=Chats]').hidden", vec![])
+        .await;
+    assert!(!browser.page_text().await.contains("Results for"));
+}

@@ -1,6 +1,7 @@
 // The inbox: Mine / Queue / All, filtered by status, channel and label, newest activity first,
-// updated live; beside it the open chat.
+// updated live, or what a search found; beside it the open chat.
 
+import { api } from "../api.js";
 import { ago, CHANNELS, chip, h, mount } from "../dom.js";
 import { isSupervisor, loadChats, loadLabels, loadMore, state, visibleChats } from "../state.js";
 
@@ -26,6 +27,29 @@ function row(chat, current) {
       chat.status !== "open" ? h("span", { class: `status status-${chat.status}` }, chat.status) : null,
       (chat.labels || []).map((label) => chip(label)),
       unread ? h("span", { class: "badge", "aria-label": `${chat.unread_count} unread` }, String(chat.unread_count)) : null)));
+}
+
+function hit(href, name, text, at) {
+  return h("li", {}, h("a", { href, class: "row" },
+    h("span", { class: "row-top" },
+      h("span", { class: "row-name" }, name),
+      at ? h("time", { datetime: at }, ago(at)) : null),
+    text ? h("span", { class: "row-bottom" }, h("span", { class: "preview" }, text)) : null));
+}
+
+/** What a search found, as inbox rows that open the chat. */
+function searchResults(search) {
+  const { q, found, error } = search;
+  if (error) return h("p", { class: "notice error", role: "alert" }, `The search failed: ${error}`);
+  const messages = found.messages.map((m) => hit(`#/chats/${m.chat_id}`, m.contact_name || "Customer",
+    `${m.private ? "Note: " : ""}${m.text || ""}`, m.sent_at));
+  const contacts = found.contacts.map((c) => hit(`#/chats/${c.chat_id}`, c.name || c.email || c.phone || "Customer",
+    [c.email, c.phone].filter(Boolean).join(" · ")));
+  if (!messages.length && !contacts.length) return h("p", { class: "empty" }, `Nothing found for “${q}”.`);
+  return [
+    contacts.length ? [h("h2", { class: "results-heading" }, "Customers"), h("ul", { class: "rows" }, contacts)] : null,
+    messages.length ? [h("h2", { class: "results-heading" }, "Messages"), h("ul", { class: "rows" }, messages)] : null,
+  ];
 }
 
 /** Draws the inbox into `view`; `makeChat(container, id)` draws the open chat beside it. */
@@ -76,19 +100,43 @@ export function inbox(view, chatId, makeChat) {
   const rows = new Map();
   const more = h("button", { type: "button", class: "more", hidden: true, onclick: () => loadMore() }, "Load more");
   const queueLine = h("p", { class: "queue-line" });
+  const searchInput = h("input", { type: "search", id: "inbox-search", maxlength: 200, placeholder: "Words, names, emails", value: state.search?.q || "" });
+  const results = h("div", { class: "search-results", "aria-live": "polite" });
+  const clear = h("button", { type: "button", onclick: () => clearSearch() }, "Clear search");
+  const searchForm = h("form", { role: "search", class: "search", onsubmit: (event) => { event.preventDefault(); runSearch(); } },
+    h("label", { for: "inbox-search", class: "visually-hidden" }, "Search messages and customers"), searchInput,
+    h("button", { type: "submit" }, "Search"));
   const pane = h("section", { class: "inbox", "aria-label": "Inbox" },
+    searchForm,
     h("div", { class: "tabs", role: "tablist", "aria-label": "Views" }, tabButtons),
     h("div", { class: "filters" },
       h("label", { for: "filter-status", class: "visually-hidden" }, "Status"), status,
       h("label", { for: "filter-channel", class: "visually-hidden" }, "Channel"), channel,
       h("label", { for: "filter-label", class: "visually-hidden" }, "Label"), label),
-    queueLine, list, more);
+    queueLine, results, list, more);
   const chatArea = h("div", { class: "chat-area" });
   mount(view, h("div", { class: `workspace${chatId ? " has-chat" : ""}` }, pane, chatArea));
   const chat = chatId ? makeChat(chatArea, chatId) : null;
   if (!chatId) {
     mount(chatArea, h("div", { class: "placeholder" }, h("p", {}, "Select a chat from the inbox."),
       h("p", { class: "hint" }, "Keys: j and k move through the list, Enter opens.")));
+  }
+
+  async function runSearch() {
+    const q = searchInput.value.trim();
+    if (!q) return clearSearch();
+    try {
+      state.search = { q, found: await api("GET", `/api/search?q=${encodeURIComponent(q)}`) };
+    } catch (error) {
+      state.search = { q, error: error.message };
+    }
+    update();
+  }
+
+  function clearSearch() {
+    state.search = null;
+    searchInput.value = "";
+    update();
   }
 
   list.addEventListener("keydown", (event) => {
@@ -150,7 +198,14 @@ export function inbox(view, chatId, makeChat) {
       list.replaceChildren(...nodes);
       if (focused) list.querySelector(`[data-chat-id="${focused}"]`)?.focus();
     }
-    more.hidden = !state.nextCursor;
+    more.hidden = !state.nextCursor || Boolean(state.search);
+    list.hidden = Boolean(state.search);
+    results.hidden = !state.search;
+    if (state.search && results.dataset.for !== JSON.stringify(state.search)) {
+      results.dataset.for = JSON.stringify(state.search);
+      mount(results, h("div", { class: "results-head" }, h("p", {}, `Results for “${state.search.q}”`), clear),
+        searchResults(state.search));
+    }
     chat?.update();
   }
   return { update };
