@@ -3,6 +3,7 @@
 //! the provider keeps failing. Waits briefly so quick successive messages get one answer, and
 //! recovers unanswered chats from the database after a restart or a lag.
 
+pub mod assist;
 pub mod client;
 pub mod tools;
 
@@ -39,7 +40,7 @@ struct Due {
 
 /// Starts the responder.
 pub fn spawn(state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let client = AiClient::new(&state.config)?;
+    let client = state.ai.clone();
     Ok(tokio::spawn(async move {
         let mut events = state.bus.subscribe();
         let mut due: HashMap<i64, Due> = HashMap::new();

@@ -43,6 +43,8 @@ pub struct App {
     pub relay: Option<Relay>,
     /// Outgoing mail.
     pub mailer: Arc<Mailer>,
+    /// The OpenAI-compatible provider (the responder and suggestions).
+    pub ai: crate::ai::client::AiClient,
     /// Counters and histograms served at `/metrics`.
     pub metrics: Metrics,
     /// When this process started serving.
@@ -86,6 +88,7 @@ impl App {
         }
         Ok(Self {
             graph: GraphClient::new(&config.meta_graph_url, config.meta_timeout)?,
+            ai: crate::ai::client::AiClient::new(&config)?,
             channel_directory: Default::default(),
             jwt: JwtKeys::new(&config.jwt_secret, config.jwt_expiration),
             hashing,

@@ -65,6 +65,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api::labels::label_contact))
         .routes(routes!(api::labels::unlabel_contact))
         .routes(routes!(api::search::search))
+        .routes(routes!(api::chats::suggest::suggest))
         .routes(routes!(api::hooks::delete))
         .routes(routes!(api::hooks::deliveries))
         .routes(routes!(api::hooks::redeliver))

@@ -8,3 +8,4 @@ pub mod read;
 pub mod reply;
 pub mod show;
 pub mod status;
+pub mod suggest;

@@ -5,7 +5,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::browser::{self, Browser, ENTER};
-use crate::helpers::{messenger_text, GraphServer, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, PAGE_ID};
+use crate::helpers::{
+    messenger_text, AiAnswer, AiServer, GraphServer, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, PAGE_ID,
+};
 
 /// Where the tests leave their screenshots (the README's come from here).
 fn shots() -> std::path::PathBuf {
@@ -615,13 +617,18 @@ fn the_first_load_weighs_at_most_150_kb_compressed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_admin_adds_a_canned_response_and_an_agent_uses_it_with_slash() {
+async fn an_admin_adds_a_canned_response_an_agent_uses_it_with_slash_and_asks_for_a_suggestion() {
     let Some(turn) = browser::turn().await else {
         return;
     };
     let graph = GraphServer::start(vec![]).await;
-    let url = graph.url.clone();
-    let (app, _) = TestApp::spawn_meta(move |s| s.set("META_GRAPH_URL", url)).await;
+    let ai = AiServer::start(vec![], AiAnswer::text("Tomorrow from 9, Ada.")).await;
+    let (url, ai_url) = (graph.url.clone(), ai.url.clone());
+    let (app, _) = TestApp::spawn_meta(move |s| {
+        s.set("META_GRAPH_URL", url);
+        s.set("AI_BASE_URL", ai_url);
+    })
+    .await;
     let agent = app.agent_outside_round_robin().await;
     let now = chrono::Utc::now().timestamp_millis();
     assert_eq!(
@@ -687,6 +694,31 @@ async fn an_admin_adds_a_canned_response_and_an_agent_uses_it_with_slash() {
     let sent = graph.requests();
     assert_eq!(sent.len(), 1, "one Send API call");
     assert_eq!(sent[0].body["message"]["text"], "Hi Ada, we open at 9.");
+
+    browser.press("Suggest a reply").await;
+    browser
+        .wait_for(
+            20,
+            "the suggestion in the composer",
+            "document.getElementById('composer').value !== ''",
+            vec![],
+        )
+        .await;
+    let drafted = browser
+        .run("return document.getElementById('composer').value;", vec![])
+        .await;
+    assert_eq!(drafted, "Tomorrow from 9, Ada.");
+    let asked = ai.requests();
+    assert_eq!(asked.len(), 1);
+    let history = asked[0]["messages"].to_string();
+    assert!(
+        history.contains("When do you open?") && history.contains("Hi Ada, we open at 9."),
+        "{history}"
+    );
+    browser
+        .screenshot(&shots().join("chat-suggestion.png"))
+        .await;
+    assert_eq!(graph.requests().len(), 1, "a suggestion is not sent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

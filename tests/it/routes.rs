@@ -2,6 +2,7 @@
 
 mod ai;
 mod assign;
+mod assist;
 mod audit;
 mod auth;
 mod canned;

@@ -128,9 +128,10 @@ export function chatPane(container, id, live) {
   const replyTab = h("button", { type: "button", class: "mode", "aria-pressed": "true", onclick: () => setMode("reply") }, "Reply");
   const noteTab = h("button", { type: "button", class: "mode", "aria-pressed": "false", onclick: () => setMode("note") }, "Note");
   const sendButton = h("button", { type: "submit", class: "primary" }, "Send");
+  const suggestButton = h("button", { type: "button", onclick: () => suggest() }, "Suggest a reply");
   const composer = h("form", { class: "composer", onsubmit: (event) => { event.preventDefault(); send(); } },
     h("div", { class: "modes", role: "group", "aria-label": "Message kind" }, replyTab, noteTab),
-    composerLabel, textarea, picker.list, h("div", { class: "composer-actions" }, sendButton));
+    composerLabel, textarea, picker.list, h("div", { class: "composer-actions" }, suggestButton, sendButton));
 
   const details = h("aside", { class: "details", "aria-label": "Details" });
   const chatSection = h("section", { class: "chat", "aria-label": "Chat" },
@@ -192,6 +193,23 @@ export function chatPane(container, id, live) {
     }
     sendButton.disabled = false;
     textarea.focus();
+  }
+
+  async function suggest() {
+    suggestButton.disabled = true;
+    suggestButton.textContent = "Suggesting…";
+    showError("");
+    try {
+      const draft = await api("POST", `/api/chats/${id}/suggest`);
+      if (mode !== "reply") setMode("reply");
+      textarea.value = draft.text;
+      announce("Suggested reply in the composer: edit it, then send");
+      textarea.focus();
+    } catch (error) {
+      showError(error.code === "ai_unavailable" ? "No suggestion: the AI assistant is unavailable right now." : error.message);
+    }
+    suggestButton.textContent = "Suggest a reply";
+    suggestButton.disabled = false;
   }
 
   async function toggleBot() {
