@@ -5,6 +5,7 @@ pub mod auth;
 pub mod canned;
 pub mod channels;
 pub mod chats;
+pub mod contacts;
 pub mod docs;
 pub mod extract;
 pub mod health;

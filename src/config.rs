@@ -124,6 +124,10 @@ pub struct Config {
     pub ai_coalesce: Duration,
     /// Approximate tokens of chat history sent with each request (`AI_HISTORY_TOKENS`).
     pub ai_history_tokens: usize,
+    /// How often contacts whose Meta profile is due are looked up (`PROFILE_SWEEP_MS`).
+    pub profile_sweep: Duration,
+    /// Wait after a failed profile lookup, doubling each time up to a day (`PROFILE_RETRY_MS`).
+    pub profile_retry: Duration,
     /// Longest one outgoing webhook delivery may take (`WEBHOOK_TIMEOUT_MS`).
     pub webhook_timeout: Duration,
     /// First backoff between outgoing webhook tries (`WEBHOOK_RETRY_BASE_MS`).
@@ -601,6 +605,18 @@ impl Config {
                 0..=60_000,
             )?),
             ai_history_tokens: parse_number(raw, "AI_HISTORY_TOKENS", 3_000usize, 100..=1_000_000)?,
+            profile_sweep: Duration::from_millis(parse_number(
+                raw,
+                "PROFILE_SWEEP_MS",
+                30_000u64,
+                50..=3_600_000,
+            )?),
+            profile_retry: Duration::from_millis(parse_number(
+                raw,
+                "PROFILE_RETRY_MS",
+                60_000u64,
+                50..=86_400_000,
+            )?),
             webhook_timeout: Duration::from_millis(parse_number(
                 raw,
                 "WEBHOOK_TIMEOUT_MS",

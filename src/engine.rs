@@ -10,6 +10,7 @@ use crate::store::connection::DbConnection;
 mod assignment;
 mod bot;
 pub mod commit;
+mod contacts;
 mod deliveries;
 mod inbound;
 mod labels;
@@ -154,6 +155,11 @@ pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome>
             label_id,
             on,
         } => labels::set_label(conn, *account_id, *target, *label_id, *on),
+        Command::UpdateContact {
+            account_id,
+            contact_id,
+            update,
+        } => contacts::update_contact(conn, *account_id, *contact_id, update),
         Command::MarkRead {
             account_id,
             chat_id,

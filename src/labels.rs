@@ -10,7 +10,7 @@ use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::chats::ChatView;
 use crate::error::{AppError, AppResult};
-use crate::model::{Command, LabelTarget, Role, StoreError};
+use crate::model::{Command, LabelTarget, StoreError};
 use crate::store::labels::{self, Label};
 
 /// Longest label name, in characters.
@@ -140,22 +140,8 @@ pub async fn label_contact(
     label_id: i64,
     on: bool,
 ) -> AppResult<ContactLabels> {
+    crate::contacts::find_visible(state, me, contact_id).await?;
     let account = me.principal.account_id;
-    let chats = state
-        .db()
-        .run(move |conn| -> AppResult<_> {
-            crate::store::contacts::find(conn, account, contact_id)
-                .map_err(|_| AppError::not_found("no such contact"))?;
-            Ok(crate::store::chats::of_contact(conn, account, contact_id)?)
-        })
-        .await?;
-    let sees = me.principal.role != Role::Agent
-        || chats
-            .iter()
-            .any(|chat| me.principal.may(Action::SeeChat(chat)));
-    if !sees {
-        return Err(AppError::not_found("no such contact"));
-    }
     submit(
         state,
         account,

@@ -7,9 +7,21 @@ mod events;
 mod lead;
 mod states;
 
-pub use commands::{BotReply, Command, DeliveryResult, Envelope, InboundMessage, LabelTarget};
+pub use commands::{
+    BotReply, Command, ContactUpdate, DeliveryResult, Envelope, InboundMessage, LabelTarget,
+};
 pub use events::{Event, Outcome, StoreError, Typing};
 pub use lead::Lead;
 pub use states::{
     ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Role, UnknownValue,
 };
+
+/// Reads a field that may be absent (`None`: leave it), `null` (`Some(None)`: clear it) or a
+/// value: use with `#[serde(default, deserialize_with = "double_option")]`.
+pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

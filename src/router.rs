@@ -66,6 +66,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api::labels::unlabel_contact))
         .routes(routes!(api::search::search))
         .routes(routes!(api::chats::suggest::suggest))
+        .routes(routes!(api::contacts::show, api::contacts::update))
         .routes(routes!(api::hooks::delete))
         .routes(routes!(api::hooks::deliveries))
         .routes(routes!(api::hooks::redeliver))

@@ -31,6 +31,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "stream", description = "The agents' live event stream"),
         (name = "canned responses", description = "The account's ready answers"),
         (name = "labels", description = "Labels on chats and contacts"),
+        (name = "contacts", description = "Customers' details"),
         (name = "search", description = "Full-text search over messages and contacts"),
     )
 )]

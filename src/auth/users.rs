@@ -96,15 +96,11 @@ pub struct UpdateUser {
     /// Whether round robin may assign new chats.
     pub can_receive_new_chats: Option<bool>,
     /// New capacity; `null` removes the limit.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::model::double_option")]
     #[schema(value_type = Option<i32>)]
     pub max_open_chats: Option<Option<i32>>,
     /// New password (ends the user's other sessions).
     pub password: Option<String>,
-}
-
-fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i32>>, D::Error> {
-    Option::<i32>::deserialize(d).map(Some)
 }
 
 fn validate_email(email: &str) -> AppResult<String> {

@@ -9,6 +9,7 @@ use crate::model::{Event, EventType, Outcome};
 use crate::store::chats;
 use crate::store::connection::DbConnection;
 use crate::store::events;
+use crate::store::labels::Label;
 
 pub(super) struct Recorder {
     pub(super) now: DateTime<Utc>,
@@ -106,6 +107,47 @@ impl Recorder {
     ) -> QueryResult<()> {
         let chat = chats::find(conn, account_id, chat_id)?;
         self.emit(account_id, event_type, Some(&chat), data)
+    }
+
+    /// Emits `chat.updated` for a chat as it now is, with its labels, its contact and the
+    /// contact's labels.
+    pub(super) fn chat_updated(
+        &mut self,
+        conn: &mut DbConnection,
+        account_id: i64,
+        chat: &chats::Chat,
+    ) -> QueryResult<()> {
+        let json = |value: Result<serde_json::Value, serde_json::Error>| {
+            value.map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+        };
+        let labels = |carried: Vec<(i64, Label)>| -> Vec<Label> {
+            carried.into_iter().map(|(_, label)| label).collect()
+        };
+        let mut data = json(serde_json::to_value(chat))?;
+        data["labels"] = json(serde_json::to_value(labels(
+            crate::store::labels::of_chats(conn, &[chat.id])?,
+        )))?;
+        data["contact"] = json(serde_json::to_value(crate::store::contacts::contact(
+            conn,
+            chat.contact_id,
+        )?))?;
+        data["contact_labels"] = json(serde_json::to_value(labels(
+            crate::store::labels::of_contacts(conn, &[chat.contact_id])?,
+        )))?;
+        self.emit(account_id, EventType::ChatUpdated, Some(chat), data)
+    }
+
+    /// Emits `chat.updated` for every chat of a contact.
+    pub(super) fn contact_changed(
+        &mut self,
+        conn: &mut DbConnection,
+        account_id: i64,
+        contact_id: i64,
+    ) -> QueryResult<()> {
+        for chat in chats::of_contact(conn, account_id, contact_id)? {
+            self.chat_updated(conn, account_id, &chat)?;
+        }
+        Ok(())
     }
 
     pub(super) fn done(self) -> Outcome {

@@ -203,6 +203,15 @@ pub enum Command {
         /// Put on (true) or taken off.
         on: bool,
     },
+    /// A contact's details change: edited by a person, or found by Meta's profile lookup.
+    UpdateContact {
+        /// The account.
+        account_id: i64,
+        /// The contact.
+        contact_id: i64,
+        /// What changes.
+        update: ContactUpdate,
+    },
     /// The customer unsent a message.
     Deleted {
         /// The channel's account.
@@ -236,6 +245,7 @@ impl Command {
             Self::Reaction { .. } => "reaction",
             Self::Deleted { .. } => "deleted",
             Self::Label { .. } => "label",
+            Self::UpdateContact { .. } => "update_contact",
         }
     }
 
@@ -258,9 +268,28 @@ impl Command {
             | Self::DeliveryResult { account_id, .. }
             | Self::Reaction { account_id, .. }
             | Self::Label { account_id, .. }
+            | Self::UpdateContact { account_id, .. }
             | Self::Deleted { account_id, .. } => *account_id,
         }
     }
+}
+
+/// Changes to a contact's details: each field given is set (`Some(None)` clears it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactUpdate {
+    /// Name.
+    pub name: Option<Option<String>>,
+    /// Email.
+    pub email: Option<Option<String>>,
+    /// Phone.
+    pub phone: Option<Option<String>>,
+    /// The team's notes.
+    pub notes: Option<Option<String>>,
+    /// Picture URL.
+    pub picture_url: Option<Option<String>>,
+    /// Found by Meta's profile lookup (a name a person set stays; the lookup is recorded as
+    /// done), rather than set by a person.
+    pub from_profile: bool,
 }
 
 /// What a label goes on.

@@ -1,4 +1,5 @@
-//! Meta's Send API client: one text message to a Messenger or Instagram user.
+//! Meta's Graph API client: one text message to a Messenger or Instagram user, and a user's
+//! public profile (name, picture).
 
 use std::time::Duration;
 
@@ -80,6 +81,58 @@ impl GraphClient {
                 .ok_or_else(|| SendError::Transient("Meta's answer had no message_id".into()));
         }
         Err(classify(status.as_u16(), &payload["error"]))
+    }
+}
+
+/// What Meta's user profile API tells of a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// Their name, when Meta gives one.
+    pub name: Option<String>,
+    /// Their profile picture's URL.
+    pub picture_url: Option<String>,
+}
+
+impl GraphClient {
+    /// The profile of a Messenger (`facebook`) or Instagram user, read with the channel's token.
+    pub async fn profile(&self, kind: &str, user: &str, token: &str) -> Result<Profile, SendError> {
+        let fields = if kind == "instagram" {
+            "name,username,profile_pic"
+        } else {
+            "first_name,last_name,profile_pic"
+        };
+        let response = self
+            .http
+            .get(format!("{}/{user}", self.base))
+            .query(&[("fields", fields)])
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| SendError::Transient(format!("Meta could not be reached: {e}")))?;
+        let status = response.status();
+        let payload: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(classify(status.as_u16(), &payload["error"]));
+        }
+        let text = |key: &str| {
+            payload[key]
+                .as_str()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+        };
+        let full = [text("first_name"), text("last_name")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let name = text("name")
+            .or((!full.is_empty()).then_some(full))
+            .or_else(|| text("username"))
+            .map(|n| n.chars().take(200).collect());
+        let picture_url =
+            text("profile_pic").filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+        Ok(Profile { name, picture_url })
     }
 }
 

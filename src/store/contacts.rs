@@ -64,7 +64,7 @@ pub fn contact_ids(
 }
 
 /// A chat's customer.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = contacts)]
 pub struct Contact {
     /// Id.
@@ -77,6 +77,10 @@ pub struct Contact {
     pub email: Option<String>,
     /// Phone, when known.
     pub phone: Option<String>,
+    /// Their picture, as Meta gives it.
+    pub picture_url: Option<String>,
+    /// What the team wrote down about them.
+    pub notes: Option<String>,
 }
 
 /// One contact of the account.
@@ -142,4 +146,118 @@ pub fn fill_contact_from_lead(
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+/// Changes to a contact: each field given is set (`Some(None)` clears it).
+#[derive(Debug, Clone, Default, PartialEq, AsChangeset)]
+#[diesel(table_name = contacts)]
+pub struct ContactChanges {
+    /// Name.
+    pub name: Option<Option<String>>,
+    /// Email.
+    pub email: Option<Option<String>>,
+    /// Phone.
+    pub phone: Option<Option<String>>,
+    /// The team's notes.
+    pub notes: Option<Option<String>>,
+    /// Picture.
+    pub picture_url: Option<Option<String>>,
+    /// A person set the name: lookups leave it.
+    pub name_edited: Option<bool>,
+    /// A profile lookup succeeded now.
+    pub profile_fetched_at: Option<Option<NaiveDateTime>>,
+    /// Failed lookups in a row.
+    pub profile_attempts: Option<i32>,
+    /// When to look the profile up next.
+    pub profile_due_at: Option<Option<NaiveDateTime>>,
+    /// Why the last lookup failed.
+    pub profile_error: Option<Option<String>>,
+}
+
+/// Applies changes to a contact, stamping `updated_at`.
+pub fn change(
+    conn: &mut DbConnection,
+    contact_id: i64,
+    changes: &ContactChanges,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(contacts::table.find(contact_id))
+        .set((changes, contacts::updated_at.eq(now)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Whether a person set the contact's name (a profile lookup then leaves it).
+pub fn name_edited(conn: &mut DbConnection, contact_id: i64) -> QueryResult<bool> {
+    contacts::table
+        .find(contact_id)
+        .select(contacts::name_edited)
+        .first(conn)
+}
+
+/// A Messenger or Instagram customer whose profile lookup is due.
+#[derive(Debug, Clone, Queryable)]
+pub struct ProfileDue {
+    /// Contact id.
+    pub contact_id: i64,
+    /// Its account.
+    pub account_id: i64,
+    /// The customer's id on the channel (PSID, IGSID).
+    pub external_id: String,
+    /// Failed lookups in a row.
+    pub attempts: i32,
+    /// `facebook` or `instagram`.
+    pub kind: String,
+    /// The channel's access token.
+    pub token: Option<String>,
+}
+
+/// Up to `limit` contacts of active Messenger and Instagram channels whose lookup is due (never
+/// tried, or due by now).
+pub fn profiles_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<ProfileDue>> {
+    use super::schema::channels;
+    contacts::table
+        .inner_join(channels::table)
+        .filter(channels::kind.eq_any(["facebook", "instagram"]))
+        .filter(channels::is_active.eq(true))
+        .filter(
+            contacts::profile_due_at
+                .is_null()
+                .or(contacts::profile_due_at.le(now)),
+        )
+        .order(contacts::id)
+        .limit(limit)
+        .select((
+            contacts::id,
+            contacts::account_id,
+            contacts::external_id,
+            contacts::profile_attempts,
+            channels::kind,
+            channels::access_token,
+        ))
+        .load(conn)
+}
+
+/// Takes a due lookup for this process until `until` (another process then skips it); false
+/// when another took it first.
+pub fn lease_profile(
+    conn: &mut DbConnection,
+    contact_id: i64,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        contacts::table.find(contact_id).filter(
+            contacts::profile_due_at
+                .is_null()
+                .or(contacts::profile_due_at.le(now)),
+        ),
+    )
+    .set(contacts::profile_due_at.eq(until))
+    .execute(conn)
+    .map(|n| n == 1)
 }

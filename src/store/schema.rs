@@ -86,6 +86,13 @@ diesel::table! {
         phone -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        picture_url -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        name_edited -> Bool,
+        profile_fetched_at -> Nullable<Timestamp>,
+        profile_attempts -> Integer,
+        profile_due_at -> Nullable<Timestamp>,
+        profile_error -> Nullable<Text>,
     }
 }
 

@@ -8,6 +8,7 @@ mod auth;
 mod canned;
 mod channels;
 mod chats;
+mod contacts;
 mod docs;
 mod errors;
 mod health;
