@@ -124,6 +124,9 @@ pub struct Config {
     pub ai_coalesce: Duration,
     /// Approximate tokens of chat history sent with each request (`AI_HISTORY_TOKENS`).
     pub ai_history_tokens: usize,
+    /// Whether Messenger and Instagram customers' names and pictures are looked up from Meta
+    /// (`PROFILE_LOOKUPS`).
+    pub profile_lookups: bool,
     /// How often contacts whose Meta profile is due are looked up (`PROFILE_SWEEP_MS`).
     pub profile_sweep: Duration,
     /// Wait after a failed profile lookup, doubling each time up to a day (`PROFILE_RETRY_MS`).
@@ -605,6 +608,7 @@ impl Config {
                 0..=60_000,
             )?),
             ai_history_tokens: parse_number(raw, "AI_HISTORY_TOKENS", 3_000usize, 100..=1_000_000)?,
+            profile_lookups: parse_bool(raw, "PROFILE_LOOKUPS", true)?,
             profile_sweep: Duration::from_millis(parse_number(
                 raw,
                 "PROFILE_SWEEP_MS",

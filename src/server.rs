@@ -48,7 +48,9 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     crate::assign::spawn(state.clone());
     crate::ai::spawn(state.clone())?;
     crate::hooks::spawn(state.clone())?;
-    crate::profiles::spawn(state.clone());
+    if state.config.profile_lookups {
+        crate::profiles::spawn(state.clone());
+    }
     Ok(state)
 }
 
