@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
-use crate::model::{Command, ContactUpdate, Role};
+use crate::model::{looks_like_email, looks_like_phone, Command, ContactUpdate, Role};
 use crate::store::contacts::Contact;
 use crate::store::labels::Label;
 
@@ -34,7 +34,7 @@ pub struct ContactEdit {
     #[serde(default, deserialize_with = "crate::model::double_option")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
-    /// Phone number: digits, spaces, `+ - ( )`.
+    /// Phone number: 6 to 20 digits, with spaces and `+ - ( ) .`.
     #[serde(default, deserialize_with = "crate::model::double_option")]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
@@ -112,7 +112,7 @@ pub async fn edit(
             edit.phone,
             32,
             "invalid_phone",
-            "phone must be 5 to 32 digits, spaces and + - ( )",
+            "phone must be 6 to 20 digits, with spaces and + - ( ) .",
             looks_like_phone,
         )?,
         notes: checked(
@@ -156,23 +156,4 @@ fn checked(
         }
         _ => Ok(Some(value)),
     }
-}
-
-fn looks_like_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.chars().any(char::is_whitespace)
-}
-
-fn looks_like_phone(phone: &str) -> bool {
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
-    (5..=20).contains(&digits)
-        && phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-()".contains(c))
 }

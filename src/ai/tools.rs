@@ -53,25 +53,6 @@ fn trimmed(value: Option<String>, field: &str, max: usize) -> Result<Option<Stri
     }
 }
 
-fn valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.chars().any(char::is_whitespace)
-}
-
-fn valid_phone(phone: &str) -> bool {
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
-    (6..=20).contains(&digits)
-        && phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-}
-
 /// Reads a tool call; an unknown tool or bad arguments are an error text for the model.
 pub fn parse(name: &str, arguments: &str) -> Result<Tool, String> {
     let arguments = if arguments.trim().is_empty() {
@@ -105,10 +86,18 @@ pub fn parse(name: &str, arguments: &str) -> Result<Tool, String> {
             if lead.email.is_none() && lead.phone.is_none() {
                 return Err("a lead needs an email address or a phone number".into());
             }
-            if lead.email.as_deref().is_some_and(|e| !valid_email(e)) {
+            if lead
+                .email
+                .as_deref()
+                .is_some_and(|e| !crate::model::looks_like_email(e))
+            {
                 return Err("email is not a valid email address".into());
             }
-            if lead.phone.as_deref().is_some_and(|p| !valid_phone(p)) {
+            if lead
+                .phone
+                .as_deref()
+                .is_some_and(|p| !crate::model::looks_like_phone(p))
+            {
                 return Err("phone is not a valid phone number".into());
             }
             Ok(Tool::CaptureLead(lead))

@@ -1,4 +1,5 @@
-//! A sales lead: what the AI responder learned about a customer who wants something.
+//! A sales lead: what the AI responder learned about a customer who wants something, and what
+//! a way to reach a customer must look like.
 
 use serde::Deserialize;
 
@@ -15,4 +16,25 @@ pub struct Lead {
     pub intent: Option<String>,
     /// A sentence about the conversation.
     pub summary: Option<String>,
+}
+
+/// Whether `email` looks like an address: something, `@`, a domain with a dot inside.
+pub fn looks_like_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(char::is_whitespace)
+}
+
+/// Whether `phone` looks like a number: 6 to 20 digits, with spaces and `+ - ( ) .` between.
+pub fn looks_like_phone(phone: &str) -> bool {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    (6..=20).contains(&digits)
+        && phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
 }
