@@ -63,15 +63,14 @@ pub fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Enve
         let committed = conn.transaction::<_, GroupError, _>(|conn| {
             results.clear();
             take_write_lock(conn, &batch)?;
-            if !careful {
+            if careful {
+                apply_one_by_one(conn, &batch, &mut results)?;
+            } else {
                 match super::apply_all(conn, batch.iter().map(|e| &e.command)) {
                     Ok(outcomes) => results.extend(outcomes.into_iter().map(Ok)),
                     Err(e) if is_conflict(&e) || is_outage(&e) => return Err(e.into()),
                     Err(_) => return Err(GroupError::OneFailed),
                 }
-            }
-            if careful {
-                apply_one_by_one(conn, &batch, &mut results)?;
             }
             super::record::store_events(conn, results.iter_mut().filter_map(|r| r.as_mut().ok()))?;
             Ok(())
