@@ -722,7 +722,8 @@ async fn an_admin_adds_a_canned_response_an_agent_uses_it_with_slash_and_asks_fo
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_admin_makes_a_label_an_agent_puts_it_on_a_chat_and_the_inbox_filters_by_it() {
+async fn an_admin_makes_a_label_an_agent_puts_it_on_a_chat_the_inbox_filters_by_it_and_the_contact_is_edited(
+) {
     let Some(turn) = browser::turn().await else {
         return;
     };
@@ -837,6 +838,18 @@ async fn an_admin_makes_a_label_an_agent_puts_it_on_a_chat_and_the_inbox_filters
 
     browser.press("Remove label Wholesale").await;
     browser.wait_text(20, "None.").await;
+
+    browser.press("Edit contact").await;
+    browser.fill("Name", "Maria Lopez").await;
+    browser.fill("Email", "maria@example.com").await;
+    browser.fill("Notes", "Buys for three cafés.").await;
+    browser.press("Save contact").await;
+    browser.wait_text(20, "Buys for three cafés.").await;
+    let title = browser.texts(".chat-title").await;
+    assert_eq!(title, ["Maria Lopez"], "the chat is headed by the new name");
+    let rows = browser.texts("a.row").await;
+    assert!(rows.iter().any(|r| r.contains("Maria Lopez")), "{rows:?}");
+    browser.screenshot(&shots().join("chat-contact.png")).await;
     let (_, view) = app
         .call(
             Method::GET,
@@ -846,6 +859,8 @@ async fn an_admin_makes_a_label_an_agent_puts_it_on_a_chat_and_the_inbox_filters
         )
         .await;
     assert_eq!(view["labels"].as_array().map(Vec::len), Some(0), "{view}");
+    assert_eq!(view["contact"]["email"], "maria@example.com", "{view}");
+    assert_eq!(view["contact"]["notes"], "Buys for three cafés.");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

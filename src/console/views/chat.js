@@ -80,6 +80,7 @@ export function chatPane(container, id, live) {
   let missing = false;
   let readFor = null;
   let detailsSignature = "";
+  let editingContact = false;
   let rendered = false;
 
   const title = h("h2", { class: "chat-title" }, "Loading…");
@@ -282,14 +283,61 @@ export function chatPane(container, id, live) {
     ];
   }
 
+  /** The contact's details as a form; saved through the API, which tells everyone. */
+  function contactEditor(contact) {
+    const input = (type, value, max) => h("input", { type, value: value || "", maxlength: max });
+    const name = input("text", contact.name, 200);
+    const email = input("email", contact.email, 254);
+    const phone = input("tel", contact.phone, 32);
+    const notes = h("textarea", { rows: 3, maxlength: 4000 });
+    notes.value = contact.notes || "";
+    const close = () => {
+      editingContact = false;
+      changed();
+    };
+    return h("form", {
+      class: "form contact-form",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const value = (field) => field.value.trim() || null;
+        try {
+          await api("PATCH", `/api/contacts/${contact.id}`, {
+            name: value(name), email: value(email), phone: value(phone), notes: value(notes),
+          });
+          announce("Contact saved");
+          showError("");
+          refreshChat(id);
+          close();
+        } catch (error) {
+          showError(error.message);
+        }
+      },
+    }, field("Name", name), field("Email", email), field("Phone", phone), field("Notes", notes),
+    h("div", { class: "row-actions" },
+      h("button", { type: "submit", class: "primary" }, "Save contact"),
+      h("button", { type: "button", onclick: close }, "Cancel")));
+  }
+
   function renderDetails(chat) {
     const contact = chat.contact || {};
     const parts = [
-      h("h3", {}, "Contact"),
+      h("div", { class: "contact-head" },
+        contact.picture_url
+          ? h("img", { class: "avatar", src: contact.picture_url, alt: `Picture of ${contact.name || "the customer"}` })
+          : null,
+        h("h3", {}, "Contact")),
+      editingContact ? contactEditor(contact) : h("button", {
+        type: "button",
+        onclick: () => {
+          editingContact = true;
+          changed();
+        },
+      }, "Edit contact"),
       h("dl", {},
         h("dt", {}, "Name"), h("dd", {}, contact.name || "Unknown"),
         h("dt", {}, "Email"), h("dd", {}, contact.email || "—"),
         h("dt", {}, "Phone"), h("dd", {}, contact.phone || "—"),
+        contact.notes ? [h("dt", {}, "Notes"), h("dd", { class: "notes" }, contact.notes)] : null,
         h("dt", {}, "Channel"), h("dd", {}, `${chat.channel.name} (${CHANNELS[chat.channel.kind] || chat.channel.kind})`),
         h("dt", {}, "First seen"), h("dd", {}, new Date(chat.created_at).toLocaleString()),
         h("dt", {}, "Assigned to"), h("dd", { class: "assignee" }, chat.assignee_id ? userName(chat.assignee_id) : "Nobody (in the queue)")),
@@ -368,7 +416,9 @@ export function chatPane(container, id, live) {
     }
     const members = (state.team?.members || []).map((m) => `${m.id}${m.online}${m.status}${m.open_chats}`).join();
     const labels = JSON.stringify([chat.labels, chat.contact_labels, state.labels]);
-    const detailsNow = `${chat.assignee_id}|${JSON.stringify(chat.contact)}|${members}|${labels}`;
+    // While the contact is being edited, the form stays as the person left it.
+    const detailsNow = editingContact ? "editing"
+      : `${chat.assignee_id}|${JSON.stringify(chat.contact)}|${members}|${labels}`;
     if (detailsNow !== detailsSignature) {
       detailsSignature = detailsNow;
       renderDetails(chat);
