@@ -11,6 +11,7 @@ pub mod extract;
 pub mod health;
 pub mod hooks;
 pub mod labels;
+pub mod leads;
 pub mod metrics;
 pub mod openapi;
 pub mod search;

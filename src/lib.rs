@@ -20,6 +20,7 @@ pub mod error;
 pub mod hooks;
 pub mod ingress;
 pub mod labels;
+pub mod leads;
 pub mod mail;
 pub mod metrics;
 pub mod model;

@@ -32,6 +32,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "canned responses", description = "The account's ready answers"),
         (name = "labels", description = "Labels on chats and contacts"),
         (name = "contacts", description = "Customers' details"),
+        (name = "leads", description = "Leads and where the team stands with each"),
         (name = "search", description = "Full-text search over messages and contacts"),
     )
 )]

@@ -198,6 +198,10 @@ diesel::table! {
         intent -> Nullable<Text>,
         summary -> Nullable<Text>,
         created_at -> Timestamp,
+        status -> Text,
+        notes -> Nullable<Text>,
+        source -> Text,
+        updated_at -> Nullable<Timestamp>,
     }
 }
 

@@ -13,6 +13,7 @@ mod docs;
 mod errors;
 mod health;
 mod labels;
+mod leads;
 mod metrics;
 mod outbound;
 mod outgoing_webhooks;

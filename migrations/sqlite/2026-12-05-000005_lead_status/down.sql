@@ -1,0 +1,4 @@
+ALTER TABLE leads DROP COLUMN updated_at;
+ALTER TABLE leads DROP COLUMN source;
+ALTER TABLE leads DROP COLUMN notes;
+ALTER TABLE leads DROP COLUMN status;

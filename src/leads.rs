@@ -1,0 +1,219 @@
+//! Leads as the team works them: listed and filtered, each with where the team stands, and
+//! exported as CSV; agents see the leads of chats they may see.
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::model::Role;
+use crate::store::leads::{self, LeadFilter, LeadRow};
+
+/// Where a lead can stand.
+pub const STATUSES: [&str; 5] = ["new", "contacted", "qualified", "won", "lost"];
+
+/// Most leads one export holds.
+const MAX_EXPORT: i64 = 10_000;
+
+/// `GET /api/leads` filters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LeadQuery {
+    /// `new`, `contacted`, `qualified`, `won` or `lost`.
+    #[param(pattern = "^(new|contacted|qualified|won|lost)$")]
+    pub status: Option<String>,
+    /// Where leads came from: `chat`.
+    pub source: Option<String>,
+    /// Text in the name, email or phone.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// From `next_cursor` of the previous page.
+    pub cursor: Option<i64>,
+    /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+}
+
+/// A page of leads.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LeadPage {
+    /// Leads, newest first.
+    pub leads: Vec<LeadRow>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<i64>,
+}
+
+/// `PATCH /api/leads/{id}`: the fields given change.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeadChange {
+    /// `new`, `contacted`, `qualified`, `won` or `lost`.
+    pub status: Option<String>,
+    /// The team's notes, up to 4000 characters; `null` clears them.
+    #[serde(default, deserialize_with = "crate::model::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+}
+
+fn filter(me: &CurrentUser, query: &LeadQuery) -> AppResult<LeadFilter> {
+    if let Some(status) = &query.status {
+        if !STATUSES.contains(&status.as_str()) {
+            return Err(AppError::unprocessable(
+                "invalid_status",
+                "status must be new, contacted, qualified, won or lost",
+            ));
+        }
+    }
+    let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if text.is_some_and(|q| q.chars().count() > 200) {
+        return Err(AppError::unprocessable(
+            "invalid_query",
+            "q must be at most 200 characters",
+        ));
+    }
+    Ok(LeadFilter {
+        status: query.status.clone(),
+        source: query.source.clone(),
+        text: text.map(str::to_string),
+        visible_to_agent: (me.principal.role == Role::Agent).then_some(me.principal.user_id),
+        before: query.cursor,
+    })
+}
+
+/// A page of the leads the caller may see, newest first.
+pub async fn list(state: &AppState, me: &CurrentUser, query: LeadQuery) -> AppResult<LeadPage> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(AppError::unprocessable(
+            "invalid_limit",
+            "limit must be 1 to 100",
+        ));
+    }
+    let filter = filter(me, &query)?;
+    let account = me.principal.account_id;
+    let leads = state
+        .db()
+        .run(move |conn| leads::page(conn, account, &filter, limit))
+        .await?;
+    let next_cursor = (leads.len() as i64 == limit)
+        .then(|| leads.last().map(|l| l.id))
+        .flatten();
+    Ok(LeadPage { leads, next_cursor })
+}
+
+/// One lead the caller may see; anything else is a 404.
+pub async fn show(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<LeadRow> {
+    let account = me.principal.account_id;
+    let lead = state
+        .db()
+        .run(move |conn| leads::find(conn, account, id))
+        .await
+        .map_err(|_| AppError::not_found("no such lead"))?;
+    if me.principal.role == Role::Agent {
+        crate::chats::find_visible(state, me, lead.chat_id)
+            .await
+            .map_err(|_| AppError::not_found("no such lead"))?;
+    }
+    Ok(lead)
+}
+
+/// Changes where the team stands with a lead it may see.
+pub async fn update(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    change: LeadChange,
+) -> AppResult<LeadRow> {
+    let lead = show(state, me, id).await?;
+    let status = change.status.unwrap_or(lead.status);
+    if !STATUSES.contains(&status.as_str()) {
+        return Err(AppError::unprocessable(
+            "invalid_status",
+            "status must be new, contacted, qualified, won or lost",
+        ));
+    }
+    let notes = match change.notes {
+        None => lead.notes,
+        Some(notes) => notes
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty()),
+    };
+    if notes.as_ref().is_some_and(|n| n.chars().count() > 4000) {
+        return Err(AppError::unprocessable(
+            "invalid_notes",
+            "notes must be at most 4000 characters",
+        ));
+    }
+    let account = me.principal.account_id;
+    Ok(state
+        .db()
+        .run(move |conn| -> diesel::QueryResult<LeadRow> {
+            leads::update(conn, id, &status, notes.as_deref(), Utc::now().naive_utc())?;
+            leads::find(conn, account, id)
+        })
+        .await?)
+}
+
+/// The leads the caller may see that match the filters, as CSV (a header row, newest first,
+/// at most 10,000).
+pub async fn export(state: &AppState, me: &CurrentUser, query: LeadQuery) -> AppResult<String> {
+    let filter = filter(me, &query)?;
+    let account = me.principal.account_id;
+    let leads = state
+        .db()
+        .run(move |conn| leads::page(conn, account, &filter, MAX_EXPORT))
+        .await?;
+    let mut csv = String::from(
+        "id,name,email,phone,intent,summary,status,notes,source,chat_id,created_at\r\n",
+    );
+    for lead in leads {
+        let fields = [
+            lead.id.to_string(),
+            lead.name.unwrap_or_default(),
+            lead.email.unwrap_or_default(),
+            lead.phone.unwrap_or_default(),
+            lead.intent.unwrap_or_default(),
+            lead.summary.unwrap_or_default(),
+            lead.status,
+            lead.notes.unwrap_or_default(),
+            lead.source,
+            lead.chat_id.to_string(),
+            lead.created_at.and_utc().to_rfc3339(),
+        ];
+        let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        csv.push_str(&row.join(","));
+        csv.push_str("\r\n");
+    }
+    Ok(csv)
+}
+
+/// One CSV field: quoted when it holds a comma, quote or line break; a leading `= + - @` is
+/// prefixed with `'` so a spreadsheet never runs it as a formula.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+1 555"), "'+1 555");
+    }
+}
