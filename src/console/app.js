@@ -9,6 +9,7 @@ import {
 } from "./state.js";
 import { choosePassword, forgot, signIn } from "./views/auth.js";
 import { admin } from "./views/admin.js";
+import { leads } from "./views/leads.js";
 import { chatPane } from "./views/chat.js";
 import { inbox } from "./views/inbox.js";
 import { account, team } from "./views/team.js";
@@ -144,6 +145,7 @@ function nav(section) {
     h("a", { class: "brand", href: "#/" }, h("img", { src: "/assets/icon.svg", alt: "", width: 24, height: 24 }), h("span", {}, "Switchboard")),
     h("div", { class: "nav-links" },
       navLink("#/", "Inbox", section === "" || section === "chats"),
+      navLink("#/leads", "Leads", section === "leads"),
       isSupervisor() ? navLink("#/team", "Team", section === "team") : null,
       me.role === "admin" ? navLink("#/admin/users", "Admin", section === "admin") : null),
     h("div", { class: "me" },
@@ -178,6 +180,8 @@ function render() {
     page = team(view);
   } else if (section === "admin" && state.me.role === "admin") {
     page = admin(view, id || "users");
+  } else if (section === "leads") {
+    page = leads(view);
   } else if (section === "account") {
     page = account(view);
   } else if (section === "admin" || section === "team") {

@@ -938,3 +938,120 @@ async fn an_agent_searches_finds_only_their_chats_and_opens_what_they_found() {
         .await;
     assert!(!browser.page_text().await.contains("Results for"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_works_the_leads_page_status_notes_and_filter() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    let supervisor = app.user("supervisor").await;
+    let now = chrono::Utc::now().timestamp_millis();
+    for (sender, mid) in [
+        ("6213000000000091", "m_lp_1"),
+        ("6213000000000092", "m_lp_2"),
+    ] {
+        assert_eq!(
+            app.post_messenger(messenger_text(sender, mid, "I want to buy", now))
+                .await,
+            200
+        );
+    }
+    let admin = app.admin_token().await;
+    let (_, page) = app
+        .call(Method::GET, "/api/chats", Some(&admin), None)
+        .await;
+    for (chat, name) in page["chats"]
+        .as_array()
+        .expect("chats")
+        .iter()
+        .zip(["Ada Lovelace", "Grace Hopper"])
+    {
+        let (chat_id, contact_id) = (
+            chat["id"].as_i64().expect("chat"),
+            chat["contact"]["id"].as_i64().expect("contact"),
+        );
+        let lead = switchboard::model::Lead {
+            name: Some(name.into()),
+            email: Some(format!(
+                "{}@example.com",
+                name.split(' ').next().unwrap_or("x")
+            )),
+            phone: None,
+            intent: Some("buy".into()),
+            summary: Some("Wants a sofa.".into()),
+        };
+        app.state
+            .db()
+            .run(move |conn| {
+                switchboard::store::leads::create(
+                    conn,
+                    1,
+                    chat_id,
+                    contact_id,
+                    &lead,
+                    chrono::Utc::now().naive_utc(),
+                )
+            })
+            .await
+            .expect("lead");
+    }
+
+    let browser = turn.browser(1280, 800).await;
+    sign_in(&browser, &app, &supervisor.email, &supervisor.password).await;
+    browser.press("Leads").await;
+    browser.wait_text(20, "Grace Hopper").await;
+    browser.wait_text(20, "Ada Lovelace").await;
+    let status = browser
+        .css("select[aria-label='Status of Ada Lovelace']")
+        .await;
+    browser.choose(&status, "qualified").await;
+    browser.wait_text(20, "Saved Ada Lovelace.").await;
+    let notes = browser
+        .css("textarea[aria-label='Notes on Ada Lovelace']")
+        .await;
+    browser.type_text(&notes, "Call back Monday.").await;
+    browser.press("Save notes on Ada Lovelace").await;
+    browser
+        .wait_for(20, "the notes saved", "document.querySelectorAll('.notice.ok').length > 0 && document.body.innerText.includes('Saved Ada Lovelace.')", vec![])
+        .await;
+    browser.screenshot(&shots().join("leads.png")).await;
+
+    let filter = browser.field("Status").await;
+    browser.choose(&filter, "qualified").await;
+    browser
+        .wait_for(
+            20,
+            "only the qualified lead",
+            "!document.body.innerText.includes('Grace Hopper')",
+            vec![],
+        )
+        .await;
+    assert!(browser.page_text().await.contains("Ada Lovelace"));
+
+    let (_, leads) = app
+        .call(
+            Method::GET,
+            "/api/leads?status=qualified",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(leads["leads"].as_array().map(Vec::len), Some(1), "{leads}");
+    assert_eq!(leads["leads"][0]["name"], "Ada Lovelace");
+    for _ in 0..100 {
+        let (_, lead) = app
+            .call(
+                Method::GET,
+                &format!("/api/leads/{}", leads["leads"][0]["id"]),
+                Some(&admin),
+                None,
+            )
+            .await;
+        if lead["notes"] == "Call back Monday." {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the notes were not saved");
+}
