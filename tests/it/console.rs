@@ -967,34 +967,8 @@ async fn a_supervisor_works_the_leads_page_status_notes_and_filter() {
         .iter()
         .zip(["Ada Lovelace", "Grace Hopper"])
     {
-        let (chat_id, contact_id) = (
-            chat["id"].as_i64().expect("chat"),
-            chat["contact"]["id"].as_i64().expect("contact"),
-        );
-        let lead = switchboard::model::Lead {
-            name: Some(name.into()),
-            email: Some(format!(
-                "{}@example.com",
-                name.split(' ').next().unwrap_or("x")
-            )),
-            phone: None,
-            intent: Some("buy".into()),
-            summary: Some("Wants a sofa.".into()),
-        };
-        app.state
-            .db()
-            .run(move |conn| {
-                switchboard::store::leads::create(
-                    conn,
-                    1,
-                    chat_id,
-                    contact_id,
-                    &lead,
-                    chrono::Utc::now().naive_utc(),
-                )
-            })
-            .await
-            .expect("lead");
+        let email = format!("{}@example.com", name.split(' ').next().unwrap_or("x"));
+        crate::routes::leads::lead(&app, chat, name, &email, None).await;
     }
 
     let browser = turn.browser(1280, 800).await;

@@ -13,7 +13,7 @@ mod docs;
 mod errors;
 mod health;
 mod labels;
-mod leads;
+pub(crate) mod leads;
 mod metrics;
 mod outbound;
 mod outgoing_webhooks;

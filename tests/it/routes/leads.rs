@@ -7,7 +7,13 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_error, messenger_text, TestApp};
 
 /// Stores a lead for a chat as the AI responder's `capture_lead` leaves it.
-async fn lead(app: &TestApp, chat: &Value, name: &str, email: &str, phone: Option<&str>) {
+pub(crate) async fn lead(
+    app: &TestApp,
+    chat: &Value,
+    name: &str,
+    email: &str,
+    phone: Option<&str>,
+) {
     let (chat_id, contact_id) = (
         chat["id"].as_i64().expect("chat"),
         chat["contact"]["id"].as_i64().expect("contact"),
