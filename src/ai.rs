@@ -245,6 +245,7 @@ async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i
         messages: conversation(&ctx.prompt, &ctx.history, state.config.ai_history_tokens),
         tools: tools::definitions(),
         temperature: ctx.temperature,
+        response_format: None,
     };
     let mut provider_time = Duration::ZERO;
     let (mut prompt_tokens, mut completion_tokens) = (0, 0);

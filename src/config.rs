@@ -131,6 +131,15 @@ pub struct Config {
     pub profile_sweep: Duration,
     /// Wait after a failed profile lookup, doubling each time up to a day (`PROFILE_RETRY_MS`).
     pub profile_retry: Duration,
+    /// How often lead imports and analyses waiting for work are looked for (`LEAD_SWEEP_MS`).
+    pub lead_sweep: Duration,
+    /// Lead analyses in flight at once, per process (`LEAD_ANALYSIS_CONCURRENCY`).
+    pub lead_analysis_concurrency: usize,
+    /// Analyses of one lead before it is left unanalysed with the reason
+    /// (`LEAD_ANALYSIS_ATTEMPTS`).
+    pub lead_analysis_attempts: i32,
+    /// Wait after a failed analysis, doubling each time (`LEAD_ANALYSIS_RETRY_MS`).
+    pub lead_analysis_retry: Duration,
     /// Longest one outgoing webhook delivery may take (`WEBHOOK_TIMEOUT_MS`).
     pub webhook_timeout: Duration,
     /// First backoff between outgoing webhook tries (`WEBHOOK_RETRY_BASE_MS`).
@@ -620,6 +629,25 @@ impl Config {
                 "PROFILE_RETRY_MS",
                 60_000u64,
                 50..=86_400_000,
+            )?),
+            lead_sweep: Duration::from_millis(parse_number(
+                raw,
+                "LEAD_SWEEP_MS",
+                1_000u64,
+                20..=3_600_000,
+            )?),
+            lead_analysis_concurrency: parse_number(
+                raw,
+                "LEAD_ANALYSIS_CONCURRENCY",
+                4usize,
+                1..=64,
+            )?,
+            lead_analysis_attempts: parse_number(raw, "LEAD_ANALYSIS_ATTEMPTS", 3i32, 1..=20)?,
+            lead_analysis_retry: Duration::from_millis(parse_number(
+                raw,
+                "LEAD_ANALYSIS_RETRY_MS",
+                60_000u64,
+                20..=86_400_000,
             )?),
             webhook_timeout: Duration::from_millis(parse_number(
                 raw,

@@ -1,6 +1,10 @@
 //! Leads as the team works them: listed and filtered, each with where the team stands, and
 //! exported as CSV; agents see the leads of chats they may see.
 
+pub mod analysis;
+pub mod import;
+pub mod rows;
+
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
@@ -23,8 +27,10 @@ pub struct LeadQuery {
     /// `new`, `contacted`, `qualified`, `won` or `lost`.
     #[param(pattern = "^(new|contacted|qualified|won|lost)$")]
     pub status: Option<String>,
-    /// Where leads came from: `chat`.
+    /// Where leads came from: `chat` or `import`.
     pub source: Option<String>,
+    /// Only leads the analysis says need action (`true`) or not (`false`).
+    pub needs_action: Option<bool>,
     /// Text in the name, email or phone.
     #[param(max_length = 200)]
     pub q: Option<String>,
@@ -42,6 +48,22 @@ pub struct LeadPage {
     pub leads: Vec<LeadRow>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<i64>,
+}
+
+/// `GET /api/leads/needs-action` page size.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NeedsActionQuery {
+    /// How many, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+}
+
+/// Leads, in the order asked.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LeadList {
+    /// The leads.
+    pub leads: Vec<LeadRow>,
 }
 
 /// `PATCH /api/leads/{id}`: the fields given change.
@@ -75,6 +97,7 @@ fn filter(me: &CurrentUser, query: &LeadQuery) -> AppResult<LeadFilter> {
     Ok(LeadFilter {
         status: query.status.clone(),
         source: query.source.clone(),
+        needs_action: query.needs_action,
         text: text.map(str::to_string),
         visible_to_agent: (me.principal.role == Role::Agent).then_some(me.principal.user_id),
         before: query.cursor,
@@ -102,6 +125,28 @@ pub async fn list(state: &AppState, me: &CurrentUser, query: LeadQuery) -> AppRe
     Ok(LeadPage { leads, next_cursor })
 }
 
+/// The leads the caller may see that need action, soonest first (undated last).
+pub async fn needing_action(
+    state: &AppState,
+    me: &CurrentUser,
+    query: NeedsActionQuery,
+) -> AppResult<LeadList> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(AppError::unprocessable(
+            "invalid_limit",
+            "limit must be 1 to 100",
+        ));
+    }
+    let account = me.principal.account_id;
+    let agent = (me.principal.role == Role::Agent).then_some(me.principal.user_id);
+    let leads = state
+        .db()
+        .run(move |conn| leads::needing_action(conn, account, agent, limit))
+        .await?;
+    Ok(LeadList { leads })
+}
+
 /// One lead the caller may see; anything else is a 404.
 pub async fn show(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<LeadRow> {
     let account = me.principal.account_id;
@@ -111,7 +156,10 @@ pub async fn show(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<Lead
         .await
         .map_err(|_| AppError::not_found("no such lead"))?;
     if me.principal.role == Role::Agent {
-        crate::chats::find_visible(state, me, lead.chat_id)
+        let chat = lead
+            .chat_id
+            .ok_or_else(|| AppError::not_found("no such lead"))?;
+        crate::chats::find_visible(state, me, chat)
             .await
             .map_err(|_| AppError::not_found("no such lead"))?;
     }
@@ -178,7 +226,7 @@ pub async fn export(state: &AppState, me: &CurrentUser, query: LeadQuery) -> App
             lead.status,
             lead.notes.unwrap_or_default(),
             lead.source,
-            lead.chat_id.to_string(),
+            lead.chat_id.map(|c| c.to_string()).unwrap_or_default(),
             lead.created_at.and_utc().to_rfc3339(),
         ];
         let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();

@@ -11,7 +11,7 @@ pub use commands::{
     BotReply, Command, ContactUpdate, DeliveryResult, Envelope, InboundMessage, LabelTarget,
 };
 pub use events::{Event, Outcome, StoreError, Typing};
-pub use lead::{looks_like_email, looks_like_phone, Lead};
+pub use lead::{looks_like_email, looks_like_phone, normalize_phone, Lead};
 pub use states::{
     ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Role, UnknownValue,
 };

@@ -126,7 +126,7 @@ async fn look_up(state: &AppState, due: ProfileDue) {
 }
 
 /// The wait after the `attempts`-th failure in a row: `base`, doubling, at most a day.
-fn retry_wait(base: Duration, attempts: i32) -> Duration {
+pub(crate) fn retry_wait(base: Duration, attempts: i32) -> Duration {
     let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
     base.saturating_mul(2u32.saturating_pow(doublings))
         .min(MAX_RETRY)

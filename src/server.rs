@@ -51,6 +51,8 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     if state.config.profile_lookups {
         crate::profiles::spawn(state.clone());
     }
+    crate::leads::import::spawn(state.clone());
+    crate::leads::analysis::spawn(state.clone());
     Ok(state)
 }
 

@@ -13,6 +13,7 @@ pub mod events;
 pub mod hooks;
 pub mod installation;
 pub mod labels;
+pub mod lead_imports;
 pub mod leads;
 pub mod messages;
 pub mod migrations;

@@ -1,5 +1,6 @@
 //! AI assistance for people: a suggested reply for the chat an agent is answering, drafted from
-//! its history and its channel's prompt. A draft is only ever returned, never sent.
+//! its history and its channel's prompt, and a follow-up for a lead. A draft is only ever
+//! returned, never sent.
 
 use serde::Serialize;
 
@@ -59,6 +60,7 @@ pub async fn suggest(state: &AppState, me: &CurrentUser, chat_id: i64) -> AppRes
         messages,
         tools: Vec::new(),
         temperature: settings.temperature,
+        response_format: None,
     };
     let completion = state.ai.complete(&request).await.map_err(unavailable)?;
     let text = completion
@@ -78,4 +80,75 @@ pub async fn suggest(state: &AppState, me: &CurrentUser, chat_id: i64) -> AppRes
 fn unavailable(e: AiError) -> AppError {
     tracing::warn!(error = %e, "no suggestion from the AI provider");
     AppError::unavailable("ai_unavailable", e.to_string())
+}
+
+/// What the model is asked when drafting a follow-up.
+const FOLLOW_UP: &str = "You are drafting a follow-up message from a small business's team \
+     to one of its leads, for a person on the team to review and send. Use only the lead's \
+     data and the conversation so far; do not invent facts, prices or promises. Keep it brief \
+     and friendly, with one clear next step. Write only the message.";
+
+/// A follow-up for a lead the caller may see, drafted from its data, the team's notes and its
+/// chat's history (when it has a chat), in the lead's language where known; nothing is stored
+/// or sent.
+pub async fn follow_up(state: &AppState, me: &CurrentUser, lead_id: i64) -> AppResult<Suggestion> {
+    let lead = crate::leads::show(state, me, lead_id).await?;
+    let chat_id = lead.chat_id;
+    let history = state
+        .db()
+        .run(move |conn| match chat_id {
+            Some(chat) => crate::store::messages::history(conn, chat, HISTORY_MESSAGES),
+            None => Ok(Vec::new()),
+        })
+        .await?;
+    let extra: serde_json::Value = lead
+        .extra
+        .as_deref()
+        .and_then(|e| serde_json::from_str(e).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let language = ["language", "lang", "locale"]
+        .iter()
+        .find_map(|key| extra.get(key).and_then(|v| v.as_str()))
+        .map(str::to_string);
+    let about = serde_json::json!({
+        "name": lead.name,
+        "company": lead.company,
+        "email": lead.email,
+        "phone": lead.phone,
+        "channel": lead.channel,
+        "status": lead.status,
+        "intent": lead.intent,
+        "summary": lead.summary,
+        "notes": lead.notes,
+        "last_contact": lead.last_contact_at.map(|t| t.date().to_string()),
+        "next_action": lead.next_action_description,
+        "extra": extra,
+    });
+    let language = match language {
+        Some(language) => format!("Write in the language '{language}'."),
+        None if !history.is_empty() => "Write in the language the customer writes in.".into(),
+        None => "Write in the language the lead's data is written in.".into(),
+    };
+    let prompt = format!("{FOLLOW_UP} {language}\n\nThe lead: {about}");
+    let messages = super::conversation(&prompt, &history, state.config.ai_history_tokens);
+    let request = ChatRequest {
+        model: state.config.ai_model.clone(),
+        messages,
+        tools: Vec::new(),
+        temperature: None,
+        response_format: None,
+    };
+    let completion = state.ai.complete(&request).await.map_err(unavailable)?;
+    let text = completion
+        .message
+        .content
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            AppError::unavailable("ai_unavailable", "the AI provider gave an empty answer")
+        })?;
+    Ok(Suggestion {
+        text,
+        model: completion.model,
+    })
 }

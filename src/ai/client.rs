@@ -79,6 +79,9 @@ pub struct ChatRequest {
     /// Sampling temperature, when the channel sets one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
+    /// The shape the answer must take (`{"type": "json_schema", ...}`), when one is asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<Value>,
 }
 
 /// What the model answered, with what it cost.

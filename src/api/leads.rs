@@ -1,14 +1,18 @@
-//! `/api/leads`: the leads the caller may see, where the team stands with each, CSV export.
+//! `/api/leads`: the leads the caller may see, where the team stands with each, CSV export,
+//! imports, the leads needing action and follow-up drafts.
 
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 
+use crate::ai::assist::{self, Suggestion};
 use crate::api::extract::Json;
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::error::AppResult;
-use crate::leads::{self, LeadChange, LeadPage, LeadQuery};
+use crate::leads::import::{self, ImportStatus};
+use crate::leads::{self, LeadChange, LeadList, LeadPage, LeadQuery, NeedsActionQuery};
 use crate::store::leads::LeadRow;
 
 type QueryOf<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
@@ -73,4 +77,69 @@ pub async fn update(
     Json(change): Json<LeadChange>,
 ) -> AppResult<Json<LeadRow>> {
     leads::update(&state, &me, id, change).await.map(Json)
+}
+
+/// Imports leads from a CSV file (`text/csv`: a header row; columns name, email, phone,
+/// company, channel, status, notes, last_contact, others kept as extra fields) or JSON
+/// (`{"csv": "..."}` or an array of objects). Rows are stored and analysed in the background;
+/// bad rows are reported with their line and reason (supervisors, admins).
+#[utoipa::path(post, path = "/api/leads/import", operation_id = "importLeads", tag = "leads", security(("bearer" = [])),
+    request_body(content(
+        (String = "text/csv"),
+        (serde_json::Value = "application/json"))),
+    responses((status = 202, body = ImportStatus), (status = 403, body = crate::error::ErrorBody),
+              (status = 413, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
+pub async fn import(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<(StatusCode, Json<ImportStatus>)> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let started = import::receive(&state, &me, content_type, body).await?;
+    Ok((StatusCode::ACCEPTED, Json(started)))
+}
+
+/// Where an import stands: rows stored, updated and rejected (each with line and reason), leads
+/// analysed and needing action (supervisors, admins).
+#[utoipa::path(get, path = "/api/leads/imports/{id}", operation_id = "getLeadImport", tag = "leads", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Import id")),
+    responses((status = 200, body = ImportStatus), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody)))]
+pub async fn import_status(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<ImportStatus>> {
+    import::status(&state, &me, id).await.map(Json)
+}
+
+/// Leads the analysis says need action, soonest first.
+#[utoipa::path(get, path = "/api/leads/needs-action", operation_id = "leadsNeedingAction", tag = "leads", security(("bearer" = [])),
+    params(NeedsActionQuery),
+    responses((status = 200, body = LeadList), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn needs_action(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    query: QueryOf<NeedsActionQuery>,
+) -> AppResult<Json<LeadList>> {
+    let Query(query) = query?;
+    leads::needing_action(&state, &me, query).await.map(Json)
+}
+
+/// Drafts a follow-up message for a lead from its data and history, for a person to edit and
+/// send; nothing is sent.
+#[utoipa::path(post, path = "/api/leads/{id}/follow-up", operation_id = "draftLeadFollowUp", tag = "leads", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Lead id")),
+    responses((status = 200, body = Suggestion), (status = 404, body = crate::error::ErrorBody),
+              (status = 503, body = crate::error::ErrorBody)))]
+pub async fn follow_up(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Suggestion>> {
+    assist::follow_up(&state, &me, id).await.map(Json)
 }

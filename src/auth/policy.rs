@@ -38,6 +38,8 @@ pub enum Action<'a> {
     ManageLabels,
     /// Assign or unassign any chat of the account.
     AssignChats,
+    /// Import leads and follow their imports.
+    ImportLeads,
     /// See a chat and act in it (reply, note, status, read).
     SeeChat(&'a crate::store::chats::Chat),
 }
@@ -46,7 +48,7 @@ impl Principal {
     /// Whether the caller may do `action`. Objects of another account are never allowed.
     pub fn may(&self, action: Action<'_>) -> bool {
         match action {
-            Action::ListUsers | Action::AssignChats => {
+            Action::ListUsers | Action::AssignChats | Action::ImportLeads => {
                 matches!(self.role, Role::Admin | Role::Supervisor)
             }
             Action::ReadUser(user) => {

@@ -9,8 +9,9 @@ use crate::store;
 use crate::store::chats;
 use crate::store::connection::DbConnection;
 
-/// Stores a lead for the chat's contact once (the same email or phone in the same chat is the
-/// same lead), fills in the contact's missing details, and emits `lead.captured`.
+/// Stores a lead for the chat's contact once per account (a lead with the same email, else the
+/// same phone, is the same customer: it is filled in and linked to the chat, without an event),
+/// fills in the contact's missing details, and emits `lead.captured`.
 pub(super) fn capture_lead(
     conn: &mut DbConnection,
     account_id: i64,
@@ -19,14 +20,18 @@ pub(super) fn capture_lead(
 ) -> QueryResult<Outcome> {
     let mut rec = Recorder::new();
     let chat = chats::find(conn, account_id, chat_id)?;
-    // A lead is a way to reach the customer: an email, else a phone; the same one twice in a
-    // chat is the same lead.
-    let seen = match (&lead.email, &lead.phone) {
-        (Some(email), _) => store::leads::has_email(conn, chat_id, email)?,
-        (None, Some(phone)) => store::leads::has_phone(conn, chat_id, phone)?,
-        (None, None) => return Ok(rec.done()),
-    };
-    if seen {
+    // A lead is a way to reach the customer: an email, else a phone.
+    if lead.email.is_none() && lead.phone.is_none() {
+        return Ok(rec.done());
+    }
+    let same = store::leads::find_same(
+        conn,
+        account_id,
+        lead.email.as_deref(),
+        lead.phone.as_deref(),
+    )?;
+    if let Some(id) = same {
+        store::leads::fill_from_capture(conn, id, chat_id, chat.contact_id, lead)?;
         return Ok(rec.done());
     }
     let now = rec.now.naive_utc();

@@ -38,3 +38,12 @@ pub fn looks_like_phone(phone: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_digit() || " +-().".contains(c))
 }
+
+/// A phone number as leads keep it, so the same number written two ways is one lead: its
+/// digits and a leading `+`, without spaces, dashes, dots or parentheses.
+pub fn normalize_phone(phone: &str) -> String {
+    phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect()
+}

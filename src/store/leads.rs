@@ -8,24 +8,62 @@ use super::connection::DbConnection;
 use super::schema::leads;
 use crate::model::Lead;
 
-/// Whether a chat has a lead with this email already.
-pub fn has_email(conn: &mut DbConnection, chat_id: i64, email: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        leads::table
-            .filter(leads::chat_id.eq(chat_id))
-            .filter(leads::email.eq(email)),
-    ))
-    .get_result(conn)
+/// The account's lead with this email (lower case), else with this phone.
+pub fn find_same(
+    conn: &mut DbConnection,
+    account_id: i64,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> QueryResult<Option<i64>> {
+    if let Some(email) = email {
+        let found = leads::table
+            .filter(leads::account_id.eq(account_id))
+            .filter(leads::email.eq(email))
+            .select(leads::id)
+            .order(leads::id)
+            .first(conn)
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    match phone {
+        Some(phone) => leads::table
+            .filter(leads::account_id.eq(account_id))
+            .filter(leads::phone.eq(phone))
+            .select(leads::id)
+            .order(leads::id)
+            .first(conn)
+            .optional(),
+        None => Ok(None),
+    }
 }
 
-/// Whether a chat has a lead with this phone number already.
-pub fn has_phone(conn: &mut DbConnection, chat_id: i64, phone: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        leads::table
-            .filter(leads::chat_id.eq(chat_id))
-            .filter(leads::phone.eq(phone)),
-    ))
-    .get_result(conn)
+/// Fills in what a lead lacks from a capture in a chat: the chat and contact when it has none
+/// (an imported lead who writes in), and name, email, phone, intent and summary when unknown.
+pub fn fill_from_capture(
+    conn: &mut DbConnection,
+    id: i64,
+    chat_id: i64,
+    contact_id: i64,
+    lead: &Lead,
+) -> QueryResult<()> {
+    let row: LeadRow = leads::table
+        .find(id)
+        .select(LeadRow::as_select())
+        .first(conn)?;
+    diesel::update(leads::table.find(id))
+        .set((
+            leads::chat_id.eq(row.chat_id.unwrap_or(chat_id)),
+            leads::contact_id.eq(row.contact_id.unwrap_or(contact_id)),
+            leads::name.eq(row.name.or_else(|| lead.name.clone())),
+            leads::email.eq(row.email.or_else(|| lead.email.clone())),
+            leads::phone.eq(row.phone.or_else(|| lead.phone.clone())),
+            leads::intent.eq(row.intent.or_else(|| lead.intent.clone())),
+            leads::summary.eq(row.summary.or_else(|| lead.summary.clone())),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Stores a lead; returns its id.
@@ -63,13 +101,13 @@ pub struct LeadRow {
     /// Owning account.
     #[serde(skip)]
     pub account_id: i64,
-    /// The chat it was captured in.
-    pub chat_id: i64,
-    /// The customer.
-    pub contact_id: i64,
+    /// The chat it was captured in, if any (imported leads have none).
+    pub chat_id: Option<i64>,
+    /// The customer's contact, if any.
+    pub contact_id: Option<i64>,
     /// Name.
     pub name: Option<String>,
-    /// Email.
+    /// Email (lower case).
     pub email: Option<String>,
     /// Phone.
     pub phone: Option<String>,
@@ -81,16 +119,53 @@ pub struct LeadRow {
     pub status: String,
     /// What the team noted.
     pub notes: Option<String>,
-    /// Where it came from: `chat`.
+    /// Where it came from: `chat` or `import`.
     pub source: String,
     /// Captured (UTC).
     #[serde(serialize_with = "super::chats::utc")]
     #[schema(value_type = String)]
     pub created_at: NaiveDateTime,
-    /// Last changed by the team (UTC).
+    /// Last changed by the team or an import (UTC).
     #[serde(serialize_with = "utc_opt")]
     #[schema(value_type = Option<String>)]
     pub updated_at: Option<NaiveDateTime>,
+    /// Company.
+    pub company: Option<String>,
+    /// How they were reached before (as the import says: email, phone, instagram...).
+    pub channel: Option<String>,
+    /// When the team last spoke with them (UTC).
+    #[serde(serialize_with = "utc_opt")]
+    #[schema(value_type = Option<String>)]
+    pub last_contact_at: Option<NaiveDateTime>,
+    /// Columns of the import the hub does not know, by name.
+    #[serde(serialize_with = "json_text")]
+    #[schema(value_type = Option<Object>)]
+    pub extra: Option<String>,
+    /// The import that last wrote it.
+    pub import_id: Option<i64>,
+    /// Whether someone should act on it, as the AI analysis says.
+    pub needs_action: Option<bool>,
+    /// When to act (UTC).
+    #[serde(serialize_with = "utc_opt")]
+    #[schema(value_type = Option<String>)]
+    pub next_action_at: Option<NaiveDateTime>,
+    /// What to do next.
+    pub next_action_description: Option<String>,
+    /// `pending`, `done` or `failed`; absent for leads never analysed.
+    pub analysis_state: Option<String>,
+    /// Why the analysis failed.
+    pub analysis_error: Option<String>,
+    /// When it was analysed (UTC).
+    #[serde(serialize_with = "utc_opt")]
+    #[schema(value_type = Option<String>)]
+    pub analysed_at: Option<NaiveDateTime>,
+}
+
+fn json_text<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    text.as_deref()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .serialize(s)
 }
 
 fn utc_opt<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
@@ -107,6 +182,8 @@ pub struct LeadFilter {
     pub status: Option<String>,
     /// Only leads from this source.
     pub source: Option<String>,
+    /// Only leads that need action (or only those that don't).
+    pub needs_action: Option<bool>,
     /// Only leads whose name, email or phone contains this (any case).
     pub text: Option<String>,
     /// Agents: only leads of chats assigned to them or unassigned.
@@ -127,6 +204,22 @@ pub fn page(
     filter: &LeadFilter,
     limit: i64,
 ) -> QueryResult<Vec<LeadRow>> {
+    let mut query = filtered(account_id, filter);
+    if let Some(before) = filter.before {
+        query = query.filter(leads::id.lt(before));
+    }
+    query
+        .order(leads::id.desc())
+        .limit(limit)
+        .select(LeadRow::as_select())
+        .load(conn)
+}
+
+/// The account's leads that pass the filter (all but its cursor).
+fn filtered<'a>(
+    account_id: i64,
+    filter: &LeadFilter,
+) -> leads::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend> {
     use super::schema::chats;
     let mut query = leads::table
         .filter(leads::account_id.eq(account_id))
@@ -136,6 +229,9 @@ pub fn page(
     }
     if let Some(source) = &filter.source {
         query = query.filter(leads::source.eq(source.clone()));
+    }
+    if let Some(needs_action) = filter.needs_action {
+        query = query.filter(leads::needs_action.eq(needs_action));
     }
     if let Some(text) = &filter.text {
         let pattern = format!(
@@ -150,7 +246,8 @@ pub fn page(
                 .like(pattern.clone())
                 .escape('\\')
                 .or(lower(leads::email).like(pattern.clone()).escape('\\'))
-                .or(lower(leads::phone).like(pattern).escape('\\')),
+                .or(lower(leads::phone).like(pattern.clone()).escape('\\'))
+                .or(lower(leads::company).like(pattern).escape('\\')),
         );
     }
     if let Some(me) = filter.visible_to_agent {
@@ -158,18 +255,11 @@ pub fn page(
             leads::chat_id.eq_any(
                 chats::table
                     .filter(chats::assignee_id.eq(me).or(chats::assignee_id.is_null()))
-                    .select(chats::id),
+                    .select(chats::id.nullable()),
             ),
         );
     }
-    if let Some(before) = filter.before {
-        query = query.filter(leads::id.lt(before));
-    }
     query
-        .order(leads::id.desc())
-        .limit(limit)
-        .select(LeadRow::as_select())
-        .load(conn)
 }
 
 /// One lead of the account.
@@ -177,6 +267,14 @@ pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<Le
     leads::table
         .filter(leads::account_id.eq(account_id))
         .filter(leads::id.eq(id))
+        .select(LeadRow::as_select())
+        .first(conn)
+}
+
+/// One lead, whichever account's.
+pub fn get(conn: &mut DbConnection, id: i64) -> QueryResult<LeadRow> {
+    leads::table
+        .find(id)
         .select(LeadRow::as_select())
         .first(conn)
 }
@@ -196,4 +294,228 @@ pub fn update(
             leads::updated_at.eq(now),
         ))
         .execute(conn)
+}
+
+/// One row of an import, checked: what it says of the lead.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportedLead {
+    /// Name.
+    pub name: Option<String>,
+    /// Email, lower case.
+    pub email: Option<String>,
+    /// Phone, as `model::normalize_phone` keeps it.
+    pub phone: Option<String>,
+    /// Company.
+    pub company: Option<String>,
+    /// How they were reached before.
+    pub channel: Option<String>,
+    /// Where the team stands, when the row says.
+    pub status: Option<String>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// When they were last spoken with.
+    pub last_contact_at: Option<NaiveDateTime>,
+    /// Other columns, as a JSON object text.
+    pub extra: Option<String>,
+}
+
+/// Stores one imported row: the account's lead with the same email (else phone) is updated with
+/// what the row gives; otherwise a new lead is stored. Either way its analysis is due now.
+/// Returns whether the lead is new.
+pub fn store_imported(
+    conn: &mut DbConnection,
+    account_id: i64,
+    import_id: i64,
+    row: &ImportedLead,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let same = find_same(conn, account_id, row.email.as_deref(), row.phone.as_deref())?;
+    let Some(id) = same else {
+        diesel::insert_into(leads::table)
+            .values((
+                leads::account_id.eq(account_id),
+                leads::name.eq(&row.name),
+                leads::email.eq(&row.email),
+                leads::phone.eq(&row.phone),
+                leads::company.eq(&row.company),
+                leads::channel.eq(&row.channel),
+                leads::status.eq(row.status.as_deref().unwrap_or("new")),
+                leads::notes.eq(&row.notes),
+                leads::last_contact_at.eq(row.last_contact_at),
+                leads::extra.eq(&row.extra),
+                leads::source.eq("import"),
+                leads::import_id.eq(import_id),
+                leads::created_at.eq(now),
+                leads::analysis_state.eq("pending"),
+                leads::analysis_due_at.eq(now),
+            ))
+            .execute(conn)?;
+        return Ok(true);
+    };
+    diesel::update(leads::table.find(id))
+        .set((
+            ImportChanges {
+                name: row.name.as_deref(),
+                email: row.email.as_deref(),
+                phone: row.phone.as_deref(),
+                company: row.company.as_deref(),
+                channel: row.channel.as_deref(),
+                status: row.status.as_deref(),
+                notes: row.notes.as_deref(),
+                last_contact_at: row.last_contact_at,
+                extra: row.extra.as_deref(),
+            },
+            leads::import_id.eq(import_id),
+            leads::updated_at.eq(now),
+            leads::analysis_state.eq("pending"),
+            leads::analysis_error.eq(None::<String>),
+            leads::analysis_attempts.eq(0),
+            leads::analysis_due_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(false)
+}
+
+/// What an imported row changes of a lead it matches: the fields it gives.
+#[derive(AsChangeset)]
+#[diesel(table_name = leads)]
+struct ImportChanges<'a> {
+    name: Option<&'a str>,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    company: Option<&'a str>,
+    channel: Option<&'a str>,
+    status: Option<&'a str>,
+    notes: Option<&'a str>,
+    last_contact_at: Option<NaiveDateTime>,
+    extra: Option<&'a str>,
+}
+
+/// A lead whose analysis is due, and when it fell due (the lease compares it).
+#[derive(Debug, Clone, Queryable)]
+pub struct AnalysisDue {
+    /// The lead.
+    pub id: i64,
+    /// When its analysis fell due.
+    pub due_at: NaiveDateTime,
+    /// Failed analyses so far.
+    pub attempts: i32,
+}
+
+/// Leads whose analysis is due by `now`, longest waiting first.
+pub fn analyses_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<AnalysisDue>> {
+    leads::table
+        .filter(leads::analysis_due_at.le(now))
+        .order(leads::analysis_due_at)
+        .limit(limit)
+        .select((
+            leads::id,
+            leads::analysis_due_at.assume_not_null(),
+            leads::analysis_attempts,
+        ))
+        .load(conn)
+}
+
+/// Takes a due analysis for this process until `until`; false when another took it first.
+pub fn lease_analysis(
+    conn: &mut DbConnection,
+    id: i64,
+    due_at: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        leads::table
+            .find(id)
+            .filter(leads::analysis_due_at.eq(due_at)),
+    )
+    .set(leads::analysis_due_at.eq(until))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// What an analysis concluded, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// Where the lead stands.
+    pub status: String,
+    /// Whether someone should act.
+    pub needs_action: bool,
+    /// When.
+    pub next_action_at: Option<NaiveDateTime>,
+    /// What to do.
+    pub next_action_description: Option<String>,
+}
+
+/// Stores a lead's analysis.
+pub fn analysed(
+    conn: &mut DbConnection,
+    id: i64,
+    analysis: &Analysis,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(leads::table.find(id))
+        .set((
+            leads::status.eq(&analysis.status),
+            leads::needs_action.eq(analysis.needs_action),
+            leads::next_action_at.eq(analysis.next_action_at),
+            leads::next_action_description.eq(&analysis.next_action_description),
+            leads::analysis_state.eq("done"),
+            leads::analysis_error.eq(None::<String>),
+            leads::analysis_due_at.eq(None::<NaiveDateTime>),
+            leads::analysed_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records a failed analysis: tried again at `retry_at`, or, without one, left unanalysed with
+/// the reason.
+pub fn analysis_failed(
+    conn: &mut DbConnection,
+    id: i64,
+    attempts: i32,
+    reason: &str,
+    retry_at: Option<NaiveDateTime>,
+) -> QueryResult<()> {
+    let state = if retry_at.is_some() {
+        "pending"
+    } else {
+        "failed"
+    };
+    diesel::update(leads::table.find(id))
+        .set((
+            leads::analysis_state.eq(state),
+            leads::analysis_error.eq(reason),
+            leads::analysis_attempts.eq(attempts),
+            leads::analysis_due_at.eq(retry_at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The account's leads that need action, soonest first (those without a date last).
+pub fn needing_action(
+    conn: &mut DbConnection,
+    account_id: i64,
+    visible_to_agent: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<LeadRow>> {
+    let filter = LeadFilter {
+        needs_action: Some(true),
+        visible_to_agent,
+        ..Default::default()
+    };
+    filtered(account_id, &filter)
+        .order((
+            leads::next_action_at.is_null(),
+            leads::next_action_at,
+            leads::id,
+        ))
+        .limit(limit)
+        .select(LeadRow::as_select())
+        .load(conn)
 }

@@ -190,8 +190,8 @@ diesel::table! {
     leads (id) {
         id -> BigInt,
         account_id -> BigInt,
-        chat_id -> BigInt,
-        contact_id -> BigInt,
+        chat_id -> Nullable<BigInt>,
+        contact_id -> Nullable<BigInt>,
         name -> Nullable<Text>,
         email -> Nullable<Text>,
         phone -> Nullable<Text>,
@@ -202,6 +202,55 @@ diesel::table! {
         notes -> Nullable<Text>,
         source -> Text,
         updated_at -> Nullable<Timestamp>,
+        company -> Nullable<Text>,
+        channel -> Nullable<Text>,
+        last_contact_at -> Nullable<Timestamp>,
+        extra -> Nullable<Text>,
+        import_id -> Nullable<BigInt>,
+        needs_action -> Nullable<Bool>,
+        next_action_at -> Nullable<Timestamp>,
+        next_action_description -> Nullable<Text>,
+        analysis_state -> Nullable<Text>,
+        analysis_error -> Nullable<Text>,
+        analysis_attempts -> Integer,
+        analysis_due_at -> Nullable<Timestamp>,
+        analysed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    lead_imports (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        created_by -> Nullable<BigInt>,
+        format -> Text,
+        header -> Nullable<Text>,
+        chunks -> Nullable<Integer>,
+        next_chunk -> Integer,
+        total_rows -> Integer,
+        imported -> Integer,
+        updated -> Integer,
+        rejected -> Integer,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        stored_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    lead_import_chunks (import_id, seq) {
+        import_id -> BigInt,
+        seq -> Integer,
+        first_line -> BigInt,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    lead_import_rejections (import_id, line) {
+        import_id -> BigInt,
+        line -> BigInt,
+        reason -> Text,
     }
 }
 
@@ -330,4 +379,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     labels,
     chat_labels,
     contact_labels,
+    lead_imports,
+    lead_import_chunks,
+    lead_import_rejections,
 );

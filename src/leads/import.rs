@@ -1,0 +1,463 @@
+//! Lead imports: a CSV or JSON file received as it streams in and kept in chunks of rows, a
+//! worker that stores one chunk per transaction (so a restart continues where it stopped), and
+//! where an import stands.
+
+use axum::body::Body;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::rows::{self, FileError, RawChunk, RawChunkRef, Splitter};
+use crate::app::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::auth::policy::Action;
+use crate::error::{AppError, AppResult};
+use crate::store::lead_imports::{self, ChunkCounts, Import};
+
+/// Largest CSV file, read as it streams.
+const MAX_CSV_BYTES: usize = 256 * 1024 * 1024;
+/// Largest JSON body, read whole.
+const MAX_JSON_BYTES: usize = 32 * 1024 * 1024;
+/// Rejected rows a status lists (the count is always whole).
+const LISTED_REJECTIONS: i64 = 1_000;
+/// How long a taken import is this process's before another may continue it.
+const LEASE: chrono::Duration = chrono::Duration::minutes(2);
+/// How long a file may take to arrive before its import is dropped.
+const ARRIVAL: chrono::Duration = chrono::Duration::hours(1);
+
+/// Where an import stands.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportStatus {
+    /// The import's id.
+    pub id: i64,
+    /// `running` while rows are stored or analysed, then `done`.
+    pub status: String,
+    /// Rows in the file (blank lines aside).
+    pub total_rows: i64,
+    /// Rows stored as new leads.
+    pub imported: i64,
+    /// Rows that updated a lead the account had (same email, else same phone).
+    pub updated: i64,
+    /// Rows turned away.
+    pub rejected: i64,
+    /// The rows turned away, by line (the first 1,000).
+    pub rejections: Vec<Rejection>,
+    /// Leads of this import analysed so far.
+    pub analysed: i64,
+    /// Leads whose analysis failed (each keeps the reason).
+    pub analysis_failed: i64,
+    /// Leads the analysis says need action.
+    pub needing_action: i64,
+    /// Leads without a last contact date.
+    pub without_last_contact: i64,
+    /// Received (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+/// A row turned away.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Rejection {
+    /// Its line in the file (the header is line 1); for a JSON array, its place from 1.
+    pub line: i64,
+    /// Why.
+    pub reason: String,
+}
+
+/// The formats an import reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Format {
+    Csv,
+    Json,
+}
+
+impl Format {
+    fn of(content_type: Option<&str>) -> AppResult<Self> {
+        let media = content_type
+            .and_then(|t| t.split(';').next())
+            .map(|t| t.trim().to_ascii_lowercase());
+        match media.as_deref() {
+            Some("text/csv" | "application/csv" | "text/plain") => Ok(Self::Csv),
+            Some("application/json") => Ok(Self::Json),
+            _ => Err(AppError::custom(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the leads as text/csv or application/json",
+            )),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Json => "json",
+        }
+    }
+}
+
+/// What a received file came to.
+struct Received {
+    header: Option<Vec<String>>,
+    chunks: i32,
+    rows: usize,
+}
+
+/// Receives an import (supervisors and admins): the file is kept in chunks as it arrives and
+/// its rows are stored in the background; answers where it stands.
+pub async fn receive(
+    state: &AppState,
+    me: &CurrentUser,
+    content_type: Option<&str>,
+    body: Body,
+) -> AppResult<ImportStatus> {
+    me.principal.authorize(Action::ImportLeads)?;
+    let format = Format::of(content_type)?;
+    let (account, user) = (me.principal.account_id, me.principal.user_id);
+    let now = Utc::now().naive_utc();
+    let id = state
+        .db()
+        .run(move |conn| lead_imports::create(conn, account, user, format.name(), now))
+        .await?;
+    let received = match format {
+        Format::Csv => receive_csv(state, id, body).await,
+        Format::Json => receive_json(state, id, body).await,
+    };
+    let received = match received {
+        Ok(received) => received,
+        Err(e) => {
+            if let Err(gone) = state
+                .db()
+                .run(move |conn| lead_imports::delete(conn, id))
+                .await
+            {
+                tracing::warn!(import_id = id, error = %gone, "could not drop a failed import");
+            }
+            return Err(e);
+        }
+    };
+    let header = received
+        .header
+        .as_ref()
+        .and_then(|h| serde_json::to_string(h).ok());
+    let rows = i32::try_from(received.rows).unwrap_or(i32::MAX);
+    let chunks = received.chunks;
+    state
+        .db()
+        .run(move |conn| {
+            lead_imports::received(
+                conn,
+                id,
+                header.as_deref(),
+                chunks,
+                rows,
+                Utc::now().naive_utc(),
+            )
+        })
+        .await?;
+    tracing::info!(
+        import_id = id,
+        account_id = account,
+        rows,
+        chunks,
+        "lead import received"
+    );
+    status(state, me, id).await
+}
+
+async fn receive_csv(state: &AppState, id: i64, body: Body) -> AppResult<Received> {
+    let mut stream = body.into_data_stream();
+    let mut splitter = Splitter::new();
+    let mut received = Received {
+        header: None,
+        chunks: 0,
+        rows: 0,
+    };
+    let mut bytes = 0usize;
+    while let Some(piece) = stream.next().await {
+        let piece = piece.map_err(|e| {
+            AppError::bad_request("body_unreadable", format!("the file did not arrive: {e}"))
+        })?;
+        bytes += piece.len();
+        if bytes > MAX_CSV_BYTES {
+            return Err(too_large(MAX_CSV_BYTES));
+        }
+        for chunk in splitter.feed(&piece).map_err(file_error)? {
+            keep(state, id, &mut received, chunk).await?;
+        }
+    }
+    let (header, last) = splitter.finish().map_err(file_error)?;
+    if let Some(chunk) = last {
+        keep(state, id, &mut received, chunk).await?;
+    }
+    received.header = header;
+    Ok(received)
+}
+
+async fn receive_json(state: &AppState, id: i64, body: Body) -> AppResult<Received> {
+    let bytes = axum::body::to_bytes(body, MAX_JSON_BYTES)
+        .await
+        .map_err(|_| too_large(MAX_JSON_BYTES))?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        AppError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    drop(bytes);
+    let mut received = Received {
+        header: None,
+        chunks: 0,
+        rows: 0,
+    };
+    match value {
+        Value::Object(mut object) if object.len() == 1 && object.contains_key("csv") => {
+            let Some(Value::String(csv)) = object.remove("csv") else {
+                return Err(not_rows());
+            };
+            let mut splitter = Splitter::new();
+            for chunk in splitter.feed(csv.as_bytes()).map_err(file_error)? {
+                keep(state, id, &mut received, chunk).await?;
+            }
+            let (header, last) = splitter.finish().map_err(file_error)?;
+            if let Some(chunk) = last {
+                keep(state, id, &mut received, chunk).await?;
+            }
+            received.header = header;
+        }
+        Value::Array(items) => {
+            for (i, part) in items.chunks(rows::CHUNK_ROWS).enumerate() {
+                let chunk = RawChunk {
+                    first_line: (i * rows::CHUNK_ROWS + 1) as i64,
+                    body: serde_json::to_string(part).map_err(AppError::internal)?,
+                    rows: part.len(),
+                };
+                keep(state, id, &mut received, chunk).await?;
+            }
+        }
+        _ => return Err(not_rows()),
+    }
+    Ok(received)
+}
+
+/// Stores one chunk of an arriving file.
+async fn keep(
+    state: &AppState,
+    id: i64,
+    received: &mut Received,
+    chunk: RawChunk,
+) -> AppResult<()> {
+    let seq = received.chunks;
+    received.rows += chunk.rows;
+    received.chunks += 1;
+    state
+        .db()
+        .run(move |conn| lead_imports::add_chunk(conn, id, seq, chunk.first_line, &chunk.body))
+        .await?;
+    Ok(())
+}
+
+fn not_rows() -> AppError {
+    AppError::unprocessable(
+        "invalid_import",
+        "send {\"csv\": \"...\"} or an array of objects",
+    )
+}
+
+fn too_large(max: usize) -> AppError {
+    AppError::custom(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("an import is at most {} MiB", max / (1024 * 1024)),
+    )
+}
+
+fn file_error(e: FileError) -> AppError {
+    AppError::unprocessable("invalid_import", e.to_string())
+}
+
+/// Where an import of the caller's account stands (supervisors and admins).
+pub async fn status(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<ImportStatus> {
+    me.principal.authorize(Action::ImportLeads)?;
+    let account = me.principal.account_id;
+    let (import, rejections, counts) = state
+        .db()
+        .run(move |conn| -> diesel::QueryResult<_> {
+            let import = lead_imports::find(conn, account, id)?;
+            Ok((
+                import.clone(),
+                lead_imports::rejections(conn, id, LISTED_REJECTIONS)?,
+                lead_imports::analysis_counts(conn, id)?,
+            ))
+        })
+        .await
+        .map_err(|_| AppError::not_found("no such import"))?;
+    let done = import.stored_at.is_some() && counts.pending == 0;
+    Ok(ImportStatus {
+        id: import.id,
+        status: if done { "done" } else { "running" }.to_string(),
+        total_rows: import.total_rows.into(),
+        imported: import.imported.into(),
+        updated: import.updated.into(),
+        rejected: import.rejected.into(),
+        rejections: rejections
+            .into_iter()
+            .map(|(line, reason)| Rejection { line, reason })
+            .collect(),
+        analysed: counts.analysed,
+        analysis_failed: counts.failed,
+        needing_action: counts.needing_action,
+        without_last_contact: counts.without_last_contact,
+        created_at: import.created_at.and_utc(),
+    })
+}
+
+/// Starts the worker that stores imported rows, one chunk per transaction.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            sweep(&state).await;
+            tokio::time::sleep(state.config.lead_sweep).await;
+        }
+    })
+}
+
+async fn sweep(state: &AppState) {
+    let now = Utc::now().naive_utc();
+    let found = state
+        .db()
+        .run(move |conn| -> diesel::QueryResult<_> {
+            Ok((
+                lead_imports::abandoned(conn, now - ARRIVAL)?,
+                lead_imports::due(conn, now, 10)?,
+            ))
+        })
+        .await;
+    let (abandoned, due) = match found {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the lead imports due");
+            return;
+        }
+    };
+    for id in abandoned {
+        tracing::warn!(
+            import_id = id,
+            "dropping a lead import whose file never arrived whole"
+        );
+        if let Err(e) = state
+            .db()
+            .run(move |conn| lead_imports::delete(conn, id))
+            .await
+        {
+            tracing::warn!(import_id = id, error = %e, "could not drop an abandoned import");
+        }
+    }
+    for id in due {
+        if let Err(e) = work(state, id).await {
+            tracing::warn!(import_id = id, error = %e, "a lead import stopped; it continues later");
+        }
+    }
+}
+
+/// Stores an import's rows chunk by chunk while this process holds it.
+async fn work(state: &AppState, id: i64) -> Result<(), String> {
+    let now = Utc::now().naive_utc();
+    let mut held = now + LEASE;
+    let taken = state
+        .db()
+        .run(move |conn| lead_imports::lease(conn, id, now, None, held))
+        .await
+        .map_err(|e| e.to_string())?;
+    if !taken {
+        return Ok(());
+    }
+    loop {
+        let next = state
+            .db()
+            .run(move |conn| -> diesel::QueryResult<_> {
+                let import = lead_imports::get(conn, id)?;
+                let chunk = lead_imports::next_chunk(conn, &import)?;
+                Ok((import, chunk))
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let (import, chunk) = match next {
+            (import, _) if import.stored_at.is_some() => {
+                tracing::info!(
+                    import_id = id,
+                    imported = import.imported,
+                    updated = import.updated,
+                    rejected = import.rejected,
+                    "lead import stored"
+                );
+                return Ok(());
+            }
+            (_, None) => return Err("the import's next chunk is missing".into()),
+            (import, Some(chunk)) => (import, chunk),
+        };
+        store_chunk(state, import, chunk).await?;
+        let now = Utc::now().naive_utc();
+        let (before, until) = (held, now + LEASE);
+        let renewed = state
+            .db()
+            .run(move |conn| lead_imports::lease(conn, id, now, Some(before), until))
+            .await
+            .map_err(|e| e.to_string())?;
+        if !renewed {
+            return Err("another process holds the import now".into());
+        }
+        held = until;
+    }
+}
+
+/// Reads a chunk's rows and stores them, with the import's counts, in one transaction.
+async fn store_chunk(
+    state: &AppState,
+    import: Import,
+    chunk: lead_imports::Chunk,
+) -> Result<(), String> {
+    let raw = RawChunkRef {
+        first_line: chunk.first_line,
+        body: &chunk.body,
+    };
+    let outcomes = match import.header.as_deref() {
+        Some(header) => {
+            let header: Vec<String> = serde_json::from_str(header).map_err(|e| e.to_string())?;
+            rows::csv_rows(&header, &raw)
+        }
+        None => rows::json_rows(&raw),
+    };
+    let seq = chunk.seq;
+    state
+        .db()
+        .run(move |conn| {
+            use diesel::Connection;
+            let now = Utc::now().naive_utc();
+            conn.transaction(|conn| {
+                let mut counts = ChunkCounts::default();
+                for (line, outcome) in &outcomes {
+                    match outcome {
+                        Ok(lead) => {
+                            if crate::store::leads::store_imported(
+                                conn,
+                                import.account_id,
+                                import.id,
+                                lead,
+                                now,
+                            )? {
+                                counts.imported += 1;
+                            } else {
+                                counts.updated += 1;
+                            }
+                        }
+                        Err(reason) => counts.rejections.push((*line, reason.clone())),
+                    }
+                }
+                if lead_imports::chunk_stored(conn, &import, seq, &counts, now)? {
+                    Ok(())
+                } else {
+                    Err(diesel::result::Error::RollbackTransaction)
+                }
+            })
+        })
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,558 @@
+//! The rows of a lead import: a CSV cut into chunks of whole records as it streams in, and each
+//! row read and checked into a lead, or turned away with its line and reason.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use serde_json::Value;
+
+use crate::model::{looks_like_email, looks_like_phone, normalize_phone};
+use crate::store::leads::ImportedLead;
+
+/// Rows per chunk: what one transaction stores.
+pub const CHUNK_ROWS: usize = 500;
+/// Bytes per chunk at most (a chunk ends at the first record end past this).
+const CHUNK_BYTES: usize = 512 * 1024;
+/// Columns the hub knows; the others are kept as extra fields.
+pub const COLUMNS: [&str; 8] = [
+    "name",
+    "email",
+    "phone",
+    "company",
+    "channel",
+    "status",
+    "notes",
+    "last_contact",
+];
+/// Extra fields one row may carry.
+const MAX_EXTRA: usize = 50;
+
+/// A piece of the file with whole records only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawChunk {
+    /// The file's line its first record starts on.
+    pub first_line: i64,
+    /// The records.
+    pub body: String,
+    /// Records in it that are not blank.
+    pub rows: usize,
+}
+
+/// Why a file cannot be imported at all.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FileError {
+    /// Not UTF-8.
+    #[error("the file is not UTF-8 text (save it as CSV UTF-8)")]
+    NotUtf8,
+    /// No header row, or one without a way to reach anyone.
+    #[error("{0}")]
+    Header(String),
+}
+
+/// Cuts a CSV arriving in pieces into chunks of whole records (a line break inside quotes is
+/// part of the record), keeping only the current chunk in memory. The first record is the
+/// header.
+#[derive(Debug, Default)]
+pub struct Splitter {
+    pending: Vec<u8>,
+    scanned: usize,
+    in_quotes: bool,
+    /// End of the last whole record in `pending`.
+    cut: usize,
+    /// Non-blank records before `cut`.
+    rows: usize,
+    /// Line breaks before `cut`.
+    breaks: i64,
+    /// The file line `pending` starts on.
+    line: i64,
+    header: Option<Vec<String>>,
+    started: bool,
+}
+
+impl Splitter {
+    /// A splitter at the start of a file.
+    pub fn new() -> Self {
+        Self {
+            line: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The header's column names (lower case, `_` for spaces), once read.
+    pub fn header(&self) -> Option<&[String]> {
+        self.header.as_deref()
+    }
+
+    /// Takes the next piece of the file; returns the chunks it completes.
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<Vec<RawChunk>, FileError> {
+        let mut bytes = bytes;
+        if !self.started && !bytes.is_empty() {
+            self.started = true;
+            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        }
+        self.pending.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        while self.scanned < self.pending.len() {
+            let byte = self.pending[self.scanned];
+            self.scanned += 1;
+            match byte {
+                b'"' => self.in_quotes = !self.in_quotes,
+                b'\n' if !self.in_quotes => {
+                    let record = &self.pending[self.cut..self.scanned];
+                    let breaks = count_breaks(record);
+                    if self.header.is_none() {
+                        self.take_header()?;
+                        continue;
+                    }
+                    if !is_blank(record) {
+                        self.rows += 1;
+                    }
+                    self.breaks += breaks;
+                    self.cut = self.scanned;
+                    if self.rows >= CHUNK_ROWS || self.cut >= CHUNK_BYTES {
+                        out.push(self.take_chunk()?);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// The end of the file: the last chunk, if any rows are left.
+    pub fn finish(mut self) -> Result<(Option<Vec<String>>, Option<RawChunk>), FileError> {
+        if self.scanned > self.cut {
+            if self.header.is_none() {
+                self.scanned = self.pending.len();
+                self.take_header()?;
+            } else {
+                let record = &self.pending[self.cut..];
+                if !is_blank(record) {
+                    self.rows += 1;
+                }
+                self.breaks += count_breaks(record);
+                self.cut = self.pending.len();
+            }
+        }
+        if self.header.is_none() {
+            return Err(FileError::Header(
+                "the file is empty: it needs a header row".into(),
+            ));
+        }
+        let last = (self.rows > 0).then(|| self.take_chunk()).transpose()?;
+        Ok((self.header, last))
+    }
+
+    fn take_header(&mut self) -> Result<(), FileError> {
+        let record = self.pending[..self.scanned].to_vec();
+        let breaks = count_breaks(&record);
+        let names = header_names(&record)?;
+        self.header = Some(names);
+        self.pending.drain(..self.scanned);
+        self.scanned = 0;
+        self.cut = 0;
+        self.line += breaks;
+        Ok(())
+    }
+
+    fn take_chunk(&mut self) -> Result<RawChunk, FileError> {
+        let body: Vec<u8> = self.pending.drain(..self.cut).collect();
+        let body = String::from_utf8(body).map_err(|_| FileError::NotUtf8)?;
+        let chunk = RawChunk {
+            first_line: self.line,
+            body,
+            rows: self.rows,
+        };
+        self.line += self.breaks;
+        self.scanned -= self.cut;
+        self.cut = 0;
+        self.rows = 0;
+        self.breaks = 0;
+        Ok(chunk)
+    }
+}
+
+fn count_breaks(bytes: &[u8]) -> i64 {
+    bytes.iter().filter(|b| **b == b'\n').count() as i64
+}
+
+/// A record with nothing in it (only separators and spaces).
+fn is_blank(record: &[u8]) -> bool {
+    record.iter().all(|b| b.is_ascii_whitespace() || *b == b',')
+}
+
+/// The header's names: read as CSV, lower case, spaces and dashes as `_`; it must name an
+/// email or a phone column, once each.
+fn header_names(record: &[u8]) -> Result<Vec<String>, FileError> {
+    let text = std::str::from_utf8(record).map_err(|_| FileError::NotUtf8)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let names: Vec<String> = match reader.records().next() {
+        Some(Ok(record)) => record.iter().map(column_name).collect(),
+        _ => Vec::new(),
+    };
+    if names.iter().all(String::is_empty) {
+        return Err(FileError::Header(
+            "the file is empty: it needs a header row".into(),
+        ));
+    }
+    if !names.iter().any(|n| n == "email" || n == "phone") {
+        return Err(FileError::Header(
+            "the header row needs an email or a phone column".into(),
+        ));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if !name.is_empty() && names[..i].contains(name) {
+            return Err(FileError::Header(format!(
+                "the header row names the column '{name}' twice"
+            )));
+        }
+    }
+    Ok(names)
+}
+
+/// A column name as imports compare them: lower case, `_` for spaces and dashes, common other
+/// names of the known columns taken as them.
+fn column_name(raw: &str) -> String {
+    let name: String = raw
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c == ' ' || c == '-' { '_' } else { c })
+        .collect();
+    match name.as_str() {
+        "e_mail" | "email_address" => "email".into(),
+        "phone_number" | "mobile" | "telephone" => "phone".into(),
+        "full_name" => "name".into(),
+        "last_contacted" | "last_contact_date" | "last_contact_at" => "last_contact".into(),
+        _ => name,
+    }
+}
+
+/// One row's outcome: the lead it gives, or why it was turned away; with its line.
+pub type RowOutcome = (i64, Result<ImportedLead, String>);
+
+/// Reads a chunk of CSV records under the file's header. Blank records are skipped.
+pub fn csv_rows(header: &[String], chunk: &RawChunkRef<'_>) -> Vec<RowOutcome> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(chunk.body.as_bytes());
+    let mut out = Vec::new();
+    // Lines are counted from the bytes: the reader does not count the blank lines it skips.
+    let body = chunk.body.as_bytes();
+    let (mut counted_to, mut breaks) = (0usize, 0i64);
+    let mut line_at = |byte: u64| {
+        let byte = usize::try_from(byte).unwrap_or(usize::MAX).min(body.len());
+        if byte > counted_to {
+            breaks += count_breaks(&body[counted_to..byte]);
+            counted_to = byte;
+        }
+        // A record's position is where the reader began looking: before the blank lines.
+        while let Some(b'\r' | b'\n') = body.get(counted_to) {
+            breaks += i64::from(body[counted_to] == b'\n');
+            counted_to += 1;
+        }
+        chunk.first_line + breaks
+    };
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let line = line_at(e.position().map_or(0, |p| p.byte()));
+                out.push((line, Err("the row cannot be read as CSV".into())));
+                continue;
+            }
+        };
+        let line = line_at(record.position().map_or(0, |p| p.byte()));
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        if record.len() != header.len() {
+            out.push((
+                line,
+                Err(format!(
+                    "the row has {} fields where the header has {}",
+                    record.len(),
+                    header.len()
+                )),
+            ));
+            continue;
+        }
+        let fields = header
+            .iter()
+            .zip(record.iter())
+            .map(|(name, value)| (name.as_str(), Some(value.to_string())));
+        out.push((line, check(fields)));
+    }
+    out
+}
+
+/// Reads a chunk of a JSON array of objects; `first_line` is the first object's place (from 1).
+pub fn json_rows(chunk: &RawChunkRef<'_>) -> Vec<RowOutcome> {
+    let items: Vec<Value> = match serde_json::from_str(chunk.body) {
+        Ok(items) => items,
+        Err(_) => return vec![(chunk.first_line, Err("the rows cannot be read".into()))],
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let line = chunk.first_line + i as i64;
+        let Value::Object(object) = item else {
+            out.push((line, Err("the item is not an object".into())));
+            continue;
+        };
+        let mut fields = Vec::with_capacity(object.len());
+        let mut bad = None;
+        for (key, value) in object {
+            let text = match value {
+                Value::Null => None,
+                Value::String(s) => Some(s),
+                Value::Number(n) => Some(n.to_string()),
+                Value::Bool(b) => Some(b.to_string()),
+                Value::Array(_) | Value::Object(_) => {
+                    bad = Some(format!("the field '{key}' must be text"));
+                    break;
+                }
+            };
+            fields.push((column_name(&key), text));
+        }
+        if let Some(reason) = bad {
+            out.push((line, Err(reason)));
+            continue;
+        }
+        out.push((
+            line,
+            check(fields.iter().map(|(k, v)| (k.as_str(), v.clone()))),
+        ));
+    }
+    out
+}
+
+/// A chunk as the rows are read from it.
+#[derive(Debug, Clone, Copy)]
+pub struct RawChunkRef<'a> {
+    /// The line (or item) its first row is on.
+    pub first_line: i64,
+    /// The rows.
+    pub body: &'a str,
+}
+
+/// Checks one row's fields into a lead: an email or a phone, each valid when given; a known
+/// status; a date for `last_contact`; sizes within bounds; other columns kept as extra fields.
+pub fn check<'a>(
+    fields: impl Iterator<Item = (&'a str, Option<String>)>,
+) -> Result<ImportedLead, String> {
+    let mut lead = ImportedLead::default();
+    let mut extra = BTreeMap::new();
+    for (name, value) in fields {
+        let Some(value) = value
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+        else {
+            continue;
+        };
+        match name {
+            "name" => lead.name = Some(bounded(value, "name", 200)?),
+            "email" => {
+                let email = bounded(value, "email", 254)?.to_lowercase();
+                if !looks_like_email(&email) {
+                    return Err(format!("email '{}' is not a valid address", shown(&email)));
+                }
+                lead.email = Some(email);
+            }
+            "phone" => {
+                if !looks_like_phone(&value) {
+                    return Err(format!("phone '{}' is not a valid number", shown(&value)));
+                }
+                lead.phone = Some(normalize_phone(&value));
+            }
+            "company" => lead.company = Some(bounded(value, "company", 200)?),
+            "channel" => lead.channel = Some(bounded(value, "channel", 64)?.to_lowercase()),
+            "status" => {
+                let status = value.to_lowercase();
+                if !super::STATUSES.contains(&status.as_str()) {
+                    return Err(format!(
+                        "status '{}' is not one of new, contacted, qualified, won, lost",
+                        shown(&value)
+                    ));
+                }
+                lead.status = Some(status);
+            }
+            "notes" => lead.notes = Some(bounded(value, "notes", 4000)?),
+            "last_contact" => {
+                lead.last_contact_at = Some(parse_date(&value).ok_or_else(|| {
+                    format!(
+                        "last_contact '{}' is not a date (YYYY-MM-DD or RFC 3339)",
+                        shown(&value)
+                    )
+                })?)
+            }
+            "" => {}
+            other => {
+                if extra.len() == MAX_EXTRA {
+                    return Err(format!("the row has more than {MAX_EXTRA} extra fields"));
+                }
+                extra.insert(other.to_string(), bounded(value, other, 1000)?);
+            }
+        }
+    }
+    if lead.email.is_none() && lead.phone.is_none() {
+        return Err("the row needs an email or a phone".into());
+    }
+    if !extra.is_empty() {
+        lead.extra = serde_json::to_string(&extra).ok();
+    }
+    Ok(lead)
+}
+
+fn bounded(value: String, name: &str, max: usize) -> Result<String, String> {
+    if value.chars().count() > max {
+        return Err(format!("{name} is longer than {max} characters"));
+    }
+    Ok(value)
+}
+
+/// A value as a reason quotes it: at most 60 characters.
+fn shown(value: &str) -> String {
+    let mut shown: String = value.chars().take(60).collect();
+    if shown.len() < value.len() {
+        shown.push('…');
+    }
+    shown
+}
+
+/// A date as imports give them: RFC 3339, `YYYY-MM-DD HH:MM[:SS]` (UTC) or `YYYY-MM-DD`.
+pub fn parse_date(value: &str) -> Option<NaiveDateTime> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(value) {
+        return Some(at.naive_utc());
+    }
+    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(at) = NaiveDateTime::parse_from_str(value, format) {
+            return Some(at);
+        }
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(file: &str, piece: usize) -> (Vec<String>, Vec<RawChunk>) {
+        let mut splitter = Splitter::new();
+        let mut chunks = Vec::new();
+        for part in file.as_bytes().chunks(piece) {
+            chunks.extend(splitter.feed(part).unwrap());
+        }
+        let (header, last) = splitter.finish().unwrap();
+        chunks.extend(last);
+        (header.unwrap(), chunks)
+    }
+
+    #[test]
+    fn a_file_in_any_pieces_gives_the_same_records_on_their_lines() {
+        let file = "\u{feff}Name,E-mail,Phone\nAna,ana@example.com,\n\n\"Bo\nBo\",bo@example.com,1\r\nCy,,+1 555 0100";
+        for piece in [1, 2, 5, 1000] {
+            let (header, chunks) = split(file, piece);
+            assert_eq!(header, ["name", "email", "phone"]);
+            assert_eq!(chunks.len(), 1);
+            assert_eq!(chunks[0].first_line, 2);
+            assert_eq!(chunks[0].rows, 3, "blank lines are not rows");
+            let rows = csv_rows(
+                &header,
+                &RawChunkRef {
+                    first_line: chunks[0].first_line,
+                    body: &chunks[0].body,
+                },
+            );
+            let lines: Vec<i64> = rows.iter().map(|(line, _)| *line).collect();
+            assert_eq!(lines, [2, 4, 6], "pieces of {piece}");
+        }
+    }
+
+    #[test]
+    fn chunks_hold_whole_records_and_count_lines_across_them() {
+        let mut file = String::from("email,notes\n");
+        for i in 0..1200 {
+            file.push_str(&format!("u{i}@example.com,\"two\nlines\"\n"));
+        }
+        let (_, chunks) = split(&file, 4096);
+        let rows: Vec<usize> = chunks.iter().map(|c| c.rows).collect();
+        assert_eq!(rows, [500, 500, 200]);
+        assert_eq!(chunks[1].first_line, 2 + 500 * 2);
+        assert_eq!(chunks[2].first_line, 2 + 1000 * 2);
+    }
+
+    #[test]
+    fn a_header_without_email_or_phone_or_no_header_is_refused() {
+        let mut splitter = Splitter::new();
+        assert!(matches!(
+            splitter.feed(b"name,company\nAna,Acme\n"),
+            Err(FileError::Header(_))
+        ));
+        assert!(matches!(
+            Splitter::new().finish(),
+            Err(FileError::Header(_))
+        ));
+        let mut latin1 = Splitter::new();
+        latin1.feed(b"email\n").unwrap();
+        latin1.feed(b"caf\xe9@example.com\n").unwrap();
+        assert_eq!(latin1.finish().unwrap_err(), FileError::NotUtf8);
+    }
+
+    #[test]
+    fn rows_are_checked_with_a_reason_for_each_refusal() {
+        let row = |pairs: &[(&'static str, &str)]| {
+            check(pairs.iter().map(|(k, v)| (*k, Some(v.to_string()))))
+        };
+        let good = row(&[
+            ("email", " Ana@Example.com "),
+            ("phone", "+1 (555) 010-0100"),
+            ("status", "Qualified"),
+            ("last_contact", "2026-11-02"),
+            ("language", "pt"),
+        ])
+        .unwrap();
+        assert_eq!(good.email.as_deref(), Some("ana@example.com"));
+        assert_eq!(good.phone.as_deref(), Some("+15550100100"));
+        assert_eq!(good.status.as_deref(), Some("qualified"));
+        assert_eq!(good.extra.as_deref(), Some("{\"language\":\"pt\"}"));
+        assert_eq!(
+            row(&[("name", "Ana")]).unwrap_err(),
+            "the row needs an email or a phone"
+        );
+        assert_eq!(
+            row(&[("email", "not-an-email")]).unwrap_err(),
+            "email 'not-an-email' is not a valid address"
+        );
+        assert_eq!(
+            row(&[("phone", "12")]).unwrap_err(),
+            "phone '12' is not a valid number"
+        );
+        assert!(row(&[("email", "a@b.co"), ("status", "maybe")])
+            .unwrap_err()
+            .starts_with("status 'maybe' is not one of"));
+        assert!(row(&[("email", "a@b.co"), ("last_contact", "yesterday")])
+            .unwrap_err()
+            .starts_with("last_contact 'yesterday' is not a date"));
+    }
+
+    #[test]
+    fn json_items_are_rows_numbered_from_their_place() {
+        let rows = json_rows(&RawChunkRef {
+            first_line: 3,
+            body: r#"[{"Email":"a@b.co","score":7},"x",{"email":"c@d.co","tags":["v"]}]"#,
+        });
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].0, 3);
+        assert_eq!(
+            rows[0].1.as_ref().unwrap().extra.as_deref(),
+            Some("{\"score\":\"7\"}")
+        );
+        assert_eq!(rows[1], (4, Err("the item is not an object".into())));
+        assert_eq!(rows[2], (5, Err("the field 'tags' must be text".into())));
+    }
+}
