@@ -133,6 +133,11 @@ pub struct Config {
     pub profile_retry: Duration,
     /// How often lead imports and analyses waiting for work are looked for (`LEAD_SWEEP_MS`).
     pub lead_sweep: Duration,
+    /// Whether imported leads are analysed by the AI provider (`LEAD_ANALYSIS`).
+    pub lead_analysis: bool,
+    /// How long an import or analysis a process took is its own before another process may
+    /// continue it, as after a crash (`LEAD_LEASE_MS`).
+    pub lead_lease: Duration,
     /// Lead analyses in flight at once, per process (`LEAD_ANALYSIS_CONCURRENCY`).
     pub lead_analysis_concurrency: usize,
     /// Analyses of one lead before it is left unanalysed with the reason
@@ -236,6 +241,15 @@ pub const SETTINGS: &[&str] = &[
     "AI_RETRY_BASE_MS",
     "AI_COALESCE_MS",
     "AI_HISTORY_TOKENS",
+    "PROFILE_LOOKUPS",
+    "PROFILE_SWEEP_MS",
+    "PROFILE_RETRY_MS",
+    "LEAD_SWEEP_MS",
+    "LEAD_ANALYSIS",
+    "LEAD_LEASE_MS",
+    "LEAD_ANALYSIS_CONCURRENCY",
+    "LEAD_ANALYSIS_ATTEMPTS",
+    "LEAD_ANALYSIS_RETRY_MS",
     "WEBHOOK_TIMEOUT_MS",
     "WEBHOOK_RETRY_BASE_MS",
     "WEBHOOK_RETRY_FOR_SECONDS",
@@ -635,6 +649,13 @@ impl Config {
                 "LEAD_SWEEP_MS",
                 1_000u64,
                 20..=3_600_000,
+            )?),
+            lead_analysis: parse_bool(raw, "LEAD_ANALYSIS", true)?,
+            lead_lease: Duration::from_millis(parse_number(
+                raw,
+                "LEAD_LEASE_MS",
+                120_000u64,
+                200..=3_600_000,
             )?),
             lead_analysis_concurrency: parse_number(
                 raw,

@@ -52,7 +52,9 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         crate::profiles::spawn(state.clone());
     }
     crate::leads::import::spawn(state.clone());
-    crate::leads::analysis::spawn(state.clone());
+    if state.config.lead_analysis {
+        crate::leads::analysis::spawn(state.clone());
+    }
     Ok(state)
 }
 

@@ -13,8 +13,6 @@ use crate::store::leads::{self, Analysis, AnalysisDue, LeadRow};
 
 /// Analyses taken per sweep.
 const BATCH: i64 = 100;
-/// How long a taken analysis is this process's before another may try it.
-const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// Longest next action description kept.
 const MAX_DESCRIPTION: usize = 1_000;
 
@@ -62,10 +60,12 @@ async fn sweep(state: &AppState) -> usize {
 async fn analyse(state: &AppState, due: AnalysisDue) {
     let now = Utc::now().naive_utc();
     let id = due.id;
+    let lease =
+        chrono::Duration::from_std(state.config.lead_lease).unwrap_or(chrono::Duration::minutes(5));
     let lead = state
         .db()
         .run(move |conn| -> diesel::QueryResult<Option<LeadRow>> {
-            if !leads::lease_analysis(conn, id, due.due_at, now + LEASE)? {
+            if !leads::lease_analysis(conn, id, due.due_at, now + lease)? {
                 return Ok(None);
             }
             leads::get(conn, id).map(Some)
@@ -112,7 +112,7 @@ async fn analyse(state: &AppState, due: AnalysisDue) {
                 Failure::Retry(reason) if attempts < state.config.lead_analysis_attempts => {
                     let wait =
                         crate::profiles::retry_wait(state.config.lead_analysis_retry, attempts);
-                    let wait = chrono::Duration::from_std(wait).unwrap_or(LEASE);
+                    let wait = chrono::Duration::from_std(wait).unwrap_or(lease);
                     (reason, Some(Utc::now().naive_utc() + wait))
                 }
                 Failure::Retry(reason) | Failure::Final(reason) => (reason, None),

@@ -22,8 +22,6 @@ const MAX_CSV_BYTES: usize = 256 * 1024 * 1024;
 const MAX_JSON_BYTES: usize = 32 * 1024 * 1024;
 /// Rejected rows a status lists (the count is always whole).
 const LISTED_REJECTIONS: i64 = 1_000;
-/// How long a taken import is this process's before another may continue it.
-const LEASE: chrono::Duration = chrono::Duration::minutes(2);
 /// How long a file may take to arrive before its import is dropped.
 const ARRIVAL: chrono::Duration = chrono::Duration::hours(1);
 
@@ -289,7 +287,7 @@ pub async fn status(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<Im
         })
         .await
         .map_err(|_| AppError::not_found("no such import"))?;
-    let done = import.stored_at.is_some() && counts.pending == 0;
+    let done = import.stored() && counts.pending == 0;
     Ok(ImportStatus {
         id: import.id,
         status: if done { "done" } else { "running" }.to_string(),
@@ -359,11 +357,13 @@ async fn sweep(state: &AppState) {
 
 /// Stores an import's rows chunk by chunk while this process holds it.
 async fn work(state: &AppState, id: i64) -> Result<(), String> {
+    let lease =
+        chrono::Duration::from_std(state.config.lead_lease).unwrap_or(chrono::Duration::minutes(2));
     let now = Utc::now().naive_utc();
-    let mut held = now + LEASE;
+    let held = now + lease;
     let taken = state
         .db()
-        .run(move |conn| lead_imports::lease(conn, id, now, None, held))
+        .run(move |conn| lead_imports::lease(conn, id, now, held))
         .await
         .map_err(|e| e.to_string())?;
     if !taken {
@@ -380,7 +380,7 @@ async fn work(state: &AppState, id: i64) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         let (import, chunk) = match next {
-            (import, _) if import.stored_at.is_some() => {
+            (import, _) if import.stored() => {
                 tracing::info!(
                     import_id = id,
                     imported = import.imported,
@@ -394,17 +394,12 @@ async fn work(state: &AppState, id: i64) -> Result<(), String> {
             (import, Some(chunk)) => (import, chunk),
         };
         store_chunk(state, import, chunk).await?;
-        let now = Utc::now().naive_utc();
-        let (before, until) = (held, now + LEASE);
-        let renewed = state
+        let until = Utc::now().naive_utc() + lease;
+        state
             .db()
-            .run(move |conn| lead_imports::lease(conn, id, now, Some(before), until))
+            .run(move |conn| lead_imports::renew(conn, id, until))
             .await
             .map_err(|e| e.to_string())?;
-        if !renewed {
-            return Err("another process holds the import now".into());
-        }
-        held = until;
     }
 }
 
@@ -426,6 +421,7 @@ async fn store_chunk(
         None => rows::json_rows(&raw),
     };
     let seq = chunk.seq;
+    let analyse = state.config.lead_analysis;
     state
         .db()
         .run(move |conn| {
@@ -441,6 +437,7 @@ async fn store_chunk(
                                 import.account_id,
                                 import.id,
                                 lead,
+                                analyse,
                                 now,
                             )? {
                                 counts.imported += 1;

@@ -37,6 +37,13 @@ pub struct Import {
     pub stored_at: Option<NaiveDateTime>,
 }
 
+impl Import {
+    /// Whether every chunk of the file is stored.
+    pub fn stored(&self) -> bool {
+        self.chunks.is_some_and(|chunks| self.next_chunk >= chunks)
+    }
+}
+
 /// A chunk of rows waiting to be stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = lead_import_chunks)]
@@ -152,7 +159,7 @@ pub fn get(conn: &mut DbConnection, id: i64) -> QueryResult<Import> {
 pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
     lead_imports::table
         .filter(lead_imports::chunks.is_not_null())
-        .filter(lead_imports::stored_at.is_null())
+        .filter(lead_imports::next_chunk.lt(lead_imports::chunks.assume_not_null()))
         .filter(
             lead_imports::lease_until
                 .is_null()
@@ -164,28 +171,30 @@ pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResu
         .load(conn)
 }
 
-/// Holds an import for this process until `until` when no other holds it (or renews this
-/// process's hold); false when another holds it.
+/// Holds an import for this process until `until` when no other holds it; false when another
+/// does.
 pub fn lease(
     conn: &mut DbConnection,
     id: i64,
     now: NaiveDateTime,
-    held_until: Option<NaiveDateTime>,
     until: NaiveDateTime,
 ) -> QueryResult<bool> {
     let free = lead_imports::lease_until
         .is_null()
         .or(lead_imports::lease_until.lt(now));
-    let ours = lead_imports::lease_until.eq(held_until);
-    let taken = match held_until {
-        Some(_) => diesel::update(lead_imports::table.find(id).filter(ours))
-            .set(lead_imports::lease_until.eq(until))
-            .execute(conn)?,
-        None => diesel::update(lead_imports::table.find(id).filter(free))
-            .set(lead_imports::lease_until.eq(until))
-            .execute(conn)?,
-    };
-    Ok(taken == 1)
+    diesel::update(lead_imports::table.find(id).filter(free))
+        .set(lead_imports::lease_until.eq(until))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Keeps holding an import this process holds. Should the hold have lapsed and another process
+/// taken the import meanwhile, no chunk is stored twice: storing one checks its place.
+pub fn renew(conn: &mut DbConnection, id: i64, until: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(lead_imports::table.find(id))
+        .set(lead_imports::lease_until.eq(until))
+        .execute(conn)
+        .map(drop)
 }
 
 /// An import's next chunk of rows, if any is left.

@@ -320,15 +320,21 @@ pub struct ImportedLead {
 }
 
 /// Stores one imported row: the account's lead with the same email (else phone) is updated with
-/// what the row gives; otherwise a new lead is stored. Either way its analysis is due now.
-/// Returns whether the lead is new.
+/// what the row gives; otherwise a new lead is stored. Either way, when `analyse`, its analysis
+/// is due now. Returns whether the lead is new.
 pub fn store_imported(
     conn: &mut DbConnection,
     account_id: i64,
     import_id: i64,
     row: &ImportedLead,
+    analyse: bool,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
+    let (state, due) = if analyse {
+        (Some("pending"), Some(now))
+    } else {
+        (None, None)
+    };
     let same = find_same(conn, account_id, row.email.as_deref(), row.phone.as_deref())?;
     let Some(id) = same else {
         diesel::insert_into(leads::table)
@@ -346,8 +352,8 @@ pub fn store_imported(
                 leads::source.eq("import"),
                 leads::import_id.eq(import_id),
                 leads::created_at.eq(now),
-                leads::analysis_state.eq("pending"),
-                leads::analysis_due_at.eq(now),
+                leads::analysis_state.eq(state),
+                leads::analysis_due_at.eq(due),
             ))
             .execute(conn)?;
         return Ok(true);
@@ -367,10 +373,10 @@ pub fn store_imported(
             },
             leads::import_id.eq(import_id),
             leads::updated_at.eq(now),
-            leads::analysis_state.eq("pending"),
+            leads::analysis_state.eq(state),
             leads::analysis_error.eq(None::<String>),
             leads::analysis_attempts.eq(0),
-            leads::analysis_due_at.eq(now),
+            leads::analysis_due_at.eq(due),
         ))
         .execute(conn)?;
     Ok(false)

@@ -49,7 +49,7 @@ pub(crate) fn start_with(
     HubProcess::start(command)
 }
 
-async fn wait_healthy(client: &reqwest::Client, base: &str) {
+pub(crate) async fn wait_healthy(client: &reqwest::Client, base: &str) {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60) {
         if let Ok(r) = client.get(format!("{base}/api/health")).send().await {

@@ -10,6 +10,7 @@ mod cluster;
 mod console;
 mod durability;
 mod helpers;
+mod imports;
 mod migrations;
 mod process;
 mod routes;

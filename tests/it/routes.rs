@@ -13,6 +13,7 @@ mod docs;
 mod errors;
 mod health;
 mod labels;
+mod lead_import;
 pub(crate) mod leads;
 mod metrics;
 mod outbound;

@@ -56,7 +56,8 @@ export function leads(view) {
     notes.value = lead.notes || "";
     return h("tr", {},
       h("th", { scope: "row" }, who, h("br"), h("small", {}, [lead.email, lead.phone].filter(Boolean).join(" · ")),
-        h("br"), h("a", { href: `#/chats/${lead.chat_id}` }, "Open the chat")),
+        lead.chat_id ? [h("br"), h("a", { href: `#/chats/${lead.chat_id}` }, "Open the chat")] : [],
+        lead.next_action_description ? [h("br"), h("small", {}, `Next: ${lead.next_action_description}`)] : []),
       h("td", {}, [lead.intent, lead.summary].filter(Boolean).join(": ")),
       h("td", {}, picker),
       h("td", {}, notes, h("button", { type: "button", "aria-label": `Save notes on ${who}`, onclick: () => save(lead, { notes: notes.value }) }, "Save notes")),
