@@ -1,4 +1,4 @@
-//! A large lead import survives its process: a hub killed with SIGKILL while storing 20,000
+//! A large lead import survives its process: a hub killed with SIGKILL while storing 100,000
 //! rows is restarted, continues from the chunk it stopped at, and ends with exact counts and
 //! no lead twice.
 
@@ -11,9 +11,9 @@ use switchboard::store::schema::leads;
 use crate::durability::{start_with, wait_healthy};
 use crate::helpers::{TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 
-const ROWS: usize = 20_000;
+const ROWS: usize = 100_000;
 
-/// 20,000 rows: every 1,000th has no email or phone (turned away), every 250th repeats the
+/// 100,000 rows: every 1,000th has no email or phone (turned away), every 250th repeats the
 /// email of the row 100 before it in capitals (an update), the rest are new leads.
 fn big_file() -> (String, i64, i64, i64) {
     let mut csv = String::from("name,email,phone,company,notes\n");
@@ -150,7 +150,7 @@ async fn a_large_import_killed_in_the_middle_continues_where_it_stopped() {
         (&json!(new), &json!(updates), &json!(rejected)),
         "every row counted once across the restart"
     );
-    assert_eq!(done["rejections"].as_array().map(Vec::len), Some(20));
+    assert_eq!(done["rejections"].as_array().map(Vec::len), Some(100));
     assert_eq!(
         done["rejections"][0],
         json!({"line": 1001, "reason": "the row needs an email or a phone"})
