@@ -100,10 +100,7 @@ pub fn parse(name: &str, arguments: &str) -> Result<Tool, String> {
             {
                 return Err("phone is not a valid phone number".into());
             }
-            Ok(Tool::CaptureLead(Lead {
-                phone: lead.phone.as_deref().map(crate::model::normalize_phone),
-                ..lead
-            }))
+            Ok(Tool::CaptureLead(lead))
         }
         other => Err(format!(
             "unknown tool '{other}'; the tools are handoff_to_human and capture_lead"

@@ -24,18 +24,24 @@ pub(super) fn capture_lead(
     if lead.email.is_none() && lead.phone.is_none() {
         return Ok(rec.done());
     }
+    // Leads keep phones normalised, so one number written two ways is one lead; the contact
+    // keeps it as the customer wrote it.
+    let kept = Lead {
+        phone: lead.phone.as_deref().map(crate::model::normalize_phone),
+        ..lead.clone()
+    };
     let same = store::leads::find_same(
         conn,
         account_id,
-        lead.email.as_deref(),
-        lead.phone.as_deref(),
+        kept.email.as_deref(),
+        kept.phone.as_deref(),
     )?;
     if let Some(id) = same {
-        store::leads::fill_from_capture(conn, id, chat_id, chat.contact_id, lead)?;
+        store::leads::fill_from_capture(conn, id, chat_id, chat.contact_id, &kept)?;
         return Ok(rec.done());
     }
     let now = rec.now.naive_utc();
-    let id = store::leads::create(conn, account_id, chat_id, chat.contact_id, lead, now)?;
+    let id = store::leads::create(conn, account_id, chat_id, chat.contact_id, &kept, now)?;
     crate::store::contacts::fill_contact_from_lead(
         conn,
         chat.contact_id,
