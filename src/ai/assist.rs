@@ -62,7 +62,12 @@ pub async fn suggest(state: &AppState, me: &CurrentUser, chat_id: i64) -> AppRes
         temperature: settings.temperature,
         response_format: None,
     };
-    let completion = state.ai.complete(&request).await.map_err(unavailable)?;
+    draft(state, &request).await
+}
+
+/// Asks the provider for a draft; an empty answer or a provider that keeps failing is a 503.
+async fn draft(state: &AppState, request: &ChatRequest) -> AppResult<Suggestion> {
+    let completion = state.ai.complete(request).await.map_err(unavailable)?;
     let text = completion
         .message
         .content
@@ -138,17 +143,5 @@ pub async fn follow_up(state: &AppState, me: &CurrentUser, lead_id: i64) -> AppR
         temperature: None,
         response_format: None,
     };
-    let completion = state.ai.complete(&request).await.map_err(unavailable)?;
-    let text = completion
-        .message
-        .content
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            AppError::unavailable("ai_unavailable", "the AI provider gave an empty answer")
-        })?;
-    Ok(Suggestion {
-        text,
-        model: completion.model,
-    })
+    draft(state, &request).await
 }
