@@ -373,6 +373,46 @@ fn a_lead_is_kept_once_per_contact_detail_and_fills_in_the_contact() {
 }
 
 #[test]
+fn a_lead_is_one_per_account_by_email_or_phone_across_chats() {
+    let mut hub = Hub::new();
+    let page = hub.channel(true);
+    let account = hub.account;
+    let first = chat_of(&hub.inbound(page, "u1", "m1"));
+    let second = chat_of(&hub.inbound(page, "u2", "m2"));
+    let capture = |chat_id: i64, email: Option<&str>, phone: Option<&str>| Command::CaptureLead {
+        account_id: account,
+        chat_id,
+        lead: Lead {
+            name: Some("Ana".into()),
+            email: email.map(str::to_string),
+            phone: phone.map(str::to_string),
+            intent: None,
+            summary: None,
+        },
+    };
+    let captured = hub.apply(capture(first, None, Some("+34 600 000 000")));
+    assert_eq!(types(&captured), [EventType::LeadCaptured]);
+    assert!(
+        hub.apply(capture(second, None, Some("+34600-000-000")))
+            .events
+            .is_empty(),
+        "the same phone written another way, in another chat"
+    );
+    let stored: Vec<Option<String>> = leads::table
+        .select(leads::phone)
+        .load(&mut hub.conn)
+        .unwrap();
+    assert_eq!(stored, [Some("+34600000000".to_string())]);
+    let contact_id = hub.chat(first).contact_id;
+    let contact = crate::store::contacts::contact(&mut hub.conn, contact_id).unwrap();
+    assert_eq!(
+        contact.phone.as_deref(),
+        Some("+34 600 000 000"),
+        "the contact keeps the number as written"
+    );
+}
+
+#[test]
 fn a_delivery_moves_pending_to_sent_or_failed_and_a_retry_stays_pending() {
     let mut hub = Hub::new();
     let page = hub.channel(false);
