@@ -31,6 +31,24 @@ export class ApiError extends Error {
   }
 }
 
+/** Sends `file` as the body of a POST with its own content type; answers the JSON the hub
+ * returns (a 202 included). */
+export async function upload(path, file, contentType) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: "POST",
+      headers: { Accept: "application/json", Authorization: `Bearer ${session.token}`, "Content-Type": contentType },
+      body: file,
+    });
+  } catch {
+    throw new ApiError(0, "network", "The hub cannot be reached. Check your connection.");
+  }
+  const data = await response.json().catch(() => null);
+  if (response.ok) return data;
+  throw new ApiError(response.status, data?.error?.code, data?.error?.message);
+}
+
 /** Calls the API; a 401 on a signed-in call ends the session (the page returns to sign-in). */
 export async function api(method, path, body) {
   const headers = { Accept: "application/json" };

@@ -1029,3 +1029,87 @@ async fn a_supervisor_works_the_leads_page_status_notes_and_filter() {
     }
     panic!("the notes were not saved");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_imports_a_file_sees_it_finish_and_drafts_a_follow_up_that_is_not_sent() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let ai = AiServer::start_structured(
+        AiAnswer::text(
+            &json!({"status": "contacted", "needs_action": true, "next_action_at": "2026-12-10",
+                "next_action_description": "Send the quote they asked for"})
+            .to_string(),
+        ),
+        AiAnswer::text("Hello Gus, shall we plan the next delivery?"),
+    )
+    .await;
+    let url = ai.url.clone();
+    let app = TestApp::spawn_with(|s| {
+        s.set("AI_BASE_URL", &url);
+        s.set("LEAD_SWEEP_MS", "50");
+    })
+    .await;
+    let supervisor = app.user("supervisor").await;
+    let browser = turn.browser(1280, 900).await;
+    sign_in(&browser, &app, &supervisor.email, &supervisor.password).await;
+    browser.press("Leads").await;
+    browser.wait_text(20, "No leads match.").await;
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/leads-sample.csv");
+    browser.fill("Leads file (CSV or JSON)", sample).await;
+    browser.press("Import").await;
+    browser
+        .wait_text(60, "Import done: 4 new, 2 updated, 5 rejected. 4 analysed")
+        .await;
+    let text = browser.page_text().await;
+    for line in [
+        "Rows turned away (5)",
+        "Line 5: the row needs an email or a phone",
+        "Line 6: email 'bad-mail@' is not a valid address",
+        "Line 7: status 'maybe' is not one of new, contacted, qualified, won, lost",
+        "Line 8: last_contact 'last week' is not a date (YYYY-MM-DD or RFC 3339)",
+        "Line 10: phone '12' is not a valid number",
+        "4 need action, 1 without a last contact.",
+    ] {
+        assert!(text.contains(line), "{line:?} not in {text}");
+    }
+    // The list shows what was imported, with the analysis, once the import is done.
+    browser.wait_text(20, "Gus Holt").await;
+    browser.wait_text(20, "Send the quote they asked for").await;
+    browser.screenshot(&shots().join("leads-import.png")).await;
+
+    let filter = browser.field("Next action").await;
+    browser.choose(&filter, "false").await;
+    browser.wait_text(20, "No leads match.").await;
+    browser.choose(&filter, "true").await;
+    browser.wait_text(20, "Gus Holt").await;
+
+    browser.press("Draft a follow-up for Gus Holt").await;
+    let draft = browser
+        .wait_for(
+            20,
+            "the drafted follow-up",
+            "(() => { const t = document.querySelector(\"textarea[aria-label='Follow-up for Gus Holt']\"); \
+             return t && t.value; })()",
+            vec![],
+        )
+        .await;
+    assert_eq!(draft, "Hello Gus, shall we plan the next delivery?");
+    browser.screenshot(&shots().join("leads-follow-up.png")).await;
+    let asked = ai
+        .requests()
+        .into_iter()
+        .filter(|r| r.get("response_format").is_none())
+        .collect::<Vec<_>>();
+    assert_eq!(asked.len(), 1, "one draft asked for: {asked:?}");
+    assert!(
+        asked[0].to_string().contains("Holt & Co"),
+        "the lead's data goes with the request: {}",
+        asked[0]
+    );
+    let admin = app.admin_token().await;
+    let (_, chats) = app
+        .call(Method::GET, "/api/chats", Some(&admin), None)
+        .await;
+    assert_eq!(chats["chats"], json!([]), "nothing was sent anywhere");
+}

@@ -812,15 +812,26 @@ pub struct AiServer {
 impl AiServer {
     /// Starts the server.
     pub async fn start(script: Vec<AiAnswer>, default: AiAnswer) -> Self {
+        Self::serve(script, default, None).await
+    }
+
+    /// Starts a server that answers requests asking for structured output (`response_format`)
+    /// with `structured` and every other with `plain`.
+    pub async fn start_structured(structured: AiAnswer, plain: AiAnswer) -> Self {
+        Self::serve(Vec::new(), plain, Some(structured)).await
+    }
+
+    async fn serve(script: Vec<AiAnswer>, default: AiAnswer, structured: Option<AiAnswer>) -> Self {
         use axum::extract::State;
         use axum::http::{HeaderMap, StatusCode};
         type Shared = (
             Arc<std::sync::Mutex<Vec<Value>>>,
             Arc<std::sync::Mutex<std::collections::VecDeque<AiAnswer>>>,
             AiAnswer,
+            Option<AiAnswer>,
         );
         async fn complete(
-            State((requests, script, default)): State<Shared>,
+            State((requests, script, default, structured)): State<Shared>,
             headers: HeaderMap,
             body: axum::Json<Value>,
         ) -> (StatusCode, HeaderMap, axum::Json<Value>) {
@@ -830,8 +841,12 @@ impl AiServer {
                 .get("authorization")
                 .and_then(|v| v.to_str().ok())
                 .map_or(Value::Null, |v| Value::String(v.to_string()));
+            let wants_structure = seen.get("response_format").is_some();
             requests.lock().unwrap().push(seen);
-            let answer = script.lock().unwrap().pop_front().unwrap_or(default);
+            let answer = match structured {
+                Some(answer) if wants_structure => answer,
+                _ => script.lock().unwrap().pop_front().unwrap_or(default),
+            };
             tokio::time::sleep(Duration::from_millis(answer.delay_ms)).await;
             let mut out = HeaderMap::new();
             if let Some(after) = answer.retry_after {
@@ -848,6 +863,7 @@ impl AiServer {
             requests.clone(),
             Arc::new(std::sync::Mutex::new(script.into())),
             default,
+            structured,
         );
         let app = axum::Router::new()
             .route("/v1/chat/completions", axum::routing::post(complete))

@@ -1,8 +1,12 @@
-// Leads: who wants something, filtered by status and text; where the team stands with each
-// (status, notes), and a CSV export of what is listed.
+// Leads: who wants something, filtered by status, needed action and text; where the team stands
+// with each (status, notes, the analysis's next action), follow-up drafts, a CSV export of what is
+// listed, and, for supervisors and admins, importing a file with its progress and turned-away rows.
 
-import { api, session } from "../api.js";
+import { api, session, upload } from "../api.js";
 import { ago, field, h, mount } from "../dom.js";
+import { isSupervisor } from "../state.js";
+
+const IMPORT_KEY = "switchboard.import";
 
 const STATUSES = ["new", "contacted", "qualified", "won", "lost"];
 
@@ -10,26 +14,117 @@ function title(status) {
   return status[0].toUpperCase() + status.slice(1);
 }
 
+/** "3 Dec", or "" without a date. */
+function date(iso) {
+  return iso ? new Date(iso).toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" }) : "";
+}
+
+/** What the analysis says is next for `lead`, in words. */
+function nextAction(lead) {
+  if (lead.analysis_state === "failed") return h("span", { class: "bad" }, `Analysis failed: ${lead.analysis_error}`);
+  if (lead.analysis_state === "pending") return h("span", { class: "muted" }, "Being analysed");
+  if (lead.needs_action) {
+    return [h("strong", { class: "needs-action" }, "Needs action"), " ",
+      lead.next_action_at ? `by ${date(lead.next_action_at)}: ` : "", lead.next_action_description || ""];
+  }
+  if (lead.needs_action === false) return h("span", { class: "muted" }, "Nothing to do");
+  return "";
+}
+
+/** The import panel: a file, an Import button, then the import's progress and turned-away rows;
+ * `imported` is called once it is done. */
+function importer(imported) {
+  const file = h("input", { type: "file", accept: ".csv,text/csv,.json,application/json", required: true });
+  const progress = h("div", { class: "import-progress", role: "status", "aria-live": "polite" });
+  const form = h("form", { class: "form inline-form", onsubmit: (event) => { event.preventDefault(); send(); } },
+    field("Leads file (CSV or JSON)", file, "A header row; columns name, email, phone, company, channel, status, notes, last_contact."),
+    h("button", { type: "submit" }, "Import"));
+  const panel = h("section", { class: "import", "aria-labelledby": "import-heading" },
+    h("h2", { id: "import-heading" }, "Import leads"), form, progress);
+
+  async function send() {
+    const chosen = file.files[0];
+    if (!chosen) return;
+    const json = chosen.name.toLowerCase().endsWith(".json");
+    mount(progress, h("p", {}, `Sending ${chosen.name}…`));
+    try {
+      const started = await upload("/api/leads/import", chosen, json ? "application/json" : "text/csv");
+      sessionStorage.setItem(IMPORT_KEY, String(started.id));
+      file.value = "";
+      show(started);
+      follow(started.id);
+    } catch (error) {
+      mount(progress, h("p", { class: "notice error", role: "alert" }, `The import was refused: ${error.message}`));
+    }
+  }
+
+  async function follow(id) {
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (!panel.isConnected) return;
+      let now;
+      try {
+        now = await api("GET", `/api/leads/imports/${id}`);
+      } catch (error) {
+        if (error.status === 404) sessionStorage.removeItem(IMPORT_KEY);
+        if (error.status === 404 || error.status === 403) return;
+        continue;
+      }
+      show(now);
+      if (now.status === "done") {
+        sessionStorage.removeItem(IMPORT_KEY);
+        imported();
+        return;
+      }
+    }
+  }
+
+  function show(at) {
+    const stored = at.imported + at.updated + at.rejected;
+    const done = at.status === "done";
+    mount(progress,
+      h("p", { class: done ? "notice ok" : "notice" },
+        done ? "Import done: " : `Importing: ${stored} of ${at.total_rows} rows read; `,
+        `${at.imported} new, ${at.updated} updated, ${at.rejected} rejected. `,
+        `${at.analysed} analysed`, at.analysis_failed ? ` (${at.analysis_failed} failed)` : "",
+        `, ${at.needing_action} need action, ${at.without_last_contact} without a last contact.`),
+      done ? null : h("progress", { max: Math.max(1, at.total_rows), value: stored, "aria-label": "Rows read" }),
+      at.rejections.length
+        ? h("details", { open: true }, h("summary", {}, `Rows turned away (${at.rejected}${at.rejected > at.rejections.length ? `, the first ${at.rejections.length} listed` : ""})`),
+          h("ul", { class: "rejections" }, at.rejections.map((r) => h("li", {}, `Line ${r.line}: ${r.reason}`))))
+        : null);
+  }
+
+  const running = Number(sessionStorage.getItem(IMPORT_KEY));
+  if (running) follow(running);
+  return panel;
+}
+
 /** Draws the leads page into `view`. */
 export function leads(view) {
   const message = h("div", { "aria-live": "polite" });
   const status = h("select", { onchange: () => load() },
     h("option", { value: "" }, "Any status"), STATUSES.map((s) => h("option", { value: s }, title(s))));
+  const action = h("select", { onchange: () => load() },
+    h("option", { value: "" }, "Any"), h("option", { value: "true" }, "Needs action"), h("option", { value: "false" }, "Nothing to do"));
   const text = h("input", { type: "search", maxlength: 200, placeholder: "Name, email or phone" });
   const filters = h("form", { class: "form inline-form", role: "search", onsubmit: (event) => { event.preventDefault(); load(); } },
-    field("Status", status), field("Find", text), h("button", { type: "submit" }, "Filter"),
+    field("Status", status), field("Next action", action), field("Find", text), h("button", { type: "submit" }, "Filter"),
     h("button", { type: "button", onclick: () => download() }, "Export CSV"));
   const body = h("tbody");
   const more = h("button", { type: "button", hidden: true }, "Load more");
-  mount(view, h("main", { class: "page" }, h("h1", {}, "Leads"), filters, message,
+  mount(view, h("main", { class: "page" }, h("h1", {}, "Leads"),
+    isSupervisor() ? importer(() => load()) : null,
+    filters, message,
     h("table", { class: "table" }, h("caption", { class: "visually-hidden" }, "Leads"),
-      h("thead", {}, h("tr", {}, ["Lead", "Wants", "Status", "Notes", "Captured"].map((t) => h("th", { scope: "col" }, t)))),
+      h("thead", {}, h("tr", {}, ["Lead", "Wants", "Next action", "Status", "Notes", "Captured"].map((t) => h("th", { scope: "col" }, t)))),
       body),
     more));
 
   function query(cursor) {
     const params = new URLSearchParams();
     if (status.value) params.set("status", status.value);
+    if (action.value) params.set("needs_action", action.value);
     if (text.value.trim()) params.set("q", text.value.trim());
     if (cursor) params.set("cursor", cursor);
     return params.toString();
@@ -54,14 +149,36 @@ export function leads(view) {
     picker.value = lead.status;
     const notes = h("textarea", { rows: 2, maxlength: 4000, "aria-label": `Notes on ${who}` });
     notes.value = lead.notes || "";
-    return h("tr", {},
-      h("th", { scope: "row" }, who, h("br"), h("small", {}, [lead.email, lead.phone].filter(Boolean).join(" · ")),
-        lead.chat_id ? [h("br"), h("a", { href: `#/chats/${lead.chat_id}` }, "Open the chat")] : [],
-        lead.next_action_description ? [h("br"), h("small", {}, `Next: ${lead.next_action_description}`)] : []),
+    const draft = h("div", { class: "draft", "aria-live": "polite" });
+    const line = h("tr", {},
+      h("th", { scope: "row" }, who, h("br"), h("small", {}, [lead.company, lead.email, lead.phone].filter(Boolean).join(" · ")),
+        lead.chat_id ? [h("br"), h("a", { href: `#/chats/${lead.chat_id}` }, "Open the chat")] : []),
       h("td", {}, [lead.intent, lead.summary].filter(Boolean).join(": ")),
+      h("td", {}, nextAction(lead), h("br"),
+        h("button", { type: "button", class: "link", "aria-label": `Draft a follow-up for ${who}`, onclick: () => followUp(lead, who, draft) }, "Draft follow-up"),
+        draft),
       h("td", {}, picker),
       h("td", {}, notes, h("button", { type: "button", "aria-label": `Save notes on ${who}`, onclick: () => save(lead, { notes: notes.value }) }, "Save notes")),
       h("td", {}, h("time", { datetime: lead.created_at }, ago(lead.created_at))));
+    return line;
+  }
+
+  /** Asks for a follow-up draft for `lead` and shows it to edit and copy: nothing is sent. */
+  async function followUp(lead, who, into) {
+    mount(into, h("p", { class: "muted" }, "Drafting…"));
+    try {
+      const { text: drafted } = await api("POST", `/api/leads/${lead.id}/follow-up`);
+      const box = h("textarea", { rows: 5, maxlength: 4000, "aria-label": `Follow-up for ${who}` });
+      box.value = drafted;
+      mount(into, box,
+        h("button", { type: "button", onclick: async (event) => {
+          await navigator.clipboard?.writeText(box.value).catch(() => {});
+          event.target.textContent = "Copied";
+        } }, "Copy"),
+        h("small", { class: "hint" }, " Nothing is sent: copy it into a chat or your mail."));
+    } catch (error) {
+      mount(into, h("p", { class: "notice error", role: "alert" }, `No draft: ${error.message}`));
+    }
   }
 
   async function load(cursor) {
@@ -69,7 +186,7 @@ export function leads(view) {
       const page = await api("GET", `/api/leads?${query(cursor)}`);
       if (!cursor) mount(body);
       body.append(...page.leads.map(row));
-      if (!body.children.length) mount(body, h("tr", {}, h("td", { colspan: 5 }, "No leads match.")));
+      if (!body.children.length) mount(body, h("tr", {}, h("td", { colspan: 6 }, "No leads match.")));
       more.hidden = !page.next_cursor;
       more.onclick = () => load(page.next_cursor);
     } catch (error) {
