@@ -155,6 +155,11 @@ pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome>
             label_id,
             on,
         } => labels::set_label(conn, *account_id, *target, *label_id, *on),
+        Command::EditLabel {
+            account_id,
+            label_id,
+            edit,
+        } => labels::edit_label(conn, *account_id, *label_id, edit),
         Command::UpdateContact {
             account_id,
             contact_id,

@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
@@ -10,7 +11,7 @@ use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::chats::ChatView;
 use crate::error::{AppError, AppResult};
-use crate::model::{Command, LabelTarget, StoreError};
+use crate::model::{Command, LabelEdit, LabelTarget, StoreError};
 use crate::store::labels::{self, Label};
 
 /// Longest label name, in characters.
@@ -71,7 +72,8 @@ pub async fn create(state: &AppState, me: &CurrentUser, input: LabelInput) -> Ap
         .await?)
 }
 
-/// Renames or recolours a label (admins); another account's is a 404.
+/// Renames or recolours a label (admins); another account's is a 404, a name another label
+/// has a 409. Every chat showing it gets a `chat.updated`.
 pub async fn update(
     state: &AppState,
     me: &CurrentUser,
@@ -82,31 +84,63 @@ pub async fn update(
     let new_name = input.name.as_deref().map(name).transpose()?;
     let new_color = input.color.as_deref().map(color).transpose()?;
     let account = me.principal.account_id;
-    Ok(state
+    let current = find(state, account, id).await?;
+    let name = new_name.unwrap_or(current.name);
+    let color = new_color.unwrap_or(current.color);
+    let wanted = name.clone();
+    let clash = state
         .db()
-        .run(move |conn| -> AppResult<Label> {
-            let current = labels::find(conn, account, id)
-                .map_err(|_| AppError::not_found("no such label"))?;
-            let name = new_name.unwrap_or(current.name);
-            let color = new_color.unwrap_or(current.color);
-            let now = Utc::now().naive_utc();
-            labels::update(conn, account, id, &name, &color, now).map_err(taken)?;
-            Ok(labels::find(conn, account, id)?)
-        })
-        .await?)
+        .run(move |conn| labels::named(conn, account, &wanted))
+        .await?;
+    if clash.is_some_and(|other| other.id != id) {
+        return Err(label_exists());
+    }
+    edit(
+        state,
+        account,
+        id,
+        LabelEdit::Change {
+            name: name.clone(),
+            color,
+        },
+    )
+    .await?;
+    let label = find(state, account, id).await?;
+    if label.name != name {
+        // Another label took the name between the check and the change.
+        return Err(label_exists());
+    }
+    Ok(label)
 }
 
-/// Removes a label from the account and from whatever carried it (admins).
+/// Removes a label from the account and from whatever carried it (admins); every chat that
+/// showed it gets a `chat.updated`.
 pub async fn remove(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<()> {
     me.principal.authorize(Action::ManageLabels)?;
     let account = me.principal.account_id;
-    match state
+    find(state, account, id).await?;
+    edit(state, account, id, LabelEdit::Delete).await
+}
+
+async fn find(state: &AppState, account_id: i64, id: i64) -> AppResult<Label> {
+    state
         .db()
-        .run(move |conn| labels::delete(conn, account, id))
+        .run(move |conn| labels::find(conn, account_id, id).optional())
         .await?
-    {
-        0 => Err(AppError::not_found("no such label")),
-        _ => Ok(()),
+        .ok_or_else(|| AppError::not_found("no such label"))
+}
+
+async fn edit(state: &AppState, account_id: i64, label_id: i64, edit: LabelEdit) -> AppResult<()> {
+    let command = Command::EditLabel {
+        account_id,
+        label_id,
+        edit,
+    };
+    let answer = state.bus.submit_all(vec![command]).await.pop();
+    match answer.unwrap_or_else(|| Err(StoreError::Unavailable("no answer".into()))) {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound(_)) => Err(AppError::not_found("no such label")),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -210,10 +244,14 @@ fn color(given: &str) -> AppResult<String> {
 
 fn taken(e: DieselError) -> AppError {
     match e {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::conflict(
-            "label_exists",
-            "the account has a label with this name already",
-        ),
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => label_exists(),
         other => other.into(),
     }
+}
+
+fn label_exists() -> AppError {
+    AppError::conflict(
+        "label_exists",
+        "the account has a label with this name already",
+    )
 }

@@ -8,7 +8,8 @@ mod lead;
 mod states;
 
 pub use commands::{
-    BotReply, Command, ContactUpdate, DeliveryResult, Envelope, InboundMessage, LabelTarget,
+    BotReply, Command, ContactUpdate, DeliveryResult, Envelope, InboundMessage, LabelEdit,
+    LabelTarget,
 };
 pub use events::{Event, Outcome, StoreError, Typing};
 pub use lead::{looks_like_email, looks_like_phone, normalize_phone, Lead};

@@ -1,10 +1,10 @@
-//! Labels put on chats and contacts or taken off: each change is a `chat.updated` of every
-//! chat that shows it, carrying the chat's labels and its contact's.
+//! Labels put on chats and contacts or taken off, renamed or deleted: each change is a
+//! `chat.updated` of every chat that shows it, carrying the chat's labels and its contact's.
 
 use diesel::QueryResult;
 
 use super::record::Recorder;
-use crate::model::{LabelTarget, Outcome};
+use crate::model::{LabelEdit, LabelTarget, Outcome};
 use crate::store::connection::DbConnection;
 use crate::store::{chats, contacts, labels};
 
@@ -34,6 +34,35 @@ pub(super) fn set_label(
                 rec.contact_changed(conn, account_id, contact_id)?;
             }
         }
+    }
+    Ok(rec.done())
+}
+
+/// Renames, recolours or deletes one of the account's labels; every chat that showed it (on
+/// itself or on its contact) is updated. A change to what it is already emits nothing.
+pub(super) fn edit_label(
+    conn: &mut DbConnection,
+    account_id: i64,
+    label_id: i64,
+    edit: &LabelEdit,
+) -> QueryResult<Outcome> {
+    let mut rec = Recorder::new();
+    let now = rec.now.naive_utc();
+    let label = labels::find(conn, account_id, label_id)?;
+    let showing = chats::showing_label(conn, account_id, label_id)?;
+    match edit {
+        LabelEdit::Change { name, color } => {
+            if *name == label.name && *color == label.color {
+                return Ok(rec.done());
+            }
+            labels::update(conn, account_id, label_id, name, color, now)?;
+        }
+        LabelEdit::Delete => {
+            labels::delete(conn, account_id, label_id)?;
+        }
+    }
+    for chat in &showing {
+        rec.chat_updated(conn, account_id, chat)?;
     }
     Ok(rec.done())
 }

@@ -192,6 +192,15 @@ pub enum Command {
         /// The reaction, or `None` when it was removed.
         emoji: Option<String>,
     },
+    /// An admin renames or recolours a label, or deletes it: every chat showing it changes.
+    EditLabel {
+        /// The account.
+        account_id: i64,
+        /// The account's label.
+        label_id: i64,
+        /// What becomes of it.
+        edit: LabelEdit,
+    },
     /// A person puts a label on a chat or a contact (`on`), or takes it off.
     Label {
         /// The account.
@@ -245,6 +254,7 @@ impl Command {
             Self::Reaction { .. } => "reaction",
             Self::Deleted { .. } => "deleted",
             Self::Label { .. } => "label",
+            Self::EditLabel { .. } => "edit_label",
             Self::UpdateContact { .. } => "update_contact",
         }
     }
@@ -268,6 +278,7 @@ impl Command {
             | Self::DeliveryResult { account_id, .. }
             | Self::Reaction { account_id, .. }
             | Self::Label { account_id, .. }
+            | Self::EditLabel { account_id, .. }
             | Self::UpdateContact { account_id, .. }
             | Self::Deleted { account_id, .. } => *account_id,
         }
@@ -290,6 +301,20 @@ pub struct ContactUpdate {
     /// Found by Meta's profile lookup (a name a person set stays; the lookup is recorded as
     /// done), rather than set by a person.
     pub from_profile: bool,
+}
+
+/// What becomes of a label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelEdit {
+    /// Its name and colour from now on.
+    Change {
+        /// The name, unique in the account.
+        name: String,
+        /// `#rrggbb`.
+        color: String,
+    },
+    /// Gone, from every chat and contact too.
+    Delete,
 }
 
 /// What a label goes on.

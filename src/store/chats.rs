@@ -10,7 +10,7 @@ use super::connection::DbConnection;
 use super::contacts::Contact;
 use super::labels::Label;
 use super::messages::Message;
-use super::schema::{channels, chat_labels, chat_reads, chats, contacts, messages};
+use super::schema::{channels, chat_labels, chat_reads, chats, contact_labels, contacts, messages};
 use crate::model::{ChatStatus, Direction};
 
 /// A chat as stored.
@@ -129,6 +129,30 @@ pub fn of_contact(
     chats::table
         .filter(chats::account_id.eq(account_id))
         .filter(chats::contact_id.eq(contact_id))
+        .order(chats::id)
+        .select(Chat::as_select())
+        .load(conn)
+}
+
+/// The account's chats that show a label, on themselves or on their contact.
+pub fn showing_label(
+    conn: &mut DbConnection,
+    account_id: i64,
+    label_id: i64,
+) -> QueryResult<Vec<Chat>> {
+    let on_chat = chat_labels::table
+        .filter(chat_labels::label_id.eq(label_id))
+        .select(chat_labels::chat_id);
+    let on_contact = contact_labels::table
+        .filter(contact_labels::label_id.eq(label_id))
+        .select(contact_labels::contact_id);
+    chats::table
+        .filter(chats::account_id.eq(account_id))
+        .filter(
+            chats::id
+                .eq_any(on_chat)
+                .or(chats::contact_id.eq_any(on_contact)),
+        )
         .order(chats::id)
         .select(Chat::as_select())
         .load(conn)

@@ -40,6 +40,16 @@ pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<La
         .first(conn)
 }
 
+/// The account's label of this name, if any.
+pub fn named(conn: &mut DbConnection, account_id: i64, name: &str) -> QueryResult<Option<Label>> {
+    labels::table
+        .filter(labels::account_id.eq(account_id))
+        .filter(labels::name.eq(name))
+        .select(Label::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Stores a label; returns its id. A name the account uses already is a unique violation.
 pub fn create(
     conn: &mut DbConnection,

@@ -1095,7 +1095,9 @@ async fn a_supervisor_imports_a_file_sees_it_finish_and_drafts_a_follow_up_that_
         )
         .await;
     assert_eq!(draft, "Hello Gus, shall we plan the next delivery?");
-    browser.screenshot(&shots().join("leads-follow-up.png")).await;
+    browser
+        .screenshot(&shots().join("leads-follow-up.png"))
+        .await;
     let asked = ai
         .requests()
         .into_iter()

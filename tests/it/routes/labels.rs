@@ -350,6 +350,36 @@ async fn labels_on_chats_and_contacts_are_events_filter_the_inbox_and_stay_withi
         "{filtered}"
     );
 
+    // Renaming and deleting a label are changes of every chat that shows it.
+    let (status, renamed) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/labels/{label}"),
+            Some(&admin),
+            Some(&json!({"name": "Gold"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{renamed}");
+    let frames = frames_until(&mut watching, 10_000, |f| {
+        f["type"] == "chat.updated" && f["chat_id"] == mine_id
+    })
+    .await;
+    let event = frames.last().expect("event");
+    assert_eq!(names(&event["data"]["contact_labels"]), ["Gold"], "{event}");
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/labels/{label}"),
+            Some(&admin),
+            Some(&json!({"name": "Gold"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let rest = rest_and_alive(&mut watching, 300).await;
+    assert!(
+        !rest.iter().any(|f| f["type"] == "chat.updated"),
+        "the same name again changes nothing: {rest:?}"
+    );
     let (status, _) = app
         .call(
             Method::DELETE,
@@ -359,6 +389,25 @@ async fn labels_on_chats_and_contacts_are_events_filter_the_inbox_and_stay_withi
         )
         .await;
     assert_eq!(status, 204);
+    let frames = frames_until(&mut watching, 10_000, |f| {
+        f["type"] == "chat.updated" && f["chat_id"] == mine_id
+    })
+    .await;
+    let event = frames.last().expect("event");
+    assert_eq!(
+        event["data"]["contact_labels"],
+        json!([]),
+        "a deleted label leaves the chat: {event}"
+    );
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/labels/{label}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "a deleted label is gone");
     let (_, shown) = app
         .call(
             Method::GET,
