@@ -428,6 +428,9 @@ async fn store_chunk(
             use diesel::Connection;
             let now = Utc::now().naive_utc();
             conn.transaction(|conn| {
+                // The account's write lock, as the engine takes it before capturing a lead:
+                // a chat's lead and an imported row with the same email never both insert.
+                crate::store::accounts::lock_for_write(conn, &[import.account_id])?;
                 let mut counts = ChunkCounts::default();
                 for (line, outcome) in &outcomes {
                     match outcome {
