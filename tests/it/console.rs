@@ -1114,4 +1114,27 @@ async fn a_supervisor_imports_a_file_sees_it_finish_and_drafts_a_follow_up_that_
         .call(Method::GET, "/api/chats", Some(&admin), None)
         .await;
     assert_eq!(chats["chats"], json!([]), "nothing was sent anywhere");
+
+    // On a phone the page fits the screen; the table scrolls on its own.
+    drop(browser);
+    let phone = turn.browser(390, 844).await;
+    sign_in(&phone, &app, &supervisor.email, &supervisor.password).await;
+    phone.goto(&app.url("/#/leads")).await;
+    phone.wait_text(20, "Gus Holt").await;
+    phone.field("Leads file (CSV or JSON)").await;
+    let wide = phone
+        .run(
+            "return [document.scrollingElement, ...document.querySelectorAll('*')] \
+               .filter((e) => e.scrollWidth > e.clientWidth + 1 && !e.closest('.table-scroll') \
+                 && (e === document.scrollingElement || ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))) \
+               .map((e) => `${e.tagName}.${e.className} ${e.scrollWidth}/${e.clientWidth}`);",
+            vec![],
+        )
+        .await;
+    phone.screenshot(&shots().join("phone-leads.png")).await;
+    assert_eq!(
+        wide,
+        json!([]),
+        "only the table may scroll sideways on a phone"
+    );
 }

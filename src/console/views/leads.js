@@ -116,9 +116,9 @@ export function leads(view) {
   mount(view, h("main", { class: "page" }, h("h1", {}, "Leads"),
     isSupervisor() ? importer(() => load()) : null,
     filters, message,
-    h("table", { class: "table" }, h("caption", { class: "visually-hidden" }, "Leads"),
+    h("div", { class: "table-scroll" }, h("table", { class: "table" }, h("caption", { class: "visually-hidden" }, "Leads"),
       h("thead", {}, h("tr", {}, ["Lead", "Wants", "Next action", "Status", "Notes", "Captured"].map((t) => h("th", { scope: "col" }, t)))),
-      body),
+      body)),
     more));
 
   function query(cursor) {
