@@ -95,13 +95,16 @@ pub async fn update(
     if clash.is_some_and(|other| other.id != id) {
         return Err(label_exists());
     }
-    edit(
+    let edit = LabelEdit::Change {
+        name: name.clone(),
+        color,
+    };
+    submit(
         state,
-        account,
-        id,
-        LabelEdit::Change {
-            name: name.clone(),
-            color,
+        Command::EditLabel {
+            account_id: account,
+            label_id: id,
+            edit,
         },
     )
     .await?;
@@ -119,7 +122,12 @@ pub async fn remove(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<()
     me.principal.authorize(Action::ManageLabels)?;
     let account = me.principal.account_id;
     find(state, account, id).await?;
-    edit(state, account, id, LabelEdit::Delete).await
+    let command = Command::EditLabel {
+        account_id: account,
+        label_id: id,
+        edit: LabelEdit::Delete,
+    };
+    submit(state, command).await
 }
 
 async fn find(state: &AppState, account_id: i64, id: i64) -> AppResult<Label> {
@@ -128,20 +136,6 @@ async fn find(state: &AppState, account_id: i64, id: i64) -> AppResult<Label> {
         .run(move |conn| labels::find(conn, account_id, id).optional())
         .await?
         .ok_or_else(|| AppError::not_found("no such label"))
-}
-
-async fn edit(state: &AppState, account_id: i64, label_id: i64, edit: LabelEdit) -> AppResult<()> {
-    let command = Command::EditLabel {
-        account_id,
-        label_id,
-        edit,
-    };
-    let answer = state.bus.submit_all(vec![command]).await.pop();
-    match answer.unwrap_or_else(|| Err(StoreError::Unavailable("no answer".into()))) {
-        Ok(_) => Ok(()),
-        Err(StoreError::NotFound(_)) => Err(AppError::not_found("no such label")),
-        Err(other) => Err(other.into()),
-    }
 }
 
 /// Puts a label on a chat the caller may see (`on`), or takes it off; a `chat.updated` event
@@ -154,14 +148,13 @@ pub async fn label_chat(
     on: bool,
 ) -> AppResult<ChatView> {
     let chat = crate::chats::find_visible(state, me, chat_id).await?;
-    submit(
-        state,
-        chat.account_id,
-        LabelTarget::Chat(chat.id),
+    let command = Command::Label {
+        account_id: chat.account_id,
+        target: LabelTarget::Chat(chat.id),
         label_id,
         on,
-    )
-    .await?;
+    };
+    submit(state, command).await?;
     crate::chats::show(state, me, chat_id).await
 }
 
@@ -176,14 +169,13 @@ pub async fn label_contact(
 ) -> AppResult<ContactLabels> {
     crate::contacts::find_visible(state, me, contact_id).await?;
     let account = me.principal.account_id;
-    submit(
-        state,
-        account,
-        LabelTarget::Contact(contact_id),
+    let command = Command::Label {
+        account_id: account,
+        target: LabelTarget::Contact(contact_id),
         label_id,
         on,
-    )
-    .await?;
+    };
+    submit(state, command).await?;
     let labels = state
         .db()
         .run(move |conn| labels::of_contacts(conn, &[contact_id]))
@@ -194,23 +186,12 @@ pub async fn label_contact(
     Ok(ContactLabels { contact_id, labels })
 }
 
-async fn submit(
-    state: &AppState,
-    account_id: i64,
-    target: LabelTarget,
-    label_id: i64,
-    on: bool,
-) -> AppResult<()> {
-    let command = Command::Label {
-        account_id,
-        target,
-        label_id,
-        on,
-    };
+/// Runs a label command through the engine. The chat, contact or label was found just before:
+/// what is not found now is the label.
+async fn submit(state: &AppState, command: Command) -> AppResult<()> {
     let answer = state.bus.submit_all(vec![command]).await.pop();
     match answer.unwrap_or_else(|| Err(StoreError::Unavailable("no answer".into()))) {
         Ok(_) => Ok(()),
-        // The chat or contact was found just before: what is missing is the label.
         Err(StoreError::NotFound(_)) => Err(AppError::not_found("no such label")),
         Err(other) => Err(other.into()),
     }
