@@ -70,6 +70,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api::leads::list))
         .routes(routes!(api::leads::export))
         .routes(routes!(api::leads::import))
+        .routes(routes!(api::leads::imports))
         .routes(routes!(api::leads::import_status))
         .routes(routes!(api::leads::needs_action))
         .routes(routes!(api::leads::follow_up))

@@ -11,7 +11,7 @@ use crate::api::extract::Json;
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::error::AppResult;
-use crate::leads::import::{self, ImportStatus};
+use crate::leads::import::{self, ImportList, ImportQuery, ImportStatus};
 use crate::leads::{self, LeadChange, LeadList, LeadPage, LeadQuery, NeedsActionQuery};
 use crate::store::leads::LeadRow;
 
@@ -101,6 +101,21 @@ pub async fn import(
         .and_then(|v| v.to_str().ok());
     let started = import::receive(&state, &me, content_type, body).await?;
     Ok((StatusCode::ACCEPTED, Json(started)))
+}
+
+/// The account's latest imports, newest first, each with where it stands (supervisors,
+/// admins).
+#[utoipa::path(get, path = "/api/leads/imports", operation_id = "listLeadImports", tag = "leads", security(("bearer" = [])),
+    params(ImportQuery),
+    responses((status = 200, body = ImportList), (status = 403, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
+pub async fn imports(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    query: QueryOf<ImportQuery>,
+) -> AppResult<Json<ImportList>> {
+    let Query(query) = query?;
+    import::list(&state, &me, query).await.map(Json)
 }
 
 /// Where an import stands: rows stored, updated and rejected (each with line and reason), leads

@@ -275,18 +275,68 @@ fn file_error(e: FileError) -> AppError {
 pub async fn status(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<ImportStatus> {
     me.principal.authorize(Action::ImportLeads)?;
     let account = me.principal.account_id;
-    let (import, rejections, counts) = state
+    state
         .db()
-        .run(move |conn| -> diesel::QueryResult<_> {
+        .run(move |conn| {
             let import = lead_imports::find(conn, account, id)?;
-            Ok((
-                import.clone(),
-                lead_imports::rejections(conn, id, LISTED_REJECTIONS)?,
-                lead_imports::analysis_counts(conn, id)?,
-            ))
+            describe(conn, import, LISTED_REJECTIONS)
         })
         .await
-        .map_err(|_| AppError::not_found("no such import"))?;
+        .map_err(|_| AppError::not_found("no such import"))
+}
+
+/// `GET /api/leads/imports` query.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// How many, 1 to 50 (default 10).
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<i64>,
+}
+
+/// The account's latest imports.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportList {
+    /// Newest first; `rejections` is left empty here (the import itself lists them).
+    pub imports: Vec<ImportStatus>,
+}
+
+/// The account's latest imports, newest first, each with where it stands (supervisors,
+/// admins).
+pub async fn list(state: &AppState, me: &CurrentUser, query: ImportQuery) -> AppResult<ImportList> {
+    me.principal.authorize(Action::ImportLeads)?;
+    let limit = query.limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        return Err(AppError::unprocessable(
+            "invalid_limit",
+            "limit must be 1 to 50",
+        ));
+    }
+    let account = me.principal.account_id;
+    let imports = state
+        .db()
+        .run(move |conn| {
+            lead_imports::recent(conn, account, limit)?
+                .into_iter()
+                .map(|import| describe(conn, import, 0))
+                .collect::<diesel::QueryResult<Vec<_>>>()
+        })
+        .await?;
+    Ok(ImportList { imports })
+}
+
+/// Where `import` stands, with its first `listed` rejections.
+fn describe(
+    conn: &mut crate::store::connection::DbConnection,
+    import: Import,
+    listed: i64,
+) -> diesel::QueryResult<ImportStatus> {
+    let rejections = if listed > 0 {
+        lead_imports::rejections(conn, import.id, listed)?
+    } else {
+        Vec::new()
+    };
+    let counts = lead_imports::analysis_counts(conn, import.id)?;
     let done = import.stored() && counts.pending == 0;
     Ok(ImportStatus {
         id: import.id,

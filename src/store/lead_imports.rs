@@ -147,6 +147,16 @@ pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<Im
         .first(conn)
 }
 
+/// The account's latest imports, newest first.
+pub fn recent(conn: &mut DbConnection, account_id: i64, limit: i64) -> QueryResult<Vec<Import>> {
+    lead_imports::table
+        .filter(lead_imports::account_id.eq(account_id))
+        .order(lead_imports::id.desc())
+        .limit(limit)
+        .select(Import::as_select())
+        .load(conn)
+}
+
 /// One import, whichever account's.
 pub fn get(conn: &mut DbConnection, id: i64) -> QueryResult<Import> {
     lead_imports::table

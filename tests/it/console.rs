@@ -1122,6 +1122,14 @@ async fn a_supervisor_imports_a_file_sees_it_finish_and_drafts_a_follow_up_that_
     phone.goto(&app.url("/#/leads")).await;
     phone.wait_text(20, "Gus Holt").await;
     phone.field("Leads file (CSV or JSON)").await;
+    // Another session finds the import among the recent ones, with its turned-away rows.
+    phone
+        .wait_text(20, "done, 4 new, 2 updated, 5 rejected")
+        .await;
+    phone.press("Show").await;
+    phone
+        .wait_text(20, "Line 10: phone '12' is not a valid number")
+        .await;
     let wide = phone
         .run(
             "return [document.scrollingElement, ...document.querySelectorAll('*')] \

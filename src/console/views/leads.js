@@ -6,7 +6,6 @@ import { api, session, upload } from "../api.js";
 import { ago, field, h, mount } from "../dom.js";
 import { isSupervisor } from "../state.js";
 
-const IMPORT_KEY = "switchboard.import";
 
 const STATUSES = ["new", "contacted", "qualified", "won", "lost"];
 
@@ -36,11 +35,13 @@ function nextAction(lead) {
 function importer(imported) {
   const file = h("input", { type: "file", accept: ".csv,text/csv,.json,application/json", required: true });
   const progress = h("div", { class: "import-progress", role: "status", "aria-live": "polite" });
+  const recent = h("div", { class: "recent-imports" });
   const form = h("form", { class: "form inline-form", onsubmit: (event) => { event.preventDefault(); send(); } },
     field("Leads file (CSV or JSON)", file, "A header row; columns name, email, phone, company, channel, status, notes, last_contact."),
     h("button", { type: "submit" }, "Import"));
   const panel = h("section", { class: "import", "aria-labelledby": "import-heading" },
-    h("h2", { id: "import-heading" }, "Import leads"), form, progress);
+    h("h2", { id: "import-heading" }, "Import leads"), form, progress, recent);
+  let following = null;
 
   async function send() {
     const chosen = file.files[0];
@@ -49,31 +50,43 @@ function importer(imported) {
     mount(progress, h("p", {}, `Sending ${chosen.name}…`));
     try {
       const started = await upload("/api/leads/import", chosen, json ? "application/json" : "text/csv");
-      sessionStorage.setItem(IMPORT_KEY, String(started.id));
       file.value = "";
       show(started);
       follow(started.id);
+      list();
     } catch (error) {
       mount(progress, h("p", { class: "notice error", role: "alert" }, `The import was refused: ${error.message}`));
     }
   }
 
+  /** Shows one import (with its turned-away rows) and, while it runs, keeps it up to date. */
+  async function open(id) {
+    try {
+      const at = await api("GET", `/api/leads/imports/${id}`);
+      show(at);
+      if (at.status === "running") follow(id);
+    } catch (error) {
+      mount(progress, h("p", { class: "notice error", role: "alert" }, error.message));
+    }
+  }
+
   async function follow(id) {
+    following = id;
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      if (!panel.isConnected) return;
+      if (!panel.isConnected || following !== id) return;
       let now;
       try {
         now = await api("GET", `/api/leads/imports/${id}`);
       } catch (error) {
-        if (error.status === 404) sessionStorage.removeItem(IMPORT_KEY);
         if (error.status === 404 || error.status === 403) return;
         continue;
       }
+      if (following !== id) return;
       show(now);
       if (now.status === "done") {
-        sessionStorage.removeItem(IMPORT_KEY);
         imported();
+        list();
         return;
       }
     }
@@ -95,8 +108,28 @@ function importer(imported) {
         : null);
   }
 
-  const running = Number(sessionStorage.getItem(IMPORT_KEY));
-  if (running) follow(running);
+  /** The latest imports, each to open; one still running is followed. */
+  async function list() {
+    let page;
+    try {
+      page = await api("GET", "/api/leads/imports?limit=5");
+    } catch {
+      return;
+    }
+    if (!page.imports.length) {
+      mount(recent);
+      return;
+    }
+    const when = (iso) => new Date(iso).toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    mount(recent, h("h3", {}, "Recent imports"),
+      h("ul", { class: "recent" }, page.imports.map((at) => h("li", {},
+        `${when(at.created_at)}: ${at.status === "done" ? "done" : "running"}, ${at.imported} new, ${at.updated} updated, ${at.rejected} rejected `,
+        h("button", { type: "button", class: "link", "aria-label": `Show the import of ${when(at.created_at)}`, onclick: () => open(at.id) }, "Show")))));
+    const newest = page.imports[0];
+    if (newest.status === "running" && following === null) open(newest.id);
+  }
+
+  list();
   return panel;
 }
 

@@ -115,6 +115,53 @@ async fn the_sample_import_gives_exact_counts_and_reasons_and_twice_doubles_noth
         "only Bo has no last contact"
     );
 
+    let (status, listed) = app
+        .call(Method::GET, "/api/leads/imports", Some(&admin), None)
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["imports"].as_array().map(Vec::len), Some(1));
+    let first = &listed["imports"][0];
+    assert_eq!(
+        (
+            &first["id"],
+            &first["status"],
+            &first["imported"],
+            &first["updated"],
+            &first["rejected"]
+        ),
+        (&json!(id), &json!("done"), &json!(4), &json!(2), &json!(5)),
+        "{listed}"
+    );
+    assert_eq!(
+        first["rejections"],
+        json!([]),
+        "the list leaves the rows out"
+    );
+    let agent = app.user("agent").await;
+    let (status, body) = app
+        .call(Method::GET, "/api/leads/imports", Some(&agent.token), None)
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = app
+        .call(
+            Method::GET,
+            "/api/leads/imports?limit=0",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_error(&body, "invalid_limit");
+    let other = app.other_account_admin().await;
+    let (_, theirs) = app
+        .call(Method::GET, "/api/leads/imports", Some(&other.token), None)
+        .await;
+    assert_eq!(
+        theirs["imports"],
+        json!([]),
+        "another account's imports are out of sight"
+    );
+
     let leads = all_leads(&app, &admin).await;
     assert_eq!(leads.len(), 4);
     let ana = leads
