@@ -31,43 +31,22 @@ export class ApiError extends Error {
   }
 }
 
-/** Sends `file` as the body of a POST with its own content type; answers the JSON the hub
- * returns (a 202 included). */
-export async function upload(path, file, contentType) {
-  let response;
-  try {
-    response = await fetch(path, {
-      method: "POST",
-      headers: { Accept: "application/json", Authorization: `Bearer ${session.token}`, "Content-Type": contentType },
-      body: file,
-    });
-  } catch {
-    throw new ApiError(0, "network", "The hub cannot be reached. Check your connection.");
-  }
-  const data = await response.json().catch(() => null);
-  if (response.ok) return data;
-  throw new ApiError(response.status, data?.error?.code, data?.error?.message);
-}
-
-/** Calls the API; a 401 on a signed-in call ends the session (the page returns to sign-in). */
-export async function api(method, path, body) {
+/** Calls the API with a body already encoded as `contentType`; answers the status and the JSON
+ * (null without one). A 401 on a signed-in call ends the session (the page returns to
+ * sign-in). */
+async function send(method, path, body, contentType) {
   const headers = { Accept: "application/json" };
   const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (contentType) headers["Content-Type"] = contentType;
   let response;
   try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    response = await fetch(path, { method, headers, body });
   } catch {
     throw new ApiError(0, "network", "The hub cannot be reached. Check your connection.");
   }
-  if (response.status === 204 || response.status === 202) return null;
-  const data = await response.json().catch(() => null);
-  if (response.ok) return data;
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (response.ok) return { status: response.status, data };
   const error = new ApiError(response.status, data?.error?.code, data?.error?.message);
   if (response.status === 401 && token && !path.startsWith("/api/auth/login")) {
     session.clear();
@@ -76,4 +55,17 @@ export async function api(method, path, body) {
     }));
   }
   throw error;
+}
+
+/** Calls the API with a JSON body (if any); answers the JSON, or null for 202 and 204. */
+export async function api(method, path, body) {
+  const json = body === undefined ? undefined : JSON.stringify(body);
+  const answer = await send(method, path, json, json === undefined ? undefined : "application/json");
+  return answer.status === 202 ? null : answer.data;
+}
+
+/** Sends `file` as the body of a POST with its own content type; answers the JSON the hub
+ * returns (a 202's included). */
+export async function upload(path, file, contentType) {
+  return (await send("POST", path, file, contentType)).data;
 }

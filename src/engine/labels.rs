@@ -49,12 +49,15 @@ pub(super) fn edit_label(
     let mut rec = Recorder::new();
     let now = rec.now.naive_utc();
     let label = labels::find(conn, account_id, label_id)?;
+    if let LabelEdit::Change { name, color } = edit {
+        if *name == label.name && *color == label.color {
+            return Ok(rec.done());
+        }
+    }
+    // Read before the change: deleting the label takes it off every chat and contact.
     let showing = chats::showing_label(conn, account_id, label_id)?;
     match edit {
         LabelEdit::Change { name, color } => {
-            if *name == label.name && *color == label.color {
-                return Ok(rec.done());
-            }
             labels::update(conn, account_id, label_id, name, color, now)?;
         }
         LabelEdit::Delete => {

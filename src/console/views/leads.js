@@ -6,7 +6,6 @@ import { api, session, upload } from "../api.js";
 import { ago, field, h, mount } from "../dom.js";
 import { isSupervisor } from "../state.js";
 
-
 const STATUSES = ["new", "contacted", "qualified", "won", "lost"];
 
 function title(status) {
@@ -183,7 +182,7 @@ export function leads(view) {
     const notes = h("textarea", { rows: 2, maxlength: 4000, "aria-label": `Notes on ${who}` });
     notes.value = lead.notes || "";
     const draft = h("div", { class: "draft", "aria-live": "polite" });
-    const line = h("tr", {},
+    return h("tr", {},
       h("th", { scope: "row" }, who, h("br"), h("small", {}, [lead.company, lead.email, lead.phone].filter(Boolean).join(" · ")),
         lead.chat_id ? [h("br"), h("a", { href: `#/chats/${lead.chat_id}` }, "Open the chat")] : []),
       h("td", {}, [lead.intent, lead.summary].filter(Boolean).join(": ")),
@@ -193,7 +192,6 @@ export function leads(view) {
       h("td", {}, picker),
       h("td", {}, notes, h("button", { type: "button", "aria-label": `Save notes on ${who}`, onclick: () => save(lead, { notes: notes.value }) }, "Save notes")),
       h("td", {}, h("time", { datetime: lead.created_at }, ago(lead.created_at))));
-    return line;
   }
 
   /** Asks for a follow-up draft for `lead` and shows it to edit and copy: nothing is sent. */
