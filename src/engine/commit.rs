@@ -3,17 +3,20 @@
 //! writer got in the way; answers each submitter once durable, then publishes.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use tokio::sync::mpsc;
 
 use crate::model::{Command, Envelope, Event, Outcome, StoreError};
-use crate::store::connection::{DbConnection, DbPool};
+use crate::store::connection::{DbConnection, DbPool, PooledConnection};
 
 /// How long the writer waits for a connection before failing a batch as unavailable.
 const CONNECT_WAIT: Duration = Duration::from_secs(2);
+
+/// How long the writer keeps using a connection without the pool's test after its last group.
+const HOLD_IDLE: Duration = Duration::from_secs(1);
 
 /// Starts the writer on its own thread (Diesel is synchronous; it never runs on async threads).
 pub fn spawn(
@@ -33,6 +36,9 @@ fn run(
     mut commands: mpsc::Receiver<Envelope>,
     max_batch: usize,
 ) {
+    // One connection from group to group while groups keep coming, not a checkout (and its
+    // test query) per group; after a pause, or a failed group, the next group takes a tested one.
+    let mut held: Option<(PooledConnection, Instant)> = None;
     while let Some(first) = commands.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < max_batch {
@@ -41,17 +47,34 @@ fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(pool, publish, batch);
+        commit_batch(pool, &mut held, publish, batch);
     }
     tracing::info!("store writer stopped: the bus is closed");
 }
 
 /// Commits one group; every submitter hears back only after the commit (or the failure).
-pub fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Envelope>) {
+fn commit_batch(
+    pool: &DbPool,
+    held: &mut Option<(PooledConnection, Instant)>,
+    publish: &dyn Fn(Arc<Event>),
+    batch: Vec<Envelope>,
+) {
     let size = batch.len();
-    let mut conn = match pool.get_timeout(CONNECT_WAIT) {
-        Ok(conn) => conn,
-        Err(e) => return fail_all(batch, &format!("no database connection: {e}")),
+    if held
+        .as_ref()
+        .is_some_and(|(_, used)| used.elapsed() > HOLD_IDLE)
+    {
+        *held = None;
+    }
+    let conn = match held {
+        Some((conn, used)) => {
+            *used = Instant::now();
+            conn
+        }
+        None => match pool.get_timeout(CONNECT_WAIT) {
+            Ok(conn) => &mut held.insert((conn, Instant::now())).0,
+            Err(e) => return fail_all(batch, &format!("no database connection: {e}")),
+        },
     };
     let mut results: Vec<Result<Outcome, StoreError>> = Vec::with_capacity(size);
     let mut attempt = 0;
@@ -96,6 +119,7 @@ pub fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Enve
         }
     };
     if let Err(e) = committed {
+        *held = None;
         return fail_all(batch, &format!("commit failed: {e}"));
     }
     tracing::debug!(size, "committed a group");
