@@ -15,7 +15,7 @@ use crate::store::connection::{DbConnection, DbPool, PooledConnection};
 /// How long the writer waits for a connection before failing a batch as unavailable.
 const CONNECT_WAIT: Duration = Duration::from_secs(2);
 
-/// How long the writer keeps using a connection without the pool's test after its last group.
+/// How long after its last group the writer still uses its connection without the pool's test.
 const HOLD_IDLE: Duration = Duration::from_secs(1);
 
 /// Starts the writer on its own thread (Diesel is synchronous; it never runs on async threads).
@@ -60,19 +60,11 @@ fn commit_batch(
     batch: Vec<Envelope>,
 ) {
     let size = batch.len();
-    if held
-        .as_ref()
-        .is_some_and(|(_, used)| used.elapsed() > HOLD_IDLE)
-    {
-        *held = None;
-    }
-    let conn = match held {
-        Some((conn, used)) => {
-            *used = Instant::now();
-            conn
-        }
+    // A connection idle for longer than HOLD_IDLE goes back; the pool tests the next one.
+    let mut conn = match held.take().filter(|(_, used)| used.elapsed() <= HOLD_IDLE) {
+        Some((conn, _)) => conn,
         None => match pool.get_timeout(CONNECT_WAIT) {
-            Ok(conn) => &mut held.insert((conn, Instant::now())).0,
+            Ok(conn) => conn,
             Err(e) => return fail_all(batch, &format!("no database connection: {e}")),
         },
     };
@@ -119,9 +111,10 @@ fn commit_batch(
         }
     };
     if let Err(e) = committed {
-        *held = None;
+        // The connection goes back with the failure; the next group takes a tested one.
         return fail_all(batch, &format!("commit failed: {e}"));
     }
+    *held = Some((conn, Instant::now()));
     tracing::debug!(size, "committed a group");
     for (envelope, result) in batch.into_iter().zip(results) {
         if let Ok(outcome) = &result {
