@@ -3,20 +3,17 @@
 //! writer got in the way; answers each submitter once durable, then publishes.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use tokio::sync::mpsc;
 
 use crate::model::{Command, Envelope, Event, Outcome, StoreError};
-use crate::store::connection::{DbConnection, DbPool, PooledConnection};
+use crate::store::connection::{DbConnection, DbPool};
 
 /// How long the writer waits for a connection before failing a batch as unavailable.
 const CONNECT_WAIT: Duration = Duration::from_secs(2);
-
-/// How long after its last group the writer still uses its connection without the pool's test.
-const HOLD_IDLE: Duration = Duration::from_secs(1);
 
 /// Starts the writer on its own thread (Diesel is synchronous; it never runs on async threads).
 pub fn spawn(
@@ -36,9 +33,6 @@ fn run(
     mut commands: mpsc::Receiver<Envelope>,
     max_batch: usize,
 ) {
-    // One connection from group to group while groups keep coming, not a checkout (and its
-    // test query) per group; after a pause, or a failed group, the next group takes a tested one.
-    let mut held: Option<(PooledConnection, Instant)> = None;
     while let Some(first) = commands.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < max_batch {
@@ -47,26 +41,17 @@ fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(pool, &mut held, publish, batch);
+        commit_batch(pool, publish, batch);
     }
     tracing::info!("store writer stopped: the bus is closed");
 }
 
 /// Commits one group; every submitter hears back only after the commit (or the failure).
-fn commit_batch(
-    pool: &DbPool,
-    held: &mut Option<(PooledConnection, Instant)>,
-    publish: &dyn Fn(Arc<Event>),
-    batch: Vec<Envelope>,
-) {
+pub fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Envelope>) {
     let size = batch.len();
-    // A connection idle for longer than HOLD_IDLE goes back; the pool tests the next one.
-    let mut conn = match held.take().filter(|(_, used)| used.elapsed() <= HOLD_IDLE) {
-        Some((conn, _)) => conn,
-        None => match pool.get_timeout(CONNECT_WAIT) {
-            Ok(conn) => conn,
-            Err(e) => return fail_all(batch, &format!("no database connection: {e}")),
-        },
+    let mut conn = match pool.get_timeout(CONNECT_WAIT) {
+        Ok(conn) => conn,
+        Err(e) => return fail_all(batch, &format!("no database connection: {e}")),
     };
     let mut results: Vec<Result<Outcome, StoreError>> = Vec::with_capacity(size);
     let mut attempt = 0;
@@ -111,10 +96,8 @@ fn commit_batch(
         }
     };
     if let Err(e) = committed {
-        // The connection goes back with the failure; the next group takes a tested one.
         return fail_all(batch, &format!("commit failed: {e}"));
     }
-    *held = Some((conn, Instant::now()));
     tracing::debug!(size, "committed a group");
     for (envelope, result) in batch.into_iter().zip(results) {
         if let Ok(outcome) = &result {
