@@ -170,6 +170,34 @@ fn a_customer_writing_into_a_resolved_chat_reopens_it() {
 }
 
 #[test]
+fn a_customer_with_several_chats_writes_into_the_newest() {
+    let mut hub = Hub::new();
+    let page = hub.channel(false);
+    let opened = chat_of(&hub.inbound(page, "u1", "m1"));
+    let first = hub.chat(opened);
+    let account = hub.account;
+    hub.apply(Command::SetStatus {
+        account_id: account,
+        chat_id: first.id,
+        user_id: 0,
+        status: ChatStatus::Resolved,
+    });
+    let newer = chats::create(
+        &mut hub.conn,
+        account,
+        page,
+        first.contact_id,
+        ChatStatus::Open,
+        Utc::now().naive_utc(),
+    )
+    .unwrap();
+    let back = hub.inbound(page, "u1", "m2");
+    assert_eq!(types(&back), [EventType::MessageCreated]);
+    assert_eq!(chat_of(&back), newer.id);
+    assert_eq!(hub.chat(first.id).status, ChatStatus::Resolved);
+}
+
+#[test]
 fn a_new_chat_on_an_ai_channel_starts_with_the_bot() {
     let mut hub = Hub::new();
     let page = hub.channel(true);

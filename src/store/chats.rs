@@ -79,17 +79,23 @@ pub fn latest_for_contact(
 }
 
 /// The most recent chat of each of the given contacts, by (channel, contact): one query for
-/// all of a group's messages.
+/// all of a group's messages, which reads only those chats however many a contact has had.
 pub fn latest_for_contacts(
     conn: &mut DbConnection,
     contact_ids: &[i64],
 ) -> QueryResult<HashMap<(i64, i64), Chat>> {
+    let earlier = diesel::alias!(chats as earlier);
+    let newest = earlier
+        .filter(earlier.field(chats::contact_id).eq_any(contact_ids))
+        .group_by((
+            earlier.field(chats::contact_id),
+            earlier.field(chats::channel_id),
+        ))
+        .select(diesel::dsl::max(earlier.field(chats::id)).assume_not_null());
     let chats: Vec<Chat> = crate::on_backend!(conn, |c| chats::table
-        .filter(chats::contact_id.eq_any(contact_ids))
-        .order(chats::id)
+        .filter(chats::id.eq_any(newest))
         .select(Chat::as_select())
         .load(c))?;
-    // Oldest first: the newest of each contact is the one kept.
     Ok(chats
         .into_iter()
         .map(|chat| ((chat.channel_id, chat.contact_id), chat))
