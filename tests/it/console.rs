@@ -550,7 +550,7 @@ async fn every_page_at_desktop_and_phone_widths() {
         .await;
     desktop.screenshot(&shots().join("inbox.png")).await;
     for (section, marker, shot) in [
-        ("#/team", "waiting in the queue", "team.png"),
+        ("#/team", "waiting in the queue, the oldest for", "team.png"),
         ("#/admin/users", "Invite someone", "admin-users.png"),
         ("#/admin/channels", "Embed snippet", "admin-channels.png"),
         ("#/admin/webhooks", "Add a webhook", "admin-webhooks.png"),

@@ -2,7 +2,7 @@
 // account (password).
 
 import { api } from "../api.js";
-import { ago, field, h, mount } from "../dom.js";
+import { field, h, mount } from "../dom.js";
 import { loadTeam, state } from "../state.js";
 
 /** Supervisors' and admins' view of who is working. */
@@ -23,7 +23,7 @@ export function team(view) {
       return;
     }
     queue.textContent = t.queue_size
-      ? `${t.queue_size} waiting in the queue, the oldest for ${ago(t.oldest_waiting_since)}.`
+      ? `${t.queue_size} waiting in the queue, the oldest for ${waited(t.oldest_waiting_since)}.`
       : "Nobody is waiting in the queue.";
     mount(body, t.members.map((m) => {
       const presence = m.online ? (m.status === "away" ? "away" : "online") : "offline";
@@ -60,4 +60,14 @@ export function account(view) {
   h("button", { type: "submit", class: "primary" }, "Change password"));
   mount(view, h("main", { class: "page narrow" }, h("h1", {}, "Your password"), form));
   return { update() {} };
+}
+
+/** How long since `iso`, in words: "less than a minute", "5 minutes", "3 hours", "2 days". */
+function waited(iso) {
+  const minutes = Math.floor(Math.max(0, Date.now() - new Date(iso).getTime()) / 60000);
+  const unit = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  if (minutes < 1) return "less than a minute";
+  if (minutes < 60) return unit(minutes, "minute");
+  if (minutes < 1440) return unit(Math.floor(minutes / 60), "hour");
+  return unit(Math.floor(minutes / 1440), "day");
 }
