@@ -559,6 +559,13 @@ async fn every_page_at_desktop_and_phone_widths() {
         desktop.goto(&app.url(&format!("/{section}"))).await;
         desktop.wait_text(20, marker).await;
         desktop.screenshot(&shots().join(shot)).await;
+        if section == "#/team" {
+            let text = desktop.page_text().await;
+            assert!(
+                !text.contains("the oldest for now"),
+                "the wait is said in words: {text}"
+            );
+        }
     }
 
     let phone = turn.browser(390, 844).await;
