@@ -47,7 +47,7 @@ fn run(
 }
 
 /// Commits one group; every submitter hears back only after the commit (or the failure).
-pub fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Envelope>) {
+fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Envelope>) {
     let size = batch.len();
     let mut conn = match pool.get_timeout(CONNECT_WAIT) {
         Ok(conn) => conn,
