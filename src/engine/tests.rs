@@ -649,4 +649,10 @@ fn a_group_of_channel_messages_stored_together_gives_each_the_outcome_it_would_a
         seqs, expected,
         "numbered in the group's order, without gaps"
     );
+    for word in ["m0", "m1", "m2", "m3", "m4", "welcome"] {
+        let found =
+            crate::store::search::messages(&mut hub.conn, account, &[word.into()], None, 10)
+                .unwrap();
+        assert_eq!(found.len(), 1, "search finds the message with {word} once");
+    }
 }

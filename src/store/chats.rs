@@ -259,8 +259,11 @@ pub fn touch_many(conn: &mut DbConnection, touches: &BTreeMap<i64, Touch>) -> Qu
             let touches: Vec<(&i64, &Touch)> = touches.iter().collect();
             for chunk in touches.chunks(TOUCHES_PER_UPDATE) {
                 let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+                // OR FAIL: a failing constraint would stop the statement without undoing the
+                // rows it changed, so SQLite keeps no statement journal for it; any error rolls
+                // the writer's whole transaction back anyway.
                 let mut update = diesel::sql_query(format!(
-                    "UPDATE chats SET last_message_at = v.column2, \
+                    "UPDATE OR FAIL chats SET last_message_at = v.column2, \
                      last_inbound_at = COALESCE(v.column3, chats.last_inbound_at), updated_at = ? \
                      FROM (VALUES {values}) AS v WHERE chats.id = v.column1"
                 ))

@@ -28,8 +28,8 @@ const ROWS_PER_INSERT: usize = 1000;
 
 /// Numbers a group's events in the order given and stores them: each account's seq counts on
 /// from its stored value (its counter row, or SQLite's write lock, is held until commit, so seq
-/// order is commit order), then one insert per thousand events and one counter update per
-/// account.
+/// order is commit order), then one insert per thousand events (on SQLite one prepared insert
+/// each) and one counter update per account.
 pub fn append_numbered<'a>(
     conn: &mut DbConnection,
     group: impl IntoIterator<Item = &'a mut Arc<Event>>,
@@ -60,9 +60,20 @@ pub fn append_numbered<'a>(
             previous_assignee_id: event.previous_assignee_id,
         });
     }
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let insert = diesel::insert_into(events::table).values(chunk);
-        crate::on_backend!(&mut *conn, |c| insert.execute(c))?;
+    match conn {
+        // One prepared single-row insert each: a multi-row insert would make SQLite copy every
+        // page it touches into a statement journal first.
+        DbConnection::Sqlite(c) => {
+            for row in &rows {
+                diesel::insert_into(events::table).values(row).execute(c)?;
+            }
+        }
+        _ => {
+            for chunk in rows.chunks(ROWS_PER_INSERT) {
+                let insert = diesel::insert_into(events::table).values(chunk);
+                crate::on_backend!(&mut *conn, |c| insert.execute(c))?;
+            }
+        }
     }
     for (account, last) in counters {
         diesel::update(accounts::table.find(account))

@@ -208,47 +208,79 @@ pub struct NewMessage {
     pub updated_at: NaiveDateTime,
 }
 
-/// Stores a message; returns it.
+/// Stores a message and indexes it for search; returns it.
 pub fn insert_message(conn: &mut DbConnection, new: &NewMessage) -> QueryResult<Message> {
-    crate::insert_returning_row!(conn, crate::store::schema::messages, new.clone(), Message)
+    let message =
+        crate::insert_returning_row!(conn, crate::store::schema::messages, new.clone(), Message)?;
+    if let DbConnection::Sqlite(c) = conn {
+        index_for_search(c, message.id, message.id)?;
+    }
+    Ok(message)
 }
 
-/// Rows per insert: well under every backend's limit on bound values (15 per row).
+/// Rows per insert on PostgreSQL: well under its limit on bound values (15 per row).
 const ROWS_PER_INSERT: usize = 1000;
 
-/// Stores messages, one statement per thousand on SQLite and PostgreSQL; returns them in no
-/// particular order.
+/// Stores messages and indexes them for search; returns them in no particular order.
+/// PostgreSQL: one statement per thousand, a round trip each. SQLite: one prepared single-row
+/// insert per message (no round trips to save, and a multi-row insert would make SQLite copy
+/// every page it touches into a statement journal first), then one statement for the search
+/// index.
 pub fn insert_messages(
     conn: &mut DbConnection,
     rows: Vec<NewMessage>,
 ) -> QueryResult<Vec<Message>> {
     let mut stored = Vec::with_capacity(rows.len());
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<NewMessage> = rows.by_ref().take(ROWS_PER_INSERT).collect();
-        match conn {
-            DbConnection::Sqlite(c) => stored.extend(
-                diesel::insert_into(messages::table)
-                    .values(chunk)
-                    .returning(Message::as_returning())
-                    .get_results(c)?,
-            ),
-            DbConnection::Postgres(c) => stored.extend(
-                diesel::insert_into(messages::table)
-                    .values(chunk)
-                    .returning(Message::as_returning())
-                    .get_results(c)?,
-            ),
-            // No RETURNING: each row is inserted and read back by its id.
-            #[cfg(feature = "mysql")]
-            DbConnection::Mysql(_) => {
-                for row in &chunk {
-                    stored.push(insert_message(conn, row)?);
-                }
+    match conn {
+        DbConnection::Sqlite(c) => {
+            for row in rows {
+                stored.push(
+                    diesel::insert_into(messages::table)
+                        .values(row)
+                        .returning(Message::as_returning())
+                        .get_result(c)?,
+                );
+            }
+            let ids = stored.iter().map(|m: &Message| m.id);
+            if let (Some(first), Some(last)) = (ids.clone().min(), ids.max()) {
+                index_for_search(c, first, last)?;
+            }
+        }
+        DbConnection::Postgres(c) => {
+            let mut rows = rows.into_iter().peekable();
+            while rows.peek().is_some() {
+                let chunk: Vec<NewMessage> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+                stored.extend(
+                    diesel::insert_into(messages::table)
+                        .values(chunk)
+                        .returning(Message::as_returning())
+                        .get_results(c)?,
+                );
+            }
+        }
+        // No RETURNING: each row is inserted and read back by its id.
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(_) => {
+            for row in &rows {
+                stored.push(insert_message(conn, row)?);
             }
         }
     }
     Ok(stored)
+}
+
+/// SQLite: adds the messages with ids `first..=last` to the full-text index, in one statement.
+/// They are the caller's new rows, all of them: the writer holds the database's write lock, so
+/// no other row gets an id in that range. (PostgreSQL and MariaDB index in the table itself.)
+fn index_for_search(c: &mut diesel::SqliteConnection, first: i64, last: i64) -> QueryResult<()> {
+    use diesel::sql_types::BigInt;
+    diesel::sql_query(
+        "INSERT INTO messages_fts(rowid, text) SELECT id, text FROM messages WHERE id BETWEEN ? AND ?",
+    )
+    .bind::<BigInt, _>(first)
+    .bind::<BigInt, _>(last)
+    .execute(c)
+    .map(drop)
 }
 
 /// Sets a message's delivery status; returns rows changed.

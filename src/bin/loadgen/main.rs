@@ -9,6 +9,7 @@
 mod ai;
 mod fanout;
 mod reads;
+mod wire;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -311,7 +312,6 @@ async fn main() -> anyhow::Result<()> {
         } => {
             setup_channel(&client, &args.base_url, &email, &password, &page_id).await?;
             let report = webhook_run(
-                &client,
                 &args.base_url,
                 &app_secret,
                 &page_id,
@@ -483,7 +483,6 @@ fn sign(secret: &str, body: &[u8]) -> anyhow::Result<String> {
 }
 
 async fn webhook_run(
-    client: &reqwest::Client,
     base: &str,
     secret: &str,
     page_id: &str,
@@ -496,12 +495,13 @@ async fn webhook_run(
     let started = Instant::now();
     let mut workers = Vec::new();
     for sender in 0..senders {
-        let (client, stop, url) = (
-            client.clone(),
-            stop.clone(),
-            format!("{base}/api/webhooks/facebook"),
+        let mut connection = wire::Connection::new(base)?;
+        let stop = stop.clone();
+        let (secret, page, run_id) = (
+            secret.to_string(),
+            serde_json::to_string(page_id)?,
+            run_id.clone(),
         );
-        let (secret, page_id, run_id) = (secret.to_string(), page_id.to_string(), run_id.clone());
         workers.push(tokio::spawn(async move {
             let mut samples = Samples::default();
             let mut n = 0usize;
@@ -509,32 +509,28 @@ async fn webhook_run(
                 n += 1;
                 let customer = (sender * 7919 + n) % customers.max(1);
                 let now = chrono::Utc::now().timestamp_millis();
-                let body = serde_json::json!({"object": "page", "entry": [{"id": page_id, "time": now, "messaging": [{
-                    "sender": {"id": format!("9{customer:09}")}, "recipient": {"id": page_id}, "timestamp": now,
-                    "message": {"mid": format!("m_load_{run_id}_{sender}_{n}"), "text": "load test message"}}]}]})
-                .to_string();
+                // The page id is quoted once above; the other values are digits and hex.
+                let body = format!(
+                    r#"{{"object":"page","entry":[{{"id":{page},"time":{now},"messaging":[{{"sender":{{"id":"9{customer:09}"}},"recipient":{{"id":{page}}},"timestamp":{now},"message":{{"mid":"m_load_{run_id}_{sender}_{n}","text":"load test message"}}}}]}}]}}"#
+                );
                 let Ok(signature) = sign(&secret, body.as_bytes()) else {
                     samples.other += 1;
                     continue;
                 };
                 let t = Instant::now();
-                match client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header("x-hub-signature-256", signature)
-                    .body(body)
-                    .send()
+                match connection
+                    .post_json(
+                        "/api/webhooks/facebook",
+                        ("x-hub-signature-256", &signature),
+                        body.as_bytes(),
+                    )
                     .await
                 {
-                    Ok(r) if r.status().is_success() => {
-                        let _ = r.bytes().await;
+                    Ok(status) if (200..300).contains(&status) => {
                         samples.ok += 1;
                         samples.latencies.push(t.elapsed());
                     }
-                    Ok(r) => {
-                        let _ = r.bytes().await;
-                        samples.unavailable += 1;
-                    }
+                    Ok(_) => samples.unavailable += 1,
                     Err(_) => samples.other += 1,
                 }
             }

@@ -65,6 +65,8 @@ fn sqlite_seed(page: &str, chats: u64, per_chat: u64) -> String {
              datetime(c.created_at, '+' || n.i || ' seconds'), datetime(c.created_at, '+' || n.i || ' seconds'),
              datetime(c.created_at, '+' || n.i || ' seconds')
            FROM chats c, n WHERE c.channel_id = (SELECT id FROM seed_channel);
+         INSERT INTO messages_fts(rowid, text)
+           SELECT id, text FROM messages WHERE channel_id = (SELECT id FROM seed_channel);
          DROP TABLE seed_channel;
          COMMIT;"
     )
