@@ -78,22 +78,21 @@ pub fn latest_for_contact(
         .optional())
 }
 
-/// The most recent chat of each of the given contacts, by (channel, contact): one query for
-/// all of a group's messages, which reads only those chats however many a contact has had.
+/// The most recent chat of each of the given contacts, by (channel, contact): two queries for
+/// all of a group's messages, which read only those chats however many a contact has had.
+/// The newest ids come first and the chats by id after, so each step is an index lookup: as
+/// one statement (`id IN (subquery)`), PostgreSQL joined the ids against a scan of every chat.
 pub fn latest_for_contacts(
     conn: &mut DbConnection,
     contact_ids: &[i64],
 ) -> QueryResult<HashMap<(i64, i64), Chat>> {
-    let earlier = diesel::alias!(chats as earlier);
-    let newest = earlier
-        .filter(earlier.field(chats::contact_id).eq_any(contact_ids))
-        .group_by((
-            earlier.field(chats::contact_id),
-            earlier.field(chats::channel_id),
-        ))
-        .select(diesel::dsl::max(earlier.field(chats::id)).assume_not_null());
+    let newest = chats::table
+        .filter(chats::contact_id.eq_any(contact_ids))
+        .group_by((chats::contact_id, chats::channel_id))
+        .select(diesel::dsl::max(chats::id).assume_not_null());
+    let ids: Vec<i64> = crate::on_backend!(&mut *conn, |c| newest.load(c))?;
     let chats: Vec<Chat> = crate::on_backend!(conn, |c| chats::table
-        .filter(chats::id.eq_any(newest))
+        .filter(chats::id.eq_any(&ids))
         .select(Chat::as_select())
         .load(c))?;
     Ok(chats
