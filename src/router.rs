@@ -4,6 +4,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::routing::get;
 use axum::Router;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
@@ -17,11 +18,16 @@ use crate::config::Environment;
 use crate::error::{ensure_json_errors, AppError};
 use crate::telemetry::{drop_unsafe_request_id, request_span, RandomRequestId};
 
-/// Builds the application: every route, wrapped in the common layers.
+/// Builds the application: every route, `/api/openapi.json` with the finished document, wrapped
+/// in the common layers.
 pub fn build(state: AppState) -> Router {
     let (routes, document) = routes();
     let document = api::openapi::Document(std::sync::Arc::new(api::openapi::finish(document)));
-    layered(routes.layer(axum::Extension(document)), state)
+    let routes = routes.route(
+        "/api/openapi.json",
+        get(api::openapi::openapi).layer(axum::Extension(document)),
+    );
+    layered(routes, state)
 }
 
 /// Every route. Each API route is registered once, with its handler's annotation: the same
@@ -105,7 +111,6 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let router = documented
         .route("/ws", get(api::stream::connect))
         .route("/ws/widget", get(api::stream::widget))
-        .route("/api/openapi.json", get(api::openapi::openapi))
         .route("/docs", get(api::docs::page))
         .route("/docs/{file}", get(crate::assets::handler))
         .route("/", get(crate::console::page))
@@ -127,46 +132,49 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     (router, document)
 }
 
-/// Wraps routes in the layers every request passes through (the last added runs first):
-/// request id (a client's only when short and plain), tracing, security and cache headers, panics and timeouts as JSON errors, CORS, body limit, metrics.
+/// Wraps routes in the layers every request passes through, outermost first: request id (a
+/// client's only when short and plain), tracing, security and cache headers, panics and timeouts
+/// as JSON errors, CORS, body limit, metrics. They are stacked into one layer: every
+/// `Router::layer` call boxes each route once more, and a request then clones and allocates its
+/// way through every box.
 pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
     let config = &state.config;
     let x_request_id = HeaderName::from_static("x-request-id");
-    routes
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            api::metrics::track,
-        ))
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(cors(&config.cors_origins))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
-        ))
-        .layer(axum::middleware::map_response(ensure_json_errors))
-        .layer(CatchPanicLayer::new())
-        .layer(security_header(header::CACHE_CONTROL, "no-store"))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::STRICT_TRANSPORT_SECURITY,
-            (config.environment == Environment::Production)
-                .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
-        ))
-        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
-        .layer(security_header(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'",
-        ))
-        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+    let common = ServiceBuilder::new()
+        .layer(axum::middleware::map_request(drop_unsafe_request_id))
+        .layer(SetRequestIdLayer::new(x_request_id.clone(), RandomRequestId))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
-        .layer(SetRequestIdLayer::new(x_request_id, RandomRequestId))
-        .layer(axum::middleware::map_request(drop_unsafe_request_id))
-        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(x_request_id))
+        .layer(security_header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            (config.environment == Environment::Production)
+                .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
+        ))
+        .layer(security_header(header::CACHE_CONTROL, "no-store"))
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::map_response(ensure_json_errors))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(cors(&config.cors_origins))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::metrics::track,
+        ));
+    routes.layer(common).with_state(state)
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
