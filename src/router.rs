@@ -142,7 +142,10 @@ pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let common = ServiceBuilder::new()
         .layer(axum::middleware::map_request(drop_unsafe_request_id))
-        .layer(SetRequestIdLayer::new(x_request_id.clone(), RandomRequestId))
+        .layer(SetRequestIdLayer::new(
+            x_request_id.clone(),
+            RandomRequestId,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
