@@ -2,6 +2,8 @@
 //! request written whole in one call and each response read by its Content-Length, so the
 //! load generator takes little of the CPU it shares with the hub on one machine.
 
+use std::io::Write;
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -44,16 +46,14 @@ impl Connection {
         body: &[u8],
     ) -> anyhow::Result<u16> {
         self.request.clear();
-        self.request.extend_from_slice(
-            format!(
-                "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n{}: {}\r\ncontent-length: {}\r\n\r\n",
-                self.host,
-                header.0,
-                header.1,
-                body.len()
-            )
-            .as_bytes(),
-        );
+        write!(
+            self.request,
+            "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n{}: {}\r\ncontent-length: {}\r\n\r\n",
+            self.host,
+            header.0,
+            header.1,
+            body.len()
+        )?;
         self.request.extend_from_slice(body);
         let result = self.exchange().await;
         if !matches!(result, Ok((_, true))) {
