@@ -18,6 +18,7 @@ pub mod leads;
 pub mod messages;
 pub mod migrations;
 pub mod password_tokens;
+pub mod prepared;
 pub mod reads;
 pub mod schema;
 pub mod search;

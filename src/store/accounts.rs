@@ -68,8 +68,11 @@ pub fn create(conn: &mut DbConnection, name: &str) -> QueryResult<i64> {
 /// Takes the write locks of a group of commands, in one order: on SQLite the database's write
 /// lock; elsewhere the seq counter rows of `accounts` (sorted, no repeats). Changes nothing.
 pub fn lock_for_write(conn: &mut DbConnection, accounts: &[i64]) -> QueryResult<()> {
-    if matches!(conn, DbConnection::Sqlite(_)) {
-        diesel::sql_query("UPDATE accounts SET event_seq = event_seq WHERE 0 = 1").execute(conn)?;
+    if let DbConnection::Sqlite(c) = conn {
+        super::prepared::Prepared::<diesel::sqlite::Sqlite>::new(
+            "UPDATE accounts SET event_seq = event_seq WHERE 0 = 1",
+        )
+        .execute(c)?;
         return Ok(());
     }
     for account in accounts {

@@ -86,6 +86,24 @@ pub fn latest_for_contacts(
     conn: &mut DbConnection,
     contact_ids: &[i64],
 ) -> QueryResult<HashMap<(i64, i64), Chat>> {
+    if let DbConnection::Sqlite(c) = conn {
+        // No round trips to save: one prepared lookup run for each contact, where a query
+        // over all of them would be prepared again for every group. A contact belongs to one
+        // channel, and so does each of its chats.
+        let mut latest = HashMap::with_capacity(contact_ids.len());
+        for contact in contact_ids {
+            let chat = chats::table
+                .filter(chats::contact_id.eq(contact))
+                .order(chats::id.desc())
+                .select(Chat::as_select())
+                .first(c)
+                .optional()?;
+            if let Some(chat) = chat {
+                latest.insert((chat.channel_id, chat.contact_id), chat);
+            }
+        }
+        return Ok(latest);
+    }
     let newest = chats::table
         .filter(chats::contact_id.eq_any(contact_ids))
         .group_by((chats::contact_id, chats::channel_id))
@@ -224,13 +242,13 @@ pub struct Touch {
     pub last_inbound_at: Option<NaiveDateTime>,
 }
 
-/// Chats per statement on SQLite: 3 bound values each, well under its limit.
-const TOUCHES_PER_UPDATE: usize = 1000;
-
-/// Records new messages' times on their chats, by chat id: one statement for all of them on
-/// PostgreSQL and SQLite (chats in id order, the one lock order for every writer).
+/// Records new messages' times on their chats, by chat id, in id order (the one lock order for
+/// every writer): on PostgreSQL one statement for all of them; on SQLite, where a statement
+/// costs no round trip, one prepared update run for each chat.
 pub fn touch_many(conn: &mut DbConnection, touches: &BTreeMap<i64, Touch>) -> QueryResult<()> {
     use diesel::sql_types::{Array, BigInt, Nullable, Timestamp};
+
+    use super::prepared::Prepared;
     if touches.is_empty() {
         return Ok(());
     }
@@ -255,26 +273,19 @@ pub fn touch_many(conn: &mut DbConnection, touches: &BTreeMap<i64, Touch>) -> Qu
             .execute(c)?;
         }
         DbConnection::Sqlite(c) => {
-            let touches: Vec<(&i64, &Touch)> = touches.iter().collect();
-            for chunk in touches.chunks(TOUCHES_PER_UPDATE) {
-                let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+            for (id, touch) in touches {
                 // OR FAIL: a failing constraint would stop the statement without undoing the
-                // rows it changed, so SQLite keeps no statement journal for it; any error rolls
+                // row it changed, so SQLite keeps no statement journal for it; any error rolls
                 // the writer's whole transaction back anyway.
-                let mut update = diesel::sql_query(format!(
-                    "UPDATE OR FAIL chats SET last_message_at = v.column2, \
-                     last_inbound_at = COALESCE(v.column3, chats.last_inbound_at), updated_at = ? \
-                     FROM (VALUES {values}) AS v WHERE chats.id = v.column1"
-                ))
-                .into_boxed::<diesel::sqlite::Sqlite>()
-                .bind::<Timestamp, _>(now);
-                for (id, touch) in chunk {
-                    update = update
-                        .bind::<BigInt, _>(**id)
-                        .bind::<Timestamp, _>(touch.last_message_at)
-                        .bind::<Nullable<Timestamp>, _>(touch.last_inbound_at);
-                }
-                update.execute(c)?;
+                Prepared::new(
+                    "UPDATE OR FAIL chats SET last_message_at = ?, \
+                     last_inbound_at = COALESCE(?, last_inbound_at), updated_at = ? WHERE id = ?",
+                )
+                .bind::<Timestamp, _>(touch.last_message_at)
+                .bind::<Nullable<Timestamp>, _>(touch.last_inbound_at)
+                .bind::<Timestamp, _>(now)
+                .bind::<BigInt, _>(*id)
+                .execute(c)?;
             }
         }
         #[cfg(feature = "mysql")]

@@ -47,13 +47,27 @@ pub fn create_contact(
 }
 
 /// The stored ones of the given customers, each a (channel, the customer's id on it) pair, as
-/// (channel, customer id, contact id): one query for all of a group's messages.
+/// (channel, customer id, contact id): one query for all of a group's messages (on SQLite, where
+/// a statement costs no round trip, one prepared lookup run for each).
 pub fn contact_ids(
     conn: &mut DbConnection,
     keys: &[(i64, &str)],
 ) -> QueryResult<Vec<(i64, String, i64)>> {
     if let DbConnection::Postgres(c) = conn {
         return super::dialect::pg_by_channel_key(c, "contacts", keys);
+    }
+    if let DbConnection::Sqlite(c) = conn {
+        let mut found = Vec::with_capacity(keys.len());
+        for (channel, customer) in keys {
+            let id = contacts::table
+                .filter(contacts::channel_id.eq(channel))
+                .filter(contacts::external_id.eq(customer))
+                .select(contacts::id)
+                .first::<i64>(c)
+                .optional()?;
+            found.extend(id.map(|id| (*channel, customer.to_string(), id)));
+        }
+        return Ok(found);
     }
     let channels: Vec<i64> = keys.iter().map(|(channel, _)| *channel).collect();
     let query = contacts::table

@@ -102,7 +102,9 @@ struct ChannelKeyed {
 /// PostgreSQL: the rows of `table` (`messages` or `contacts`) whose `(channel_id, external_id)`
 /// is one of `keys`, as (channel, external id, row id), in one statement. The keys are joined
 /// as arrays, one index lookup each: `= ANY` on both columns is planned from the table's
-/// statistics, and a table that grew since it was last analysed gets scanned instead.
+/// statistics, and a table that grew since it was last analysed gets scanned instead. It is
+/// planned again on every run on purpose: kept prepared, its plan stays the one made while the
+/// table was small (a hash join over a scan of every row).
 pub fn pg_by_channel_key(
     c: &mut diesel::PgConnection,
     table: &'static str,

@@ -137,11 +137,27 @@ pub fn message_by_external(
 }
 
 /// Which of the given (channel, channel message id) pairs are stored: one query for all of a
-/// group's deliveries.
+/// group's deliveries (on SQLite, where a statement costs no round trip, one prepared lookup
+/// run for each).
 pub fn stored_external_ids(
     conn: &mut DbConnection,
     keys: &[(i64, &str)],
 ) -> QueryResult<Vec<(i64, String)>> {
+    if let DbConnection::Sqlite(c) = conn {
+        let mut stored = Vec::new();
+        for (channel, id) in keys {
+            let found = messages::table
+                .filter(messages::channel_id.eq(channel))
+                .filter(messages::external_id.eq(id))
+                .select(messages::id)
+                .first::<i64>(c)
+                .optional()?;
+            if found.is_some() {
+                stored.push((*channel, id.to_string()));
+            }
+        }
+        return Ok(stored);
+    }
     if let DbConnection::Postgres(c) = conn {
         let rows = super::dialect::pg_by_channel_key(c, "messages", keys)?;
         return Ok(rows
@@ -274,7 +290,7 @@ pub fn insert_messages(
 /// no other row gets an id in that range. (PostgreSQL and MariaDB index in the table itself.)
 fn index_for_search(c: &mut diesel::SqliteConnection, first: i64, last: i64) -> QueryResult<()> {
     use diesel::sql_types::BigInt;
-    diesel::sql_query(
+    super::prepared::Prepared::new(
         "INSERT INTO messages_fts(rowid, text) SELECT id, text FROM messages WHERE id BETWEEN ? AND ?",
     )
     .bind::<BigInt, _>(first)
