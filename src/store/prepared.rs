@@ -11,7 +11,9 @@ use diesel::QueryResult;
 
 /// A statement of fixed SQL text whose `?` marks are its bound values, in order. The text is
 /// the same on every run, so the connection's statement cache keeps it prepared (keyed by the
-/// text, as Diesel keys every statement without a type of its own).
+/// text, as Diesel keys every statement without a type of its own). On PostgreSQL a kept
+/// statement keeps its plan too, made from the table's size when first run: only for statements
+/// whose plan does not depend on it (SQLite plans from the schema alone).
 pub struct Prepared<'a, DB: Backend> {
     sql: &'static str,
     binds: Vec<Box<dyn QueryFragment<DB> + 'a>>,
