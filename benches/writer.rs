@@ -3,12 +3,13 @@
 //!
 //! The workload is `loadgen webhooks`' without the network: 64 submitters each send one
 //! Messenger message at a time (from 1,000 customers) and wait until it is committed, for 10 s.
-//! It prints deliveries per second, the ack latency and the CPU the writer thread spent per
-//! delivery, so the hub's ingest rate can be read against the store's own ceiling.
+//! It prints deliveries per second, the ack latency and the CPU the writer spent per
+//! delivery (all writer threads), so the hub's ingest rate can be read against the store's own ceiling.
 //!
 //! Settings (environment): `BENCH_DATABASE_URL` (default: a new SQLite file in a temporary
 //! folder; give a scratch PostgreSQL or MySQL database to measure those), `BENCH_SENDERS` (64),
-//! `BENCH_CUSTOMERS` (1000), `BENCH_SECONDS` (10).
+//! `BENCH_CUSTOMERS` (1000), `BENCH_SECONDS` (10), `BENCH_WRITERS` (writer threads on PostgreSQL,
+//! 2; one elsewhere).
 
 use std::time::{Duration, Instant};
 
@@ -45,10 +46,21 @@ fn main() -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(run(url, senders, customers, seconds))
+    // As the hub: several writers on PostgreSQL only (`STORE_WRITERS`).
+    let writers = match url {
+        DatabaseUrl::Postgres(_) => setting("BENCH_WRITERS", 2)?.max(1),
+        _ => 1,
+    };
+    runtime.block_on(run(url, senders, customers, seconds, writers as usize))
 }
 
-async fn run(url: DatabaseUrl, senders: u64, customers: u64, seconds: u64) -> anyhow::Result<()> {
+async fn run(
+    url: DatabaseUrl,
+    senders: u64,
+    customers: u64,
+    seconds: u64,
+    writers: usize,
+) -> anyhow::Result<()> {
     let db = Db::connect(&url, 4).await?;
     db.migrate().await?;
     let (account_id, channel_id) = db
@@ -86,6 +98,7 @@ async fn run(url: DatabaseUrl, senders: u64, customers: u64, seconds: u64) -> an
         move |event| publisher.publish(event),
         commands,
         1024,
+        writers,
     )?;
 
     let run_id = Utc::now().timestamp_micros();
@@ -164,6 +177,7 @@ async fn run(url: DatabaseUrl, senders: u64, customers: u64, seconds: u64) -> an
 /// CPU time the writer thread has used so far (Linux only: its `/proc` entry by thread name).
 fn writer_cpu() -> Option<Duration> {
     let ticks_per_second = 100.0;
+    let mut total = None;
     for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
         let path = task.path();
         // Threads of the blocking pool come and go while this reads.
@@ -178,7 +192,8 @@ fn writer_cpu() -> Option<Duration> {
         let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split_whitespace().collect();
         let utime: f64 = fields.get(11)?.parse().ok()?;
         let stime: f64 = fields.get(12)?.parse().ok()?;
-        return Some(Duration::from_secs_f64((utime + stime) / ticks_per_second));
+        *total.get_or_insert(Duration::ZERO) +=
+            Duration::from_secs_f64((utime + stime) / ticks_per_second);
     }
-    None
+    total
 }

@@ -186,6 +186,9 @@ pub struct Config {
     pub hash_wait: Duration,
     /// Most commands the store commits in one transaction (`STORE_MAX_BATCH`; 1 turns group commit off).
     pub store_max_batch: usize,
+    /// Writer threads committing groups on PostgreSQL (`STORE_WRITERS`); SQLite and MySQL
+    /// always use one.
+    pub store_writers: usize,
     /// How long a disconnected agent still counts as online (`PRESENCE_GRACE_SECONDS`).
     pub presence_grace: Duration,
     /// Whether an agent offline past the grace period has their open chats put back in the
@@ -272,6 +275,7 @@ pub const SETTINGS: &[&str] = &[
     "OUTBOUND_MAX_ATTEMPTS",
     "WIDGET_LIMIT_PER_IP",
     "STORE_MAX_BATCH",
+    "STORE_WRITERS",
     "PRESENCE_GRACE_SECONDS",
     "ASSIGN_REQUEUE_OFFLINE",
     "WS_SEND_TIMEOUT_MS",
@@ -743,6 +747,7 @@ impl Config {
             )?),
             ws_queue_frames: parse_number(raw, "WS_QUEUE_FRAMES", 4096usize, 8..=1_000_000)?,
             store_max_batch: parse_number(raw, "STORE_MAX_BATCH", 1024usize, 1..=100_000)?,
+            store_writers: parse_number(raw, "STORE_WRITERS", 2usize, 1..=16)?,
             widget_limit_per_ip: parse_limit(raw, "WIDGET_LIMIT_PER_IP", "300/60")?,
             widget_limit_per_session: parse_limit(raw, "WIDGET_LIMIT_PER_SESSION", "30/60")?,
             outbound_backoff: crate::retry::backoff(

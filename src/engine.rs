@@ -19,7 +19,7 @@ mod record;
 mod replies;
 
 pub use assignment::next_agent;
-pub use commit::spawn;
+pub use commit::{spawn, GroupLock};
 
 /// Applies a group's commands in order inside its transaction, with the outcome `apply` gives
 /// each; a run of consecutive channel messages is stored together, with a few statements for
@@ -27,6 +27,7 @@ pub use commit::spawn;
 pub fn apply_all<'a>(
     conn: &mut DbConnection,
     commands: impl IntoIterator<Item = &'a Command>,
+    lock: &mut GroupLock<'_>,
 ) -> QueryResult<Vec<Outcome>> {
     let mut outcomes = Vec::new();
     let mut run = Vec::new();
@@ -36,13 +37,14 @@ pub fn apply_all<'a>(
             continue;
         }
         if !run.is_empty() {
-            outcomes.extend(inbound::channel_messages(conn, &run)?);
+            outcomes.extend(inbound::channel_messages(conn, &run, lock)?);
             run.clear();
         }
+        lock.hold(conn)?;
         outcomes.push(apply(conn, command)?);
     }
     if !run.is_empty() {
-        outcomes.extend(inbound::channel_messages(conn, &run)?);
+        outcomes.extend(inbound::channel_messages(conn, &run, lock)?);
     }
     Ok(outcomes)
 }

@@ -1,8 +1,8 @@
-//! The store's single writer: commits bus commands in groups (one transaction for everything
-//! that arrived during the last commit), in one lock order, trying a group again when another
-//! writer got in the way; answers each submitter once durable, then publishes.
+//! The store's writers: commit bus commands in groups (one transaction for everything that
+//! arrived during the last commit), in one lock order, trying a group again when another
+//! writer got in the way; answer each submitter once durable, then publish, in commit order.
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -15,44 +15,176 @@ use crate::store::connection::{DbConnection, DbPool};
 /// How long the writer waits for a connection before failing a batch as unavailable.
 const CONNECT_WAIT: Duration = Duration::from_secs(2);
 
-/// Starts the writer on its own thread (Diesel is synchronous; it never runs on async threads).
+/// Starts `writers` writer threads (Diesel is synchronous; it never runs on async threads).
+/// More than one pays on PostgreSQL only: SQLite lets one transaction write at a time, and
+/// MySQL's foreign-key checks take the account row's shared lock, which the write lock waits on.
 pub fn spawn(
     pool: DbPool,
-    publish: impl Fn(Arc<Event>) + Send + 'static,
+    publish: impl Fn(Arc<Event>) + Send + Sync + 'static,
     commands: mpsc::Receiver<Envelope>,
     max_batch: usize,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("store-writer".into())
-        .spawn(move || run(&pool, &publish, commands, max_batch.max(1)))
+    writers: usize,
+) -> std::io::Result<()> {
+    let writers = writers.max(1);
+    let shared = Arc::new(Writers {
+        commands: Mutex::new(commands),
+        turns: Turns::default(),
+        publish: Box::new(publish),
+        max_batch: max_batch.max(1),
+        late_lock: writers > 1,
+    });
+    for _ in 0..writers {
+        let (pool, shared) = (pool.clone(), Arc::clone(&shared));
+        std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run(&pool, &shared))?;
+    }
+    Ok(())
 }
 
-fn run(
-    pool: &DbPool,
-    publish: &dyn Fn(Arc<Event>),
-    mut commands: mpsc::Receiver<Envelope>,
+/// What the writer threads share: the bus, the order of their commits, where events go.
+struct Writers {
+    commands: Mutex<mpsc::Receiver<Envelope>>,
+    turns: Turns,
+    publish: Box<dyn Fn(Arc<Event>) + Send + Sync>,
     max_batch: usize,
-) {
-    while let Some(first) = commands.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < max_batch {
-            match commands.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
-        commit_batch(pool, publish, batch);
+    /// Several writers: a group of channel messages takes the write lock as late as it can.
+    late_lock: bool,
+}
+
+fn run(pool: &DbPool, writers: &Writers) {
+    while let Some(batch) = next_batch(writers) {
+        commit_batch(pool, writers, batch);
     }
     tracing::info!("store writer stopped: the bus is closed");
 }
 
-/// Commits one group; every submitter hears back only after the commit (or the failure).
-fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Envelope>) {
+/// Everything waiting on the bus (at most `max_batch`), once something is; `None` once the bus
+/// is closed. One writer takes a group at a time.
+fn next_batch(writers: &Writers) -> Option<Vec<Envelope>> {
+    let mut commands = writers
+        .commands
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let first = commands.blocking_recv()?;
+    let mut batch = vec![first];
+    while batch.len() < writers.max_batch {
+        match commands.try_recv() {
+            Ok(next) => batch.push(next),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+/// The order in which groups took the write lock, which is their commit order: each group
+/// answers its submitters and publishes its events in its turn, so events go out in seq order
+/// even when two writers commit one right after the other.
+#[derive(Default)]
+struct Turns {
+    drawn: Mutex<u64>,
+    done: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Turns {
+    /// The next turn, drawn right after the write lock is taken.
+    fn draw(&self) -> u64 {
+        let mut drawn = self
+            .drawn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let turn = *drawn;
+        *drawn += 1;
+        turn
+    }
+
+    /// Waits for `turn`, runs `then`, and passes the turn on.
+    fn take(&self, turn: u64, then: impl FnOnce()) {
+        let mut done = self
+            .done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *done != turn {
+            done = self
+                .changed
+                .wait(done)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        then();
+        *done += 1;
+        self.changed.notify_all();
+    }
+}
+
+/// A group's write lock, taken once and held to commit, so seq order is commit order. On SQLite
+/// it is the database's write lock (a second writer then waits out the busy timeout instead of
+/// failing on a stale snapshot); elsewhere, the seq counter rows of the group's accounts, by
+/// id, in one order, so two writers queue behind each other instead of deadlocking. It is taken
+/// first thing; with several writers on PostgreSQL, a group of channel messages takes it as
+/// late as it can (before it creates a contact or opens a chat, else before it touches its
+/// chats), so another writer's group does its reads and message inserts meanwhile.
+pub struct GroupLock<'a> {
+    accounts: Vec<i64>,
+    turns: Option<&'a Turns>,
+    turn: Option<u64>,
+    held: bool,
+}
+
+impl<'a> GroupLock<'a> {
+    /// The lock of a group of these commands, not yet taken.
+    pub fn new<'c>(commands: impl IntoIterator<Item = &'c Command>) -> Self {
+        let mut accounts: Vec<i64> = commands.into_iter().map(Command::account_id).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        Self {
+            accounts,
+            turns: None,
+            turn: None,
+            held: false,
+        }
+    }
+
+    /// A lock the caller holds already.
+    pub(super) fn taken() -> Self {
+        Self {
+            accounts: Vec::new(),
+            turns: None,
+            turn: None,
+            held: true,
+        }
+    }
+
+    fn in_turns(mut self, turns: &'a Turns) -> Self {
+        self.turns = Some(turns);
+        self
+    }
+
+    /// Takes the lock unless the group holds it already.
+    pub fn hold(&mut self, conn: &mut DbConnection) -> QueryResult<()> {
+        if !self.held {
+            crate::store::accounts::lock_for_write(conn, &self.accounts)?;
+            self.held = true;
+            self.turn = self.turns.map(Turns::draw);
+        }
+        Ok(())
+    }
+
+    /// Whether the group holds the lock.
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+}
+
+/// Commits one group; every submitter hears back only after the commit (or the failure), in
+/// the group's turn.
+fn commit_batch(pool: &DbPool, writers: &Writers, batch: Vec<Envelope>) {
     let size = batch.len();
     let mut conn = match pool.get_timeout(CONNECT_WAIT) {
         Ok(conn) => conn,
         Err(e) => return fail_all(batch, &format!("no database connection: {e}")),
     };
+    let late_lock = writers.late_lock && matches!(*conn, DbConnection::Postgres(_));
     let mut results: Vec<Result<Outcome, StoreError>> = Vec::with_capacity(size);
     let mut attempt = 0;
     // First without a savepoint per command (two statements fewer each); a command that
@@ -60,21 +192,31 @@ fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Envelope
     let mut careful = false;
     let committed = loop {
         attempt += 1;
+        let mut lock = GroupLock::new(batch.iter().map(|e| &e.command)).in_turns(&writers.turns);
         let committed = conn.transaction::<_, GroupError, _>(|conn| {
             results.clear();
-            take_write_lock(conn, &batch)?;
+            if careful || !late_lock {
+                lock.hold(conn)?;
+            }
             if careful {
                 apply_one_by_one(conn, &batch, &mut results)?;
             } else {
-                match super::apply_all(conn, batch.iter().map(|e| &e.command)) {
+                match super::apply_all(conn, batch.iter().map(|e| &e.command), &mut lock) {
                     Ok(outcomes) => results.extend(outcomes.into_iter().map(Ok)),
                     Err(e) if is_conflict(&e) || is_outage(&e) => return Err(e.into()),
                     Err(_) => return Err(GroupError::OneFailed),
                 }
             }
+            lock.hold(conn)?;
             super::record::store_events(conn, results.iter_mut().filter_map(|r| r.as_mut().ok()))?;
             Ok(())
         });
+        if committed.is_err() {
+            // A try rolled back passes its turn on, with nothing to say.
+            if let Some(turn) = lock.turn {
+                writers.turns.take(turn, || {});
+            }
+        }
         match committed {
             Err(GroupError::OneFailed) if !careful => {
                 // Not a try lost to another writer.
@@ -92,21 +234,29 @@ fn commit_batch(pool: &DbPool, publish: &dyn Fn(Arc<Event>), batch: Vec<Envelope
                     .delay(attempt),
                 );
             }
-            other => break other,
+            Err(e) => break Err(e),
+            Ok(()) => break Ok(lock.turn),
         }
     };
-    if let Err(e) = committed {
-        return fail_all(batch, &format!("commit failed: {e}"));
-    }
+    let turn = match committed {
+        Ok(turn) => turn,
+        Err(e) => return fail_all(batch, &format!("commit failed: {e}")),
+    };
     tracing::debug!(size, "committed a group");
-    for (envelope, result) in batch.into_iter().zip(results) {
-        if let Ok(outcome) = &result {
-            for event in &outcome.events {
-                publish(Arc::clone(event));
+    let answer = || {
+        for (envelope, result) in batch.into_iter().zip(results) {
+            if let Ok(outcome) = &result {
+                for event in &outcome.events {
+                    (writers.publish)(Arc::clone(event));
+                }
             }
+            // A submitter that gave up is not an error.
+            let _ = envelope.reply.send(result);
         }
-        // A submitter that gave up is not an error.
-        let _ = envelope.reply.send(result);
+    };
+    match turn {
+        Some(turn) => writers.turns.take(turn, answer),
+        None => answer(),
     }
 }
 
@@ -249,14 +399,34 @@ fn fail_all(batch: Vec<Envelope>, reason: &str) {
     }
 }
 
-/// Takes the group's locks before anything else, in one order, so two writers (two hub
-/// processes) queue behind each other instead of deadlocking. On SQLite that is the database's
-/// write lock (a second writer then waits out the busy timeout instead of failing on a stale
-/// snapshot); elsewhere, the seq counter rows of the group's accounts, by id, which every
-/// event-emitting command needs until commit anyway. The statements change nothing.
-fn take_write_lock(conn: &mut DbConnection, batch: &[Envelope]) -> QueryResult<()> {
-    let mut accounts: Vec<i64> = batch.iter().map(|e| e.command.account_id()).collect();
-    accounts.sort_unstable();
-    accounts.dedup();
-    crate::store::accounts::lock_for_write(conn, &accounts)
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::Turns;
+
+    #[test]
+    fn a_group_answers_only_in_its_turn() {
+        let turns = Arc::new(Turns::default());
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let (first, second) = (turns.draw(), turns.draw());
+        let later = {
+            let (turns, said) = (Arc::clone(&turns), Arc::clone(&said));
+            std::thread::spawn(move || turns.take(second, || said.lock().unwrap().push(second)))
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            said.lock().unwrap().is_empty(),
+            "the second turn waits for the first"
+        );
+        turns.take(first, || said.lock().unwrap().push(first));
+        later.join().unwrap();
+        assert_eq!(*said.lock().unwrap(), [first, second]);
+        // A try that rolled back passes its turn on too.
+        let (skipped, next) = (turns.draw(), turns.draw());
+        turns.take(skipped, || {});
+        turns.take(next, || said.lock().unwrap().push(next));
+        assert_eq!(*said.lock().unwrap(), [first, second, next]);
+    }
 }

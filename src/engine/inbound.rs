@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 
 use super::record::Recorder;
+use super::GroupLock;
 use crate::model::{ChatStatus, DeliveryStatus, Direction, EventType, InboundMessage, Outcome};
 use crate::store::chats;
 use crate::store::connection::DbConnection;
@@ -84,6 +85,22 @@ impl Known {
             chats,
         })
     }
+
+    /// Whether a new message of the run adds a contact, or opens or reopens a chat.
+    fn opens_anything(&self, run: &[(&InboundMessage, Author)]) -> bool {
+        run.iter().any(|(m, _)| {
+            if self.stored.contains(&(m.channel_id, m.external_id.clone())) {
+                return false;
+            }
+            let customer = (m.channel_id, m.contact_external_id.clone());
+            let Some(contact) = self.contacts.get(&customer) else {
+                return true;
+            };
+            self.chats
+                .get(&(m.channel_id, *contact))
+                .is_none_or(|chat| chat.status == ChatStatus::Resolved)
+        })
+    }
 }
 
 /// Stores messages that arrived through channels, once per channel message id: a run of a
@@ -93,8 +110,15 @@ impl Known {
 pub(super) fn channel_messages(
     conn: &mut DbConnection,
     run: &[(&InboundMessage, Author)],
+    lock: &mut GroupLock<'_>,
 ) -> QueryResult<Vec<Outcome>> {
     let mut known = Known::read(conn, run)?;
+    if !lock.is_held() && known.opens_anything(run) {
+        // Two groups must not both open a chat (or add a contact) for one customer: read again
+        // under the lock, after any group that held it before.
+        lock.hold(conn)?;
+        known = Known::read(conn, run)?;
+    }
     // Per command: its recorder and chat, or nothing for a message stored before.
     let mut pending: Vec<Option<(Recorder, chats::Chat)>> = Vec::with_capacity(run.len());
     let mut rows = Vec::with_capacity(run.len());
@@ -162,6 +186,7 @@ pub(super) fn channel_messages(
         )?;
         outcomes.push(rec.done());
     }
+    lock.hold(conn)?;
     chats::touch_many(conn, &touches)?;
     Ok(outcomes)
 }
@@ -198,7 +223,7 @@ pub(super) fn channel_message(
     m: &InboundMessage,
     author: Author,
 ) -> QueryResult<Outcome> {
-    let mut outcomes = channel_messages(conn, &[(m, author)])?;
+    let mut outcomes = channel_messages(conn, &[(m, author)], &mut GroupLock::taken())?;
     Ok(outcomes.pop().unwrap_or_default())
 }
 

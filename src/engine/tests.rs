@@ -587,7 +587,7 @@ fn a_group_of_channel_messages_stored_together_gives_each_the_outcome_it_would_a
     let outcomes = hub
         .conn
         .transaction(|conn| {
-            let mut outcomes = super::apply_all(conn, &group)?;
+            let mut outcomes = super::apply_all(conn, &group, &mut super::GroupLock::new(&group))?;
             super::record::store_events(conn, &mut outcomes)?;
             QueryResult::Ok(outcomes)
         })

@@ -260,17 +260,27 @@ pub fn touch_many(conn: &mut DbConnection, touches: &BTreeMap<i64, Touch>) -> Qu
                 touches.values().map(|t| t.last_message_at).collect();
             let inbound: Vec<Option<NaiveDateTime>> =
                 touches.values().map(|t| t.last_inbound_at).collect();
-            diesel::sql_query(
+            let expected = ids.len();
+            let touched = diesel::sql_query(
                 "UPDATE chats SET last_message_at = v.message_at, \
                  last_inbound_at = COALESCE(v.inbound_at, chats.last_inbound_at), updated_at = $1 \
                  FROM unnest($2::int8[], $3::timestamp[], $4::timestamp[]) AS v(id, message_at, inbound_at) \
-                 WHERE chats.id = v.id",
+                 WHERE chats.id = v.id AND chats.status <> $5",
             )
             .bind::<Timestamp, _>(now)
             .bind::<Array<BigInt>, _>(ids)
             .bind::<Array<Timestamp>, _>(messages)
             .bind::<Array<Nullable<Timestamp>>, _>(inbound)
+            .bind::<diesel::sql_types::Text, _>(ChatStatus::Resolved.as_str())
             .execute(c)?;
+            if touched != expected {
+                // Another writer resolved one of these chats after the group read it, before
+                // the group took its lock: the group runs again and reopens it.
+                return Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::SerializationFailure,
+                    Box::new("a chat of the group was resolved meanwhile".to_string()),
+                ));
+            }
         }
         DbConnection::Sqlite(c) => {
             for (id, touch) in touches {

@@ -92,7 +92,9 @@ fn seq_for_write(conn: &mut DbConnection, account_id: i64) -> QueryResult<i64> {
             super::accounts::lock_for_write(conn, &[account_id])?;
             latest_seq(conn, account_id)
         }
-        DbConnection::Postgres(c) => counter.for_update().first(c),
+        // Not FOR UPDATE: that would also wait on the key-share locks other transactions'
+        // foreign keys take on the account row.
+        DbConnection::Postgres(c) => counter.for_no_key_update().first(c),
         #[cfg(feature = "mysql")]
         DbConnection::Mysql(c) => counter.for_update().first(c),
     }

@@ -815,3 +815,136 @@ async fn a_deactivated_page_receives_nothing_from_that_moment_and_again_once_act
         "nothing stored while the channel was inactive"
     );
 }
+
+/// Posts every delivery at once (each from its own task), expecting 200 for all.
+async fn post_all_at_once(app: &TestApp, bodies: Vec<Vec<u8>>) {
+    let mut posts = tokio::task::JoinSet::new();
+    for body in bodies {
+        let (client, url) = (app.client.clone(), app.url("/api/webhooks/facebook"));
+        posts.spawn(async move {
+            let signature = crate::helpers::meta_sign(&body);
+            client
+                .post(url)
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", signature)
+                .body(body)
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        });
+    }
+    while let Some(status) = posts.join_next().await {
+        assert_eq!(status.unwrap(), 200);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_deliveries_open_one_chat_per_customer_and_go_out_in_seq_order() {
+    // On PostgreSQL two writers commit at once (STORE_WRITERS=2), each group taking the
+    // account's lock as late as it can: customers' first messages, redeliveries and messages
+    // to chats resolved meanwhile must still give one chat per customer, each message once,
+    // gapless seq, and events on the socket in seq order.
+    use crate::helpers::messenger_text;
+    use crate::routes::ws::{connect, drain, seqs};
+    let (app, _) = TestApp::spawn_meta(|s| s.set("STORE_WRITERS", "2")).await;
+    let admin = app.admin_token().await;
+    let mut socket = connect(&app, &admin, None).await;
+    let hello = crate::routes::ws::next(&mut socket, 5_000).await.unwrap();
+    assert_eq!(hello["type"], "hello", "{hello}");
+    let wave = |round: i64| -> Vec<Vec<u8>> {
+        let mut bodies = Vec::new();
+        for customer in 0..12 {
+            for n in 0..4 {
+                let mid = format!("m_wave{round}_{customer}_{n}");
+                let body = messenger_text(
+                    &format!("6213000000{customer:04}"),
+                    &mid,
+                    "hello",
+                    1_763_888_000_000 + round * 1_000 + n,
+                );
+                // Meta redelivers: the same event twice, at the same moment.
+                bodies.push(body.clone());
+                bodies.push(body);
+            }
+        }
+        bodies
+    };
+    post_all_at_once(&app, wave(1)).await;
+    let first_chats: Vec<i64> = app
+        .state
+        .db()
+        .run(|conn| chats::table.select(chats::id).order(chats::id).load(conn))
+        .await
+        .unwrap();
+    assert_eq!(
+        first_chats.len(),
+        12,
+        "one chat per customer: {first_chats:?}"
+    );
+
+    // Resolve every chat while the next wave arrives: each customer's chat is reopened, never
+    // doubled.
+    let mut resolves = tokio::task::JoinSet::new();
+    for id in first_chats.clone() {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url(&format!("/api/chats/{id}/status")),
+            admin.clone(),
+        );
+        resolves.spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"status": "resolved"}))
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        });
+    }
+    post_all_at_once(&app, wave(2)).await;
+    while let Some(status) = resolves.join_next().await {
+        assert_eq!(status.unwrap(), 200);
+    }
+    post_all_at_once(&app, wave(3)).await;
+
+    let (chat_ids, stored) = app
+        .state
+        .db()
+        .run(|conn| {
+            let chats: Vec<i64> = chats::table.select(chats::id).order(chats::id).load(conn)?;
+            let stored: i64 = messages::table.count().get_result(conn)?;
+            diesel::QueryResult::Ok((chats, stored))
+        })
+        .await
+        .unwrap();
+    assert_eq!(chat_ids, first_chats, "no customer got a second chat");
+    assert_eq!(stored, 3 * 12 * 4, "each message stored once");
+    let events = app
+        .state
+        .db()
+        .run(|conn| switchboard::store::events::seqs(conn, 1))
+        .await
+        .unwrap();
+    assert_eq!(events, (1..=events.len() as i64).collect::<Vec<_>>());
+    let frames = drain(&mut socket, 1_500).await;
+    let count = |kind: &str, status: Value| {
+        frames
+            .iter()
+            .filter(|f| f["type"] == kind && f["data"]["status"] == status)
+            .count()
+    };
+    assert_eq!(count("chat.created", json!("open")), 12, "{frames:?}");
+    assert_eq!(count("message.created", Value::Null), 3 * 12 * 4);
+    assert_eq!(count("chat.updated", json!("resolved")), 12);
+    // Each resolved chat is reopened once, by the first message after it was resolved.
+    assert_eq!(count("chat.updated", json!("open")), 12, "{frames:?}");
+    let received = seqs(&frames);
+    assert_eq!(
+        received, events,
+        "the socket gets every event once, in seq order"
+    );
+}
