@@ -29,6 +29,7 @@ pub fn spawn(
     let shared = Arc::new(Writers {
         commands: Mutex::new(commands),
         turns: Turns::default(),
+        order: Turns::default(),
         publish: Box::new(publish),
         max_batch: max_batch.max(1),
         late_lock: writers > 1,
@@ -46,6 +47,9 @@ pub fn spawn(
 struct Writers {
     commands: Mutex<mpsc::Receiver<Envelope>>,
     turns: Turns,
+    /// The order groups left the bus in: each group's first write waits for the group before
+    /// it to have taken its lock, so messages are stored and numbered in the order they came.
+    order: Turns,
     publish: Box<dyn Fn(Arc<Event>) + Send + Sync>,
     max_batch: usize,
     /// Several writers: a group of channel messages takes the write lock as late as it can.
@@ -53,15 +57,15 @@ struct Writers {
 }
 
 fn run(pool: &DbPool, writers: &Writers) {
-    while let Some(batch) = next_batch(writers) {
-        commit_batch(pool, writers, batch);
+    while let Some((batch, place)) = next_batch(writers) {
+        commit_batch(pool, writers, batch, place);
     }
     tracing::info!("store writer stopped: the bus is closed");
 }
 
 /// Everything waiting on the bus (at most `max_batch`), once something is; `None` once the bus
-/// is closed. One writer takes a group at a time.
-fn next_batch(writers: &Writers) -> Option<Vec<Envelope>> {
+/// is closed, with the group's place in the bus's order. One writer takes a group at a time.
+fn next_batch(writers: &Writers) -> Option<(Vec<Envelope>, u64)> {
     let mut commands = writers
         .commands
         .lock()
@@ -74,7 +78,7 @@ fn next_batch(writers: &Writers) -> Option<Vec<Envelope>> {
             Err(_) => break,
         }
     }
-    Some(batch)
+    Some((batch, writers.order.draw()))
 }
 
 /// The order in which groups took the write lock, which is their commit order: each group
@@ -101,6 +105,14 @@ impl Turns {
 
     /// Waits for `turn`, runs `then`, and passes the turn on.
     fn take(&self, turn: u64, then: impl FnOnce()) {
+        let mut done = self.wait(turn);
+        then();
+        *done += 1;
+        self.changed.notify_all();
+    }
+
+    /// Waits until every turn before `turn` is passed on.
+    fn wait(&self, turn: u64) -> std::sync::MutexGuard<'_, u64> {
         let mut done = self
             .done
             .lock()
@@ -111,9 +123,7 @@ impl Turns {
                 .wait(done)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
-        then();
-        *done += 1;
-        self.changed.notify_all();
+        done
     }
 }
 
@@ -129,6 +139,8 @@ pub struct GroupLock<'a> {
     turns: Option<&'a Turns>,
     turn: Option<u64>,
     held: bool,
+    /// The group's place in the bus's order, until it has taken its lock.
+    place: Option<(&'a Turns, u64)>,
 }
 
 impl<'a> GroupLock<'a> {
@@ -142,6 +154,7 @@ impl<'a> GroupLock<'a> {
             turns: None,
             turn: None,
             held: false,
+            place: None,
         }
     }
 
@@ -152,22 +165,35 @@ impl<'a> GroupLock<'a> {
             turns: None,
             turn: None,
             held: true,
+            place: None,
         }
     }
 
-    fn in_turns(mut self, turns: &'a Turns) -> Self {
-        self.turns = Some(turns);
-        self
+    /// Waits, before the group's first write, until the group before it on the bus has taken
+    /// its lock (a group that writes nothing waits for nothing).
+    pub fn before_writing(&self) {
+        if let Some((order, place)) = self.place {
+            drop(order.wait(place));
+        }
     }
 
     /// Takes the lock unless the group holds it already.
     pub fn hold(&mut self, conn: &mut DbConnection) -> QueryResult<()> {
         if !self.held {
+            self.before_writing();
             crate::store::accounts::lock_for_write(conn, &self.accounts)?;
             self.held = true;
             self.turn = self.turns.map(Turns::draw);
+            self.pass_place();
         }
         Ok(())
+    }
+
+    /// Lets the next group on the bus write.
+    fn pass_place(&mut self) {
+        if let Some((order, place)) = self.place.take() {
+            order.take(place, || {});
+        }
     }
 
     /// Whether the group holds the lock.
@@ -178,12 +204,17 @@ impl<'a> GroupLock<'a> {
 
 /// Commits one group; every submitter hears back only after the commit (or the failure), in
 /// the group's turn.
-fn commit_batch(pool: &DbPool, writers: &Writers, batch: Vec<Envelope>) {
+fn commit_batch(pool: &DbPool, writers: &Writers, batch: Vec<Envelope>, place: u64) {
     let size = batch.len();
     let mut conn = match pool.get_timeout(CONNECT_WAIT) {
         Ok(conn) => conn,
-        Err(e) => return fail_all(batch, &format!("no database connection: {e}")),
+        Err(e) => {
+            writers.order.take(place, || {});
+            return fail_all(batch, &format!("no database connection: {e}"));
+        }
     };
+    // The group's place in the bus's order holds for its first try; a try again comes after.
+    let mut place = Some(place);
     let late_lock = writers.late_lock && matches!(*conn, DbConnection::Postgres(_));
     let mut results: Vec<Result<Outcome, StoreError>> = Vec::with_capacity(size);
     let mut attempt = 0;
@@ -192,7 +223,9 @@ fn commit_batch(pool: &DbPool, writers: &Writers, batch: Vec<Envelope>) {
     let mut careful = false;
     let committed = loop {
         attempt += 1;
-        let mut lock = GroupLock::new(batch.iter().map(|e| &e.command)).in_turns(&writers.turns);
+        let mut lock = GroupLock::new(batch.iter().map(|e| &e.command));
+        lock.turns = Some(&writers.turns);
+        lock.place = place.take().map(|place| (&writers.order, place));
         let committed = conn.transaction::<_, GroupError, _>(|conn| {
             results.clear();
             if careful || !late_lock {
@@ -211,6 +244,8 @@ fn commit_batch(pool: &DbPool, writers: &Writers, batch: Vec<Envelope>) {
             super::record::store_events(conn, results.iter_mut().filter_map(|r| r.as_mut().ok()))?;
             Ok(())
         });
+        // A try that never took the lock lets the next group write.
+        lock.pass_place();
         if committed.is_err() {
             // A try rolled back passes its turn on, with nothing to say.
             if let Some(turn) = lock.turn {

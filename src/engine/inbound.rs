@@ -149,6 +149,7 @@ pub(super) fn channel_messages(
         rows.push(new_message(m, *author, chat.id, rec.now));
         pending.push(Some((rec, chat)));
     }
+    lock.before_writing();
     let mut stored: HashMap<(i64, String), Message> =
         crate::store::messages::insert_messages(conn, rows)?
             .into_iter()
