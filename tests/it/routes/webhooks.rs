@@ -816,27 +816,11 @@ async fn a_deactivated_page_receives_nothing_from_that_moment_and_again_once_act
     );
 }
 
-/// Posts every delivery at once (each from its own task), expecting 200 for all.
+/// Posts every delivery at once, expecting 200 for all.
 async fn post_all_at_once(app: &TestApp, bodies: Vec<Vec<u8>>) {
-    let mut posts = tokio::task::JoinSet::new();
-    for body in bodies {
-        let (client, url) = (app.client.clone(), app.url("/api/webhooks/facebook"));
-        posts.spawn(async move {
-            let signature = crate::helpers::meta_sign(&body);
-            client
-                .post(url)
-                .header("content-type", "application/json")
-                .header("x-hub-signature-256", signature)
-                .body(body)
-                .send()
-                .await
-                .expect("request")
-                .status()
-                .as_u16()
-        });
-    }
-    while let Some(status) = posts.join_next().await {
-        assert_eq!(status.unwrap(), 200);
+    let posts = bodies.into_iter().map(|body| app.post_messenger(body));
+    for status in futures_util::future::join_all(posts).await {
+        assert_eq!(status, 200);
     }
 }
 
