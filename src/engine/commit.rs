@@ -133,7 +133,9 @@ impl Turns {
 /// id, in one order, so two writers queue behind each other instead of deadlocking. It is taken
 /// first thing; with several writers on PostgreSQL, a group of channel messages takes it as
 /// late as it can (before it creates a contact or opens a chat, else before it touches its
-/// chats), so another writer's group does its reads and message inserts meanwhile.
+/// chats), so another writer's group does its reads and message inserts meanwhile. Its first
+/// write waits until the group before it on the bus has taken the lock, so groups write and
+/// commit in the order they left the bus.
 pub struct GroupLock<'a> {
     accounts: Vec<i64>,
     turns: Option<&'a Turns>,
