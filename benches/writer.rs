@@ -46,11 +46,8 @@ fn main() -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    // As the hub: several writers on PostgreSQL only (`STORE_WRITERS`).
-    let writers = match url {
-        DatabaseUrl::Postgres(_) => setting("BENCH_WRITERS", 2)?.max(1),
-        _ => 1,
-    };
+    // As the hub (`STORE_WRITERS`): the store runs several on PostgreSQL only.
+    let writers = setting("BENCH_WRITERS", 2)?;
     runtime.block_on(run(url, senders, customers, seconds, writers as usize))
 }
 
@@ -94,7 +91,7 @@ async fn run(
 
     let (bus, commands, publisher) = Bus::new();
     switchboard::engine::spawn(
-        db.pool().clone(),
+        &db,
         move |event| publisher.publish(event),
         commands,
         1024,

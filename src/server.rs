@@ -10,7 +10,6 @@ use tokio::net::TcpListener;
 use crate::app::{App, AppState};
 use crate::bus::Bus;
 use crate::config::Config;
-use crate::store::connection::DatabaseUrl;
 use crate::store::Db;
 
 /// Connects to the database, applies migrations and creates the first admin if needed.
@@ -34,14 +33,11 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         None => Bus::new(),
     };
     crate::engine::spawn(
-        db.pool().clone(),
+        &db,
         move |event| publisher.publish(event),
         commands,
         config.store_max_batch,
-        match config.database_url {
-            DatabaseUrl::Postgres(_) => config.store_writers,
-            _ => 1,
-        },
+        config.store_writers,
     )
     .context("cannot start the store writer")?;
     let state = AppState(Arc::new(App::build(config, db, bus, relay.clone()).await?));

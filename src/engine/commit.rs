@@ -10,22 +10,26 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use tokio::sync::mpsc;
 
 use crate::model::{Command, Envelope, Event, Outcome, StoreError};
-use crate::store::connection::{DbConnection, DbPool};
+use crate::store::connection::{DatabaseUrl, DbConnection, DbPool};
+use crate::store::Db;
 
 /// How long the writer waits for a connection before failing a batch as unavailable.
 const CONNECT_WAIT: Duration = Duration::from_secs(2);
 
-/// Starts `writers` writer threads (Diesel is synchronous; it never runs on async threads).
-/// More than one pays on PostgreSQL only: SQLite lets one transaction write at a time, and
-/// MySQL's foreign-key checks take the account row's shared lock, which the write lock waits on.
+/// Starts the writer threads (Diesel is synchronous; it never runs on async threads): `writers`
+/// on PostgreSQL, one elsewhere. SQLite lets one transaction write at a time, and MySQL's
+/// foreign-key checks take the account row's shared lock, which the write lock waits on.
 pub fn spawn(
-    pool: DbPool,
+    db: &Db,
     publish: impl Fn(Arc<Event>) + Send + Sync + 'static,
     commands: mpsc::Receiver<Envelope>,
     max_batch: usize,
     writers: usize,
 ) -> std::io::Result<()> {
-    let writers = writers.max(1);
+    let writers = match db.url() {
+        DatabaseUrl::Postgres(_) => writers.max(1),
+        _ => 1,
+    };
     let shared = Arc::new(Writers {
         commands: Mutex::new(commands),
         turns: Turns::default(),
@@ -35,7 +39,7 @@ pub fn spawn(
         late_lock: writers > 1,
     });
     for _ in 0..writers {
-        let (pool, shared) = (pool.clone(), Arc::clone(&shared));
+        let (pool, shared) = (db.pool().clone(), Arc::clone(&shared));
         std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || run(&pool, &shared))?;
@@ -217,7 +221,6 @@ fn commit_batch(pool: &DbPool, writers: &Writers, batch: Vec<Envelope>, place: u
     };
     // The group's place in the bus's order holds for its first try; a try again comes after.
     let mut place = Some(place);
-    let late_lock = writers.late_lock && matches!(*conn, DbConnection::Postgres(_));
     let mut results: Vec<Result<Outcome, StoreError>> = Vec::with_capacity(size);
     let mut attempt = 0;
     // First without a savepoint per command (two statements fewer each); a command that
@@ -230,7 +233,7 @@ fn commit_batch(pool: &DbPool, writers: &Writers, batch: Vec<Envelope>, place: u
         lock.place = place.take().map(|place| (&writers.order, place));
         let committed = conn.transaction::<_, GroupError, _>(|conn| {
             results.clear();
-            if careful || !late_lock {
+            if careful || !writers.late_lock {
                 lock.hold(conn)?;
             }
             if careful {
