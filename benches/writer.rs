@@ -3,8 +3,8 @@
 //!
 //! The workload is `loadgen webhooks`' without the network: 64 submitters each send one
 //! Messenger message at a time (from 1,000 customers) and wait until it is committed, for 10 s.
-//! It prints deliveries per second, the ack latency and the CPU the writer spent per
-//! delivery (all writer threads), so the hub's ingest rate can be read against the store's own ceiling.
+//! It prints deliveries per second, the ack latency, the CPU the writer spent per delivery (all
+//! writer threads) and the share of a core SQLite's checkpoint thread took, so the hub's ingest rate can be read against the store's own ceiling.
 //!
 //! Settings (environment): `BENCH_DATABASE_URL` (default: a new SQLite file in a temporary
 //! folder; give a scratch PostgreSQL or MySQL database to measure those), `BENCH_SENDERS` (64),
@@ -101,7 +101,8 @@ async fn run(
     let run_id = Utc::now().timestamp_micros();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
-    let writer_before = writer_cpu();
+    let writer_before = cpu_of("store-writer");
+    let checkpoint_before = cpu_of("wal-checkpoint");
     let mut tasks = Vec::new();
     for sender in 0..senders {
         let bus = bus.clone();
@@ -139,9 +140,10 @@ async fn run(
         failed += theirs;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let writer = writer_cpu()
-        .zip(writer_before)
-        .map(|(after, before)| after - before);
+    // A thread that had not named itself yet when this looked before had used no CPU.
+    let writer = cpu_of("store-writer").map(|after| after - writer_before.unwrap_or_default());
+    let checkpoint =
+        cpu_of("wal-checkpoint").map(|after| after - checkpoint_before.unwrap_or_default());
     latencies.sort_unstable();
     let percentile = |p: f64| {
         let at = ((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1));
@@ -149,10 +151,10 @@ async fn run(
     };
     let acked = latencies.len() as f64;
     println!(
-        "database  senders  acked  acked/s  p50_ms  p99_ms  failed  writer_cpu  writer_us_per_delivery"
+        "database  senders  acked  acked/s  p50_ms  p99_ms  failed  writer_cpu  writer_us_per_delivery  checkpoint_cpu"
     );
     println!(
-        "{:>8}  {senders:>7}  {:>5}  {:>7.0}  {:>6.1}  {:>6.1}  {failed:>6}  {:>9}  {:>22}",
+        "{:>8}  {senders:>7}  {:>5}  {:>7.0}  {:>6.1}  {:>6.1}  {failed:>6}  {:>10}  {:>22}  {:>14}",
         url.backend(),
         latencies.len(),
         acked / elapsed,
@@ -166,13 +168,17 @@ async fn run(
             "{:.1}",
             cpu.as_secs_f64() * 1e6 / acked.max(1.0)
         )),
+        checkpoint.map_or("-".into(), |cpu| format!(
+            "{:.0}%",
+            cpu.as_secs_f64() / elapsed * 100.0
+        )),
     );
     drop(bus);
     Ok(())
 }
 
-/// CPU time the writer thread has used so far (Linux only: its `/proc` entry by thread name).
-fn writer_cpu() -> Option<Duration> {
+/// CPU time the threads called `thread` have used so far (Linux only: their `/proc` entries).
+fn cpu_of(thread: &str) -> Option<Duration> {
     let ticks_per_second = 100.0;
     let mut total = None;
     for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
@@ -181,10 +187,12 @@ fn writer_cpu() -> Option<Duration> {
         let Ok(name) = std::fs::read_to_string(path.join("comm")) else {
             continue;
         };
-        if name.trim() != "store-writer" {
+        if name.trim() != thread {
             continue;
         }
-        let stat = std::fs::read_to_string(path.join("stat")).ok()?;
+        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+            continue;
+        };
         // The fields after the name: state is field 3, utime 14 and stime 15.
         let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split_whitespace().collect();
         let utime: f64 = fields.get(11)?.parse().ok()?;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod canned;
 pub mod channels;
 pub mod chats;
+pub mod checkpoint;
 pub mod connection;
 pub mod contacts;
 pub mod dialect;

@@ -10,6 +10,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use tokio::sync::mpsc;
 
 use crate::model::{Command, Envelope, Event, Outcome, StoreError};
+use crate::store::checkpoint::Checkpoints;
 use crate::store::connection::{DatabaseUrl, DbConnection, DbPool};
 use crate::store::Db;
 
@@ -37,6 +38,7 @@ pub fn spawn(
         publish: Box::new(publish),
         max_batch: max_batch.max(1),
         late_lock: writers > 1,
+        checkpoints: Checkpoints::spawn(db)?,
     });
     for _ in 0..writers {
         let (pool, shared) = (db.pool().clone(), Arc::clone(&shared));
@@ -58,6 +60,8 @@ struct Writers {
     max_batch: usize,
     /// Several writers: a group of channel messages takes the write lock as late as it can.
     late_lock: bool,
+    /// SQLite: the thread that copies what the writer committed back into the database file.
+    checkpoints: Option<Checkpoints>,
 }
 
 fn run(pool: &DbPool, writers: &Writers) {
@@ -283,6 +287,9 @@ fn commit_batch(pool: &DbPool, writers: &Writers, batch: Vec<Envelope>, place: u
         Err(e) => return fail_all(batch, &format!("commit failed: {e}")),
     };
     tracing::debug!(size, "committed a group");
+    if let Some(checkpoints) = &writers.checkpoints {
+        checkpoints.nudge();
+    }
     let answer = || {
         for (envelope, result) in batch.into_iter().zip(results) {
             if let Ok(outcome) = &result {
@@ -468,5 +475,76 @@ mod tests {
         turns.take(skipped, || {});
         turns.take(next, || said.lock().unwrap().push(next));
         assert_eq!(*said.lock().unwrap(), [first, second, next]);
+    }
+
+    #[tokio::test]
+    async fn a_commit_reaches_the_sqlite_file_without_the_writer_checkpointing() {
+        use chrono::Utc;
+
+        use crate::bus::Bus;
+        use crate::model::{Command, InboundMessage};
+        use crate::store::connection::DatabaseUrl;
+        use crate::store::Db;
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.db");
+        let db = Db::connect(&DatabaseUrl::sqlite_file(file.clone()), 2)
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let (account_id, channel_id) = db
+            .run(|conn| {
+                let account = crate::store::accounts::create(conn, "Acme")?;
+                let now = Utc::now().naive_utc();
+                let channel = crate::store::channels::NewChannel {
+                    account_id: account,
+                    kind: "facebook".into(),
+                    name: "Page".into(),
+                    external_id: Some("page-1".into()),
+                    access_token: None,
+                    widget_key: None,
+                    allowed_origins: String::new(),
+                    ai_enabled: false,
+                    ai_system_prompt: None,
+                    ai_model: None,
+                    ai_temperature: None,
+                    is_active: true,
+                    created_at: now,
+                    updated_at: now,
+                    widget_settings: None,
+                };
+                let channel = crate::store::channels::create(conn, &channel)?;
+                Ok::<_, diesel::result::Error>((account, channel))
+            })
+            .await
+            .unwrap();
+        let size = || std::fs::metadata(&file).unwrap().len();
+        // The schema is committed, in the WAL: far fewer pages than an autocheckpoint needs.
+        let before = size();
+
+        let (bus, commands, _publisher) = Bus::new();
+        crate::engine::spawn(&db, |_| {}, commands, 16, 1).unwrap();
+        bus.submit(Command::Inbound(InboundMessage {
+            account_id,
+            channel_id,
+            contact_external_id: "customer-1".into(),
+            external_id: "m_1".into(),
+            text: Some("Hello".into()),
+            attachments: None,
+            reply_to: None,
+            sent_at: Utc::now(),
+        }))
+        .await
+        .unwrap();
+
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while size() < before + 100_000 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            size() >= before + 100_000,
+            "the checkpoint thread copied the WAL into the file: {} bytes, {before} before",
+            size()
+        );
     }
 }
