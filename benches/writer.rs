@@ -63,26 +63,10 @@ async fn run(
     let (account_id, channel_id) = db
         .run(|conn| {
             let account = switchboard::store::accounts::create(conn, "Writer benchmark")?;
-            let now = Utc::now().naive_utc();
+            let page = format!("bench{}", Utc::now().timestamp_micros());
             let channel = switchboard::store::channels::create(
                 conn,
-                &NewChannel {
-                    account_id: account,
-                    kind: "facebook".into(),
-                    name: "Benchmark page".into(),
-                    external_id: Some(format!("bench{}", Utc::now().timestamp_micros())),
-                    access_token: None,
-                    widget_key: None,
-                    allowed_origins: String::new(),
-                    ai_enabled: false,
-                    ai_system_prompt: None,
-                    ai_model: None,
-                    ai_temperature: None,
-                    is_active: true,
-                    created_at: now,
-                    updated_at: now,
-                    widget_settings: None,
-                },
+                &NewChannel::messenger_page(account, &page),
             )?;
             Ok::<_, diesel::result::Error>((account, channel))
         })

@@ -495,24 +495,7 @@ mod tests {
         let (account_id, channel_id) = db
             .run(|conn| {
                 let account = crate::store::accounts::create(conn, "Acme")?;
-                let now = Utc::now().naive_utc();
-                let channel = crate::store::channels::NewChannel {
-                    account_id: account,
-                    kind: "facebook".into(),
-                    name: "Page".into(),
-                    external_id: Some("page-1".into()),
-                    access_token: None,
-                    widget_key: None,
-                    allowed_origins: String::new(),
-                    ai_enabled: false,
-                    ai_system_prompt: None,
-                    ai_model: None,
-                    ai_temperature: None,
-                    is_active: true,
-                    created_at: now,
-                    updated_at: now,
-                    widget_settings: None,
-                };
+                let channel = crate::store::channels::NewChannel::messenger_page(account, "1");
                 let channel = crate::store::channels::create(conn, &channel)?;
                 Ok::<_, diesel::result::Error>((account, channel))
             })

@@ -35,23 +35,13 @@ impl Hub {
     }
 
     fn channel(&mut self, ai: bool) -> i64 {
-        let now = Utc::now().naive_utc();
         let new = crate::store::channels::NewChannel {
-            account_id: self.account,
-            kind: "facebook".into(),
-            name: "Page".into(),
-            external_id: Some(crate::auth::token::random_hex(6)),
             access_token: Some("token".into()),
-            widget_key: None,
-            allowed_origins: String::new(),
             ai_enabled: ai,
-            ai_system_prompt: None,
-            ai_model: None,
-            ai_temperature: None,
-            is_active: true,
-            created_at: now,
-            updated_at: now,
-            widget_settings: None,
+            ..crate::store::channels::NewChannel::messenger_page(
+                self.account,
+                &crate::auth::token::random_hex(6),
+            )
         };
         crate::store::channels::create(&mut self.conn, &new).unwrap()
     }

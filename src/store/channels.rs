@@ -82,6 +82,31 @@ pub struct NewChannel {
     pub widget_settings: Option<String>,
 }
 
+impl NewChannel {
+    /// An active Messenger page, with no access token and the AI off, created now: where tests
+    /// and benchmarks start.
+    pub fn messenger_page(account_id: i64, page_id: &str) -> Self {
+        let now = chrono::Utc::now().naive_utc();
+        Self {
+            account_id,
+            kind: "facebook".into(),
+            name: "Page".into(),
+            external_id: Some(page_id.into()),
+            access_token: None,
+            widget_key: None,
+            allowed_origins: String::new(),
+            ai_enabled: false,
+            ai_system_prompt: None,
+            ai_model: None,
+            ai_temperature: None,
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+            widget_settings: None,
+        }
+    }
+}
+
 /// Changes to a channel; `None` leaves a field alone.
 #[derive(Debug, Default, Clone, AsChangeset)]
 #[diesel(table_name = channels)]

@@ -934,11 +934,15 @@ async fn an_agent_searches_finds_only_their_chats_and_opens_what_they_found() {
     browser.screenshot(&shots().join("inbox-search.png")).await;
     browser.press_css(".search-results a.row").await;
     browser.wait_text(20, "Messaging window").await;
-    let messages = browser.texts(".msg").await;
-    assert!(
-        messages.iter().any(|m| m.contains("Rotterdam")),
-        "{messages:?}"
-    );
+    // The chat's header shows before its messages have come.
+    browser
+        .wait_for(
+            20,
+            "the chat's messages",
+            "[...document.querySelectorAll('.msg')].some((m) => m.textContent.includes(arguments[0]))",
+            vec![json!("Rotterdam")],
+        )
+        .await;
     browser.press("Clear search").await;
     browser
         .wait_for(20, "the inbox again", "document.querySelector('.rows[aria-label=Chats]') && !document.querySelector('.rows[aria-label=Chats]').hidden", vec![])
