@@ -4,7 +4,8 @@
 //! The workload is `loadgen webhooks`' without the network: 64 submitters each send one
 //! Messenger message at a time (from 1,000 customers) and wait until it is committed, for 10 s.
 //! It prints deliveries per second, the ack latency, the CPU the writer spent per delivery (all
-//! writer threads) and the share of a core SQLite's checkpoint thread took, so the hub's ingest rate can be read against the store's own ceiling.
+//! writer threads) and the share of a core SQLite's checkpoint thread took, so the hub's ingest
+//! rate can be read against the store's own ceiling.
 //!
 //! Settings (environment): `BENCH_DATABASE_URL` (default: a new SQLite file in a temporary
 //! folder; give a scratch PostgreSQL or MySQL database to measure those), `BENCH_SENDERS` (64),

@@ -56,13 +56,22 @@ fn run(mut conn: DbConnection, nudged: &mpsc::Receiver<()>) {
     }
 }
 
+/// The size of the database file once it has reached `at_least` bytes, or after 10 s.
+#[cfg(test)]
+pub(crate) async fn size_after_growing(file: &std::path::Path, at_least: u64) -> u64 {
+    let size = || std::fs::metadata(file).map_or(0, |m| m.len());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while size() < at_least && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    size()
+}
+
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
-
     use diesel::connection::SimpleConnection;
 
-    use super::Checkpoints;
+    use super::{size_after_growing, Checkpoints};
     use crate::store::connection::DatabaseUrl;
     use crate::store::Db;
 
@@ -92,14 +101,10 @@ mod tests {
         );
 
         checkpoints.nudge();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while size() < before + 1_000_000 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let after = size_after_growing(&file, before + 1_000_000).await;
         assert!(
-            size() >= before + 1_000_000,
-            "the checkpoint copied the committed pages: {} bytes, {before} before",
-            size()
+            after >= before + 1_000_000,
+            "the checkpoint copied the committed pages: {after} bytes, {before} before"
         );
     }
 }
