@@ -7,14 +7,15 @@ use switchboard::config::Config;
 
 /// mimalloc frees memory across threads without locks (the store's writer frees what the
 /// async threads allocated, and the other way round), where glibc's allocator takes the other
-/// thread's arena lock: about 11% less CPU per webhook delivery.
+/// thread's arena lock: about 8% less of the hub's CPU per webhook delivery.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Sets `arena_eager_commit` to 0 before the first allocation, which is when mimalloc reserves
-/// its first arena: memory is then committed as it is used and returned to the OS when freed,
-/// so an idle connection costs what it holds (2.5–2.9 KiB instead of 6.7–9.0 KiB of resident
-/// memory). Setting it later in `main` is too late: that first arena is already committed.
+/// its first arena: memory is then committed as it is used and returned to the OS when freed.
+/// A hub holding 10,000 idle connections stays under 100 MB resident this way, against 134–166
+/// MB with arenas committed at once or with glibc's allocator. Setting it in `main` is too
+/// late: the first arena is already committed by then.
 #[cfg(target_os = "linux")]
 #[used]
 #[unsafe(link_section = ".init_array")]
@@ -32,9 +33,23 @@ extern "C" fn commit_arenas_lazily() {
 #[cfg(target_os = "linux")]
 const MI_OPTION_ARENA_EAGER_COMMIT: std::ffi::c_int = 4;
 
-#[cfg(target_os = "linux")]
+/// Hands memory freed since the last pass back to the OS every 10 s. mimalloc returns freed
+/// memory on a later allocation; a hub gone quiet makes none and would keep it.
+fn release_freed_memory_while_idle() -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("mem-release".into())
+        .spawn(|| loop {
+            std::thread::sleep(std::time::Duration::from_secs(10));
+            // SAFETY: `mi_collect` may be called from any thread at any time.
+            unsafe { mi_collect(true) };
+        })
+        .map(drop)
+}
+
 unsafe extern "C" {
+    #[cfg(target_os = "linux")]
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+    fn mi_collect(force: bool);
 }
 
 #[tokio::main]
@@ -48,6 +63,9 @@ async fn main() -> std::process::ExitCode {
         }
     };
     switchboard::telemetry::init(config.log_format);
+    if let Err(e) = release_freed_memory_while_idle() {
+        tracing::warn!("freed memory is returned to the OS only under load: {e}");
+    }
     let code = match cli::run(cli, config).await {
         Ok(()) => 0,
         Err(e) => {
