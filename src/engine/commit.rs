@@ -501,9 +501,8 @@ mod tests {
             })
             .await
             .unwrap();
-        let size = || std::fs::metadata(&file).unwrap().len();
         // The schema is committed, in the WAL: far fewer pages than an autocheckpoint needs.
-        let before = size();
+        let before = std::fs::metadata(&file).unwrap().len();
 
         let (bus, commands, _publisher) = Bus::new();
         crate::engine::spawn(&db, |_| {}, commands, 16, 1).unwrap();

@@ -93,8 +93,7 @@ mod tests {
         })
         .await
         .unwrap();
-        let size = || std::fs::metadata(&file).unwrap().len();
-        let before = size();
+        let before = std::fs::metadata(&file).unwrap().len();
         assert!(
             before < 500_000,
             "the pages are not in the file yet: {before} bytes"
