@@ -16,8 +16,8 @@ use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
 use crate::store::lead_imports::{self, ChunkCounts, Import};
 
-/// Largest CSV file, read as it streams.
-const MAX_CSV_BYTES: usize = 256 * 1024 * 1024;
+/// Largest CSV file, read as it streams: the largest body the hub accepts.
+pub const MAX_CSV_BYTES: usize = 256 * 1024 * 1024;
 /// Largest JSON body, read whole.
 const MAX_JSON_BYTES: usize = 32 * 1024 * 1024;
 /// Rejected rows a status lists (the count is always whole).

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod cluster;
 mod console;
+mod deploy;
 mod durability;
 mod helpers;
 mod imports;
