@@ -160,6 +160,9 @@ pub struct Config {
     pub frontend_base_url: String,
     /// Redis for relaying events between hub processes (`REDIS_URL`).
     pub redis_url: Option<Secret>,
+    /// Key that signs what hub processes tell each other through Redis; derived from
+    /// `JWT_SECRET` when absent (`RELAY_SECRET`).
+    pub relay_secret: Option<Secret>,
     /// Log line format (`LOG_FORMAT`).
     pub log_format: LogFormat,
     /// Largest accepted request body in bytes (`MAX_BODY_BYTES`).
@@ -260,6 +263,7 @@ pub const SETTINGS: &[&str] = &[
     "MAIL_FROM",
     "FRONTEND_BASE_URL",
     "REDIS_URL",
+    "RELAY_SECRET",
     "LOG_FORMAT",
     "MAX_BODY_BYTES",
     "REQUEST_TIMEOUT_SECONDS",
@@ -550,6 +554,17 @@ impl Config {
             }
         }
 
+        let relay_secret = raw.get("RELAY_SECRET").map(Secret::new);
+        if relay_secret
+            .as_ref()
+            .is_some_and(|s| s.expose().len() < MIN_JWT_SECRET_LEN)
+        {
+            return Err(ConfigError::new(
+                "RELAY_SECRET",
+                format!("must be at least {MIN_JWT_SECRET_LEN} characters"),
+            ));
+        }
+
         let trusted_proxies = crate::net::parse_ranges(raw.get("TRUSTED_PROXIES").unwrap_or(""))
             .map_err(|problem| ConfigError::new("TRUSTED_PROXIES", problem))?;
         let metrics_token = raw.get("METRICS_TOKEN").map(Secret::new);
@@ -699,6 +714,7 @@ impl Config {
                 .to_string(),
             frontend_base_url: http_url(raw, "FRONTEND_BASE_URL", "http://localhost:8080")?,
             redis_url,
+            relay_secret,
             log_format,
             max_body_bytes: parse_number(raw, "MAX_BODY_BYTES", 1_048_576usize, 1024..=67_108_864)?,
             request_timeout: Duration::from_secs(parse_number(

@@ -179,6 +179,11 @@ impl Metrics {
             "Messages to the other processes dropped while Redis was unreachable",
             relay.dropped.clone(),
         );
+        registry.register(
+            "relay_rejected_messages",
+            "Messages from Redis refused: unsigned, wrongly signed, stale or replayed",
+            relay.rejected.clone(),
+        );
     }
 
     /// Renders every metric in the Prometheus text format, pool state read now.

@@ -23,7 +23,7 @@ use crate::model::{Event, Typing};
 use crate::store::Db;
 use link::Link;
 use sequencer::Input;
-use wire::Message;
+use wire::{Heard, Message, Rejected, RelayKey};
 
 /// Longest pause between attempts to subscribe again while Redis is down.
 const MAX_RETRY: Duration = Duration::from_secs(5);
@@ -41,6 +41,8 @@ pub struct RelayMetrics {
     pub filled: Counter,
     /// Messages to the other processes dropped while Redis was unreachable.
     pub dropped: Counter,
+    /// Messages from Redis refused: unsigned, wrongly signed, stale or replayed.
+    pub rejected: Counter,
 }
 
 impl Default for RelayMetrics {
@@ -52,6 +54,7 @@ impl Default for RelayMetrics {
             gap_fills: Counter::default(),
             filled: Counter::default(),
             dropped: Counter::default(),
+            rejected: Counter::default(),
         }
     }
 }
@@ -65,14 +68,19 @@ pub struct Relay {
     /// The way out to the other processes.
     pub link: Link,
     broker: Arc<RelayBroker>,
+    /// The key every message is signed with and checked against.
+    key: RelayKey,
+    /// The last message heard from each other process, to refuse replays.
+    heard: Arc<std::sync::Mutex<Heard>>,
     /// The relay's figures.
     pub metrics: RelayMetrics,
 }
 
 impl Relay {
-    /// Starts publishing to Redis at `url` and the sequencer (which reads where each account
-    /// stands). Listening starts with `listen`, once the rest of the process is built.
-    pub async fn start(url: &str, db: &Db) -> anyhow::Result<Self> {
+    /// Starts publishing to Redis at `url`, signed with `key`, and the sequencer (which reads
+    /// where each account stands). Listening starts with `listen`, once the rest of the
+    /// process is built.
+    pub async fn start(url: &str, key: RelayKey, db: &Db) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)?;
         let channel = db.run(crate::store::installation::relay_channel).await?;
         let metrics = RelayMetrics::default();
@@ -80,6 +88,7 @@ impl Relay {
             client.clone(),
             OsRng.next_u64(),
             channel.clone(),
+            key.clone(),
             metrics.clone(),
         );
         let local = Arc::new(LocalBroker::default());
@@ -94,6 +103,8 @@ impl Relay {
             channel,
             link,
             broker,
+            key,
+            heard: Arc::default(),
             metrics,
         })
     }
@@ -142,14 +153,28 @@ impl Relay {
         });
     }
 
-    /// Acts on one message from another process.
+    /// Acts on one message from another process, once it proves to be one.
     fn dispatch(&self, state: &AppState, payload: &[u8]) {
-        let Some((node, message)) = wire::decode(payload) else {
-            tracing::debug!(
-                bytes = payload.len(),
-                "relay: ignoring an unreadable message"
-            );
-            return;
+        let opened = match self.heard.lock() {
+            Ok(mut heard) => wire::open(&self.key, &mut heard, payload),
+            Err(_) => Err(Rejected::Unreadable),
+        };
+        let (node, message) = match opened {
+            Ok(opened) => opened,
+            Err(why) => {
+                // Logged at 1, 2, 4, 8, ... refusals, so a flood cannot fill the log.
+                let refused = self.metrics.rejected.inc() + 1;
+                if !refused.is_power_of_two() {
+                    return;
+                }
+                tracing::warn!(
+                    refused,
+                    reason = ?why,
+                    bytes = payload.len(),
+                    "relay: refused a message from Redis (not signed with this installation's relay key, stale or replayed)"
+                );
+                return;
+            }
         };
         if node == self.link.node() {
             return;

@@ -22,9 +22,19 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     crate::bootstrap::ensure_first_admin(&db, &config).await?;
     let relay = match &config.redis_url {
         Some(url) => Some(
-            crate::relay::Relay::start(url.expose(), &db)
-                .await
-                .context("cannot start the relay (REDIS_URL)")?,
+            crate::relay::Relay::start(
+                url.expose(),
+                crate::relay::wire::RelayKey::new(
+                    config
+                        .relay_secret
+                        .as_ref()
+                        .map(crate::config::Secret::expose),
+                    config.jwt_secret.expose(),
+                ),
+                &db,
+            )
+            .await
+            .context("cannot start the relay (REDIS_URL)")?,
         ),
         None => None,
     };

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::Stream;
 use tokio::sync::mpsc;
 
-use super::wire::{self, Message};
+use super::wire::{self, Message, RelayKey};
 use super::RelayMetrics;
 
 /// Messages that may wait for Redis before new ones are dropped (the database keeps events;
@@ -30,10 +30,23 @@ pub struct Link {
 
 impl Link {
     /// Starts the publishing connection for process `node` to the installation's `channel`
-    /// (every process of one database shares it; see `store::installation`).
-    pub fn start(client: redis::Client, node: u64, channel: String, metrics: RelayMetrics) -> Self {
+    /// (every process of one database shares it; see `store::installation`), each message
+    /// signed with `key`.
+    pub fn start(
+        client: redis::Client,
+        node: u64,
+        channel: String,
+        key: RelayKey,
+        metrics: RelayMetrics,
+    ) -> Self {
         let (out, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(publish(client, node, channel, queue, metrics.clone()));
+        let outlet = Outlet {
+            node,
+            channel,
+            key,
+            sent: 0,
+        };
+        tokio::spawn(publish(client, outlet, queue, metrics.clone()));
         Self {
             node,
             out,
@@ -78,13 +91,21 @@ pub async fn subscribe(
     Ok(pubsub.into_on_message())
 }
 
+/// Where this process's messages go, and how they are signed and numbered.
+struct Outlet {
+    node: u64,
+    channel: String,
+    key: RelayKey,
+    /// Messages numbered so far; each is one more than the last, so a replay is refused.
+    sent: u64,
+}
+
 /// Sends queued messages until every `Link` is gone. What was queued during an outage is
 /// dropped on reconnecting: the others fill events from the database, and presence is sent
 /// again anyway.
 async fn publish(
     client: redis::Client,
-    node: u64,
-    channel: String,
+    mut outlet: Outlet,
     mut queue: mpsc::Receiver<Message>,
     metrics: RelayMetrics,
 ) {
@@ -117,9 +138,15 @@ async fn publish(
             let mut next = Some(first);
             let mut batch = 0u64;
             while let Some(message) = next.take() {
+                outlet.sent += 1;
                 pipe.cmd("PUBLISH")
-                    .arg(&channel)
-                    .arg(wire::encode(node, &message))
+                    .arg(&outlet.channel)
+                    .arg(wire::encode(
+                        &outlet.key,
+                        outlet.node,
+                        outlet.sent,
+                        &message,
+                    ))
                     .ignore();
                 batch += 1;
                 if batch < BATCH as u64 {

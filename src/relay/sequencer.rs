@@ -135,7 +135,9 @@ impl Sequencer {
         }
     }
 
-    /// Reads from the database what early events have waited for too long.
+    /// Reads from the database what early events have waited for too long. The database
+    /// decides: the gap is filled only up to the account's counter, and an early event
+    /// beyond it (which no process committed) is dropped, never taken as the new position.
     async fn fill_overdue(&mut self) {
         let now = Instant::now();
         let overdue: Vec<(i64, i64)> = self
@@ -145,9 +147,46 @@ impl Sequencer {
             .filter_map(|(account, (_, early))| Some((*account, *early.keys().next()?)))
             .collect();
         for (account, first) in overdue {
+            let counter = match self
+                .db
+                .run(move |conn| events::latest_seq(conn, account))
+                .await
+            {
+                Ok(counter) => counter,
+                // No such account: nothing of it was ever committed.
+                Err(crate::store::DbError::Work(diesel::result::Error::NotFound)) => 0,
+                Err(e) => {
+                    tracing::warn!(account, error = %e, "cannot read the account's counter yet; retrying");
+                    if let Some((at, _)) = self.early.get_mut(&account) {
+                        *at = Instant::now() + HOLD;
+                    }
+                    continue;
+                }
+            };
+            self.forget_unconfirmed(account, counter);
             let last = self.last(account);
-            self.fill(account, last, first - 1).await;
+            self.fill(account, last, (first - 1).min(counter)).await;
             self.release(account);
+        }
+    }
+
+    /// Drops the early events of `account` numbered past its counter in the database.
+    fn forget_unconfirmed(&mut self, account: i64, counter: i64) {
+        let Some((_, early)) = self.early.get_mut(&account) else {
+            return;
+        };
+        let unconfirmed = early.split_off(&(counter + 1));
+        if !unconfirmed.is_empty() {
+            self.metrics.rejected.inc_by(unconfirmed.len() as u64);
+            tracing::warn!(
+                account,
+                counter,
+                first = unconfirmed.keys().next().copied(),
+                "relay: dropped events numbered past the database's counter"
+            );
+        }
+        if early.is_empty() {
+            self.early.remove(&account);
         }
     }
 
@@ -309,5 +348,45 @@ mod tests {
         sequencer.event(event(1, 6));
         assert!(seqs(&mut first).is_empty(), "6 waits for 5");
         assert_eq!(sequencer.early.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_event_past_the_databases_counter_never_moves_the_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("hub.db"));
+        let db = Db::connect(&url, 1).await.unwrap();
+        db.migrate().await.unwrap();
+        let id = db
+            .run(|conn| crate::store::accounts::create(conn, "Acme"))
+            .await
+            .unwrap();
+        let counter = db
+            .run(move |conn| events::latest_seq(conn, id))
+            .await
+            .unwrap();
+        let live = Arc::new(LocalBroker::default());
+        let mut account = live.subscribe_account(id);
+        let metrics = RelayMetrics::default();
+        let mut sequencer = Sequencer {
+            db,
+            live,
+            metrics: metrics.clone(),
+            delivered: HashMap::from([(id, counter)]),
+            swept: HashMap::new(),
+            early: HashMap::new(),
+        };
+        sequencer.event(event(id, counter + 20));
+        tokio::time::sleep(HOLD).await;
+        sequencer.fill_overdue().await;
+        assert!(sequencer.early.is_empty(), "the unconfirmed event is gone");
+        assert_eq!(
+            sequencer.last(id),
+            counter,
+            "the position stays where the database is"
+        );
+        assert_eq!(metrics.rejected.get(), 1);
+        assert!(account.try_recv().is_err(), "nothing went out");
+        sequencer.event(event(id, counter + 1));
+        assert_eq!(account.try_recv().map(|e| e.seq).ok(), Some(counter + 1));
     }
 }

@@ -625,3 +625,158 @@ async fn one_process_without_redis_and_a_redis_url_it_cannot_use() {
         assert!(error.to_string().contains("REDIS_URL"), "{url}: {error}");
     }
 }
+
+/// Publishes `payload` on the installation's relay channel, as anyone who can reach Redis can.
+async fn publish_raw(redis: &RedisServer, app: &TestApp, payload: Vec<u8>) {
+    let channel = app
+        .state
+        .db()
+        .run(switchboard::store::installation::relay_channel)
+        .await
+        .expect("relay channel");
+    let client = redis::Client::open(redis.url()).expect("redis client");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis connection");
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg(channel)
+        .arg(payload)
+        .query_async(&mut conn)
+        .await
+        .expect("PUBLISH");
+}
+
+/// The first message the processes publish on the relay channel from now on, as Redis holds it.
+async fn capture_one(redis: &RedisServer, app: &TestApp) -> tokio::task::JoinHandle<Vec<u8>> {
+    let channel = app
+        .state
+        .db()
+        .run(switchboard::store::installation::relay_channel)
+        .await
+        .expect("relay channel");
+    let client = redis::Client::open(redis.url()).expect("redis client");
+    let mut pubsub = client.get_async_pubsub().await.expect("pubsub");
+    pubsub.subscribe(&channel).await.expect("subscribe");
+    tokio::spawn(async move {
+        let mut messages = pubsub.into_on_message();
+        loop {
+            let message = messages.next().await.expect("a relayed message");
+            let payload = message.get_payload_bytes().to_vec();
+            // An event: the signature line, the header, the frame.
+            if payload.split(|b| *b == b'\n').count() == 3 {
+                return payload;
+            }
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_on_redis_that_no_process_signed_or_sent_before_change_nothing() {
+    let redis = RedisServer::start().await;
+    let apps = cluster(&redis, 2).await;
+    let admin = apps[0].admin_token().await;
+    let agent = apps[0].user("agent").await;
+    let (mut socket, _) = open(&apps[0].base, &admin, None).await;
+
+    // A genuine event, captured on its way through Redis for a replay later.
+    let captured = capture_one(&redis, &apps[1]).await;
+    customer_writes(&apps[1], 1, 0).await;
+    let genuine = tokio::time::timeout(Duration::from_secs(10), captured)
+        .await
+        .expect("an event crossed Redis")
+        .expect("capture");
+    let latest = latest_seq(&apps[0]).await;
+    events_through(&mut socket, latest).await;
+    let chat_id: i64 = apps[0]
+        .state
+        .db()
+        .run(|conn| chats::table.select(chats::id).first(conn))
+        .await
+        .expect("the chat");
+
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let header = |body: Value| json!({"node": 4242, "sent_ms": now_ms, "n": 1, "body": body});
+    let forged_event = |seq: i64| {
+        let mut bytes = header(json!({"message": "event", "account_id": ACCOUNT,
+            "assignee_id": null, "previous_assignee_id": null, "contact_id": null,
+            "chat_status": "open"}))
+        .to_string()
+        .into_bytes();
+        bytes.push(b'\n');
+        bytes.extend(
+            json!({"seq": seq, "type": "message.created", "chat_id": chat_id,
+                "data": {"text": "FORGED: text in no database", "direction": "inbound"},
+                "at": chrono::Utc::now().to_rfc3339()})
+            .to_string()
+            .into_bytes(),
+        );
+        bytes
+    };
+    let forged_presence = header(json!({"message": "presence", "users": [[ACCOUNT, agent.id]]}))
+        .to_string()
+        .into_bytes();
+    let wrong_signature = |bytes: Vec<u8>| {
+        let mut signed = b"0123456789abcdef".repeat(4);
+        signed.push(b'\n');
+        signed.extend(bytes);
+        signed
+    };
+    for payload in [
+        forged_event(latest + 1),
+        wrong_signature(forged_event(latest + 1)),
+        wrong_signature(forged_event(latest + 20)),
+        forged_presence.clone(),
+        wrong_signature(forged_presence),
+        genuine.clone(),
+    ] {
+        publish_raw(&redis, &apps[0], payload).await;
+    }
+
+    // Real traffic after the forgeries: every event reaches the socket, in order, once.
+    for n in 1..=5 {
+        customer_writes(&apps[1], 1, n).await;
+    }
+    let now = latest_seq(&apps[0]).await;
+    let frames = frames_until(&mut socket, 15_000, |f| f["seq"].as_i64() == Some(now)).await;
+    assert_eq!(
+        seqs(&frames),
+        (latest + 1..=now).collect::<Vec<_>>(),
+        "the real events, each once, none skipped"
+    );
+    assert!(
+        frames.iter().all(|f| !f.to_string().contains("FORGED")),
+        "no forged text reached the socket: {frames:?}"
+    );
+    let (status, team) = apps[0]
+        .call(reqwest::Method::GET, "/api/team", Some(&admin), None)
+        .await;
+    assert_eq!(status, 200, "{team}");
+    let member = team["members"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["id"] == agent.id))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        member["online"], false,
+        "a never-connected agent stays offline: {team}"
+    );
+    assert!(
+        !apps[0].state.presence.online(ACCOUNT).contains(&agent.id),
+        "round robin cannot pick them"
+    );
+    let metrics = apps[0]
+        .client
+        .get(apps[0].url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    assert!(
+        metric(&metrics, "switchboard_relay_rejected_messages_total") >= 6.0,
+        "each refusal is counted:\n{metrics}"
+    );
+}
