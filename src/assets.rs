@@ -95,6 +95,29 @@ pub async fn handler(uri: axum::extract::OriginalUri, headers: HeaderMap) -> Res
     serve(uri.path(), &headers)
 }
 
+/// Whether an `Accept-Encoding` value accepts gzip: named (or `*`) with a weight above 0;
+/// `gzip;q=0` refuses it even when `*` is accepted.
+fn accepts_gzip(accept_encoding: &str) -> bool {
+    let weight = |coding: &str| {
+        accept_encoding.split(',').find_map(|entry| {
+            let mut parts = entry.split(';');
+            let name = parts.next()?.trim();
+            if !name.eq_ignore_ascii_case(coding) {
+                return None;
+            }
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            Some(q)
+        })
+    };
+    match weight("gzip") {
+        Some(q) => q > 0.0,
+        None => weight("*").is_some_and(|q| q > 0.0),
+    }
+}
+
 /// Answers a request for a built-in file: gzip when accepted, 304 when the client has it.
 pub fn serve(path: &str, headers: &HeaderMap) -> Response {
     let Some(asset) = table().get(path) else {
@@ -122,7 +145,7 @@ pub fn serve(path: &str, headers: &HeaderMap) -> Response {
     let gzip_ok = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+        .is_some_and(accepts_gzip);
     let mut response = if gzip_ok && !asset.gzip.is_empty() {
         ([(header::CONTENT_ENCODING, "gzip")], asset.gzip.clone()).into_response()
     } else {

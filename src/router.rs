@@ -134,7 +134,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 /// Wraps routes in the layers every request passes through, outermost first: request id (a
 /// client's only when short and plain), tracing, security and cache headers, panics and timeouts
-/// as JSON errors, CORS, body limit, metrics. They are stacked into one layer: every
+/// as JSON errors, NUL in the address refused, CORS, body limit, metrics. They are stacked into one layer: every
 /// `Router::layer` call boxes each route once more, and a request then clones and allocates its
 /// way through every box.
 pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
@@ -167,6 +167,9 @@ pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
         .layer(security_header(header::CACHE_CONTROL, "no-store"))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::map_response(ensure_json_errors))
+        .layer(axum::middleware::map_request(
+            api::extract::refuse_nul_in_uri,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,

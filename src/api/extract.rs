@@ -44,6 +44,23 @@ fn has_nul(value: &serde_json::Value) -> bool {
     }
 }
 
+/// Refuses, for every route at once, a path or query string holding an encoded NUL (`%00`):
+/// no database column can keep one, and PostgreSQL fails the query instead of finding nothing.
+/// A 400 `invalid_text` before any handler runs.
+pub async fn refuse_nul_in_uri(
+    request: axum::extract::Request,
+) -> Result<axum::extract::Request, AppError> {
+    let uri = request.uri();
+    let encoded_nul = |text: &str| text.contains("%00");
+    if encoded_nul(uri.path()) || uri.query().is_some_and(encoded_nul) {
+        return Err(AppError::bad_request(
+            "invalid_text",
+            "the address must not contain NUL (%00) characters",
+        ));
+    }
+    Ok(request)
+}
+
 impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     fn into_response(self) -> axum::response::Response {
         axum::Json(self.0).into_response()

@@ -108,12 +108,16 @@ impl utoipa::Modify for StandardResponses {
                 if has_query {
                     add(
                         "400",
-                        "`invalid_query`: a query parameter has the wrong type",
+                        "`invalid_query`: a query parameter has the wrong type; \
+                         `invalid_text`: it holds NUL (%00)",
                     );
                     add("422", "A query parameter is out of its range");
                 }
                 if has_path {
-                    add("400", "A path parameter has the wrong type");
+                    add(
+                        "400",
+                        "A path parameter has the wrong type, or holds NUL (%00)",
+                    );
                     add("404", "Not found, or not yours");
                 }
                 add(

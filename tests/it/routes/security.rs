@@ -149,3 +149,96 @@ async fn api_answers_are_never_cached_and_production_pins_https() {
     let (status, body): (_, Value) = split(response).await;
     assert_eq!(status, 200, "{body}");
 }
+
+/// Every query parameter of every operation the OpenAPI document describes, given a value
+/// with NUL in it (`%00`), with and without a token: never a 5xx, and where the hub reads the
+/// address, a 400 `invalid_text` (a token's check may come first: 401).
+#[tokio::test]
+async fn nul_in_any_query_parameter_of_the_document_is_refused_never_a_server_error() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let (status, document) = app.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    let mut tried = 0;
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            let Ok(method) = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()) else {
+                continue;
+            };
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            // Path parameters get an id of 1 (whatever it names, the answer must not be a 5xx).
+            let concrete =
+                parameters
+                    .iter()
+                    .filter(|p| p["in"] == "path")
+                    .fold(path.clone(), |path, p| {
+                        path.replace(
+                            &format!("{{{}}}", p["name"].as_str().unwrap_or_default()),
+                            "1",
+                        )
+                    });
+            for parameter in parameters.iter().filter(|p| p["in"] == "query") {
+                let name = parameter["name"].as_str().expect("a name");
+                let url = format!("{concrete}?{name}=a%00b");
+                for token in [Some(token.as_str()), None] {
+                    let (status, body) = app.call(method.clone(), &url, token, None).await;
+                    tried += 1;
+                    assert!(
+                        status == 400 || status == 401,
+                        "{method} {url} (token: {}) → {status} {body}",
+                        token.is_some()
+                    );
+                    if status == 400 {
+                        assert_eq!(body["error"]["code"], "invalid_text", "{method} {url}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        tried >= 20,
+        "the document names query parameters: {tried} tried"
+    );
+    // The one without login that once failed on PostgreSQL.
+    let (status, body) = app.get("/api/widget/config?key=a%00b").await;
+    assert_eq!(
+        (status.as_u16(), &body["error"]["code"]),
+        (400, &json!("invalid_text"))
+    );
+}
+
+#[tokio::test]
+async fn gzip_is_sent_only_when_the_client_accepts_it() {
+    let app = TestApp::spawn().await;
+    for (accept, gzip) in [
+        ("gzip", true),
+        ("gzip, deflate, br", true),
+        ("gzip;q=0", false),
+        ("gzip;q=0.0, deflate", false),
+        ("*", true),
+        ("*;q=0", false),
+        ("*, gzip;q=0", false),
+        ("identity", false),
+        ("GZIP;q=0.5", true),
+    ] {
+        let response = app
+            .client
+            .get(app.url("/widget.js"))
+            .header("accept-encoding", accept)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response
+                .headers()
+                .get("content-encoding")
+                .is_some_and(|v| v == "gzip"),
+            gzip,
+            "Accept-Encoding: {accept}"
+        );
+    }
+}
