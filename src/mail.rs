@@ -193,9 +193,21 @@ impl Mailer {
         let written = path.clone();
         tokio::task::spawn_blocking(move || {
             // Written under a temporary name, then renamed: a reader never sees half a mail.
-            std::fs::create_dir_all(&dir)?;
+            // Readable by the hub's user only: the mails hold live reset and invitation links.
+            use std::io::Write;
+            use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)?;
             let partial = written.with_extension("eml.part");
-            std::fs::write(&partial, bytes)?;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&partial)?
+                .write_all(&bytes)?;
             std::fs::rename(&partial, &written)
         })
         .await?

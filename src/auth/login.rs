@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::net::ClientInfo;
 use crate::store::audit::{self, NewEntry};
 use crate::store::sessions::{self, NewSession};
-use crate::store::users::{self, UserChanges};
+use crate::store::users;
 
 /// `POST /api/auth/login` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -113,15 +113,7 @@ pub async fn login(
                 },
             )?;
             if let Some(hash) = rehash {
-                users::update(
-                    conn,
-                    account_id,
-                    user_id,
-                    UserChanges {
-                        password_hash: Some(hash),
-                        ..UserChanges::default()
-                    },
-                )?;
+                users::rehash_password(conn, account_id, user_id, &hash)?;
             }
             audit::record(
                 conn,

@@ -168,19 +168,48 @@ pub struct UserChanges {
 }
 
 /// Applies changes to a user of an account; returns the rows changed (0: no such user).
+/// A new password, email or role, or a deactivation, voids the user's outstanding reset and
+/// invitation links in the same statement's transaction: a link mailed before the change
+/// must not undo it.
 pub fn update(
     conn: &mut DbConnection,
     account_id: i64,
     id: i64,
     mut changes: UserChanges,
 ) -> QueryResult<usize> {
-    changes.updated_at = Some(Utc::now().naive_utc());
-    diesel::update(
+    let now = Utc::now().naive_utc();
+    let voids_links = changes.password_hash.is_some()
+        || changes.email.is_some()
+        || changes.role.is_some()
+        || changes.is_active == Some(false);
+    changes.updated_at = Some(now);
+    let changed = diesel::update(
         users::table
             .filter(users::account_id.eq(account_id))
             .filter(users::id.eq(id)),
     )
     .set(changes)
+    .execute(conn)?;
+    if changed > 0 && voids_links {
+        super::password_tokens::invalidate_for_user(conn, id, now)?;
+    }
+    Ok(changed)
+}
+
+/// Stores the same password hashed with today's parameters (after a login): not a change of
+/// password, so the user's links stay as they are.
+pub fn rehash_password(
+    conn: &mut DbConnection,
+    account_id: i64,
+    id: i64,
+    password_hash: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        users::table
+            .filter(users::account_id.eq(account_id))
+            .filter(users::id.eq(id)),
+    )
+    .set(users::password_hash.eq(password_hash))
     .execute(conn)
 }
 

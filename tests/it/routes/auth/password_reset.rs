@@ -251,3 +251,114 @@ async fn a_hung_mail_server_times_out_on_each_try() {
     }
     assert_eq!(silent.connections.load(Ordering::SeqCst), 5);
 }
+
+/// The reset link of the `n`-th mail in the outbox (1 = the first), once it is there.
+async fn outbox_token(app: &TestApp, n: usize) -> String {
+    let outbox = app.state.config.data_dir.join("outbox");
+    for _ in 0..200 {
+        let mut mails: Vec<_> = std::fs::read_dir(&outbox)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        mails.sort();
+        if let Some(path) = mails.get(n - 1) {
+            return token_from_mail(&std::fs::read_to_string(path).unwrap());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no mail number {n} in the outbox");
+}
+
+#[tokio::test]
+async fn a_link_mailed_before_a_password_email_or_role_change_or_a_deactivation_is_void() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let changes = [
+        ("the user changes their own password", None),
+        (
+            "an admin sets the password",
+            Some(json!({"password": "set-by-an-admin-1"})),
+        ),
+        (
+            "an admin deactivates the user",
+            Some(json!({"is_active": false})),
+        ),
+        (
+            "an admin changes the role",
+            Some(json!({"role": "supervisor"})),
+        ),
+        (
+            "an admin changes the email",
+            Some(json!({"email": "moved@example.com"})),
+        ),
+    ];
+    for (n, (what, change)) in changes.into_iter().enumerate() {
+        let agent = app.user("agent").await;
+        assert_eq!(request_reset(&app, &agent.email).await.0, 202);
+        let token = outbox_token(&app, n + 1).await;
+        let (status, body) = match &change {
+            None => {
+                app.call(
+                    Method::POST,
+                    "/api/users/me/password",
+                    Some(&agent.token),
+                    Some(&json!({"current_password": agent.password,
+                                 "new_password": "changed-by-me-123"})),
+                )
+                .await
+            }
+            Some(change) => {
+                app.call(
+                    Method::PATCH,
+                    &format!("/api/users/{}", agent.id),
+                    Some(&admin),
+                    Some(change),
+                )
+                .await
+            }
+        };
+        assert!(status.is_success(), "{what}: {status} {body}");
+        let (status, body) = confirm(&app, &token, "from-the-old-link-1").await;
+        assert_eq!(
+            status, 400,
+            "after {what}, the old link must not set a password: {body}"
+        );
+        assert_error(&body, "invalid_or_expired_token");
+    }
+}
+
+#[tokio::test]
+async fn a_login_that_rehashes_nothing_and_an_untouched_user_keep_their_link() {
+    let app = TestApp::spawn().await;
+    let agent = app.user("agent").await;
+    assert_eq!(request_reset(&app, &agent.email).await.0, 202);
+    let token = outbox_token(&app, 1).await;
+    app.try_login(&agent.email, &agent.password)
+        .await
+        .expect("the agent still signs in");
+    let (status, _) = confirm(&app, &token, "still-a-good-link-1").await;
+    assert_eq!(status, 204);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn outbox_mails_are_readable_by_the_hubs_user_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn().await;
+    let agent = app.user("agent").await;
+    assert_eq!(request_reset(&app, &agent.email).await.0, 202);
+    outbox_token(&app, 1).await;
+    let outbox = app.state.config.data_dir.join("outbox");
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&outbox), 0o700, "the outbox folder");
+    for entry in std::fs::read_dir(&outbox).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+}
