@@ -1,14 +1,18 @@
-//! Channels as admins manage them: validation, secrets kept back, widget keys.
+//! Channels as admins manage them: validation, secrets kept back, widget keys, page tokens
+//! checked with Meta, and what Meta's console needs to reach the hub.
 
 use chrono::{DateTime, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
+use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::model::ChannelKind;
+use crate::outbound::meta::SendError;
 use crate::store::channels::{self, Channel, ChannelChanges, NewChannel};
 
 /// A channel as the API shows it: the access token is never returned, only whether it is set.
@@ -42,6 +46,39 @@ pub struct ChannelView {
     pub created_at: DateTime<Utc>,
     /// A widget's look and pre-chat form (widget channels).
     pub widget: Option<WidgetSettings>,
+    /// What to paste into Meta's console (Messenger and Instagram channels).
+    pub meta_webhook: Option<MetaWebhook>,
+    /// What Meta said of the page access token saved by this request (create and update
+    /// with an `access_token` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_check: Option<TokenCheck>,
+}
+
+/// Where Meta's console points a page's or an Instagram account's webhook.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MetaWebhook {
+    /// The callback URL: `FRONTEND_BASE_URL` + `/api/webhooks/facebook` (or `/instagram`).
+    pub callback_url: String,
+    /// The verify token (`META_VERIFY_TOKEN`); null while the hub has none set.
+    pub verify_token: Option<String>,
+}
+
+/// What Meta said of a page access token when it was saved.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum TokenCheck {
+    /// Meta accepted the token; the page it speaks for.
+    Valid {
+        /// The page's id.
+        page_id: String,
+        /// The page's name.
+        page_name: Option<String>,
+    },
+    /// Meta could not be asked: the token is saved without a check.
+    Unchecked {
+        /// Why Meta could not be asked.
+        reason: String,
+    },
 }
 
 /// How a widget looks and what it asks before the first message.
@@ -130,8 +167,23 @@ impl WidgetSettings {
     }
 }
 
-impl From<Channel> for ChannelView {
-    fn from(c: Channel) -> Self {
+impl ChannelView {
+    /// The view of a stored channel, for an admin of its account.
+    fn new(c: Channel, config: &Config) -> Self {
+        let meta_webhook = match c.kind {
+            ChannelKind::Facebook | ChannelKind::Instagram => Some(MetaWebhook {
+                callback_url: format!(
+                    "{}/api/webhooks/{}",
+                    config.frontend_base_url,
+                    c.kind.as_str()
+                ),
+                verify_token: config
+                    .meta_verify_token
+                    .as_ref()
+                    .map(|t| t.expose().to_string()),
+            }),
+            ChannelKind::Widget => None,
+        };
         Self {
             id: c.id,
             kind: c.kind,
@@ -150,6 +202,8 @@ impl From<Channel> for ChannelView {
             ai_temperature: c.ai_temperature,
             is_active: c.is_active,
             created_at: c.created_at.and_utc(),
+            meta_webhook,
+            token_check: None,
         }
     }
 }
@@ -172,7 +226,7 @@ pub struct CreateChannel {
     pub name: String,
     /// Page id (facebook) or Instagram account id (instagram).
     pub external_id: Option<String>,
-    /// Page access token (facebook, instagram).
+    /// Page access token (facebook, instagram); checked with Meta before it is stored.
     pub access_token: Option<String>,
     /// Origins a widget may be embedded on, e.g. `https://shop.example.com`.
     #[serde(default)]
@@ -196,15 +250,15 @@ pub struct CreateChannel {
 pub struct UpdateChannel {
     /// Display name.
     pub name: Option<String>,
-    /// New access token.
+    /// New page access token (write-only; checked with Meta before it is stored).
     pub access_token: Option<String>,
-    /// New allowed origins.
+    /// New allowed origins; the widget key stays, so embedded sites keep working.
     pub allowed_origins: Option<Vec<String>>,
     /// AI on or off.
     pub ai_enabled: Option<bool>,
-    /// System prompt.
+    /// System prompt; empty goes back to the account's.
     pub ai_system_prompt: Option<String>,
-    /// Model override.
+    /// Model override; empty goes back to the account's.
     pub ai_model: Option<String>,
     /// Temperature override.
     pub ai_temperature: Option<f64>,
@@ -216,6 +270,19 @@ pub struct UpdateChannel {
 
 fn invalid(code: &'static str, message: &'static str) -> AppError {
     AppError::unprocessable(code, message)
+}
+
+fn validate_name(name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(invalid("invalid_name", "name must be 1 to 200 characters"));
+    }
+    Ok(name.to_string())
+}
+
+/// A prompt or model as stored: blank means none (the account's own applies).
+fn unless_blank(text: String) -> Option<String> {
+    (!text.trim().is_empty()).then_some(text)
 }
 
 fn validate_origins(origins: &[String]) -> AppResult<String> {
@@ -266,10 +333,7 @@ pub async fn create(
     input: CreateChannel,
 ) -> AppResult<ChannelView> {
     me.principal.authorize(Action::ManageChannels)?;
-    let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(invalid("invalid_name", "name must be 1 to 200 characters"));
-    }
+    let name = validate_name(&input.name)?;
     validate_temperature(input.ai_temperature)?;
     let external_id = input
         .external_id
@@ -296,26 +360,36 @@ pub async fn create(
             (Some(id), None)
         }
     };
+    let access_token = input.access_token.filter(|t| !t.is_empty());
+    let allowed_origins = validate_origins(&input.allowed_origins)?;
+    let widget_settings = match input.kind {
+        ChannelKind::Widget => Some(input.widget.unwrap_or_default().validate()?),
+        _ => None,
+    };
+    let token_check = match &access_token {
+        Some(token) if is_meta(input.kind) => Some(check_token(state, token).await?),
+        _ => None,
+    };
     let now = Utc::now().naive_utc();
     let new = NewChannel {
         account_id: me.principal.account_id,
         kind: input.kind.as_str().to_string(),
         name,
         external_id,
-        access_token: input.access_token.filter(|t| !t.is_empty()),
+        access_token,
         widget_key,
-        allowed_origins: validate_origins(&input.allowed_origins)?,
+        allowed_origins,
         ai_enabled: input.ai_enabled,
-        ai_system_prompt: input.ai_system_prompt,
-        ai_model: input.ai_model,
+        ai_system_prompt: input.ai_system_prompt.and_then(unless_blank),
+        ai_model: input
+            .ai_model
+            .map(|m| m.trim().to_string())
+            .and_then(unless_blank),
         ai_temperature: input.ai_temperature,
         is_active: true,
         created_at: now,
         updated_at: now,
-        widget_settings: match input.kind {
-            ChannelKind::Widget => Some(input.widget.unwrap_or_default().validate()?),
-            _ => None,
-        },
+        widget_settings,
     };
     let account = me.principal.account_id;
     let channel = state
@@ -327,7 +401,10 @@ pub async fn create(
         .await?;
     state.channel_directory.changed();
     tracing::info!(channel_id = channel.id, kind = %channel.kind, "channel created");
-    Ok(channel.into())
+    Ok(ChannelView {
+        token_check,
+        ..ChannelView::new(channel, &state.config)
+    })
 }
 
 /// The caller's account's channels (admins).
@@ -338,7 +415,10 @@ pub async fn list(state: &AppState, me: &CurrentUser) -> AppResult<Vec<ChannelVi
         .db()
         .run(move |conn| channels::list(conn, account))
         .await?;
-    Ok(list.into_iter().map(ChannelView::from).collect())
+    Ok(list
+        .into_iter()
+        .map(|c| ChannelView::new(c, &state.config))
+        .collect())
 }
 
 /// Changes a channel (admins); another account's channel is a 404.
@@ -351,7 +431,7 @@ pub async fn update(
     me.principal.authorize(Action::ManageChannels)?;
     validate_temperature(input.ai_temperature)?;
     let changes = ChannelChanges {
-        name: input.name.map(|n| n.trim().to_string()),
+        name: input.name.as_deref().map(validate_name).transpose()?,
         access_token: input.access_token,
         allowed_origins: input
             .allowed_origins
@@ -359,14 +439,27 @@ pub async fn update(
             .map(validate_origins)
             .transpose()?,
         ai_enabled: input.ai_enabled,
-        ai_system_prompt: input.ai_system_prompt.map(Some),
-        ai_model: input.ai_model.map(Some),
+        ai_system_prompt: input.ai_system_prompt.map(unless_blank),
+        ai_model: input.ai_model.map(|m| unless_blank(m.trim().to_string())),
         ai_temperature: input.ai_temperature.map(Some),
         is_active: input.is_active,
         updated_at: None,
         widget_settings: input.widget.map(|w| w.validate()).transpose()?,
     };
     let account = me.principal.account_id;
+    let kind = state
+        .db()
+        .run(move |conn| -> AppResult<ChannelKind> {
+            let found = channels::find(conn, account, id).optional()?;
+            found
+                .map(|c| c.kind)
+                .ok_or_else(|| AppError::not_found("no such channel"))
+        })
+        .await?;
+    let token_check = match changes.access_token.as_deref() {
+        Some(token) if is_meta(kind) && !token.is_empty() => Some(check_token(state, token).await?),
+        _ => None,
+    };
     let channel = state
         .db()
         .run(move |conn| -> AppResult<Channel> {
@@ -377,7 +470,34 @@ pub async fn update(
         })
         .await?;
     state.channel_directory.changed();
-    Ok(channel.into())
+    Ok(ChannelView {
+        token_check,
+        ..ChannelView::new(channel, &state.config)
+    })
+}
+
+fn is_meta(kind: ChannelKind) -> bool {
+    matches!(kind, ChannelKind::Facebook | ChannelKind::Instagram)
+}
+
+/// Asks Meta whose a page access token is before it is stored: a token Meta refuses is a 422
+/// with Meta's words and nothing is stored; when Meta cannot be asked the token is saved, and
+/// the answer says it was not checked (an outage does not block a save).
+async fn check_token(state: &AppState, token: &str) -> AppResult<TokenCheck> {
+    match state.graph.token_owner(token).await {
+        Ok(owner) => Ok(TokenCheck::Valid {
+            page_id: owner.id,
+            page_name: owner.name,
+        }),
+        Err(SendError::Permanent(reason)) => Err(AppError::unprocessable(
+            "invalid_page_token",
+            format!("Meta refused the page access token: {reason}"),
+        )),
+        Err(SendError::Transient(reason)) => {
+            tracing::warn!(%reason, "a page access token is saved without a check");
+            Ok(TokenCheck::Unchecked { reason })
+        }
+    }
 }
 
 /// Deletes a channel with its chats (admins).

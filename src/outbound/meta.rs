@@ -1,5 +1,5 @@
-//! Meta's Graph API client: one text message to a Messenger or Instagram user, and a user's
-//! public profile (name, picture).
+//! Meta's Graph API client: one text message to a Messenger or Instagram user, a user's
+//! public profile (name, picture), and whose page access token a token is.
 
 use std::time::Duration;
 
@@ -28,7 +28,11 @@ pub enum Window {
 pub struct GraphClient {
     http: reqwest::Client,
     base: String,
+    timeout: Duration,
 }
+
+/// The longest a token check waits for Meta: an admin's save is not held up by an outage.
+const TOKEN_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl GraphClient {
     /// A client whose calls (connecting included) take at most `timeout`.
@@ -40,6 +44,7 @@ impl GraphClient {
         Ok(Self {
             http,
             base: base.trim_end_matches('/').to_string(),
+            timeout,
         })
     }
 
@@ -136,6 +141,60 @@ impl GraphClient {
     }
 }
 
+/// The page (or the Instagram account's page) a page access token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenOwner {
+    /// Its id.
+    pub id: String,
+    /// Its name, when Meta gives one.
+    pub name: Option<String>,
+}
+
+impl GraphClient {
+    /// Asks Graph whose token this is (`GET /me?fields=id,name` with the token): `Permanent`
+    /// with Meta's own words when Graph refuses the token, `Transient` when Graph cannot be
+    /// asked (unreachable, an error of its own, an answer that is not Graph's).
+    pub async fn token_owner(&self, token: &str) -> Result<TokenOwner, SendError> {
+        let response = self
+            .http
+            .get(format!("{}/me", self.base))
+            .query(&[("fields", "id,name")])
+            .bearer_auth(token)
+            .timeout(self.timeout.min(TOKEN_CHECK_TIMEOUT))
+            .send()
+            .await
+            .map_err(|e| SendError::Transient(format!("Meta could not be reached: {e}")))?;
+        let status = response.status();
+        let payload: Value = response.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            let text = |key: &str| payload[key].as_str().filter(|t| !t.is_empty());
+            return match text("id") {
+                Some(id) => Ok(TokenOwner {
+                    id: id.to_string(),
+                    name: text("name").map(str::to_string),
+                }),
+                None => Err(SendError::Transient("Meta's answer had no id".into())),
+            };
+        }
+        let error = &payload["error"];
+        let code = error["code"].as_i64().unwrap_or_default();
+        match error["message"].as_str() {
+            Some(message) if status.is_client_error() && !is_transient(status.as_u16(), code) => {
+                Err(SendError::Permanent(format!("{message} (code {code})")))
+            }
+            _ => Err(SendError::Transient(format!(
+                "Meta answered HTTP {}",
+                status.as_u16()
+            ))),
+        }
+    }
+}
+
+/// Whether a Graph error is worth trying again: 5xx, 429, rate or temporary error codes.
+fn is_transient(status: u16, code: i64) -> bool {
+    status >= 500 || status == 429 || matches!(code, 1 | 2 | 4 | 613 | 1200)
+}
+
 /// Sorts a Graph API error into retry or give up, with a reason an agent can act on.
 pub fn classify(status: u16, error: &Value) -> SendError {
     let code = error["code"].as_i64().unwrap_or_default();
@@ -155,8 +214,7 @@ pub fn classify(status: u16, error: &Value) -> SendError {
         }
         _ => format!("Meta refused the message: {detail} (code {code}/{subcode}, HTTP {status})"),
     };
-    let transient = status >= 500 || status == 429 || matches!(code, 1 | 2 | 4 | 613 | 1200);
-    if transient {
+    if is_transient(status, code) {
         SendError::Transient(reason)
     } else {
         SendError::Permanent(reason)

@@ -718,6 +718,7 @@ impl GraphServer {
                     },
                 ),
             )
+            .route("/me", axum::routing::get(graph_me))
             .with_state((requests.clone(), script));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind graph");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -731,6 +732,30 @@ impl GraphServer {
     pub fn requests(&self) -> Vec<GraphRequest> {
         self.requests.lock().unwrap().clone()
     }
+}
+
+/// The page a page access token speaks for in the fake Graph API (`GET /me?fields=id,name`).
+pub const PAGE_NAME: &str = "Blue Sofa Shop";
+
+/// Graph's `me` as the fake answers it: a page access token (sent as a bearer) speaks for
+/// the fixtures' page, except one starting `refused-`, which Meta refuses as it refuses an
+/// expired or revoked token; no token is refused too.
+async fn graph_me(headers: axum::http::HeaderMap) -> (axum::http::StatusCode, axum::Json<Value>) {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if token.is_empty() || token.starts_with("refused-") {
+        let refusal = serde_json::json!({"error": {
+            "message": "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.",
+            "type": "OAuthException", "code": 190, "error_subcode": 460, "fbtrace_id": "AbCdEf"}});
+        return (axum::http::StatusCode::BAD_REQUEST, axum::Json(refusal));
+    }
+    (
+        axum::http::StatusCode::OK,
+        axum::Json(serde_json::json!({"id": PAGE_ID, "name": PAGE_NAME})),
+    )
 }
 
 impl TestApp {

@@ -116,64 +116,75 @@ function snippet(channel) {
   return `<script src="${location.origin}/widget.js" data-widget-key="${channel.widget_key}" async></script>`;
 }
 
-async function channels(body) {
-  const list = await api("GET", "/api/channels");
-  const message = h("div");
-  const kind = h("select", {}, Object.entries(CHANNELS).map(([k, label]) => h("option", { value: k }, label)));
-  const name = h("input", { type: "text", required: true, maxlength: 200 });
-  const externalId = h("input", { type: "text" });
-  const token = h("input", { type: "password", autocomplete: "off" });
-  const origins = h("input", { type: "text", placeholder: "https://shop.example.com, https://www.example.com" });
-  const ai = h("input", { type: "checkbox" });
-  const prompt = h("textarea", { rows: 3 });
-  const model = h("input", { type: "text", placeholder: "default model" });
-  const metaFields = h("div", {}, field("Page or Instagram account id", externalId), field("Access token", token));
-  const title = h("input", { type: "text", value: "Chat with us", maxlength: 80 });
-  const greeting = h("input", { type: "text", value: "Hi! How can we help you today?", maxlength: 500 });
-  const color = h("input", { type: "color", value: "#2453c7" });
-  const position = h("select", {}, h("option", { value: "right" }, "Bottom right"), h("option", { value: "left" }, "Bottom left"));
-  const askOptions = () => [["off", "Not asked"], ["optional", "Optional"], ["required", "Required"]].map(([v, t]) => h("option", { value: v }, t));
-  const askName = h("select", {}, askOptions());
-  askName.value = "optional";
-  const askEmail = h("select", {}, askOptions());
-  const widgetFields = h("div", { hidden: true },
-    field("Allowed origins", origins, "The sites the widget may run on, comma-separated (* for any). None: no site yet."),
-    field("Widget title", title), field("Greeting", greeting), field("Accent colour", color),
-    field("Launcher position", position), field("Ask for the name", askName), field("Ask for the email", askEmail));
-  kind.addEventListener("change", () => {
-    metaFields.hidden = kind.value === "widget";
-    widgetFields.hidden = kind.value !== "widget";
-  });
-  const form = h("form", {
-    class: "form",
-    onsubmit: async (event) => {
-      event.preventDefault();
-      const payload = { kind: kind.value, name: name.value, ai_enabled: ai.checked };
-      if (kind.value === "widget") {
-        payload.allowed_origins = origins.value.split(",").map((o) => o.trim()).filter(Boolean);
-        payload.widget = {
-          title: title.value, greeting: greeting.value, color: color.value,
-          position: position.value, ask_name: askName.value, ask_email: askEmail.value,
-        };
-      } else {
-        payload.external_id = externalId.value;
-        payload.access_token = token.value;
-      }
-      if (prompt.value.trim()) payload.ai_system_prompt = prompt.value;
-      if (model.value.trim()) payload.ai_model = model.value.trim();
-      try {
-        await api("POST", "/api/channels", payload);
-        await channels(body);
-      } catch (error) {
-        mount(message, status(error.message, "error"));
-      }
-    },
-  }, h("h2", {}, "Add a channel"), field("Kind", kind), field("Name", name), metaFields, widgetFields,
-  h("div", { class: "field check" }, ai, h("label", { for: ai.id = "channel-ai" }, "AI responder answers first")),
-  field("AI system prompt", prompt), field("AI model", model),
-  h("button", { type: "submit", class: "primary" }, "Add channel"));
+const ASKS = [["off", "Not asked"], ["optional", "Optional"], ["required", "Required"]];
 
-  const cards = list.map((c) => h("article", { class: "card" },
+function askSelect(value) {
+  const select = h("select", {}, ASKS.map(([v, t]) => h("option", { value: v }, t)));
+  select.value = value;
+  return select;
+}
+
+function positionSelect(value) {
+  const select = h("select", {}, h("option", { value: "right" }, "Bottom right"), h("option", { value: "left" }, "Bottom left"));
+  select.value = value;
+  return select;
+}
+
+function originList(text) {
+  return text.split(",").map((o) => o.trim()).filter(Boolean);
+}
+
+/** What the hub said after a save: the page token's check first, as it decides what to do next. */
+function saved(channel, verb) {
+  const check = channel.token_check;
+  if (check?.status === "valid") {
+    return status(`${verb} ${channel.name}. Meta accepted the page token: it belongs to ${check.page_name || "the page"} (id ${check.page_id}).`, "ok");
+  }
+  if (check?.status === "unchecked") {
+    return status(`${verb} ${channel.name}, but Meta could not be asked whether the page token works (${check.reason}). Replies will tell; save the token again later to check it.`, "warn");
+  }
+  return status(`${verb} ${channel.name}.`, "ok");
+}
+
+/** A value to paste elsewhere, shown whole, with a Copy button. */
+function copyable(label, value, id, what) {
+  const shown = h("output", { id, class: "copy-value" }, value);
+  return h("div", { class: "field" },
+    h("label", { for: id }, label),
+    h("div", { class: "copy-row" }, shown,
+      h("button", {
+        type: "button",
+        "aria-label": `Copy the ${what}`,
+        onclick: async (event) => {
+          const button = event.currentTarget;
+          try {
+            await navigator.clipboard.writeText(value);
+            button.textContent = "Copied";
+          } catch {
+            window.getSelection()?.selectAllChildren(shown);
+            button.textContent = "Selected: press Ctrl+C";
+          }
+        },
+      }, "Copy")));
+}
+
+/** The two values Meta's webhook settings ask for, to paste there. */
+function metaSetup(c) {
+  const hook = c.meta_webhook;
+  if (!hook) return null;
+  return h("div", { class: "meta-setup" },
+    h("h4", {}, "For Meta's webhook settings"),
+    copyable("Callback URL", hook.callback_url, `callback-${c.id}`, "callback URL"),
+    hook.callback_url.startsWith("https://")
+      ? null
+      : h("p", { class: "hint" }, "Meta calls only https:// addresses: set FRONTEND_BASE_URL to the hub's public address."),
+    hook.verify_token
+      ? copyable("Verify token", hook.verify_token, `verify-${c.id}`, "verify token")
+      : h("p", { class: "hint" }, "No verify token yet: set META_VERIFY_TOKEN in the hub's configuration."));
+}
+
+function channelCard(c, body, message) {
+  return h("article", { class: "card" },
     h("h3", {}, c.name, " ", h("small", {}, CHANNELS[c.kind] || c.kind)),
     c.kind === "widget"
       ? [h("p", {}, c.allowed_origins.length ? `Allowed on: ${c.allowed_origins.join(", ")}` : "Not allowed on any site yet: add its origins."),
@@ -188,9 +199,10 @@ async function channels(body) {
         }, "Copy snippet"),
         " ",
         h("a", { href: `/widget/demo?key=${encodeURIComponent(c.widget_key)}`, target: "_blank", rel: "noopener" }, "Try it on the demo page")]
-      : h("p", {}, `Id ${c.external_id || "—"} · token ${c.access_token_set ? "set" : "missing"}`),
+      : [h("p", {}, `Id ${c.external_id || "—"} · token ${c.access_token_set ? "set" : "missing"}`), metaSetup(c)],
     h("p", {}, c.ai_enabled ? `AI responder on${c.ai_model ? ` (${c.ai_model})` : ""}` : "AI responder off"),
     h("div", { class: "row-actions" },
+      h("button", { type: "button", "aria-label": `Edit ${c.name}`, onclick: () => channels(body, c.id) }, "Edit"),
       h("button", {
         type: "button",
         onclick: async () => {
@@ -210,8 +222,137 @@ async function channels(body) {
           await api("DELETE", `/api/channels/${c.id}`).catch((error) => mount(message, status(error.message, "error")));
           await channels(body);
         },
-      }, "Delete"))));
-  mount(body, message, list.length ? h("div", { class: "cards" }, cards) : h("p", {}, "No channels yet."), form);
+      }, "Delete")));
+}
+
+/** The form that changes every setting of a channel in place; its widget key stays. */
+function channelEditor(c, body) {
+  const problem = h("div");
+  const name = h("input", { type: "text", required: true, maxlength: 200, value: c.name });
+  const ai = h("input", { type: "checkbox", id: `edit-ai-${c.id}`, checked: c.ai_enabled });
+  const prompt = h("textarea", { rows: 4 });
+  prompt.value = c.ai_system_prompt || "";
+  const model = h("input", { type: "text", placeholder: "default model", value: c.ai_model || "" });
+  let kindFields;
+  let collect;
+  if (c.kind === "widget") {
+    const w = c.widget || {};
+    const origins = h("input", { type: "text", value: c.allowed_origins.join(", "), placeholder: "https://shop.example.com, https://www.example.com" });
+    const title = h("input", { type: "text", required: true, maxlength: 80, value: w.title || "" });
+    const greeting = h("input", { type: "text", maxlength: 500, value: w.greeting || "" });
+    const color = h("input", { type: "color", value: w.color || "#2453c7" });
+    const position = positionSelect(w.position || "right");
+    const askName = askSelect(w.ask_name || "optional");
+    const askEmail = askSelect(w.ask_email || "off");
+    kindFields = [
+      field("Allowed origins", origins, "The sites the widget may run on, comma-separated (* for any). The embed snippet stays the same."),
+      field("Widget title", title), field("Greeting", greeting), field("Accent colour", color),
+      field("Launcher position", position), field("Ask for the name", askName), field("Ask for the email", askEmail)];
+    collect = (payload) => {
+      payload.allowed_origins = originList(origins.value);
+      // Settings this form does not show are sent back as they are.
+      payload.widget = {
+        ...w, title: title.value, greeting: greeting.value, color: color.value,
+        position: position.value, ask_name: askName.value, ask_email: askEmail.value,
+      };
+    };
+  } else {
+    const token = h("input", { type: "password", autocomplete: "new-password" });
+    kindFields = [field("New page access token", token, c.access_token_set
+      ? "A token is stored and never shown. Fill this in only to replace it; Meta checks it when you save."
+      : "No token yet: replies cannot be sent without one. Meta checks it when you save.")];
+    collect = (payload) => {
+      if (token.value.trim()) payload.access_token = token.value.trim();
+    };
+  }
+  const form = h("form", {
+    class: "form channel-edit",
+    "aria-label": `Change ${c.name}`,
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const payload = { name: name.value, ai_enabled: ai.checked, ai_system_prompt: prompt.value, ai_model: model.value.trim() };
+      collect(payload);
+      try {
+        const channel = await api("PATCH", `/api/channels/${c.id}`, payload);
+        await channels(body, null, saved(channel, "Saved"));
+      } catch (error) {
+        mount(problem, status(error.code === "invalid_page_token" ? `Not saved: ${error.message}` : error.message, "error"));
+      }
+    },
+  }, h("h3", {}, "Change ", c.name, " ", h("small", {}, CHANNELS[c.kind] || c.kind)),
+  field("Name", name), kindFields,
+  h("div", { class: "field check" }, ai, h("label", { for: ai.id }, "AI responder answers first")),
+  field("AI system prompt", prompt, "Empty: the account's prompt."), field("AI model", model, "Empty: the account's model."),
+  problem,
+  h("div", { class: "row-actions" },
+    h("button", { type: "submit", class: "primary" }, "Save changes"),
+    h("button", { type: "button", onclick: () => channels(body) }, "Cancel")));
+  return h("article", { class: "card editing" }, form);
+}
+
+async function channels(body, editing = null, notice = null) {
+  const list = await api("GET", "/api/channels");
+  const message = h("div");
+  const kind = h("select", {}, Object.entries(CHANNELS).map(([k, label]) => h("option", { value: k }, label)));
+  const name = h("input", { type: "text", required: true, maxlength: 200 });
+  const externalId = h("input", { type: "text" });
+  const token = h("input", { type: "password", autocomplete: "off" });
+  const origins = h("input", { type: "text", placeholder: "https://shop.example.com, https://www.example.com" });
+  const ai = h("input", { type: "checkbox" });
+  const prompt = h("textarea", { rows: 3 });
+  const model = h("input", { type: "text", placeholder: "default model" });
+  const metaFields = h("div", {}, field("Page or Instagram account id", externalId), field("Access token", token, "Meta checks it when you add the channel."));
+  const title = h("input", { type: "text", value: "Chat with us", maxlength: 80 });
+  const greeting = h("input", { type: "text", value: "Hi! How can we help you today?", maxlength: 500 });
+  const color = h("input", { type: "color", value: "#2453c7" });
+  const position = positionSelect("right");
+  const askName = askSelect("optional");
+  const askEmail = askSelect("off");
+  const widgetFields = h("div", { hidden: true },
+    field("Allowed origins", origins, "The sites the widget may run on, comma-separated (* for any). None: no site yet."),
+    field("Widget title", title), field("Greeting", greeting), field("Accent colour", color),
+    field("Launcher position", position), field("Ask for the name", askName), field("Ask for the email", askEmail));
+  kind.addEventListener("change", () => {
+    metaFields.hidden = kind.value === "widget";
+    widgetFields.hidden = kind.value !== "widget";
+  });
+  const form = h("form", {
+    class: "form",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const payload = { kind: kind.value, name: name.value, ai_enabled: ai.checked };
+      if (kind.value === "widget") {
+        payload.allowed_origins = originList(origins.value);
+        payload.widget = {
+          title: title.value, greeting: greeting.value, color: color.value,
+          position: position.value, ask_name: askName.value, ask_email: askEmail.value,
+        };
+      } else {
+        payload.external_id = externalId.value;
+        payload.access_token = token.value;
+      }
+      if (prompt.value.trim()) payload.ai_system_prompt = prompt.value;
+      if (model.value.trim()) payload.ai_model = model.value.trim();
+      try {
+        const channel = await api("POST", "/api/channels", payload);
+        await channels(body, null, saved(channel, "Added"));
+      } catch (error) {
+        mount(message, status(error.code === "invalid_page_token" ? `Not added: ${error.message}` : error.message, "error"));
+      }
+    },
+  }, h("h2", {}, "Add a channel"), field("Kind", kind), field("Name", name), metaFields, widgetFields,
+  h("div", { class: "field check" }, ai, h("label", { for: ai.id = "channel-ai" }, "AI responder answers first")),
+  field("AI system prompt", prompt), field("AI model", model),
+  h("button", { type: "submit", class: "primary" }, "Add channel"));
+
+  const cards = list.map((c) => (c.id === editing ? channelEditor(c, body) : channelCard(c, body, message)));
+  mount(body, message, list.length ? h("div", { class: "cards" }, cards) : h("p", {}, "No channels yet."), editing ? null : form);
+  if (notice) {
+    mount(message, notice);
+    message.scrollIntoView({ block: "nearest" });
+  }
+  const open = body.querySelector(".channel-edit input");
+  if (open) open.focus();
 }
 
 async function webhooks(body, deliveryStatus = "dead") {

@@ -58,6 +58,13 @@ impl ProfileServer {
                     },
                 ),
             )
+            // The page token check when the channel is added: not a profile read.
+            .route(
+                "/me",
+                axum::routing::get(|| async {
+                    axum::Json(json!({"id": crate::helpers::PAGE_ID, "name": "Page"}))
+                }),
+            )
             .with_state((requests.clone(), script));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
