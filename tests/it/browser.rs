@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 
 /// WebDriver's key for an element reference.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// Headless chromium makes no window narrower than this; a phone's width is emulated instead.
+const HEADLESS_MIN_WIDTH: u32 = 500;
 /// WebDriver's code for the Enter key.
 pub const ENTER: &str = "\u{E007}";
 
@@ -136,14 +138,38 @@ impl Browser {
             let id = answer["value"]["sessionId"]
                 .as_str()
                 .unwrap_or_else(|| panic!("no session: {answer}"));
-            return Self {
+            let browser = Self {
                 session: format!("{base}/session/{id}"),
                 http,
                 driver,
                 _profile: profile,
             };
+            if width < HEADLESS_MIN_WIDTH {
+                browser.emulate_viewport(width, height).await;
+            }
+            return browser;
         }
         panic!("chromedriver did not start");
+    }
+
+    /// Gives the page a `width`×`height` viewport, as a phone's screen (Chrome DevTools'
+    /// device metrics, through chromedriver), whatever the window's size.
+    async fn emulate_viewport(&self, width: u32, height: u32) {
+        let answer = self
+            .post(
+                "/goog/cdp/execute",
+                json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                    "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}}),
+            )
+            .await;
+        assert!(
+            !answer.is_object() || answer.get("error").is_none(),
+            "the viewport could not be set: {answer}"
+        );
+        let inner = self
+            .run("return [window.innerWidth, window.innerHeight];", vec![])
+            .await;
+        assert_eq!(inner, json!([width, height]), "the page's viewport");
     }
 
     async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
