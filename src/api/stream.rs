@@ -28,16 +28,7 @@ pub async fn connect(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> AppResult<Response> {
-    let from_protocol = headers
-        .get("sec-websocket-protocol")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let mut parts = v.split(',').map(str::trim);
-            (parts.next() == Some("bearer"))
-                .then(|| parts.next())
-                .flatten()
-        })
-        .map(str::to_string);
+    let from_protocol = token_from_protocol(&headers);
     let uses_protocol = from_protocol.is_some();
     let token = params
         .get("token")
@@ -60,20 +51,45 @@ pub async fn connect(
     Ok(lean(upgrade).on_upgrade(move |socket| crate::ws::serve(socket, state, me, since)))
 }
 
-/// Upgrades a visitor to their live stream after checking the widget token (`?token=`, or
-/// `Authorization: Bearer`) and the page's origin.
+/// The token of `Sec-WebSocket-Protocol: bearer, <token>`: a browser's way to send one
+/// without putting it in the address, where proxies' access logs keep it.
+fn token_from_protocol(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let mut parts = v.split(',').map(str::trim);
+            (parts.next() == Some("bearer"))
+                .then(|| parts.next())
+                .flatten()
+        })
+        .map(str::to_string)
+}
+
+/// Upgrades a visitor to their live stream after checking the widget token
+/// (`Sec-WebSocket-Protocol: bearer, <token>`, `Authorization: Bearer`, or `?token=` for
+/// older embeds) and the page's origin.
 pub async fn widget(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> AppResult<Response> {
-    let token = params
-        .get("token")
-        .map(String::as_str)
-        .or_else(|| crate::auth::extract::bearer_from_headers(&headers));
-    let visitor =
-        crate::ingress::widget::visitor(&state, token, crate::api::widget::origin(&headers))
-            .await?;
+    let from_protocol = token_from_protocol(&headers);
+    let uses_protocol = from_protocol.is_some();
+    let token = from_protocol
+        .or_else(|| params.get("token").cloned())
+        .or_else(|| crate::auth::extract::bearer_from_headers(&headers).map(str::to_string));
+    let visitor = crate::ingress::widget::visitor(
+        &state,
+        token.as_deref(),
+        crate::api::widget::origin(&headers),
+    )
+    .await?;
+    let upgrade = if uses_protocol {
+        upgrade.protocols(["bearer"])
+    } else {
+        upgrade
+    };
     Ok(lean(upgrade).on_upgrade(move |socket| crate::ws::widget::serve(socket, state, visitor)))
 }

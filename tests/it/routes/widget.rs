@@ -555,3 +555,35 @@ async fn the_script_and_the_demo_page_are_served() {
         "{odd}"
     );
 }
+
+#[tokio::test]
+async fn the_visitor_token_travels_in_the_websocket_protocol_header_not_the_address() {
+    use crate::routes::ws::next;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let w = widget(|_| {}).await;
+    let (_, token) = w.session().await;
+    let connect = |token: String| {
+        let url = format!("{}/ws/widget", w.app.base.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().unwrap();
+        let headers = request.headers_mut();
+        headers.insert("origin", "https://shop.example.com".parse().unwrap());
+        headers.insert(
+            "sec-websocket-protocol",
+            format!("bearer, {token}").parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(request)
+    };
+    let (mut socket, response) = connect(token).await.expect("the visitor connects");
+    assert_eq!(
+        response.headers().get("sec-websocket-protocol").unwrap(),
+        "bearer",
+        "the hub picks the bearer protocol"
+    );
+    assert_eq!(next(&mut socket, 2000).await.unwrap()["type"], "hello");
+    match connect("not-a-token".into()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 401);
+        }
+        other => panic!("a wrong token connected: {:?}", other.map(|_| ())),
+    }
+}
