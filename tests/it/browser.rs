@@ -136,12 +136,23 @@ impl Browser {
             let id = answer["value"]["sessionId"]
                 .as_str()
                 .unwrap_or_else(|| panic!("no session: {answer}"));
-            return Self {
+            let browser = Self {
                 session: format!("{base}/session/{id}"),
                 http,
                 driver,
                 _profile: profile,
             };
+            // Chromium keeps a window at least 500 px wide: a phone's viewport is emulated.
+            if width < 500 {
+                let metrics = json!({"cmd": "Emulation.setDeviceMetricsOverride", "params":
+                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}});
+                let answer = browser.post("/goog/cdp/execute", metrics).await;
+                assert!(
+                    !answer.get("error").is_some_and(|e| !e.is_null()),
+                    "phone viewport: {answer}"
+                );
+            }
+            return browser;
         }
         panic!("chromedriver did not start");
     }
@@ -395,6 +406,25 @@ impl Browser {
             json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
         )
         .await;
+    }
+
+    /// Presses and releases at the point `(x, y)` of the viewport, as a finger would: whatever
+    /// is drawn on top there gets the click, not a chosen element.
+    pub async fn tap_at(&self, x: f64, y: f64) {
+        let point = json!({"type": "pointerMove", "duration": 0, "origin": "viewport",
+                           "x": x.round() as i64, "y": y.round() as i64});
+        let answer = self
+            .post(
+                "/actions",
+                json!({"actions": [{"type": "pointer", "id": "finger",
+                    "parameters": {"pointerType": "mouse"},
+                    "actions": [point, {"type": "pointerDown", "button": 0},
+                                {"type": "pointerUp", "button": 0}]}]}),
+            )
+            .await;
+        assert!(answer.is_null(), "tap failed: {answer}");
+        self.command(reqwest::Method::DELETE, "/actions", None)
+            .await;
     }
 
     /// Saves a PNG of the window.

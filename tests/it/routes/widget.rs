@@ -458,6 +458,11 @@ async fn the_widget_config_is_public_validated_and_checked_against_origins() {
     );
     assert_eq!(config["ask_email"], "off");
     assert_eq!(config["team_online"], false);
+    assert_eq!(
+        config["agent_label"], "first_name",
+        "replies signed by name"
+    );
+    assert_eq!(config["max_text"], 2000, "the widget knows the limit");
     let (status, _) = w.app.get("/api/widget/config?key=wk_nope").await;
     assert_eq!(status, 404);
     let refused = w
@@ -487,7 +492,14 @@ async fn the_widget_config_is_public_validated_and_checked_against_origins() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["widget"], settings);
+    let mut stored = settings.clone();
+    stored["agent_label"] = json!("first_name");
+    stored["handoff_message"] = json!("Connecting you to a person…");
+    stored["handoff_message_by_language"] = json!({});
+    assert_eq!(
+        body["widget"], stored,
+        "what was given, and the defaults of the rest"
+    );
     let (_, config) = w
         .app
         .get(&format!("/api/widget/config?key={}", w.key))
