@@ -60,6 +60,20 @@ impl Turn {
     pub async fn browser(&self, width: u32, height: u32) -> Browser {
         Browser::launch(self.driver, width, height).await
     }
+
+    /// A new browser whose page is exactly `width`×`height` CSS pixels, as on a phone
+    /// (chromium keeps a window at least 500 px wide, so `browser(390, 844)` shows 500 px).
+    pub async fn phone(&self, width: u32, height: u32) -> Browser {
+        let browser = Browser::launch(self.driver, width, height).await;
+        let metrics = json!({"cmd": "Emulation.setDeviceMetricsOverride", "params":
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}});
+        let answer = browser.post("/goog/cdp/execute", metrics).await;
+        assert!(
+            answer.get("error").is_none_or(Value::is_null),
+            "phone viewport: {answer}"
+        );
+        browser
+    }
 }
 
 /// An element on the page.
@@ -136,23 +150,12 @@ impl Browser {
             let id = answer["value"]["sessionId"]
                 .as_str()
                 .unwrap_or_else(|| panic!("no session: {answer}"));
-            let browser = Self {
+            return Self {
                 session: format!("{base}/session/{id}"),
                 http,
                 driver,
                 _profile: profile,
             };
-            // Chromium keeps a window at least 500 px wide: a phone's viewport is emulated.
-            if width < 500 {
-                let metrics = json!({"cmd": "Emulation.setDeviceMetricsOverride", "params":
-                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}});
-                let answer = browser.post("/goog/cdp/execute", metrics).await;
-                assert!(
-                    !answer.get("error").is_some_and(|e| !e.is_null()),
-                    "phone viewport: {answer}"
-                );
-            }
-            return browser;
         }
         panic!("chromedriver did not start");
     }

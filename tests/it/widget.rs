@@ -564,7 +564,7 @@ async fn on_a_phone_the_visitor_taps_send_keeps_long_text_and_sees_links_and_who
     let url = embedded(&app, &admin, &app.base).await;
     let mut agent = crate::routes::ws::connect(&app, &admin, None).await;
 
-    let browser = turn.browser(390, 844).await;
+    let browser = turn.phone(390, 844).await;
     browser.goto(&url).await;
     let launcher = widget_element(&browser, ".launcher").await;
     browser.click(&launcher).await;
