@@ -693,6 +693,20 @@ async fn on_a_phone_the_visitor_taps_send_keeps_long_text_and_sees_links_and_who
         "no agent's name is shown"
     );
 
+    // The header's close button is in reach and gives the launcher back, with the focus.
+    let close = widget_element(&browser, ".close").await;
+    browser.click(&close).await;
+    browser
+        .wait_for(
+            20,
+            "the panel to close and the launcher to come back with the focus",
+            "(() => { const r = document.querySelector('switchboard-widget').shadowRoot; \
+             const l = r.querySelector('.launcher'); \
+             return r.querySelector('.panel').hidden && l.offsetParent !== null && r.activeElement === l; })()",
+            vec![],
+        )
+        .await;
+
     // The console shows the visitor's address as a link too.
     let desk = turn.browser(1280, 800).await;
     desk.goto(&app.url("/")).await;
