@@ -567,3 +567,74 @@ async fn the_script_and_the_demo_page_are_served() {
         "{odd}"
     );
 }
+
+#[tokio::test]
+async fn replies_are_signed_with_the_agents_first_name_unless_the_channel_signs_as_the_team() {
+    use crate::routes::ws::{frames_with, next, Socket};
+    let w = widget(|_| {}).await;
+    let (_, token) = w.session().await;
+    w.send(&token, "Hello?").await;
+    let mut socket = visitor_socket(&w, &token, "https://shop.example.com")
+        .await
+        .unwrap();
+    assert_eq!(next(&mut socket, 2000).await.unwrap()["type"], "hello");
+    let (_, page) = w
+        .app
+        .call(Method::GET, "/api/chats", Some(&w.admin), None)
+        .await;
+    let path = format!("/api/chats/{}/messages", page["chats"][0]["id"]);
+    async fn reply_seen_live(w: &Widget, socket: &mut Socket, path: &str, text: &str) -> Value {
+        let (status, body) = w
+            .app
+            .call(
+                Method::POST,
+                path,
+                Some(&w.admin),
+                Some(&json!({ "text": text })),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        frames_with(socket, 5000, 1, |f| f["data"]["text"] == text)
+            .await
+            .into_iter()
+            .find(|f| f["data"]["text"] == text)
+            .expect("the reply, live")
+    }
+    async fn polled(w: &Widget, token: &str) -> Vec<Value> {
+        let (_, messages) = w
+            .app
+            .call(Method::GET, "/api/widget/messages", Some(token), None)
+            .await;
+        messages.as_array().unwrap().clone()
+    }
+
+    let frame = reply_seen_live(&w, &mut socket, &path, "Hi, how can I help?").await;
+    assert_eq!(frame["data"]["agent_name"], "Administrator");
+    let messages = polled(&w, &token).await;
+    assert_eq!(messages[0].get("agent_name"), None, "the visitor's own");
+    assert_eq!(messages[1]["agent_name"], "Administrator");
+
+    let (_, channels) = w
+        .app
+        .call(Method::GET, "/api/channels", Some(&w.admin), None)
+        .await;
+    let (status, body) = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/api/channels/{}", channels[0]["id"]),
+            Some(&w.admin),
+            Some(&json!({"widget": {"agent_label": "team"}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let frame = reply_seen_live(&w, &mut socket, &path, "Anything else?").await;
+    assert_eq!(frame["data"].get("agent_name"), None, "{frame}");
+    assert!(
+        polled(&w, &token)
+            .await
+            .iter()
+            .all(|m| m.get("agent_name").is_none()),
+        "no names once the channel signs as the team"
+    );
+}
