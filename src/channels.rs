@@ -1,6 +1,8 @@
 //! Channels as admins manage them: validation, secrets kept back, widget keys, page tokens
 //! checked with Meta, and what Meta's console needs to reach the hub.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::OptionalExtension;
@@ -81,7 +83,8 @@ pub enum TokenCheck {
     },
 }
 
-/// How a widget looks and what it asks before the first message.
+/// How a widget looks and what it asks before the first message; on every channel, how the
+/// team's replies are signed and what the customer reads when the assistant hands over.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct WidgetSettings {
@@ -100,6 +103,15 @@ pub struct WidgetSettings {
     pub ask_name: Ask,
     /// Whether the pre-chat form asks for an email.
     pub ask_email: Ask,
+    /// How visitors see who of the team answers: the agent's first name, or "Support team".
+    pub agent_label: AgentLabel,
+    /// What the customer reads when the assistant hands the chat to a person (any channel);
+    /// used when their language has no text of its own; empty: nothing is sent.
+    #[schema(max_length = 500)]
+    pub handoff_message: String,
+    /// The handoff message in other languages, by language tag (`de`, `pt-br`): a visitor whose
+    /// browser says `de-AT` reads the `de-at` text, else the `de` text, else `handoff_message`.
+    pub handoff_message_by_language: BTreeMap<String, String>,
 }
 
 impl Default for WidgetSettings {
@@ -111,8 +123,21 @@ impl Default for WidgetSettings {
             position: WidgetPosition::Right,
             ask_name: Ask::Optional,
             ask_email: Ask::Off,
+            agent_label: AgentLabel::FirstName,
+            handoff_message: "Connecting you to a person…".to_string(),
+            handoff_message_by_language: BTreeMap::new(),
         }
     }
+}
+
+/// How an agent's reply is signed in what the customer sees.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentLabel {
+    /// The agent's first name.
+    FirstName,
+    /// "Support team": the team's names stay private.
+    Team,
 }
 
 /// Where the launcher sits.
@@ -144,6 +169,24 @@ impl WidgetSettings {
             .unwrap_or_default()
     }
 
+    /// The handoff message for a customer whose language is `language` (a tag such as
+    /// `de-AT`, when known); `None` when the channel sends none.
+    pub fn handoff_text(&self, language: Option<&str>) -> Option<&str> {
+        let language = language.map(|l| l.trim().replace('_', "-").to_lowercase());
+        let by_language = |tag: &str| {
+            self.handoff_message_by_language
+                .get(tag)
+                .map(String::as_str)
+        };
+        language
+            .as_deref()
+            .and_then(|tag| {
+                by_language(tag).or_else(|| tag.split('-').next().and_then(by_language))
+            })
+            .or(Some(self.handoff_message.as_str()))
+            .filter(|text| !text.trim().is_empty())
+    }
+
     fn validate(&self) -> AppResult<String> {
         let color_ok = self.color.len() == 7
             && self.color.starts_with('#')
@@ -163,7 +206,39 @@ impl WidgetSettings {
                 "widget.greeting must be at most 500 characters",
             ));
         }
-        serde_json::to_string(self).map_err(AppError::internal)
+        let mut texts =
+            std::iter::once(&self.handoff_message).chain(self.handoff_message_by_language.values());
+        if texts.any(|t| t.chars().count() > 500) {
+            return Err(invalid(
+                "invalid_handoff_message",
+                "widget.handoff_message and its translations must be at most 500 characters",
+            ));
+        }
+        let tag_ok = |tag: &str| {
+            (2..=35).contains(&tag.len())
+                && tag.split('-').all(|part| {
+                    !part.is_empty()
+                        && part
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                })
+        };
+        let mut stored = self.clone();
+        stored.handoff_message_by_language = self
+            .handoff_message_by_language
+            .iter()
+            .map(|(tag, text)| (tag.trim().replace('_', "-").to_lowercase(), text.clone()))
+            .collect();
+        if stored.handoff_message_by_language.len() > 50
+            || !stored.handoff_message_by_language.keys().all(|t| tag_ok(t))
+        {
+            return Err(invalid(
+                "invalid_handoff_language",
+                "widget.handoff_message_by_language takes up to 50 language tags such as \
+                 \"de\" or \"pt-BR\"",
+            ));
+        }
+        serde_json::to_string(&stored).map_err(AppError::internal)
     }
 }
 

@@ -84,3 +84,42 @@ export function chip(label, ...extra) {
 }
 
 export const CHANNELS = { facebook: "Messenger", instagram: "Instagram", widget: "Website" };
+
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+/gi;
+
+/** A URL found in text without the punctuation that ends the sentence around it. */
+function trimUrl(raw) {
+  for (;;) {
+    const end = raw.at(-1);
+    const unbalanced = (end === ")" && raw.split("(").length < raw.split(")").length)
+      || (end === "]" && raw.split("[").length < raw.split("]").length);
+    if (".,;:!?'\"".includes(end) || unbalanced) raw = raw.slice(0, -1);
+    else return raw;
+  }
+}
+
+/** The link of an http or https address; anything else is no link. */
+function safeHref(raw) {
+  try {
+    const url = new URL(raw);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `text` as text nodes with its web addresses as links that open in a new tab. */
+export function linked(text) {
+  const nodes = [];
+  let done = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    const raw = trimUrl(match[0]);
+    const href = safeHref(raw);
+    if (!href) continue;
+    if (match.index > done) nodes.push(text.slice(done, match.index));
+    nodes.push(h("a", { href, target: "_blank", rel: "noopener noreferrer" }, raw));
+    done = match.index + raw.length;
+  }
+  if (done < text.length) nodes.push(text.slice(done));
+  return nodes;
+}

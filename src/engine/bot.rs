@@ -4,6 +4,7 @@
 use diesel::QueryResult;
 
 use super::record::Recorder;
+use crate::channels::WidgetSettings;
 use crate::model::{
     BotReply, ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Outcome,
 };
@@ -31,6 +32,20 @@ pub(super) fn note(chat: &chats::Chat, text: String, now: chrono::NaiveDateTime)
     }
 }
 
+/// A message of the bot to the customer: the widget reads it, Meta's go out through the Send API.
+fn said(chat: &chats::Chat, text: String, now: chrono::NaiveDateTime, widget: bool) -> NewMessage {
+    NewMessage {
+        sender_kind: "bot".into(),
+        is_private: false,
+        delivery_status: if widget {
+            DeliveryStatus::Sent
+        } else {
+            DeliveryStatus::Pending
+        },
+        ..note(chat, text, now)
+    }
+}
+
 /// Stores the bot's answer if the chat is still the bot's and nothing answered that message yet.
 pub(super) fn bot_reply(conn: &mut DbConnection, reply: &BotReply) -> QueryResult<Outcome> {
     let mut rec = Recorder::new();
@@ -44,17 +59,7 @@ pub(super) fn bot_reply(conn: &mut DbConnection, reply: &BotReply) -> QueryResul
     let widget = crate::store::channels::kind_of(conn, chat.channel_id)? == ChannelKind::Widget;
     let stored = crate::store::messages::insert_message(
         conn,
-        &NewMessage {
-            sender_kind: "bot".into(),
-            is_private: false,
-            // Widget answers are read by the widget; Meta answers go out through the Send API.
-            delivery_status: if widget {
-                DeliveryStatus::Sent
-            } else {
-                DeliveryStatus::Pending
-            },
-            ..note(&chat, reply.text.clone(), now)
-        },
+        &said(&chat, reply.text.clone(), now, widget),
     )?;
     crate::store::messages::record_ai_cost(
         conn,
@@ -76,7 +81,8 @@ pub(super) fn bot_reply(conn: &mut DbConnection, reply: &BotReply) -> QueryResul
 }
 
 /// Moves a chat from the bot to people: `open`, a note saying why, and either to the one who
-/// took it or into the queue (round robin picks it up from the `chat.updated`).
+/// took it or into the queue (round robin picks it up from the `chat.updated`). When the bot
+/// hands over (`by` is `None`), the customer is told, in the channel's handoff message.
 pub(super) fn handoff(
     conn: &mut DbConnection,
     account_id: i64,
@@ -94,6 +100,17 @@ pub(super) fn handoff(
     let text = format!("Handed to a person: {reason}");
     let noted = crate::store::messages::insert_message(conn, &note(&chat, text, now))?;
     rec.emit(account_id, EventType::MessageCreated, Some(&chat), &noted)?;
+    if by.is_none() {
+        let channel = crate::store::channels::find(conn, account_id, chat.channel_id)?;
+        if let Some(told) = handoff_message(conn, &chat, &channel)? {
+            let widget = channel.kind == ChannelKind::Widget;
+            let stored =
+                crate::store::messages::insert_message(conn, &said(&chat, told, now, widget))?;
+            chats::touch(conn, chat.id, now, false)?;
+            let message = crate::store::messages::message(conn, stored.id)?;
+            rec.emit(account_id, EventType::MessageCreated, Some(&chat), &message)?;
+        }
+    }
     chats::set_status(conn, chat_id, ChatStatus::Open, now)?;
     let opened = chats::find(conn, account_id, chat_id)?;
     rec.emit(account_id, EventType::ChatUpdated, Some(&opened), &opened)?;
@@ -108,6 +125,24 @@ pub(super) fn handoff(
         }
     }
     Ok(rec.done())
+}
+
+/// What the channel tells a customer when the bot hands them over, in their language if the
+/// channel has it and their language is known (a widget visitor's browser says it).
+fn handoff_message(
+    conn: &mut DbConnection,
+    chat: &chats::Chat,
+    channel: &crate::store::channels::Channel,
+) -> QueryResult<Option<String>> {
+    let settings = WidgetSettings::stored(channel.widget_settings.as_deref());
+    let language = if channel.kind == ChannelKind::Widget {
+        crate::store::widget_sessions::language_of(conn, chat.contact_id)?
+    } else {
+        None
+    };
+    Ok(settings
+        .handoff_text(language.as_deref())
+        .map(str::to_string))
 }
 
 /// Gives a chat back to the bot: `bot`, unassigned, with a note.

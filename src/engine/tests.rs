@@ -269,13 +269,31 @@ fn a_handoff_opens_the_chat_with_a_note_and_can_hand_it_to_the_one_who_took_it()
     });
     assert_eq!(
         types(&out),
-        [EventType::MessageCreated, EventType::ChatUpdated]
+        [
+            EventType::MessageCreated,
+            EventType::MessageCreated,
+            EventType::ChatUpdated
+        ]
     );
     assert!(out.events[0].data["text"]
         .as_str()
         .unwrap()
         .contains("wants a refund"));
     assert_eq!(out.events[0].data["private"], true, "the note is internal");
+    let told = &out.events[1].data;
+    assert_eq!(
+        (&told["text"], &told["private"], &told["sender_kind"]),
+        (
+            &serde_json::json!("Connecting you to a person…"),
+            &serde_json::json!(false),
+            &serde_json::json!("bot")
+        ),
+        "the customer is told, by the bot"
+    );
+    assert_eq!(
+        told["delivery_status"], "pending",
+        "and it goes out through Messenger"
+    );
     let chat = hub.chat(queued);
     assert_eq!((chat.status, chat.assignee_id), (ChatStatus::Open, None));
     let again = hub.apply(Command::Handoff {
@@ -291,7 +309,7 @@ fn a_handoff_opens_the_chat_with_a_note_and_can_hand_it_to_the_one_who_took_it()
     );
 
     let taken = chat_of(&hub.inbound(page, "u2", "m2"));
-    hub.apply(Command::Handoff {
+    let took = hub.apply(Command::Handoff {
         account_id: account,
         chat_id: taken,
         reason: "mine".into(),
@@ -299,6 +317,10 @@ fn a_handoff_opens_the_chat_with_a_note_and_can_hand_it_to_the_one_who_took_it()
         take: true,
     });
     assert_eq!(hub.chat(taken).assignee_id, Some(agent));
+    assert!(
+        !took.events.iter().any(|e| e.data["private"] == false),
+        "a person who takes the chat writes to the customer themselves"
+    );
 }
 
 #[test]

@@ -1,13 +1,18 @@
 //! The website widget: visitor sessions, their messages, and polling for replies.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
+use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::auth::token;
+use crate::channels::{AgentLabel, WidgetSettings};
 use crate::error::{AppError, AppResult};
 use crate::model::{Command, EventType, InboundMessage};
+use crate::store::connection::DbConnection;
 use crate::store::messages::Message;
 
 /// Longest visitor message, in characters.
@@ -25,6 +30,9 @@ pub struct NewSession {
     pub name: Option<String>,
     /// The visitor's email, if given.
     pub email: Option<String>,
+    /// The language the visitor's browser reads in (`navigator.language`, e.g. `de-AT`), so
+    /// what the hub itself says to them can be in it; an unreadable tag is ignored.
+    pub language: Option<String>,
 }
 
 /// A visitor session.
@@ -54,6 +62,18 @@ pub struct Poll {
     pub after: Option<i64>,
     /// When given, must be the token's own session.
     pub session_id: Option<String>,
+}
+
+/// A message as the visitor sees it: an agent's reply carries the agent's first name unless
+/// the channel signs replies as the team.
+#[derive(Debug, Serialize)]
+pub struct SeenByVisitor {
+    /// The message.
+    #[serde(flatten)]
+    pub message: Message,
+    /// The first name of the agent who wrote it, where the channel shows names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
 }
 
 /// The visitor behind a widget token.
@@ -114,6 +134,14 @@ fn clean(field: Option<String>, name: &'static str) -> AppResult<Option<String>>
     }
 }
 
+/// Whether `tag` looks like a language tag (`de`, `pt-BR`, `zh-Hant-TW`).
+fn language_tag(tag: &str) -> bool {
+    (2..=35).contains(&tag.len())
+        && tag
+            .split(['-', '_'])
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
 /// `GET /api/widget/config` query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -129,6 +157,8 @@ pub struct WidgetConfig {
     /// Look and pre-chat form.
     #[serde(flatten)]
     pub settings: crate::channels::WidgetSettings,
+    /// Longest message a visitor may send, in characters.
+    pub max_text: usize,
     /// Whether an AI responder answers first.
     pub ai_enabled: bool,
     /// Whether anyone of the team is connected now.
@@ -154,6 +184,7 @@ pub async fn config(
     }
     Ok(WidgetConfig {
         settings: crate::channels::WidgetSettings::stored(channel.widget_settings.as_deref()),
+        max_text: MAX_TEXT,
         ai_enabled: channel.ai_enabled,
         team_online: !state.presence.online(channel.account_id).is_empty(),
     })
@@ -173,6 +204,7 @@ pub async fn create_session(
         .map_err(AppError::too_many_requests)?;
     let name = clean(input.name, "name")?;
     let email = clean(input.email, "email")?;
+    let language = input.language.filter(|l| language_tag(l));
     let key = input.widget_key;
     let session_id = format!("ws_{}", token::random_hex(12));
     let secret = token::random_hex(32);
@@ -203,6 +235,7 @@ pub async fn create_session(
                     channel_id,
                     contact_id,
                     token_hash: &token_hash,
+                    language: language.as_deref(),
                     now: Utc::now().naive_utc(),
                 },
             )?;
@@ -307,7 +340,11 @@ pub async fn send(
 }
 
 /// The visitor's conversation after `after`: their messages and replies, never internal notes.
-pub async fn poll(state: &AppState, visitor: &Visitor, query: Poll) -> AppResult<Vec<Message>> {
+pub async fn poll(
+    state: &AppState,
+    visitor: &Visitor,
+    query: Poll,
+) -> AppResult<Vec<SeenByVisitor>> {
     state
         .limits
         .widget_poll
@@ -320,9 +357,81 @@ pub async fn poll(state: &AppState, visitor: &Visitor, query: Poll) -> AppResult
     {
         return Err(AppError::not_found("no such session"));
     }
-    let (contact, after) = (visitor.contact_id, query.after.unwrap_or(0));
+    let (account, channel, contact) = (visitor.account_id, visitor.channel_id, visitor.contact_id);
+    let after = query.after.unwrap_or(0);
     Ok(state
         .db()
-        .run(move |conn| crate::store::messages::visitor_messages(conn, contact, after, 200))
+        .run(move |conn| {
+            let messages = crate::store::messages::visitor_messages(conn, contact, after, 200)?;
+            signed(conn, account, channel, messages)
+        })
         .await?)
+}
+
+/// The visitor's view of `messages` of a chat on `channel`: agents' replies signed with the
+/// agent's first name where the channel shows names.
+fn signed(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+    messages: Vec<Message>,
+) -> QueryResult<Vec<SeenByVisitor>> {
+    let agents: Vec<i64> = messages
+        .iter()
+        .filter(|m| m.sender_kind == "agent")
+        .filter_map(|m| m.sender_id)
+        .collect();
+    let names = first_names(conn, account_id, channel_id, &agents)?;
+    Ok(messages
+        .into_iter()
+        .map(|message| SeenByVisitor {
+            agent_name: (message.sender_kind == "agent")
+                .then(|| message.sender_id.and_then(|id| names.get(&id).cloned()))
+                .flatten(),
+            message,
+        })
+        .collect())
+}
+
+/// The first names of these agents, when their channel signs replies with names (else none).
+fn first_names(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+    agents: &[i64],
+) -> QueryResult<HashMap<i64, String>> {
+    if agents.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let settings = crate::store::channels::find(conn, account_id, channel_id)?.widget_settings;
+    if WidgetSettings::stored(settings.as_deref()).agent_label != AgentLabel::FirstName {
+        return Ok(HashMap::new());
+    }
+    Ok(crate::store::users::names(conn, account_id, agents)?
+        .into_iter()
+        .filter_map(|(id, name)| Some((id, name.split_whitespace().next()?.to_string())))
+        .collect())
+}
+
+/// Signs a reply the visitor receives live (a `message.created` event's data) as `poll` does.
+pub async fn sign_live(state: &AppState, visitor: &Visitor, data: &mut serde_json::Value) {
+    let Some(agent) = data["sender_id"]
+        .as_i64()
+        .filter(|_| data["sender_kind"] == "agent")
+    else {
+        return;
+    };
+    let (account, channel) = (visitor.account_id, visitor.channel_id);
+    let names = state
+        .db()
+        .run(move |conn| first_names(conn, account, channel, &[agent]))
+        .await;
+    match names {
+        Ok(names) => {
+            if let Some(name) = names.get(&agent) {
+                data["agent_name"] = serde_json::Value::String(name.clone());
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not read the agent's name for a visitor"),
+    }
 }

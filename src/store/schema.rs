@@ -105,6 +105,7 @@ diesel::table! {
         token_hash -> Text,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
+        language -> Nullable<Text>,
     }
 }
 

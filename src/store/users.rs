@@ -222,3 +222,16 @@ pub fn delete(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<
     )
     .execute(conn)
 }
+
+/// The names of these users of the account (unknown ids are left out).
+pub fn names(
+    conn: &mut DbConnection,
+    account_id: i64,
+    ids: &[i64],
+) -> QueryResult<Vec<(i64, String)>> {
+    users::table
+        .filter(users::account_id.eq(account_id))
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name))
+        .load(conn)
+}

@@ -19,6 +19,8 @@ pub struct NewSession<'a> {
     pub contact_id: i64,
     /// SHA-256 of the bearer token, hex.
     pub token_hash: &'a str,
+    /// The language the visitor's browser reads in, when it said.
+    pub language: Option<&'a str>,
     /// Now.
     pub now: NaiveDateTime,
 }
@@ -34,6 +36,7 @@ pub fn create(conn: &mut DbConnection, new: &NewSession<'_>) -> QueryResult<()> 
             widget_sessions::token_hash.eq(new.token_hash),
             widget_sessions::created_at.eq(new.now),
             widget_sessions::last_seen_at.eq(new.now),
+            widget_sessions::language.eq(new.language),
         ))
         .execute(conn)
         .map(|_| ())
@@ -88,4 +91,16 @@ pub fn by_token_hash(
             }
         },
     ))
+}
+
+/// The language of the contact's newest widget session that named one.
+pub fn language_of(conn: &mut DbConnection, contact_id: i64) -> QueryResult<Option<String>> {
+    widget_sessions::table
+        .filter(widget_sessions::contact_id.eq(contact_id))
+        .filter(widget_sessions::language.is_not_null())
+        .order(widget_sessions::created_at.desc())
+        .select(widget_sessions::language)
+        .first::<Option<String>>(conn)
+        .optional()
+        .map(Option::flatten)
 }

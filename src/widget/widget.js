@@ -76,6 +76,44 @@
       });
   }
 
+  // Links in message texts: only http and https, built as nodes (never HTML), opened in a new
+  // tab that cannot reach back to this page.
+  var URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+/gi;
+  function trimUrl(raw) {
+    for (;;) {
+      var end = raw.charAt(raw.length - 1);
+      var unbalanced = (end === ")" && raw.split("(").length < raw.split(")").length) ||
+        (end === "]" && raw.split("[").length < raw.split("]").length);
+      if (".,;:!?'\"".indexOf(end) >= 0 || unbalanced) raw = raw.slice(0, -1);
+      else return raw;
+    }
+  }
+  function safeHref(raw) {
+    try {
+      var url = new URL(raw);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+  function linked(text) {
+    var nodes = [];
+    var done = 0;
+    var match;
+    URL_PATTERN.lastIndex = 0;
+    while ((match = URL_PATTERN.exec(text)) !== null) {
+      var raw = trimUrl(match[0]);
+      var href = safeHref(raw);
+      if (!href) continue;
+      if (match.index > done) nodes.push(text.slice(done, match.index));
+      nodes.push(el("a", { href: href, target: "_blank", rel: "noopener noreferrer" }, [raw]));
+      done = match.index + raw.length;
+      URL_PATTERN.lastIndex = done;
+    }
+    if (done < text.length) nodes.push(text.slice(done));
+    return nodes;
+  }
+
   // --- the page ---------------------------------------------------------------------------
   var host = el("switchboard-widget", {});
   var root = host.attachShadow({ mode: "open" });
@@ -147,6 +185,9 @@
   function open() {
     isOpen = true;
     panel.hidden = false;
+    // On a phone the panel covers the screen: the launcher steps aside (the header's close
+    // button closes), so it never sits on the composer.
+    host.setAttribute("data-open", "");
     launcher.setAttribute("aria-expanded", "true");
     launcher.setAttribute("aria-label", "Close chat");
     unread = 0;
@@ -158,6 +199,7 @@
     if (!isOpen) return;
     isOpen = false;
     panel.hidden = true;
+    host.removeAttribute("data-open");
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-label", "Open chat");
     launcher.focus();
@@ -198,10 +240,10 @@
         items.push(el("li", { class: "system" }, ["You are now chatting with a person."]));
         shownHandoff = true;
       }
-      var who = mine ? null : (m.sender_kind === "bot" ? "Bot" : "Support team");
+      var who = mine ? null : (m.sender_kind === "bot" ? "Bot" : (m.agent_name || "Support team"));
       items.push(el("li", { class: "msg " + (mine ? "mine" : "team") + (m.sender_kind === "bot" ? " bot" : "") + (m.pending ? " pending" : ""), "data-id": m.id }, [
         who ? el("span", { class: "who" }, [who]) : null,
-        el("p", {}, [m.text || (m.attachments ? "[attachment]" : "")]),
+        el("p", {}, m.text ? linked(m.text) : [m.attachments ? "[attachment]" : ""]),
         m.pending ? el("span", { class: "state" }, [m.failed ? "Not sent yet, retrying…" : "Sending…"]) : null]));
     });
     while (list.firstChild) list.removeChild(list.firstChild);
@@ -287,7 +329,8 @@
     var email = emailInput.value.trim();
     if (config.ask_name === "required" && !name) return Promise.reject(new Error("Please tell us your name."));
     if (config.ask_email === "required" && !email) return Promise.reject(new Error("Please give us your email."));
-    return call("POST", "/api/widget/sessions", { widget_key: key, name: name || undefined, email: email || undefined })
+    return call("POST", "/api/widget/sessions", { widget_key: key, name: name || undefined, email: email || undefined,
+      language: navigator.language || undefined })
       .then(function (created) {
         session = { token: created.token, session_id: created.session_id, email: email };
         save();
@@ -306,8 +349,10 @@
       })
       .catch(function (e) {
         if (e.status && e.status < 500 && e.status !== 429) {
+          // Refused for good: the visitor's words go back into the box, with the reason.
           messages.delete(pending.id);
           draw();
+          if (!textarea.value) textarea.value = pending.text;
           showError(e.message);
           return;
         }
@@ -322,6 +367,13 @@
   function send() {
     var text = textarea.value.trim();
     if (!text) return;
+    var limit = (config && config.max_text) || 2000;
+    var length = Array.from(text).length;
+    if (length > limit) {
+      showError("Your message is " + length + " characters long; the limit is " + limit + ". Please shorten it.");
+      textarea.focus();
+      return;
+    }
     showError("");
     startSession().then(function () {
       localId -= 1;
@@ -370,6 +422,7 @@
   call("GET", "/api/widget/config?key=" + encodeURIComponent(key)).then(function (loaded) {
     config = loaded;
     title.textContent = config.title;
+    if (config.max_text) textarea.setAttribute("maxlength", config.max_text);
     host.style.setProperty("--sb-accent", config.color);
     host.setAttribute("data-position", config.position);
     showPrechat();

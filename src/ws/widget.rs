@@ -62,8 +62,10 @@ pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
             },
             event = live.recv() => match event {
                 Ok(event) if is_reply_for(&event, &visitor) => {
+                    let mut data = event.data.clone();
+                    crate::ingress::widget::sign_live(&state, &visitor, &mut data).await;
                     let frame = json!({"type": "message.created", "chat_id": event.chat_id,
-                        "data": event.data, "at": event.at});
+                        "data": data, "at": event.at});
                     if !out.push(text(frame)) {
                         out.finish(resync());
                         return;

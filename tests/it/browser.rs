@@ -58,7 +58,8 @@ pub async fn turn() -> Option<Turn> {
 }
 
 impl Turn {
-    /// A new browser with a `width`×`height` window.
+    /// A new browser whose page is `width`×`height` CSS pixels (a phone's width is emulated:
+    /// headless chromium keeps windows at least 500 px wide).
     pub async fn browser(&self, width: u32, height: u32) -> Browser {
         Browser::launch(self.driver, width, height).await
     }
@@ -421,6 +422,25 @@ impl Browser {
             json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
         )
         .await;
+    }
+
+    /// Presses and releases at the point `(x, y)` of the viewport, as a finger would: whatever
+    /// is drawn on top there gets the click, not a chosen element.
+    pub async fn tap_at(&self, x: f64, y: f64) {
+        let point = json!({"type": "pointerMove", "duration": 0, "origin": "viewport",
+                           "x": x.round() as i64, "y": y.round() as i64});
+        let answer = self
+            .post(
+                "/actions",
+                json!({"actions": [{"type": "pointer", "id": "finger",
+                    "parameters": {"pointerType": "mouse"},
+                    "actions": [point, {"type": "pointerDown", "button": 0},
+                                {"type": "pointerUp", "button": 0}]}]}),
+            )
+            .await;
+        assert!(answer.is_null(), "tap failed: {answer}");
+        self.command(reqwest::Method::DELETE, "/actions", None)
+            .await;
     }
 
     /// Saves a PNG of the window.

@@ -473,3 +473,279 @@ async fn the_demo_page_shows_a_channels_widget() {
         "the pre-chat form's name reaches the team"
     );
 }
+
+/// Send's centre in the viewport and what is drawn on top there (the button's class).
+async fn send_centre(browser: &Browser) -> (f64, f64, String) {
+    let found = browser
+        .run(
+            "const r = document.querySelector('switchboard-widget').shadowRoot; \
+             const box = r.querySelector('.send').getBoundingClientRect(); \
+             const x = box.left + box.width / 2, y = box.top + box.height / 2; \
+             const top = r.elementFromPoint(x, y); \
+             const button = top && top.closest('button'); \
+             return [x, y, button ? button.className : (top ? top.tagName : '')];",
+            vec![],
+        )
+        .await;
+    (
+        found[0].as_f64().unwrap(),
+        found[1].as_f64().unwrap(),
+        found[2].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// Taps Send where a visitor's finger would, after checking Send is what is there.
+async fn tap_send(browser: &Browser) {
+    let (x, y, on_top) = send_centre(browser).await;
+    assert_eq!(on_top, "send", "what a tap on Send's centre reaches");
+    browser.tap_at(x, y).await;
+}
+
+/// The widget's messages by the label above them: `[(who, text)]`.
+async fn widget_labels(browser: &Browser) -> Vec<(String, String)> {
+    let found = browser
+        .run(
+            "const r = document.querySelector('switchboard-widget').shadowRoot; \
+             return [...r.querySelectorAll('.msg')].map((m) => \
+               [m.querySelector('.who') ? m.querySelector('.who').textContent : '', m.querySelector('p').textContent]);",
+            vec![],
+        )
+        .await;
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| {
+            (
+                pair[0].as_str().unwrap().to_string(),
+                pair[1].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn wait_label(browser: &Browser, who: &str, text: &str) {
+    for _ in 0..100 {
+        if widget_labels(browser)
+            .await
+            .iter()
+            .any(|(w, t)| w == who && t == text)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{text:?} signed {who:?} never showed: {:?}",
+        widget_labels(browser).await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_the_visitor_taps_send_keeps_long_text_and_sees_links_and_who_answered() {
+    let Some(turn) = browser::turn().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (_, me) = app
+        .call(Method::GET, "/api/auth/me", Some(&admin), None)
+        .await;
+    let me_id = me["id"].as_i64().or(me["user"]["id"].as_i64()).unwrap();
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/users/{me_id}"),
+            Some(&admin),
+            Some(&json!({"name": "Maria Lopez"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let url = embedded(&app, &admin, &app.base).await;
+    let mut agent = crate::routes::ws::connect(&app, &admin, None).await;
+
+    let browser = turn.browser(390, 844).await;
+    browser.goto(&url).await;
+    let launcher = widget_element(&browser, ".launcher").await;
+    browser.click(&launcher).await;
+    let textarea = widget_element(&browser, "textarea").await;
+    browser
+        .type_text(&textarea, "Is this the one? https://shop.example/sofa?id=7")
+        .await;
+    tap_send(&browser).await;
+    let chat = agent_sees(
+        &mut agent,
+        "Is this the one? https://shop.example/sofa?id=7",
+    )
+    .await;
+    let panel_open = browser
+        .run(&format!("return !{}.hidden;", inside(".panel")), vec![])
+        .await;
+    assert_eq!(
+        panel_open,
+        json!(true),
+        "the tap sent; it did not close the chat"
+    );
+
+    // The reply is signed with the agent's first name, and its address is a link.
+    reply(&app, &admin, chat, "Yes: https://shop.example/sofa?id=7.").await;
+    wait_label(&browser, "Maria", "Yes: https://shop.example/sofa?id=7.").await;
+    let links = browser
+        .run(
+            "const r = document.querySelector('switchboard-widget').shadowRoot; \
+             return [...r.querySelectorAll('.msg.team a')].map((a) => \
+               [a.getAttribute('href'), a.textContent, a.target, a.rel]);",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        links,
+        json!([[
+            "https://shop.example/sofa?id=7",
+            "https://shop.example/sofa?id=7",
+            "_blank",
+            "noopener noreferrer"
+        ]]),
+        "the full stop stays text"
+    );
+    reply(&app, &admin, chat, "No link: javascript:alert(1)").await;
+    wait_widget_text(&browser, "No link: javascript:alert(1)").await;
+    let unsafe_links = browser
+        .run(
+            "const r = document.querySelector('switchboard-widget').shadowRoot; \
+             return r.querySelectorAll('a[href^=\"javascript\"]').length;",
+            vec![],
+        )
+        .await;
+    assert_eq!(unsafe_links, json!(0));
+    browser
+        .screenshot(&shots().join("widget-phone-open.png"))
+        .await;
+
+    // A text over the limit, set by a script: the error says the limit, the words stay.
+    browser
+        .run(
+            &format!(
+                "const t = {}; t.value = 'long '.repeat(401); t.dispatchEvent(new Event('input'));",
+                inside("textarea")
+            ),
+            vec![],
+        )
+        .await;
+    tap_send(&browser).await;
+    let error = browser
+        .wait_for(
+            20,
+            "the error under the conversation",
+            &format!(
+                "(() => {{ const e = {}; return e && !e.hidden && e.textContent; }})()",
+                inside(".error")
+            ),
+            vec![],
+        )
+        .await;
+    assert!(
+        error.as_str().unwrap().contains("2000"),
+        "the error names the limit: {error}"
+    );
+    let kept = browser
+        .run(
+            &format!("return {}.value.length;", inside("textarea")),
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        kept,
+        json!(2005),
+        "the visitor's words are still in the box"
+    );
+
+    // The channel signs replies as the team: live, and after a reload.
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/channels/{}", chat_channel(&app, &admin, chat).await),
+            Some(&admin),
+            Some(
+                &json!({"widget": {"title": "Shop support", "greeting": "Hi! Ask us anything.",
+                "color": "#0b7a5a", "agent_label": "team"}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["widget"]["agent_label"], "team");
+    reply(&app, &admin, chat, "Anything else?").await;
+    wait_label(&browser, "Support team", "Anything else?").await;
+    browser.goto(&url).await;
+    let launcher = widget_element(&browser, ".launcher").await;
+    browser.click(&launcher).await;
+    wait_label(
+        &browser,
+        "Support team",
+        "Yes: https://shop.example/sofa?id=7.",
+    )
+    .await;
+    assert!(
+        !widget_labels(&browser)
+            .await
+            .iter()
+            .any(|(who, _)| who == "Maria"),
+        "no agent's name is shown"
+    );
+
+    // The header's close button is in reach and gives the launcher back, with the focus.
+    let close = widget_element(&browser, ".close").await;
+    browser.click(&close).await;
+    browser
+        .wait_for(
+            20,
+            "the panel to close and the launcher to come back with the focus",
+            "(() => { const r = document.querySelector('switchboard-widget').shadowRoot; \
+             const l = r.querySelector('.launcher'); \
+             return r.querySelector('.panel').hidden && l.offsetParent !== null && r.activeElement === l; })()",
+            vec![],
+        )
+        .await;
+
+    // The console shows the visitor's address as a link too.
+    let desk = turn.browser(1280, 800).await;
+    desk.goto(&app.url("/")).await;
+    desk.fill("Email", crate::helpers::ADMIN_EMAIL).await;
+    desk.fill("Password", crate::helpers::ADMIN_PASSWORD).await;
+    desk.press("Sign in").await;
+    desk.wait_text(15, "Inbox").await;
+    desk.goto(&app.url(&format!("/#/chats/{chat}"))).await;
+    let link = desk
+        .wait_for(
+            20,
+            "the visitor's address as a link in the console",
+            "(() => { const a = [...document.querySelectorAll('.msg .text a')]\
+               .find((a) => a.textContent === 'https://shop.example/sofa?id=7'); \
+               return a ? [a.getAttribute('href'), a.target, a.rel] : null; })()",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        link,
+        json!([
+            "https://shop.example/sofa?id=7",
+            "_blank",
+            "noopener noreferrer"
+        ])
+    );
+}
+
+async fn chat_channel(app: &TestApp, admin: &str, chat: i64) -> i64 {
+    let (_, shown) = app
+        .call(
+            Method::GET,
+            &format!("/api/chats/{chat}"),
+            Some(admin),
+            None,
+        )
+        .await;
+    shown["channel_id"]
+        .as_i64()
+        .or(shown["channel"]["id"].as_i64())
+        .expect("the chat's channel")
+}

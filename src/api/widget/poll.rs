@@ -6,8 +6,7 @@ use axum::http::HeaderMap;
 use crate::api::extract::Json;
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::ingress::widget::{self, Poll};
-use crate::store::messages::Message;
+use crate::ingress::widget::{self, Poll, SeenByVisitor};
 
 /// The visitor's conversation after `after` (their messages and the replies), oldest first.
 #[utoipa::path(get, path = "/api/widget/messages", operation_id = "pollWidgetMessages", tag = "widget", params(Poll), security(("bearer" = [])),
@@ -17,7 +16,7 @@ pub async fn poll(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<Query<Poll>, axum::extract::rejection::QueryRejection>,
-) -> AppResult<Json<Vec<Message>>> {
+) -> AppResult<Json<Vec<SeenByVisitor>>> {
     let Query(query) = query?;
     let visitor = widget::visitor(&state, super::bearer(&headers), super::origin(&headers)).await?;
     widget::poll(&state, &visitor, query).await.map(Json)

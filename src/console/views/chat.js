@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { cannedPicker } from "./canned.js";
-import { announce, CHANNELS, chip, clock, day, field, h, mount } from "../dom.js";
+import { announce, CHANNELS, chip, clock, day, field, h, linked, mount } from "../dom.js";
 import {
   changed, isSupervisor, loadLabels, loadMessages, loadTeam, mergeMessages, refreshChat, state, userName,
 } from "../state.js";
@@ -52,7 +52,7 @@ function bubble(message) {
   return h("li", { class: `msg msg-${kind}`, "data-message-id": message.id },
     who ? h("span", { class: "who" }, who) : null,
     message.deleted ? h("p", { class: "text deleted" }, "The customer unsent this message.")
-      : h("p", { class: "text" }, message.text || ""),
+      : h("p", { class: "text" }, linked(message.text || "")),
     attachments(message),
     reactions.length ? h("span", { class: "reactions", "aria-label": "Reactions" }, reactions) : null,
     h("span", { class: "meta" }, h("time", { datetime: message.sent_at }, clock(message.sent_at)), mark(message)));

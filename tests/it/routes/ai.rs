@@ -575,3 +575,201 @@ async fn a_provider_that_hangs_hits_the_timeout_and_the_chat_goes_to_a_person() 
         asked.elapsed()
     );
 }
+
+/// The texts of a visitor's conversation, in order.
+fn texts(conversation: &[Value]) -> Vec<&str> {
+    conversation
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test]
+async fn after_a_handoff_the_visitor_reads_the_models_words_then_the_handoff_message() {
+    let b = bot(
+        vec![AiAnswer::tool(
+            "handoff_to_human",
+            json!({"reason": "wants a refund"}),
+            Some("Let me get a colleague."),
+        )],
+        |_| {},
+    )
+    .await;
+    let token = b.visitor().await;
+    b.say(&token, "I want my money back").await;
+    let conversation = b.conversation(&token, 3).await;
+    assert_eq!(
+        texts(&conversation),
+        [
+            "I want my money back",
+            "Let me get a colleague.",
+            "Connecting you to a person…"
+        ]
+    );
+    assert_eq!(conversation[2]["sender_kind"], "bot");
+    assert_eq!(b.chat().await["status"], "open");
+}
+
+#[tokio::test]
+async fn a_provider_that_stays_down_still_tells_the_visitor_a_person_is_coming() {
+    let b = bot(vec![], |s| {
+        s.set("AI_BASE_URL", "http://127.0.0.1:9/v1");
+        s.set("AI_MAX_ATTEMPTS", "2");
+    })
+    .await;
+    let token = b.visitor().await;
+    b.say(&token, "Anyone there?").await;
+    let conversation = b.conversation(&token, 2).await;
+    assert_eq!(
+        texts(&conversation),
+        ["Anyone there?", "Connecting you to a person…"]
+    );
+}
+
+#[tokio::test]
+async fn the_handoff_message_is_the_channels_own_in_the_visitors_language() {
+    let handoff = || {
+        AiAnswer::tool(
+            "handoff_to_human",
+            json!({"reason": "asks for a person"}),
+            None,
+        )
+    };
+    let b = bot((0..5).map(|_| handoff()).collect(), |_| {}).await;
+    let (_, channels) = b
+        .app
+        .call(Method::GET, "/api/channels", Some(&b.admin), None)
+        .await;
+    let path = format!("/api/channels/{}", channels[0]["id"]);
+    let (status, body) = b
+        .app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&b.admin),
+            Some(
+                &json!({"widget": {"handoff_message": "One moment, a colleague takes over.",
+                "handoff_message_by_language": {"de": "Einen Moment, eine Kollegin übernimmt.",
+                                                "pt-BR": "Um momento, uma colega assume."}}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["widget"]["handoff_message_by_language"]["pt-br"], "Um momento, uma colega assume.",
+        "tags are kept in one case"
+    );
+    let (status, body) = b
+        .app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&b.admin),
+            Some(&json!({"widget": {"handoff_message_by_language": {"not a tag": "x"}}})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["code"], "invalid_handoff_language");
+
+    for (language, expected) in [
+        (Some("de-AT"), "Einen Moment, eine Kollegin übernimmt."),
+        (Some("pt-BR"), "Um momento, uma colega assume."),
+        (Some("fr-FR"), "One moment, a colleague takes over."),
+        (None, "One moment, a colleague takes over."),
+    ] {
+        let mut session = json!({"widget_key": b.key});
+        if let Some(language) = language {
+            session["language"] = json!(language);
+        }
+        let (status, created) = b.app.post_json("/api/widget/sessions", &session).await;
+        assert_eq!(status, 201, "{created}");
+        let token = created["token"].as_str().unwrap();
+        b.say(token, "A person, please").await;
+        let conversation = b.conversation(token, 2).await;
+        assert_eq!(
+            texts(&conversation),
+            ["A person, please", expected],
+            "{language:?}"
+        );
+    }
+
+    // A channel that says nothing on handoff sends nothing.
+    let (status, _) = b
+        .app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&b.admin),
+            Some(&json!({"widget": {"handoff_message": ""}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let token = b.visitor().await;
+    b.say(&token, "A person, please").await;
+    assert_eq!(b.wait_for_status("open").await["status"], "open");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        texts(&b.conversation(&token, 2).await),
+        ["A person, please"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messenger_customer_receives_the_models_words_then_the_handoff_message() {
+    use crate::helpers::{messenger_text, GraphServer, PAGE_ID};
+    let ai = AiServer::start(
+        vec![AiAnswer::tool(
+            "handoff_to_human",
+            json!({"reason": "wants a refund"}),
+            Some("Let me check with a colleague."),
+        )],
+        AiAnswer::text("Happy to help!"),
+    )
+    .await;
+    let graph = GraphServer::start(vec![]).await;
+    let (ai_url, graph_url) = (ai.url.clone(), graph.url.clone());
+    let (app, channel) = TestApp::spawn_meta(move |s| {
+        s.set("AI_BASE_URL", &ai_url);
+        s.set("AI_COALESCE_MS", "100");
+        s.set("META_GRAPH_URL", graph_url);
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/channels/{channel}"),
+            Some(&admin),
+            Some(&json!({"ai_enabled": true,
+                         "widget": {"handoff_message": "Un momento, te paso con una persona."}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let now = chrono::Utc::now().timestamp_millis();
+    let sent = messenger_text("6213000000000042", "m_in_1", "Quiero mi dinero", now);
+    assert_eq!(app.post_messenger(sent).await, 200);
+
+    let mut requests = Vec::new();
+    for _ in 0..100 {
+        requests = graph.requests();
+        if requests.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let texts: Vec<&str> = requests
+        .iter()
+        .map(|r| r.body["message"]["text"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "Let me check with a colleague.",
+            "Un momento, te paso con una persona."
+        ]
+    );
+    assert!(requests
+        .iter()
+        .all(|r| r.path == format!("/{PAGE_ID}/messages")
+            && r.body["recipient"]["id"] == "6213000000000042"));
+}

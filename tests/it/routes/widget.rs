@@ -458,6 +458,11 @@ async fn the_widget_config_is_public_validated_and_checked_against_origins() {
     );
     assert_eq!(config["ask_email"], "off");
     assert_eq!(config["team_online"], false);
+    assert_eq!(
+        config["agent_label"], "first_name",
+        "replies signed by name"
+    );
+    assert_eq!(config["max_text"], 2000, "the widget knows the limit");
     let (status, _) = w.app.get("/api/widget/config?key=wk_nope").await;
     assert_eq!(status, 404);
     let refused = w
@@ -487,7 +492,14 @@ async fn the_widget_config_is_public_validated_and_checked_against_origins() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["widget"], settings);
+    let mut stored = settings.clone();
+    stored["agent_label"] = json!("first_name");
+    stored["handoff_message"] = json!("Connecting you to a person…");
+    stored["handoff_message_by_language"] = json!({});
+    assert_eq!(
+        body["widget"], stored,
+        "what was given, and the defaults of the rest"
+    );
     let (_, config) = w
         .app
         .get(&format!("/api/widget/config?key={}", w.key))
@@ -586,4 +598,73 @@ async fn the_visitor_token_travels_in_the_websocket_protocol_header_not_the_addr
         }
         other => panic!("a wrong token connected: {:?}", other.map(|_| ())),
     }
+
+async fn replies_are_signed_with_the_agents_first_name_unless_the_channel_signs_as_the_team() {
+    use crate::routes::ws::{frames_with, next, Socket};
+    let w = widget(|_| {}).await;
+    let (_, token) = w.session().await;
+    w.send(&token, "Hello?").await;
+    let mut socket = visitor_socket(&w, &token, "https://shop.example.com")
+        .await
+        .unwrap();
+    assert_eq!(next(&mut socket, 2000).await.unwrap()["type"], "hello");
+    let (_, page) = w
+        .app
+        .call(Method::GET, "/api/chats", Some(&w.admin), None)
+        .await;
+    let path = format!("/api/chats/{}/messages", page["chats"][0]["id"]);
+    async fn reply_seen_live(w: &Widget, socket: &mut Socket, path: &str, text: &str) -> Value {
+        let (status, body) = w
+            .app
+            .call(
+                Method::POST,
+                path,
+                Some(&w.admin),
+                Some(&json!({ "text": text })),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        frames_with(socket, 5000, 1, |f| f["data"]["text"] == text)
+            .await
+            .into_iter()
+            .find(|f| f["data"]["text"] == text)
+            .expect("the reply, live")
+    }
+    async fn polled(w: &Widget, token: &str) -> Vec<Value> {
+        let (_, messages) = w
+            .app
+            .call(Method::GET, "/api/widget/messages", Some(token), None)
+            .await;
+        messages.as_array().unwrap().clone()
+    }
+
+    let frame = reply_seen_live(&w, &mut socket, &path, "Hi, how can I help?").await;
+    assert_eq!(frame["data"]["agent_name"], "Administrator");
+    let messages = polled(&w, &token).await;
+    assert_eq!(messages[0].get("agent_name"), None, "the visitor's own");
+    assert_eq!(messages[1]["agent_name"], "Administrator");
+
+    let (_, channels) = w
+        .app
+        .call(Method::GET, "/api/channels", Some(&w.admin), None)
+        .await;
+    let (status, body) = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/api/channels/{}", channels[0]["id"]),
+            Some(&w.admin),
+            Some(&json!({"widget": {"agent_label": "team"}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let frame = reply_seen_live(&w, &mut socket, &path, "Anything else?").await;
+    assert_eq!(frame["data"].get("agent_name"), None, "{frame}");
+    assert!(
+        polled(&w, &token)
+            .await
+            .iter()
+            .all(|m| m.get("agent_name").is_none()),
+        "no names once the channel signs as the team"
+    );
 }

@@ -1,0 +1,2 @@
+DROP INDEX widget_sessions_contact_idx;
+ALTER TABLE widget_sessions DROP COLUMN language;
