@@ -598,7 +598,9 @@ async fn the_visitor_token_travels_in_the_websocket_protocol_header_not_the_addr
         }
         other => panic!("a wrong token connected: {:?}", other.map(|_| ())),
     }
+}
 
+#[tokio::test]
 async fn replies_are_signed_with_the_agents_first_name_unless_the_channel_signs_as_the_team() {
     use crate::routes::ws::{frames_with, next, Socket};
     let w = widget(|_| {}).await;
