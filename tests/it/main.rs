@@ -7,7 +7,9 @@
 mod browser;
 mod cli;
 mod cluster;
+mod config_location;
 mod console;
+mod console_first_week;
 mod durability;
 mod helpers;
 mod imports;
