@@ -554,7 +554,11 @@ async fn every_page_at_desktop_and_phone_widths() {
         ("#/admin/users", "Invite someone", "admin-users.png"),
         ("#/admin/channels", "Embed snippet", "admin-channels.png"),
         ("#/admin/webhooks", "Add a webhook", "admin-webhooks.png"),
-        ("#/admin/audit", "login.succeeded", "admin-audit.png"),
+        (
+            "#/admin/audit",
+            "Administrator signed in",
+            "admin-audit.png",
+        ),
     ] {
         desktop.goto(&app.url(&format!("/{section}"))).await;
         desktop.wait_text(20, marker).await;
