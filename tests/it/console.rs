@@ -606,6 +606,8 @@ fn the_first_load_weighs_at_most_150_kb_compressed() {
         "/assets/dom.js",
         "/assets/live.js",
         "/assets/state.js",
+        "/assets/alerts.js",
+        "/assets/sound.js",
         "/assets/views/auth.js",
         "/assets/views/inbox.js",
         "/assets/views/chat.js",
