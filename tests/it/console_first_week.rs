@@ -430,6 +430,9 @@ async fn an_admin_reads_the_audit_log_in_sentences_and_keeps_labels_and_canned_r
     browser.type_text(&name, "Gold customer").await;
     let colour = browser.css("input[aria-label='Colour of VIP']").await;
     browser.choose(&colour, "#aa7700").await;
+    browser
+        .screenshot(&shots().join("admin-labels-edit.png"))
+        .await;
     browser.press("Save label").await;
     browser.wait_text(20, "Label Gold customer saved.").await;
     let (_, labels) = app
@@ -456,6 +459,9 @@ async fn an_admin_reads_the_audit_log_in_sentences_and_keeps_labels_and_canned_r
             20,
             "A shortcut holds letters a-z, digits, - and _ only, not spaces, “!”.",
         )
+        .await;
+    browser
+        .screenshot(&shots().join("admin-canned-refused.png"))
         .await;
     let (_, canned) = app
         .call(Method::GET, "/api/canned-responses", Some(&admin), None)
