@@ -1,4 +1,5 @@
-//! Settings: `config/default.toml` <- `config/$SWITCHBOARD_ENV.toml` <- `.env` <- environment, validated once.
+//! Settings: `config/default.toml` <- `config/$SWITCHBOARD_ENV.toml` <- `.env` <- environment, validated once;
+//! the `config/` folder is found by [`config_dir`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -312,18 +313,32 @@ impl RawSettings {
         dotenv: &Path,
         process: BTreeMap<String, String>,
     ) -> Result<Self, ConfigError> {
+        Self::load_from(Some(config_dir), dotenv, process, &mut Vec::new())
+    }
+
+    /// Reads the TOML files of `config_dir` (none without one), `.env` and `process`, in that
+    /// order; adds each file it read to `read`.
+    fn load_from(
+        config_dir: Option<&Path>,
+        dotenv: &Path,
+        process: BTreeMap<String, String>,
+        read: &mut Vec<PathBuf>,
+    ) -> Result<Self, ConfigError> {
         let mut raw = Self::default();
-        raw.merge_toml_file(&config_dir.join("default.toml"))?;
+        if let Some(dir) = config_dir {
+            raw.merge_toml_file(&dir.join("default.toml"), read)?;
+        }
         let env_name = process
             .get("SWITCHBOARD_ENV")
             .cloned()
             .or_else(|| read_dotenv(dotenv).ok()?.remove("SWITCHBOARD_ENV"))
             .or_else(|| raw.0.get("SWITCHBOARD_ENV").cloned());
-        if let Some(name) = env_name.filter(|n| !n.is_empty()) {
-            raw.merge_toml_file(&config_dir.join(format!("{name}.toml")))?;
+        if let (Some(dir), Some(name)) = (config_dir, env_name.filter(|n| !n.is_empty())) {
+            raw.merge_toml_file(&dir.join(format!("{name}.toml")), read)?;
         }
         if dotenv.exists() {
             raw.merge(read_dotenv(dotenv)?);
+            read.push(dotenv.to_path_buf());
         }
         raw.merge(process);
         Ok(raw)
@@ -354,7 +369,7 @@ impl RawSettings {
         }
     }
 
-    fn merge_toml_file(&mut self, path: &Path) -> Result<(), ConfigError> {
+    fn merge_toml_file(&mut self, path: &Path, read: &mut Vec<PathBuf>) -> Result<(), ConfigError> {
         let name = path.display().to_string();
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
@@ -392,6 +407,7 @@ impl RawSettings {
             values.push((upper, text));
         }
         self.merge(values);
+        read.push(path.to_path_buf());
         Ok(())
     }
 
@@ -443,11 +459,99 @@ fn dotenv_error(path: &Path, file: &str, error: dotenvy::Error) -> ConfigError {
     )
 }
 
+/// The setting naming the folder of the TOML files.
+const CONFIG_DIR: &str = "SWITCHBOARD_CONFIG_DIR";
+
+/// The folder of the TOML files: `SWITCHBOARD_CONFIG_DIR` (from the environment or `.env`), else
+/// `config/` in the working folder when there is one, else `config/` beside the binary `exe`,
+/// then in the binary's parent folder (`/opt/switchboard/bin/switchboard` reads
+/// `/opt/switchboard/config`). None when there is no such folder; a named folder that does
+/// not exist is an error.
+pub fn config_dir(
+    process: &BTreeMap<String, String>,
+    dotenv: &Path,
+    working: &Path,
+    exe: Option<&Path>,
+) -> Result<Option<PathBuf>, ConfigError> {
+    let named = process
+        .get(CONFIG_DIR)
+        .cloned()
+        .or_else(|| read_dotenv(dotenv).ok()?.remove(CONFIG_DIR))
+        .filter(|d| !d.trim().is_empty());
+    if let Some(dir) = named {
+        let dir = working.join(dir);
+        if !dir.is_dir() {
+            return Err(ConfigError::new(
+                CONFIG_DIR,
+                format!("'{}' is not a folder", dir.display()),
+            ));
+        }
+        return Ok(Some(dir));
+    }
+    let beside = exe.and_then(Path::parent);
+    let candidates = [
+        Some(working.join("config")),
+        beside.map(|b| b.join("config")),
+        beside.and_then(Path::parent).map(|p| p.join("config")),
+    ];
+    Ok(candidates.into_iter().flatten().find(|d| d.is_dir()))
+}
+
+/// A validated configuration and where it came from, for the start-up log.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// Every file read, in the order applied (TOML files, then `.env`).
+    pub files: Vec<PathBuf>,
+    /// The folder of the TOML files, when one was found.
+    pub config_dir: Option<PathBuf>,
+}
+
+impl Loaded {
+    /// Says in the log which files were read, and warns when no TOML file was.
+    pub fn log(&self) {
+        let files = self
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let tomls = self
+            .files
+            .iter()
+            .any(|f| f.extension().is_some_and(|e| e == "toml"));
+        match (&self.config_dir, tomls) {
+            (Some(_), true) => tracing::info!(files = %files, "configuration read from {files}"),
+            (Some(dir), false) => tracing::warn!(
+                config_dir = %dir.display(),
+                "no configuration file in {}: built-in defaults, .env and the environment apply",
+                dir.display()
+            ),
+            (None, _) => tracing::warn!(
+                "no config folder found (SWITCHBOARD_CONFIG_DIR, ./config, config/ beside the \
+                 binary or in its parent folder): built-in defaults, .env and the environment apply"
+            ),
+        }
+    }
+}
+
 impl Config {
-    /// Loads and validates the configuration of this process from its usual sources.
-    pub fn load() -> Result<Self, ConfigError> {
-        let raw = RawSettings::load(Path::new("config"), Path::new(".env"))?;
-        Self::from_raw(&raw)
+    /// Loads and validates the configuration of this process from its usual sources, with the
+    /// config folder found by [`config_dir`].
+    pub fn load() -> Result<Loaded, ConfigError> {
+        let process: BTreeMap<String, String> = std::env::vars().collect();
+        let dotenv = Path::new(".env");
+        let working = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let exe = std::env::current_exe().ok();
+        let config_dir = config_dir(&process, dotenv, &working, exe.as_deref())?;
+        let mut files = Vec::new();
+        let raw = RawSettings::load_from(config_dir.as_deref(), dotenv, process, &mut files)?;
+        Ok(Loaded {
+            config: Self::from_raw(&raw)?,
+            files,
+            config_dir,
+        })
     }
 
     /// Validates raw settings; the first problem found is returned, naming its setting.
@@ -982,6 +1086,58 @@ mod tests {
         let err = read_dotenv(&path).unwrap_err().to_string();
         assert!(err.contains(".env line 3: MAIL_FROM"), "{err}");
         assert!(err.contains("double quotes"), "{err}");
+    }
+
+    #[test]
+    fn the_config_folder_is_the_named_one_then_the_working_one_then_beside_the_binary() {
+        let root =
+            std::env::temp_dir().join(format!("sb-confdir-{}", crate::auth::token::random_hex(6)));
+        let (working, install) = (root.join("work"), root.join("opt"));
+        std::fs::create_dir_all(working.join("elsewhere")).unwrap();
+        std::fs::create_dir_all(install.join("bin")).unwrap();
+        let exe = install.join("bin").join("switchboard");
+        let dotenv = working.join(".env");
+        let none = BTreeMap::new();
+        let find =
+            |process: &BTreeMap<String, String>| config_dir(process, &dotenv, &working, Some(&exe));
+        assert_eq!(find(&none).unwrap(), None, "no folder anywhere");
+        std::fs::create_dir_all(install.join("config")).unwrap();
+        assert_eq!(
+            find(&none).unwrap(),
+            Some(install.join("config")),
+            "the binary's parent folder"
+        );
+        std::fs::create_dir_all(install.join("bin").join("config")).unwrap();
+        assert_eq!(
+            find(&none).unwrap(),
+            Some(install.join("bin").join("config")),
+            "beside the binary"
+        );
+        std::fs::create_dir_all(working.join("config")).unwrap();
+        assert_eq!(
+            find(&none).unwrap(),
+            Some(working.join("config")),
+            "the working folder's"
+        );
+        let named = BTreeMap::from([(CONFIG_DIR.to_string(), "elsewhere".to_string())]);
+        assert_eq!(
+            find(&named).unwrap(),
+            Some(working.join("elsewhere")),
+            "the named folder, relative to the working folder"
+        );
+        std::fs::write(&dotenv, "SWITCHBOARD_CONFIG_DIR=elsewhere\n").unwrap();
+        assert_eq!(
+            find(&none).unwrap(),
+            Some(working.join("elsewhere")),
+            ".env names it too"
+        );
+        let missing = BTreeMap::from([(CONFIG_DIR.to_string(), "nowhere".to_string())]);
+        let err = find(&missing).unwrap_err().to_string();
+        assert!(
+            err.contains("SWITCHBOARD_CONFIG_DIR") && err.contains("nowhere"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -24,7 +24,7 @@ const DEFAULT_COLOR: &str = "#5b6b8c";
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabelInput {
-    /// 1 to 64 characters, unique in the account (required to create).
+    /// 1 to 64 characters, unique in the account whatever the case (required to create).
     pub name: Option<String>,
     /// `#rrggbb` (default a grey blue).
     pub color: Option<String>,
@@ -56,7 +56,8 @@ pub async fn list(state: &AppState, me: &CurrentUser) -> AppResult<Vec<Label>> {
         .await?)
 }
 
-/// Adds a label (admins); a name the account has already is a 409.
+/// Adds a label (admins); a name the account has already, in any case ("vip" beside "VIP"), is
+/// a 409.
 pub async fn create(state: &AppState, me: &CurrentUser, input: LabelInput) -> AppResult<Label> {
     me.principal.authorize(Action::ManageLabels)?;
     let name = name(input.name.as_deref().unwrap_or_default())?;
@@ -65,6 +66,9 @@ pub async fn create(state: &AppState, me: &CurrentUser, input: LabelInput) -> Ap
     Ok(state
         .db()
         .run(move |conn| -> AppResult<Label> {
+            if labels::named(conn, account, &name)?.is_some() {
+                return Err(label_exists());
+            }
             let now = Utc::now().naive_utc();
             let id = labels::create(conn, account, &name, &color, now).map_err(taken)?;
             Ok(labels::find(conn, account, id)?)
@@ -73,7 +77,7 @@ pub async fn create(state: &AppState, me: &CurrentUser, input: LabelInput) -> Ap
 }
 
 /// Renames or recolours a label (admins); another account's is a 404, a name another label
-/// has a 409. Every chat showing it gets a `chat.updated`.
+/// has, in any case, a 409. Every chat showing it gets a `chat.updated`.
 pub async fn update(
     state: &AppState,
     me: &CurrentUser,

@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod assets;
 pub mod assign;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod bus;

@@ -262,6 +262,40 @@ mod tests {
     }
 
     #[test]
+    fn each_paragraph_of_the_text_part_is_one_line_for_the_mail_client_to_wrap() {
+        for template in [Template::PasswordReset, Template::Invite] {
+            let mail = template.render(
+                "a@b.c",
+                &[
+                    ("name", "Maria Fernanda de la Cruz"),
+                    (
+                        "link",
+                        "https://support.example.com/reset-password?token=abc",
+                    ),
+                    ("validity", "30 minutes"),
+                ],
+            );
+            for paragraph in mail.text.split("\n\n") {
+                let lines: Vec<&str> = paragraph.trim().lines().collect();
+                assert_eq!(
+                    lines.len(),
+                    1,
+                    "{template:?} breaks a paragraph: {paragraph:?}"
+                );
+                let line = lines[0];
+                let whole = line.ends_with([',', '.', ':'])
+                    || line.starts_with("https://")
+                    || line == "Switchboard";
+                assert!(whole, "{template:?} ends a line mid-sentence: {line:?}");
+            }
+            assert!(
+                !mail.html.contains(" open this\nlink") && !mail.html.contains("choose\nyour"),
+                "{template:?}: the HTML part keeps its sentences on one line"
+            );
+        }
+    }
+
+    #[test]
     fn validity_reads_as_a_person_says_it() {
         assert_eq!(validity(10_080), "7 days");
         assert_eq!(validity(1_440), "1 day");

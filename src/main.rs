@@ -55,14 +55,16 @@ unsafe extern "C" {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let config = match Config::load() {
-        Ok(config) => config,
+    let loaded = match Config::load() {
+        Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("switchboard: {e}");
             return std::process::ExitCode::from(2);
         }
     };
-    switchboard::telemetry::init(config.log_format);
+    switchboard::telemetry::init(loaded.config.log_format);
+    loaded.log();
+    let config = loaded.config;
     if let Err(e) = release_freed_memory_while_idle() {
         tracing::warn!("freed memory is returned to the OS only under load: {e}");
     }

@@ -51,6 +51,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             api::users::update::update,
             api::users::delete::delete
         ))
+        .routes(routes!(api::users::invitation::resend))
         .routes(routes!(api::team::show))
         .routes(routes!(api::audit::list))
         .routes(routes!(

@@ -5,10 +5,10 @@ use serde::Deserialize;
 
 use crate::api::extract::Json;
 use crate::app::AppState;
+use crate::audit::AuditView;
 use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
-use crate::store::audit::AuditEntry;
 
 /// Paging of the audit log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -21,14 +21,14 @@ pub struct AuditQuery {
     pub limit: Option<i64>,
 }
 
-/// The account's audit log, newest first (admins).
+/// The account's audit log, newest first, each entry with a sentence naming who did what (admins).
 #[utoipa::path(get, path = "/api/audit", operation_id = "listAuditEntries", tag = "audit", security(("bearer" = [])), params(AuditQuery),
-    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Vec<AuditView>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     me: CurrentUser,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> AppResult<Json<Vec<AuditEntry>>> {
+) -> AppResult<Json<Vec<AuditView>>> {
     me.principal.authorize(Action::ReadAudit)?;
     let Query(query) = query?;
     let limit = query.limit.unwrap_or(50);
@@ -41,7 +41,7 @@ pub async fn list(
     let account = me.principal.account_id;
     let entries = state
         .db()
-        .run(move |conn| crate::store::audit::list(conn, account, query.before, limit))
+        .run(move |conn| crate::audit::list(conn, account, query.before, limit))
         .await?;
     Ok(Json(entries))
 }

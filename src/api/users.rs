@@ -2,6 +2,7 @@
 
 pub mod create;
 pub mod delete;
+pub mod invitation;
 pub mod list;
 pub mod password;
 pub mod show;

@@ -78,7 +78,8 @@ pub async fn request(state: &AppState, input: ResetRequest, client: &ClientInfo)
     Ok(())
 }
 
-/// Issues a token for `user` and mails the link (reset or invitation).
+/// Issues a token for `user` and mails the link (reset or invitation); an invitation voids the
+/// user's earlier links.
 pub async fn send_link(state: &AppState, user: &User, purpose: Purpose) -> AppResult<()> {
     let token = super::token::random_hex(32);
     let hash = token_hash(&token);
@@ -92,15 +93,21 @@ pub async fn send_link(state: &AppState, user: &User, purpose: Purpose) -> AppRe
     state
         .db()
         .run(move |conn| {
-            password_tokens::create(
-                conn,
-                account_id,
-                user_id,
-                &hash,
-                purpose,
-                now.naive_utc(),
-                (now + ttl).naive_utc(),
-            )
+            conn.transaction(|conn| {
+                // A new invitation replaces the ones sent before: only the newest link works.
+                if purpose == Purpose::Invite {
+                    password_tokens::invalidate_for_user(conn, user_id, now.naive_utc())?;
+                }
+                password_tokens::create(
+                    conn,
+                    account_id,
+                    user_id,
+                    &hash,
+                    purpose,
+                    now.naive_utc(),
+                    (now + ttl).naive_utc(),
+                )
+            })
         })
         .await?;
     let (template, page) = match purpose {

@@ -377,6 +377,54 @@ pub async fn delete(
     Ok(())
 }
 
+/// Mails an invited user, who has set no password yet, a fresh invitation link; the links sent
+/// before stop working. Recorded in the audit log.
+pub async fn resend_invitation(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    client: &ClientInfo,
+) -> AppResult<()> {
+    let user = find_visible(state, me, id).await?;
+    me.principal.authorize(Action::ManageUsers)?;
+    if user.password_hash.is_some() {
+        return Err(AppError::conflict(
+            "invitation_accepted",
+            "this user has set a password already; they can ask for a reset link instead",
+        ));
+    }
+    if !user.is_active {
+        return Err(AppError::conflict(
+            "user_inactive",
+            "this user is deactivated; activate them before inviting them again",
+        ));
+    }
+    super::reset::send_link(state, &user, Purpose::Invite).await?;
+    let (account_id, actor, ip) = (
+        me.principal.account_id,
+        me.principal.user_id,
+        client.ip.clone(),
+    );
+    state
+        .db()
+        .run(move |conn| {
+            audit::record(
+                conn,
+                NewEntry {
+                    account_id,
+                    actor_user_id: Some(actor),
+                    action: "user.invited",
+                    target_type: Some("user"),
+                    target_id: Some(id.to_string()),
+                    ip: Some(&ip),
+                    details: None,
+                },
+            )
+        })
+        .await?;
+    Ok(())
+}
+
 /// `POST /api/users/me/password` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

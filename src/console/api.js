@@ -22,12 +22,14 @@ export const session = {
   },
 };
 
-/** An answer of the API that was not a success. */
+/** An answer of the API that was not a success; `retryAfter` is the seconds the hub asked to
+ * wait (a 429's or 503's Retry-After), or null. */
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, retryAfter = null) {
     super(message || `The hub answered ${status}`);
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -47,7 +49,9 @@ async function send(method, path, body, contentType) {
   }
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (response.ok) return { status: response.status, data };
-  const error = new ApiError(response.status, data?.error?.code, data?.error?.message);
+  const wait = Number.parseInt(response.headers.get("Retry-After") || "", 10);
+  const error = new ApiError(response.status, data?.error?.code, data?.error?.message,
+    Number.isFinite(wait) ? wait : null);
   if (response.status === 401 && token && !path.startsWith("/api/auth/login")) {
     session.clear();
     window.dispatchEvent(new CustomEvent("session-ended", {

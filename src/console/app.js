@@ -1,8 +1,10 @@
 // The console: who is signed in, which page the address names, and the live connection.
 
+import { assignedToMe, onEvent } from "./alerts.js";
 import { api, session } from "./api.js";
 import { h, mount } from "./dom.js";
 import { Live } from "./live.js";
+import { prepare, setSound, soundOn } from "./sound.js";
 import {
   applyEphemeral, applyEvent, changed, isSupervisor, loadChats, loadTeam, state, subscribe,
   unreadChats,
@@ -79,7 +81,10 @@ async function enter(user) {
       loadChats();
       loadTeam();
     },
-    event: (frame) => applyEvent(frame, notifyAssigned),
+    event: (frame) => {
+      applyEvent(frame, assignedToMe);
+      onEvent(frame);
+    },
     ephemeral: applyEphemeral,
     resync: () => {
       state.chats.clear();
@@ -88,6 +93,8 @@ async function enter(user) {
     },
   });
   live.start();
+  // Browsers let a page make sound once the person has acted on it.
+  document.addEventListener("pointerdown", () => soundOn() && prepare(), { once: true });
   subscribe(() => {
     const unread = unreadChats();
     document.title = unread > 0 ? `(${unread}) Switchboard` : "Switchboard";
@@ -106,15 +113,20 @@ function leave() {
   page = null;
 }
 
-function notifyAssigned(chatId) {
-  if (!("Notification" in window) || Notification.permission !== "granted") return;
-  const chat = state.chats.get(chatId);
-  const name = chat?.contact?.name || "A customer";
-  const note = new Notification("New chat assigned to you", { body: name, tag: `chat-${chatId}` });
-  note.onclick = () => {
-    window.focus();
-    location.hash = `#/chats/${chatId}`;
-  };
+/** Desktop notifications: a button to allow them, or what the browser decided. */
+function notifications() {
+  if (!("Notification" in window)) return null;
+  if (Notification.permission === "granted") return h("span", { class: "notify-state" }, "Notifications on");
+  if (Notification.permission === "denied") {
+    return h("span", { class: "notify-state" }, "Notifications blocked in this browser's site settings");
+  }
+  return h("button", {
+    type: "button",
+    class: "link notify",
+    onclick: (event) => Notification.requestPermission().then(() => {
+      event.target.replaceWith(notifications() || "");
+    }),
+  }, "Enable notifications");
 }
 
 function navLink(href, text, current) {
@@ -134,13 +146,22 @@ function nav(section) {
     },
   }, h("option", { value: "online" }, "Online"), h("option", { value: "away" }, "Away"));
   status.value = me.status === "away" ? "away" : "online";
-  const notifications = "Notification" in window && Notification.permission === "default"
-    ? h("button", {
-      type: "button",
-      class: "link notify",
-      onclick: (event) => Notification.requestPermission().then(() => event.target.remove()),
-    }, "Enable notifications")
-    : null;
+  const menu = h("button", {
+    type: "button",
+    class: "menu-toggle",
+    "aria-expanded": "false",
+    "aria-controls": "me",
+    onclick: (event) => {
+      const open = event.currentTarget.closest(".nav").classList.toggle("open");
+      event.currentTarget.setAttribute("aria-expanded", String(open));
+    },
+  }, "Menu");
+  const sound = h("input", {
+    type: "checkbox",
+    id: "sound-switch",
+    checked: soundOn(),
+    onchange: (event) => setSound(event.target.checked),
+  });
   return h("nav", { class: "nav", "aria-label": "Main" },
     h("a", { class: "brand", href: "#/" }, h("img", { src: "/assets/icon.svg", alt: "", width: 24, height: 24 }), h("span", {}, "Switchboard")),
     h("div", { class: "nav-links" },
@@ -148,11 +169,13 @@ function nav(section) {
       navLink("#/leads", "Leads", section === "leads"),
       isSupervisor() ? navLink("#/team", "Team", section === "team") : null,
       me.role === "admin" ? navLink("#/admin/users", "Admin", section === "admin") : null),
-    h("div", { class: "me" },
+    menu,
+    h("div", { class: "me", id: "me" },
       h("span", { class: "me-name" }, me.name),
       h("label", { for: "my-status", class: "visually-hidden" }, "My status"),
       status,
-      notifications,
+      notifications(),
+      h("div", { class: "check sound" }, sound, h("label", { for: "sound-switch" }, "Sound on new messages")),
       h("a", { href: "#/account" }, "Password"),
       h("button", {
         type: "button",

@@ -16,7 +16,7 @@ pub struct Label {
     /// Owning account.
     #[serde(skip)]
     pub account_id: i64,
-    /// Name, unique in the account.
+    /// Name, unique in the account whatever its case.
     pub name: String,
     /// `#rrggbb`.
     pub color: String,
@@ -40,17 +40,16 @@ pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<La
         .first(conn)
 }
 
-/// The account's label of this name, if any.
+/// The account's label of this name whatever its case ("vip" finds "VIP"), if any.
 pub fn named(conn: &mut DbConnection, account_id: i64, name: &str) -> QueryResult<Option<Label>> {
-    labels::table
-        .filter(labels::account_id.eq(account_id))
-        .filter(labels::name.eq(name))
-        .select(Label::as_select())
-        .first(conn)
-        .optional()
+    let folded = name.to_lowercase();
+    Ok(list(conn, account_id)?
+        .into_iter()
+        .find(|l| l.name.to_lowercase() == folded))
 }
 
-/// Stores a label; returns its id. A name the account uses already is a unique violation.
+/// Stores a label; returns its id. A name the account uses already, in any case, is a unique
+/// violation.
 pub fn create(
     conn: &mut DbConnection,
     account_id: i64,

@@ -7,8 +7,10 @@
 mod browser;
 mod cli;
 mod cluster;
+mod config_location;
 mod console;
 mod console_channels;
+mod console_first_week;
 mod deploy;
 mod durability;
 mod helpers;

@@ -12,6 +12,8 @@ mod contacts;
 mod docs;
 mod errors;
 mod health;
+mod invitation;
+mod label_names;
 mod labels;
 mod lead_import;
 pub(crate) mod leads;

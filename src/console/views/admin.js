@@ -31,9 +31,9 @@ function confirmed(text) {
   return window.confirm(text);
 }
 
-async function users(body) {
+async function users(body, notice = null) {
   const list = await api("GET", "/api/users");
-  const message = h("div");
+  const message = h("div", {}, notice);
   const email = h("input", { type: "email", required: true });
   const name = h("input", { type: "text", required: true, maxlength: 200 });
   const role = h("select", {}, ["agent", "supervisor", "admin"].map((r) => h("option", { value: r }, r)));
@@ -42,11 +42,10 @@ async function users(body) {
     onsubmit: async (event) => {
       event.preventDefault();
       try {
-        await api("POST", "/api/users", { email: email.value, name: name.value, role: role.value });
-        mount(message, status(`Invitation sent to ${email.value}.`, "ok"));
-        await users(body);
+        const user = await api("POST", "/api/users", { email: email.value, name: name.value, role: role.value });
+        await users(body, status(`Invitation sent to ${user.email}.`, "ok"));
       } catch (error) {
-        mount(message, status(error.message, "error"));
+        mount(message, status(error.code === "email_taken" ? `There is a user with the email ${email.value} already.` : error.message, "error"));
       }
     },
   }, h("h2", {}, "Invite someone"), field("Email", email), field("Name", name), field("Role", role),
@@ -55,10 +54,17 @@ async function users(body) {
   const change = async (user, patch, text) => {
     try {
       await api("PATCH", `/api/users/${user.id}`, patch);
-      mount(message, status(text, "ok"));
-      await users(body);
+      await users(body, status(text, "ok"));
     } catch (error) {
       mount(message, status(error.code === "last_admin" ? "The account must keep one active admin." : error.message, "error"));
+    }
+  };
+  const resend = async (user) => {
+    try {
+      await api("POST", `/api/users/${user.id}/invitation`);
+      await users(body, status(`A new invitation was sent to ${user.email}. The link sent before no longer works.`, "ok"));
+    } catch (error) {
+      mount(message, status(error.message, "error"));
     }
   };
   const rows = list.map((user) => {
@@ -67,25 +73,30 @@ async function users(body) {
     roleSelect.value = user.role;
     const takes = h("input", {
       type: "checkbox",
-      "aria-label": `${user.name} takes new chats`,
+      "aria-label": `${user.name} receives new chats by round robin`,
       checked: user.can_receive_new_chats,
-      onchange: (e) => change(user, { can_receive_new_chats: e.target.checked }, "Saved."),
+      onchange: (e) => change(user, { can_receive_new_chats: e.target.checked },
+        e.target.checked ? `${user.name} now receives new chats by round robin.` : `${user.name} no longer receives new chats by round robin.`),
     });
     const capacity = h("input", {
       type: "number",
       min: 1,
       max: 1000,
-      "aria-label": `Most open chats for ${user.name}`,
+      placeholder: "No limit",
+      "aria-label": `Most open chats for ${user.name} (blank: no limit)`,
       value: user.max_open_chats ?? "",
-      onchange: (e) => change(user, { max_open_chats: e.target.value === "" ? null : Number(e.target.value) }, "Saved."),
+      onchange: (e) => change(user, { max_open_chats: e.target.value === "" ? null : Number(e.target.value) },
+        e.target.value === "" ? `${user.name} has no limit of open chats.` : `${user.name} takes at most ${e.target.value} open chats.`),
     });
+    const invited = user.is_active && !user.has_password;
     return h("tr", {},
       h("th", { scope: "row" }, user.name, h("br"), h("small", {}, user.email)),
       h("td", {}, roleSelect),
       h("td", {}, takes),
       h("td", {}, capacity),
-      h("td", {}, user.is_active ? (user.has_password ? "active" : "invited") : "deactivated"),
+      h("td", {}, user.is_active ? (user.has_password ? "active" : "invited, no password yet") : "deactivated"),
       h("td", { class: "row-actions" },
+        invited ? h("button", { type: "button", onclick: () => resend(user) }, "Resend invitation") : null,
         h("button", {
           type: "button",
           onclick: () => change(user, { is_active: !user.is_active }, user.is_active ? `${user.name} is deactivated.` : `${user.name} is active again.`),
@@ -97,18 +108,21 @@ async function users(body) {
             if (!confirmed(`Delete ${user.name}? This cannot be undone.`)) return;
             try {
               await api("DELETE", `/api/users/${user.id}`);
-              await users(body);
+              await users(body, status(`${user.name} is deleted.`, "ok"));
             } catch (error) {
               mount(message, status(error.code === "last_admin" ? "The account must keep one active admin." : error.message, "error"));
             }
           },
         }, "Delete")));
   });
+  const head = (text, hint) => h("th", { scope: "col" }, text, hint ? [h("br"), h("small", { class: "th-hint" }, hint)] : null);
   mount(body, message,
     h("table", { class: "table" },
       h("caption", { class: "visually-hidden" }, "Users"),
-      h("thead", {}, h("tr", {}, ["User", "Role", "New chats", "Capacity", "State", ""].map((t) => h("th", { scope: "col" }, t)))),
+      h("thead", {}, h("tr", {}, head("User"), head("Role"), head("New chats", "receives chats by round robin"),
+        head("Capacity", "most open chats; blank: no limit"), head("State"), head(""))),
       h("tbody", {}, rows)),
+    h("p", { class: "hint" }, "Agents receive new chats by round robin unless unticked; admins and supervisors start unticked, and can still take and be given chats."),
     invite);
 }
 
@@ -420,28 +434,54 @@ async function webhooks(body, deliveryStatus = "dead") {
 async function audit(body, before) {
   const entries = await api("GET", `/api/audit?limit=50${before ? `&before=${before}` : ""}`);
   const rows = entries.map((e) => h("tr", {},
-    h("td", {}, new Date(e.created_at).toLocaleString()), h("td", {}, e.action),
-    h("td", {}, e.actor_user_id ? String(e.actor_user_id) : "—"),
-    h("td", {}, e.target_type ? `${e.target_type} ${e.target_id || ""}` : ""), h("td", {}, e.ip || ""),
-    h("td", {}, e.details || "")));
+    h("td", { class: "when" }, h("time", { datetime: e.created_at }, new Date(e.created_at).toLocaleString())),
+    h("td", {}, e.summary || e.action),
+    h("td", {}, e.ip ? h("small", {}, e.ip) : "")));
   const last = entries.at(-1);
   mount(body,
     h("table", { class: "table" }, h("caption", { class: "visually-hidden" }, "Audit log"),
-      h("thead", {}, h("tr", {}, ["When", "What", "Who", "On", "From", "Details"].map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 6 }, "Nothing recorded.")))),
+      h("thead", {}, h("tr", {}, ["When", "What happened", "From"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 3 }, "Nothing recorded.")))),
     last && entries.length === 50 ? h("button", { type: "button", onclick: () => audit(body, last.id) }, "Older") : null);
+}
+
+/** What is wrong with a shortcut as the hub would take it (a leading / is dropped, case is
+ * ignored), or "". */
+function shortcutProblem(value) {
+  const shortcut = value.trim().replace(/^\/+/, "").toLowerCase();
+  if (!shortcut) return "Type a shortcut, for example bye.";
+  if ([...shortcut].length > 32) return "A shortcut has at most 32 characters.";
+  const wrong = [...new Set([...shortcut].filter((c) => !/[a-z0-9_-]/.test(c)))];
+  if (wrong.length) {
+    return `A shortcut holds letters a-z, digits, - and _ only, not ${wrong.map((c) => (c === " " ? "spaces" : `“${c}”`)).join(", ")}.`;
+  }
+  return "";
 }
 
 async function canned(body, editing = null) {
   const list = await api("GET", "/api/canned-responses");
   const message = h("div");
-  const shortcut = h("input", { type: "text", required: true, maxlength: 32, pattern: "[a-z0-9_\\-]+", placeholder: "hours", value: editing?.shortcut || "" });
-  const text = h("textarea", { rows: 3, required: true, maxlength: 4000, placeholder: "Hi {{contact.first_name}}, we are open 9 to 5 on weekdays." });
+  const problem = h("p", { class: "field-error", id: "shortcut-problem", role: "alert", hidden: true });
+  const shortcut = h("input", { type: "text", maxlength: 40, placeholder: "hours", "aria-describedby": "shortcut-problem", value: editing?.shortcut || "" });
+  const text = h("textarea", { rows: 3, maxlength: 4000, placeholder: "Hi {{contact.first_name}}, we are open 9 to 5 on weekdays." });
   text.value = editing?.text || "";
+  const explain = (what) => {
+    problem.textContent = what;
+    problem.hidden = !what;
+    shortcut.setAttribute("aria-invalid", String(Boolean(what)));
+  };
+  shortcut.addEventListener("input", () => { if (!problem.hidden) explain(shortcutProblem(shortcut.value)); });
   const form = h("form", {
     class: "form",
+    novalidate: true,
     onsubmit: async (event) => {
       event.preventDefault();
+      explain(shortcutProblem(shortcut.value));
+      if (!problem.hidden) return shortcut.focus();
+      if (!text.value.trim()) {
+        mount(message, status("Write the text of the canned response.", "error"));
+        return text.focus();
+      }
       try {
         const payload = { shortcut: shortcut.value, text: text.value };
         const saved = editing
@@ -450,11 +490,13 @@ async function canned(body, editing = null) {
         await canned(body);
         body.prepend(status(`Saved /${saved.shortcut}.`, "ok"));
       } catch (error) {
-        mount(message, status(error.code === "shortcut_taken" ? `There is a canned response with the shortcut /${shortcut.value} already.` : error.message, "error"));
+        if (error.code === "invalid_shortcut") return explain(`The hub refused this shortcut: ${error.message}.`);
+        const taken = shortcut.value.trim().replace(/^\/+/, "").toLowerCase();
+        mount(message, status(error.code === "shortcut_taken" ? `There is a canned response with the shortcut /${taken} already.` : error.message, "error"));
       }
     },
   }, h("h2", {}, editing ? `Change /${editing.shortcut}` : "Add a canned response"),
-  field("Shortcut", shortcut, "Typed after / in the composer: a-z, 0-9, - and _."),
+  field("Shortcut", shortcut, "Typed after / in the composer: letters a-z, digits, - and _; a leading / is fine."), problem,
   field("Text", text, "{{contact.name}} and {{contact.first_name}} become the customer's name."),
   h("div", { class: "row-actions" },
     h("button", { type: "submit", class: "primary" }, editing ? "Save changes" : "Add canned response"),
@@ -481,40 +523,69 @@ async function canned(body, editing = null) {
   if (editing) text.focus();
 }
 
-async function labels(body) {
+async function labels(body, editing = null, notice = null) {
   const list = await api("GET", "/api/labels");
-  const message = h("div");
+  const message = h("div", {}, notice);
   const name = h("input", { type: "text", required: true, maxlength: 64, placeholder: "VIP" });
   const color = h("input", { type: "color", value: "#2453c7" });
+  // Names are one label whatever their case: say which one is meant.
+  const clash = (wanted, except) => list.find((l) => l.id !== except && l.name.toLowerCase() === wanted.trim().toLowerCase());
+  const refused = (error, wanted, except) => (error.code === "label_exists"
+    ? `There is a label named ${clash(wanted, except)?.name || wanted.trim()} already (names count as the same whatever their case).`
+    : error.message);
   const form = h("form", {
     class: "form inline-form",
     onsubmit: async (event) => {
       event.preventDefault();
       try {
         const label = await api("POST", "/api/labels", { name: name.value, color: color.value });
-        await labels(body);
-        body.prepend(status(`Label ${label.name} added.`, "ok"));
+        await labels(body, null, status(`Label ${label.name} added.`, "ok"));
       } catch (error) {
-        mount(message, status(error.code === "label_exists" ? `There is a label named ${name.value} already.` : error.message, "error"));
+        mount(message, status(refused(error, name.value), "error"));
       }
     },
   }, h("h2", {}, "Add a label"), field("Label name", name), field("Colour", color),
   h("button", { type: "submit", class: "primary" }, "Add label"));
-  const rows = list.map((label) => h("tr", {},
+  const shown = (label) => [
     h("th", { scope: "row" }, chip(label)), h("td", {}, label.color),
-    h("td", { class: "row-actions" }, h("button", {
-      type: "button",
-      class: "danger",
-      "aria-label": `Delete label ${label.name}`,
-      onclick: async () => {
-        if (!confirmed(`Delete the label ${label.name}? It comes off every chat and customer.`)) return;
-        await api("DELETE", `/api/labels/${label.id}`).catch((error) => mount(message, status(error.message, "error")));
-        await labels(body);
-      },
-    }, "Delete"))));
+    h("td", { class: "row-actions" },
+      h("button", { type: "button", "aria-label": `Edit label ${label.name}`, onclick: () => labels(body, label.id) }, "Edit"),
+      h("button", {
+        type: "button",
+        class: "danger",
+        "aria-label": `Delete label ${label.name}`,
+        onclick: async () => {
+          if (!confirmed(`Delete the label ${label.name}? It comes off every chat and customer.`)) return;
+          await api("DELETE", `/api/labels/${label.id}`).catch((error) => mount(message, status(error.message, "error")));
+          await labels(body);
+        },
+      }, "Delete"))];
+  const edited = (label) => {
+    const newName = h("input", { type: "text", maxlength: 64, value: label.name, "aria-label": `New name of ${label.name}` });
+    const newColor = h("input", { type: "color", value: label.color, "aria-label": `Colour of ${label.name}` });
+    const save = async () => {
+      try {
+        const saved = await api("PATCH", `/api/labels/${label.id}`, { name: newName.value, color: newColor.value });
+        await labels(body, null, status(`Label ${saved.name} saved.`, "ok"));
+      } catch (error) {
+        mount(message, status(refused(error, newName.value, label.id), "error"));
+      }
+    };
+    newName.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") save();
+      if (event.key === "Escape") labels(body);
+    });
+    return [
+      h("th", { scope: "row" }, newName), h("td", {}, newColor),
+      h("td", { class: "row-actions" },
+        h("button", { type: "button", class: "primary", onclick: save }, "Save label"),
+        h("button", { type: "button", onclick: () => labels(body) }, "Cancel"))];
+  };
+  const rows = list.map((label) => h("tr", {}, label.id === editing ? edited(label) : shown(label)));
   mount(body, message,
     h("table", { class: "table" }, h("caption", {}, "Labels"),
       h("thead", {}, h("tr", {}, ["Label", "Colour", ""].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 3 }, "No labels yet.")))),
     form);
+  body.querySelector("input[aria-label^='New name of']")?.focus();
 }

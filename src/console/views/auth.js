@@ -16,6 +16,13 @@ function notice(text, kind) {
   return text ? h("p", { class: `notice ${kind || ""}`, role: kind === "error" ? "alert" : "status" }, text) : null;
 }
 
+/** What a sign-in refused for too many attempts says: when to try again. */
+function tooMany(seconds) {
+  if (!seconds) return "Too many attempts. Wait a minute, then try again.";
+  if (seconds < 120) return `Too many attempts. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`;
+  return `Too many attempts. Try again in ${Math.ceil(seconds / 60)} minutes.`;
+}
+
 /** The sign-in page; `message` explains why the user is here (session ended, password set). */
 export function signIn(root, onSignedIn, message) {
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
@@ -32,7 +39,9 @@ export function signIn(root, onSignedIn, message) {
         session.save(answer.access_token, answer.user);
         onSignedIn(answer.user);
       } catch (error) {
-        const text = error.status === 401 ? "That email and password do not match." : error.message;
+        const text = error.status === 401 ? "That email and password do not match."
+          : error.status === 429 ? tooMany(error.retryAfter)
+            : error.message;
         mount(status, notice(text, "error"));
         button.disabled = false;
         password.focus();

@@ -58,6 +58,25 @@ function bubble(message) {
     h("span", { class: "meta" }, h("time", { datetime: message.sent_at }, clock(message.sent_at)), mark(message)));
 }
 
+/** "Maria Lopez" → "ML"; "?" without a name. */
+function initials(name) {
+  const words = (name || "").trim().split(/\s+/).filter(Boolean);
+  if (!words.length) return "?";
+  const letters = words.length > 1 ? [words[0], words.at(-1)] : [words[0]];
+  return letters.map((w) => [...w][0].toUpperCase()).join("");
+}
+
+/** The customer's picture, or their initials when there is none or it fails to load (Meta's
+ * picture links expire). */
+function avatar(contact) {
+  const who = contact.name || "the customer";
+  const fallback = h("span", { class: "avatar avatar-initials", role: "img", "aria-label": `Initials of ${who}` }, initials(contact.name));
+  if (!contact.picture_url) return fallback;
+  const picture = h("img", { class: "avatar", src: contact.picture_url, alt: `Picture of ${who}` });
+  picture.addEventListener("error", () => picture.replaceWith(fallback), { once: true });
+  return picture;
+}
+
 function windowLine(chat) {
   if (chat.channel.kind === "widget" || !chat.last_inbound_at) return "";
   const hours = (Date.now() - new Date(chat.last_inbound_at).getTime()) / 3600000;
@@ -321,11 +340,16 @@ export function chatPane(container, id, live) {
   function renderDetails(chat) {
     const contact = chat.contact || {};
     const parts = [
-      h("div", { class: "contact-head" },
-        contact.picture_url
-          ? h("img", { class: "avatar", src: contact.picture_url, alt: `Picture of ${contact.name || "the customer"}` })
-          : null,
-        h("h3", {}, "Contact")),
+      h("button", {
+        type: "button",
+        class: "details-back",
+        onclick: () => {
+          wrapper.classList.remove("show-details");
+          detailsToggle.setAttribute("aria-expanded", "false");
+          detailsToggle.focus();
+        },
+      }, "← Back to the chat"),
+      h("div", { class: "contact-head" }, avatar(contact), h("h3", {}, "Contact")),
       editingContact ? contactEditor(contact) : h("button", {
         type: "button",
         onclick: () => {

@@ -11,6 +11,8 @@ function row(chat, current) {
     ? (chat.last_message.private ? "Note: " : "") + (chat.last_message.text || "[attachment]")
     : "";
   const unread = chat.unread_count > 0;
+  const last = chat.last_message;
+  const failed = last && last.direction === "outbound" && !last.private && last.delivery_status === "failed";
   return h("li", {},
     h("a", {
       href: `#/chats/${chat.id}`,
@@ -23,6 +25,7 @@ function row(chat, current) {
       h("span", { class: "row-name" }, name),
       h("time", { datetime: chat.last_message_at || "" }, ago(chat.last_message_at))),
     h("span", { class: "row-bottom" },
+      failed ? h("span", { class: "row-failed" }, "⚠ Not delivered") : null,
       h("span", { class: "preview" }, preview),
       chat.status !== "open" ? h("span", { class: `status status-${chat.status}` }, chat.status) : null,
       (chat.labels || []).map((label) => chip(label)),
@@ -122,6 +125,15 @@ export function inbox(view, chatId, makeChat) {
       h("p", { class: "hint" }, "Keys: j and k move through the list, Enter opens.")));
   }
 
+  // An admin of an account without channels is shown where chats come from.
+  let channelCount = null;
+  if (state.me.role === "admin") {
+    api("GET", "/api/channels").then((list) => {
+      channelCount = list.length;
+      update();
+    }).catch(() => {});
+  }
+
   async function runSearch() {
     const q = searchInput.value.trim();
     if (!q) return clearSearch();
@@ -178,6 +190,10 @@ export function inbox(view, chatId, makeChat) {
     } else if (state.error) {
       mount(list, h("li", { class: "empty" }, h("p", {}, `The chats could not be loaded: ${state.error}`),
         h("button", { type: "button", onclick: () => loadChats() }, "Retry")));
+    } else if (chats.length === 0 && channelCount === 0) {
+      mount(list, h("li", { class: "empty" },
+        h("p", {}, "Connect a channel to start receiving chats."),
+        h("p", {}, "Add your website's chat widget or a Facebook page in ", h("a", { href: "#/admin/channels" }, "Admin → Channels"), ".")));
     } else if (chats.length === 0) {
       const text = state.view.tab === "queue" ? "No chats waiting. New ones appear here as they arrive."
         : state.view.tab === "mine" ? "No chats assigned to you. Take one from the queue, or wait for the next."
@@ -188,7 +204,7 @@ export function inbox(view, chatId, makeChat) {
       const nodes = chats.map((c) => {
         const current = c.id === state.openChatId;
         const signature = JSON.stringify([c.last_message_at, c.unread_count, c.status, c.assignee_id,
-          c.contact?.name, c.last_message?.id, c.last_message?.text, current, c.labels]);
+          c.contact?.name, c.last_message?.id, c.last_message?.text, c.last_message?.delivery_status, current, c.labels]);
         const kept = rows.get(c.id);
         if (kept && kept.signature === signature) return kept.node;
         const node = row(c, current);

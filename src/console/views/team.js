@@ -38,25 +38,35 @@ export function team(view) {
   return { update };
 }
 
-/** Changing one's own password. */
+/** Changing one's own password, typed twice. */
 export function account(view) {
   const current = h("input", { type: "password", autocomplete: "current-password", required: true });
   const next = h("input", { type: "password", autocomplete: "new-password", minlength: 10, required: true });
-  const status = h("p", { role: "status" });
+  const repeat = h("input", { type: "password", autocomplete: "new-password", minlength: 10, required: true });
+  const status = h("div", { "aria-live": "polite" });
+  const say = (text, kind) => mount(status, h("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, text));
   const form = h("form", {
     class: "form",
     onsubmit: async (event) => {
       event.preventDefault();
+      if (next.value !== repeat.value) {
+        say("The new password and its repetition are not the same. Type them again.", "error");
+        repeat.value = "";
+        repeat.focus();
+        return;
+      }
       try {
         await api("POST", "/api/users/me/password", { current_password: current.value, new_password: next.value });
-        status.textContent = "Your password is changed. Your other sessions have been signed out.";
+        say("Your password is changed. Your other sessions have been signed out.", "ok");
         current.value = "";
         next.value = "";
+        repeat.value = "";
       } catch (error) {
-        status.textContent = error.code === "invalid_current_password" ? "The current password is not right." : error.message;
+        say(error.code === "invalid_current_password" ? "The current password is not right." : error.message, "error");
       }
     },
-  }, field("Current password", current), field("New password", next, "At least 10 characters."), status,
+  }, field("Current password", current), field("New password", next, "At least 10 characters."),
+  field("Repeat new password", repeat), status,
   h("button", { type: "submit", class: "primary" }, "Change password"));
   mount(view, h("main", { class: "page narrow" }, h("h1", {}, "Your password"), form));
   return { update() {} };

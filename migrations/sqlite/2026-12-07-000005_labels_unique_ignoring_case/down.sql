@@ -1,0 +1,1 @@
+DROP INDEX labels_name_ci_key;
