@@ -157,6 +157,9 @@ fn store(
 ) -> diesel::QueryResult<()> {
     use diesel::Connection;
     conn.transaction(|conn| {
+        // A write first: the lead stays as read until this commits (and SQLite never has to
+        // turn a read into a write under another writer).
+        leads::hold(conn, id)?;
         let lead = leads::get(conn, id)?;
         let mut status_from_model = leads::names(lead.ai_fields.as_deref()).contains(&"status");
         if let Some(reason) = status_change(&lead, analysis) {

@@ -678,6 +678,14 @@ pub struct Analysis {
     pub next_action_description: Option<String>,
 }
 
+/// Holds a lead for the rest of the transaction (a write that changes nothing).
+pub fn hold(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    diesel::update(leads::table.find(id))
+        .set(leads::status.eq(leads::status))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Sets the status the analysis gave, with its reason, when the lead still stands at `from`;
 /// false when someone changed it meanwhile.
 pub fn set_model_status(
