@@ -151,9 +151,9 @@ fn extra(lead: &LeadRow, row: &ImportedLead, set: &mut LeadMerge, changes: &mut 
     let mut had = parse(lead.extra.as_deref());
     let mut added = Vec::new();
     for (key, value) in parse(Some(given)) {
-        if !had.contains_key(&key) {
-            added.push(key.clone());
-            had.insert(key, value);
+        if let std::collections::btree_map::Entry::Vacant(slot) = had.entry(key) {
+            added.push(slot.key().clone());
+            slot.insert(value);
         }
     }
     if !added.is_empty() {
