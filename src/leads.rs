@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod import;
+pub mod merge;
 pub mod rows;
 
 use chrono::Utc;
@@ -16,6 +17,12 @@ use crate::store::leads::{self, LeadFilter, LeadRow};
 
 /// Where a lead can stand.
 pub const STATUSES: [&str; 5] = ["new", "contacted", "qualified", "won", "lost"];
+
+/// Statuses the analysis never changes: the team closed the lead.
+pub const CLOSED: [&str; 2] = ["won", "lost"];
+
+/// Longest notes a lead keeps (a person's edit, or rows merged into it).
+pub const MAX_NOTES: usize = 16_000;
 
 /// Most leads one export holds.
 const MAX_EXPORT: i64 = 10_000;
@@ -72,7 +79,7 @@ pub struct LeadList {
 pub struct LeadChange {
     /// `new`, `contacted`, `qualified`, `won` or `lost`.
     pub status: Option<String>,
-    /// The team's notes, up to 4000 characters; `null` clears them.
+    /// The team's notes, up to 16,000 characters; `null` clears them.
     #[serde(default, deserialize_with = "crate::model::double_option")]
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
@@ -174,7 +181,7 @@ pub async fn update(
     change: LeadChange,
 ) -> AppResult<LeadRow> {
     let lead = show(state, me, id).await?;
-    let status = change.status.unwrap_or(lead.status);
+    let status = change.status.unwrap_or_else(|| lead.status.clone());
     if !STATUSES.contains(&status.as_str()) {
         return Err(AppError::unprocessable(
             "invalid_status",
@@ -187,24 +194,45 @@ pub async fn update(
             .map(|n| n.trim().to_string())
             .filter(|n| !n.is_empty()),
     };
-    if notes.as_ref().is_some_and(|n| n.chars().count() > 4000) {
+    if notes
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTES)
+    {
         return Err(AppError::unprocessable(
             "invalid_notes",
-            "notes must be at most 4000 characters",
+            "notes must be at most 16000 characters",
         ));
     }
+    // A status a person sets is theirs: it no longer counts as the analysis's.
+    let (ai_fields, status_reason) = if status == lead.status {
+        (lead.ai_fields, lead.status_reason)
+    } else {
+        let kept: Vec<&str> = leads::names(lead.ai_fields.as_deref())
+            .into_iter()
+            .filter(|f| *f != "status")
+            .collect();
+        ((!kept.is_empty()).then(|| kept.join(",")), None)
+    };
     let account = me.principal.account_id;
     Ok(state
         .db()
         .run(move |conn| -> diesel::QueryResult<LeadRow> {
-            leads::update(conn, id, &status, notes.as_deref(), Utc::now().naive_utc())?;
+            let change = leads::PersonChange {
+                status: &status,
+                notes: notes.as_deref(),
+                ai_fields: ai_fields.as_deref(),
+                status_reason: status_reason.as_deref(),
+                updated_at: Utc::now().naive_utc(),
+            };
+            leads::update(conn, id, &change)?;
             leads::find(conn, account, id)
         })
         .await?)
 }
 
-/// The leads the caller may see that match the filters, as CSV (a header row, newest first,
-/// at most 10,000).
+/// The leads the caller may see that match the filters, as CSV (newest first, at most 10,000)
+/// with the columns an import reads, the extra fields last, so the file imports back into the
+/// same leads.
 pub async fn export(state: &AppState, me: &CurrentUser, query: LeadQuery) -> AppResult<String> {
     let filter = filter(me, &query)?;
     let account = me.principal.account_id;
@@ -212,34 +240,73 @@ pub async fn export(state: &AppState, me: &CurrentUser, query: LeadQuery) -> App
         .db()
         .run(move |conn| leads::page(conn, account, &filter, MAX_EXPORT))
         .await?;
-    let mut csv = String::from(
-        "id,name,email,phone,intent,summary,status,notes,source,chat_id,created_at\r\n",
-    );
-    for lead in leads {
-        let fields = [
-            lead.id.to_string(),
-            lead.name.unwrap_or_default(),
-            lead.email.unwrap_or_default(),
-            lead.phone.unwrap_or_default(),
-            lead.intent.unwrap_or_default(),
-            lead.summary.unwrap_or_default(),
-            lead.status,
-            lead.notes.unwrap_or_default(),
-            lead.source,
-            lead.chat_id.map(|c| c.to_string()).unwrap_or_default(),
-            lead.created_at.and_utc().to_rfc3339(),
+    Ok(export_csv(&leads))
+}
+
+fn export_csv(leads: &[LeadRow]) -> String {
+    let extras: Vec<std::collections::BTreeMap<String, String>> = leads
+        .iter()
+        .map(|l| {
+            l.extra
+                .as_deref()
+                .and_then(|e| serde_json::from_str(e).ok())
+                .unwrap_or_default()
+        })
+        .collect();
+    let extra_names: std::collections::BTreeSet<&String> =
+        extras.iter().flat_map(|e| e.keys()).collect();
+    let header: Vec<&str> = rows::COLUMNS
+        .iter()
+        .copied()
+        .chain(extra_names.iter().map(|n| n.as_str()))
+        .collect();
+    let mut csv = header
+        .iter()
+        .map(|h| csv_field(h))
+        .collect::<Vec<_>>()
+        .join(",");
+    csv.push_str("\r\n");
+    for (lead, extra) in leads.iter().zip(&extras) {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let known = [
+            text(&lead.name),
+            text(&lead.email),
+            text(&lead.phone),
+            text(&lead.company),
+            text(&lead.channel),
+            lead.status.clone(),
+            text(&lead.source_status),
+            text(&lead.notes),
+            lead.last_contact_at
+                .map(|t| t.and_utc().to_rfc3339())
+                .unwrap_or_default(),
+            text(&lead.intent),
+            text(&lead.summary),
         ];
-        let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let row: Vec<String> = known
+            .iter()
+            .map(|f| csv_field(f))
+            .chain(
+                extra_names
+                    .iter()
+                    .map(|n| csv_field(extra.get(*n).map_or("", String::as_str))),
+            )
+            .collect();
         csv.push_str(&row.join(","));
         csv.push_str("\r\n");
     }
-    Ok(csv)
+    csv
 }
 
-/// One CSV field: quoted when it holds a comma, quote or line break; a leading `= + - @` is
-/// prefixed with `'` so a spreadsheet never runs it as a formula.
+/// One CSV field: quoted when it holds a comma, quote or line break; a cell a spreadsheet would
+/// run as a formula (a leading `= + - @`, tab or carriage return) is prefixed with `'`, but a
+/// phone number (`+` then digits and spaces) is left as it is.
 fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
+    let phone = value.strip_prefix('+').is_some_and(|rest| {
+        rest.chars().any(|c| c.is_ascii_digit())
+            && rest.chars().all(|c| c.is_ascii_digit() || c == ' ')
+    });
+    let value = if value.starts_with(rows::FORMULA_START) && !phone {
         format!("'{value}")
     } else {
         value.to_string()
@@ -262,6 +329,12 @@ mod tests {
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("+1 555"), "'+1 555");
+        assert_eq!(csv_field("+49 151 2345678"), "+49 151 2345678", "a phone");
+        assert_eq!(csv_field("+491512345678"), "+491512345678");
+        assert_eq!(csv_field("+1+1"), "'+1+1");
+        assert_eq!(csv_field("-2"), "'-2");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("\tx"), "'\tx");
+        assert_eq!(csv_field("+"), "'+");
     }
 }

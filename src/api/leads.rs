@@ -11,7 +11,7 @@ use crate::api::extract::Json;
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::error::AppResult;
-use crate::leads::import::{self, ImportList, ImportQuery, ImportStatus};
+use crate::leads::import::{self, ImportList, ImportOptions, ImportQuery, ImportStatus};
 use crate::leads::{self, LeadChange, LeadList, LeadPage, LeadQuery, NeedsActionQuery};
 use crate::store::leads::LeadRow;
 
@@ -30,7 +30,9 @@ pub async fn list(
     leads::list(&state, &me, query).await.map(Json)
 }
 
-/// The same leads as CSV, at most 10,000.
+/// The same leads as CSV, at most 10,000, with the columns an import reads (extra fields
+/// last), so the file imports back into the same leads; formulas are defused, phone numbers
+/// are not.
 #[utoipa::path(get, path = "/api/leads/export", operation_id = "exportLeads", tag = "leads", security(("bearer" = [])),
     params(LeadQuery),
     responses((status = 200, content_type = "text/csv", body = String)))]
@@ -80,10 +82,16 @@ pub async fn update(
 }
 
 /// Imports leads from a CSV file (`text/csv`: a header row; columns name, email, phone,
-/// company, channel, status, notes, last_contact, others kept as extra fields) or JSON
-/// (`{"csv": "..."}` or an array of objects). Rows are stored and analysed in the background;
+/// company, channel, status, source_status, notes, last_contact, intent, summary, others kept
+/// as extra fields: the columns of the export) or JSON (`{"csv": "...", "status_map": {...}}`
+/// or an array of objects). A status that is not one of the hub's is kept as the lead's
+/// `source_status` and becomes what `status_map` says, else `new`. A row with the email or
+/// phone of a lead is merged into it (notes appended, first values kept; the report says what
+/// changed); a lead is linked to the customer who chatted with its email or phone. Rows are
+/// stored, then analysed, in the background (the analysis is skipped without an AI provider);
 /// bad rows are reported with their line and reason (supervisors, admins).
 #[utoipa::path(post, path = "/api/leads/import", operation_id = "importLeads", tag = "leads", security(("bearer" = [])),
+    params(ImportOptions),
     request_body(content(
         (String = "text/csv"),
         (serde_json::Value = "application/json"))),
@@ -94,12 +102,14 @@ pub async fn import(
     State(state): State<AppState>,
     me: CurrentUser,
     headers: HeaderMap,
+    options: QueryOf<ImportOptions>,
     body: Body,
 ) -> AppResult<(StatusCode, Json<ImportStatus>)> {
+    let Query(options) = options?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let started = import::receive(&state, &me, content_type, body).await?;
+    let started = import::receive(&state, &me, content_type, options, body).await?;
     Ok((StatusCode::ACCEPTED, Json(started)))
 }
 

@@ -19,10 +19,28 @@ const MAX_DESCRIPTION: usize = 1_000;
 /// What the model is asked.
 const INSTRUCTIONS: &str = "You review one sales lead of a small business for its team. From \
      the lead's data only, say where the team stands with the lead (status: new, contacted, \
-     qualified, won or lost), whether someone should act on it (needs_action), when \
-     (next_action_at: a date as YYYY-MM-DD, or null) and what to do next \
-     (next_action_description: one sentence, or null when nothing is needed). Do not invent \
-     facts the data does not hold. Answer with the JSON object only.";
+     qualified, won or lost). The status given is the team's own: keep it unless the data \
+     clearly shows it has changed, and then say why in status_reason (one sentence from the \
+     data); otherwise status_reason is null. A won or lost lead is closed. Say whether \
+     someone should act on it (needs_action), when (next_action_at: a date as YYYY-MM-DD, or \
+     null) and what to do next (next_action_description: one sentence, or null when nothing \
+     is needed). Do not invent facts the data does not hold. Answer with the JSON object only.";
+
+/// Why imports are not analysed here, if they are not: analysis is turned off, or no AI
+/// provider is configured (OpenAI's API, the default, needs a key; a local server may not).
+pub fn skipped_because(config: &crate::config::Config) -> Option<&'static str> {
+    if !config.lead_analysis {
+        return Some("lead analysis is turned off (LEAD_ANALYSIS=false)");
+    }
+    let openai = reqwest::Url::parse(&config.ai_base_url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.eq_ignore_ascii_case("api.openai.com"))
+        })
+        .unwrap_or(false);
+    (openai && config.ai_api_key.is_none()).then_some("no AI provider configured")
+}
 
 /// Starts the worker: a sweep every `LEAD_SWEEP_MS` for analyses that are due.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
@@ -104,7 +122,7 @@ async fn analyse(state: &AppState, due: AnalysisDue) {
         Ok(analysis) => {
             state
                 .db()
-                .run(move |conn| leads::analysed(conn, id, &analysis, Utc::now().naive_utc()))
+                .run(move |conn| store(conn, id, &analysis, Utc::now().naive_utc()))
                 .await
         }
         Err(failure) => {
@@ -129,6 +147,59 @@ async fn analyse(state: &AppState, due: AnalysisDue) {
     }
 }
 
+/// Stores an analysis as the lead stands now (a person may have changed it meanwhile): the
+/// model's status only when it gives a reason and the lead is not closed.
+fn store(
+    conn: &mut crate::store::connection::DbConnection,
+    id: i64,
+    analysis: &Analysis,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        // A write first: the lead stays as read until this commits (and SQLite never has to
+        // turn a read into a write under another writer).
+        leads::hold(conn, id)?;
+        let lead = leads::get(conn, id)?;
+        let mut status_from_model = leads::names(lead.ai_fields.as_deref()).contains(&"status");
+        if let Some(reason) = status_change(&lead, analysis) {
+            status_from_model |=
+                leads::set_model_status(conn, id, &lead.status, &analysis.status, reason)?;
+        }
+        leads::analysed(
+            conn,
+            id,
+            analysis,
+            &ai_fields(status_from_model, analysis),
+            now,
+        )
+    })
+}
+
+/// The reason to take the model's status, when there is one: it differs, the model says why,
+/// and the lead is not closed.
+fn status_change<'a>(lead: &LeadRow, analysis: &'a Analysis) -> Option<&'a str> {
+    let reason = analysis.status_reason.as_deref()?;
+    (analysis.status != lead.status && !super::CLOSED.contains(&lead.status.as_str()))
+        .then_some(reason)
+}
+
+/// The fields whose values the analysis gave, as stored.
+fn ai_fields(status: bool, analysis: &Analysis) -> String {
+    let mut fields = Vec::new();
+    if status {
+        fields.push("status");
+    }
+    fields.push("needs_action");
+    if analysis.next_action_at.is_some() {
+        fields.push("next_action_at");
+    }
+    if analysis.next_action_description.is_some() {
+        fields.push("next_action_description");
+    }
+    fields.join(",")
+}
+
 /// Why an analysis did not come back.
 enum Failure {
     /// Worth trying again later (the provider was down).
@@ -147,6 +218,7 @@ fn describe(lead: &LeadRow, now: NaiveDateTime) -> Value {
         "company": lead.company,
         "channel": lead.channel,
         "status": lead.status,
+        "status_in_file": lead.source_status,
         "notes": lead.notes,
         "intent": lead.intent,
         "summary": lead.summary,
@@ -165,9 +237,10 @@ fn response_format() -> Value {
             "schema": {
                 "type": "object",
                 "additionalProperties": false,
-                "required": ["status", "needs_action", "next_action_at", "next_action_description"],
+                "required": ["status", "status_reason", "needs_action", "next_action_at", "next_action_description"],
                 "properties": {
                     "status": {"type": "string", "enum": super::STATUSES},
+                    "status_reason": {"type": ["string", "null"], "description": "why the status changed; null to keep the team's"},
                     "needs_action": {"type": "boolean"},
                     "next_action_at": {"type": ["string", "null"], "description": "YYYY-MM-DD"},
                     "next_action_description": {"type": ["string", "null"]}
@@ -181,6 +254,8 @@ fn response_format() -> Value {
 #[serde(deny_unknown_fields)]
 struct Answer {
     status: String,
+    #[serde(default)]
+    status_reason: Option<String>,
     needs_action: bool,
     next_action_at: Option<String>,
     next_action_description: Option<String>,
@@ -221,8 +296,13 @@ fn check(content: &str) -> Result<Analysis, String> {
     if answer.needs_action && description.is_none() {
         return Err("needs_action without a next_action_description".into());
     }
+    let status_reason = answer
+        .status_reason
+        .map(|r| r.trim().chars().take(MAX_DESCRIPTION).collect::<String>())
+        .filter(|r| !r.is_empty());
     Ok(Analysis {
         status,
+        status_reason,
         needs_action: answer.needs_action,
         next_action_at,
         next_action_description: description,
@@ -232,6 +312,36 @@ fn check(content: &str) -> Result<Analysis, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_models_status_needs_a_reason_and_an_open_lead() {
+        let answer = |status: &str, reason: Option<&str>| Analysis {
+            status: status.into(),
+            status_reason: reason.map(str::to_string),
+            needs_action: false,
+            next_action_at: None,
+            next_action_description: None,
+        };
+        let lead = |status: &str| LeadRow {
+            status: status.into(),
+            ..LeadRow::sample()
+        };
+        let why = Some("They signed the contract");
+        assert_eq!(status_change(&lead("won"), &answer("contacted", why)), None);
+        assert_eq!(
+            status_change(&lead("lost"), &answer("qualified", why)),
+            None
+        );
+        assert_eq!(
+            status_change(&lead("new"), &answer("contacted", None)),
+            None
+        );
+        assert_eq!(status_change(&lead("new"), &answer("new", why)), None);
+        assert_eq!(
+            status_change(&lead("contacted"), &answer("qualified", why)),
+            why
+        );
+    }
 
     #[test]
     fn an_answer_is_stored_only_when_it_follows_the_schema() {

@@ -9,12 +9,15 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 
+use std::collections::BTreeMap;
+
 use super::rows::{self, FileError, RawChunk, RawChunkRef, Splitter};
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
-use crate::store::lead_imports::{self, ChunkCounts, Import};
+use crate::store::lead_imports::{self, ChunkCounts, Import, StatusWord};
+use crate::store::leads as lead_store;
 
 /// Largest CSV file, read as it streams: the largest body the hub accepts.
 pub const MAX_CSV_BYTES: usize = 256 * 1024 * 1024;
@@ -25,13 +28,20 @@ const LISTED_REJECTIONS: i64 = 1_000;
 /// How long a file may take to arrive before its import is dropped.
 const ARRIVAL: chrono::Duration = chrono::Duration::hours(1);
 
+/// Most words one status mapping holds.
+const MAX_MAPPED_WORDS: usize = 200;
+
 /// Where an import stands.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportStatus {
     /// The import's id.
     pub id: i64,
-    /// `running` while rows are stored or analysed, then `done`.
+    /// `running` while rows are stored, then `done` (the analysis is apart: `analysis`).
     pub status: String,
+    /// The AI analysis of its leads: `skipped` (see `analysis_skipped`), `running` or `done`.
+    pub analysis: String,
+    /// Why the analysis was skipped, e.g. "no AI provider configured".
+    pub analysis_skipped: Option<String>,
     /// Rows in the file (blank lines aside).
     pub total_rows: i64,
     /// Rows stored as new leads.
@@ -42,6 +52,12 @@ pub struct ImportStatus {
     pub rejected: i64,
     /// The rows turned away, by line (the first 1,000).
     pub rejections: Vec<Rejection>,
+    /// The rows merged into a lead, by line, each saying what changed (the first 1,000).
+    pub merges: Vec<Merge>,
+    /// The status mapping the import was given (file word, lower case → status).
+    pub status_map: BTreeMap<String, String>,
+    /// Status words of the file that are not the hub's, with what their rows became.
+    pub status_words: Vec<StatusWordCount>,
     /// Leads of this import analysed so far.
     pub analysed: i64,
     /// Leads whose analysis failed (each keeps the reason).
@@ -61,6 +77,94 @@ pub struct Rejection {
     pub line: i64,
     /// Why.
     pub reason: String,
+}
+
+/// A row merged into a lead.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Merge {
+    /// Its line in the file; for a JSON array, its place from 1.
+    pub line: i64,
+    /// The lead it was merged into.
+    pub lead_id: i64,
+    /// What happened, e.g. "merged into lead 4: notes appended, phone added".
+    pub outcome: String,
+}
+
+/// A status word of the file that is not one of the hub's.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StatusWordCount {
+    /// The word (lower case).
+    pub word: String,
+    /// The status its rows were given.
+    pub status: String,
+    /// Whether the import's `status_map` gave it; otherwise the rows are `new`.
+    pub mapped: bool,
+    /// Rows with it.
+    pub rows: i64,
+}
+
+/// `POST /api/leads/import` options.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportOptions {
+    /// A JSON object from the file's own status words to statuses, e.g.
+    /// `{"offen":"new","in progress":"contacted"}` (a JSON body may give it as `status_map`).
+    pub status_map: Option<String>,
+}
+
+/// A status mapping checked: words (trimmed, lower case, not the hub's own statuses) to one of
+/// the hub's statuses.
+fn status_map(value: Value) -> AppResult<BTreeMap<String, String>> {
+    let invalid = |message: String| AppError::unprocessable("invalid_status_map", message);
+    let Value::Object(object) = value else {
+        return Err(invalid(
+            "status_map must be an object of words to statuses".into(),
+        ));
+    };
+    if object.len() > MAX_MAPPED_WORDS {
+        return Err(invalid(format!(
+            "status_map maps at most {MAX_MAPPED_WORDS} words"
+        )));
+    }
+    let mut map = BTreeMap::new();
+    for (word, status) in object {
+        let key = rows::status_key(&word);
+        if key.is_empty() || key.chars().count() > 100 {
+            return Err(invalid(
+                "each word of status_map has 1 to 100 characters".into(),
+            ));
+        }
+        if super::STATUSES.contains(&key.as_str()) {
+            return Err(invalid(format!(
+                "'{key}' is already a status: map only the file's other words"
+            )));
+        }
+        let status = status.as_str().map(str::to_lowercase).unwrap_or_default();
+        if !super::STATUSES.contains(&status.as_str()) {
+            return Err(invalid(format!(
+                "status_map maps '{key}' to '{status}': use new, contacted, qualified, won or lost"
+            )));
+        }
+        map.insert(key, status);
+    }
+    Ok(map)
+}
+
+/// The status mapping given in the query, if any.
+fn query_status_map(options: &ImportOptions) -> AppResult<Option<BTreeMap<String, String>>> {
+    options
+        .status_map
+        .as_deref()
+        .map(|text| {
+            let value = serde_json::from_str(text).map_err(|_| {
+                AppError::unprocessable(
+                    "invalid_status_map",
+                    "status_map must be a JSON object of words to statuses",
+                )
+            })?;
+            status_map(value)
+        })
+        .transpose()
 }
 
 /// The formats an import reads.
@@ -99,6 +203,7 @@ struct Received {
     header: Option<Vec<String>>,
     chunks: i32,
     rows: usize,
+    status_map: Option<BTreeMap<String, String>>,
 }
 
 /// Receives an import (supervisors and admins): the file is kept in chunks as it arrives and
@@ -107,21 +212,33 @@ pub async fn receive(
     state: &AppState,
     me: &CurrentUser,
     content_type: Option<&str>,
+    options: ImportOptions,
     body: Body,
 ) -> AppResult<ImportStatus> {
     me.principal.authorize(Action::ImportLeads)?;
     let format = Format::of(content_type)?;
+    let mapped = query_status_map(&options)?;
     let (account, user) = (me.principal.account_id, me.principal.user_id);
     let now = Utc::now().naive_utc();
+    let skipped = super::analysis::skipped_because(&state.config);
     let id = state
         .db()
-        .run(move |conn| lead_imports::create(conn, account, user, format.name(), now))
+        .run(move |conn| lead_imports::create(conn, account, user, format.name(), skipped, now))
         .await?;
     let received = match format {
         Format::Csv => receive_csv(state, id, body).await,
         Format::Json => receive_json(state, id, body).await,
     };
     let received = match received {
+        Ok(received) if received.status_map.is_some() && mapped.is_some() => {
+            Err(AppError::unprocessable(
+                "invalid_status_map",
+                "give status_map once: in the query or in the body",
+            ))
+        }
+        other => other,
+    };
+    let mut received = match received {
         Ok(received) => received,
         Err(e) => {
             if let Err(gone) = state
@@ -140,6 +257,11 @@ pub async fn receive(
         .and_then(|h| serde_json::to_string(h).ok());
     let rows = i32::try_from(received.rows).unwrap_or(i32::MAX);
     let chunks = received.chunks;
+    let map = received
+        .status_map
+        .take()
+        .or(mapped)
+        .and_then(|m| serde_json::to_string(&m).ok());
     state
         .db()
         .run(move |conn| {
@@ -147,6 +269,7 @@ pub async fn receive(
                 conn,
                 id,
                 header.as_deref(),
+                map.as_deref(),
                 chunks,
                 rows,
                 Utc::now().naive_utc(),
@@ -170,6 +293,7 @@ async fn receive_csv(state: &AppState, id: i64, body: Body) -> AppResult<Receive
         header: None,
         chunks: 0,
         rows: 0,
+        status_map: None,
     };
     let mut bytes = 0usize;
     while let Some(piece) = stream.next().await {
@@ -204,9 +328,14 @@ async fn receive_json(state: &AppState, id: i64, body: Body) -> AppResult<Receiv
         header: None,
         chunks: 0,
         rows: 0,
+        status_map: None,
     };
     match value {
-        Value::Object(mut object) if object.len() == 1 && object.contains_key("csv") => {
+        Value::Object(mut object)
+            if object.contains_key("csv")
+                && object.keys().all(|k| k == "csv" || k == "status_map") =>
+        {
+            received.status_map = object.remove("status_map").map(status_map).transpose()?;
             let Some(Value::String(csv)) = object.remove("csv") else {
                 return Err(not_rows());
             };
@@ -255,7 +384,7 @@ async fn keep(
 fn not_rows() -> AppError {
     AppError::unprocessable(
         "invalid_import",
-        "send {\"csv\": \"...\"} or an array of objects",
+        "send {\"csv\": \"...\", \"status_map\": {...}} or an array of objects",
     )
 }
 
@@ -331,16 +460,55 @@ fn describe(
     import: Import,
     listed: i64,
 ) -> diesel::QueryResult<ImportStatus> {
-    let rejections = if listed > 0 {
-        lead_imports::rejections(conn, import.id, listed)?
+    let (rejections, merges) = if listed > 0 {
+        (
+            lead_imports::rejections(conn, import.id, listed)?,
+            lead_imports::merges(conn, import.id, listed)?,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let counts = lead_imports::analysis_counts(conn, import.id)?;
-    let done = import.stored() && counts.pending == 0;
+    let stored = import.stored();
+    let analysis = if import.analysis_skipped.is_some() {
+        "skipped"
+    } else if !stored || counts.pending > 0 {
+        "running"
+    } else {
+        "done"
+    };
+    let words: BTreeMap<String, StatusWord> = import
+        .status_words
+        .as_deref()
+        .and_then(|w| serde_json::from_str(w).ok())
+        .unwrap_or_default();
     Ok(ImportStatus {
         id: import.id,
-        status: if done { "done" } else { "running" }.to_string(),
+        status: if stored { "done" } else { "running" }.to_string(),
+        analysis: analysis.to_string(),
+        analysis_skipped: import.analysis_skipped,
+        merges: merges
+            .into_iter()
+            .map(|(line, lead_id, outcome)| Merge {
+                line,
+                lead_id,
+                outcome,
+            })
+            .collect(),
+        status_map: import
+            .status_map
+            .as_deref()
+            .and_then(|m| serde_json::from_str(m).ok())
+            .unwrap_or_default(),
+        status_words: words
+            .into_iter()
+            .map(|(word, w)| StatusWordCount {
+                word,
+                status: w.status,
+                mapped: w.mapped,
+                rows: w.rows,
+            })
+            .collect(),
         total_rows: import.total_rows.into(),
         imported: import.imported.into(),
         updated: import.updated.into(),
@@ -471,34 +639,94 @@ async fn store_chunk(
         None => rows::json_rows(&raw),
     };
     let seq = chunk.seq;
-    let analyse = state.config.lead_analysis;
+    let analyse = import.analysis_skipped.is_none();
+    let map: BTreeMap<String, String> = import
+        .status_map
+        .as_deref()
+        .and_then(|m| serde_json::from_str(m).ok())
+        .unwrap_or_default();
+    let mut words = lead_imports::StatusWords::new();
+    let outcomes: Vec<_> = outcomes
+        .into_iter()
+        .map(|(line, outcome)| {
+            let outcome = outcome.map(|mut lead| {
+                if let Some(word) = lead.status_word.take() {
+                    let (status, mapped) = rows::mapped_status(&word, &map);
+                    words
+                        .entry(rows::status_key(&word))
+                        .or_insert_with(|| StatusWord {
+                            status: status.clone(),
+                            mapped,
+                            rows: 0,
+                        })
+                        .rows += 1;
+                    lead.status = Some(status);
+                }
+                lead
+            });
+            (line, outcome)
+        })
+        .collect();
     state
         .db()
         .run(move |conn| {
             use diesel::Connection;
             let now = Utc::now().naive_utc();
+            let account = import.account_id;
+            let (emails, phones): (Vec<String>, Vec<String>) = outcomes
+                .iter()
+                .filter_map(|(_, o)| o.as_ref().ok())
+                .fold((Vec::new(), Vec::new()), |(mut e, mut p), lead| {
+                    e.extend(lead.email.clone());
+                    p.extend(lead.phone.clone());
+                    (e, p)
+                });
             conn.transaction(|conn| {
                 // The account's write lock, as the engine takes it before capturing a lead:
                 // a chat's lead and an imported row with the same email never both insert.
-                crate::store::accounts::lock_for_write(conn, &[import.account_id])?;
-                let mut counts = ChunkCounts::default();
+                crate::store::accounts::lock_for_write(conn, &[account])?;
+                let links = lead_store::links(conn, account, &emails, &phones)?;
+                let mut counts = ChunkCounts {
+                    status_words: words.clone(),
+                    ..ChunkCounts::default()
+                };
                 for (line, outcome) in &outcomes {
-                    match outcome {
-                        Ok(lead) => {
-                            if crate::store::leads::store_imported(
+                    let lead = match outcome {
+                        Ok(lead) => lead,
+                        Err(reason) => {
+                            counts.rejections.push((*line, reason.clone()));
+                            continue;
+                        }
+                    };
+                    let link = links.of(lead);
+                    let same = lead_store::same_row(
+                        conn,
+                        account,
+                        lead.email.as_deref(),
+                        lead.phone.as_deref(),
+                    )?;
+                    match same {
+                        None => {
+                            lead_store::insert_imported(
+                                conn, account, import.id, lead, link, analyse, now,
+                            )?;
+                            counts.imported += 1;
+                        }
+                        Some(existing) => {
+                            let merged = super::merge::merge(&existing, lead, link);
+                            lead_store::merge_imported(
                                 conn,
-                                import.account_id,
+                                existing.id,
                                 import.id,
-                                lead,
+                                &merged.set,
                                 analyse,
                                 now,
-                            )? {
-                                counts.imported += 1;
-                            } else {
-                                counts.updated += 1;
-                            }
+                            )?;
+                            counts.updated += 1;
+                            counts
+                                .merges
+                                .push((*line, existing.id, merged.outcome(existing.id)));
                         }
-                        Err(reason) => counts.rejections.push((*line, reason.clone())),
                     }
                 }
                 if lead_imports::chunk_stored(conn, &import, seq, &counts, now)? {

@@ -13,17 +13,23 @@ use crate::store::leads::ImportedLead;
 pub const CHUNK_ROWS: usize = 500;
 /// Bytes per chunk at most (a chunk ends at the first record end past this).
 const CHUNK_BYTES: usize = 512 * 1024;
-/// Columns the hub knows; the others are kept as extra fields.
-pub const COLUMNS: [&str; 8] = [
+/// Columns the hub knows, in the order an export writes them; the others are kept as extra
+/// fields.
+pub const COLUMNS: [&str; 11] = [
     "name",
     "email",
     "phone",
     "company",
     "channel",
     "status",
+    "source_status",
     "notes",
     "last_contact",
+    "intent",
+    "summary",
 ];
+/// Characters that make a spreadsheet read a cell as a formula.
+pub const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 /// Extra fields one row may carry.
 const MAX_EXTRA: usize = 50;
 
@@ -338,18 +344,17 @@ pub struct RawChunkRef<'a> {
     pub body: &'a str,
 }
 
-/// Checks one row's fields into a lead: an email or a phone, each valid when given; a known
-/// status; a date for `last_contact`; sizes within bounds; other columns kept as extra fields.
+/// Checks one row's fields into a lead: an email or a phone, each valid when given; a date for
+/// `last_contact`; sizes within bounds; other columns kept as extra fields. A status that is not
+/// one of the hub's is kept as the row's `source_status` (the import maps it, else the lead is
+/// `new`). A cell an export guarded against formulas (`'=`, `'+`, ...) is read without the `'`.
 pub fn check<'a>(
     fields: impl Iterator<Item = (&'a str, Option<String>)>,
 ) -> Result<ImportedLead, String> {
     let mut lead = ImportedLead::default();
     let mut extra = BTreeMap::new();
     for (name, value) in fields {
-        let Some(value) = value
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-        else {
+        let Some(value) = value.as_deref().map(unguarded).filter(|v| !v.is_empty()) else {
             continue;
         };
         match name {
@@ -371,14 +376,21 @@ pub fn check<'a>(
             "channel" => lead.channel = Some(bounded(value, "channel", 64)?.to_lowercase()),
             "status" => {
                 let status = value.to_lowercase();
-                if !super::STATUSES.contains(&status.as_str()) {
-                    return Err(format!(
-                        "status '{}' is not one of new, contacted, qualified, won, lost",
-                        shown(&value)
-                    ));
+                if super::STATUSES.contains(&status.as_str()) {
+                    lead.status = Some(status);
+                } else {
+                    let word = bounded(value, "status", 100)?;
+                    lead.source_status = Some(word.clone());
+                    lead.status_word = Some(word);
                 }
-                lead.status = Some(status);
             }
+            "source_status" => {
+                if lead.status_word.is_none() {
+                    lead.source_status = Some(bounded(value, "source_status", 100)?);
+                }
+            }
+            "intent" => lead.intent = Some(bounded(value, "intent", 200)?),
+            "summary" => lead.summary = Some(bounded(value, "summary", 1000)?),
             "notes" => lead.notes = Some(bounded(value, "notes", 4000)?),
             "last_contact" => {
                 lead.last_contact_at = Some(parse_date(&value).ok_or_else(|| {
@@ -404,6 +416,29 @@ pub fn check<'a>(
         lead.extra = serde_json::to_string(&extra).ok();
     }
     Ok(lead)
+}
+
+/// A cell's value, trimmed, without the `'` an export puts before a formula's first character.
+fn unguarded(value: &str) -> String {
+    let value = value.trim();
+    match value.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) => rest.to_string(),
+        _ => value.to_string(),
+    }
+}
+
+/// A status word as a status map names it: trimmed, lower case.
+pub fn status_key(word: &str) -> String {
+    word.trim().to_lowercase()
+}
+
+/// The status a row's own word stands for: the import's mapping, else `new`; whether the
+/// mapping gave it.
+pub fn mapped_status(word: &str, map: &BTreeMap<String, String>) -> (String, bool) {
+    match map.get(&status_key(word)) {
+        Some(status) => (status.clone(), true),
+        None => ("new".to_string(), false),
+    }
 }
 
 fn bounded(value: String, name: &str, max: usize) -> Result<String, String> {
@@ -532,9 +567,30 @@ mod tests {
             row(&[("phone", "12")]).unwrap_err(),
             "phone '12' is not a valid number"
         );
-        assert!(row(&[("email", "a@b.co"), ("status", "maybe")])
-            .unwrap_err()
-            .starts_with("status 'maybe' is not one of"));
+        let free = row(&[("email", "a@b.co"), ("status", " In Progress ")]).unwrap();
+        assert_eq!(free.status, None, "not one of the hub's statuses");
+        assert_eq!(free.source_status.as_deref(), Some("In Progress"));
+        let map = BTreeMap::from([("in progress".to_string(), "contacted".to_string())]);
+        assert_eq!(
+            mapped_status("In Progress", &map),
+            ("contacted".to_string(), true)
+        );
+        assert_eq!(mapped_status("offen", &map), ("new".to_string(), false));
+        let guarded = row(&[
+            ("email", "a@b.co"),
+            ("notes", "'=1+1"),
+            ("phone", "'+49 151 2345678"),
+        ])
+        .unwrap();
+        assert_eq!(guarded.notes.as_deref(), Some("=1+1"), "an export's guard");
+        assert_eq!(guarded.phone.as_deref(), Some("+491512345678"));
+        assert_eq!(
+            row(&[("email", "a@b.co"), ("notes", "'quoted'")])
+                .unwrap()
+                .notes
+                .as_deref(),
+            Some("'quoted'")
+        );
         assert!(row(&[("email", "a@b.co"), ("last_contact", "yesterday")])
             .unwrap_err()
             .starts_with("last_contact 'yesterday' is not a date"));

@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
-use super::schema::{lead_import_chunks, lead_import_rejections, lead_imports, leads};
+use super::schema::{
+    lead_import_chunks, lead_import_merges, lead_import_rejections, lead_imports, leads,
+};
 
 /// An import as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -35,6 +37,12 @@ pub struct Import {
     pub created_at: NaiveDateTime,
     /// Every row stored (UTC).
     pub stored_at: Option<NaiveDateTime>,
+    /// The supervisor's status mapping (file word, lower case → status), as a JSON object text.
+    pub status_map: Option<String>,
+    /// The status words met that are not the hub's (word → status and rows), as JSON text.
+    pub status_words: Option<String>,
+    /// Why its leads are not analysed, when they are not.
+    pub analysis_skipped: Option<String>,
 }
 
 impl Import {
@@ -56,12 +64,14 @@ pub struct Chunk {
     pub body: String,
 }
 
-/// Starts an import whose file is arriving; returns its id.
+/// Starts an import whose file is arriving (its leads not analysed, for the reason given);
+/// returns its id.
 pub fn create(
     conn: &mut DbConnection,
     account_id: i64,
     created_by: i64,
     format: &str,
+    analysis_skipped: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
     crate::insert_returning_id!(
@@ -71,6 +81,7 @@ pub fn create(
             lead_imports::account_id.eq(account_id),
             lead_imports::created_by.eq(created_by),
             lead_imports::format.eq(format),
+            lead_imports::analysis_skipped.eq(analysis_skipped),
             lead_imports::created_at.eq(now),
         )
     )
@@ -95,11 +106,13 @@ pub fn add_chunk(
         .map(drop)
 }
 
-/// The whole file has arrived: its header, chunk and row counts; the rows may now be stored.
+/// The whole file has arrived: its header, status mapping, chunk and row counts; the rows may
+/// now be stored.
 pub fn received(
     conn: &mut DbConnection,
     import_id: i64,
     header: Option<&str>,
+    status_map: Option<&str>,
     chunks: i32,
     total_rows: i32,
     now: NaiveDateTime,
@@ -108,6 +121,7 @@ pub fn received(
     diesel::update(lead_imports::table.find(import_id))
         .set((
             lead_imports::header.eq(header),
+            lead_imports::status_map.eq(status_map),
             lead_imports::chunks.eq(chunks),
             lead_imports::total_rows.eq(total_rows),
             lead_imports::stored_at.eq(stored_at),
@@ -226,6 +240,24 @@ pub struct ChunkCounts {
     pub updated: i32,
     /// Rows turned away, with their line and reason.
     pub rejections: Vec<(i64, String)>,
+    /// Rows merged into a lead: line, lead, what changed.
+    pub merges: Vec<(i64, i64, String)>,
+    /// Status words met that are not the hub's.
+    pub status_words: StatusWords,
+}
+
+/// Status words an import met that are not the hub's, by word (lower case).
+pub type StatusWords = std::collections::BTreeMap<String, StatusWord>;
+
+/// What became of one status word.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StatusWord {
+    /// The status its rows were given.
+    pub status: String,
+    /// Whether the import's mapping gave it (else it is `new`).
+    pub mapped: bool,
+    /// Rows with it.
+    pub rows: i64,
 }
 
 /// Records a stored chunk (in the transaction that stored its rows): counts, rejections, the
@@ -271,6 +303,43 @@ pub fn chunk_stored(
         let insert = diesel::insert_into(lead_import_rejections::table).values(rows);
         crate::on_backend!(conn, |c| insert.execute(c))?;
     }
+    if !counts.merges.is_empty() {
+        let rows: Vec<_> = counts
+            .merges
+            .iter()
+            .map(|(line, lead, changes)| {
+                (
+                    lead_import_merges::import_id.eq(import.id),
+                    lead_import_merges::line.eq(*line),
+                    lead_import_merges::lead_id.eq(*lead),
+                    lead_import_merges::changes.eq(changes.as_str()),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(lead_import_merges::table).values(rows);
+        crate::on_backend!(conn, |c| insert.execute(c))?;
+    }
+    if !counts.status_words.is_empty() {
+        // Read after the update above: the row is this transaction's now.
+        let stored: Option<String> = lead_imports::table
+            .find(import.id)
+            .select(lead_imports::status_words)
+            .first(conn)?;
+        let mut words: StatusWords = stored
+            .as_deref()
+            .and_then(|w| serde_json::from_str(w).ok())
+            .unwrap_or_default();
+        for (word, met) in &counts.status_words {
+            words
+                .entry(word.clone())
+                .and_modify(|w| w.rows += met.rows)
+                .or_insert_with(|| met.clone());
+        }
+        let text = serde_json::to_string(&words).ok();
+        diesel::update(lead_imports::table.find(import.id))
+            .set(lead_imports::status_words.eq(text))
+            .execute(conn)?;
+    }
     diesel::delete(
         lead_import_chunks::table
             .filter(lead_import_chunks::import_id.eq(import.id))
@@ -291,6 +360,24 @@ pub fn rejections(
         .order(lead_import_rejections::line)
         .limit(limit)
         .select((lead_import_rejections::line, lead_import_rejections::reason))
+        .load(conn)
+}
+
+/// The first `limit` rows an import merged into a lead, by line: line, lead, what changed.
+pub fn merges(
+    conn: &mut DbConnection,
+    import_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<(i64, i64, String)>> {
+    lead_import_merges::table
+        .filter(lead_import_merges::import_id.eq(import_id))
+        .order(lead_import_merges::line)
+        .limit(limit)
+        .select((
+            lead_import_merges::line,
+            lead_import_merges::lead_id,
+            lead_import_merges::changes,
+        ))
         .load(conn)
 }
 

@@ -8,6 +8,18 @@ use super::connection::DbConnection;
 use super::schema::leads;
 use crate::model::Lead;
 
+/// The account's lead with this email (lower case), else with this phone, as stored.
+pub fn same_row(
+    conn: &mut DbConnection,
+    account_id: i64,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> QueryResult<Option<LeadRow>> {
+    find_same(conn, account_id, email, phone)?
+        .map(|id| get(conn, id))
+        .transpose()
+}
+
 /// The account's lead with this email (lower case), else with this phone.
 pub fn find_same(
     conn: &mut DbConnection,
@@ -159,6 +171,63 @@ pub struct LeadRow {
     #[serde(serialize_with = "utc_opt")]
     #[schema(value_type = Option<String>)]
     pub analysed_at: Option<NaiveDateTime>,
+    /// The fields whose values came from the AI analysis (`status`, `needs_action`,
+    /// `next_action_at`, `next_action_description`); the others are what people and files gave.
+    #[serde(serialize_with = "field_list")]
+    #[schema(value_type = Vec<String>)]
+    pub ai_fields: Option<String>,
+    /// Why the analysis changed the status, when it did.
+    pub status_reason: Option<String>,
+    /// The status as the imported file wrote it, when it is not one of the hub's.
+    pub source_status: Option<String>,
+}
+
+#[cfg(test)]
+impl LeadRow {
+    /// An imported lead, for tests: Ana of Casa Azul, contacted, with notes and a language.
+    pub fn sample() -> Self {
+        Self {
+            id: 7,
+            account_id: 1,
+            chat_id: None,
+            contact_id: None,
+            name: Some("Ana Souza".into()),
+            email: Some("ana@example.com".into()),
+            phone: None,
+            intent: None,
+            summary: None,
+            status: "contacted".into(),
+            notes: Some("Asked for a sofa quote".into()),
+            source: "import".into(),
+            created_at: chrono::DateTime::UNIX_EPOCH.naive_utc(),
+            updated_at: None,
+            company: Some("Casa Azul".into()),
+            channel: None,
+            last_contact_at: None,
+            extra: Some(r#"{"language":"pt"}"#.into()),
+            import_id: Some(1),
+            needs_action: None,
+            next_action_at: None,
+            next_action_description: None,
+            analysis_state: None,
+            analysis_error: None,
+            analysed_at: None,
+            ai_fields: None,
+            status_reason: None,
+            source_status: None,
+        }
+    }
+}
+
+/// The names in a stored comma-separated list.
+pub fn names(list: Option<&str>) -> Vec<&str> {
+    list.map(|l| l.split(',').filter(|n| !n.is_empty()).collect())
+        .unwrap_or_default()
+}
+
+fn field_list<S: serde::Serializer>(list: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    names(list.as_deref()).serialize(s)
 }
 
 fn json_text<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
@@ -279,20 +348,26 @@ pub fn get(conn: &mut DbConnection, id: i64) -> QueryResult<LeadRow> {
         .first(conn)
 }
 
-/// Sets a lead's status and notes.
-pub fn update(
-    conn: &mut DbConnection,
-    id: i64,
-    status: &str,
-    notes: Option<&str>,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
+/// What a person sets of a lead.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = leads, treat_none_as_null = true)]
+pub struct PersonChange<'a> {
+    /// Where the team stands.
+    pub status: &'a str,
+    /// The team's notes.
+    pub notes: Option<&'a str>,
+    /// The fields still from the analysis.
+    pub ai_fields: Option<&'a str>,
+    /// Why the analysis set the status, while it stands.
+    pub status_reason: Option<&'a str>,
+    /// When.
+    pub updated_at: NaiveDateTime,
+}
+
+/// Sets what a person changed of a lead.
+pub fn update(conn: &mut DbConnection, id: i64, change: &PersonChange<'_>) -> QueryResult<usize> {
     diesel::update(leads::table.find(id))
-        .set((
-            leads::status.eq(status),
-            leads::notes.eq(notes),
-            leads::updated_at.eq(now),
-        ))
+        .set(change)
         .execute(conn)
 }
 
@@ -309,8 +384,17 @@ pub struct ImportedLead {
     pub company: Option<String>,
     /// How they were reached before.
     pub channel: Option<String>,
-    /// Where the team stands, when the row says.
+    /// Where the team stands, when the row says (or the import's status map does).
     pub status: Option<String>,
+    /// The row's status as written, when it is not one of the hub's.
+    pub source_status: Option<String>,
+    /// The word in the row's status column that is not one of the hub's (not stored: the import
+    /// maps it and counts it).
+    pub status_word: Option<String>,
+    /// What they want.
+    pub intent: Option<String>,
+    /// A sentence about them.
+    pub summary: Option<String>,
     /// Notes.
     pub notes: Option<String>,
     /// When they were last spoken with.
@@ -319,34 +403,49 @@ pub struct ImportedLead {
     pub extra: Option<String>,
 }
 
-/// Stores one imported row: the account's lead with the same email (else phone) is updated with
-/// what the row gives; otherwise a new lead is stored. Either way, when `analyse`, its analysis
-/// is due now. Returns whether the lead is new.
-pub fn store_imported(
+/// A chat and its customer an imported lead is linked to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Link {
+    /// The customer's contact.
+    pub contact_id: i64,
+    /// Their latest chat.
+    pub chat_id: i64,
+}
+
+/// Stores an imported row as a new lead, linked to the customer's chat when one is known;
+/// when `analyse`, its analysis is due now.
+pub fn insert_imported(
     conn: &mut DbConnection,
     account_id: i64,
     import_id: i64,
     row: &ImportedLead,
+    link: Option<Link>,
     analyse: bool,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> QueryResult<()> {
     let (state, due) = if analyse {
         (Some("pending"), Some(now))
     } else {
         (None, None)
     };
-    let same = find_same(conn, account_id, row.email.as_deref(), row.phone.as_deref())?;
-    let Some(id) = same else {
-        diesel::insert_into(leads::table)
-            .values((
+    diesel::insert_into(leads::table)
+        .values((
+            (
                 leads::account_id.eq(account_id),
+                leads::contact_id.eq(link.map(|l| l.contact_id)),
+                leads::chat_id.eq(link.map(|l| l.chat_id)),
                 leads::name.eq(&row.name),
                 leads::email.eq(&row.email),
                 leads::phone.eq(&row.phone),
                 leads::company.eq(&row.company),
                 leads::channel.eq(&row.channel),
                 leads::status.eq(row.status.as_deref().unwrap_or("new")),
+                leads::source_status.eq(&row.source_status),
                 leads::notes.eq(&row.notes),
+                leads::intent.eq(&row.intent),
+                leads::summary.eq(&row.summary),
+            ),
+            (
                 leads::last_contact_at.eq(row.last_contact_at),
                 leads::extra.eq(&row.extra),
                 leads::source.eq("import"),
@@ -354,47 +453,168 @@ pub fn store_imported(
                 leads::created_at.eq(now),
                 leads::analysis_state.eq(state),
                 leads::analysis_due_at.eq(due),
-            ))
-            .execute(conn)?;
-        return Ok(true);
-    };
-    diesel::update(leads::table.find(id))
-        .set((
-            ImportChanges {
-                name: row.name.as_deref(),
-                email: row.email.as_deref(),
-                phone: row.phone.as_deref(),
-                company: row.company.as_deref(),
-                channel: row.channel.as_deref(),
-                status: row.status.as_deref(),
-                notes: row.notes.as_deref(),
-                last_contact_at: row.last_contact_at,
-                extra: row.extra.as_deref(),
-            },
-            leads::import_id.eq(import_id),
-            leads::updated_at.eq(now),
-            leads::analysis_state.eq(state),
-            leads::analysis_error.eq(None::<String>),
-            leads::analysis_attempts.eq(0),
-            leads::analysis_due_at.eq(due),
+            ),
         ))
-        .execute(conn)?;
-    Ok(false)
+        .execute(conn)
+        .map(drop)
 }
 
-/// What an imported row changes of a lead it matches: the fields it gives.
-#[derive(AsChangeset)]
+/// What merging an imported row changes of the lead it matches: the fields given are set.
+#[derive(Debug, Clone, Default, PartialEq, AsChangeset)]
 #[diesel(table_name = leads)]
-struct ImportChanges<'a> {
-    name: Option<&'a str>,
-    email: Option<&'a str>,
-    phone: Option<&'a str>,
-    company: Option<&'a str>,
-    channel: Option<&'a str>,
-    status: Option<&'a str>,
-    notes: Option<&'a str>,
-    last_contact_at: Option<NaiveDateTime>,
-    extra: Option<&'a str>,
+pub struct LeadMerge {
+    /// Name.
+    pub name: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Company.
+    pub company: Option<String>,
+    /// Channel.
+    pub channel: Option<String>,
+    /// Status.
+    pub status: Option<String>,
+    /// The file's status word.
+    pub source_status: Option<String>,
+    /// Notes (with the row's appended).
+    pub notes: Option<String>,
+    /// What they want.
+    pub intent: Option<String>,
+    /// A sentence about them.
+    pub summary: Option<String>,
+    /// Last contact.
+    pub last_contact_at: Option<NaiveDateTime>,
+    /// Extra fields (with the row's new ones).
+    pub extra: Option<String>,
+    /// The customer's contact.
+    pub contact_id: Option<i64>,
+    /// Their chat.
+    pub chat_id: Option<i64>,
+    /// The fields still from the analysis (`Some(None)`: none).
+    pub ai_fields: Option<Option<String>>,
+    /// Why the analysis set the status (`Some(None)` clears it).
+    pub status_reason: Option<Option<String>>,
+}
+
+/// Merges an imported row into the lead it matches. When the merge changed something, the
+/// lead is marked written by this import and, when `analyse`, its analysis is due again.
+pub fn merge_imported(
+    conn: &mut DbConnection,
+    id: i64,
+    import_id: i64,
+    merge: &LeadMerge,
+    analyse: bool,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    if merge == &LeadMerge::default() {
+        return Ok(());
+    }
+    diesel::update(leads::table.find(id))
+        .set((
+            merge,
+            leads::import_id.eq(import_id),
+            leads::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if analyse {
+        diesel::update(leads::table.find(id))
+            .set((
+                leads::analysis_state.eq("pending"),
+                leads::analysis_error.eq(None::<String>),
+                leads::analysis_attempts.eq(0),
+                leads::analysis_due_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+diesel::define_sql_function! {
+    /// SQL `trim`.
+    fn trim(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+diesel::define_sql_function! {
+    /// SQL `replace`.
+    fn replace(text: diesel::sql_types::Nullable<diesel::sql_types::Text>, from: diesel::sql_types::Text, to: diesel::sql_types::Text) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// The account's customers who chatted with one of these emails (lower case) or phones (digits
+/// and a leading `+`), compared as leads keep them: each with their latest chat.
+pub fn links(
+    conn: &mut DbConnection,
+    account_id: i64,
+    emails: &[String],
+    phones: &[String],
+) -> QueryResult<Links> {
+    use super::schema::{chats, contacts};
+    let mut found = Links::default();
+    if !emails.is_empty() {
+        let email = lower(trim(contacts::email));
+        let rows: Vec<(Option<String>, i64, i64)> = chats::table
+            .inner_join(contacts::table)
+            .filter(contacts::account_id.eq(account_id))
+            .filter(email.eq_any(emails))
+            .order(chats::updated_at.desc())
+            .select((email, contacts::id, chats::id))
+            .load(conn)?;
+        for (email, contact_id, chat_id) in rows {
+            if let Some(email) = email {
+                found.by_email.entry(email).or_insert(Link {
+                    contact_id,
+                    chat_id,
+                });
+            }
+        }
+    }
+    if !phones.is_empty() {
+        let digits = replace(
+            replace(
+                replace(replace(replace(contacts::phone, " ", ""), "-", ""), "(", ""),
+                ")",
+                "",
+            ),
+            ".",
+            "",
+        );
+        let rows: Vec<(Option<String>, i64, i64)> = chats::table
+            .inner_join(contacts::table)
+            .filter(contacts::account_id.eq(account_id))
+            .filter(digits.eq_any(phones))
+            .order(chats::updated_at.desc())
+            .select((digits, contacts::id, chats::id))
+            .load(conn)?;
+        for (phone, contact_id, chat_id) in rows {
+            if let Some(phone) = phone {
+                found.by_phone.entry(phone).or_insert(Link {
+                    contact_id,
+                    chat_id,
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Customers found by email and by phone.
+#[derive(Debug, Default, Clone)]
+pub struct Links {
+    /// By email (lower case).
+    pub by_email: std::collections::HashMap<String, Link>,
+    /// By phone (digits and a leading `+`).
+    pub by_phone: std::collections::HashMap<String, Link>,
+}
+
+impl Links {
+    /// The customer an imported row is: by its email, else its phone.
+    pub fn of(&self, row: &ImportedLead) -> Option<Link> {
+        row.email
+            .as_ref()
+            .and_then(|e| self.by_email.get(e))
+            .or_else(|| row.phone.as_ref().and_then(|p| self.by_phone.get(p)))
+            .copied()
+    }
 }
 
 /// A lead whose analysis is due, and when it fell due (the lease compares it).
@@ -446,8 +666,10 @@ pub fn lease_analysis(
 /// What an analysis concluded, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
-    /// Where the lead stands.
+    /// Where the lead stands, as the model sees it.
     pub status: String,
+    /// Why the model would change the status; none: it has no reason to.
+    pub status_reason: Option<String>,
     /// Whether someone should act.
     pub needs_action: bool,
     /// When.
@@ -456,16 +678,40 @@ pub struct Analysis {
     pub next_action_description: Option<String>,
 }
 
-/// Stores a lead's analysis.
+/// Holds a lead for the rest of the transaction (a write that changes nothing).
+pub fn hold(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    diesel::update(leads::table.find(id))
+        .set(leads::status.eq(leads::status))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Sets the status the analysis gave, with its reason, when the lead still stands at `from`;
+/// false when someone changed it meanwhile.
+pub fn set_model_status(
+    conn: &mut DbConnection,
+    id: i64,
+    from: &str,
+    to: &str,
+    reason: &str,
+) -> QueryResult<bool> {
+    diesel::update(leads::table.find(id).filter(leads::status.eq(from)))
+        .set((leads::status.eq(to), leads::status_reason.eq(reason)))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Stores a lead's analysis (all but the status) and which fields came from it.
 pub fn analysed(
     conn: &mut DbConnection,
     id: i64,
     analysis: &Analysis,
+    ai_fields: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(leads::table.find(id))
         .set((
-            leads::status.eq(&analysis.status),
+            leads::ai_fields.eq(ai_fields),
             leads::needs_action.eq(analysis.needs_action),
             leads::next_action_at.eq(analysis.next_action_at),
             leads::next_action_description.eq(&analysis.next_action_description),

@@ -216,6 +216,9 @@ diesel::table! {
         analysis_attempts -> Integer,
         analysis_due_at -> Nullable<Timestamp>,
         analysed_at -> Nullable<Timestamp>,
+        ai_fields -> Nullable<Text>,
+        status_reason -> Nullable<Text>,
+        source_status -> Nullable<Text>,
     }
 }
 
@@ -235,6 +238,9 @@ diesel::table! {
         lease_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         stored_at -> Nullable<Timestamp>,
+        status_map -> Nullable<Text>,
+        status_words -> Nullable<Text>,
+        analysis_skipped -> Nullable<Text>,
     }
 }
 
@@ -252,6 +258,15 @@ diesel::table! {
         import_id -> BigInt,
         line -> BigInt,
         reason -> Text,
+    }
+}
+
+diesel::table! {
+    lead_import_merges (import_id, line) {
+        import_id -> BigInt,
+        line -> BigInt,
+        lead_id -> BigInt,
+        changes -> Text,
     }
 }
 
@@ -383,4 +398,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     lead_imports,
     lead_import_chunks,
     lead_import_rejections,
+    lead_import_merges,
 );

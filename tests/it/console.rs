@@ -1076,17 +1076,23 @@ async fn a_supervisor_imports_a_file_sees_it_finish_and_drafts_a_follow_up_that_
     browser.fill("Leads file (CSV or JSON)", sample).await;
     browser.press("Import").await;
     browser
-        .wait_text(60, "Import done: 4 new, 2 updated, 5 rejected. 4 analysed")
+        .wait_text(60, "Import done: 5 new, 2 updated, 4 rejected.")
+        .await;
+    browser
+        .wait_text(
+            60,
+            "AI analysis done: 5 analysed, 5 need action, 2 without a last contact.",
+        )
         .await;
     let text = browser.page_text().await;
     for line in [
-        "Rows turned away (5)",
+        "Rows turned away (4)",
         "Line 5: the row needs an email or a phone",
         "Line 6: email 'bad-mail@' is not a valid address",
-        "Line 7: status 'maybe' is not one of new, contacted, qualified, won, lost",
         "Line 8: last_contact 'last week' is not a date (YYYY-MM-DD or RFC 3339)",
         "Line 10: phone '12' is not a valid number",
-        "4 need action, 1 without a last contact.",
+        "“maybe” (1 row): new, not mapped",
+        "Rows merged into a lead (2)",
     ] {
         assert!(text.contains(line), "{line:?} not in {text}");
     }
@@ -1141,7 +1147,7 @@ async fn a_supervisor_imports_a_file_sees_it_finish_and_drafts_a_follow_up_that_
     phone.field("Leads file (CSV or JSON)").await;
     // Another session finds the import among the recent ones, with its turned-away rows.
     phone
-        .wait_text(20, "done, 4 new, 2 updated, 5 rejected")
+        .wait_text(20, "done, 5 new, 2 updated, 4 rejected")
         .await;
     phone.press("Show").await;
     phone

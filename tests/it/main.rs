@@ -11,6 +11,7 @@ mod config_location;
 mod console;
 mod console_channels;
 mod console_first_week;
+mod console_leads;
 mod deploy;
 mod durability;
 mod helpers;

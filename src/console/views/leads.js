@@ -1,6 +1,8 @@
 // Leads: who wants something, filtered by status, needed action and text; where the team stands
-// with each (status, notes, the analysis's next action), follow-up drafts, a CSV export of what is
-// listed, and, for supervisors and admins, importing a file with its progress and turned-away rows.
+// with each (status, notes, the analysis's next action, an "AI" mark on what the model set, the
+// file's own status word, the customer's chat), follow-up drafts, a CSV export of what is listed,
+// and, for supervisors and admins, importing a file (with a mapping of the file's status words)
+// with its progress, merged and turned-away rows, and its AI analysis apart.
 
 import { api, session, upload } from "../api.js";
 import { ago, field, h, mount } from "../dom.js";
@@ -17,26 +19,65 @@ function date(iso) {
   return iso ? new Date(iso).toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" }) : "";
 }
 
+/** Whether the AI analysis set `name` of `lead`. */
+function fromModel(lead, name) {
+  return (lead.ai_fields || []).includes(name);
+}
+
+/** The small "AI" mark beside a value the model set; `why` says more to whoever asks. */
+function aiMark(what, why) {
+  return h("span", { class: "ai-mark", title: why || `${what} set by the AI analysis` },
+    h("span", { "aria-hidden": "true" }, "AI"), h("span", { class: "visually-hidden" }, `${what} set by the AI analysis`));
+}
+
 /** What the analysis says is next for `lead`, in words. */
 function nextAction(lead) {
   if (lead.analysis_state === "failed") return h("span", { class: "bad" }, `Analysis failed: ${lead.analysis_error}`);
   if (lead.analysis_state === "pending") return h("span", { class: "muted" }, "Being analysed");
+  const mark = fromModel(lead, "needs_action") ? [" ", aiMark("Next action")] : [];
   if (lead.needs_action) {
     return [h("strong", { class: "needs-action" }, "Needs action"), " ",
-      lead.next_action_at ? `by ${date(lead.next_action_at)}: ` : "", lead.next_action_description || ""];
+      lead.next_action_at ? `by ${date(lead.next_action_at)}: ` : "", lead.next_action_description || "", mark];
   }
-  if (lead.needs_action === false) return h("span", { class: "muted" }, "Nothing to do");
+  if (lead.needs_action === false) return [h("span", { class: "muted" }, "Nothing to do"), mark];
   return "";
+}
+
+/** Reads "word = status" lines into a status map; throws with the line that is wrong. */
+function statusMap(text) {
+  const map = {};
+  for (const [index, raw] of text.split("\n").entries()) {
+    const line = raw.trim();
+    if (!line) continue;
+    const parts = line.split(/\s*(?:=|→|->)\s*/);
+    const status = (parts[1] || "").toLowerCase();
+    if (parts.length !== 2 || !parts[0] || !STATUSES.includes(status)) {
+      throw new Error(`Line ${index + 1} of the status words: write it as “offen = new” (new, contacted, qualified, won or lost).`);
+    }
+    map[parts[0]] = status;
+  }
+  return map;
+}
+
+/** What the import's AI analysis is doing, in words. */
+function analysisLine(at) {
+  if (at.analysis === "skipped") return h("p", { class: "notice" }, `AI analysis skipped: ${at.analysis_skipped}.`);
+  const failed = at.analysis_failed ? ` (${at.analysis_failed} failed)` : "";
+  const counts = `${at.analysed} analysed${failed}, ${at.needing_action} need action, ${at.without_last_contact} without a last contact.`;
+  if (at.analysis === "running") return h("p", { class: "notice" }, `AI analysis running: ${counts}`);
+  return h("p", { class: "notice ok" }, `AI analysis done: ${counts}`);
 }
 
 /** The import panel: a file, an Import button, then the import's progress and turned-away rows;
  * `imported` is called once it is done. */
 function importer(imported) {
   const file = h("input", { type: "file", accept: ".csv,text/csv,.json,application/json", required: true });
+  const words = h("textarea", { rows: 2, placeholder: "offen = new\nin progress = contacted" });
   const progress = h("div", { class: "import-progress", role: "status", "aria-live": "polite" });
   const recent = h("div", { class: "recent-imports" });
   const form = h("form", { class: "form inline-form", onsubmit: (event) => { event.preventDefault(); send(); } },
-    field("Leads file (CSV or JSON)", file, "A header row; columns name, email, phone, company, channel, status, notes, last_contact."),
+    field("Leads file (CSV or JSON)", file, "A header row; columns name, email, phone, company, channel, status, notes, last_contact (an export has them all)."),
+    field("Status words of your file (optional)", words, "One a line: your word = new, contacted, qualified, won or lost. Other words become new; the word is kept."),
     h("button", { type: "submit" }, "Import"));
   const panel = h("section", { class: "import", "aria-labelledby": "import-heading" },
     h("h2", { id: "import-heading" }, "Import leads"), form, progress, recent);
@@ -46,9 +87,17 @@ function importer(imported) {
     const chosen = file.files[0];
     if (!chosen) return;
     const json = chosen.name.toLowerCase().endsWith(".json");
+    let map;
+    try {
+      map = statusMap(words.value);
+    } catch (error) {
+      mount(progress, h("p", { class: "notice error", role: "alert" }, error.message));
+      return;
+    }
+    const query = Object.keys(map).length ? `?status_map=${encodeURIComponent(JSON.stringify(map))}` : "";
     mount(progress, h("p", {}, `Sending ${chosen.name}…`));
     try {
-      const started = await upload("/api/leads/import", chosen, json ? "application/json" : "text/csv");
+      const started = await upload(`/api/leads/import${query}`, chosen, json ? "application/json" : "text/csv");
       file.value = "";
       show(started);
       follow(started.id);
@@ -63,7 +112,7 @@ function importer(imported) {
     try {
       const at = await api("GET", `/api/leads/imports/${id}`);
       show(at);
-      if (at.status === "running") follow(id);
+      if (at.status === "running" || at.analysis === "running") follow(id);
     } catch (error) {
       mount(progress, h("p", { class: "notice error", role: "alert" }, error.message));
     }
@@ -71,6 +120,7 @@ function importer(imported) {
 
   async function follow(id) {
     following = id;
+    let stored = false;
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       if (!panel.isConnected || following !== id) return;
@@ -83,9 +133,17 @@ function importer(imported) {
       }
       if (following !== id) return;
       show(now);
-      if (now.status === "done") {
+      if (now.status === "done" && !stored) {
+        stored = true;
         imported();
         list();
+      }
+      if (now.status === "done" && now.analysis !== "running") {
+        if (now.analysis === "done") {
+          imported();
+          list();
+        }
+        following = null;
         return;
       }
     }
@@ -94,13 +152,23 @@ function importer(imported) {
   function show(at) {
     const stored = at.imported + at.updated + at.rejected;
     const done = at.status === "done";
+    const words = at.status_words || [];
     mount(progress,
       h("p", { class: done ? "notice ok" : "notice" },
         done ? "Import done: " : `Importing: ${stored} of ${at.total_rows} rows read; `,
-        `${at.imported} new, ${at.updated} updated, ${at.rejected} rejected. `,
-        `${at.analysed} analysed`, at.analysis_failed ? ` (${at.analysis_failed} failed)` : "",
-        `, ${at.needing_action} need action, ${at.without_last_contact} without a last contact.`),
+        `${at.imported} new, ${at.updated} updated, ${at.rejected} rejected.`),
       done ? null : h("progress", { max: Math.max(1, at.total_rows), value: stored, "aria-label": "Rows read" }),
+      analysisLine(at),
+      words.length
+        ? h("details", { open: true }, h("summary", {}, `Status words of the file (${words.length})`),
+          h("ul", { class: "status-words" }, words.map((w) => h("li", {},
+            `“${w.word}” (${w.rows} ${w.rows === 1 ? "row" : "rows"}): ${w.status}${w.mapped ? ", as you mapped it" : ", not mapped"}`))),
+          h("small", { class: "hint" }, "Each lead keeps the file's word. Map a word above and import the file again to change its leads."))
+        : null,
+      at.merges?.length
+        ? h("details", {}, h("summary", {}, `Rows merged into a lead (${at.merges.length})`),
+          h("ul", { class: "merges" }, at.merges.map((m) => h("li", {}, `Line ${m.line}: ${m.outcome}`))))
+        : null,
       at.rejections.length
         ? h("details", { open: true }, h("summary", {}, `Rows turned away (${at.rejected}${at.rejected > at.rejections.length ? `, the first ${at.rejections.length} listed` : ""})`),
           h("ul", { class: "rejections" }, at.rejections.map((r) => h("li", {}, `Line ${r.line}: ${r.reason}`))))
@@ -122,10 +190,10 @@ function importer(imported) {
     const when = (iso) => new Date(iso).toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
     mount(recent, h("h3", {}, "Recent imports"),
       h("ul", { class: "recent" }, page.imports.map((at) => h("li", {},
-        `${when(at.created_at)}: ${at.status === "done" ? "done" : "running"}, ${at.imported} new, ${at.updated} updated, ${at.rejected} rejected `,
+        `${when(at.created_at)}: ${at.status === "done" ? "done" : "running"}, ${at.imported} new, ${at.updated} updated, ${at.rejected} rejected; AI analysis ${at.analysis} `,
         h("button", { type: "button", class: "link", "aria-label": `Show the import of ${when(at.created_at)}`, onclick: () => open(at.id) }, "Show")))));
     const newest = page.imports[0];
-    if (newest.status === "running" && following === null) open(newest.id);
+    if ((newest.status === "running" || newest.analysis === "running") && following === null) open(newest.id);
   }
 
   list();
@@ -179,7 +247,8 @@ export function leads(view) {
       onchange: (event) => save(lead, { status: event.target.value }),
     }, STATUSES.map((s) => h("option", { value: s }, title(s))));
     picker.value = lead.status;
-    const notes = h("textarea", { rows: 2, maxlength: 4000, "aria-label": `Notes on ${who}` });
+    const statusByModel = fromModel(lead, "status");
+    const notes = h("textarea", { rows: 2, maxlength: 16000, "aria-label": `Notes on ${who}` });
     notes.value = lead.notes || "";
     const draft = h("div", { class: "draft", "aria-live": "polite" });
     return h("tr", {},
@@ -189,7 +258,9 @@ export function leads(view) {
       h("td", {}, nextAction(lead), h("br"),
         h("button", { type: "button", class: "link", "aria-label": `Draft a follow-up for ${who}`, onclick: () => followUp(lead, who, draft) }, "Draft follow-up"),
         draft),
-      h("td", {}, picker),
+      h("td", {}, picker, statusByModel ? [" ", aiMark("Status", lead.status_reason)] : null,
+        statusByModel && lead.status_reason ? h("small", { class: "hint status-reason" }, lead.status_reason) : null,
+        lead.source_status ? h("small", { class: "hint source-status" }, `The file said “${lead.source_status}”`) : null),
       h("td", {}, notes, h("button", { type: "button", "aria-label": `Save notes on ${who}`, onclick: () => save(lead, { notes: notes.value }) }, "Save notes")),
       h("td", {}, h("time", { datetime: lead.created_at }, ago(lead.created_at))));
   }

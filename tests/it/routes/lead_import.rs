@@ -1,7 +1,10 @@
 //! `POST /api/leads/import` and what follows it: rows stored with exact counts and reasons, a
 //! second import doubling nothing, analysis by a local OpenAI-compatible server (structured
-//! fields stored, a malformed answer and a provider that is down reported), the leads needing
-//! action, and follow-up drafts that are never sent.
+//! fields stored and marked as the model's, a closed status kept, a malformed answer and a
+//! provider that is down reported), duplicate rows merged with what changed said, free-text
+//! statuses kept and mapped, leads linked to the customers who chatted, an import without an
+//! AI provider finishing with the analysis skipped, an export that imports back into the same
+//! leads, the leads needing action, and follow-up drafts that are never sent.
 
 use std::time::{Duration, Instant};
 
@@ -10,8 +13,9 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, messenger_text, AiAnswer, AiServer, TestApp};
 
-/// The sample in the docs: 11 rows; 4 new leads, 2 rows that update one of them (the same email
-/// in capitals, the same phone written another way), 5 bad rows.
+/// The sample in the docs: 11 rows; 5 new leads (one with a status word of its own), 2 rows
+/// merged into one of them (the same email in capitals, the same phone written another way),
+/// 4 bad rows.
 const SAMPLE: &str = include_str!("../../../docs/leads-sample.csv");
 
 /// A valid structured answer.
@@ -50,7 +54,8 @@ async fn import_csv(app: &TestApp, token: &str, csv: &str) -> (reqwest::StatusCo
     crate::helpers::split(response).await
 }
 
-/// Polls an import until it is done; returns its last status.
+/// Polls an import until its rows are stored and its analysis is not running; returns its last
+/// status.
 async fn finished(app: &TestApp, token: &str, id: i64) -> Value {
     let started = Instant::now();
     loop {
@@ -63,7 +68,7 @@ async fn finished(app: &TestApp, token: &str, id: i64) -> Value {
             )
             .await;
         assert_eq!(status, 200, "{body}");
-        if body["status"] == "done" {
+        if body["status"] == "done" && body["analysis"] != "running" {
             return body;
         }
         assert!(
@@ -95,7 +100,7 @@ async fn the_sample_import_gives_exact_counts_and_reasons_and_twice_doubles_noth
     let done = finished(&app, &admin, id).await;
     assert_eq!(
         (&done["imported"], &done["updated"], &done["rejected"]),
-        (&json!(4), &json!(2), &json!(5)),
+        (&json!(5), &json!(2), &json!(4)),
         "{done}"
     );
     assert_eq!(
@@ -103,16 +108,20 @@ async fn the_sample_import_gives_exact_counts_and_reasons_and_twice_doubles_noth
         json!([
             {"line": 5, "reason": "the row needs an email or a phone"},
             {"line": 6, "reason": "email 'bad-mail@' is not a valid address"},
-            {"line": 7, "reason": "status 'maybe' is not one of new, contacted, qualified, won, lost"},
             {"line": 8, "reason": "last_contact 'last week' is not a date (YYYY-MM-DD or RFC 3339)"},
             {"line": 10, "reason": "phone '12' is not a valid number"},
         ])
     );
-    assert_eq!(done["analysed"], 4, "{done}");
-    assert_eq!(done["needing_action"], 4);
     assert_eq!(
-        done["without_last_contact"], 1,
-        "only Bo has no last contact"
+        done["status_words"],
+        json!([{"word": "maybe", "status": "new", "mapped": false, "rows": 1}])
+    );
+    assert_eq!(done["analysis"], "done", "{done}");
+    assert_eq!(done["analysed"], 5, "{done}");
+    assert_eq!(done["needing_action"], 5);
+    assert_eq!(
+        done["without_last_contact"], 2,
+        "Bo and Dee have no last contact"
     );
 
     let (status, listed) = app
@@ -129,7 +138,7 @@ async fn the_sample_import_gives_exact_counts_and_reasons_and_twice_doubles_noth
             &first["updated"],
             &first["rejected"]
         ),
-        (&json!(id), &json!("done"), &json!(4), &json!(2), &json!(5)),
+        (&json!(id), &json!("done"), &json!(5), &json!(2), &json!(4)),
         "{listed}"
     );
     assert_eq!(
@@ -163,13 +172,16 @@ async fn the_sample_import_gives_exact_counts_and_reasons_and_twice_doubles_noth
     );
 
     let leads = all_leads(&app, &admin).await;
-    assert_eq!(leads.len(), 4);
+    assert_eq!(leads.len(), 5);
     let ana = leads
         .iter()
         .find(|l| l["email"] == "ana@example.com")
         .expect("Ana, once, in lower case");
-    assert_eq!(ana["name"], "ANA SOUZA", "the later row updated her");
-    assert_eq!(ana["notes"], "Second visit");
+    assert_eq!(ana["name"], "Ana Souza", "the first name given stays");
+    assert_eq!(
+        ana["notes"], "Asked for a sofa quote\n\nSecond visit",
+        "the later row's notes are appended"
+    );
     assert_eq!(
         ana["company"], "Casa Azul",
         "fields the later row left empty stay"
@@ -181,7 +193,7 @@ async fn the_sample_import_gives_exact_counts_and_reasons_and_twice_doubles_noth
         ana["next_action_description"],
         "Send the quote they asked for"
     );
-    assert_eq!(ana["status"], "contacted", "the analysis' status");
+    assert_eq!(ana["status"], "contacted", "the file's status");
     assert!(ana["next_action_at"]
         .as_str()
         .is_some_and(|t| t.starts_with("2026-12-10")));
@@ -189,11 +201,19 @@ async fn the_sample_import_gives_exact_counts_and_reasons_and_twice_doubles_noth
         .iter()
         .find(|l| l["phone"] == "+15550100199")
         .expect("Cy, by a phone written two ways");
-    assert_eq!(cy["name"], "Cy again");
+    assert_eq!(cy["name"], "Cy Park", "the first name given stays");
+    let dee = leads
+        .iter()
+        .find(|l| l["email"] == "dee@example.com")
+        .expect("Dee, with a status of her own");
+    assert_eq!(
+        (&dee["status"], &dee["source_status"]),
+        (&json!("new"), &json!("maybe"))
+    );
 
     // The analysis asked for structured output, with the lead's data.
     let requests = ai.requests();
-    assert_eq!(requests.len(), 4, "one analysis per lead");
+    assert_eq!(requests.len(), 5, "one analysis per lead");
     assert_eq!(
         requests[0]["response_format"]["json_schema"]["name"],
         "lead_analysis"
@@ -207,10 +227,15 @@ async fn the_sample_import_gives_exact_counts_and_reasons_and_twice_doubles_noth
     let again = finished(&app, &admin, again["id"].as_i64().expect("id")).await;
     assert_eq!(
         (&again["imported"], &again["updated"], &again["rejected"]),
-        (&json!(0), &json!(6), &json!(5)),
+        (&json!(0), &json!(7), &json!(4)),
         "{again}"
     );
-    assert_eq!(all_leads(&app, &admin).await.len(), 4, "nothing doubled");
+    assert_eq!(all_leads(&app, &admin).await.len(), 5, "nothing doubled");
+    assert_eq!(
+        ai.requests().len(),
+        5,
+        "leads the second import did not change are not analysed again"
+    );
 
     let (status, soon) = app
         .call(
@@ -230,7 +255,7 @@ async fn the_sample_import_gives_exact_counts_and_reasons_and_twice_doubles_noth
             None,
         )
         .await;
-    assert_eq!(filtered["leads"].as_array().map(Vec::len), Some(4));
+    assert_eq!(filtered["leads"].as_array().map(Vec::len), Some(5));
 }
 
 #[tokio::test]
@@ -464,4 +489,469 @@ async fn a_follow_up_is_drafted_from_the_lead_and_its_chat_and_never_sent() {
         )
         .await;
     assert_eq!(status, 404, "another agent's chat: {body}");
+}
+
+/// The lead of `all` with this email.
+fn lead_of<'a>(all: &'a [Value], email: &str) -> &'a Value {
+    all.iter()
+        .find(|l| l["email"] == email)
+        .unwrap_or_else(|| panic!("no lead {email} in {all:?}"))
+}
+
+#[tokio::test]
+async fn a_closed_status_stays_and_the_values_the_model_set_are_marked() {
+    let ai = AiServer::start(
+        Vec::new(),
+        AiAnswer::text(
+            &json!({"status": "contacted", "status_reason": "They asked for a quote by mail",
+                "needs_action": true, "next_action_at": "2026-12-10",
+                "next_action_description": "Send the quote"})
+            .to_string(),
+        ),
+    )
+    .await;
+    let app = hub(&ai, |_| {}).await;
+    let admin = app.admin_token().await;
+    let (status, started) = import_csv(
+        &app,
+        &admin,
+        "name,email,status\nGus,gus@example.com,won\nLou,lou@example.com,lost\nHal,hal@example.com,new\n",
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    let done = finished(&app, &admin, started["id"].as_i64().expect("id")).await;
+    assert_eq!(done["analysed"], 3, "{done}");
+
+    let leads = all_leads(&app, &admin).await;
+    for (email, kept) in [("gus@example.com", "won"), ("lou@example.com", "lost")] {
+        let lead = lead_of(&leads, email);
+        assert_eq!(
+            lead["status"], kept,
+            "a closed lead keeps its status: {lead}"
+        );
+        assert_eq!(
+            lead["ai_fields"],
+            json!(["needs_action", "next_action_at", "next_action_description"]),
+            "the status is the business's, the next action the model's: {lead}"
+        );
+        assert!(lead["status_reason"].is_null());
+    }
+    let hal = lead_of(&leads, "hal@example.com");
+    assert_eq!(
+        hal["status"], "contacted",
+        "an open lead, and a reason: {hal}"
+    );
+    assert_eq!(hal["status_reason"], "They asked for a quote by mail");
+    assert_eq!(
+        hal["ai_fields"],
+        json!([
+            "status",
+            "needs_action",
+            "next_action_at",
+            "next_action_description"
+        ])
+    );
+
+    // A person's status is theirs: the marker goes.
+    let (status, changed) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/leads/{}", hal["id"]),
+            Some(&admin),
+            Some(&json!({"status": "qualified"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(
+        changed["ai_fields"],
+        json!(["needs_action", "next_action_at", "next_action_description"])
+    );
+    assert!(changed["status_reason"].is_null());
+}
+
+#[tokio::test]
+async fn a_model_without_a_reason_leaves_the_status_alone() {
+    let ai = AiServer::start(Vec::new(), analysis_answer()).await;
+    let app = hub(&ai, |_| {}).await;
+    let admin = app.admin_token().await;
+    let (_, started) = import_csv(&app, &admin, "email,status\nivy@example.com,qualified\n").await;
+    finished(&app, &admin, started["id"].as_i64().expect("id")).await;
+    let ivy = all_leads(&app, &admin).await[0].clone();
+    assert_eq!(ivy["status"], "qualified", "{ivy}");
+    assert!(!ivy["ai_fields"]
+        .as_array()
+        .expect("ai_fields")
+        .contains(&json!("status")));
+}
+
+#[tokio::test]
+async fn duplicate_rows_are_merged_and_the_report_says_what_changed() {
+    let ai = AiServer::start(Vec::new(), analysis_answer()).await;
+    let app = hub(&ai, |s| s.set("LEAD_ANALYSIS", "false")).await;
+    let admin = app.admin_token().await;
+    let (_, first) = import_csv(
+        &app,
+        &admin,
+        "name,phone,notes\nBo Lind,+46 70 123 4567,First call went well\n",
+    )
+    .await;
+    let first = finished(&app, &admin, first["id"].as_i64().expect("id")).await;
+    assert_eq!(first["imported"], 1, "{first}");
+    let bo_id = all_leads(&app, &admin).await[0]["id"].as_i64().expect("id");
+
+    let (_, second) = import_csv(
+        &app,
+        &admin,
+        "name,email,phone,company,notes\n\
+         Ana Souza,ana@example.com,,Casa Azul,Asked for a quote\n\
+         ANA S.,ANA@example.com,+55 11 91234-5678,,Second visit\n\
+         Bo,bo@example.com,+46701234567,Lind AB,Wants a demo\n",
+    )
+    .await;
+    let done = finished(&app, &admin, second["id"].as_i64().expect("id")).await;
+    assert_eq!(
+        (&done["imported"], &done["updated"], &done["rejected"]),
+        (&json!(1), &json!(2), &json!(0)),
+        "{done}"
+    );
+    let leads = all_leads(&app, &admin).await;
+    assert_eq!(leads.len(), 2, "{leads:?}");
+    let ana = lead_of(&leads, "ana@example.com");
+    let ana_id = ana["id"].as_i64().expect("id");
+    assert_eq!(ana["name"], "Ana Souza", "the first name stays");
+    assert_eq!(ana["notes"], "Asked for a quote\n\nSecond visit");
+    assert_eq!(ana["phone"], "+5511912345678", "added by the second row");
+    assert_eq!(ana["company"], "Casa Azul");
+    let bo = lead_of(&leads, "bo@example.com");
+    assert_eq!(
+        bo["id"], bo_id,
+        "the same phone: the lead of the first import"
+    );
+    assert_eq!(bo["name"], "Bo Lind");
+    assert_eq!(bo["notes"], "First call went well\n\nWants a demo");
+    assert_eq!(bo["company"], "Lind AB");
+    assert_eq!(
+        done["merges"],
+        json!([
+            {"line": 3, "lead_id": ana_id, "outcome": format!(
+                "merged into lead {ana_id}: name 'Ana Souza' kept (the row had 'ANA S.'), phone added, notes appended")},
+            {"line": 4, "lead_id": bo_id, "outcome": format!(
+                "merged into lead {bo_id}: name 'Bo Lind' kept (the row had 'Bo'), email added, company added, notes appended")},
+        ])
+    );
+}
+
+#[tokio::test]
+async fn free_text_statuses_are_imported_as_new_with_the_word_kept_and_mapped_when_asked() {
+    let ai = AiServer::start(Vec::new(), analysis_answer()).await;
+    let app = hub(&ai, |s| s.set("LEAD_ANALYSIS", "false")).await;
+    let admin = app.admin_token().await;
+    let csv =
+        "email,status\nuli@example.com,offen\nvi@example.com,In Progress\nwes@example.com,Won\n";
+    let map = json!({"In progress": "contacted"}).to_string();
+    let response = app
+        .client
+        .post(app.url("/api/leads/import"))
+        .query(&[("status_map", map.as_str())])
+        .bearer_auth(&admin)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .expect("request");
+    let (status, started) = crate::helpers::split(response).await;
+    assert_eq!(status, 202, "{started}");
+    let done = finished(&app, &admin, started["id"].as_i64().expect("id")).await;
+    assert_eq!(
+        (&done["imported"], &done["rejected"]),
+        (&json!(3), &json!(0)),
+        "{done}"
+    );
+    assert_eq!(done["status_map"], json!({"in progress": "contacted"}));
+    assert_eq!(
+        done["status_words"],
+        json!([
+            {"word": "in progress", "status": "contacted", "mapped": true, "rows": 1},
+            {"word": "offen", "status": "new", "mapped": false, "rows": 1},
+        ])
+    );
+    let leads = all_leads(&app, &admin).await;
+    for (email, status, word) in [
+        ("uli@example.com", "new", json!("offen")),
+        ("vi@example.com", "contacted", json!("In Progress")),
+        ("wes@example.com", "won", Value::Null),
+    ] {
+        let lead = lead_of(&leads, email);
+        assert_eq!(
+            (&lead["status"], &lead["source_status"]),
+            (&json!(status), &word),
+            "{lead}"
+        );
+    }
+
+    // The JSON form carries the mapping beside the file; a mapping must name a status.
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/leads/import",
+            Some(&admin),
+            Some(&json!({"csv": "email,status\nxan@example.com,gewonnen\n",
+                         "status_map": {"gewonnen": "won"}})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    finished(&app, &admin, body["id"].as_i64().expect("id")).await;
+    let xan = all_leads(&app, &admin).await;
+    let xan = lead_of(&xan, "xan@example.com");
+    assert_eq!(
+        (&xan["status"], &xan["source_status"]),
+        (&json!("won"), &json!("gewonnen"))
+    );
+    for bad in [
+        json!({"offen": "maybe"}),
+        json!({"won": "lost"}),
+        json!(["offen"]),
+    ] {
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/api/leads/import",
+                Some(&admin),
+                Some(&json!({"csv": "email\nyu@example.com\n", "status_map": bad})),
+            )
+            .await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert_error(&body, "invalid_status_map");
+    }
+    assert_eq!(all_leads(&app, &admin).await.len(), 4, "nothing stored");
+}
+
+#[tokio::test]
+async fn imported_leads_are_linked_to_the_customers_who_chatted() {
+    let (app, _) = TestApp::spawn_meta(|s| s.set("LEAD_ANALYSIS", "false")).await;
+    let admin = app.admin_token().await;
+    // A Messenger customer whose phone an agent noted, written with spaces.
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(
+        app.post_messenger(messenger_text("psid-lia", "m-lia", "Do you deliver?", now))
+            .await,
+        200
+    );
+    let (_, page) = app
+        .call(Method::GET, "/api/chats", Some(&admin), None)
+        .await;
+    let messenger_chat = page["chats"][0].clone();
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/contacts/{}", messenger_chat["contact"]["id"]),
+            Some(&admin),
+            Some(&json!({"phone": "+49 151 2345 678"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // A widget visitor who gave their email in capitals.
+    let (status, channel) = app
+        .call(
+            Method::POST,
+            "/api/channels",
+            Some(&admin),
+            Some(&json!({"kind": "widget", "name": "Site", "allowed_origins": ["https://shop.example.com"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let (status, session) = app
+        .post_json(
+            "/api/widget/sessions",
+            &json!({"widget_key": channel["widget_key"], "name": "Mo", "email": "Mo@Example.com"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{session}");
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/widget/messages",
+            session["token"].as_str(),
+            Some(&json!({"text": "Is the sofa in stock?"})),
+        )
+        .await;
+    assert!(status.is_success(), "{status}: {body}");
+    let (_, page) = app
+        .call(Method::GET, "/api/chats", Some(&admin), None)
+        .await;
+    let widget_chat = page["chats"]
+        .as_array()
+        .expect("chats")
+        .iter()
+        .find(|c| c["id"] != messenger_chat["id"])
+        .expect("the widget chat")
+        .clone();
+
+    let (_, started) = import_csv(
+        &app,
+        &admin,
+        "name,email,phone\nMo,mo@example.com,\nLia,,+49 1512345678\nNed,ned@example.com,\n",
+    )
+    .await;
+    let done = finished(&app, &admin, started["id"].as_i64().expect("id")).await;
+    assert_eq!(done["imported"], 3, "{done}");
+    let leads = all_leads(&app, &admin).await;
+    let by_name = |name: &str| {
+        leads
+            .iter()
+            .find(|l| l["name"] == name)
+            .expect("lead")
+            .clone()
+    };
+    let mo = by_name("Mo");
+    assert_eq!(
+        (&mo["contact_id"], &mo["chat_id"]),
+        (&widget_chat["contact"]["id"], &widget_chat["id"]),
+        "by email: {mo}"
+    );
+    let lia = by_name("Lia");
+    assert_eq!(
+        (&lia["contact_id"], &lia["chat_id"]),
+        (&messenger_chat["contact"]["id"], &messenger_chat["id"]),
+        "by phone: {lia}"
+    );
+    let ned = by_name("Ned");
+    assert!(
+        ned["contact_id"].is_null() && ned["chat_id"].is_null(),
+        "{ned}"
+    );
+}
+
+#[tokio::test]
+async fn an_import_without_an_ai_provider_finishes_with_the_analysis_skipped() {
+    let app = TestApp::spawn_with(|s| {
+        s.set("AI_BASE_URL", "https://api.openai.com/v1");
+        s.set("LEAD_SWEEP_MS", "50");
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let (status, started) = import_csv(&app, &admin, SAMPLE).await;
+    assert_eq!(status, 202, "{started}");
+    let id = started["id"].as_i64().expect("id");
+    let begun = Instant::now();
+    let done = loop {
+        let (_, now) = app
+            .call(
+                Method::GET,
+                &format!("/api/leads/imports/{id}"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        if now["status"] == "done" {
+            break now;
+        }
+        assert!(
+            begun.elapsed() < Duration::from_secs(10),
+            "the import never finished: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(done["imported"], 5, "{done}");
+    assert_eq!(done["analysis"], "skipped", "{done}");
+    assert_eq!(done["analysis_skipped"], "no AI provider configured");
+    assert_eq!(done["analysed"], 0);
+    for lead in all_leads(&app, &admin).await {
+        assert!(lead["analysis_state"].is_null(), "{lead}");
+        assert_eq!(lead["ai_fields"], json!([]));
+    }
+}
+
+/// What makes a lead the same lead after a round trip through a file.
+fn essence(lead: &Value) -> Value {
+    let keys = [
+        "name",
+        "email",
+        "phone",
+        "company",
+        "channel",
+        "status",
+        "source_status",
+        "notes",
+        "last_contact_at",
+        "intent",
+        "summary",
+        "extra",
+    ];
+    keys.iter()
+        .map(|k| (k.to_string(), lead[k].clone()))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+async fn export(app: &TestApp, token: &str) -> String {
+    let response = app
+        .client
+        .get(app.url("/api/leads/export"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(response.status(), 200);
+    response.text().await.expect("csv")
+}
+
+#[tokio::test]
+async fn an_export_imports_back_into_the_same_leads() {
+    let app = TestApp::spawn_with(|s| s.set("LEAD_ANALYSIS", "false")).await;
+    let admin = app.admin_token().await;
+    let (_, started) = import_csv(
+        &app,
+        &admin,
+        "name,email,phone,company,channel,status,notes,last_contact,language\n\
+         Ana Souza,ana@example.com,+49 151 2345678,\"Casa Azul, Lda\",instagram,offen,\"=SUM(1,2)\",2026-11-20,pt\n\
+         Bo Lind,bo@example.com,,Lind AB,email,won,\"- call back\nafter lunch\",,\n\
+         Cy Park,,+1 (555) 010-0199,,phone,qualified,@cy asked \"twice\",2026-10-02T09:30:00Z,en\n",
+    )
+    .await;
+    finished(&app, &admin, started["id"].as_i64().expect("id")).await;
+    let before = all_leads(&app, &admin).await;
+    assert_eq!(before.len(), 3);
+
+    let csv = export(&app, &admin).await;
+    let header = csv.lines().next().expect("header");
+    assert_eq!(
+        header,
+        "name,email,phone,company,channel,status,source_status,notes,last_contact,intent,summary,language"
+    );
+    assert!(csv.contains(",+491512345678,"), "a phone as it is: {csv}");
+    assert!(!csv.contains("'+"), "no phone guarded: {csv}");
+    assert!(csv.contains("\"'=SUM(1,2)\""), "a formula defused: {csv}");
+    assert!(csv.contains("\"'- call back"), "{csv}");
+    assert!(csv.contains("'@cy"), "{csv}");
+
+    // Into another account: the same leads.
+    let other = app.other_account_admin().await;
+    let (status, again) = import_csv(&app, &other.token, &csv).await;
+    assert_eq!(status, 202, "{again}");
+    let again = finished(&app, &other.token, again["id"].as_i64().expect("id")).await;
+    assert_eq!(
+        (&again["imported"], &again["rejected"]),
+        (&json!(3), &json!(0)),
+        "{again}"
+    );
+    let after = all_leads(&app, &other.token).await;
+    let mut before: Vec<Value> = before.iter().map(essence).collect();
+    let mut after: Vec<Value> = after.iter().map(essence).collect();
+    before.sort_by_key(|l| l["name"].to_string());
+    after.sort_by_key(|l| l["name"].to_string());
+    assert_eq!(before, after);
+
+    // Into the same account: every row matches its lead and changes nothing.
+    let (_, same) = import_csv(&app, &admin, &csv).await;
+    let same = finished(&app, &admin, same["id"].as_i64().expect("id")).await;
+    assert_eq!(same["updated"], 3, "{same}");
+    for merge in same["merges"].as_array().expect("merges") {
+        assert!(
+            merge["outcome"]
+                .as_str()
+                .is_some_and(|o| o.ends_with(": nothing new")),
+            "{merge}"
+        );
+    }
 }

@@ -1,0 +1,9 @@
+DROP TABLE lead_import_merges;
+ALTER TABLE lead_imports
+    DROP COLUMN analysis_skipped,
+    DROP COLUMN status_words,
+    DROP COLUMN status_map;
+ALTER TABLE leads
+    DROP COLUMN source_status,
+    DROP COLUMN status_reason,
+    DROP COLUMN ai_fields;
