@@ -298,9 +298,11 @@ fn export_csv(leads: &[LeadRow]) -> String {
     csv
 }
 
-/// One CSV field: quoted when it holds a comma, quote or line break; a cell a spreadsheet would
-/// run as a formula (a leading `= + - @`, tab or carriage return) is prefixed with `'`, but a
-/// phone number (`+` then digits and spaces) is left as it is.
+/// One CSV field: quoted when it holds a quote, a line break or the separator of any common
+/// locale (`,` `;` tab `|`: a spreadsheet in German or French splits on `;`, and must not find
+/// a cell starting `=` inside an unquoted field); a cell a spreadsheet would run as a formula
+/// (a leading `= + - @`, tab or carriage return) is prefixed with `'`, but a phone number (`+`
+/// then digits and spaces) is left as it is.
 fn csv_field(value: &str) -> String {
     let phone = value.strip_prefix('+').is_some_and(|rest| {
         rest.chars().any(|c| c.is_ascii_digit())
@@ -311,7 +313,7 @@ fn csv_field(value: &str) -> String {
     } else {
         value.to_string()
     };
-    if value.contains([',', '"', '\n', '\r']) {
+    if value.contains([',', ';', '\t', '|', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
         value
@@ -334,7 +336,18 @@ mod tests {
         assert_eq!(csv_field("+1+1"), "'+1+1");
         assert_eq!(csv_field("-2"), "'-2");
         assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_field("\tx"), "'\tx");
+        assert_eq!(
+            csv_field("\tx"),
+            "\"'\tx\"",
+            "defused and quoted: a tab separates too"
+        );
         assert_eq!(csv_field("+"), "'+");
+        assert_eq!(
+            csv_field("ok;=1+1;-2;@A1"),
+            "\"ok;=1+1;-2;@A1\"",
+            "one cell for readers that split on ;"
+        );
+        assert_eq!(csv_field("a|=b"), "\"a|=b\"");
+        assert_eq!(csv_field("a\t=b"), "\"a\t=b\"");
     }
 }
