@@ -26,12 +26,21 @@ function route() {
   return { hash, section, id };
 }
 
+/** Where this tab keeps a mailed link's token once it has left the address. */
+const LINK_TOKEN = "switchboard.linkToken";
+
 /** The mailed links arrive at their own paths; everything else is the console. */
 function start() {
   const params = new URLSearchParams(location.search);
   if (location.pathname === "/reset-password" || location.pathname === "/accept-invite") {
     const invited = location.pathname === "/accept-invite";
-    choosePassword(root, params.get("token") || "", invited, (text) => {
+    // The link's token leaves the address at once (history, screenshots, shared screens); this
+    // tab keeps it, so a reload still works.
+    const token = params.get("token") || sessionStorage.getItem(LINK_TOKEN) || "";
+    sessionStorage.setItem(LINK_TOKEN, token);
+    history.replaceState(null, "", location.pathname);
+    choosePassword(root, token, invited, (text) => {
+      sessionStorage.removeItem(LINK_TOKEN);
       history.replaceState(null, "", "/");
       showSignIn({ text, kind: "ok" });
     });

@@ -374,6 +374,12 @@ async fn a_password_reset_and_an_invitation_end_in_signing_in() {
     browser.wait_text(20, "on its way").await;
     let link = mailed_link(&app, "reset-password").await;
     browser.goto(&app.url(&link)).await;
+    browser.wait_text(20, "New password").await;
+    let address = browser.run("return location.href;", vec![]).await;
+    assert!(
+        address.as_str().is_some_and(|a| !a.contains("token")),
+        "the link's token leaves the address bar at once: {address}"
+    );
     browser.fill("New password", "a-brand-new-password").await;
     browser
         .fill("Repeat password", "a-brand-new-password")
@@ -401,6 +407,13 @@ async fn a_password_reset_and_an_invitation_end_in_signing_in() {
     let link = mailed_link(&app, "accept-invite").await;
     browser.goto(&app.url(&link)).await;
     browser.wait_text(20, "Accept your invitation").await;
+    // Reloaded without the token in the address, the page still has it.
+    browser.run("location.reload();", vec![]).await;
+    browser.wait_text(20, "Accept your invitation").await;
+    assert_eq!(
+        browser.run("return location.search;", vec![]).await,
+        json!("")
+    );
     browser.fill("New password", "my-first-password").await;
     browser.fill("Repeat password", "my-first-password").await;
     browser.press("Set password").await;
