@@ -68,8 +68,17 @@ pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome>
         Command::Delivered {
             account_id,
             channel_id,
+            contact_external_id,
             mids,
-        } => inbound::delivered(conn, *account_id, *channel_id, mids),
+            watermark,
+        } => inbound::delivered(
+            conn,
+            *account_id,
+            *channel_id,
+            contact_external_id,
+            mids,
+            *watermark,
+        ),
         Command::Read {
             account_id,
             channel_id,

@@ -54,14 +54,19 @@ pub enum Command {
     Inbound(InboundMessage),
     /// Our page's own message came back from Meta (`contact_external_id` is its recipient).
     Echo(InboundMessage),
-    /// Meta delivered our messages with these ids.
+    /// Meta delivered our messages with these ids, and everything we sent the customer up to
+    /// `watermark`.
     Delivered {
         /// The channel's account.
         account_id: i64,
         /// The channel.
         channel_id: i64,
-        /// Delivered message ids.
+        /// The customer the messages went to.
+        contact_external_id: String,
+        /// Delivered message ids (Meta may leave them out).
         mids: Vec<String>,
+        /// Everything sent at or before this moment is delivered.
+        watermark: Option<DateTime<Utc>>,
     },
     /// The customer read everything we sent up to `watermark`.
     Read {
