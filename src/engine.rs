@@ -114,7 +114,18 @@ pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome>
             user_id,
             text,
             private,
-        } => replies::agent_reply(conn, *account_id, *chat_id, *user_id, text, *private),
+            take,
+        } => replies::agent_reply(
+            conn,
+            &replies::AgentReply {
+                account_id: *account_id,
+                chat_id: *chat_id,
+                user_id: *user_id,
+                text,
+                private: *private,
+                take: *take,
+            },
+        ),
         Command::SetStatus {
             account_id,
             chat_id,
@@ -150,6 +161,11 @@ pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome>
             chat_id,
             lead,
         } => leads::capture_lead(conn, *account_id, *chat_id, lead),
+        Command::Take {
+            account_id,
+            chat_id,
+            user_id,
+        } => assignment::take(conn, *account_id, *chat_id, *user_id),
         Command::Requeue {
             account_id,
             chat_id,

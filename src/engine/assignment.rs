@@ -68,6 +68,21 @@ pub fn next_agent(candidates: &[Candidate], cursor: i64) -> Option<i64> {
     eligible.find(|c| c.id > cursor).or(first).map(|c| c.id)
 }
 
+/// Someone takes a chat for themselves, if it is still waiting for a person: nobody has it and
+/// the bot does not answer it. Otherwise nothing changes (the caller reads who has it now).
+pub(super) fn take(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    user_id: i64,
+) -> QueryResult<Outcome> {
+    let chat = chats::find(conn, account_id, chat_id)?;
+    if chat.assignee_id.is_some() || chat.status == ChatStatus::Bot {
+        return Ok(Recorder::new().done());
+    }
+    assign(conn, account_id, chat_id, Some(user_id), Some(user_id))
+}
+
 /// Puts an offline agent's open chat back in the queue, unless it changed hands or state since.
 pub(super) fn requeue(
     conn: &mut DbConnection,
