@@ -18,7 +18,7 @@ mod leads;
 mod record;
 mod replies;
 
-pub use assignment::next_agent;
+pub use assignment::{next_agent, with_room};
 pub use commit::{spawn, GroupLock};
 
 /// Applies a group's commands in order inside its transaction, with the outcome `apply` gives
