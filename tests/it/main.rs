@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod cluster;
 mod console;
+mod console_chats;
 mod durability;
 mod helpers;
 mod imports;
