@@ -186,10 +186,10 @@ impl From<store::ChatListing> for ChatView {
     }
 }
 
-/// Loads a chat the caller may see; anything else (another account's, another agent's) is a 404.
-pub async fn find_visible(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<Chat> {
+/// Loads a chat of the caller's account; another account's is a 404.
+async fn find_in_account(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<Chat> {
     let account = me.principal.account_id;
-    let chat = state
+    state
         .db()
         .run(move |conn| store::find(conn, account, id))
         .await
@@ -198,7 +198,12 @@ pub async fn find_visible(state: &AppState, me: &CurrentUser, id: i64) -> AppRes
                 AppError::not_found("no such chat")
             }
             other => other.into(),
-        })?;
+        })
+}
+
+/// Loads a chat the caller may see; anything else (another account's, another agent's) is a 404.
+pub async fn find_visible(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<Chat> {
+    let chat = find_in_account(state, me, id).await?;
     if !me.principal.may(Action::SeeChat(&chat)) {
         return Err(AppError::not_found("no such chat"));
     }
@@ -271,7 +276,7 @@ pub async fn reply(
     let chat = find_visible(state, me, id).await?;
     let text = input.text.trim().to_string();
     let length = text.chars().count();
-    if text.is_empty() || length > MAX_TEXT && input.private {
+    if text.is_empty() || (input.private && length > MAX_TEXT) {
         return Err(AppError::unprocessable(
             "invalid_text",
             format!("text must be 1 to {MAX_TEXT} characters"),
@@ -409,16 +414,9 @@ pub async fn assign(
     ip: &str,
 ) -> AppResult<ChatView> {
     let account = me.principal.account_id;
-    let chat = state
-        .db()
-        .run(move |conn| store::find(conn, account, id))
-        .await
-        .map_err(|e| match e {
-            crate::store::DbError::Work(diesel::result::Error::NotFound) => {
-                AppError::not_found("no such chat")
-            }
-            other => other.into(),
-        })?;
+    // Not `find_visible`: an agent asking for another agent's chat is told it is not theirs to
+    // take (403), as the policy decides.
+    let chat = find_in_account(state, me, id).await?;
     if !me.principal.may(Action::AssignChat {
         chat: &chat,
         to: input.user_id,
@@ -443,7 +441,10 @@ pub async fn assign(
         }
     }
     let me_id = me.principal.user_id;
-    let taking = input.user_id == Some(me_id) && chat.assignee_id.is_none();
+    // Taking a chat from the queue for oneself: whoever commits first gets it.
+    let taking = input.user_id == Some(me_id)
+        && chat.assignee_id.is_none()
+        && chat.status != ChatStatus::Bot;
     let command = if taking {
         Command::Take {
             account_id: account,
