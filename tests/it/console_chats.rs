@@ -117,6 +117,20 @@ async fn an_agent_takes_a_chat_from_the_queue_with_assign_to_me() {
             .await;
         assert_eq!(status, 200);
         assert_eq!(chat["assignee_id"], agent.id, "{width}x{height}");
+
+        // A supervisor is told what "Back to queue" would do: nobody takes new chats now.
+        if width > 760 {
+            let supervisor = app.user("supervisor").await;
+            let other = turn.browser(width, height).await;
+            sign_in(&other, &app, &supervisor.email, &supervisor.password).await;
+            other.goto(&app.url(&format!("/#/chats/{queued}"))).await;
+            other
+                .wait_text(
+                    20,
+                    "Back to queue: it waits there until an agent is available.",
+                )
+                .await;
+        }
     }
 }
 
