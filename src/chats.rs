@@ -7,13 +7,14 @@ use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
-use crate::model::{ChatStatus, Command, EventType, Role};
+use crate::model::{ChannelKind, ChatStatus, Command, EventType, Role};
 use crate::store::chats::{self as store, Chat, ChatFilter};
 use crate::store::contacts::Contact;
 use crate::store::labels::Label;
 use crate::store::messages::Message;
 
-/// Longest reply or note, in characters.
+/// Longest note, in characters; replies are held to their channel's limit too
+/// (`ChannelKind::reply_limit`).
 pub const MAX_TEXT: usize = 4000;
 
 /// A chat with what a list or detail view shows beside it.
@@ -37,6 +38,8 @@ pub struct ChatView {
     pub labels: Vec<Label>,
     /// Its customer's labels, by name.
     pub contact_labels: Vec<Label>,
+    /// The longest reply its channel takes, in characters (notes: `MAX_TEXT`).
+    pub reply_limit: usize,
 }
 
 /// What a chat view shows of its channel.
@@ -167,6 +170,9 @@ fn view(
 impl From<store::ChatListing> for ChatView {
     fn from(listing: store::ChatListing) -> Self {
         let (id, kind, name) = listing.channel;
+        let reply_limit = kind
+            .parse::<ChannelKind>()
+            .map_or(MAX_TEXT, ChannelKind::reply_limit);
         Self {
             chat: listing.chat,
             contact: listing.contact,
@@ -175,14 +181,15 @@ impl From<store::ChatListing> for ChatView {
             channel: ChannelRef { id, kind, name },
             labels: listing.labels,
             contact_labels: listing.contact_labels,
+            reply_limit,
         }
     }
 }
 
-/// Loads a chat the caller may see; anything else (another account's, another agent's) is a 404.
-pub async fn find_visible(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<Chat> {
+/// Loads a chat of the caller's account; another account's is a 404.
+async fn find_in_account(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<Chat> {
     let account = me.principal.account_id;
-    let chat = state
+    state
         .db()
         .run(move |conn| store::find(conn, account, id))
         .await
@@ -191,7 +198,12 @@ pub async fn find_visible(state: &AppState, me: &CurrentUser, id: i64) -> AppRes
                 AppError::not_found("no such chat")
             }
             other => other.into(),
-        })?;
+        })
+}
+
+/// Loads a chat the caller may see; anything else (another account's, another agent's) is a 404.
+pub async fn find_visible(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<Chat> {
+    let chat = find_in_account(state, me, id).await?;
     if !me.principal.may(Action::SeeChat(&chat)) {
         return Err(AppError::not_found("no such chat"));
     }
@@ -252,20 +264,42 @@ pub struct Reply {
 
 /// Stores a reply (delivered through the chat's channel after commit) or a note; returns the
 /// message as committed (delivery may already be under way by the time the caller reads it).
+/// A reply longer than the channel takes is refused before anything is stored; an agent's
+/// reply in a chat from the queue makes the chat theirs (and the audit log says so).
 pub async fn reply(
     state: &AppState,
     me: &CurrentUser,
     id: i64,
     input: Reply,
+    ip: &str,
 ) -> AppResult<serde_json::Value> {
     let chat = find_visible(state, me, id).await?;
     let text = input.text.trim().to_string();
-    if text.is_empty() || text.chars().count() > MAX_TEXT {
+    let length = text.chars().count();
+    if text.is_empty() || (input.private && length > MAX_TEXT) {
         return Err(AppError::unprocessable(
             "invalid_text",
-            "text must be 1 to 4000 characters",
+            format!("text must be 1 to {MAX_TEXT} characters"),
         ));
     }
+    if !input.private {
+        let channel = chat.channel_id;
+        let kind = state
+            .db()
+            .run(move |conn| crate::store::channels::kind_of(conn, channel))
+            .await?;
+        if length > kind.reply_limit() {
+            return Err(AppError::unprocessable(
+                "text_too_long",
+                format!(
+                    "{} replies are limited to {} characters; this one has {length}",
+                    kind.label(),
+                    kind.reply_limit()
+                ),
+            ));
+        }
+    }
+    let take = !input.private && me.principal.takes_by_replying(&chat);
     let outcome = state
         .bus
         .submit(Command::AgentReply {
@@ -274,8 +308,12 @@ pub async fn reply(
             user_id: me.principal.user_id,
             text,
             private: input.private,
+            take,
         })
         .await?;
+    if take {
+        audit_taken(state, me, &chat, &outcome, ip).await?;
+    }
     outcome
         .events
         .iter()
@@ -366,7 +404,8 @@ pub struct Assignment {
     pub user_id: Option<i64>,
 }
 
-/// Assigns a chat (supervisors, admins); both assignees are told, the audit log records who.
+/// Assigns a chat: supervisors and admins any chat to anyone, an agent a chat from the queue to
+/// themselves (as the policy says). Both assignees are told, the audit log records who.
 pub async fn assign(
     state: &AppState,
     me: &CurrentUser,
@@ -374,9 +413,18 @@ pub async fn assign(
     input: Assignment,
     ip: &str,
 ) -> AppResult<ChatView> {
-    let chat = find_visible(state, me, id).await?;
-    me.principal.authorize(Action::AssignChats)?;
     let account = me.principal.account_id;
+    // Not `find_visible`: an agent asking for another agent's chat is told it is not theirs to
+    // take (403), as the policy decides.
+    let chat = find_in_account(state, me, id).await?;
+    if !me.principal.may(Action::AssignChat {
+        chat: &chat,
+        to: input.user_id,
+    }) {
+        return Err(AppError::forbidden(
+            "you may take a chat from the queue for yourself; other assignments are for supervisors",
+        ));
+    }
     if let Some(user_id) = input.user_id {
         let target = state
             .db()
@@ -392,41 +440,76 @@ pub async fn assign(
             ));
         }
     }
-    let outcome = state
-        .bus
-        .submit(Command::Assign {
+    let me_id = me.principal.user_id;
+    // Taking a chat from the queue for oneself: whoever commits first gets it.
+    let taking = input.user_id == Some(me_id)
+        && chat.assignee_id.is_none()
+        && chat.status != ChatStatus::Bot;
+    let command = if taking {
+        Command::Take {
+            account_id: account,
+            chat_id: chat.id,
+            user_id: me_id,
+        }
+    } else {
+        Command::Assign {
             account_id: account,
             chat_id: chat.id,
             assignee_id: input.user_id,
-            by: Some(me.principal.user_id),
+            by: Some(me_id),
+        }
+    };
+    let outcome = state.bus.submit(command).await?;
+    if taking && outcome.duplicate {
+        return Err(AppError::conflict(
+            "already_assigned",
+            "someone else took this chat just now, or the assistant is answering it",
+        ));
+    }
+    audit_taken(state, me, &chat, &outcome, ip).await?;
+    show(state, me, id).await
+}
+
+/// Records in the audit log who gave the chat to whom, when the command did.
+async fn audit_taken(
+    state: &AppState,
+    me: &CurrentUser,
+    chat: &Chat,
+    outcome: &crate::model::Outcome,
+    ip: &str,
+) -> AppResult<()> {
+    let Some(assigned) = outcome
+        .events
+        .iter()
+        .find(|e| e.event_type == EventType::ChatAssigned)
+    else {
+        return Ok(());
+    };
+    let (account, actor, id, ip) = (
+        chat.account_id,
+        me.principal.user_id,
+        chat.id,
+        ip.to_string(),
+    );
+    let details = serde_json::json!({"from": chat.assignee_id, "to": assigned.assignee_id});
+    state
+        .db()
+        .run(move |conn| {
+            crate::store::audit::record(
+                conn,
+                crate::store::audit::NewEntry {
+                    account_id: account,
+                    actor_user_id: Some(actor),
+                    action: "chat.assigned",
+                    target_type: Some("chat"),
+                    target_id: Some(id.to_string()),
+                    ip: Some(&ip),
+                    details: Some(details),
+                },
+            )
         })
         .await?;
-    if !outcome.duplicate {
-        let (actor, ip, previous, next) = (
-            me.principal.user_id,
-            ip.to_string(),
-            chat.assignee_id,
-            input.user_id,
-        );
-        state
-            .db()
-            .run(move |conn| {
-                crate::store::audit::record(
-                    conn,
-                    crate::store::audit::NewEntry {
-                        account_id: account,
-                        actor_user_id: Some(actor),
-                        action: "chat.assigned",
-                        target_type: Some("chat"),
-                        target_id: Some(id.to_string()),
-                        ip: Some(&ip),
-                        details: Some(serde_json::json!({"from": previous, "to": next})),
-                    },
-                )
-            })
-            .await?;
-    }
-    show(state, me, id).await
+    Ok(())
 }
 
 /// `POST /api/chats/{id}/handoff` body.

@@ -195,9 +195,12 @@ pub struct Config {
     pub store_writers: usize,
     /// How long a disconnected agent still counts as online (`PRESENCE_GRACE_SECONDS`).
     pub presence_grace: Duration,
-    /// Whether an agent offline past the grace period has their open chats put back in the
-    /// queue (`ASSIGN_REQUEUE_OFFLINE`).
+    /// Whether an agent who stays away has their open chats put back in the queue
+    /// (`ASSIGN_REQUEUE_OFFLINE`).
     pub requeue_offline: bool,
+    /// How long after their last connection dropped an agent's open chats go back to the queue
+    /// (`ASSIGN_REQUEUE_AFTER_SECONDS`; at least the presence grace period).
+    pub requeue_after: Duration,
     /// How long one WebSocket frame may wait to go out before the client is cut off
     /// (`WS_SEND_TIMEOUT_MS`).
     pub ws_send_timeout: Duration,
@@ -283,6 +286,7 @@ pub const SETTINGS: &[&str] = &[
     "STORE_WRITERS",
     "PRESENCE_GRACE_SECONDS",
     "ASSIGN_REQUEUE_OFFLINE",
+    "ASSIGN_REQUEUE_AFTER_SECONDS",
     "WS_SEND_TIMEOUT_MS",
     "WS_QUEUE_FRAMES",
     "WIDGET_LIMIT_PER_SESSION",
@@ -859,6 +863,12 @@ impl Config {
                 0..=86_400,
             )?),
             requeue_offline: parse_bool(raw, "ASSIGN_REQUEUE_OFFLINE", true)?,
+            requeue_after: Duration::from_secs(parse_number(
+                raw,
+                "ASSIGN_REQUEUE_AFTER_SECONDS",
+                600u64,
+                0..=604_800,
+            )?),
             ws_send_timeout: Duration::from_millis(parse_number(
                 raw,
                 "WS_SEND_TIMEOUT_MS",

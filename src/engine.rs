@@ -18,7 +18,7 @@ mod leads;
 mod record;
 mod replies;
 
-pub use assignment::next_agent;
+pub use assignment::{next_agent, with_room};
 pub use commit::{spawn, GroupLock};
 
 /// Applies a group's commands in order inside its transaction, with the outcome `apply` gives
@@ -68,8 +68,17 @@ pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome>
         Command::Delivered {
             account_id,
             channel_id,
+            contact_external_id,
             mids,
-        } => inbound::delivered(conn, *account_id, *channel_id, mids),
+            watermark,
+        } => inbound::delivered(
+            conn,
+            *account_id,
+            *channel_id,
+            contact_external_id,
+            mids,
+            *watermark,
+        ),
         Command::Read {
             account_id,
             channel_id,
@@ -105,7 +114,18 @@ pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome>
             user_id,
             text,
             private,
-        } => replies::agent_reply(conn, *account_id, *chat_id, *user_id, text, *private),
+            take,
+        } => replies::agent_reply(
+            conn,
+            &replies::AgentReply {
+                account_id: *account_id,
+                chat_id: *chat_id,
+                user_id: *user_id,
+                text,
+                private: *private,
+                take: *take,
+            },
+        ),
         Command::SetStatus {
             account_id,
             chat_id,
@@ -141,6 +161,11 @@ pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome>
             chat_id,
             lead,
         } => leads::capture_lead(conn, *account_id, *chat_id, lead),
+        Command::Take {
+            account_id,
+            chat_id,
+            user_id,
+        } => assignment::take(conn, *account_id, *chat_id, *user_id),
         Command::Requeue {
             account_id,
             chat_id,

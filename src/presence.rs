@@ -174,6 +174,12 @@ impl Presence {
         users
     }
 
+    /// Whether a user is connected anywhere, or within the grace period after their last
+    /// connection dropped.
+    pub fn knows(&self, user_id: i64) -> bool {
+        self.state().users.contains_key(&user_id)
+    }
+
     /// Accounts with anyone online.
     pub fn accounts(&self) -> Vec<i64> {
         let mut accounts: Vec<i64> = self.state().users.values().map(|k| k.account_id).collect();

@@ -36,8 +36,13 @@ pub enum Action<'a> {
     ManageCannedResponses,
     /// Add, change or remove the account's labels.
     ManageLabels,
-    /// Assign or unassign any chat of the account.
-    AssignChats,
+    /// Give a chat to a user (`to`), or back to the queue (`None`).
+    AssignChat {
+        /// The chat, as it stands.
+        chat: &'a crate::store::chats::Chat,
+        /// The new assignee.
+        to: Option<i64>,
+    },
     /// Import leads and follow their imports.
     ImportLeads,
     /// See a chat and act in it (reply, note, status, read).
@@ -48,13 +53,26 @@ impl Principal {
     /// Whether the caller may do `action`. Objects of another account are never allowed.
     pub fn may(&self, action: Action<'_>) -> bool {
         match action {
-            Action::ListUsers | Action::AssignChats | Action::ImportLeads => {
+            Action::ListUsers | Action::ImportLeads => {
                 matches!(self.role, Role::Admin | Role::Supervisor)
             }
             Action::ReadUser(user) => {
                 user.account_id == self.account_id
                     && (matches!(self.role, Role::Admin | Role::Supervisor)
                         || user.id == self.user_id)
+            }
+            // Supervisors and admins give any chat to anyone; an agent takes a chat waiting
+            // for a person (nobody has it, the bot does not answer it) for themselves.
+            Action::AssignChat { chat, to } => {
+                chat.account_id == self.account_id
+                    && match self.role {
+                        Role::Admin | Role::Supervisor => true,
+                        Role::Agent => {
+                            to == Some(self.user_id)
+                                && (chat.assignee_id.is_none() || chat.assignee_id == to)
+                                && chat.status != crate::model::ChatStatus::Bot
+                        }
+                    }
             }
             Action::SeeChat(chat) => {
                 chat.account_id == self.account_id
@@ -91,6 +109,17 @@ impl Principal {
                 Role::Admin | Role::Supervisor => true,
                 Role::Agent => assignee_id.is_none() || assignee_id == Some(self.user_id),
             }
+    }
+
+    /// Whether a reply by the caller takes the chat: an agent answering a chat that waits in
+    /// the queue makes it theirs, so round robin does not give it to someone else.
+    pub fn takes_by_replying(&self, chat: &crate::store::chats::Chat) -> bool {
+        self.role == Role::Agent
+            && chat.assignee_id.is_none()
+            && self.may(Action::AssignChat {
+                chat,
+                to: Some(self.user_id),
+            })
     }
 
     /// Whether the caller sees other users' presence.
@@ -193,6 +222,60 @@ mod tests {
         taken.previous_assignee_id = Some(1);
         assert!(agent.may_see_event(&taken), "taken away from this agent");
         assert!(!principal(Role::Admin).may_see_event(&event(11, None)));
+    }
+
+    fn chat(
+        assignee_id: Option<i64>,
+        status: crate::model::ChatStatus,
+    ) -> crate::store::chats::Chat {
+        let now = chrono::Utc::now().naive_utc();
+        crate::store::chats::Chat {
+            id: 5,
+            account_id: 10,
+            channel_id: 1,
+            contact_id: 1,
+            status,
+            assignee_id,
+            last_message_at: None,
+            last_inbound_at: None,
+            resolved_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn agents_take_queued_chats_for_themselves_only() {
+        use crate::model::ChatStatus::{Bot, Open};
+        let agent = principal(Role::Agent);
+        let queued = chat(None, Open);
+        let take =
+            |chat: &crate::store::chats::Chat, to| agent.may(Action::AssignChat { chat, to });
+        assert!(take(&queued, Some(1)), "a queued chat, for themselves");
+        assert!(!take(&queued, Some(2)), "not for someone else");
+        assert!(!take(&queued, None));
+        assert!(!take(&chat(Some(2), Open), Some(1)), "another agent's chat");
+        assert!(
+            !take(&chat(None, Bot), Some(1)),
+            "the bot's: taken over instead"
+        );
+        assert!(agent.takes_by_replying(&queued));
+        assert!(!agent.takes_by_replying(&chat(Some(1), Open)));
+        let supervisor = principal(Role::Supervisor);
+        assert!(supervisor.may(Action::AssignChat {
+            chat: &chat(Some(2), Open),
+            to: Some(3)
+        }));
+        assert!(
+            !supervisor.takes_by_replying(&queued),
+            "supervisors answer without taking"
+        );
+        let mut elsewhere = queued.clone();
+        elsewhere.account_id = 11;
+        assert!(!principal(Role::Admin).may(Action::AssignChat {
+            chat: &elsewhere,
+            to: None
+        }));
     }
 
     #[test]

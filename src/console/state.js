@@ -46,8 +46,10 @@ export function isSupervisor() {
 function listQuery(cursor) {
   const params = new URLSearchParams({ limit: "100" });
   if (state.view.tab === "mine") params.set("assignee", "me");
+  // The queue: chats waiting for a person (open, nobody has them), as the queue's count.
   if (state.view.tab === "queue") params.set("assignee", "unassigned");
-  if (state.view.status) params.set("status", state.view.status);
+  if (state.view.tab === "queue") params.set("status", "open");
+  else if (state.view.status) params.set("status", state.view.status);
   if (state.view.channel) params.set("channel_id", state.view.channel);
   if (state.view.label) params.set("label", state.view.label);
   if (cursor) params.set("cursor", cursor);
@@ -213,8 +215,8 @@ export function visibleChats() {
   return [...state.chats.values()]
     .filter((c) => {
       if (state.view.tab === "mine" && c.assignee_id !== me) return false;
-      if (state.view.tab === "queue" && c.assignee_id !== null) return false;
-      if (state.view.status && c.status !== state.view.status) return false;
+      if (state.view.tab === "queue" && (c.assignee_id !== null || c.status !== "open")) return false;
+      if (state.view.tab !== "queue" && state.view.status && c.status !== state.view.status) return false;
       if (state.view.channel && String(c.channel.id) !== state.view.channel) return false;
       if (state.view.label && !(c.labels || []).some((l) => String(l.id) === state.view.label)) return false;
       return true;

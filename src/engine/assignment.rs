@@ -59,13 +59,36 @@ pub(super) fn auto_assign(
 /// Round robin's pick: the first agent after `cursor` by id (wrapping) who has room, that is
 /// fewer open chats than their `max_open_chats` when set. `candidates` come by id.
 pub fn next_agent(candidates: &[Candidate], cursor: i64) -> Option<i64> {
-    let has_room = |c: &&Candidate| {
-        c.max_open_chats
-            .is_none_or(|max| c.open_chats < i64::from(max))
-    };
-    let mut eligible = candidates.iter().filter(has_room);
+    let mut eligible = candidates.iter().filter(|c| has_room(c));
     let first = eligible.clone().next();
     eligible.find(|c| c.id > cursor).or(first).map(|c| c.id)
+}
+
+/// Someone takes a chat for themselves, if it is still waiting for a person: nobody has it and
+/// the bot does not answer it. Otherwise nothing changes (the caller reads who has it now).
+pub(super) fn take(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    user_id: i64,
+) -> QueryResult<Outcome> {
+    let chat = chats::find(conn, account_id, chat_id)?;
+    if chat.assignee_id.is_some() || chat.status == ChatStatus::Bot {
+        return Ok(Recorder::new().done());
+    }
+    assign(conn, account_id, chat_id, Some(user_id), Some(user_id))
+}
+
+/// How many of `candidates` round robin may give a chat right now.
+pub fn with_room(candidates: &[Candidate]) -> usize {
+    candidates.iter().filter(|c| has_room(c)).count()
+}
+
+/// Fewer open chats than their `max_open_chats`, when set.
+fn has_room(candidate: &Candidate) -> bool {
+    candidate
+        .max_open_chats
+        .is_none_or(|max| candidate.open_chats < i64::from(max))
 }
 
 /// Puts an offline agent's open chat back in the queue, unless it changed hands or state since.

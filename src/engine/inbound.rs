@@ -228,11 +228,16 @@ pub(super) fn channel_message(
     Ok(outcomes.pop().unwrap_or_default())
 }
 
+/// Meta's delivery receipt: the messages it names, and (Meta documents `mids` as optional)
+/// everything sent to that customer on the channel up to its watermark. Only `sent` messages
+/// move on to `delivered`: a read one stays read, a pending one has not reached Meta yet.
 pub(super) fn delivered(
     conn: &mut DbConnection,
     account_id: i64,
     channel_id: i64,
+    contact_external_id: &str,
     mids: &[String],
+    watermark: Option<DateTime<Utc>>,
 ) -> QueryResult<Outcome> {
     let mut rec = Recorder::new();
     let now = rec.now.naive_utc();
@@ -251,9 +256,24 @@ pub(super) fn delivered(
             rec.message_updated(conn, account_id, message.id)?;
         }
     }
+    if let Some(watermark) = watermark {
+        let earlier = outbound_until(
+            conn,
+            channel_id,
+            contact_external_id,
+            watermark,
+            &[DeliveryStatus::Sent],
+        )?;
+        for id in earlier {
+            crate::store::messages::set_delivery(conn, id, DeliveryStatus::Delivered, now)?;
+            rec.message_updated(conn, account_id, id)?;
+        }
+    }
     Ok(rec.done())
 }
 
+/// Meta's read receipt: everything that reached the customer on the channel up to the
+/// watermark is read.
 pub(super) fn read(
     conn: &mut DbConnection,
     account_id: i64,
@@ -262,23 +282,42 @@ pub(super) fn read(
     watermark: DateTime<Utc>,
 ) -> QueryResult<Outcome> {
     let mut rec = Recorder::new();
-    let contact =
-        crate::store::contacts::contact_by_external(conn, channel_id, contact_external_id)?;
-    let Some(contact_id) = contact else {
-        return Ok(rec.done());
-    };
-    let Some(chat) = chats::latest_for_contact(conn, channel_id, contact_id)? else {
-        return Ok(rec.done());
-    };
     let now = rec.now.naive_utc();
-    for message in
-        crate::store::messages::unread_outbound_until(conn, chat.id, watermark.naive_utc())?
-    {
-        crate::store::messages::set_delivery(conn, message.id, DeliveryStatus::Read, now)?;
-        let message = crate::store::messages::message(conn, message.id)?;
-        rec.emit(account_id, EventType::MessageUpdated, Some(&chat), &message)?;
+    let seen = outbound_until(
+        conn,
+        channel_id,
+        contact_external_id,
+        watermark,
+        &[DeliveryStatus::Sent, DeliveryStatus::Delivered],
+    )?;
+    for id in seen {
+        crate::store::messages::set_delivery(conn, id, DeliveryStatus::Read, now)?;
+        rec.message_updated(conn, account_id, id)?;
     }
     Ok(rec.done())
+}
+
+/// Our messages to the customer with this id on the channel (in any of their chats there),
+/// sent at or before `watermark`, that are in one of the states `from`.
+fn outbound_until(
+    conn: &mut DbConnection,
+    channel_id: i64,
+    contact_external_id: &str,
+    watermark: DateTime<Utc>,
+    from: &[DeliveryStatus],
+) -> QueryResult<Vec<i64>> {
+    let Some(contact_id) =
+        crate::store::contacts::contact_by_external(conn, channel_id, contact_external_id)?
+    else {
+        return Ok(Vec::new());
+    };
+    crate::store::messages::outbound_to_contact_until(
+        conn,
+        channel_id,
+        contact_id,
+        watermark.naive_utc(),
+        from,
+    )
 }
 
 pub(super) fn deleted(

@@ -9,14 +9,25 @@ use crate::store::chats;
 use crate::store::connection::DbConnection;
 use crate::store::messages::NewMessage;
 
-pub(super) fn agent_reply(
-    conn: &mut DbConnection,
-    account_id: i64,
-    chat_id: i64,
-    user_id: i64,
-    text: &str,
-    private: bool,
-) -> QueryResult<Outcome> {
+/// What a person wrote in a chat, as `Command::AgentReply` carries it.
+pub(super) struct AgentReply<'a> {
+    pub(super) account_id: i64,
+    pub(super) chat_id: i64,
+    pub(super) user_id: i64,
+    pub(super) text: &'a str,
+    pub(super) private: bool,
+    pub(super) take: bool,
+}
+
+pub(super) fn agent_reply(conn: &mut DbConnection, reply: &AgentReply<'_>) -> QueryResult<Outcome> {
+    let AgentReply {
+        account_id,
+        chat_id,
+        user_id,
+        text,
+        private,
+        take,
+    } = *reply;
     let mut rec = Recorder::new();
     let chat = chats::find(conn, account_id, chat_id)?;
     let now = rec.now.naive_utc();
@@ -54,8 +65,9 @@ pub(super) fn agent_reply(
             let chat = chats::find(conn, account_id, chat_id)?;
             rec.emit(account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
         }
-        // Replying in a bot chat nobody holds takes it over.
-        if chat.status == ChatStatus::Bot && chat.assignee_id.is_none() {
+        // Replying in a bot chat nobody holds takes it over; so does an agent's reply in a
+        // chat from the queue.
+        if (chat.status == ChatStatus::Bot || take) && chat.assignee_id.is_none() {
             let mut taken =
                 super::assignment::assign(conn, account_id, chat_id, Some(user_id), Some(user_id))?;
             rec.events.append(&mut taken.events);

@@ -98,6 +98,7 @@ impl Hub {
             user_id: user,
             text: "On it.".into(),
             private,
+            take: false,
         })
     }
 
@@ -223,6 +224,35 @@ fn a_reply_in_a_bot_chat_takes_it_over_and_a_note_does_not() {
         DeliveryStatus::Pending.as_str(),
         "a Messenger reply waits for the Send API"
     );
+}
+
+#[test]
+fn of_two_people_taking_one_chat_the_first_gets_it_and_the_bot_keeps_its_own() {
+    let mut hub = Hub::new();
+    let page = hub.channel(false);
+    let (ana, ben) = (hub.agent(None), hub.agent(None));
+    let chat = chat_of(&hub.inbound(page, "u1", "m1"));
+    let take = |user_id| Command::Take {
+        account_id: hub.account,
+        chat_id: chat,
+        user_id,
+    };
+    let (first, second) = (take(ana), take(ben));
+    let taken = hub.apply(first);
+    assert_eq!(types(&taken), [EventType::ChatAssigned]);
+    assert_eq!(taken.events[0].data["by"], ana);
+    assert!(hub.apply(second).duplicate, "already Ana's");
+    assert_eq!(hub.chat(chat).assignee_id, Some(ana));
+
+    let bot_page = hub.channel(true);
+    let bot_chat = chat_of(&hub.inbound(bot_page, "u2", "m2"));
+    let outcome = hub.apply(Command::Take {
+        account_id: hub.account,
+        chat_id: bot_chat,
+        user_id: ben,
+    });
+    assert!(outcome.duplicate);
+    assert_eq!(hub.chat(bot_chat).assignee_id, None);
 }
 
 #[test]
@@ -516,6 +546,7 @@ fn a_command_about_something_that_does_not_exist_is_refused_not_retried() {
             user_id: 1,
             text: "hello?".into(),
             private: false,
+            take: false,
         })
         .unwrap_err();
     assert!(matches!(refused, diesel::result::Error::NotFound));
@@ -592,6 +623,7 @@ fn a_group_of_channel_messages_stored_together_gives_each_the_outcome_it_would_a
             user_id: agent,
             text: "Welcome back.".into(),
             private: false,
+            take: false,
         },
         Command::Echo(echo.clone()),
         Command::Inbound(message(&hub, page, "u1", "m0", 3)),

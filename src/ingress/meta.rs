@@ -128,6 +128,13 @@ fn millis(value: Option<&Value>) -> DateTime<Utc> {
         .unwrap_or_else(Utc::now)
 }
 
+/// A receipt's `watermark`: everything sent at or before it is delivered (or read).
+fn watermark(receipt: &Value) -> Option<DateTime<Utc>> {
+    receipt["watermark"]
+        .as_i64()
+        .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+}
+
 fn text(value: Option<&Value>) -> Option<String> {
     value.and_then(Value::as_str).map(str::to_string)
 }
@@ -241,15 +248,20 @@ pub fn commands_for(event: &Value, account_id: i64, channel_id: i64, own_id: &st
         return vec![Command::Delivered {
             account_id,
             channel_id,
+            contact_external_id: sender,
             mids,
+            watermark: watermark(delivery),
         }];
     }
     if let Some(read) = event.get("read") {
+        let Some(watermark) = watermark(read) else {
+            return Vec::new();
+        };
         return vec![Command::Read {
             account_id,
             channel_id,
             contact_external_id: sender,
-            watermark: millis(read.get("watermark")),
+            watermark,
         }];
     }
     Vec::new()
@@ -455,6 +467,10 @@ mod tests {
             commands_for(&read, 1, 2, "P")[0],
             Command::Read { .. }
         ));
+        let watermark_only = serde_json::json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":9,"delivery":{"watermark":7}});
+        assert!(
+            matches!(&commands_for(&watermark_only, 1, 2, "P")[0], Command::Delivered { contact_external_id, mids, watermark: Some(w), .. } if contact_external_id == "U" && mids.is_empty() && w.timestamp_millis() == 7)
+        );
         let reaction = serde_json::json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1,"reaction":{"mid":"m","action":"react","emoji":"👍"}});
         assert!(
             matches!(&commands_for(&reaction, 1, 2, "P")[0], Command::Reaction { target_external_id, emoji, .. } if target_external_id == "m" && emoji.as_deref() == Some("👍"))

@@ -54,14 +54,19 @@ pub enum Command {
     Inbound(InboundMessage),
     /// Our page's own message came back from Meta (`contact_external_id` is its recipient).
     Echo(InboundMessage),
-    /// Meta delivered our messages with these ids.
+    /// Meta delivered our messages with these ids, and everything we sent the customer up to
+    /// `watermark`.
     Delivered {
         /// The channel's account.
         account_id: i64,
         /// The channel.
         channel_id: i64,
-        /// Delivered message ids.
+        /// The customer the messages went to.
+        contact_external_id: String,
+        /// Delivered message ids (Meta may leave them out).
         mids: Vec<String>,
+        /// Everything sent at or before this moment is delivered.
+        watermark: Option<DateTime<Utc>>,
     },
     /// The customer read everything we sent up to `watermark`.
     Read {
@@ -86,6 +91,9 @@ pub enum Command {
         text: String,
         /// An internal note: stored and shown to the team, never sent to the customer.
         private: bool,
+        /// The reply makes the chat the author's if it is still unassigned (an agent answering
+        /// a chat from the queue).
+        take: bool,
     },
     /// The AI responder answers a chat in `bot` state, unless that message was answered already.
     BotReply(BotReply),
@@ -141,6 +149,16 @@ pub enum Command {
         assignee_id: Option<i64>,
         /// Who decided (`None`: round robin).
         by: Option<i64>,
+    },
+    /// Someone takes a chat for themselves: theirs if nobody has it and the bot does not answer
+    /// it, by the time it commits (two people taking one chat at once: the first one gets it).
+    Take {
+        /// The chat's account.
+        account_id: i64,
+        /// The chat.
+        chat_id: i64,
+        /// Who takes it.
+        user_id: i64,
     },
     /// Puts an open chat back in the queue if it is still assigned to a user who went offline.
     Requeue {
@@ -247,6 +265,7 @@ impl Command {
             Self::CaptureLead { .. } => "capture_lead",
             Self::SetStatus { .. } => "set_status",
             Self::Assign { .. } => "assign",
+            Self::Take { .. } => "take",
             Self::Requeue { .. } => "requeue",
             Self::AutoAssign { .. } => "auto_assign",
             Self::MarkRead { .. } => "mark_read",
@@ -272,6 +291,7 @@ impl Command {
             | Self::CaptureLead { account_id, .. }
             | Self::SetStatus { account_id, .. }
             | Self::Assign { account_id, .. }
+            | Self::Take { account_id, .. }
             | Self::Requeue { account_id, .. }
             | Self::AutoAssign { account_id, .. }
             | Self::MarkRead { account_id, .. }

@@ -99,6 +99,27 @@ states!(
     }
 );
 
+impl ChannelKind {
+    /// The longest reply the channel takes, in characters: Meta's Send API refuses longer
+    /// text (Messenger 2,000, Instagram 1,000); the widget takes what a note may hold.
+    pub fn reply_limit(self) -> usize {
+        match self {
+            Self::Facebook => 2000,
+            Self::Instagram => 1000,
+            Self::Widget => 4000,
+        }
+    }
+
+    /// The channel's name as customers and agents know it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Facebook => "Messenger",
+            Self::Instagram => "Instagram",
+            Self::Widget => "Website chat",
+        }
+    }
+}
+
 states!(
     /// Which way a message went.
     Direction, "direction" {

@@ -314,21 +314,25 @@ pub fn set_delivery(
         .execute(conn)
 }
 
-/// Outbound messages of a chat sent at or before `watermark` and not yet read.
-pub fn unread_outbound_until(
+/// Our messages (not notes) to a contact on a channel, in any of their chats there, sent at or
+/// before `watermark`, whose delivery status is one of `from`; by id.
+pub fn outbound_to_contact_until(
     conn: &mut DbConnection,
-    chat_id: i64,
+    channel_id: i64,
+    contact_id: i64,
     watermark: NaiveDateTime,
-) -> QueryResult<Vec<Message>> {
+    from: &[DeliveryStatus],
+) -> QueryResult<Vec<i64>> {
     messages::table
-        .filter(messages::chat_id.eq(chat_id))
+        .inner_join(chats::table.on(chats::id.eq(messages::chat_id)))
+        .filter(chats::contact_id.eq(contact_id))
+        .filter(messages::channel_id.eq(channel_id))
         .filter(messages::direction.eq(Direction::Outbound.as_str()))
         .filter(messages::is_private.eq(false))
         .filter(messages::sent_at.le(watermark))
-        .filter(messages::delivery_status.ne(DeliveryStatus::Read.as_str()))
-        .filter(messages::delivery_status.ne(DeliveryStatus::Failed.as_str()))
+        .filter(messages::delivery_status.eq_any(from.iter().map(|s| s.as_str())))
         .order(messages::id.asc())
-        .select(Message::as_select())
+        .select(messages::id)
         .load(conn)
 }
 

@@ -29,6 +29,7 @@ fn relay_settings(s: &mut RawSettings, redis: &str) {
     s.set("META_VERIFY_TOKEN", "switchboard-verify-token");
     s.set("REDIS_URL", redis);
     s.set("PRESENCE_GRACE_SECONDS", GRACE_SECONDS);
+    s.set("ASSIGN_REQUEUE_AFTER_SECONDS", GRACE_SECONDS);
     s.set("METRICS_TOKEN", METRICS_TOKEN);
 }
 

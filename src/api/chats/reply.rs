@@ -3,14 +3,16 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use crate::api::extract::Json;
+use crate::api::extract::{ClientInfo, Json};
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::chats::{self, Reply};
 use crate::error::AppResult;
 
 /// A reply to the customer (delivered through the chat's channel once stored) or, with
-/// `private: true`, an internal note.
+/// `private: true`, an internal note. A reply longer than its channel takes (`reply_limit` of
+/// the chat) is refused with `text_too_long`; an agent's reply in a chat from the queue makes
+/// it theirs.
 #[utoipa::path(post, path = "/api/chats/{id}/messages", operation_id = "replyToChat", tag = "chats", security(("bearer" = [])), request_body = Reply,
     params(("id" = i64, Path, description = "Chat id")),
     responses((status = 201, body = Object), (status = 404, body = crate::error::ErrorBody),
@@ -18,9 +20,10 @@ use crate::error::AppResult;
 pub async fn reply(
     State(state): State<AppState>,
     me: CurrentUser,
+    client: ClientInfo,
     Path(id): Path<i64>,
     Json(input): Json<Reply>,
 ) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
-    let message = chats::reply(&state, &me, id, input).await?;
+    let message = chats::reply(&state, &me, id, input, &client.ip).await?;
     Ok((StatusCode::CREATED, Json(message)))
 }

@@ -1,5 +1,6 @@
 // One open chat: its messages (customer, agents, bot, notes told apart), delivery marks,
-// reactions and attachments, the composer, typing both ways, status, handoff, assignment.
+// reactions and attachments, the composer (with the channel's length limit), typing both ways,
+// status, handoff, assignment ("Assign to me" for a chat waiting in the queue).
 
 import { api } from "../api.js";
 import { cannedPicker } from "./canned.js";
@@ -117,6 +118,7 @@ export function chatPane(container, id, live) {
     },
   }, ["open", "pending", "resolved"].map((s) => h("option", { value: s }, s[0].toUpperCase() + s.slice(1))));
   const handoff = h("button", { type: "button", onclick: () => toggleBot() });
+  const takeButton = h("button", { type: "button", class: "primary", hidden: true, onclick: () => take() }, "Assign to me");
   const detailsToggle = h("button", {
     type: "button",
     class: "details-toggle",
@@ -141,17 +143,22 @@ export function chatPane(container, id, live) {
         send();
       }
     },
-    oninput: () => typing(),
+    "aria-describedby": "reply-count",
+    oninput: () => {
+      typing();
+      count();
+    },
   });
   const picker = cannedPicker(textarea, () => state.chats.get(id)?.contact);
   const composerLabel = h("label", { for: "composer" }, "Reply");
   const replyTab = h("button", { type: "button", class: "mode", "aria-pressed": "true", onclick: () => setMode("reply") }, "Reply");
   const noteTab = h("button", { type: "button", class: "mode", "aria-pressed": "false", onclick: () => setMode("note") }, "Note");
   const sendButton = h("button", { type: "submit", class: "primary" }, "Send");
+  const counter = h("span", { id: "reply-count", class: "reply-count", "aria-live": "polite" });
   const suggestButton = h("button", { type: "button", onclick: () => suggest() }, "Suggest a reply");
   const composer = h("form", { class: "composer", onsubmit: (event) => { event.preventDefault(); send(); } },
     h("div", { class: "modes", role: "group", "aria-label": "Message kind" }, replyTab, noteTab),
-    composerLabel, textarea, picker.list, h("div", { class: "composer-actions" }, suggestButton, sendButton));
+    composerLabel, textarea, picker.list, h("div", { class: "composer-actions" }, counter, suggestButton, sendButton));
 
   const details = h("aside", { class: "details", "aria-label": "Details" });
   const chatSection = h("section", { class: "chat", "aria-label": "Chat" },
@@ -159,7 +166,7 @@ export function chatPane(container, id, live) {
       h("a", { class: "back", href: "#/", "aria-label": "Back to the inbox" }, "←"),
       h("div", { class: "chat-heading" }, title, subtitle),
       h("div", { class: "chat-actions" },
-        h("label", { for: "chat-status", class: "visually-hidden" }, "Chat status"), statusSelect, handoff, detailsToggle)),
+        takeButton, h("label", { for: "chat-status", class: "visually-hidden" }, "Chat status"), statusSelect, handoff, detailsToggle)),
     messagesList, typingLine, windowNote, error, composer);
   const wrapper = h("div", { class: "chat-wrap" }, chatSection, details);
   mount(container, wrapper);
@@ -176,7 +183,23 @@ export function chatPane(container, id, live) {
     composer.classList.toggle("note", mode === "note");
     composerLabel.textContent = mode === "note" ? "Private note (only your team sees it)" : "Reply";
     textarea.placeholder = mode === "note" ? "Write a note for your team…" : "Write a reply… (Enter sends, Shift+Enter for a new line, / for canned responses)";
+    count();
     textarea.focus();
+  }
+
+  /**
+   * Shows how long the reply is against what the chat's channel takes ("123 / 2000"), in red
+   * and with Send off beyond it. Notes never leave the hub: no count.
+   */
+  function count() {
+    const limit = state.chats.get(id)?.reply_limit;
+    const length = [...textarea.value.trim()].length;
+    const over = mode === "reply" && Boolean(limit) && length > limit;
+    counter.hidden = mode !== "reply" || !limit;
+    counter.textContent = limit ? `${length} / ${limit}${over ? " · too long for this channel" : ""}` : "";
+    counter.classList.toggle("over", over);
+    counter.title = "Characters in the reply, and the most this channel takes";
+    sendButton.disabled = over;
   }
 
   function typing() {
@@ -211,7 +234,7 @@ export function chatPane(container, id, live) {
     } catch (error) {
       showError(error.message);
     }
-    sendButton.disabled = false;
+    count();
     textarea.focus();
   }
 
@@ -242,6 +265,22 @@ export function chatPane(container, id, live) {
     } catch (error) {
       showError(error.code === "ai_disabled" ? "The AI responder is off on this channel." : error.message);
     }
+  }
+
+  /** Takes the chat from the queue for the person at the console. */
+  async function take() {
+    takeButton.disabled = true;
+    showError("");
+    try {
+      const answer = await api("POST", `/api/chats/${id}/assign`, { user_id: state.me.id });
+      state.chats.set(id, answer);
+      announce("The chat is yours");
+      changed();
+    } catch (error) {
+      showError(error.code === "already_assigned" ? "Someone else took this chat just now." : error.message);
+      refreshChat(id);
+    }
+    takeButton.disabled = false;
   }
 
   async function assign(userId) {
@@ -375,11 +414,16 @@ export function chatPane(container, id, live) {
         (state.team?.members || []).map((m) => h("option", { value: m.id },
           `${m.name} · ${m.online ? (m.status === "away" ? "away" : "online") : "offline"} · ${m.open_chats} open`)));
       if (chat.assignee_id) picker.value = String(chat.assignee_id);
+      // Back in the queue, a chat goes at once to the next agent round robin finds available.
+      const available = (state.team?.members || []).some((m) => m.online && m.status !== "away" && m.can_receive_new_chats);
       parts.push(h("h3", {}, "Assignment"),
         field("Assign to", picker),
         h("div", { class: "row-actions" },
           h("button", { type: "button", onclick: () => assign(Number(picker.value)) }, "Assign"),
-          h("button", { type: "button", disabled: chat.assignee_id === null, onclick: () => assign(null) }, "Back to queue")));
+          h("button", { type: "button", disabled: chat.assignee_id === null, onclick: () => assign(null), "aria-describedby": "requeue-hint" }, "Back to queue")),
+        h("p", { class: "hint", id: "requeue-hint" }, available
+          ? "Back to queue: round robin gives it at once to the next available agent."
+          : "Back to queue: it waits there until an agent is available."));
     }
     mount(details, parts);
   }
@@ -413,6 +457,8 @@ export function chatPane(container, id, live) {
     const botBefore = (state.messages.get(id) || []).some((m) => m.sender_kind === "bot");
     handoff.textContent = chat.status === "bot" ? "Take over from the bot" : "Hand back to the bot";
     handoff.hidden = chat.status !== "bot" && !botBefore;
+    takeButton.hidden = chat.assignee_id !== null || chat.status === "bot";
+    count();
     windowNote.textContent = windowLine(chat);
     windowNote.hidden = !windowNote.textContent;
     const who = state.typing.get(id);

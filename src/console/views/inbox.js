@@ -172,6 +172,8 @@ export function inbox(view, chatId, makeChat) {
       }
     }
     queueLine.textContent = state.queueSize === null ? "Counting the queue…" : `${state.queueSize} waiting in the queue`;
+    // The queue is the chats waiting for a person (open, nobody has them): one status.
+    status.hidden = state.view.tab === "queue";
     const known = new Map();
     for (const c of state.chats.values()) known.set(String(c.channel.id), c.channel);
     const options = [...channel.options].map((o) => o.value);

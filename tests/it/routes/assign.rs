@@ -1,4 +1,5 @@
 //! `POST /api/chats/{id}/assign`: supervisors and admins reassign; both assignees hear of it.
+//! (Agents taking chats from the queue: `chats.rs`.)
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -48,10 +49,10 @@ async fn supervisors_reassign_and_both_assignees_are_told() {
             Method::POST,
             &path,
             Some(&a.token),
-            Some(&json!({"user_id": a.id})),
+            Some(&json!({"user_id": b.id})),
         )
         .await;
-    assert_eq!(status, 403, "agents cannot assign");
+    assert_eq!(status, 403, "agents cannot give chats to others");
     assert_error(&body, "forbidden");
 
     let mut a_socket = assigned_events(&app, &a.token).await;

@@ -1,4 +1,5 @@
-//! `/api/chats*`: visibility by role, replies and notes, status, reads and unread counts.
+//! `/api/chats*`: visibility by role, replies and notes, status, reads and unread counts;
+//! agents taking chats from the queue; replies held to their channel's length.
 
 use diesel::prelude::*;
 use reqwest::Method;
@@ -344,4 +345,298 @@ async fn a_chat_page_costs_the_same_statements_whatever_its_size() {
         counts[0], counts[1],
         "a page's cost does not grow with its chats"
     );
+}
+
+/// The chat of the first message of the account.
+async fn first_chat(app: &TestApp) -> i64 {
+    app.state
+        .db()
+        .run(|conn| {
+            chats::table
+                .select(chats::id)
+                .order(chats::id.asc())
+                .first(conn)
+        })
+        .await
+        .unwrap()
+}
+
+async fn assignee_of(app: &TestApp, chat: i64) -> Option<i64> {
+    app.state
+        .db()
+        .run(move |conn| {
+            chats::table
+                .find(chat)
+                .select(chats::assignee_id)
+                .first(conn)
+        })
+        .await
+        .unwrap()
+}
+
+/// The audit log's `chat.assigned` rows: (who did it, details).
+async fn assignments_audited(app: &TestApp) -> Vec<(Option<i64>, String)> {
+    use switchboard::store::schema::audit_log;
+    app.state
+        .db()
+        .run(|conn| {
+            audit_log::table
+                .filter(audit_log::action.eq("chat.assigned"))
+                .order(audit_log::id.asc())
+                .select((
+                    audit_log::actor_user_id,
+                    audit_log::details.assume_not_null(),
+                ))
+                .load(conn)
+        })
+        .await
+        .unwrap()
+}
+
+/// The `chat.assigned` frames a socket received, waiting for `expected` of them.
+async fn assigned_frames(
+    socket: &mut crate::routes::ws::Socket,
+    expected: usize,
+) -> Vec<serde_json::Value> {
+    use crate::routes::ws::{frames_with, rest_and_alive};
+    let mut frames = frames_with(socket, 5000, expected, |f| f["type"] == "chat.assigned").await;
+    frames.extend(rest_and_alive(socket, 200).await);
+    frames
+        .into_iter()
+        .filter(|f| f["type"] == "chat.assigned")
+        .collect()
+}
+
+#[tokio::test]
+async fn an_agent_takes_a_chat_from_the_queue_and_the_team_hears_who_took_it() {
+    use crate::routes::ws::{connect, frames_until};
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    assert_eq!(
+        app.post_messenger(messenger_text("5550001", "m_1", "Hi", 1_763_888_000_000))
+            .await,
+        200
+    );
+    let ana = app.agent_outside_round_robin().await;
+    let ben = app.agent_outside_round_robin().await;
+    let supervisor = app.user("supervisor").await;
+    let chat = first_chat(&app).await;
+    let path = format!("/api/chats/{chat}/assign");
+    let mut sockets = Vec::new();
+    for token in [&ana.token, &ben.token, &supervisor.token] {
+        let mut socket = connect(&app, token, None).await;
+        frames_until(&mut socket, 5000, |f| f["type"] == "hello").await;
+        sockets.push(socket);
+    }
+
+    // Taking it for someone else is a supervisor's job.
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&ana.token),
+            Some(&json!({"user_id": ben.id})),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_error(&body, "forbidden");
+
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&ana.token),
+            Some(&json!({"user_id": ana.id})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["assignee_id"], ana.id);
+    assert_eq!(assignee_of(&app, chat).await, Some(ana.id));
+    for socket in &mut sockets {
+        let seen = assigned_frames(socket, 1).await;
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(seen[0]["chat_id"], chat);
+        assert_eq!(seen[0]["data"]["assignee_id"], ana.id);
+        assert_eq!(seen[0]["data"]["by"], ana.id, "the socket says who took it");
+    }
+    assert_eq!(
+        assignments_audited(&app).await,
+        vec![(Some(ana.id), format!(r#"{{"from":null,"to":{}}}"#, ana.id))],
+        "the audit log says who took it"
+    );
+
+    // Taking it again changes nothing; another agent's chat cannot be taken.
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&ana.token),
+            Some(&json!({"user_id": ana.id})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&ben.token),
+            Some(&json!({"user_id": ben.id})),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_error(&body, "forbidden");
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&ben.token),
+            Some(&json!({"user_id": null})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(assignee_of(&app, chat).await, Some(ana.id));
+    assert_eq!(assignments_audited(&app).await.len(), 1);
+
+    // The bot's chats are taken over, not taken from the queue.
+    app.state
+        .db()
+        .run(move |conn| {
+            diesel::update(chats::table.find(chat))
+                .set((chats::status.eq("bot"), chats::assignee_id.eq(None::<i64>)))
+                .execute(conn)
+        })
+        .await
+        .unwrap();
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&ben.token),
+            Some(&json!({"user_id": ben.id})),
+        )
+        .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn an_agents_reply_in_a_queued_chat_makes_it_theirs() {
+    use crate::routes::ws::{connect, frames_until};
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    assert_eq!(
+        app.post_messenger(messenger_text("5550001", "m_1", "Hi", 1_763_888_000_000))
+            .await,
+        200
+    );
+    let ana = app.agent_outside_round_robin().await;
+    let supervisor = app.user("supervisor").await;
+    let chat = first_chat(&app).await;
+    let messages = format!("/api/chats/{chat}/messages");
+    let mut watcher = connect(&app, &supervisor.token, None).await;
+    frames_until(&mut watcher, 5000, |f| f["type"] == "hello").await;
+
+    // A supervisor's reply and an agent's note leave it in the queue.
+    for (token, private) in [(&supervisor.token, false), (&ana.token, true)] {
+        let (status, body) = app
+            .call(
+                Method::POST,
+                &messages,
+                Some(token),
+                Some(&json!({"text": "Looking into it.", "private": private})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    assert_eq!(assignee_of(&app, chat).await, None);
+
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &messages,
+            Some(&ana.token),
+            Some(&json!({"text": "Hi, I am Ana, I will help you."})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(assignee_of(&app, chat).await, Some(ana.id));
+    let seen = assigned_frames(&mut watcher, 1).await;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0]["data"]["assignee_id"], ana.id);
+    assert_eq!(seen[0]["data"]["by"], ana.id);
+    assert_eq!(
+        assignments_audited(&app).await,
+        vec![(Some(ana.id), format!(r#"{{"from":null,"to":{}}}"#, ana.id))]
+    );
+}
+
+async fn count(app: &TestApp, messages: &str, token: &str) -> usize {
+    let (_, list) = app.call(Method::GET, messages, Some(token), None).await;
+    list.as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn a_reply_longer_than_the_channel_takes_is_refused_and_nothing_is_stored() {
+    let (app, _) = TestApp::spawn_meta(|_| {}).await;
+    assert_eq!(
+        app.post_messenger(messenger_text("5550001", "m_1", "Hi", 1_763_888_000_000))
+            .await,
+        200
+    );
+    let admin = app.admin_token().await;
+    let chat = first_chat(&app).await;
+    let (_, view) = app
+        .call(
+            Method::GET,
+            &format!("/api/chats/{chat}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        view["reply_limit"], 2000,
+        "Messenger takes 2,000 characters"
+    );
+    let messages = format!("/api/chats/{chat}/messages");
+    let before = count(&app, &messages, &admin).await;
+
+    // Characters, not bytes: 2,001 of them, each two bytes.
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &messages,
+            Some(&admin),
+            Some(&json!({"text": "é".repeat(2001)})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_error(&body, "text_too_long");
+    let said = body["error"]["message"].as_str().unwrap();
+    assert!(
+        said.contains("2000") && said.contains("Messenger"),
+        "{said}"
+    );
+    assert_eq!(
+        count(&app, &messages, &admin).await,
+        before,
+        "nothing stored"
+    );
+
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &messages,
+            Some(&admin),
+            Some(&json!({"text": "é".repeat(2000)})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    // A note never leaves the hub: it may be longer.
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &messages,
+            Some(&admin),
+            Some(&json!({"text": "n".repeat(3000), "private": true})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(count(&app, &messages, &admin).await, before + 2);
 }

@@ -42,7 +42,11 @@ fn of_type<'a>(frames: &'a [Value], kind: &str) -> Vec<&'a Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_typing_grace_period_and_requeue() {
-    let (app, _) = TestApp::spawn_meta(|s| s.set("PRESENCE_GRACE_SECONDS", "1")).await;
+    let (app, _) = TestApp::spawn_meta(|s| {
+        s.set("PRESENCE_GRACE_SECONDS", "1");
+        s.set("ASSIGN_REQUEUE_AFTER_SECONDS", "1");
+    })
+    .await;
     let supervisor = app.user("supervisor").await;
     let agent = app.user("agent").await;
     let bystander = app.agent_outside_round_robin().await;

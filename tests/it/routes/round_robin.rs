@@ -1,5 +1,6 @@
 //! Round robin: fair over eligible agents, never to ineligible ones, and queued chats are
-//! assigned as soon as someone connects.
+//! assigned as soon as someone connects; the chats of agents who stay away go back to the queue
+//! and are shared by those who return.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -237,4 +238,69 @@ async fn two_hub_processes_racing_on_one_database_stay_fair() {
         assert!(n == 42 || n == 43, "agent {} got {n}: {counts:?}", agent.id);
     }
     drop(sockets);
+}
+
+#[test]
+fn agents_keep_their_chats_for_ten_minutes_away_by_default() {
+    let file: toml::Table = include_str!("../../../config/default.toml")
+        .parse()
+        .expect("config/default.toml");
+    assert_eq!(file["assign_requeue_after_seconds"].as_integer(), Some(600));
+    let config =
+        switchboard::config::Config::from_raw(&switchboard::config::RawSettings::from_pairs([
+            ("SWITCHBOARD_ENV", "test"),
+            ("JWT_SECRET", crate::helpers::JWT_SECRET),
+        ]))
+        .expect("config");
+    assert_eq!(config.requeue_after, Duration::from_secs(600));
+    assert!(config.requeue_offline);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chats_of_agents_who_stay_away_go_back_and_are_shared_by_those_who_return() {
+    let (app, _) = TestApp::spawn_meta(|s| {
+        s.set("PRESENCE_GRACE_SECONDS", "0");
+        s.set("ASSIGN_REQUEUE_AFTER_SECONDS", "2");
+    })
+    .await;
+    let ana = app.user("agent").await;
+    let ben = app.user("agent").await;
+    let sockets = vec![online(&app, &ana).await, online(&app, &ben).await];
+    for i in 0..4 {
+        let body = messenger_text(
+            &format!("770{i}"),
+            &format!("m_away_{i}"),
+            "hello",
+            1_763_888_000_000 + i,
+        );
+        assert_eq!(app.post_messenger(body).await, 200);
+    }
+    assert_eq!(
+        wait_until_assigned(&app, 4).await.iter().flatten().count(),
+        4
+    );
+
+    // Both close their laptops: within the wait they keep their customers.
+    drop(sockets);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(
+        assignees(&app).await.iter().all(Option::is_some),
+        "still theirs within ASSIGN_REQUEUE_AFTER_SECONDS"
+    );
+    let mut requeued = false;
+    for _ in 0..200 {
+        if assignees(&app).await.iter().all(Option::is_none) {
+            requeued = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(requeued, "back in the queue: {:?}", assignees(&app).await);
+
+    // Ben is back first, Ana just after: round robin shares the queue between them.
+    let _ben = online(&app, &ben).await;
+    let _ana = online(&app, &ana).await;
+    let all = wait_until_assigned(&app, 4).await;
+    let of = |id: i64| all.iter().filter(|a| **a == Some(id)).count();
+    assert_eq!((of(ana.id), of(ben.id)), (2, 2), "{all:?}");
 }

@@ -165,7 +165,18 @@ impl Hub {
     }
 
     async fn seed_outbound(&self, mid: &'static str, sent_at_ms: i64) {
+        self.seed_outbound_as(Some(mid), sent_at_ms, "sent").await;
+    }
+
+    /// Stores one of our messages in the first chat, `sent_at_ms`, in delivery state `status`.
+    async fn seed_outbound_as(
+        &self,
+        mid: Option<&'static str>,
+        sent_at_ms: i64,
+        status: &str,
+    ) -> i64 {
         let chat = self.chats().await[0].clone();
+        let status: switchboard::model::DeliveryStatus = status.parse().unwrap();
         self.app
             .state
             .db()
@@ -180,12 +191,12 @@ impl Hub {
                         direction: "outbound".parse().unwrap(),
                         sender_kind: "agent".into(),
                         sender_id: None,
-                        external_id: Some(mid.into()),
+                        external_id: mid.map(Into::into),
                         text: Some("sent by us".into()),
                         attachments: None,
                         reply_to: None,
                         is_private: false,
-                        delivery_status: "sent".parse().unwrap(),
+                        delivery_status: status,
                         sent_at: chrono::DateTime::from_timestamp_millis(sent_at_ms)
                             .unwrap()
                             .naive_utc(),
@@ -195,7 +206,49 @@ impl Hub {
                 )
             })
             .await
+            .unwrap()
+            .id
+    }
+
+    /// The `message.updated` events stored so far, as (message id, delivery status).
+    async fn message_updates(&self) -> Vec<(i64, String)> {
+        use switchboard::store::schema::events;
+        let payloads: Vec<String> = self
+            .app
+            .state
+            .db()
+            .run(|conn| {
+                events::table
+                    .filter(events::event_type.eq("message.updated"))
+                    .order(events::seq.asc())
+                    .select(events::payload)
+                    .load(conn)
+            })
+            .await
             .unwrap();
+        payloads
+            .iter()
+            .map(|p| {
+                let data: Value = serde_json::from_str(p).unwrap();
+                (
+                    data["id"].as_i64().unwrap(),
+                    data["delivery_status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Posts one signed Messenger event from the fixtures' customer.
+    async fn post_receipt(&self, receipt: Value) {
+        let mut event = json!({"sender":{"id":"6213000000000042"},"recipient":{"id":PAGE_ID},"timestamp":1_763_888_009_000_i64});
+        for (key, value) in receipt.as_object().unwrap() {
+            event[key] = value.clone();
+        }
+        let body = json!({"object":"page","entry":[{"id":PAGE_ID,"time":1,"messaging":[event]}]})
+            .to_string()
+            .into_bytes();
+        let signature = sign(&body);
+        assert_eq!(self.post("facebook", body, Some(&signature)).await.0, 200);
     }
 }
 
@@ -346,6 +399,72 @@ async fn fb_delivery_and_read_update_our_outbound_messages() {
     assert_eq!(hub.post("facebook", body, Some(&signature)).await.0, 200);
     assert_eq!(hub.seqs().await.len(), events_before);
     assert_eq!(status(&hub.messages().await, "m_out_0001"), "delivered");
+    hub.assert_gapless().await;
+}
+
+#[tokio::test]
+async fn a_watermark_only_receipt_marks_everything_sent_before_it_delivered_and_nothing_else() {
+    let hub = hub().await;
+    assert_eq!(hub.post_fixture("fb_text.json").await, 200);
+    let watermark = 1_763_888_005_000_i64;
+    let before = hub
+        .seed_outbound_as(Some("m_w_1"), watermark - 900, "sent")
+        .await;
+    let at = hub.seed_outbound_as(Some("m_w_2"), watermark, "sent").await;
+    let read = hub
+        .seed_outbound_as(Some("m_w_3"), watermark - 800, "read")
+        .await;
+    let failed = hub.seed_outbound_as(None, watermark - 700, "failed").await;
+    let pending = hub.seed_outbound_as(None, watermark - 600, "pending").await;
+    let after = hub
+        .seed_outbound_as(Some("m_w_4"), watermark + 1, "sent")
+        .await;
+    let status_of = |messages: &[Message], id: i64| {
+        messages
+            .iter()
+            .find(|m| m.id == id)
+            .unwrap()
+            .delivery_status
+            .as_str()
+            .to_string()
+    };
+
+    // Meta documents `mids` as optional: a receipt may carry the watermark alone.
+    hub.post_receipt(json!({"delivery": {"watermark": watermark}}))
+        .await;
+    let messages = hub.messages().await;
+    assert_eq!(status_of(&messages, before), "delivered");
+    assert_eq!(status_of(&messages, at), "delivered", "at the watermark");
+    assert_eq!(status_of(&messages, read), "read", "never downgraded");
+    assert_eq!(status_of(&messages, failed), "failed");
+    assert_eq!(status_of(&messages, pending), "pending", "not sent yet");
+    assert_eq!(
+        status_of(&messages, after),
+        "sent",
+        "sent after the watermark"
+    );
+    assert_eq!(
+        hub.message_updates().await,
+        vec![
+            (before, "delivered".to_string()),
+            (at, "delivered".to_string())
+        ],
+        "each change is a message.updated, as with mids"
+    );
+
+    // The same receipt again changes nothing; a read watermark reads what reached the
+    // customer and leaves the message that never left alone.
+    hub.post_receipt(json!({"delivery": {"watermark": watermark}}))
+        .await;
+    assert_eq!(hub.message_updates().await.len(), 2);
+    hub.post_receipt(json!({"read": {"watermark": watermark + 1}}))
+        .await;
+    let messages = hub.messages().await;
+    for id in [before, at, after] {
+        assert_eq!(status_of(&messages, id), "read");
+    }
+    assert_eq!(status_of(&messages, pending), "pending");
+    assert_eq!(status_of(&messages, failed), "failed");
     hub.assert_gapless().await;
 }
 
