@@ -126,6 +126,11 @@ fn status_map(value: Value) -> AppResult<BTreeMap<String, String>> {
             "status_map maps at most {MAX_MAPPED_WORDS} words"
         )));
     }
+    if object.iter().any(|(word, status)| {
+        word.contains('\0') || status.as_str().is_some_and(|s| s.contains('\0'))
+    }) {
+        return Err(invalid("status_map must not hold NUL characters".into()));
+    }
     let mut map = BTreeMap::new();
     for (word, status) in object {
         let key = rows::status_key(&word);

@@ -32,6 +32,12 @@ pub const COLUMNS: [&str; 11] = [
 pub const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 /// Extra fields one row may carry.
 const MAX_EXTRA: usize = 50;
+/// Longest header row: room for every known column and the extra fields, with long names.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Most columns a header may name.
+const MAX_COLUMNS: usize = 256;
+/// Longest record: a row longer than this is a quote that never closes, not a lead.
+const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
 /// A piece of the file with whole records only.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +59,9 @@ pub enum FileError {
     /// No header row, or one without a way to reach anyone.
     #[error("{0}")]
     Header(String),
+    /// A record past its bound.
+    #[error("{0}")]
+    Record(String),
 }
 
 /// Cuts a CSV arriving in pieces into chunks of whole records (a line break inside quotes is
@@ -101,32 +110,48 @@ impl Splitter {
         while self.scanned < self.pending.len() {
             let byte = self.pending[self.scanned];
             self.scanned += 1;
+            self.check_record_size()?;
             match byte {
                 b'"' => self.in_quotes = !self.in_quotes,
-                b'\n' if !self.in_quotes => {
-                    let record = &self.pending[self.cut..self.scanned];
-                    let breaks = count_breaks(record);
-                    if self.header.is_none() {
-                        self.take_header()?;
-                        continue;
+                b'\n' if !self.in_quotes => self.end_record(&mut out)?,
+                // A carriage return alone ends a record too (old Mac line ends), as the CSV
+                // reader takes it; one before a line feed is part of that line's end.
+                b'\r' if !self.in_quotes => match self.pending.get(self.scanned) {
+                    Some(b'\n') => {}
+                    Some(_) => self.end_record(&mut out)?,
+                    None => {
+                        // The next piece tells which: look again when it comes.
+                        self.scanned -= 1;
+                        break;
                     }
-                    if !is_blank(record) {
-                        self.rows += 1;
-                    }
-                    self.breaks += breaks;
-                    self.cut = self.scanned;
-                    if self.rows >= CHUNK_ROWS || self.cut >= CHUNK_BYTES {
-                        out.push(self.take_chunk()?);
-                    }
-                }
+                },
                 _ => {}
             }
         }
         Ok(out)
     }
 
+    /// The record before `scanned` is whole: the header, or one more row of the chunk.
+    fn end_record(&mut self, out: &mut Vec<RawChunk>) -> Result<(), FileError> {
+        if self.header.is_none() {
+            return self.take_header();
+        }
+        let record = &self.pending[self.cut..self.scanned];
+        if !is_blank(record) {
+            self.rows += 1;
+        }
+        self.breaks += count_breaks(record);
+        self.cut = self.scanned;
+        if self.rows >= CHUNK_ROWS || self.cut >= CHUNK_BYTES {
+            out.push(self.take_chunk()?);
+        }
+        Ok(())
+    }
+
     /// The end of the file: the last chunk, if any rows are left.
     pub fn finish(mut self) -> Result<(Option<Vec<String>>, Option<RawChunk>), FileError> {
+        // A carriage return left for the next piece ends the file's last record.
+        self.scanned = self.pending.len();
         if self.scanned > self.cut {
             if self.header.is_none() {
                 self.scanned = self.pending.len();
@@ -147,6 +172,26 @@ impl Splitter {
         }
         let last = (self.rows > 0).then(|| self.take_chunk()).transpose()?;
         Ok((self.header, last))
+    }
+
+    /// Refuses a record that outgrows its bound, naming the line it starts on, so a quote
+    /// that never closes cannot make the import hold the rest of the file in memory.
+    fn check_record_size(&self) -> Result<(), FileError> {
+        let length = self.scanned - self.cut;
+        if self.header.is_none() && length > MAX_HEADER_BYTES {
+            return Err(FileError::Header(format!(
+                "the header row is longer than {} KiB",
+                MAX_HEADER_BYTES / 1024
+            )));
+        }
+        if length > MAX_RECORD_BYTES {
+            return Err(FileError::Record(format!(
+                "the record starting on line {} is longer than {} MiB: is a quote (\") left open?",
+                self.line + self.breaks,
+                MAX_RECORD_BYTES / (1024 * 1024)
+            )));
+        }
+        Ok(())
     }
 
     fn take_header(&mut self) -> Result<(), FileError> {
@@ -178,8 +223,18 @@ impl Splitter {
     }
 }
 
+/// Line ends in `bytes`: each line feed, and each carriage return not followed by one.
 fn count_breaks(bytes: &[u8]) -> i64 {
-    bytes.iter().filter(|b| **b == b'\n').count() as i64
+    (0..bytes.len()).filter(|&i| is_break(bytes, i)).count() as i64
+}
+
+/// Whether the byte at `i` ends a line: a line feed, or a carriage return alone.
+fn is_break(bytes: &[u8], i: usize) -> bool {
+    match bytes[i] {
+        b'\n' => true,
+        b'\r' => bytes.get(i + 1) != Some(&b'\n'),
+        _ => false,
+    }
 }
 
 /// A record with nothing in it (only separators and spaces).
@@ -191,6 +246,11 @@ fn is_blank(record: &[u8]) -> bool {
 /// email or a phone column, once each.
 fn header_names(record: &[u8]) -> Result<Vec<String>, FileError> {
     let text = std::str::from_utf8(record).map_err(|_| FileError::NotUtf8)?;
+    if text.contains('\0') {
+        return Err(FileError::Header(
+            "the header row holds a NUL character: is this a text file?".into(),
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(text.as_bytes());
@@ -208,8 +268,15 @@ fn header_names(record: &[u8]) -> Result<Vec<String>, FileError> {
             "the header row needs an email or a phone column".into(),
         ));
     }
-    for (i, name) in names.iter().enumerate() {
-        if !name.is_empty() && names[..i].contains(name) {
+    if names.len() > MAX_COLUMNS {
+        return Err(FileError::Header(format!(
+            "the header row names {} columns; at most {MAX_COLUMNS} are read",
+            names.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    for name in names.iter().filter(|n| !n.is_empty()) {
+        if !seen.insert(name.as_str()) {
             return Err(FileError::Header(format!(
                 "the header row names the column '{name}' twice"
             )));
@@ -252,12 +319,14 @@ pub fn csv_rows(header: &[String], chunk: &RawChunkRef<'_>) -> Vec<RowOutcome> {
     let mut line_at = |byte: u64| {
         let byte = usize::try_from(byte).unwrap_or(usize::MAX).min(body.len());
         if byte > counted_to {
-            breaks += count_breaks(&body[counted_to..byte]);
+            // Judged in the whole body: a carriage return at the slice's end may have its line
+            // feed just after it.
+            breaks += (counted_to..byte).filter(|&i| is_break(body, i)).count() as i64;
             counted_to = byte;
         }
         // A record's position is where the reader began looking: before the blank lines.
         while let Some(b'\r' | b'\n') = body.get(counted_to) {
-            breaks += i64::from(body[counted_to] == b'\n');
+            breaks += i64::from(is_break(body, counted_to));
             counted_to += 1;
         }
         chunk.first_line + breaks
@@ -357,6 +426,12 @@ pub fn check<'a>(
         let Some(value) = value.as_deref().map(unguarded).filter(|v| !v.is_empty()) else {
             continue;
         };
+        if value.contains('\0') || name.contains('\0') {
+            return Err(format!(
+                "the field '{}' holds a NUL character, which cannot be stored",
+                shown(&name.replace('\0', ""))
+            ));
+        }
         match name {
             "name" => lead.name = Some(bounded(value, "name", 200)?),
             "email" => {
@@ -536,6 +611,117 @@ mod tests {
         latin1.feed(b"email\n").unwrap();
         latin1.feed(b"caf\xe9@example.com\n").unwrap();
         assert_eq!(latin1.finish().unwrap_err(), FileError::NotUtf8);
+    }
+
+    #[test]
+    fn a_quote_that_never_closes_is_refused_at_its_line_and_memory_stays_bounded() {
+        let mut splitter = Splitter::new();
+        splitter.feed(b"email,notes\na@example.com,fine\n").unwrap();
+        splitter.feed(b"b@example.com,\"opened and\n").unwrap();
+        let piece = vec![b'x'; 64 * 1024];
+        let mut refused = None;
+        for _ in 0..(2 * MAX_RECORD_BYTES / piece.len()) {
+            if let Err(e) = splitter.feed(&piece) {
+                refused = Some(e);
+                break;
+            }
+            assert!(splitter.pending.len() <= CHUNK_BYTES + MAX_RECORD_BYTES + piece.len());
+        }
+        let Some(FileError::Record(reason)) = refused else {
+            panic!("an endless record was taken: {refused:?}");
+        };
+        assert!(reason.contains("line 3"), "{reason}");
+    }
+
+    #[test]
+    fn bare_carriage_returns_end_records_with_lines_of_their_own() {
+        let mut splitter = Splitter::new();
+        let mut chunks = splitter
+            .feed(b"email,name\ra@example.com,Ana\rb@example.com,Ben\r")
+            .unwrap();
+        let (header, last) = splitter.finish().unwrap();
+        chunks.extend(last);
+        assert_eq!(header.unwrap(), ["email", "name"]);
+        let header = ["email".to_string(), "name".to_string()];
+        let lines: Vec<i64> = chunks
+            .iter()
+            .flat_map(|c| {
+                csv_rows(
+                    &header,
+                    &RawChunkRef {
+                        first_line: c.first_line,
+                        body: &c.body,
+                    },
+                )
+            })
+            .map(|(line, row)| {
+                assert!(row.is_ok(), "{row:?}");
+                line
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [2, 3],
+            "an old Mac file's rows, each on its own line"
+        );
+
+        // Two bad records split by a bare CR inside one LF line get lines of their own.
+        let mut mixed = Splitter::new();
+        let mut chunks = mixed
+            .feed(b"email\nnot-an-email\ralso-not\nc@example.com\n")
+            .unwrap();
+        chunks.extend(mixed.finish().unwrap().1);
+        let header = ["email".to_string()];
+        let lines: Vec<i64> = chunks
+            .iter()
+            .flat_map(|c| {
+                csv_rows(
+                    &header,
+                    &RawChunkRef {
+                        first_line: c.first_line,
+                        body: &c.body,
+                    },
+                )
+            })
+            .map(|(line, _)| line)
+            .collect();
+        assert_eq!(lines, [2, 3, 4], "no two records share a line");
+    }
+
+    #[test]
+    fn a_nul_in_any_field_refuses_the_row_with_its_reason() {
+        let refused = check(
+            [
+                ("email", Some("a@example.com".into())),
+                ("notes", Some("x\0y".into())),
+            ]
+            .into_iter(),
+        )
+        .unwrap_err();
+        assert!(refused.contains("NUL"), "{refused}");
+    }
+
+    #[test]
+    fn a_wide_header_is_refused_quickly_and_its_duplicates_found_once() {
+        let wide: String = (0..MAX_COLUMNS + 1)
+            .map(|i| format!("c{i}"))
+            .chain(["email".to_string()])
+            .collect::<Vec<_>>()
+            .join(",");
+        let Err(FileError::Header(reason)) = Splitter::new().feed(format!("{wide}\n").as_bytes())
+        else {
+            panic!("a header of {} columns was taken", MAX_COLUMNS + 2);
+        };
+        assert!(reason.contains("at most 256"), "{reason}");
+        let huge = "x".repeat(MAX_HEADER_BYTES + 1);
+        let Err(FileError::Header(reason)) = Splitter::new().feed(huge.as_bytes()) else {
+            panic!("a header without end was held");
+        };
+        assert!(reason.contains("64 KiB"), "{reason}");
+        let Err(FileError::Header(reason)) = Splitter::new().feed(b"email,Name,name\n") else {
+            panic!("a column named twice was taken");
+        };
+        assert!(reason.contains("'name' twice"), "{reason}");
     }
 
     #[test]

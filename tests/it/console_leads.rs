@@ -29,7 +29,12 @@ async fn too_wide(browser: &Browser) -> Value {
             "return [document.scrollingElement, ...document.querySelectorAll('*')] \
                .filter((e) => e.scrollWidth > e.clientWidth + 1 && !e.closest('.table-scroll') \
                  && (e === document.scrollingElement || ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))) \
-               .map((e) => `${e.tagName}.${e.className} ${e.scrollWidth}/${e.clientWidth}`);",
+               .map((e) => `${e.tagName}.${e.className} ${e.scrollWidth}/${e.clientWidth}` + \
+                 (e === document.scrollingElement ? ': ' + [...document.body.querySelectorAll('*')] \
+                   .filter((c) => c.getBoundingClientRect().right + scrollX > e.clientWidth + 1 \
+                     && !(c.parentElement && c.parentElement.closest('.table-scroll')) \
+                     && ![...c.children].some((k) => k.getBoundingClientRect().right + scrollX > e.clientWidth + 1)) \
+                   .slice(0, 5).map((c) => `${c.tagName}.${c.className} ${Math.round(c.getBoundingClientRect().right + scrollX)}`).join(', ') : ''));",
             vec![],
         )
         .await

@@ -955,3 +955,149 @@ async fn an_export_imports_back_into_the_same_leads() {
         );
     }
 }
+
+/// Posts a JSON import.
+async fn import_json(app: &TestApp, token: &str, body: &str) -> (reqwest::StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url("/api/leads/import"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("request");
+    crate::helpers::split(response).await
+}
+
+/// The import's status once its rows are stored or it failed; never left running.
+async fn ended(app: &TestApp, token: &str, id: i64) -> Value {
+    let started = Instant::now();
+    loop {
+        let (status, body) = app
+            .call(
+                Method::GET,
+                &format!("/api/leads/imports/{id}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        if body["status"] == "done" || body["status"] == "failed" {
+            return body;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the import never ended: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn rejected_lines(done: &Value) -> Vec<i64> {
+    done["rejections"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|r| r["line"].as_i64()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn poison_files_end_with_their_reasons_and_the_good_rows_stored() {
+    let app = TestApp::spawn_with(|s| s.set("LEAD_SWEEP_MS", "50")).await;
+    let admin = app.admin_token().await;
+
+    // Two bad records split by a bare CR on one line, between good rows.
+    let (status, started) = import_csv(
+        &app,
+        &admin,
+        "email,name\nok1@example.com,One\nnot-an-email,Bad\ralso-bad,Worse\nok2@example.com,Two\n",
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    let done = ended(&app, &admin, started["id"].as_i64().unwrap()).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(
+        (&done["imported"], &done["rejected"]),
+        (&json!(2), &json!(2)),
+        "{done}"
+    );
+    assert_eq!(
+        rejected_lines(&done),
+        [3, 4],
+        "each record its own line: {done}"
+    );
+
+    // An old Mac file: carriage returns only.
+    let (status, started) = import_csv(
+        &app,
+        &admin,
+        "email,name\rmac1@example.com,Mac\rmac2@example.com,Classic\r",
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    let done = ended(&app, &admin, started["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        (&done["status"], &done["imported"]),
+        (&json!("done"), &json!(2)),
+        "{done}"
+    );
+
+    // NUL in a CSV field and in a JSON field: the row is refused with its reason.
+    let (status, started) = import_csv(
+        &app,
+        &admin,
+        "email,notes\nnul@example.com,a\u{0}b\nclean@example.com,fine\n",
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    let done = ended(&app, &admin, started["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        (&done["status"], &done["imported"], &done["rejected"]),
+        (&json!("done"), &json!(1), &json!(1)),
+        "{done}"
+    );
+    assert!(
+        done["rejections"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("NUL"),
+        "{done}"
+    );
+    let (status, started) = import_json(
+        &app,
+        &admin,
+        r#"[{"email":"jnul@example.com","notes":"a\u0000b"},{"email":"jclean@example.com"}]"#,
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    let done = ended(&app, &admin, started["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        (&done["status"], &done["imported"], &done["rejected"]),
+        (&json!("done"), &json!(1), &json!(1)),
+        "{done}"
+    );
+
+    // A quote opened and never closed: the file is refused, naming the line.
+    let mut endless =
+        String::from("email,notes\nfine@example.com,ok\nopen@example.com,\"never closed\n");
+    endless.push_str(&"x".repeat(2 * 1024 * 1024));
+    let (status, body) = import_csv(&app, &admin, &endless).await;
+    assert_eq!(status, 422, "{body}");
+    assert_error(&body, "invalid_import");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 3"),
+        "{body}"
+    );
+
+    // A header of 100,001 columns is refused at once.
+    let wide: String = std::iter::once("email".to_string())
+        .chain((0..100_000).map(|i| format!("c{i}")))
+        .collect::<Vec<_>>()
+        .join(",");
+    let (status, body) = import_csv(&app, &admin, &format!("{wide}\na@example.com\n")).await;
+    assert_eq!(status, 422, "{body}");
+    assert_error(&body, "invalid_import");
+}
