@@ -274,10 +274,11 @@
   // --- live -------------------------------------------------------------------------------
   function connect() {
     if (!session || socket) return;
-    var url = hub.replace(/^http/, "ws") + "/ws/widget?token=" + encodeURIComponent(session.token);
+    // The token travels as the socket's protocol, never in the address proxies log.
+    var url = hub.replace(/^http/, "ws") + "/ws/widget";
     var ws;
     try {
-      ws = new WebSocket(url);
+      ws = new WebSocket(url, ["bearer", session.token]);
     } catch (e) {
       poll();
       return;
