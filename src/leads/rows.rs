@@ -36,6 +36,8 @@ const MAX_EXTRA: usize = 50;
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// Most columns a header may name.
 const MAX_COLUMNS: usize = 256;
+/// What a NUL in a file is kept as until its row is refused.
+const UNREADABLE: &str = "\u{FFFD}";
 /// Longest record: a row longer than this is a quote that never closes, not a lead.
 const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
@@ -208,7 +210,11 @@ impl Splitter {
 
     fn take_chunk(&mut self) -> Result<RawChunk, FileError> {
         let body: Vec<u8> = self.pending.drain(..self.cut).collect();
-        let body = String::from_utf8(body).map_err(|_| FileError::NotUtf8)?;
+        let mut body = String::from_utf8(body).map_err(|_| FileError::NotUtf8)?;
+        // No database column keeps a NUL: it is kept as U+FFFD, and its row refused by `check`.
+        if body.contains('\0') {
+            body = body.replace('\0', UNREADABLE);
+        }
         let chunk = RawChunk {
             first_line: self.line,
             body,
@@ -426,10 +432,13 @@ pub fn check<'a>(
         let Some(value) = value.as_deref().map(unguarded).filter(|v| !v.is_empty()) else {
             continue;
         };
-        if value.contains('\0') || name.contains('\0') {
+        if [value.as_str(), name]
+            .iter()
+            .any(|t| t.contains(['\0', '\u{FFFD}']))
+        {
             return Err(format!(
-                "the field '{}' holds a NUL character, which cannot be stored",
-                shown(&name.replace('\0', ""))
+                "the field '{}' holds a NUL character (or one that could not be read)",
+                shown(&name.replace(['\0', '\u{FFFD}'], ""))
             ));
         }
         match name {

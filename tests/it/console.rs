@@ -10,11 +10,12 @@ use crate::helpers::{
 };
 
 /// Where the tests leave their screenshots (the README's come from here).
-fn shots() -> std::path::PathBuf {
+pub(crate) fn shots() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
 }
 
-async fn sign_in(browser: &Browser, app: &TestApp, email: &str, password: &str) {
+/// Signs in on the app's console as a person does.
+pub(crate) async fn sign_in(browser: &Browser, app: &TestApp, email: &str, password: &str) {
     sign_in_at(browser, &app.base, email, password).await;
 }
 
@@ -99,7 +100,7 @@ async fn a_messenger_chat_arrives_live_is_answered_and_shows_delivered() {
 }
 
 /// Makes the first chat of the account belong to `user_id` (or the queue), behind the API.
-async fn assign_first_chat(app: &TestApp, user_id: Option<i64>) -> i64 {
+pub(crate) async fn assign_first_chat(app: &TestApp, user_id: Option<i64>) -> i64 {
     use diesel::prelude::*;
     use switchboard::store::schema::chats;
     app.state

@@ -8,14 +8,11 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::browser::{self, Browser, Element, ENTER};
+use crate::console::shots;
 use crate::helpers::{GraphServer, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, PAGE_ID, PAGE_NAME};
 use crate::routes::ws::{connect, frames_until};
 
 const VERIFY_TOKEN: &str = "verify-me-7f3a9c";
-
-fn shots() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
-}
 
 /// A hub whose Graph API is the suite's fake, with a Messenger page and a website widget
 /// allowed on `https://old-shop.example.com`; the widget's id and key.

@@ -5,21 +5,9 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::browser::{self, Browser};
+use crate::browser;
+use crate::console::{shots, sign_in};
 use crate::helpers::{messenger_text, TestApp};
-
-/// Where the tests leave their screenshots (the README's come from here).
-fn shots() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
-}
-
-async fn sign_in(browser: &Browser, app: &TestApp, email: &str, password: &str) {
-    browser.goto(&format!("{}/", app.base)).await;
-    browser.fill("Email", email).await;
-    browser.fill("Password", password).await;
-    browser.press("Sign in").await;
-    browser.wait_text(15, "Inbox").await;
-}
 
 /// The chat of customer `sender`, behind the API.
 async fn chat_of(app: &TestApp, sender: &'static str) -> i64 {

@@ -7,40 +7,8 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::browser::{self, Browser};
+use crate::console::{assign_first_chat, shots, sign_in};
 use crate::helpers::{messenger_text, GraphServer, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
-
-/// Where the tests leave their screenshots (docs/screenshots/ takes them from here).
-fn shots() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
-}
-
-async fn sign_in(browser: &Browser, app: &TestApp, email: &str, password: &str) {
-    browser.goto(&app.url("/")).await;
-    browser.fill("Email", email).await;
-    browser.fill("Password", password).await;
-    browser.press("Sign in").await;
-    browser.wait_text(15, "Inbox").await;
-}
-
-/// Puts the account's first chat in `user_id`'s hands (or the queue), behind the API.
-async fn assign_first_chat(app: &TestApp, user_id: Option<i64>) -> i64 {
-    use diesel::prelude::*;
-    use switchboard::store::schema::chats;
-    app.state
-        .db()
-        .run(move |conn| -> QueryResult<i64> {
-            let id = chats::table
-                .select(chats::id)
-                .order(chats::id.asc())
-                .first(conn)?;
-            diesel::update(chats::table.find(id))
-                .set(chats::assignee_id.eq(user_id))
-                .execute(conn)?;
-            Ok(id)
-        })
-        .await
-        .unwrap()
-}
 
 /// Gives every contact of the account this name and picture link, behind the API.
 async fn set_contacts(app: &TestApp, name: &str, picture: &str) {

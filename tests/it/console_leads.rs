@@ -7,20 +7,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::browser::{self, Browser};
+use crate::console::{shots, sign_in};
 use crate::helpers::{AiAnswer, AiServer, TestApp};
-
-/// Where the tests leave their screenshots (the README's come from here).
-fn shots() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
-}
-
-async fn sign_in(browser: &Browser, app: &TestApp, email: &str, password: &str) {
-    browser.goto(&format!("{}/", app.base)).await;
-    browser.fill("Email", email).await;
-    browser.fill("Password", password).await;
-    browser.press("Sign in").await;
-    browser.wait_text(15, "Inbox").await;
-}
 
 /// Elements wider than the screen outside the table (which may scroll on its own).
 async fn too_wide(browser: &Browser) -> Value {

@@ -42,12 +42,22 @@ async fn hub(ai: &AiServer, adjust: impl FnOnce(&mut switchboard::config::RawSet
 
 /// Posts a file as `text/csv`.
 async fn import_csv(app: &TestApp, token: &str, csv: &str) -> (reqwest::StatusCode, Value) {
+    import_as(app, token, "text/csv; charset=utf-8", csv).await
+}
+
+/// Posts an import body of `content_type`.
+async fn import_as(
+    app: &TestApp,
+    token: &str,
+    content_type: &str,
+    body: &str,
+) -> (reqwest::StatusCode, Value) {
     let response = app
         .client
         .post(app.url("/api/leads/import"))
         .bearer_auth(token)
-        .header("content-type", "text/csv; charset=utf-8")
-        .body(csv.to_string())
+        .header("content-type", content_type)
+        .body(body.to_string())
         .send()
         .await
         .expect("request");
@@ -57,6 +67,28 @@ async fn import_csv(app: &TestApp, token: &str, csv: &str) -> (reqwest::StatusCo
 /// Polls an import until its rows are stored and its analysis is not running; returns its last
 /// status.
 async fn finished(app: &TestApp, token: &str, id: i64) -> Value {
+    poll_import(app, token, id, 60, |body| {
+        body["status"] == "done" && body["analysis"] != "running"
+    })
+    .await
+}
+
+/// The import's status once its rows are stored or it failed; never left running.
+async fn ended(app: &TestApp, token: &str, id: i64) -> Value {
+    poll_import(app, token, id, 20, |body| {
+        body["status"] == "done" || body["status"] == "failed"
+    })
+    .await
+}
+
+/// Polls an import's status until `until` holds, for up to `secs` seconds.
+async fn poll_import(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    secs: u64,
+    until: impl Fn(&Value) -> bool,
+) -> Value {
     let started = Instant::now();
     loop {
         let (status, body) = app
@@ -68,11 +100,11 @@ async fn finished(app: &TestApp, token: &str, id: i64) -> Value {
             )
             .await;
         assert_eq!(status, 200, "{body}");
-        if body["status"] == "done" && body["analysis"] != "running" {
+        if until(&body) {
             return body;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(60),
+            started.elapsed() < Duration::from_secs(secs),
             "the import never finished: {body}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -958,40 +990,7 @@ async fn an_export_imports_back_into_the_same_leads() {
 
 /// Posts a JSON import.
 async fn import_json(app: &TestApp, token: &str, body: &str) -> (reqwest::StatusCode, Value) {
-    let response = app
-        .client
-        .post(app.url("/api/leads/import"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("request");
-    crate::helpers::split(response).await
-}
-
-/// The import's status once its rows are stored or it failed; never left running.
-async fn ended(app: &TestApp, token: &str, id: i64) -> Value {
-    let started = Instant::now();
-    loop {
-        let (status, body) = app
-            .call(
-                Method::GET,
-                &format!("/api/leads/imports/{id}"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        if body["status"] == "done" || body["status"] == "failed" {
-            return body;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the import never ended: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    import_as(app, token, "application/json", body).await
 }
 
 fn rejected_lines(done: &Value) -> Vec<i64> {
