@@ -2,8 +2,6 @@
 //! keeps its key, so the site keeps its snippet), sees what to paste into Meta's console, and
 //! learns at once whether Meta accepts a page token; at desktop and phone sizes.
 
-use std::net::SocketAddr;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -11,6 +9,7 @@ use crate::browser::{self, Browser, Element, ENTER};
 use crate::console::shots;
 use crate::helpers::{GraphServer, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, PAGE_ID, PAGE_NAME};
 use crate::routes::ws::{connect, frames_until};
+use crate::widget::site;
 
 const VERIFY_TOKEN: &str = "verify-me-7f3a9c";
 
@@ -53,58 +52,6 @@ async fn hub_with_channels(graph: &GraphServer) -> (TestApp, i64, String) {
         widget["id"].as_i64().unwrap(),
         widget["widget_key"].as_str().unwrap().to_string(),
     )
-}
-
-/// A customer's site on its own port embedding the widget with `key`, under a strict CSP that
-/// allows the hub; what the page logs as errors is kept in `window.__errors`.
-async fn site(hub: String, key: String) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind site");
-    let addr: SocketAddr = listener.local_addr().expect("addr");
-    let ws = hub.replacen("http", "ws", 1);
-    let page = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Shop</title>\
-         <script src=\"/capture.js\"></script></head><body><h1>The shop</h1>\
-         <script src=\"{hub}/widget.js\" data-widget-key=\"{key}\" async></script></body></html>"
-    );
-    let csp = format!(
-        "default-src 'self'; script-src 'self' {hub}; style-src 'self' {hub}; connect-src {hub} {ws}; img-src 'self' data:"
-    );
-    let app = axum::Router::new()
-        .route(
-            "/",
-            axum::routing::get(move || {
-                let (page, csp) = (page.clone(), csp.clone());
-                async move {
-                    (
-                        [
-                            (
-                                axum::http::header::CONTENT_TYPE,
-                                "text/html; charset=utf-8".to_string(),
-                            ),
-                            (axum::http::header::CONTENT_SECURITY_POLICY, csp),
-                        ],
-                        page,
-                    )
-                }
-            }),
-        )
-        .route(
-            "/capture.js",
-            axum::routing::get(|| async {
-                (
-                    [(axum::http::header::CONTENT_TYPE, "text/javascript")],
-                    "window.__errors = []; const sbError = console.error; console.error = function () { \
-                     window.__errors.push(Array.prototype.join.call(arguments, ' ')); \
-                     return sbError.apply(console, arguments); };",
-                )
-            }),
-        );
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}")
 }
 
 async fn sign_in_as_admin(browser: &Browser, app: &TestApp) {

@@ -14,7 +14,7 @@ use crate::helpers::{Proxy, TestApp};
 
 /// A customer's site: one page with the widget's tag, served on its own port, recording what
 /// the page logs as errors in `window.__errors`.
-async fn site(hub: String, key: String) -> String {
+pub(crate) async fn site(hub: String, key: String) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind site");
