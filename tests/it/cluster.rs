@@ -435,16 +435,7 @@ async fn redis_restarted_mid_stream_loses_and_doubles_nothing() {
         (local_hello + 1..=latest).collect::<Vec<_>>(),
         "the committing process's socket too"
     );
-    let metrics = apps[1]
-        .client
-        .get(apps[1].url("/metrics"))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text");
+    let metrics = scrape(&apps[1]).await;
     let fills = metric(&metrics, "switchboard_relay_gap_fills_total");
     assert!(
         fills >= 1.0,
@@ -537,6 +528,19 @@ async fn until_gone(socket: &mut Socket) -> Vec<Value> {
             Ok(Some(Ok(_))) => {}
         }
     }
+}
+
+/// What `/metrics` of `app` shows now, in Prometheus text.
+async fn scrape(app: &TestApp) -> String {
+    app.client
+        .get(app.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text")
 }
 
 /// The value of one unlabelled metric in Prometheus text.
@@ -766,16 +770,7 @@ async fn messages_on_redis_that_no_process_signed_or_sent_before_change_nothing(
         !apps[0].state.presence.online(ACCOUNT).contains(&agent.id),
         "round robin cannot pick them"
     );
-    let metrics = apps[0]
-        .client
-        .get(apps[0].url("/metrics"))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text");
+    let metrics = scrape(&apps[0]).await;
     assert!(
         metric(&metrics, "switchboard_relay_rejected_messages_total") >= 6.0,
         "each refusal is counted:\n{metrics}"
