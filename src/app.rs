@@ -68,7 +68,14 @@ pub struct Limits {
     pub widget_session: KeyedLimiter,
     /// Widget polls per visitor session.
     pub widget_poll: KeyedLimiter,
+    /// Widget polls per client IP, whatever their sessions.
+    pub widget_poll_ip: KeyedLimiter,
+    /// Lead files arriving at once (each holds a parser's memory until it has arrived).
+    pub lead_files: tokio::sync::Semaphore,
 }
+
+/// Lead files one process receives at once; another is answered 429 until one has arrived.
+pub const LEAD_FILES_AT_ONCE: usize = 2;
 
 impl App {
     /// Assembles the state from the configuration, an open database, a running bus and, when
@@ -101,6 +108,8 @@ impl App {
                 widget_ip: KeyedLimiter::new(config.widget_limit_per_ip),
                 widget_session: KeyedLimiter::new(config.widget_limit_per_session),
                 widget_poll: KeyedLimiter::new(config.widget_poll_limit_per_session),
+                widget_poll_ip: KeyedLimiter::new(config.widget_poll_limit_per_ip),
+                lead_files: tokio::sync::Semaphore::new(LEAD_FILES_AT_ONCE),
             },
             mailer,
             presence: Arc::new(Presence::new(config.presence_grace, link.clone())),

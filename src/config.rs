@@ -224,6 +224,8 @@ pub struct Config {
     pub typing_limit: Limit,
     /// Widget polls per visitor session (`WIDGET_POLL_LIMIT_PER_SESSION`).
     pub widget_poll_limit_per_session: Limit,
+    /// Widget polls per client IP, whatever their sessions (`WIDGET_POLL_LIMIT_PER_IP`).
+    pub widget_poll_limit_per_ip: Limit,
 }
 
 /// Names of every setting, so the environment and `.env` are read for these only.
@@ -296,6 +298,7 @@ pub const SETTINGS: &[&str] = &[
     "WEBHOOK_ALLOW_PRIVATE_HOSTS",
     "TYPING_LIMIT",
     "WIDGET_POLL_LIMIT_PER_SESSION",
+    "WIDGET_POLL_LIMIT_PER_IP",
 ];
 
 /// Shortest JWT secret accepted in production, in bytes.
@@ -703,6 +706,7 @@ impl Config {
                 "WIDGET_POLL_LIMIT_PER_SESSION",
                 "120/60",
             )?,
+            widget_poll_limit_per_ip: parse_limit(raw, "WIDGET_POLL_LIMIT_PER_IP", "1200/60")?,
             environment,
             bind_addr,
             data_dir,

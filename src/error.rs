@@ -91,6 +91,12 @@ impl AppError {
         e
     }
 
+    /// The same error, telling the client when to try again (`Retry-After`).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+
     /// 503: a dependency is down or saturated; retry after the given seconds.
     pub fn unavailable(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
         let mut e = Self::custom(StatusCode::SERVICE_UNAVAILABLE, code, message);

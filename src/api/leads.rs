@@ -97,7 +97,7 @@ pub async fn update(
         (serde_json::Value = "application/json"))),
     responses((status = 202, body = ImportStatus), (status = 403, body = crate::error::ErrorBody),
               (status = 413, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody),
-              (status = 422, body = crate::error::ErrorBody)))]
+              (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     me: CurrentUser,

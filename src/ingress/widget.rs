@@ -340,11 +340,18 @@ pub async fn send(
 }
 
 /// The visitor's conversation after `after`: their messages and replies, never internal notes.
+/// Polls count per session and per client IP (one address cannot poll on with new sessions).
 pub async fn poll(
     state: &AppState,
     visitor: &Visitor,
     query: Poll,
+    ip: &str,
 ) -> AppResult<Vec<SeenByVisitor>> {
+    state
+        .limits
+        .widget_poll_ip
+        .check(ip)
+        .map_err(AppError::too_many_requests)?;
     state
         .limits
         .widget_poll

@@ -9,15 +9,18 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 
-use std::collections::BTreeMap;
+use diesel::result::DatabaseErrorKind;
+use std::collections::{BTreeMap, HashMap};
 
 use super::rows::{self, FileError, RawChunk, RawChunkRef, Splitter};
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
+use crate::store::connection::DbConnection;
 use crate::store::lead_imports::{self, ChunkCounts, Import, StatusWord};
-use crate::store::leads as lead_store;
+use crate::store::leads::{self as lead_store, ImportedLead, LeadRow};
+use crate::store::DbError;
 
 /// Largest CSV file, read as it streams: the largest body the hub accepts.
 pub const MAX_CSV_BYTES: usize = 256 * 1024 * 1024;
@@ -36,8 +39,13 @@ const MAX_MAPPED_WORDS: usize = 200;
 pub struct ImportStatus {
     /// The import's id.
     pub id: i64,
-    /// `running` while rows are stored, then `done` (the analysis is apart: `analysis`).
+    /// `running` while rows are stored, then `done`, or `failed` when a chunk of rows could not
+    /// be stored for a lasting reason (see `failure`; the rows stored before it stay). The
+    /// analysis is apart: `analysis`.
     pub status: String,
+    /// Why the import failed, naming the file's lines, e.g. "lines 502-1001 could not be
+    /// stored: ..."; absent unless `status` is `failed`.
+    pub failure: Option<String>,
     /// The AI analysis of its leads: `skipped` (see `analysis_skipped`), `running` or `done`.
     pub analysis: String,
     /// Why the analysis was skipped, e.g. "no AI provider configured".
@@ -223,6 +231,17 @@ pub async fn receive(
     me.principal.authorize(Action::ImportLeads)?;
     let format = Format::of(content_type)?;
     let mapped = query_status_map(&options)?;
+    let _arriving = state.limits.lead_files.try_acquire().map_err(|_| {
+        AppError::custom(
+            StatusCode::TOO_MANY_REQUESTS,
+            "imports_busy",
+            format!(
+                "{} lead files are arriving already; send this one once one of them has arrived",
+                crate::app::LEAD_FILES_AT_ONCE
+            ),
+        )
+        .retry_after(5)
+    })?;
     let (account, user) = (me.principal.account_id, me.principal.user_id);
     let now = Utc::now().naive_utc();
     let skipped = super::analysis::skipped_because(&state.config);
@@ -309,7 +328,15 @@ async fn receive_csv(state: &AppState, id: i64, body: Body) -> AppResult<Receive
         if bytes > MAX_CSV_BYTES {
             return Err(too_large(MAX_CSV_BYTES));
         }
-        for chunk in splitter.feed(&piece).map_err(file_error)? {
+        // Splitting is linear in the piece, but a piece may be large: off the async threads.
+        let (back, chunks) = tokio::task::spawn_blocking(move || {
+            let chunks = splitter.feed(&piece);
+            (splitter, chunks)
+        })
+        .await
+        .map_err(AppError::internal)?;
+        splitter = back;
+        for chunk in chunks.map_err(file_error)? {
             keep(state, id, &mut received, chunk).await?;
         }
     }
@@ -321,29 +348,52 @@ async fn receive_csv(state: &AppState, id: i64, body: Body) -> AppResult<Receive
     Ok(received)
 }
 
+/// A JSON body holding a CSV file.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CsvInJson {
+    csv: String,
+    status_map: Option<Value>,
+}
+
+/// Receives a JSON import without building a tree of it: an array is split into its items as
+/// written (each chunk a JSON array of up to `CHUNK_ROWS` of them, read when stored); an object
+/// holds a CSV file.
 async fn receive_json(state: &AppState, id: i64, body: Body) -> AppResult<Received> {
     let bytes = axum::body::to_bytes(body, MAX_JSON_BYTES)
         .await
         .map_err(|_| too_large(MAX_JSON_BYTES))?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        AppError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
-    })?;
-    drop(bytes);
     let mut received = Received {
         header: None,
         chunks: 0,
         rows: 0,
         status_map: None,
     };
-    match value {
-        Value::Object(mut object)
-            if object.contains_key("csv")
-                && object.keys().all(|k| k == "csv" || k == "status_map") =>
-        {
-            received.status_map = object.remove("status_map").map(status_map).transpose()?;
-            let Some(Value::String(csv)) = object.remove("csv") else {
-                return Err(not_rows());
-            };
+    let unreadable = |e: serde_json::Error| match e.classify() {
+        serde_json::error::Category::Data => not_rows(),
+        _ => AppError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")),
+    };
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => {
+            let items: Vec<&serde_json::value::RawValue> =
+                serde_json::from_slice(&bytes).map_err(unreadable)?;
+            for (i, part) in items.chunks(rows::CHUNK_ROWS).enumerate() {
+                let items: Vec<&str> = part.iter().map(|item| item.get()).collect();
+                let chunk = RawChunk {
+                    first_line: (i * rows::CHUNK_ROWS + 1) as i64,
+                    body: format!("[{}]", items.join(",")),
+                    rows: part.len(),
+                };
+                keep(state, id, &mut received, chunk).await?;
+            }
+        }
+        Some(b'{') => {
+            let CsvInJson {
+                csv,
+                status_map: map,
+            } = serde_json::from_slice(&bytes).map_err(unreadable)?;
+            drop(bytes);
+            received.status_map = map.map(status_map).transpose()?;
             let mut splitter = Splitter::new();
             for chunk in splitter.feed(csv.as_bytes()).map_err(file_error)? {
                 keep(state, id, &mut received, chunk).await?;
@@ -354,17 +404,10 @@ async fn receive_json(state: &AppState, id: i64, body: Body) -> AppResult<Receiv
             }
             received.header = header;
         }
-        Value::Array(items) => {
-            for (i, part) in items.chunks(rows::CHUNK_ROWS).enumerate() {
-                let chunk = RawChunk {
-                    first_line: (i * rows::CHUNK_ROWS + 1) as i64,
-                    body: serde_json::to_string(part).map_err(AppError::internal)?,
-                    rows: part.len(),
-                };
-                keep(state, id, &mut received, chunk).await?;
-            }
+        _ => {
+            serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(unreadable)?;
+            return Err(not_rows());
         }
-        _ => return Err(not_rows()),
     }
     Ok(received)
 }
@@ -489,7 +532,13 @@ fn describe(
         .unwrap_or_default();
     Ok(ImportStatus {
         id: import.id,
-        status: if stored { "done" } else { "running" }.to_string(),
+        status: match (&import.failure, stored) {
+            (Some(_), _) => "failed",
+            (None, true) => "done",
+            (None, false) => "running",
+        }
+        .to_string(),
+        failure: import.failure.clone(),
         analysis: analysis.to_string(),
         analysis_skipped: import.analysis_skipped,
         merges: merges
@@ -578,7 +627,8 @@ async fn sweep(state: &AppState) {
     }
 }
 
-/// Stores an import's rows chunk by chunk while this process holds it.
+/// Stores an import's rows chunk by chunk while this process holds it; an import whose chunk
+/// cannot be stored for a lasting reason ends `failed` with that reason.
 async fn work(state: &AppState, id: i64) -> Result<(), String> {
     let lease =
         chrono::Duration::from_std(state.config.lead_lease).unwrap_or(chrono::Duration::minutes(2));
@@ -613,10 +663,14 @@ async fn work(state: &AppState, id: i64) -> Result<(), String> {
                 );
                 return Ok(());
             }
-            (_, None) => return Err("the import's next chunk is missing".into()),
+            (_, None) => return fail(state, id, "the import's next chunk is missing".into()).await,
             (import, Some(chunk)) => (import, chunk),
         };
-        store_chunk(state, import, chunk).await?;
+        match store_chunk(state, import, chunk).await {
+            Ok(()) => {}
+            Err(Stop::Later(e)) => return Err(e),
+            Err(Stop::Failed(reason)) => return fail(state, id, reason).await,
+        }
         let until = Utc::now().naive_utc() + lease;
         state
             .db()
@@ -626,19 +680,39 @@ async fn work(state: &AppState, id: i64) -> Result<(), String> {
     }
 }
 
+/// Ends an import `failed`, with its reason.
+async fn fail(state: &AppState, id: i64, reason: String) -> Result<(), String> {
+    tracing::error!(import_id = id, reason = %reason, "lead import failed");
+    state
+        .db()
+        .run(move |conn| lead_imports::fail(conn, id, &reason))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Why storing an import's rows stopped.
+#[derive(Debug)]
+enum Stop {
+    /// For now (the database was out of reach, say): the import continues later.
+    Later(String),
+    /// For good: the import ends `failed` with this reason.
+    Failed(String),
+}
+
 /// Reads a chunk's rows and stores them, with the import's counts, in one transaction.
 async fn store_chunk(
     state: &AppState,
     import: Import,
     chunk: lead_imports::Chunk,
-) -> Result<(), String> {
+) -> Result<(), Stop> {
     let raw = RawChunkRef {
         first_line: chunk.first_line,
         body: &chunk.body,
     };
     let outcomes = match import.header.as_deref() {
         Some(header) => {
-            let header: Vec<String> = serde_json::from_str(header).map_err(|e| e.to_string())?;
+            let header: Vec<String> = serde_json::from_str(header)
+                .map_err(|e| Stop::Failed(format!("the import's header is unreadable: {e}")))?;
             rows::csv_rows(&header, &raw)
         }
         None => rows::json_rows(&raw),
@@ -672,75 +746,160 @@ async fn store_chunk(
             (line, outcome)
         })
         .collect();
-    state
+    let chunk_lines = (chunk.first_line, outcomes.last().map(|(line, _)| *line));
+    let stored = state
         .db()
-        .run(move |conn| {
-            use diesel::Connection;
-            let now = Utc::now().naive_utc();
-            let account = import.account_id;
-            let (emails, phones): (Vec<String>, Vec<String>) = outcomes
-                .iter()
-                .filter_map(|(_, o)| o.as_ref().ok())
-                .fold((Vec::new(), Vec::new()), |(mut e, mut p), lead| {
-                    e.extend(lead.email.clone());
-                    p.extend(lead.phone.clone());
-                    (e, p)
-                });
-            conn.transaction(|conn| {
-                // The account's write lock, as the engine takes it before capturing a lead:
-                // a chat's lead and an imported row with the same email never both insert.
-                crate::store::accounts::lock_for_write(conn, &[account])?;
-                let links = lead_store::links(conn, account, &emails, &phones)?;
-                let mut counts = ChunkCounts {
-                    status_words: words.clone(),
-                    ..ChunkCounts::default()
-                };
-                for (line, outcome) in &outcomes {
-                    let lead = match outcome {
-                        Ok(lead) => lead,
-                        Err(reason) => {
-                            counts.rejections.push((*line, reason.clone()));
-                            continue;
-                        }
-                    };
-                    let link = links.of(lead);
-                    let same = lead_store::same_row(
+        .run(move |conn| store_outcomes(conn, &import, seq, &outcomes, &words, analyse))
+        .await;
+    stored.map_err(|e| match e {
+        // The database refused the chunk itself (not a connection or a lock): trying it again
+        // gives the same answer.
+        DbError::Work(diesel::result::Error::DatabaseError(kind, info))
+            if !matches!(
+                kind,
+                DatabaseErrorKind::SerializationFailure
+                    | DatabaseErrorKind::ClosedConnection
+                    | DatabaseErrorKind::ReadOnlyTransaction
+            ) && !is_lock_conflict(info.message()) =>
+        {
+            let lines = match chunk_lines {
+                (first, Some(last)) if last > first => format!("lines {first}-{last}"),
+                (first, _) => format!("line {first}"),
+            };
+            Stop::Failed(format!("{lines} could not be stored: {}", info.message()))
+        }
+        other => Stop::Later(other.to_string()),
+    })
+}
+
+/// Whether a database error is two transactions meeting (tried again later), not the data.
+fn is_lock_conflict(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    [
+        "deadlock",
+        "lock wait",
+        "locked",
+        "busy",
+        "lock timeout",
+        "could not obtain lock",
+    ]
+    .iter()
+    .any(|word| message.contains(word))
+}
+
+/// Stores a chunk's rows with the import's counts in one transaction. The account's leads the
+/// rows may match are read first, in one query and without the account's write lock (which
+/// ingest takes for every message); under the lock only the leads created since are read, by
+/// their ids.
+fn store_outcomes(
+    conn: &mut DbConnection,
+    import: &Import,
+    seq: i32,
+    outcomes: &[(i64, Result<ImportedLead, String>)],
+    words: &lead_imports::StatusWords,
+    analyse: bool,
+) -> diesel::QueryResult<()> {
+    use diesel::Connection;
+    let now = Utc::now().naive_utc();
+    let account = import.account_id;
+    let (emails, phones): (Vec<String>, Vec<String>) = outcomes
+        .iter()
+        .filter_map(|(_, o)| o.as_ref().ok())
+        .fold((Vec::new(), Vec::new()), |(mut e, mut p), lead| {
+            e.extend(lead.email.clone());
+            p.extend(lead.phone.clone());
+            (e, p)
+        });
+    let newest = lead_store::newest_id(conn, account)?;
+    let links = lead_store::links(conn, account, &emails, &phones)?;
+    let mut known = Known::default();
+    for lead in lead_store::matching(conn, account, &emails, &phones)? {
+        known.add(lead);
+    }
+    conn.transaction(|conn| {
+        // The account's write lock, as the engine takes it before capturing a lead: a chat's
+        // lead and an imported row with the same email never both insert.
+        crate::store::accounts::lock_for_write(conn, &[account])?;
+        for lead in lead_store::created_since(conn, account, newest)? {
+            known.add(lead);
+        }
+        let mut counts = ChunkCounts {
+            status_words: words.clone(),
+            ..ChunkCounts::default()
+        };
+        for (line, outcome) in outcomes {
+            let lead = match outcome {
+                Ok(lead) => lead,
+                Err(reason) => {
+                    counts.rejections.push((*line, reason.clone()));
+                    continue;
+                }
+            };
+            let link = links.of(lead);
+            let id = match known.of(lead) {
+                None => {
+                    counts.imported += 1;
+                    lead_store::insert_imported(conn, account, import.id, lead, link, analyse, now)?
+                }
+                Some(existing) => {
+                    let merged = super::merge::merge(existing, lead, link);
+                    lead_store::merge_imported(
                         conn,
-                        account,
-                        lead.email.as_deref(),
-                        lead.phone.as_deref(),
+                        existing.id,
+                        import.id,
+                        &merged.set,
+                        analyse,
+                        now,
                     )?;
-                    match same {
-                        None => {
-                            lead_store::insert_imported(
-                                conn, account, import.id, lead, link, analyse, now,
-                            )?;
-                            counts.imported += 1;
-                        }
-                        Some(existing) => {
-                            let merged = super::merge::merge(&existing, lead, link);
-                            lead_store::merge_imported(
-                                conn,
-                                existing.id,
-                                import.id,
-                                &merged.set,
-                                analyse,
-                                now,
-                            )?;
-                            counts.updated += 1;
-                            counts
-                                .merges
-                                .push((*line, existing.id, merged.outcome(existing.id)));
-                        }
-                    }
+                    counts.updated += 1;
+                    counts
+                        .merges
+                        .push((*line, existing.id, merged.outcome(existing.id)));
+                    existing.id
                 }
-                if lead_imports::chunk_stored(conn, &import, seq, &counts, now)? {
-                    Ok(())
-                } else {
-                    Err(diesel::result::Error::RollbackTransaction)
+            };
+            known.add(lead_store::get(conn, id)?);
+        }
+        if lead_imports::chunk_stored(conn, import, seq, &counts, now)? {
+            Ok(())
+        } else {
+            Err(diesel::result::Error::RollbackTransaction)
+        }
+    })
+}
+
+/// The account's leads a chunk's rows may match: by email, else by phone, the oldest lead with
+/// it first (as a lookup by each would find).
+#[derive(Default)]
+struct Known {
+    by_email: HashMap<String, LeadRow>,
+    by_phone: HashMap<String, LeadRow>,
+}
+
+impl Known {
+    /// Learns a lead, or what it is now when it is known already.
+    fn add(&mut self, lead: LeadRow) {
+        self.by_email.retain(|_, known| known.id != lead.id);
+        self.by_phone.retain(|_, known| known.id != lead.id);
+        for (key, map) in [
+            (lead.email.clone(), &mut self.by_email),
+            (lead.phone.clone(), &mut self.by_phone),
+        ] {
+            let Some(key) = key else { continue };
+            match map.get(&key) {
+                Some(older) if older.id < lead.id => {}
+                _ => {
+                    map.insert(key, lead.clone());
                 }
-            })
-        })
-        .await
-        .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// The lead a row is: the one with its email, else the one with its phone.
+    fn of(&self, row: &ImportedLead) -> Option<&LeadRow> {
+        row.email
+            .as_ref()
+            .and_then(|e| self.by_email.get(e))
+            .or_else(|| row.phone.as_ref().and_then(|p| self.by_phone.get(p)))
+    }
 }

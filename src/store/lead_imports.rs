@@ -43,6 +43,8 @@ pub struct Import {
     pub status_words: Option<String>,
     /// Why its leads are not analysed, when they are not.
     pub analysis_skipped: Option<String>,
+    /// Why its rows could not all be stored, when an import failed.
+    pub failure: Option<String>,
 }
 
 impl Import {
@@ -183,6 +185,7 @@ pub fn get(conn: &mut DbConnection, id: i64) -> QueryResult<Import> {
 pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
     lead_imports::table
         .filter(lead_imports::chunks.is_not_null())
+        .filter(lead_imports::failure.is_null())
         .filter(lead_imports::next_chunk.lt(lead_imports::chunks.assume_not_null()))
         .filter(
             lead_imports::lease_until
@@ -193,6 +196,18 @@ pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResu
         .limit(limit)
         .select(lead_imports::id)
         .load(conn)
+}
+
+/// Ends an import whose next chunk cannot be stored for a lasting reason: it is `failed`, with
+/// the reason, and no worker takes it again; the chunks it stored stay stored.
+pub fn fail(conn: &mut DbConnection, id: i64, reason: &str) -> QueryResult<()> {
+    diesel::update(lead_imports::table.find(id))
+        .set((
+            lead_imports::failure.eq(reason),
+            lead_imports::lease_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Holds an import for this process until `until` when no other holds it; false when another

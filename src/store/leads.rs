@@ -8,16 +8,47 @@ use super::connection::DbConnection;
 use super::schema::leads;
 use crate::model::Lead;
 
-/// The account's lead with this email (lower case), else with this phone, as stored.
-pub fn same_row(
+/// The account's leads with one of these emails (lower case) or phones, in one query that the
+/// `(account_id, email)` and `(account_id, phone)` indexes answer, oldest first.
+pub fn matching(
     conn: &mut DbConnection,
     account_id: i64,
-    email: Option<&str>,
-    phone: Option<&str>,
-) -> QueryResult<Option<LeadRow>> {
-    find_same(conn, account_id, email, phone)?
-        .map(|id| get(conn, id))
-        .transpose()
+    emails: &[String],
+    phones: &[String],
+) -> QueryResult<Vec<LeadRow>> {
+    if emails.is_empty() && phones.is_empty() {
+        return Ok(Vec::new());
+    }
+    leads::table
+        .filter(leads::account_id.eq(account_id))
+        .filter(leads::email.eq_any(emails).or(leads::phone.eq_any(phones)))
+        .order(leads::id)
+        .select(LeadRow::as_select())
+        .load(conn)
+}
+
+/// The account's newest lead id (0 without leads): the leads created after it are read again,
+/// by `created_since`, once the account's write lock is held.
+pub fn newest_id(conn: &mut DbConnection, account_id: i64) -> QueryResult<i64> {
+    leads::table
+        .filter(leads::account_id.eq(account_id))
+        .select(diesel::dsl::max(leads::id))
+        .first::<Option<i64>>(conn)
+        .map(Option::unwrap_or_default)
+}
+
+/// The account's leads created after lead `after`, oldest first (the `(account_id, id)` index).
+pub fn created_since(
+    conn: &mut DbConnection,
+    account_id: i64,
+    after: i64,
+) -> QueryResult<Vec<LeadRow>> {
+    leads::table
+        .filter(leads::account_id.eq(account_id))
+        .filter(leads::id.gt(after))
+        .order(leads::id)
+        .select(LeadRow::as_select())
+        .load(conn)
 }
 
 /// The account's lead with this email (lower case), else with this phone.
@@ -422,14 +453,16 @@ pub fn insert_imported(
     link: Option<Link>,
     analyse: bool,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<i64> {
     let (state, due) = if analyse {
         (Some("pending"), Some(now))
     } else {
         (None, None)
     };
-    diesel::insert_into(leads::table)
-        .values((
+    crate::insert_returning_id!(
+        conn,
+        crate::store::schema::leads,
+        (
             (
                 leads::account_id.eq(account_id),
                 leads::contact_id.eq(link.map(|l| l.contact_id)),
@@ -454,9 +487,8 @@ pub fn insert_imported(
                 leads::analysis_state.eq(state),
                 leads::analysis_due_at.eq(due),
             ),
-        ))
-        .execute(conn)
-        .map(drop)
+        )
+    )
 }
 
 /// What merging an imported row changes of the lead it matches: the fields given are set.

@@ -241,6 +241,7 @@ diesel::table! {
         status_map -> Nullable<Text>,
         status_words -> Nullable<Text>,
         analysis_skipped -> Nullable<Text>,
+        failure -> Nullable<Text>,
     }
 }
 

@@ -162,6 +162,7 @@ pub fn base_settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
         ("LOGIN_LIMIT_PER_EMAIL", "10000/60"),
         // Tests poll for facts; the poll limit test sets its own.
         ("WIDGET_POLL_LIMIT_PER_SESSION", "100000/60"),
+        ("WIDGET_POLL_LIMIT_PER_IP", "100000/60"),
     ])
 }
 

@@ -1100,3 +1100,108 @@ async fn poison_files_end_with_their_reasons_and_the_good_rows_stored() {
     assert_eq!(status, 422, "{body}");
     assert_error(&body, "invalid_import");
 }
+
+#[tokio::test]
+async fn an_import_whose_chunk_the_database_refuses_ends_failed_naming_its_lines() {
+    use switchboard::store::lead_imports;
+    let app = TestApp::spawn_with(|s| s.set("LEAD_SWEEP_MS", "50")).await;
+    let admin = app.admin_token().await;
+    let (status, me) = app
+        .call(Method::GET, "/api/auth/me", Some(&admin), None)
+        .await;
+    assert_eq!(status, 200, "{me}");
+    let (account, user) = (
+        me["account_id"].as_i64().unwrap(),
+        me["id"].as_i64().unwrap(),
+    );
+    // Two chunks that both claim line 3 for a refused row: the second cannot be stored, ever
+    // (each line has one rejection), and trying again gives the same answer.
+    let id = app
+        .state
+        .db()
+        .run(move |conn| -> diesel::QueryResult<i64> {
+            let now = chrono::Utc::now().naive_utc();
+            let id = lead_imports::create(conn, account, user, "csv", Some("test"), now)?;
+            lead_imports::add_chunk(conn, id, 0, 2, "kept@example.com,Kept\nbad,Bad\n")?;
+            lead_imports::add_chunk(conn, id, 1, 3, "worse,Worse\nlost@example.com,Lost\n")?;
+            let header = r#"["email","name"]"#;
+            lead_imports::received(conn, id, Some(header), None, 2, 4, now)?;
+            Ok(id)
+        })
+        .await
+        .expect("an import kept by hand");
+    let done = ended(&app, &admin, id).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    let failure = done["failure"].as_str().expect("a reason");
+    assert!(
+        failure.starts_with("lines 3-4 could not be stored"),
+        "{done}"
+    );
+    assert_eq!(
+        (&done["imported"], &done["rejected"]),
+        (&json!(1), &json!(1)),
+        "the first chunk stays stored: {done}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, again) = app
+        .call(
+            Method::GET,
+            &format!("/api/leads/imports/{id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (&again["status"], &again["imported"]),
+        (&json!("failed"), &json!(1)),
+        "a failed import is not taken again: {again}"
+    );
+}
+
+#[tokio::test]
+async fn a_third_file_is_refused_while_two_are_arriving() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let address = app.base.trim_start_matches("http://").to_string();
+    let mut arriving = Vec::new();
+    for _ in 0..2 {
+        let mut socket = tokio::net::TcpStream::connect(&address)
+            .await
+            .expect("connect");
+        let head = format!(
+            "POST /api/leads/import HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {admin}\r\n\
+             Content-Type: text/csv\r\nContent-Length: 10000000\r\n\r\nemail,name\r\n"
+        );
+        socket.write_all(head.as_bytes()).await.expect("send");
+        arriving.push(socket);
+    }
+    let refused = async {
+        loop {
+            let (status, body) = import_csv(&app, &admin, "email\nthird@example.com\n").await;
+            if status == 429 {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let body = tokio::time::timeout(Duration::from_secs(10), refused)
+        .await
+        .expect("a third file is refused while two arrive");
+    assert_error(&body, "imports_busy");
+
+    drop(arriving);
+    let accepted = async {
+        loop {
+            let (status, body) = import_csv(&app, &admin, "email\nlater@example.com\n").await;
+            if status == 202 {
+                return body;
+            }
+            assert_eq!(status, 429, "{body}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), accepted)
+        .await
+        .expect("files are taken again once the others are gone");
+}

@@ -445,6 +445,31 @@ async fn polling_is_limited_per_session() {
 }
 
 #[tokio::test]
+async fn polls_from_one_address_are_limited_whatever_their_sessions() {
+    let w = widget(|s| s.set("WIDGET_POLL_LIMIT_PER_IP", "4/60")).await;
+    for _ in 0..2 {
+        let (_, token) = w.session().await;
+        for _ in 0..2 {
+            let (status, body) = w
+                .app
+                .call(Method::GET, "/api/widget/messages", Some(&token), None)
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+    }
+    let (_, fresh) = w.session().await;
+    let (status, body) = w
+        .app
+        .call(Method::GET, "/api/widget/messages", Some(&fresh), None)
+        .await;
+    assert_eq!(
+        status, 429,
+        "a new session does not reset the address's polls: {body}"
+    );
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+}
+
+#[tokio::test]
 async fn the_widget_config_is_public_validated_and_checked_against_origins() {
     let w = widget(|_| {}).await;
     let (status, config) = w
