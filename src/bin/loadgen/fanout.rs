@@ -355,7 +355,8 @@ pub async fn fanout(
     Ok(())
 }
 
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+/// A process's resident memory, in KiB, from /proc.
+pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()

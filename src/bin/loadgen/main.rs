@@ -5,9 +5,11 @@
 //! `loadgen idle`: the hub's memory per idle WebSocket connection.
 //! `loadgen ai`: the AI responder's own time per answer, with a provider that answers at once.
 //! `loadgen seed` and `loadgen reads`: the chat list and chat view over a large account.
+//! `loadgen imports`: the hub's memory and health latency while it receives hostile lead files.
 
 mod ai;
 mod fanout;
+mod imports;
 mod reads;
 mod wire;
 
@@ -159,6 +161,19 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Sends hostile lead files (unclosed quotes, a huge JSON string, wide headers) and reports
+    /// the hub's peak RSS and `/api/health` latency during each (same machine).
+    Imports {
+        /// Admin email.
+        #[arg(long, env = "LOADGEN_EMAIL")]
+        email: String,
+        /// Admin password.
+        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// The hub's process id, to read its RSS from /proc.
+        #[arg(long)]
+        hub_pid: u32,
+    },
     /// Opens idle agent connections and reports the hub's RSS before and after (same machine).
     Idle {
         /// Admin email (creates the agent).
@@ -286,6 +301,11 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?
         }
+        Scenario::Imports {
+            email,
+            password,
+            hub_pid,
+        } => imports::run(&args.base_url, &email, &password, hub_pid).await?,
         Scenario::Idle {
             email,
             password,
