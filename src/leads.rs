@@ -48,6 +48,35 @@ pub struct LeadQuery {
     pub limit: Option<i64>,
 }
 
+/// `GET /api/leads/export` filter: the list's, without paging (the export is one file).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `new`, `contacted`, `qualified`, `won` or `lost`.
+    #[param(pattern = "^(new|contacted|qualified|won|lost)$")]
+    pub status: Option<String>,
+    /// Where leads came from: `chat` or `import`.
+    pub source: Option<String>,
+    /// Only leads the analysis says need action (`true`) or not (`false`).
+    pub needs_action: Option<bool>,
+    /// Text in the name, email or phone.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+}
+
+impl From<ExportQuery> for LeadQuery {
+    fn from(query: ExportQuery) -> Self {
+        Self {
+            status: query.status,
+            source: query.source,
+            needs_action: query.needs_action,
+            q: query.q,
+            cursor: None,
+            limit: None,
+        }
+    }
+}
+
 /// A page of leads.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LeadPage {
@@ -233,8 +262,8 @@ pub async fn update(
 /// The leads the caller may see that match the filters, as CSV (newest first, at most 10,000)
 /// with the columns an import reads, the extra fields last, so the file imports back into the
 /// same leads.
-pub async fn export(state: &AppState, me: &CurrentUser, query: LeadQuery) -> AppResult<String> {
-    let filter = filter(me, &query)?;
+pub async fn export(state: &AppState, me: &CurrentUser, query: ExportQuery) -> AppResult<String> {
+    let filter = filter(me, &query.into())?;
     let account = me.principal.account_id;
     let leads = state
         .db()

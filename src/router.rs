@@ -22,7 +22,9 @@ use crate::telemetry::{drop_unsafe_request_id, request_span, RandomRequestId};
 /// in the common layers.
 pub fn build(state: AppState) -> Router {
     let (routes, document) = routes();
-    let document = api::openapi::Document(std::sync::Arc::new(api::openapi::finish(document)));
+    let document = api::openapi::Document(std::sync::Arc::new(api::openapi::served(
+        &api::openapi::finish(document),
+    )));
     let routes = routes.route(
         "/api/openapi.json",
         get(api::openapi::openapi).layer(axum::Extension(document)),

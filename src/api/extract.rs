@@ -3,7 +3,7 @@
 use axum::extract::FromRequest;
 
 use crate::app::AppState;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 
 /// A JSON body: malformed JSON is a 400, wrong fields a 422, a wrong content type a 415,
 /// a body over the limit a 413, each as a JSON error. Text with a NUL character, which no
@@ -21,16 +21,32 @@ where
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, AppError> {
         let axum::Json(value) =
             axum::Json::<serde_json::Value>::from_request(request, state).await?;
-        if has_nul(&value) {
-            return Err(AppError::unprocessable(
-                "invalid_text",
-                "text must not contain NUL (\\u0000) characters",
-            ));
-        }
-        T::deserialize(value)
-            .map(Json)
-            .map_err(|e| AppError::unprocessable("invalid_fields", e.to_string()))
+        fields(value).map(Json)
     }
+}
+
+/// A body's fields from its JSON: 422 `invalid_text` for a NUL in any string or key, and
+/// numbers written as whole floats (`7.0`) read as the integers they are, as JSON Schema's
+/// `integer` allows; 422 `invalid_fields` for the rest.
+pub fn fields<T: serde::de::DeserializeOwned>(mut value: serde_json::Value) -> AppResult<T> {
+    if has_nul(&value) {
+        return Err(AppError::unprocessable(
+            "invalid_text",
+            "text must not contain NUL (\\u0000) characters",
+        ));
+    }
+    whole_numbers(&mut value);
+    T::deserialize(value).map_err(|e| AppError::unprocessable("invalid_fields", e.to_string()))
+}
+
+/// A body that may be empty (then its defaults), else JSON read as `fields` reads it.
+pub fn optional_fields<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> AppResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    let value = serde_json::from_slice(body)
+        .map_err(|e| AppError::bad_request("invalid_json", e.to_string()))?;
+    fields(value)
 }
 
 /// Whether any string (or key) in a JSON value holds a NUL character.
@@ -41,6 +57,25 @@ fn has_nul(value: &serde_json::Value) -> bool {
         Value::Array(items) => items.iter().any(has_nul),
         Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
         _ => false,
+    }
+}
+
+/// Rewrites floats with nothing after the point (within `i64`) as integers.
+fn whole_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let whole = n
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+                .map(|f| f as i64);
+            if let Some(whole) = whole {
+                *value = Value::from(whole);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 

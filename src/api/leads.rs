@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::error::AppResult;
 use crate::leads::import::{self, ImportList, ImportOptions, ImportQuery, ImportStatus};
-use crate::leads::{self, LeadChange, LeadList, LeadPage, LeadQuery, NeedsActionQuery};
+use crate::leads::{self, ExportQuery, LeadChange, LeadList, LeadPage, LeadQuery, NeedsActionQuery};
 use crate::store::leads::LeadRow;
 
 type QueryOf<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
@@ -34,12 +34,12 @@ pub async fn list(
 /// last), so the file imports back into the same leads; formulas are defused, phone numbers
 /// are not.
 #[utoipa::path(get, path = "/api/leads/export", operation_id = "exportLeads", tag = "leads", security(("bearer" = [])),
-    params(LeadQuery),
+    params(ExportQuery),
     responses((status = 200, content_type = "text/csv", body = String)))]
 pub async fn export(
     State(state): State<AppState>,
     me: CurrentUser,
-    query: QueryOf<LeadQuery>,
+    query: QueryOf<ExportQuery>,
 ) -> AppResult<impl IntoResponse> {
     let Query(query) = query?;
     let csv = leads::export(&state, &me, query).await?;

@@ -272,9 +272,41 @@ pub fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenAp
     document
 }
 
+/// The document as served: every string schema without a pattern of its own says that the
+/// hub refuses NUL (U+0000) in it, as it does in every string it reads.
+pub fn served(document: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut value = serde_json::to_value(document).unwrap_or_default();
+    refuse_nul(&mut value);
+    value
+}
+
+/// The pattern of a string without NUL.
+pub const NO_NUL: &str = "^[^\\u0000]*$";
+
+fn refuse_nul(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(object) => {
+            let is_string = match object.get("type") {
+                Some(serde_json::Value::String(t)) => t == "string",
+                Some(serde_json::Value::Array(types)) => types.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            let free = !object.contains_key("pattern")
+                && !object.contains_key("enum")
+                && !object.contains_key("format");
+            if is_string && free {
+                object.insert("pattern".into(), NO_NUL.into());
+            }
+            object.values_mut().for_each(refuse_nul);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(refuse_nul),
+        _ => {}
+    }
+}
+
 /// The finished document, built once with the router.
 #[derive(Clone)]
-pub struct Document(pub Arc<utoipa::openapi::OpenApi>);
+pub struct Document(pub Arc<serde_json::Value>);
 
 impl std::fmt::Debug for Document {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -283,6 +315,6 @@ impl std::fmt::Debug for Document {
 }
 
 /// Serves the OpenAPI document as JSON.
-pub async fn openapi(Extension(document): Extension<Document>) -> Json<utoipa::openapi::OpenApi> {
+pub async fn openapi(Extension(document): Extension<Document>) -> Json<serde_json::Value> {
     Json(document.0.as_ref().clone())
 }

@@ -7,7 +7,7 @@ use crate::api::extract::Json;
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::chats::{self, ChatView, ReadUpTo};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// Marks the chat read for the caller, up to `message_id` or the newest message.
 #[utoipa::path(post, path = "/api/chats/{id}/read", operation_id = "markChatRead", tag = "chats", security(("bearer" = [])), request_body = ReadUpTo,
@@ -20,11 +20,6 @@ pub async fn mark_read(
     body: Bytes,
 ) -> AppResult<Json<ChatView>> {
     // The body is optional: an empty POST reads everything.
-    let input: ReadUpTo = if body.iter().all(u8::is_ascii_whitespace) {
-        ReadUpTo::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| AppError::bad_request("invalid_json", e.to_string()))?
-    };
+    let input: ReadUpTo = crate::api::extract::optional_fields(&body)?;
     chats::mark_read(&state, &me, id, input).await.map(Json)
 }
