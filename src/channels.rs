@@ -297,7 +297,8 @@ fn split_origins(text: &str) -> Vec<String> {
 pub struct CreateChannel {
     /// `facebook`, `instagram` or `widget`.
     pub kind: ChannelKind,
-    /// Display name.
+    /// Display name, 1 to 200 characters.
+    #[schema(max_length = 200, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     pub name: String,
     /// Page id (facebook) or Instagram account id (instagram).
     pub external_id: Option<String>,
@@ -323,7 +324,8 @@ pub struct CreateChannel {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateChannel {
-    /// Display name.
+    /// Display name, 1 to 200 characters.
+    #[schema(max_length = 200, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     pub name: Option<String>,
     /// New page access token (write-only; checked with Meta before it is stored).
     pub access_token: Option<String>,

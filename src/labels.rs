@@ -25,8 +25,10 @@ const DEFAULT_COLOR: &str = "#5b6b8c";
 #[serde(deny_unknown_fields)]
 pub struct LabelInput {
     /// 1 to 64 characters, unique in the account whatever the case (required to create).
+    #[schema(max_length = 64, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     pub name: Option<String>,
     /// `#rrggbb` (default a grey blue).
+    #[schema(pattern = r"^[ \t\n\r]*#[0-9A-Fa-f]{6}[ \t\n\r]*$")]
     pub color: Option<String>,
 }
 

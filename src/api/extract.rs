@@ -35,6 +35,13 @@ pub fn fields<T: serde::de::DeserializeOwned>(mut value: serde_json::Value) -> A
             "text must not contain NUL (\\u0000) characters",
         ));
     }
+    if value.is_array() {
+        // A struct would also read its fields from an array, by place: no body here is one.
+        return Err(AppError::unprocessable(
+            "invalid_fields",
+            "the body must be a JSON object",
+        ));
+    }
     whole_numbers(&mut value);
     T::deserialize(value).map_err(|e| AppError::unprocessable("invalid_fields", e.to_string()))
 }

@@ -12,7 +12,9 @@ use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::error::AppResult;
 use crate::leads::import::{self, ImportList, ImportOptions, ImportQuery, ImportStatus};
-use crate::leads::{self, ExportQuery, LeadChange, LeadList, LeadPage, LeadQuery, NeedsActionQuery};
+use crate::leads::{
+    self, ExportQuery, LeadChange, LeadList, LeadPage, LeadQuery, NeedsActionQuery,
+};
 use crate::store::leads::LeadRow;
 
 type QueryOf<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;

@@ -18,6 +18,7 @@ const INVITE_TTL: chrono::Duration = chrono::Duration::days(7);
 
 /// `POST /api/auth/password-reset` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ResetRequest {
     /// The account's email.
     pub email: String,

@@ -68,12 +68,18 @@ impl From<User> for UserView {
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// Login email (unique, case-insensitive).
+    #[schema(
+        max_length = 254,
+        pattern = r"^[ \t\n\r]*[^\s@\u0000]+@[^\s@.\u0000][^\s@\u0000]*\.[^\s@\u0000]*[ \t\n\r]*$"
+    )]
     pub email: String,
-    /// Display name.
+    /// Display name, 1 to 200 characters.
+    #[schema(max_length = 200, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     pub name: String,
     /// Role in the account.
     pub role: Role,
-    /// Initial password; without one the user is mailed a link to set it.
+    /// Initial password, 10 to 256 characters; without one the user is mailed a link to set it.
+    #[schema(min_length = 10, max_length = 256)]
     pub password: Option<String>,
     /// Default: true for agents, false for admins and supervisors.
     pub can_receive_new_chats: Option<bool>,
@@ -86,8 +92,13 @@ pub struct CreateUser {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     /// New login email.
+    #[schema(
+        max_length = 254,
+        pattern = r"^[ \t\n\r]*[^\s@\u0000]+@[^\s@.\u0000][^\s@\u0000]*\.[^\s@\u0000]*[ \t\n\r]*$"
+    )]
     pub email: Option<String>,
-    /// New display name.
+    /// New display name, 1 to 200 characters.
+    #[schema(max_length = 200, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     pub name: Option<String>,
     /// New role.
     pub role: Option<Role>,
@@ -99,7 +110,8 @@ pub struct UpdateUser {
     #[serde(default, deserialize_with = "crate::model::double_option")]
     #[schema(value_type = Option<i32>)]
     pub max_open_chats: Option<Option<i32>>,
-    /// New password (ends the user's other sessions).
+    /// New password, 10 to 256 characters (ends the user's other sessions).
+    #[schema(min_length = 10, max_length = 256)]
     pub password: Option<String>,
 }
 
