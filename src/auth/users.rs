@@ -83,7 +83,8 @@ pub struct CreateUser {
     pub password: Option<String>,
     /// Default: true for agents, false for admins and supervisors.
     pub can_receive_new_chats: Option<bool>,
-    /// Capacity for open chats.
+    /// Capacity for open chats, 0 to 10,000.
+    #[schema(minimum = 0, maximum = 10000)]
     pub max_open_chats: Option<i32>,
 }
 
@@ -108,7 +109,7 @@ pub struct UpdateUser {
     pub can_receive_new_chats: Option<bool>,
     /// New capacity; `null` removes the limit.
     #[serde(default, deserialize_with = "crate::model::double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 0, maximum = 10000)]
     pub max_open_chats: Option<Option<i32>>,
     /// New password, 10 to 256 characters (ends the user's other sessions).
     #[schema(min_length = 10, max_length = 256)]
