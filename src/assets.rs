@@ -72,7 +72,7 @@ fn table() -> &'static HashMap<&'static str, Asset> {
                     .write_all(raw)
                     .and_then(|()| encoder.finish())
                     .unwrap_or_default();
-                let hash = crate::auth::token::hex(&Sha256::digest(raw)[..12]);
+                let hash = crate::tokens::hex(&Sha256::digest(raw)[..12]);
                 let etag = HeaderValue::from_str(&format!("\"{hash}\""))
                     .unwrap_or(HeaderValue::from_static("\"asset\""));
                 let asset = Asset {

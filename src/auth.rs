@@ -1,4 +1,5 @@
-//! Identity: passwords, access tokens, sessions, password reset, and the access policy.
+//! Authentication: passwords, access tokens, logins and sessions, password reset, ended
+//! sessions announced, and the access policy.
 
 pub mod extract;
 pub mod hashing;
@@ -8,6 +9,3 @@ pub mod password;
 pub mod policy;
 pub mod reset;
 pub mod revocation;
-pub mod team;
-pub mod token;
-pub mod users;

@@ -3,11 +3,12 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::Connection;
 
-use crate::auth::{password, token};
+use crate::auth::password;
 use crate::config::Config;
 use crate::model::Role;
 use crate::store::users::NewUser;
 use crate::store::{accounts, Db};
+use crate::tokens;
 
 /// Creates the first account and an admin from `ADMIN_EMAIL`/`ADMIN_PASSWORD` when no account
 /// exists yet; a generated password is logged once. Does nothing on later starts.
@@ -22,7 +23,7 @@ pub async fn ensure_first_admin(db: &Db, config: &Config) -> anyhow::Result<()> 
                 }
                 let (plain, generated) = match given {
                     Some(p) => (p.expose().to_string(), false),
-                    None => (token::random_password(20), true),
+                    None => (tokens::random_password(20), true),
                 };
                 let hash = password::hash(&plain).map_err(|e| {
                     crate::error::AppError::internal(format!("ADMIN_PASSWORD: {e}"))

@@ -417,10 +417,7 @@ pub async fn create(
         .map(|e| e.trim().to_string())
         .filter(|e| !e.is_empty());
     let (external_id, widget_key) = match input.kind {
-        ChannelKind::Widget => (
-            None,
-            Some(format!("wk_{}", crate::auth::token::random_hex(16))),
-        ),
+        ChannelKind::Widget => (None, Some(format!("wk_{}", crate::tokens::random_hex(16)))),
         ChannelKind::Facebook | ChannelKind::Instagram => {
             let Some(id) = external_id else {
                 return Err(invalid(

@@ -975,7 +975,7 @@ fn development_jwt_secret(data_dir: &Path) -> Result<Secret, ConfigError> {
             return Ok(Secret::new(existing));
         }
     }
-    let secret = crate::auth::token::random_hex(32);
+    let secret = crate::tokens::random_hex(32);
     let problem = |e: std::io::Error| {
         ConfigError::new(
             "JWT_SECRET",
@@ -1006,8 +1006,7 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let dir =
-            std::env::temp_dir().join(format!("sb-config-{}", crate::auth::token::random_hex(6)));
+        let dir = std::env::temp_dir().join(format!("sb-config-{}", crate::tokens::random_hex(6)));
         let data = dir.display().to_string();
         let mut raw = RawSettings::from_pairs(pairs.iter().copied());
         raw.set("DATA_DIR", data);
@@ -1053,8 +1052,7 @@ mod tests {
 
     #[test]
     fn development_secret_is_kept_across_restarts() {
-        let dir =
-            std::env::temp_dir().join(format!("sb-jwt-{}", crate::auth::token::random_hex(6)));
+        let dir = std::env::temp_dir().join(format!("sb-jwt-{}", crate::tokens::random_hex(6)));
         let first = development_jwt_secret(&dir).unwrap();
         let second = development_jwt_secret(&dir).unwrap();
         assert_eq!(first, second);
@@ -1071,8 +1069,7 @@ mod tests {
 
     #[test]
     fn the_example_dotenv_is_accepted_as_it_is() {
-        let dir =
-            std::env::temp_dir().join(format!("sb-example-{}", crate::auth::token::random_hex(6)));
+        let dir = std::env::temp_dir().join(format!("sb-example-{}", crate::tokens::random_hex(6)));
         std::fs::create_dir_all(&dir).unwrap();
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join(".env_example");
         let values = read_dotenv(&example).unwrap();
@@ -1088,8 +1085,7 @@ mod tests {
 
     #[test]
     fn a_bad_dotenv_line_is_named_by_file_line_and_setting() {
-        let dir =
-            std::env::temp_dir().join(format!("sb-dotenv-{}", crate::auth::token::random_hex(6)));
+        let dir = std::env::temp_dir().join(format!("sb-dotenv-{}", crate::tokens::random_hex(6)));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(".env");
         std::fs::write(
@@ -1105,7 +1101,7 @@ mod tests {
     #[test]
     fn the_config_folder_is_the_named_one_then_the_working_one_then_beside_the_binary() {
         let root =
-            std::env::temp_dir().join(format!("sb-confdir-{}", crate::auth::token::random_hex(6)));
+            std::env::temp_dir().join(format!("sb-confdir-{}", crate::tokens::random_hex(6)));
         let (working, install) = (root.join("work"), root.join("opt"));
         std::fs::create_dir_all(working.join("elsewhere")).unwrap();
         std::fs::create_dir_all(install.join("bin")).unwrap();
@@ -1156,8 +1152,7 @@ mod tests {
 
     #[test]
     fn toml_layers_then_dotenv_then_environment() {
-        let dir =
-            std::env::temp_dir().join(format!("sb-layers-{}", crate::auth::token::random_hex(6)));
+        let dir = std::env::temp_dir().join(format!("sb-layers-{}", crate::tokens::random_hex(6)));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join("default.toml"),

@@ -1,7 +1,6 @@
 //! Leads as the team works them: listed and filtered, each with where the team stands, and
 //! exported as CSV; agents see the leads of chats they may see.
 
-pub mod analysis;
 pub mod import;
 pub mod merge;
 pub mod rows;
@@ -12,17 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::model::Role;
+use crate::model::{Role, LEAD_STATUSES, MAX_LEAD_NOTES};
 use crate::store::leads::{self, LeadFilter, LeadRow};
-
-/// Where a lead can stand.
-pub const STATUSES: [&str; 5] = ["new", "contacted", "qualified", "won", "lost"];
-
-/// Statuses the analysis never changes: the team closed the lead.
-pub const CLOSED: [&str; 2] = ["won", "lost"];
-
-/// Longest notes a lead keeps (a person's edit, or rows merged into it).
-pub const MAX_NOTES: usize = 16_000;
 
 /// Most leads one export holds.
 const MAX_EXPORT: i64 = 10_000;
@@ -116,7 +106,7 @@ pub struct LeadChange {
 
 fn filter(me: &CurrentUser, query: &LeadQuery) -> AppResult<LeadFilter> {
     if let Some(status) = &query.status {
-        if !STATUSES.contains(&status.as_str()) {
+        if !LEAD_STATUSES.contains(&status.as_str()) {
             return Err(AppError::unprocessable(
                 "invalid_status",
                 "status must be new, contacted, qualified, won or lost",
@@ -211,7 +201,7 @@ pub async fn update(
 ) -> AppResult<LeadRow> {
     let lead = show(state, me, id).await?;
     let status = change.status.unwrap_or_else(|| lead.status.clone());
-    if !STATUSES.contains(&status.as_str()) {
+    if !LEAD_STATUSES.contains(&status.as_str()) {
         return Err(AppError::unprocessable(
             "invalid_status",
             "status must be new, contacted, qualified, won or lost",
@@ -225,7 +215,7 @@ pub async fn update(
     };
     if notes
         .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTES)
+        .is_some_and(|n| n.chars().count() > MAX_LEAD_NOTES)
     {
         return Err(AppError::unprocessable(
             "invalid_notes",

@@ -186,7 +186,7 @@ impl Mailer {
         let name = format!(
             "{}-{}.eml",
             chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
-            crate::auth::token::random_hex(4)
+            crate::tokens::random_hex(4)
         );
         let bytes = message.formatted();
         let path = dir.join(name);

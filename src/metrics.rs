@@ -1,4 +1,4 @@
-//! Prometheus metrics: requests by route and status, latency histogram, pool state.
+//! Prometheus metrics: requests by route and status, latency histogram, pool state, the relay.
 
 use std::sync::atomic::AtomicU64;
 
@@ -152,7 +152,7 @@ impl Metrics {
     }
 
     /// Serves the relay's figures too (several hub processes).
-    pub fn register_relay(&mut self, relay: &crate::relay::RelayMetrics) {
+    pub fn register_relay(&mut self, relay: &RelayMetrics) {
         let registry = &mut self.registry;
         registry.register(
             "relay_up",
@@ -194,5 +194,36 @@ impl Metrics {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
         Ok(out)
+    }
+}
+
+/// The relay's figures, served at `/metrics`.
+#[derive(Debug, Clone)]
+pub struct RelayMetrics {
+    /// 1 while this process hears the others through Redis.
+    pub up: Gauge,
+    /// From an event's commit on another process to its arrival here, in seconds.
+    pub lag: Histogram,
+    /// Gaps filled from the database.
+    pub gap_fills: Counter,
+    /// Events read from the database to fill gaps.
+    pub filled: Counter,
+    /// Messages to the other processes dropped while Redis was unreachable.
+    pub dropped: Counter,
+    /// Messages from Redis refused: unsigned, wrongly signed, stale or replayed.
+    pub rejected: Counter,
+}
+
+impl Default for RelayMetrics {
+    fn default() -> Self {
+        Self {
+            up: Gauge::default(),
+            // 0.1 ms .. ~3 s
+            lag: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
+            gap_fills: Counter::default(),
+            filled: Counter::default(),
+            dropped: Counter::default(),
+            rejected: Counter::default(),
+        }
     }
 }

@@ -5,6 +5,7 @@
 mod commands;
 mod events;
 mod lead;
+mod revoked;
 mod states;
 
 pub use commands::{
@@ -12,7 +13,11 @@ pub use commands::{
     LabelTarget,
 };
 pub use events::{Event, Outcome, StoreError, Typing};
-pub use lead::{looks_like_email, looks_like_phone, normalize_phone, Lead};
+pub use lead::{
+    looks_like_email, looks_like_phone, normalize_phone, Lead, CLOSED_LEAD_STATUSES, LEAD_STATUSES,
+    MAX_LEAD_NOTES,
+};
+pub use revoked::{Revoked, RevokedKind};
 pub use states::{
     ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Role, UnknownValue,
 };

@@ -8,56 +8,18 @@ pub mod sequencer;
 pub mod wire;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use futures_util::StreamExt;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use futures_util::Stream;
 use tokio::sync::{broadcast, mpsc};
 
-use crate::app::AppState;
 use crate::bus::{Broker, LocalBroker};
+use crate::metrics::RelayMetrics;
 use crate::model::{Event, Typing};
 use crate::store::Db;
 use link::Link;
 use sequencer::Input;
 use wire::{Heard, Message, Rejected, RelayKey};
-
-/// Longest pause between attempts to subscribe again while Redis is down.
-const MAX_RETRY: Duration = Duration::from_secs(5);
-
-/// The relay's figures, served at `/metrics`.
-#[derive(Debug, Clone)]
-pub struct RelayMetrics {
-    /// 1 while this process hears the others through Redis.
-    pub up: Gauge,
-    /// From an event's commit on another process to its arrival here, in seconds.
-    pub lag: Histogram,
-    /// Gaps filled from the database.
-    pub gap_fills: Counter,
-    /// Events read from the database to fill gaps.
-    pub filled: Counter,
-    /// Messages to the other processes dropped while Redis was unreachable.
-    pub dropped: Counter,
-    /// Messages from Redis refused: unsigned, wrongly signed, stale or replayed.
-    pub rejected: Counter,
-}
-
-impl Default for RelayMetrics {
-    fn default() -> Self {
-        Self {
-            up: Gauge::default(),
-            // 0.1 ms .. ~3 s
-            lag: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
-            gap_fills: Counter::default(),
-            filled: Counter::default(),
-            dropped: Counter::default(),
-            rejected: Counter::default(),
-        }
-    }
-}
 
 /// One process's part in the relay.
 #[derive(Debug, Clone)]
@@ -114,47 +76,28 @@ impl Relay {
         Arc::clone(&self.broker) as Arc<dyn Broker>
     }
 
-    /// Listens to the other processes for as long as this one runs, subscribing again after
-    /// every outage.
-    pub fn listen(self, state: AppState) {
-        tokio::spawn(async move {
-            let mut retry = link::RETRY;
-            let mut warned = false;
-            loop {
-                match link::subscribe(&self.client, &self.channel).await {
-                    Ok(messages) => {
-                        self.link.set_up(true);
-                        tracing::info!(
-                            node = self.link.node(),
-                            channel = %self.channel,
-                            "relay: hearing the other hub processes through Redis"
-                        );
-                        retry = link::RETRY;
-                        warned = false;
-                        let _ = self.broker.sequencer.send(Input::Restored);
-                        state.presence.relay_restored();
-                        let mut messages = std::pin::pin!(messages);
-                        while let Some(message) = messages.next().await {
-                            self.dispatch(&state, message.get_payload_bytes());
-                        }
-                        self.link.set_up(false);
-                        tracing::warn!("relay: lost Redis; this process's own events still go out, the others' follow from the database when it returns");
-                    }
-                    Err(e) => {
-                        if !warned {
-                            tracing::warn!(error = %e, "relay: cannot subscribe to Redis; retrying");
-                            warned = true;
-                        }
-                    }
-                }
-                tokio::time::sleep(retry).await;
-                retry = (retry * 2).min(MAX_RETRY);
-            }
-        });
+    /// The installation's Redis channel.
+    pub fn channel(&self) -> &str {
+        &self.channel
     }
 
-    /// Acts on one message from another process, once it proves to be one.
-    fn dispatch(&self, state: &AppState, payload: &[u8]) {
+    /// Subscribes to the other processes: every message they publish from now on, until the
+    /// connection drops (the stream then ends).
+    pub async fn subscribe(&self) -> redis::RedisResult<impl Stream<Item = redis::Msg>> {
+        link::subscribe(&self.client, &self.channel).await
+    }
+
+    /// The other processes are heard again: the sequencer fills what was missed from the
+    /// database.
+    pub fn restored(&self) {
+        let _ = self.broker.sequencer.send(Input::Restored);
+    }
+
+    /// Opens one message from another process: who sent it and what it says, or `None` when
+    /// it proves not to be one (not signed with this installation's relay key, stale or
+    /// replayed: counted, and logged at 1, 2, 4, 8, ... refusals, so a flood cannot fill the
+    /// log) or when it is this process's own.
+    pub fn open(&self, payload: &[u8]) -> Option<(u64, Message)> {
         let opened = match self.heard.lock() {
             Ok(mut heard) => wire::open(&self.key, &mut heard, payload),
             Err(_) => Err(Rejected::Unreadable),
@@ -162,10 +105,9 @@ impl Relay {
         let (node, message) = match opened {
             Ok(opened) => opened,
             Err(why) => {
-                // Logged at 1, 2, 4, 8, ... refusals, so a flood cannot fill the log.
                 let refused = self.metrics.rejected.inc() + 1;
                 if !refused.is_power_of_two() {
-                    return;
+                    return None;
                 }
                 tracing::warn!(
                     refused,
@@ -173,25 +115,21 @@ impl Relay {
                     bytes = payload.len(),
                     "relay: refused a message from Redis (not signed with this installation's relay key, stale or replayed)"
                 );
-                return;
+                return None;
             }
         };
-        if node == self.link.node() {
-            return;
-        }
-        match message {
-            Message::Event(event) => {
-                let _ = self.broker.sequencer.send(Input::Relayed(event));
-            }
-            Message::Typing(typing) => self.broker.local.typing(typing),
-            Message::Revoked(revoked) => state.revocations.deliver(revoked),
-            Message::Presence(users) => state.presence.heard(node, users),
-            Message::Status {
-                account_id,
-                user_id,
-                status,
-            } => state.presence.status_heard(account_id, user_id, &status),
-        }
+        (node != self.link.node()).then_some((node, message))
+    }
+
+    /// Hands an event another process committed to the sequencer, which sends it on in seq
+    /// order.
+    pub fn relayed_event(&self, event: Arc<Event>) {
+        let _ = self.broker.sequencer.send(Input::Relayed(event));
+    }
+
+    /// Hands another process's typing to this process's connections.
+    pub fn relayed_typing(&self, typing: Typing) {
+        self.broker.local.typing(typing);
     }
 }
 

@@ -50,22 +50,8 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         config.store_writers,
     )
     .context("cannot start the store writer")?;
-    let state = AppState(Arc::new(App::build(config, db, bus, relay.clone()).await?));
-    if let Some(relay) = relay {
-        relay.listen(state.clone());
-        Arc::clone(&state.presence).spawn_heartbeat();
-    }
-    crate::outbound::spawn(state.clone());
-    crate::assign::spawn(state.clone());
-    crate::ai::spawn(state.clone())?;
-    crate::hooks::spawn(state.clone())?;
-    if state.config.profile_lookups {
-        crate::profiles::spawn(state.clone());
-    }
-    crate::leads::import::spawn(state.clone());
-    if state.config.lead_analysis {
-        crate::leads::analysis::spawn(state.clone());
-    }
+    let state = AppState(Arc::new(App::build(config, db, bus, relay).await?));
+    crate::workers::spawn_all(&state)?;
     Ok(state)
 }
 

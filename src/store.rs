@@ -24,6 +24,7 @@ pub mod reads;
 pub mod schema;
 pub mod search;
 pub mod sessions;
+pub mod timestamps;
 pub mod users;
 pub mod widget_sessions;
 

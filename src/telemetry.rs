@@ -23,7 +23,7 @@ pub struct RandomRequestId;
 
 impl MakeRequestId for RandomRequestId {
     fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
-        let id = crate::auth::token::random_hex(8);
+        let id = crate::tokens::random_hex(8);
         axum::http::HeaderValue::from_str(&id)
             .ok()
             .map(RequestId::new)

@@ -19,9 +19,9 @@ use tokio::time::Instant;
 
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
-use crate::auth::users::UserView;
 use crate::model::Event;
 use crate::store::events;
+use crate::users::UserView;
 
 /// Events replayed on resume before the client is asked to resync instead.
 const MAX_REPLAY: i64 = 50_000;
@@ -359,7 +359,7 @@ fn ready(live: &mut broadcast::Receiver<Arc<Event>>) -> Option<Result<Arc<Event>
 async fn apply_revocation(
     state: &AppState,
     me: &mut CurrentUser,
-    announced: Result<crate::auth::revocation::Revoked, RecvError>,
+    announced: Result<crate::model::Revoked, RecvError>,
     sent_up_to: i64,
 ) -> Option<Option<Frame>> {
     let affected = match announced {

@@ -50,7 +50,7 @@ pub async fn suggest(state: &AppState, me: &CurrentUser, chat_id: i64) -> AppRes
         .prompt
         .filter(|p| !p.trim().is_empty())
         .unwrap_or_else(|| state.config.ai_system_prompt.clone());
-    let mut messages = super::conversation(&prompt, &history, state.config.ai_history_tokens);
+    let mut messages = crate::ai::conversation(&prompt, &history, state.config.ai_history_tokens);
     messages.insert(1, ChatMessage::text("system", SUGGEST));
     let request = ChatRequest {
         model: settings
@@ -135,7 +135,7 @@ pub async fn follow_up(state: &AppState, me: &CurrentUser, lead_id: i64) -> AppR
         None => "Write in the language the lead's data is written in.".into(),
     };
     let prompt = format!("{FOLLOW_UP} {language}\n\nThe lead: {about}");
-    let messages = super::conversation(&prompt, &history, state.config.ai_history_tokens);
+    let messages = crate::ai::conversation(&prompt, &history, state.config.ai_history_tokens);
     let request = ChatRequest {
         model: state.config.ai_model.clone(),
         messages,

@@ -21,7 +21,7 @@ pub async fn metrics(
         return Err(AppError::not_found("no such route"));
     };
     let given = crate::auth::extract::bearer_from_headers(&headers).unwrap_or_default();
-    if !crate::auth::token::constant_time_eq(given.as_bytes(), token.expose().as_bytes()) {
+    if !crate::tokens::constant_time_eq(given.as_bytes(), token.expose().as_bytes()) {
         return Err(AppError::unauthorized(
             "invalid_metrics_token",
             "send Authorization: Bearer <METRICS_TOKEN>",

@@ -5,8 +5,8 @@ use axum::extract::State;
 use crate::api::extract::Json;
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
-use crate::auth::team::{self, Team};
 use crate::error::AppResult;
+use crate::users::team::{self, Team};
 
 /// Every active user with presence and open chats, and the queue's size and oldest wait.
 #[utoipa::path(get, path = "/api/team", operation_id = "getTeam", tag = "users", security(("bearer" = [])),

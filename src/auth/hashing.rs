@@ -23,7 +23,7 @@ impl HashingPool {
     /// A pool of `concurrency` slots; prepares the decoy hash (one Argon2 run).
     pub async fn new(concurrency: usize, wait: Duration) -> anyhow::Result<Self> {
         let decoy =
-            tokio::task::spawn_blocking(|| password::hash(&super::token::random_password(24)))
+            tokio::task::spawn_blocking(|| password::hash(&crate::tokens::random_password(24)))
                 .await?
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Self {

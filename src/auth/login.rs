@@ -4,13 +4,13 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::extract::CurrentUser;
-use super::users::UserView;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::net::ClientInfo;
 use crate::store::audit::{self, NewEntry};
 use crate::store::sessions::{self, NewSession};
 use crate::store::users;
+use crate::users::UserView;
 
 /// `POST /api/auth/login` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -87,7 +87,7 @@ pub async fn login(
         }
         _ => None,
     };
-    let session_id = super::token::random_hex(16);
+    let session_id = crate::tokens::random_hex(16);
     let (token, expires_at) = state
         .jwt
         .issue(user.id, &session_id, user.account_id, user.role.as_str())
@@ -180,11 +180,9 @@ pub async fn logout(state: &AppState, me: &CurrentUser) -> AppResult<()> {
         .db()
         .run(move |conn| sessions::revoke(conn, &sid, Utc::now().naive_utc()))
         .await?;
-    state
-        .revocations
-        .announce(super::revocation::Revoked::ended(
-            me.principal.user_id,
-            Some(me.principal.session_id.clone()),
-        ));
+    state.revocations.announce(crate::model::Revoked::ended(
+        me.principal.user_id,
+        Some(me.principal.session_id.clone()),
+    ));
     Ok(())
 }

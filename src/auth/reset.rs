@@ -35,7 +35,7 @@ pub struct ResetConfirm {
 
 /// SHA-256 of a token, hex: what the database keeps.
 pub fn token_hash(token: &str) -> String {
-    super::token::hex(&Sha256::digest(token.as_bytes()))
+    crate::tokens::hex(&Sha256::digest(token.as_bytes()))
 }
 
 fn invalid_token() -> AppError {
@@ -82,7 +82,7 @@ pub async fn request(state: &AppState, input: ResetRequest, client: &ClientInfo)
 /// Issues a token for `user` and mails the link (reset or invitation); an invitation voids the
 /// user's earlier links.
 pub async fn send_link(state: &AppState, user: &User, purpose: Purpose) -> AppResult<()> {
-    let token = super::token::random_hex(32);
+    let token = crate::tokens::random_hex(32);
     let hash = token_hash(&token);
     let now = Utc::now();
     let ttl = match purpose {
@@ -181,6 +181,6 @@ pub async fn confirm(state: &AppState, input: ResetConfirm, client: &ClientInfo)
         .await?;
     state
         .revocations
-        .announce(super::revocation::Revoked::ended(user_id, None));
+        .announce(crate::model::Revoked::ended(user_id, None));
     Ok(())
 }

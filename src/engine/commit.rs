@@ -2,13 +2,15 @@
 //! arrived during the last commit), in one lock order, trying a group again when another
 //! writer got in the way; answer each submitter once durable, then publish, in commit order.
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use tokio::sync::mpsc;
 
+use super::apply::{apply, apply_all};
+use super::lock::{GroupLock, Turns};
 use crate::model::{Command, Envelope, Event, Outcome, StoreError};
 use crate::store::checkpoint::Checkpoints;
 use crate::store::connection::{DatabaseUrl, DbConnection, DbPool};
@@ -89,129 +91,6 @@ fn next_batch(writers: &Writers) -> Option<(Vec<Envelope>, u64)> {
     Some((batch, writers.order.draw()))
 }
 
-/// The order in which groups took the write lock, which is their commit order: each group
-/// answers its submitters and publishes its events in its turn, so events go out in seq order
-/// even when two writers commit one right after the other.
-#[derive(Default)]
-struct Turns {
-    drawn: Mutex<u64>,
-    done: Mutex<u64>,
-    changed: Condvar,
-}
-
-impl Turns {
-    /// The next turn, drawn right after the write lock is taken.
-    fn draw(&self) -> u64 {
-        let mut drawn = self
-            .drawn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let turn = *drawn;
-        *drawn += 1;
-        turn
-    }
-
-    /// Waits for `turn`, runs `then`, and passes the turn on.
-    fn take(&self, turn: u64, then: impl FnOnce()) {
-        let mut done = self.wait(turn);
-        then();
-        *done += 1;
-        self.changed.notify_all();
-    }
-
-    /// Waits until every turn before `turn` is passed on.
-    fn wait(&self, turn: u64) -> std::sync::MutexGuard<'_, u64> {
-        let mut done = self
-            .done
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        while *done != turn {
-            done = self
-                .changed
-                .wait(done)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-        done
-    }
-}
-
-/// A group's write lock, taken once and held to commit, so seq order is commit order. On SQLite
-/// it is the database's write lock (a second writer then waits out the busy timeout instead of
-/// failing on a stale snapshot); elsewhere, the seq counter rows of the group's accounts, by
-/// id, in one order, so two writers queue behind each other instead of deadlocking. It is taken
-/// first thing; with several writers on PostgreSQL, a group of channel messages takes it as
-/// late as it can (before it creates a contact or opens a chat, else before it touches its
-/// chats), so another writer's group does its reads and message inserts meanwhile. Its first
-/// write waits until the group before it on the bus has taken the lock, so groups write and
-/// commit in the order they left the bus.
-pub struct GroupLock<'a> {
-    accounts: Vec<i64>,
-    turns: Option<&'a Turns>,
-    turn: Option<u64>,
-    held: bool,
-    /// The group's place in the bus's order, until it has taken its lock.
-    place: Option<(&'a Turns, u64)>,
-}
-
-impl<'a> GroupLock<'a> {
-    /// The lock of a group of these commands, not yet taken.
-    pub fn new<'c>(commands: impl IntoIterator<Item = &'c Command>) -> Self {
-        let mut accounts: Vec<i64> = commands.into_iter().map(Command::account_id).collect();
-        accounts.sort_unstable();
-        accounts.dedup();
-        Self {
-            accounts,
-            turns: None,
-            turn: None,
-            held: false,
-            place: None,
-        }
-    }
-
-    /// A lock the caller holds already.
-    pub(super) fn taken() -> Self {
-        Self {
-            accounts: Vec::new(),
-            turns: None,
-            turn: None,
-            held: true,
-            place: None,
-        }
-    }
-
-    /// Waits, before the group's first write, until the group before it on the bus has taken
-    /// its lock (a group that writes nothing waits for nothing).
-    pub fn before_writing(&self) {
-        if let Some((order, place)) = self.place {
-            drop(order.wait(place));
-        }
-    }
-
-    /// Takes the lock unless the group holds it already.
-    pub fn hold(&mut self, conn: &mut DbConnection) -> QueryResult<()> {
-        if !self.held {
-            self.before_writing();
-            crate::store::accounts::lock_for_write(conn, &self.accounts)?;
-            self.held = true;
-            self.turn = self.turns.map(Turns::draw);
-            self.pass_place();
-        }
-        Ok(())
-    }
-
-    /// Lets the next group on the bus write.
-    fn pass_place(&mut self) {
-        if let Some((order, place)) = self.place.take() {
-            order.take(place, || {});
-        }
-    }
-
-    /// Whether the group holds the lock.
-    pub fn is_held(&self) -> bool {
-        self.held
-    }
-}
-
 /// Commits one group; every submitter hears back only after the commit (or the failure), in
 /// the group's turn.
 fn commit_batch(pool: &DbPool, writers: &Writers, batch: Vec<Envelope>, place: u64) {
@@ -243,7 +122,7 @@ fn commit_batch(pool: &DbPool, writers: &Writers, batch: Vec<Envelope>, place: u
             if careful {
                 apply_one_by_one(conn, &batch, &mut results)?;
             } else {
-                match super::apply_all(conn, batch.iter().map(|e| &e.command), &mut lock) {
+                match apply_all(conn, batch.iter().map(|e| &e.command), &mut lock) {
                     Ok(outcomes) => results.extend(outcomes.into_iter().map(Ok)),
                     Err(e) if is_conflict(&e) || is_outage(&e) => return Err(e.into()),
                     Err(_) => return Err(GroupError::OneFailed),
@@ -315,7 +194,7 @@ fn apply_one_by_one(
     results: &mut Vec<Result<Outcome, StoreError>>,
 ) -> Result<(), GroupError> {
     for envelope in batch {
-        let result = conn.transaction(|conn| super::apply(conn, &envelope.command));
+        let result = conn.transaction(|conn| apply(conn, &envelope.command));
         results.push(match result {
             Ok(outcome) => Ok(outcome),
             Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
@@ -451,7 +330,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
-    use super::Turns;
+    use crate::engine::lock::Turns;
 
     #[test]
     fn a_group_answers_only_in_its_turn() {

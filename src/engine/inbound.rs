@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 
+use super::lock::GroupLock;
 use super::record::Recorder;
-use super::GroupLock;
 use crate::model::{ChatStatus, DeliveryStatus, Direction, EventType, InboundMessage, Outcome};
 use crate::store::chats;
 use crate::store::connection::DbConnection;

@@ -40,7 +40,7 @@ impl Hub {
             ai_enabled: ai,
             ..crate::store::channels::NewChannel::messenger_page(
                 self.account,
-                &crate::auth::token::random_hex(6),
+                &crate::tokens::random_hex(6),
             )
         };
         crate::store::channels::create(&mut self.conn, &new).unwrap()
@@ -49,7 +49,7 @@ impl Hub {
     fn agent(&mut self, max_open_chats: Option<i32>) -> i64 {
         let new = crate::store::users::NewUser {
             account_id: self.account,
-            email: format!("{}@example.com", crate::auth::token::random_hex(4)),
+            email: format!("{}@example.com", crate::tokens::random_hex(4)),
             name: "Agent".into(),
             role: Role::Agent,
             password_hash: None,

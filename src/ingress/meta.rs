@@ -437,7 +437,7 @@ mod tests {
         mac.update(body);
         let good = format!(
             "sha256={}",
-            crate::auth::token::hex(&mac.finalize().into_bytes())
+            crate::tokens::hex(&mac.finalize().into_bytes())
         );
         assert!(signature_valid("secret", body, Some(&good)));
         assert!(!signature_valid("other", body, Some(&good)));

@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
-use crate::auth::token;
 use crate::channels::{AgentLabel, WidgetSettings};
 use crate::error::{AppError, AppResult};
 use crate::model::{Command, EventType, InboundMessage};
 use crate::store::connection::DbConnection;
 use crate::store::messages::Message;
+use crate::tokens;
 
 /// Longest visitor message, in characters.
 pub const MAX_TEXT: usize = 2000;
@@ -92,7 +92,7 @@ pub struct Visitor {
 }
 
 fn hash(token: &str) -> String {
-    token::hex(&Sha256::digest(token.as_bytes()))
+    tokens::hex(&Sha256::digest(token.as_bytes()))
 }
 
 fn origin_not_allowed(origin: Option<&str>) -> AppError {
@@ -206,8 +206,8 @@ pub async fn create_session(
     let email = clean(input.email, "email")?;
     let language = input.language.filter(|l| language_tag(l));
     let key = input.widget_key;
-    let session_id = format!("ws_{}", token::random_hex(12));
-    let secret = token::random_hex(32);
+    let session_id = format!("ws_{}", tokens::random_hex(12));
+    let secret = tokens::random_hex(32);
     let token_hash = hash(&secret);
     let sid = session_id.clone();
     state
@@ -221,7 +221,7 @@ pub async fn create_session(
             if !origin_allowed(&allowed, origin.as_deref()) {
                 return Err(origin_not_allowed(origin.as_deref()));
             }
-            let external = format!("v_{}", token::random_hex(12));
+            let external = format!("v_{}", tokens::random_hex(12));
             let contact_id =
                 crate::store::contacts::upsert_contact(conn, account_id, channel_id, &external)?;
             if name.is_some() || email.is_some() {
@@ -306,7 +306,7 @@ pub async fn send(
             ))
         }
         Some(id) => id,
-        None => token::random_hex(12),
+        None => tokens::random_hex(12),
     };
     let external_id = format!("{}:{client_id}", visitor.session_id);
     let outcome = state

@@ -8,7 +8,7 @@ use crate::model::normalize_phone;
 use crate::store::leads::{names, ImportedLead, LeadMerge, LeadRow, Link};
 
 /// Longest notes a merge makes (a person's edit is held to `MAX_NOTES` as well).
-pub const MAX_NOTES: usize = super::MAX_NOTES;
+pub const MAX_NOTES: usize = crate::model::MAX_LEAD_NOTES;
 
 /// What merging a row does to a lead: the changes to store and, in words, what changed.
 #[derive(Debug, Clone, PartialEq)]

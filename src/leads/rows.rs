@@ -460,7 +460,7 @@ pub fn check<'a>(
             "channel" => lead.channel = Some(bounded(value, "channel", 64)?.to_lowercase()),
             "status" => {
                 let status = value.to_lowercase();
-                if super::STATUSES.contains(&status.as_str()) {
+                if crate::model::LEAD_STATUSES.contains(&status.as_str()) {
                     lead.status = Some(status);
                 } else {
                     let word = bounded(value, "status", 100)?;

@@ -1,7 +1,16 @@
-//! A sales lead: what the AI responder learned about a customer who wants something, and what
-//! a way to reach a customer must look like.
+//! A sales lead: what the AI responder learned about a customer who wants something, where a
+//! lead can stand, and what a way to reach a customer must look like.
 
 use serde::Deserialize;
+
+/// Where a lead can stand.
+pub const LEAD_STATUSES: [&str; 5] = ["new", "contacted", "qualified", "won", "lost"];
+
+/// Statuses the analysis never changes: the team closed the lead.
+pub const CLOSED_LEAD_STATUSES: [&str; 2] = ["won", "lost"];
+
+/// Longest notes a lead keeps (a person's edit, or rows merged into it).
+pub const MAX_LEAD_NOTES: usize = 16_000;
 
 /// A lead as the AI responder reported it, checked.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, serde::Serialize)]

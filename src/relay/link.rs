@@ -9,7 +9,7 @@ use futures_util::Stream;
 use tokio::sync::mpsc;
 
 use super::wire::{self, Message, RelayKey};
-use super::RelayMetrics;
+use crate::metrics::RelayMetrics;
 
 /// Messages that may wait for Redis before new ones are dropped (the database keeps events;
 /// presence is sent again every heartbeat).

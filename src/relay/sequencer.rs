@@ -10,8 +10,8 @@ use tokio::time::Instant;
 
 use tokio::sync::mpsc;
 
-use super::RelayMetrics;
 use crate::bus::LocalBroker;
+use crate::metrics::RelayMetrics;
 use crate::model::Event;
 use crate::store::connection::DbConnection;
 use crate::store::{chats, events, Db};

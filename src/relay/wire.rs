@@ -12,9 +12,8 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::auth::revocation::Revoked;
-use crate::auth::token::{constant_time_eq, hex};
-use crate::model::{ChatStatus, Event, EventType, Typing};
+use crate::model::{ChatStatus, Event, EventType, Revoked, Typing};
+use crate::tokens::{constant_time_eq, hex};
 
 /// What one process tells the others.
 #[derive(Debug, Clone)]

@@ -11,6 +11,7 @@ use super::contacts::Contact;
 use super::labels::Label;
 use super::messages::Message;
 use super::schema::{channels, chat_labels, chat_reads, chats, contact_labels, contacts, messages};
+use super::timestamps::{utc, utc_opt};
 use crate::model::{ChatStatus, Direction};
 
 /// A chat as stored.
@@ -46,21 +47,6 @@ pub struct Chat {
     /// When it was last resolved.
     #[serde(serialize_with = "utc_opt")]
     pub resolved_at: Option<NaiveDateTime>,
-}
-
-/// Serialises a UTC timestamp as RFC 3339 with its offset (`Z`), in milliseconds.
-pub fn utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(
-        &t.and_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    )
-}
-
-fn utc_opt<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => utc(t, s),
-        None => s.serialize_none(),
-    }
 }
 
 /// The contact's most recent chat on a channel.

@@ -311,10 +311,8 @@ mod tests {
     #[test]
     fn many_first_connections_to_a_fresh_sqlite_file_all_open() {
         for round in 0..5 {
-            let dir = std::env::temp_dir().join(format!(
-                "sb-fresh-{}-{round}",
-                crate::auth::token::random_hex(6)
-            ));
+            let dir = std::env::temp_dir()
+                .join(format!("sb-fresh-{}-{round}", crate::tokens::random_hex(6)));
             let manager = std::sync::Arc::new(ConnectionManager::new(DatabaseUrl::sqlite_file(
                 dir.join("fresh.db"),
             )));

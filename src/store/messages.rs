@@ -5,9 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::chats::utc;
 use super::connection::DbConnection;
 use super::schema::{chats, messages};
+use super::timestamps::utc;
 use crate::model::{DeliveryStatus, Direction};
 
 /// A message as stored.

@@ -20,7 +20,7 @@ pub const ADMIN_EMAIL: &str = "admin@switchboard.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-123";
 
 fn unique_name(prefix: &str) -> String {
-    format!("{prefix}_{}", switchboard::auth::token::random_hex(6))
+    format!("{prefix}_{}", switchboard::tokens::random_hex(6))
 }
 
 /// A database of its own for one test, removed when dropped.
@@ -414,7 +414,7 @@ impl TestApp {
         let admin = self.admin_token().await;
         let email = format!(
             "{role}-{}@switchboard.test",
-            switchboard::auth::token::random_hex(4)
+            switchboard::tokens::random_hex(4)
         );
         let password = "a-long-test-password".to_string();
         let (status, body) = self
@@ -444,7 +444,7 @@ impl TestApp {
     pub async fn other_account_admin(&self) -> TestUser {
         let email = format!(
             "other-{}@elsewhere.test",
-            switchboard::auth::token::random_hex(4)
+            switchboard::tokens::random_hex(4)
         );
         let password = "another-long-password".to_string();
         let hash = switchboard::auth::password::hash(&password).expect("hash");
@@ -607,7 +607,7 @@ pub fn meta_sign(body: &[u8]) -> String {
     mac.update(body);
     format!(
         "sha256={}",
-        switchboard::auth::token::hex(&mac.finalize().into_bytes())
+        switchboard::tokens::hex(&mac.finalize().into_bytes())
     )
 }
 
@@ -1004,7 +1004,7 @@ pub fn hmac_hex(secret: &str, body: &[u8]) -> String {
     mac.update(body);
     format!(
         "sha256={}",
-        switchboard::auth::token::hex(&mac.finalize().into_bytes())
+        switchboard::tokens::hex(&mac.finalize().into_bytes())
     )
 }
 

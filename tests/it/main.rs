@@ -17,6 +17,7 @@ mod deploy;
 mod durability;
 mod helpers;
 mod imports;
+mod layout;
 mod migrations;
 mod process;
 mod routes;

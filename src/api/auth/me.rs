@@ -2,7 +2,7 @@
 
 use crate::api::extract::Json;
 use crate::auth::extract::CurrentUser;
-use crate::auth::users::UserView;
+use crate::users::UserView;
 
 /// The caller's own user.
 #[utoipa::path(get, path = "/api/auth/me", operation_id = "getMe", tag = "auth", security(("bearer" = [])),

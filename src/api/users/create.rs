@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use crate::api::extract::{ClientInfo, Json};
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
-use crate::auth::users::{self, CreateUser, UserView};
 use crate::error::AppResult;
+use crate::users::{self, CreateUser, UserView};
 
 /// Creates a user (admins); without a password, the user is mailed a link to set one.
 #[utoipa::path(post, path = "/api/users", operation_id = "createUser", tag = "users", security(("bearer" = [])), request_body = CreateUser,

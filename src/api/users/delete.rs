@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use crate::api::extract::ClientInfo;
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
-use crate::auth::users;
 use crate::error::AppResult;
+use crate::users;
 
 /// Deletes a user (admins); never the last active admin.
 #[utoipa::path(delete, path = "/api/users/{id}", operation_id = "deleteUser", tag = "users", security(("bearer" = [])),

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use crate::api::extract::ClientInfo;
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
-use crate::auth::users;
 use crate::error::AppResult;
+use crate::users;
 
 /// Mails an invited user a fresh link to set their first password; the earlier links stop
 /// working (admins). A user who has a password already is a 409 `invitation_accepted`.

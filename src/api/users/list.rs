@@ -6,8 +6,8 @@ use crate::api::extract::Json;
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
-use crate::auth::users::UserView;
 use crate::error::AppResult;
+use crate::users::UserView;
 
 /// The users of the caller's account (admins and supervisors).
 #[utoipa::path(get, path = "/api/users", operation_id = "listUsers", tag = "users", security(("bearer" = [])),

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use crate::api::extract::{ClientInfo, Json};
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
-use crate::auth::users::{self, PasswordChange};
 use crate::error::AppResult;
+use crate::users::{self, PasswordChange};
 
 /// Changes the caller's own password; their other sessions end, this one stays.
 #[utoipa::path(post, path = "/api/users/me/password", operation_id = "changeOwnPassword", tag = "users", security(("bearer" = [])),

@@ -5,8 +5,8 @@ use axum::extract::{Path, State};
 use crate::api::extract::Json;
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
-use crate::auth::users::{self, UserView};
 use crate::error::AppResult;
+use crate::users::{self, UserView};
 
 /// One user: admins and supervisors see anyone in their account, agents themselves.
 #[utoipa::path(get, path = "/api/users/{id}", operation_id = "getUser", tag = "users", security(("bearer" = [])),

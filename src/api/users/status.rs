@@ -5,8 +5,8 @@ use axum::extract::State;
 use crate::api::extract::Json;
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
-use crate::auth::users::{self, StatusUpdate, UserView};
 use crate::error::AppResult;
+use crate::users::{self, StatusUpdate, UserView};
 
 /// Sets the caller's own status, `online` or `away`.
 #[utoipa::path(put, path = "/api/users/me/status", operation_id = "setOwnStatus", tag = "users", security(("bearer" = [])), request_body = StatusUpdate,

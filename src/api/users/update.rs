@@ -5,8 +5,8 @@ use axum::extract::{Path, State};
 use crate::api::extract::{ClientInfo, Json};
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
-use crate::auth::users::{self, UpdateUser, UserView};
 use crate::error::AppResult;
+use crate::users::{self, UpdateUser, UserView};
 
 /// Changes a user (admins); the last active admin cannot be demoted or deactivated.
 #[utoipa::path(patch, path = "/api/users/{id}", operation_id = "updateUser", tag = "users", security(("bearer" = [])), request_body = UpdateUser,

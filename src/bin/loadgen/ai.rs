@@ -45,7 +45,7 @@ pub async fn run(
     let channel: serde_json::Value = client
         .post(format!("{base}/api/channels"))
         .bearer_auth(&admin)
-        .json(&serde_json::json!({"kind": "widget", "name": format!("AI load {}", switchboard::auth::token::random_hex(3)), "ai_enabled": true}))
+        .json(&serde_json::json!({"kind": "widget", "name": format!("AI load {}", switchboard::tokens::random_hex(3)), "ai_enabled": true}))
         .send()
         .await?
         .error_for_status()?

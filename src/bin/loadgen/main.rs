@@ -498,7 +498,7 @@ fn sign(secret: &str, body: &[u8]) -> anyhow::Result<String> {
     mac.update(body);
     Ok(format!(
         "sha256={}",
-        switchboard::auth::token::hex(&mac.finalize().into_bytes())
+        switchboard::tokens::hex(&mac.finalize().into_bytes())
     ))
 }
 
@@ -511,7 +511,7 @@ async fn webhook_run(
     customers: usize,
 ) -> anyhow::Result<String> {
     let stop = Arc::new(AtomicBool::new(false));
-    let run_id = switchboard::auth::token::random_hex(4);
+    let run_id = switchboard::tokens::random_hex(4);
     let started = Instant::now();
     let mut workers = Vec::new();
     for sender in 0..senders {

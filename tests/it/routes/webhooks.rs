@@ -35,7 +35,7 @@ fn sign(body: &[u8]) -> String {
     mac.update(body);
     format!(
         "sha256={}",
-        switchboard::auth::token::hex(&mac.finalize().into_bytes())
+        switchboard::tokens::hex(&mac.finalize().into_bytes())
     )
 }
 

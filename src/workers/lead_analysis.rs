@@ -26,22 +26,6 @@ const INSTRUCTIONS: &str = "You review one sales lead of a small business for it
      null) and what to do next (next_action_description: one sentence, or null when nothing \
      is needed). Do not invent facts the data does not hold. Answer with the JSON object only.";
 
-/// Why imports are not analysed here, if they are not: analysis is turned off, or no AI
-/// provider is configured (OpenAI's API, the default, needs a key; a local server may not).
-pub fn skipped_because(config: &crate::config::Config) -> Option<&'static str> {
-    if !config.lead_analysis {
-        return Some("lead analysis is turned off (LEAD_ANALYSIS=false)");
-    }
-    let openai = reqwest::Url::parse(&config.ai_base_url)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| h.eq_ignore_ascii_case("api.openai.com"))
-        })
-        .unwrap_or(false);
-    (openai && config.ai_api_key.is_none()).then_some("no AI provider configured")
-}
-
 /// Starts the worker: a sweep every `LEAD_SWEEP_MS` for analyses that are due.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -129,7 +113,7 @@ async fn analyse(state: &AppState, due: AnalysisDue) {
             let (reason, retry_at) = match failure {
                 Failure::Retry(reason) if attempts < state.config.lead_analysis_attempts => {
                     let wait =
-                        crate::profiles::retry_wait(state.config.lead_analysis_retry, attempts);
+                        super::profiles::retry_wait(state.config.lead_analysis_retry, attempts);
                     let wait = chrono::Duration::from_std(wait).unwrap_or(lease);
                     (reason, Some(Utc::now().naive_utc() + wait))
                 }
@@ -180,8 +164,9 @@ fn store(
 /// and the lead is not closed.
 fn status_change<'a>(lead: &LeadRow, analysis: &'a Analysis) -> Option<&'a str> {
     let reason = analysis.status_reason.as_deref()?;
-    (analysis.status != lead.status && !super::CLOSED.contains(&lead.status.as_str()))
-        .then_some(reason)
+    (analysis.status != lead.status
+        && !crate::model::CLOSED_LEAD_STATUSES.contains(&lead.status.as_str()))
+    .then_some(reason)
 }
 
 /// The fields whose values the analysis gave, as stored.
@@ -239,7 +224,7 @@ fn response_format() -> Value {
                 "additionalProperties": false,
                 "required": ["status", "status_reason", "needs_action", "next_action_at", "next_action_description"],
                 "properties": {
-                    "status": {"type": "string", "enum": super::STATUSES},
+                    "status": {"type": "string", "enum": crate::model::LEAD_STATUSES},
                     "status_reason": {"type": ["string", "null"], "description": "why the status changed; null to keep the team's"},
                     "needs_action": {"type": "boolean"},
                     "next_action_at": {"type": ["string", "null"], "description": "YYYY-MM-DD"},
@@ -273,13 +258,13 @@ fn check(content: &str) -> Result<Analysis, String> {
     let answer: Answer =
         serde_json::from_str(text).map_err(|e| format!("not the JSON asked for ({e})"))?;
     let status = answer.status.trim().to_lowercase();
-    if !super::STATUSES.contains(&status.as_str()) {
+    if !crate::model::LEAD_STATUSES.contains(&status.as_str()) {
         return Err(format!("status '{}' is not a lead status", answer.status));
     }
     let next_action_at = match answer.next_action_at.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(date) => Some(
-            super::rows::parse_date(date)
+            crate::leads::rows::parse_date(date)
                 .ok_or_else(|| format!("next_action_at '{date}' is not a date"))?,
         ),
     };

@@ -1,13 +1,15 @@
 //! Managing users: create, change, deactivate, delete, with the last-admin rule and the audit log.
 
+pub mod team;
+
 use chrono::{DateTime, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::Connection;
 use serde::{Deserialize, Serialize};
 
-use super::extract::CurrentUser;
-use super::policy::Action;
 use crate::app::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
 use crate::model::Role;
 use crate::net::ClientInfo;
@@ -244,7 +246,7 @@ pub async fn create(
         })
         .await?;
     if invite {
-        super::reset::send_link(state, &user, Purpose::Invite).await?;
+        crate::auth::reset::send_link(state, &user, Purpose::Invite).await?;
     }
     Ok(user.into())
 }
@@ -334,11 +336,11 @@ pub async fn update(
     if ends_sessions {
         state
             .revocations
-            .announce(super::revocation::Revoked::ended(id, None));
+            .announce(crate::model::Revoked::ended(id, None));
     } else if role_changed {
         state
             .revocations
-            .announce(super::revocation::Revoked::rights(id));
+            .announce(crate::model::Revoked::rights(id));
     }
     Ok(user.into())
 }
@@ -386,7 +388,7 @@ pub async fn delete(
         .await?;
     state
         .revocations
-        .announce(super::revocation::Revoked::ended(id, None));
+        .announce(crate::model::Revoked::ended(id, None));
     Ok(())
 }
 
@@ -412,7 +414,7 @@ pub async fn resend_invitation(
             "this user is deactivated; activate them before inviting them again",
         ));
     }
-    super::reset::send_link(state, &user, Purpose::Invite).await?;
+    crate::auth::reset::send_link(state, &user, Purpose::Invite).await?;
     let (account_id, actor, ip) = (
         me.principal.account_id,
         me.principal.user_id,
@@ -513,7 +515,7 @@ pub async fn change_own_password(
     for session in ended {
         state
             .revocations
-            .announce(super::revocation::Revoked::ended(id, Some(session)));
+            .announce(crate::model::Revoked::ended(id, Some(session)));
     }
     Ok(())
 }

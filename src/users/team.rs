@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::extract::CurrentUser;
-use super::policy::Action;
 use crate::app::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::auth::policy::Action;
 use crate::error::AppResult;
 use crate::model::Role;
 

@@ -1,4 +1,4 @@
-//! Random tokens and identifiers drawn from the operating system's generator.
+//! Random tokens and identifiers, hex encoding, and comparing secrets in constant time.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 

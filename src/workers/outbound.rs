@@ -1,0 +1,146 @@
+//! Delivering our replies through their channel once they are stored.
+//!
+//! Each is retried with backoff until Meta takes it or refuses it for good; pending deliveries
+//! survive a restart.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::app::AppState;
+use crate::model::{Command, DeliveryResult, DeliveryStatus, EventType};
+use crate::outbound::meta::{SendError, Window};
+use crate::store::chats;
+use crate::store::messages::Message;
+
+/// How long one attempt holds a message before another worker may try it.
+const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+/// How often due deliveries are looked for even without a new reply.
+const SWEEP: Duration = Duration::from_secs(1);
+
+/// Starts the delivery worker.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut events = state.bus.subscribe();
+        let mut sweep = tokio::time::interval(SWEEP);
+        loop {
+            tokio::select! {
+                event = events.recv() => {
+                    match event {
+                        Ok(e) if e.event_type != EventType::MessageCreated || e.data["delivery_status"] != DeliveryStatus::Pending.as_str() => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                        _ => {}
+                    }
+                }
+                _ = sweep.tick() => {}
+            }
+            deliver_due(&state).await;
+        }
+    })
+}
+
+async fn deliver_due(state: &AppState) {
+    let due = state
+        .db()
+        .run(|conn| crate::store::messages::due_deliveries(conn, Utc::now().naive_utc(), 50))
+        .await;
+    match due {
+        Ok(messages) => {
+            for message in messages {
+                deliver(state, message).await;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not look for pending deliveries"),
+    }
+}
+
+/// One attempt at one message; the outcome goes back through the bus as an event.
+async fn deliver(state: &AppState, message: Message) {
+    let (id, seen) = (message.id, message.next_attempt_at);
+    let leased = state
+        .db()
+        .run(move |conn| {
+            crate::store::messages::lease_delivery(conn, id, seen, (Utc::now() + LEASE).naive_utc())
+        })
+        .await;
+    if !matches!(leased, Ok(true)) {
+        return;
+    }
+    let result = attempt(state, &message).await;
+    if let DeliveryResult::Failed { error } = &result {
+        tracing::warn!(message_id = id, %error, "delivery failed for good");
+    }
+    let command = Command::DeliveryResult {
+        account_id: message.account_id,
+        message_id: id,
+        result,
+    };
+    if let Err(e) = state.bus.submit(command).await {
+        tracing::error!(message_id = id, error = %e, "could not record a delivery result; it will be retried");
+    }
+}
+
+async fn attempt(state: &AppState, message: &Message) -> DeliveryResult {
+    let (account, chat_id, channel_id) = (message.account_id, message.chat_id, message.channel_id);
+    let context = state
+        .db()
+        .run(move |conn| -> crate::error::AppResult<_> {
+            let chat = chats::find(conn, account, chat_id)?;
+            let contact = crate::store::contacts::contact(conn, chat.contact_id)?;
+            let channel = crate::store::channels::find(conn, account, channel_id)?;
+            Ok((chat, contact, channel))
+        })
+        .await;
+    let (chat, contact, channel) = match context {
+        Ok(found) => found,
+        Err(e) => {
+            return DeliveryResult::Failed {
+                error: format!("the chat or channel is gone: {e}"),
+            }
+        }
+    };
+    let window =
+        match chat.last_inbound_at.map(|at| Utc::now().naive_utc() - at) {
+            Some(age) if age <= chrono::Duration::hours(24) => Window::Standard,
+            Some(age) if age <= chrono::Duration::days(7) => Window::HumanAgent,
+            _ => return DeliveryResult::Failed {
+                error:
+                    "outside Meta's 7-day window for human agents: the customer has to write first"
+                        .into(),
+            },
+        };
+    let (Some(page), Some(token)) = (
+        channel.external_id.as_deref(),
+        channel.access_token.as_deref(),
+    ) else {
+        return DeliveryResult::Failed {
+            error: "the channel has no page id or access token".into(),
+        };
+    };
+    let text = message.text.clone().unwrap_or_default();
+    match state
+        .graph
+        .send_text(page, token, &contact.external_id, &text, window)
+        .await
+    {
+        Ok(external_id) => DeliveryResult::Sent { external_id },
+        Err(SendError::Permanent(error)) => DeliveryResult::Failed { error },
+        Err(SendError::Transient(error)) => {
+            let attempt = u32::try_from(message.delivery_attempts).unwrap_or(0) + 1;
+            let backoff = state.config.outbound_backoff;
+            if attempt >= backoff.attempts {
+                DeliveryResult::Failed {
+                    error: format!("gave up after {attempt} attempts: {error}"),
+                }
+            } else {
+                let delay = chrono::Duration::from_std(backoff.delay(attempt))
+                    .unwrap_or(chrono::Duration::seconds(1));
+                tracing::info!(message_id = message.id, attempt, %error, "delivery failed; retrying");
+                DeliveryResult::Retry {
+                    error,
+                    next_attempt_at: Utc::now() + delay,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! The AI responder's loop: it answers the customers of chats in `bot` state.
+//!
+//! Answers come from an OpenAI-compatible provider, with tools (handoff to a person, lead
+//! capture); the chat goes to a person when the provider keeps failing. It waits briefly so
+//! quick successive messages get one answer, and recovers unanswered chats from the database
+//! after a restart or a lag.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::ai::client::{AiClient, ChatMessage, ChatRequest};
+use crate::ai::conversation;
+use crate::ai::tools::{self, Tool};
+use crate::app::AppState;
+use crate::model::{BotReply, ChatStatus, Command, Direction, EventType};
+use crate::store::connection::DbConnection;
+use crate::store::messages::Message;
+
+/// How often chats whose answer had to wait (one already in progress) are looked at again.
+const RECHECK: Duration = Duration::from_millis(100);
+/// Model calls per answer (tool results go back to the model) before it must answer.
+const MAX_ROUNDS: usize = 4;
+/// Messages read from the chat's history before the token budget trims them.
+const HISTORY_MESSAGES: i64 = 60;
+/// Answers being written at once.
+const CONCURRENT_ANSWERS: usize = 16;
+
+/// A chat waiting to be answered.
+#[derive(Clone, Copy)]
+struct Due {
+    account_id: i64,
+    first_seen: Instant,
+    at: Instant,
+}
+
+/// Starts the responder.
+pub fn spawn(state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let client = state.ai.clone();
+    Ok(tokio::spawn(async move {
+        let mut events = state.bus.subscribe();
+        let mut due: HashMap<i64, Due> = HashMap::new();
+        let busy = Arc::new(Mutex::new(HashSet::new()));
+        let slots = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_ANSWERS));
+        let wait = state.config.ai_coalesce;
+        recover(&state, &mut due).await;
+        loop {
+            // Wake at the earliest deadline, so an answer never waits on a timer's phase.
+            let next = due
+                .values()
+                .map(|d| d.at)
+                .min()
+                .unwrap_or_else(|| Instant::now() + RECHECK);
+            tokio::select! {
+                event = events.recv() => match event {
+                    Ok(e) if wants_answer(&e) => {
+                        let Some(chat_id) = e.chat_id else { continue };
+                        let now = Instant::now();
+                        let entry = due.entry(chat_id).or_insert(Due { account_id: e.account_id, first_seen: now, at: now });
+                        // Wait for a pause in the customer's typing, but never more than 4 pauses.
+                        entry.at = (now + wait).min(entry.first_seen + wait * 4);
+                    }
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => recover(&state, &mut due).await,
+                    Err(RecvError::Closed) => return,
+                },
+                _ = tokio::time::sleep_until(next.into()) => {
+                    let now = Instant::now();
+                    let ready: Vec<(i64, Due)> = due.iter().filter(|(_, d)| d.at <= now).map(|(c, d)| (*c, *d)).collect();
+                    for (chat_id, d) in ready {
+                        // One answer at a time per chat; a chat in progress is looked at again later.
+                        if !busy.lock().unwrap_or_else(PoisonError::into_inner).insert(chat_id) {
+                            if let Some(waiting) = due.get_mut(&chat_id) {
+                                waiting.at = now + RECHECK;
+                            }
+                            continue;
+                        }
+                        due.remove(&chat_id);
+                        let (state, client, busy, slots) = (state.clone(), client.clone(), busy.clone(), slots.clone());
+                        tokio::spawn(async move {
+                            if let Ok(_slot) = slots.acquire().await {
+                                answer(&state, &client, d.account_id, chat_id).await;
+                            }
+                            busy.lock().unwrap_or_else(PoisonError::into_inner).remove(&chat_id);
+                        });
+                    }
+                }
+            }
+        }
+    }))
+}
+
+/// A customer message in a chat that is (or may be) the bot's, or a chat given back to the bot.
+fn wants_answer(event: &crate::model::Event) -> bool {
+    match event.event_type {
+        EventType::MessageCreated => {
+            event.data["direction"] == Direction::Inbound.as_str()
+                && event.chat_status.is_none_or(|s| s == ChatStatus::Bot)
+        }
+        EventType::ChatUpdated => event.data["status"] == ChatStatus::Bot.as_str(),
+        _ => false,
+    }
+}
+
+/// Chats in `bot` state whose newest message is the customer's: they wait for an answer.
+async fn recover(state: &AppState, due: &mut HashMap<i64, Due>) {
+    let waiting = state
+        .db()
+        .run(crate::store::chats::bot_chats_awaiting_answer)
+        .await;
+    match waiting {
+        Ok(chats) => {
+            if !chats.is_empty() {
+                tracing::info!(
+                    chats = chats.len(),
+                    "AI responder: chats waiting for an answer"
+                );
+            }
+            let now = Instant::now();
+            for (chat_id, account_id) in chats {
+                due.entry(chat_id).or_insert(Due {
+                    account_id,
+                    first_seen: now,
+                    at: now,
+                });
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "AI responder could not look for unanswered chats"),
+    }
+}
+
+/// What an answer needs from the database.
+struct Context {
+    model: String,
+    temperature: Option<f64>,
+    prompt: String,
+    history: Vec<Message>,
+}
+
+fn context(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: i64,
+    default_prompt: &str,
+    default_model: &str,
+) -> QueryResult<Option<Context>> {
+    let chat = crate::store::chats::find(conn, account_id, chat_id)?;
+    if chat.status != ChatStatus::Bot {
+        return Ok(None);
+    }
+    let crate::store::channels::AiSettings {
+        enabled,
+        prompt,
+        model,
+        temperature,
+    } = crate::store::channels::ai_settings(conn, chat.channel_id)?;
+    if !enabled {
+        return Ok(None);
+    }
+    let history = crate::store::messages::history(conn, chat_id, HISTORY_MESSAGES)?;
+    Ok(Some(Context {
+        model: model
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or_else(|| default_model.to_string()),
+        temperature,
+        prompt: prompt
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or_else(|| default_prompt.to_string()),
+        history,
+    }))
+}
+
+/// Answers one chat: builds the request, runs tools, posts the answer or hands the chat over.
+async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i64) {
+    let started = Instant::now();
+    let (prompt, model) = (
+        state.config.ai_system_prompt.clone(),
+        state.config.ai_model.clone(),
+    );
+    let loaded = state
+        .db()
+        .run(move |conn| context(conn, account_id, chat_id, &prompt, &model))
+        .await;
+    let ctx = match loaded {
+        Ok(Some(ctx)) => ctx,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(chat_id, error = %e, "AI responder could not read the chat");
+            return;
+        }
+    };
+    let Some(last_inbound) = ctx
+        .history
+        .iter()
+        .rev()
+        .find(|m| m.direction == Direction::Inbound)
+    else {
+        return;
+    };
+    let answers = last_inbound.id;
+    if ctx
+        .history
+        .last()
+        .is_some_and(|m| m.direction != Direction::Inbound)
+    {
+        return; // answered already
+    }
+    let mut request = ChatRequest {
+        model: ctx.model,
+        messages: conversation(&ctx.prompt, &ctx.history, state.config.ai_history_tokens),
+        tools: tools::definitions(),
+        temperature: ctx.temperature,
+        response_format: None,
+    };
+    let mut provider_time = Duration::ZERO;
+    let (mut prompt_tokens, mut completion_tokens) = (0, 0);
+    for _ in 0..MAX_ROUNDS {
+        let completion = match client.complete(&request).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(chat_id, error = %e, "AI responder failed; handing the chat to a person");
+                hand_over(
+                    state,
+                    account_id,
+                    chat_id,
+                    "the assistant is unavailable right now".into(),
+                )
+                .await;
+                return;
+            }
+        };
+        provider_time += completion.provider_time;
+        prompt_tokens += completion.prompt_tokens;
+        completion_tokens += completion.completion_tokens;
+        let reply = BotReply {
+            account_id,
+            chat_id,
+            answers,
+            text: String::new(),
+            model: completion.model.clone(),
+            prompt_tokens,
+            completion_tokens,
+            latency_ms: i32::try_from(provider_time.as_millis()).unwrap_or(i32::MAX),
+        };
+        let text = completion
+            .message
+            .content
+            .clone()
+            .filter(|t| !t.trim().is_empty());
+        let calls = completion.message.tool_calls.clone();
+        if calls.is_empty() {
+            match text {
+                Some(text) => post(state, BotReply { text, ..reply }, started, provider_time).await,
+                None => {
+                    hand_over(
+                        state,
+                        account_id,
+                        chat_id,
+                        "the assistant gave an empty answer".into(),
+                    )
+                    .await
+                }
+            }
+            return;
+        }
+        request.messages.push(completion.message);
+        let mut handoff = None;
+        for call in calls {
+            let result = match tools::parse(&call.function.name, &call.function.arguments) {
+                Ok(Tool::Handoff { reason }) => {
+                    handoff = Some(reason);
+                    "The chat is being handed to a person.".to_string()
+                }
+                Ok(Tool::CaptureLead(lead)) => {
+                    match state
+                        .bus
+                        .submit(Command::CaptureLead {
+                            account_id,
+                            chat_id,
+                            lead,
+                        })
+                        .await
+                    {
+                        Ok(_) => "Lead saved.".to_string(),
+                        Err(e) => format!("The lead could not be saved: {e}"),
+                    }
+                }
+                Err(problem) => {
+                    tracing::info!(chat_id, tool = %call.function.name, %problem, "AI tool call refused");
+                    format!("Error: {problem}")
+                }
+            };
+            request.messages.push(ChatMessage {
+                role: "tool".into(),
+                content: Some(result),
+                tool_calls: Vec::new(),
+                tool_call_id: Some(call.id),
+            });
+        }
+        if let Some(reason) = handoff {
+            if let Some(text) = text {
+                post(state, BotReply { text, ..reply }, started, provider_time).await;
+            }
+            hand_over(state, account_id, chat_id, reason).await;
+            return;
+        }
+    }
+    hand_over(
+        state,
+        account_id,
+        chat_id,
+        "the assistant did not reach an answer".into(),
+    )
+    .await;
+}
+
+async fn post(state: &AppState, reply: BotReply, started: Instant, provider_time: Duration) {
+    let chat_id = reply.chat_id;
+    match state.bus.submit(Command::BotReply(reply)).await {
+        Ok(outcome) if outcome.duplicate => {
+            tracing::debug!(chat_id, "AI answer dropped: already answered or taken over");
+        }
+        Ok(_) => {
+            let overhead = started.elapsed().saturating_sub(provider_time);
+            state.metrics.ai_overhead(overhead);
+            tracing::debug!(
+                chat_id,
+                overhead_ms = overhead.as_secs_f64() * 1000.0,
+                "AI answer posted"
+            );
+        }
+        Err(e) => tracing::warn!(chat_id, error = %e, "AI answer could not be stored"),
+    }
+}
+
+async fn hand_over(state: &AppState, account_id: i64, chat_id: i64, reason: String) {
+    let command = Command::Handoff {
+        account_id,
+        chat_id,
+        reason,
+        by: None,
+        take: false,
+    };
+    if let Err(e) = state.bus.submit(command).await {
+        tracing::error!(chat_id, error = %e, "could not hand a chat to a person");
+    }
+}
