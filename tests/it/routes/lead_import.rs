@@ -1176,18 +1176,24 @@ async fn a_third_file_is_refused_while_two_are_arriving() {
         socket.write_all(head.as_bytes()).await.expect("send");
         arriving.push(socket);
     }
-    let refused = async {
+    // Both files have begun to arrive once their imports exist.
+    let begun = async {
         loop {
-            let (status, body) = import_csv(&app, &admin, "email\nthird@example.com\n").await;
-            if status == 429 {
-                return body;
+            let (status, listed) = app
+                .call(Method::GET, "/api/leads/imports", Some(&admin), None)
+                .await;
+            assert_eq!(status, 200, "{listed}");
+            if listed["imports"].as_array().map_or(0, Vec::len) >= 2 {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
-    let body = tokio::time::timeout(Duration::from_secs(10), refused)
+    tokio::time::timeout(Duration::from_secs(60), begun)
         .await
-        .expect("a third file is refused while two arrive");
+        .expect("both files begin to arrive");
+    let (status, body) = import_csv(&app, &admin, "email\nthird@example.com\n").await;
+    assert_eq!(status, 429, "a third file waits while two arrive: {body}");
     assert_error(&body, "imports_busy");
 
     drop(arriving);
@@ -1201,7 +1207,7 @@ async fn a_third_file_is_refused_while_two_are_arriving() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
-    tokio::time::timeout(Duration::from_secs(10), accepted)
+    tokio::time::timeout(Duration::from_secs(60), accepted)
         .await
         .expect("files are taken again once the others are gone");
 }
