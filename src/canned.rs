@@ -21,10 +21,13 @@ const MAX_TEXT: usize = crate::chats::MAX_TEXT;
 #[serde(deny_unknown_fields)]
 pub struct CannedInput {
     /// 1 to 32 of `a-z`, `0-9`, `-` and `_` (typed after `/` in the composer).
-    #[schema(pattern = r"^[ \t\n\r]*/*[A-Za-z0-9_-]{1,32}[ \t\n\r]*$")]
+    #[schema(pattern = r"^/*[A-Za-z0-9_-]{1,32}$")]
     pub shortcut: String,
     /// 1 to 4000 characters; `{{contact.name}}` and `{{contact.first_name}}` are filled in.
-    #[schema(max_length = 4000, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    #[schema(
+        max_length = 4000,
+        pattern = r"^[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000]([^\u0000]*[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?$"
+    )]
     pub text: String,
 }
 
@@ -33,10 +36,13 @@ pub struct CannedInput {
 #[serde(deny_unknown_fields)]
 pub struct CannedChange {
     /// New shortcut.
-    #[schema(pattern = r"^[ \t\n\r]*/*[A-Za-z0-9_-]{1,32}[ \t\n\r]*$")]
+    #[schema(pattern = r"^/*[A-Za-z0-9_-]{1,32}$")]
     pub shortcut: Option<String>,
     /// New text.
-    #[schema(max_length = 4000, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    #[schema(
+        max_length = 4000,
+        pattern = r"^[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000]([^\u0000]*[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?$"
+    )]
     pub text: Option<String>,
 }
 

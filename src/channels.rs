@@ -88,8 +88,11 @@ pub enum TokenCheck {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct WidgetSettings {
-    /// The panel's title.
-    #[schema(max_length = 80)]
+    /// The panel's title, 1 to 80 characters, not all spaces.
+    #[schema(
+        max_length = 80,
+        pattern = r"^[^\u0000]*[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000][^\u0000]*$"
+    )]
     pub title: String,
     /// The first line a visitor reads.
     #[schema(max_length = 500)]
@@ -298,13 +301,16 @@ pub struct CreateChannel {
     /// `facebook`, `instagram` or `widget`.
     pub kind: ChannelKind,
     /// Display name, 1 to 200 characters.
-    #[schema(max_length = 200, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000]([^\u0000]*[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?$"
+    )]
     pub name: String,
     /// Page id (facebook) or Instagram account id (instagram).
     pub external_id: Option<String>,
     /// Page access token (facebook, instagram); checked with Meta before it is stored.
     pub access_token: Option<String>,
-    /// Origins a widget may be embedded on, e.g. `https://shop.example.com`.
+    /// Origins a widget may be embedded on, e.g. `https://shop.example.com`, or `*`.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
     /// AI responder on or off (default off).
@@ -315,6 +321,7 @@ pub struct CreateChannel {
     /// Model override.
     pub ai_model: Option<String>,
     /// Temperature override, 0 to 2.
+    #[schema(minimum = 0, maximum = 2)]
     pub ai_temperature: Option<f64>,
     /// A widget's look and pre-chat form (widget channels; defaults when absent).
     pub widget: Option<WidgetSettings>,
@@ -325,7 +332,10 @@ pub struct CreateChannel {
 #[serde(deny_unknown_fields)]
 pub struct UpdateChannel {
     /// Display name, 1 to 200 characters.
-    #[schema(max_length = 200, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000]([^\u0000]*[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?$"
+    )]
     pub name: Option<String>,
     /// New page access token (write-only; checked with Meta before it is stored).
     pub access_token: Option<String>,
@@ -337,7 +347,8 @@ pub struct UpdateChannel {
     pub ai_system_prompt: Option<String>,
     /// Model override; empty goes back to the account's.
     pub ai_model: Option<String>,
-    /// Temperature override.
+    /// Temperature override, 0 to 2.
+    #[schema(minimum = 0, maximum = 2)]
     pub ai_temperature: Option<f64>,
     /// Receiving or not.
     pub is_active: Option<bool>,

@@ -70,10 +70,10 @@ pub struct ChatQuery {
     #[param(pattern = "^(bot|open|pending|resolved)$")]
     pub status: Option<String>,
     /// `me`, `unassigned` or a user id.
-    #[param(pattern = "^(me|unassigned|[0-9]+)$")]
+    #[param(pattern = "^(me|unassigned|[0-9]{1,18})$")]
     pub assignee: Option<String>,
-    /// From `next_cursor` of the previous page.
-    #[param(max_length = 200)]
+    /// From `next_cursor` of the previous page: `<microseconds>_<chat id>`.
+    #[param(pattern = r"^-?[0-9]{1,17}_-?[0-9]{1,18}$")]
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 50).
     #[param(minimum = 1, maximum = 100)]

@@ -28,19 +28,27 @@ pub struct ContactView {
 pub struct ContactEdit {
     /// Name, up to 200 characters (a Meta profile lookup never replaces it).
     #[serde(default, deserialize_with = "crate::model::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub name: Option<Option<String>>,
-    /// Email address.
+    /// Email address, up to 254 characters; blank clears it.
     #[serde(default, deserialize_with = "crate::model::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(
+        value_type = Option<String>,
+        max_length = 254,
+        pattern = r"^([^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@\u0000]+@[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000.@\u0000][^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@\u0000]*\.[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@\u0000]*[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000.@\u0000])?$"
+    )]
     pub email: Option<Option<String>>,
-    /// Phone number: 6 to 20 digits, with spaces and `+ - ( ) .`.
+    /// Phone number: 6 to 20 digits, with spaces and `+ - ( ) .`; blank clears it.
     #[serde(default, deserialize_with = "crate::model::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(
+        value_type = Option<String>,
+        max_length = 32,
+        pattern = r"^([+(.-]*[0-9](?:[ +().-]*[0-9]){5,19}[+().-]*)?$"
+    )]
     pub phone: Option<Option<String>>,
     /// Notes for the team, up to 4000 characters.
     #[serde(default, deserialize_with = "crate::model::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 4000)]
     pub notes: Option<Option<String>>,
 }
 

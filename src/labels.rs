@@ -20,15 +20,35 @@ const MAX_NAME: usize = 64;
 /// The colour of a label made without one.
 const DEFAULT_COLOR: &str = "#5b6b8c";
 
-/// A new label, or a change to one: the fields given.
+/// `POST /api/labels` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLabel {
+    /// 1 to 64 characters, unique in the account whatever the case.
+    #[serde(default)]
+    #[schema(
+        required = true,
+        max_length = 64,
+        pattern = r"^[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000]([^\u0000]*[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?$"
+    )]
+    pub name: String,
+    /// `#rrggbb` (default a grey blue).
+    #[schema(pattern = r"^#[0-9A-Fa-f]{6}$")]
+    pub color: Option<String>,
+}
+
+/// A change to a label: the fields given.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabelInput {
-    /// 1 to 64 characters, unique in the account whatever the case (required to create).
-    #[schema(max_length = 64, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    /// 1 to 64 characters, unique in the account whatever the case.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000]([^\u0000]*[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?$"
+    )]
     pub name: Option<String>,
     /// `#rrggbb` (default a grey blue).
-    #[schema(pattern = r"^[ \t\n\r]*#[0-9A-Fa-f]{6}[ \t\n\r]*$")]
+    #[schema(pattern = r"^#[0-9A-Fa-f]{6}$")]
     pub color: Option<String>,
 }
 
@@ -60,9 +80,9 @@ pub async fn list(state: &AppState, me: &CurrentUser) -> AppResult<Vec<Label>> {
 
 /// Adds a label (admins); a name the account has already, in any case ("vip" beside "VIP"), is
 /// a 409.
-pub async fn create(state: &AppState, me: &CurrentUser, input: LabelInput) -> AppResult<Label> {
+pub async fn create(state: &AppState, me: &CurrentUser, input: NewLabel) -> AppResult<Label> {
     me.principal.authorize(Action::ManageLabels)?;
-    let name = name(input.name.as_deref().unwrap_or_default())?;
+    let name = name(&input.name)?;
     let color = color(input.color.as_deref().unwrap_or(DEFAULT_COLOR))?;
     let account = me.principal.account_id;
     Ok(state

@@ -15,7 +15,13 @@ const MAX_QUERY: usize = 200;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
-    /// Words to find (each must match, as a word or the start of one).
+    /// Words to find (each must match, as a word or the start of one): up to 200 characters
+    /// holding at least one letter or digit of any script (422 `invalid_query` otherwise; the
+    /// pattern can only say "not only ASCII punctuation and spaces").
+    #[param(
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\u0000-\u002f\u003a-\u0040\u005b-\u0060\u007b-\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub q: String,
     /// Most hits of each kind, 1 to 50 (default 20).
     #[param(minimum = 1, maximum = 50)]

@@ -72,11 +72,14 @@ pub struct CreateUser {
     /// Login email (unique, case-insensitive).
     #[schema(
         max_length = 254,
-        pattern = r"^[ \t\n\r]*[^\s@\u0000]+@[^\s@.\u0000][^\s@\u0000]*\.[^\s@\u0000]*[ \t\n\r]*$"
+        pattern = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
     )]
     pub email: String,
     /// Display name, 1 to 200 characters.
-    #[schema(max_length = 200, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000]([^\u0000]*[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?$"
+    )]
     pub name: String,
     /// Role in the account.
     pub role: Role,
@@ -97,11 +100,14 @@ pub struct UpdateUser {
     /// New login email.
     #[schema(
         max_length = 254,
-        pattern = r"^[ \t\n\r]*[^\s@\u0000]+@[^\s@.\u0000][^\s@\u0000]*\.[^\s@\u0000]*[ \t\n\r]*$"
+        pattern = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
     )]
     pub email: Option<String>,
     /// New display name, 1 to 200 characters.
-    #[schema(max_length = 200, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000]([^\u0000]*[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000])?$"
+    )]
     pub name: Option<String>,
     /// New role.
     pub role: Option<Role>,
@@ -120,11 +126,14 @@ pub struct UpdateUser {
 
 fn validate_email(email: &str) -> AppResult<String> {
     let email = users::normalize_email(email);
-    let valid = email.len() <= 254
+    let valid = email.chars().count() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
         })
-        && !email.contains(char::is_whitespace);
+        && !email.contains(char::is_whitespace)
+        // Invitations and reset links are mailed to it: an address the mailer cannot write
+        // to is refused here, not found out when a mail fails.
+        && email.parse::<lettre::Address>().is_ok();
     if valid {
         Ok(email)
     } else {

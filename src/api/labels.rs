@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::chats::ChatView;
 use crate::error::AppResult;
-use crate::labels::{self, ContactLabels, LabelInput, LabelRef};
+use crate::labels::{self, ContactLabels, LabelInput, LabelRef, NewLabel};
 use crate::store::labels::Label;
 
 /// The account's labels, by name.
@@ -19,13 +19,13 @@ pub async fn list(State(state): State<AppState>, me: CurrentUser) -> AppResult<J
 }
 
 /// Adds a label (admins).
-#[utoipa::path(post, path = "/api/labels", operation_id = "createLabel", tag = "labels", security(("bearer" = [])), request_body = LabelInput,
+#[utoipa::path(post, path = "/api/labels", operation_id = "createLabel", tag = "labels", security(("bearer" = [])), request_body = NewLabel,
     responses((status = 201, body = Label), (status = 403, body = crate::error::ErrorBody),
               (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     me: CurrentUser,
-    Json(input): Json<LabelInput>,
+    Json(input): Json<NewLabel>,
 ) -> AppResult<(StatusCode, Json<Label>)> {
     let label = labels::create(&state, &me, input).await?;
     Ok((StatusCode::CREATED, Json(label)))

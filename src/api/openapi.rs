@@ -276,8 +276,66 @@ pub fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenAp
 /// hub refuses NUL (U+0000) in it, as it does in every string it reads.
 pub fn served(document: &utoipa::openapi::OpenApi) -> serde_json::Value {
     let mut value = serde_json::to_value(document).unwrap_or_default();
+    describe_language_tags(&mut value);
+    describe_channel_inputs(&mut value);
     refuse_nul(&mut value);
     value
+}
+
+/// What the derive cannot say of a new or changed channel: each allowed origin is `*` or an
+/// `http(s)://host[:port]` origin, and a Messenger or Instagram channel needs the numeric id of
+/// its page or account.
+fn describe_channel_inputs(document: &mut serde_json::Value) {
+    let origin = serde_json::json!({
+        "type": "string",
+        "pattern": "^(\\*|https?://[^/ \\u0000]+/*)$"
+    });
+    for schema in ["CreateChannel", "UpdateChannel"] {
+        let pointer = format!("/components/schemas/{schema}/properties/allowed_origins");
+        if let Some(serde_json::Value::Object(origins)) = document.pointer_mut(&pointer) {
+            origins.insert("items".into(), origin.clone());
+        }
+    }
+    if let Some(serde_json::Value::Object(create)) =
+        document.pointer_mut("/components/schemas/CreateChannel")
+    {
+        create.insert(
+            "if".into(),
+            serde_json::json!({"properties": {"kind": {"const": "widget"}}}),
+        );
+        create.insert(
+            "else".into(),
+            serde_json::json!({
+                "required": ["external_id"],
+                "properties": {
+                    "external_id": {"type": "string", "pattern": "^[0-9]+$"}
+                }
+            }),
+        );
+    }
+}
+
+/// What the derive cannot say of a widget's handoff messages by language: the keys are
+/// language tags (`de`, `pt-BR`, 2 to 35 characters), at most 50, each text at most 500
+/// characters.
+fn describe_language_tags(document: &mut serde_json::Value) {
+    let pointer = "/components/schemas/WidgetSettings/properties/handoff_message_by_language";
+    if let Some(serde_json::Value::Object(map)) = document.pointer_mut(pointer) {
+        map.insert(
+            "propertyNames".into(),
+            serde_json::json!({
+                "type": "string",
+                "minLength": 2,
+                "maxLength": 35,
+                "pattern": "^[A-Za-z0-9]+([-_][A-Za-z0-9]+)*$"
+            }),
+        );
+        map.insert("maxProperties".into(), 50.into());
+        map.insert(
+            "additionalProperties".into(),
+            serde_json::json!({"type": "string", "maxLength": 500}),
+        );
+    }
 }
 
 /// The pattern of a string without NUL.

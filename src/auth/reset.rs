@@ -26,6 +26,7 @@ pub struct ResetRequest {
 
 /// `POST /api/auth/password-reset/confirm` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ResetConfirm {
     /// The token from the mailed link.
     pub token: String,

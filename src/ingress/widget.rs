@@ -26,9 +26,11 @@ const MAX_FIELD: usize = 200;
 pub struct NewSession {
     /// The widget channel's public key.
     pub widget_key: String,
-    /// The visitor's name, if given.
+    /// The visitor's name, if given: at most 200 characters.
+    #[schema(max_length = 200)]
     pub name: Option<String>,
-    /// The visitor's email, if given.
+    /// The visitor's email, if given: at most 200 characters.
+    #[schema(max_length = 200)]
     pub email: Option<String>,
     /// The language the visitor's browser reads in (`navigator.language`, e.g. `de-AT`), so
     /// what the hub itself says to them can be in it; an unreadable tag is ignored.
