@@ -89,6 +89,29 @@ async fn wrong_fields_are_a_json_422() {
 }
 
 #[tokio::test]
+async fn whole_floats_are_integers_and_an_array_is_not_a_body() {
+    let app = TestApp::spawn().await;
+    let (status, body) = send(
+        echo_app(&app),
+        json_request(r#"{"name": "a", "count": 2.0}"#),
+    )
+    .await;
+    assert_eq!(status, 200, "JSON Schema's integer takes 2.0: {body}");
+    assert_eq!(body, json!({"name": "a", "count": 2}));
+    let (status, body) = send(
+        echo_app(&app),
+        json_request(r#"{"name": "a", "count": 2.5}"#),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_error(&body, "invalid_fields");
+    // serde would read a struct's fields from an array, by place.
+    let (status, body) = send(echo_app(&app), json_request(r#"["a", 2]"#)).await;
+    assert_eq!(status, 422, "{body}");
+    assert_error(&body, "invalid_fields");
+}
+
+#[tokio::test]
 async fn wrong_content_type_is_a_json_415() {
     let app = TestApp::spawn().await;
     let request = Request::post("/echo")

@@ -158,6 +158,13 @@ async fn emails_are_unique_regardless_of_case_and_fields_are_validated() {
         create(json!({"email": "not-an-email", "name": "X", "role": "agent"})).await;
     assert_eq!(status, 422);
     assert_error(&body, "invalid_email");
+    // An address no mail can be sent to (an invitation would be lost) is refused at once.
+    for unmailable in ["a>b@y.test", "a\u{15}b@y.test", "ab@-y.test"] {
+        let (status, body) =
+            create(json!({"email": unmailable, "name": "X", "role": "agent"})).await;
+        assert_eq!(status, 422, "{unmailable}: {body}");
+        assert_error(&body, "invalid_email");
+    }
     let (status, _) = create(json!({"email": "x@y.test", "name": "X", "role": "overlord"})).await;
     assert_eq!(status, 422);
     let (status, body) =
