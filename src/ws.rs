@@ -2,7 +2,10 @@
 //! the policy; one task owns each connection and writes through the connection's own bounded
 //! queue, and a client that cannot keep up is told to resync and closed.
 
+mod frames;
 pub mod widget;
+
+use frames::ServerFrame;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -12,7 +15,6 @@ use std::time::Duration;
 use axum::extract::ws::{Message as Frame, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::json;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::Instant;
@@ -32,10 +34,6 @@ const RESERVED: usize = 2;
 /// Most frames taken in one go: events read from the bus before the connection looks at its
 /// other inputs, and frames written before one flush.
 const BATCH: usize = 256;
-
-fn text(value: serde_json::Value) -> Frame {
-    Frame::Text(Utf8Bytes::from(value.to_string()))
-}
 
 /// The event's frame; its bytes are shared with every other connection that sends it.
 fn event_frame(event: &Event) -> Frame {
@@ -212,14 +210,15 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
         out.finish(None);
         return;
     };
-    let hello = json!({"type": "hello", "seq": latest, "user": UserView::from(me.user.clone())});
-    if !Box::pin(out.push_wait(text(hello))).await {
+    let hello = ServerFrame::Hello {
+        seq: latest,
+        user: UserView::from(me.user.clone()),
+    };
+    if !Box::pin(out.push_wait(hello.text())).await {
         return;
     }
     let Some(replay) = replay else {
-        out.finish(Some(text(
-            json!({"type": "resync_required", "seq": latest}),
-        )));
+        out.finish(Some(ServerFrame::Resync { seq: latest }.text()));
         return;
     };
     for event in replay.iter().filter(|e| me.principal.may_see_event(e)) {
@@ -232,7 +231,7 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut silent_pings = 0u32;
-    let resync = |seq: i64| Some(text(json!({"type": "resync_required", "seq": seq})));
+    let resync = |seq: i64| Some(ServerFrame::Resync { seq }.text());
     let mut typing_budget = crate::ratelimit::Budget::new(state.config.typing_limit);
     loop {
         let deadline = out.deadline;
@@ -252,7 +251,7 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
                 Some(Ok(Frame::Text(body))) => {
                     silent_pings = 0;
                     let message: serde_json::Value = serde_json::from_str(body.as_str()).unwrap_or_default();
-                    if message["type"] == "ping" && !out.push(text(json!({"type": "pong"}))) {
+                    if message["type"] == "ping" && !out.push(ServerFrame::Pong.text()) {
                         out.finish(resync(sent_up_to));
                         return;
                     }
@@ -304,21 +303,32 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
                     if t.user_id != Some(me.principal.user_id)
                         && me.principal.may_follow_chat(t.account_id, t.assignee_id)
                     {
-                        let frame = json!({"type": "typing", "chat_id": t.chat_id,
-                            "data": {"user_id": t.user_id, "contact_id": t.user_id.is_none().then_some(t.contact_id), "on": t.on},
-                            "at": chrono::Utc::now()});
+                        let frame = ServerFrame::Typing {
+                            chat_id: t.chat_id,
+                            data: frames::Typing {
+                                user_id: t.user_id,
+                                contact_id: t.user_id.is_none().then_some(t.contact_id),
+                                on: t.on,
+                            },
+                            at: chrono::Utc::now(),
+                        };
                         // Typing is best effort: a full queue drops it, the next event decides.
-                        out.push(text(frame));
+                        out.push(frame.text());
                     }
                 }
             }
             change = presence.recv() => {
                 if let Ok(c) = change {
                     if c.announce && c.user_id != me.principal.user_id && me.principal.sees_presence(c.account_id) {
-                        let frame = json!({"type": "presence.updated",
-                            "data": {"user_id": c.user_id, "online": c.online, "status": c.status},
-                            "at": chrono::Utc::now()});
-                        out.push(text(frame));
+                        let frame = ServerFrame::Presence {
+                            data: frames::Presence {
+                                user_id: c.user_id,
+                                online: c.online,
+                                status: c.status.as_deref(),
+                            },
+                            at: chrono::Utc::now(),
+                        };
+                        out.push(frame.text());
                     }
                 }
             }
@@ -375,9 +385,7 @@ async fn apply_revocation(
         Recheck::Same => None,
         Recheck::Ended => Some(None),
         // Events this connection filtered out are now the user's to see: the client reloads.
-        Recheck::SeesMore => Some(Some(text(
-            json!({"type": "resync_required", "seq": sent_up_to}),
-        ))),
+        Recheck::SeesMore => Some(Some(ServerFrame::Resync { seq: sent_up_to }.text())),
     }
 }
 

@@ -3,10 +3,10 @@
 
 use axum::extract::ws::{Message as Frame, WebSocket};
 use futures_util::StreamExt;
-use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{text, until, Outbox};
+use super::frames::{ServerFrame, VisitorTyping};
+use super::{until, Outbox};
 use crate::app::AppState;
 use crate::ingress::widget::Visitor;
 use crate::model::{Direction, Event, EventType};
@@ -26,11 +26,13 @@ pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
     let (mut out, mut incoming) = Outbox::start(socket, &state);
     let mut live = state.bus.subscribe_account(visitor.account_id);
     let mut typing = state.bus.subscribe_typing();
-    let hello = json!({"type": "hello", "session_id": visitor.session_id});
-    if !out.push_wait(text(hello)).await {
+    let hello = ServerFrame::VisitorHello {
+        session_id: &visitor.session_id,
+    };
+    if !out.push_wait(hello.text()).await {
         return;
     }
-    let resync = || Some(text(json!({"type": "resync_required"})));
+    let resync = || Some(ServerFrame::VisitorResync.text());
     let mut typing_budget = crate::ratelimit::Budget::new(state.config.typing_limit);
     loop {
         let deadline = out.deadline;
@@ -48,7 +50,7 @@ pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
             frame = incoming.next() => match frame {
                 Some(Ok(Frame::Text(body))) => {
                     let message: serde_json::Value = serde_json::from_str(body.as_str()).unwrap_or_default();
-                    if message["type"] == "ping" && !out.push(text(json!({"type": "pong"}))) {
+                    if message["type"] == "ping" && !out.push(ServerFrame::Pong.text()) {
                         out.finish(resync());
                         return;
                     }
@@ -64,9 +66,12 @@ pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
                 Ok(event) if is_reply_for(&event, &visitor) => {
                     let mut data = event.data.clone();
                     crate::ingress::widget::sign_live(&state, &visitor, &mut data).await;
-                    let frame = json!({"type": "message.created", "chat_id": event.chat_id,
-                        "data": data, "at": event.at});
-                    if !out.push(text(frame)) {
+                    let frame = ServerFrame::VisitorMessage {
+                        chat_id: event.chat_id,
+                        data: &data,
+                        at: event.at,
+                    };
+                    if !out.push(frame.text()) {
                         out.finish(resync());
                         return;
                     }
@@ -82,9 +87,12 @@ pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
                 if let Ok(t) = indicator {
                     // Agents' typing in this visitor's chats; never the visitor's own, echoed.
                     if t.user_id.is_some() && t.account_id == visitor.account_id && t.contact_id == visitor.contact_id {
-                        let frame = json!({"type": "typing", "chat_id": t.chat_id,
-                            "data": {"on": t.on}, "at": chrono::Utc::now()});
-                        out.push(text(frame));
+                        let frame = ServerFrame::VisitorTyping {
+                            chat_id: t.chat_id,
+                            data: VisitorTyping { on: t.on },
+                            at: chrono::Utc::now(),
+                        };
+                        out.push(frame.text());
                     }
                 }
             }
