@@ -184,48 +184,16 @@ async fn until(deadline: Option<Instant>) {
 
 /// Serves one agent connection until it closes, falls behind, or its session ends.
 pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, since: Option<i64>) {
-    let (mut out, mut incoming) = Outbox::start(socket, &state);
+    let (out, mut incoming) = Outbox::start(socket, &state);
     // Subscribe before reading the database, so nothing falls between replay and live.
     let mut live = state.bus.subscribe_account(me.principal.account_id);
     let mut revoked = state.revocations.subscribe();
     let mut typing = state.bus.subscribe_typing();
     let mut presence = state.presence.subscribe();
     let account = me.principal.account_id;
-    // Boxed, like the other rare waits below: the connection's own state stays small.
-    let replay = Box::pin(state.db().run(
-        move |conn| -> crate::error::AppResult<(i64, Option<Vec<Event>>)> {
-            let latest = events::latest_seq(conn, account)?;
-            let Some(since) = since else {
-                return Ok((latest, Some(Vec::new())));
-            };
-            let oldest = events::oldest_seq(conn, account)?.unwrap_or(latest + 1);
-            if since < oldest - 1 || latest - since > MAX_REPLAY || since > latest {
-                return Ok((latest, None));
-            }
-            Ok((latest, Some(events::range(conn, account, since, latest)?)))
-        },
-    ))
-    .await;
-    let Ok((latest, replay)) = replay else {
-        out.finish(None);
+    let Some((latest, mut out)) = greet(&state, &me, out, since).await else {
         return;
     };
-    let hello = ServerFrame::Hello {
-        seq: latest,
-        user: UserView::from(me.user.clone()),
-    };
-    if !Box::pin(out.push_wait(hello.text())).await {
-        return;
-    }
-    let Some(replay) = replay else {
-        out.finish(Some(ServerFrame::Resync { seq: latest }.text()));
-        return;
-    };
-    for event in replay.iter().filter(|e| me.principal.may_see_event(e)) {
-        if !Box::pin(out.push_wait(event_frame(event))).await {
-            return;
-        }
-    }
     let _online = Arc::clone(&state.presence).connect(account, me.principal.user_id);
     let mut sent_up_to = latest;
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -299,35 +267,14 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
                 }
             }
             indicator = typing.recv() => {
-                if let Ok(t) = indicator {
-                    if t.user_id != Some(me.principal.user_id)
-                        && me.principal.may_follow_chat(t.account_id, t.assignee_id)
-                    {
-                        let frame = ServerFrame::Typing {
-                            chat_id: t.chat_id,
-                            data: frames::Typing {
-                                user_id: t.user_id,
-                                contact_id: t.user_id.is_none().then_some(t.contact_id),
-                                on: t.on,
-                            },
-                            at: chrono::Utc::now(),
-                        };
-                        // Typing is best effort: a full queue drops it, the next event decides.
-                        out.push(frame.text());
-                    }
+                // Typing is best effort: a full queue drops it, the next event decides.
+                if let Some(frame) = indicator.ok().and_then(|t| typing_frame(&me, &t)) {
+                    out.push(frame.text());
                 }
             }
             change = presence.recv() => {
                 if let Ok(c) = change {
-                    if c.announce && c.user_id != me.principal.user_id && me.principal.sees_presence(c.account_id) {
-                        let frame = ServerFrame::Presence {
-                            data: frames::Presence {
-                                user_id: c.user_id,
-                                online: c.online,
-                                status: c.status.as_deref(),
-                            },
-                            at: chrono::Utc::now(),
-                        };
+                    if let Some(frame) = presence_frame(&me, &c) {
                         out.push(frame.text());
                     }
                 }
@@ -352,6 +299,86 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
             }
         }
     }
+}
+
+/// Tells the client where the stream stands (`hello`) and sends the events it missed since
+/// `since`; the seq the live part goes on from, or `None` once the connection has ended (a
+/// client too far behind is told to resync).
+async fn greet(
+    state: &AppState,
+    me: &CurrentUser,
+    mut out: Outbox,
+    since: Option<i64>,
+) -> Option<(i64, Outbox)> {
+    let account = me.principal.account_id;
+    // Boxed, like the other rare waits below: the connection's own state stays small.
+    let replay = Box::pin(state.db().run(
+        move |conn| -> crate::error::AppResult<(i64, Option<Vec<Event>>)> {
+            let latest = events::latest_seq(conn, account)?;
+            let Some(since) = since else {
+                return Ok((latest, Some(Vec::new())));
+            };
+            let oldest = events::oldest_seq(conn, account)?.unwrap_or(latest + 1);
+            if since < oldest - 1 || latest - since > MAX_REPLAY || since > latest {
+                return Ok((latest, None));
+            }
+            Ok((latest, Some(events::range(conn, account, since, latest)?)))
+        },
+    ))
+    .await;
+    let Ok((latest, replay)) = replay else {
+        out.finish(None);
+        return None;
+    };
+    let hello = ServerFrame::Hello {
+        seq: latest,
+        user: UserView::from(me.user.clone()),
+    };
+    if !Box::pin(out.push_wait(hello.text())).await {
+        return None;
+    }
+    let Some(replay) = replay else {
+        out.finish(Some(ServerFrame::Resync { seq: latest }.text()));
+        return None;
+    };
+    for event in replay.iter().filter(|e| me.principal.may_see_event(e)) {
+        if !Box::pin(out.push_wait(event_frame(event))).await {
+            return None;
+        }
+    }
+    Some((latest, out))
+}
+
+/// The frame telling this agent someone types in a chat they follow; never their own typing.
+fn typing_frame(me: &CurrentUser, t: &crate::model::Typing) -> Option<ServerFrame<'static>> {
+    let follows = t.user_id != Some(me.principal.user_id)
+        && me.principal.may_follow_chat(t.account_id, t.assignee_id);
+    follows.then(|| ServerFrame::Typing {
+        chat_id: t.chat_id,
+        data: frames::Typing {
+            user_id: t.user_id,
+            contact_id: t.user_id.is_none().then_some(t.contact_id),
+            on: t.on,
+        },
+        at: chrono::Utc::now(),
+    })
+}
+
+/// The frame telling this agent a teammate's presence changed, when it is theirs to see.
+fn presence_frame<'a>(
+    me: &CurrentUser,
+    c: &'a crate::presence::PresenceChange,
+) -> Option<ServerFrame<'a>> {
+    let shown =
+        c.announce && c.user_id != me.principal.user_id && me.principal.sees_presence(c.account_id);
+    shown.then(|| ServerFrame::Presence {
+        data: frames::Presence {
+            user_id: c.user_id,
+            online: c.online,
+            status: c.status.as_deref(),
+        },
+        at: chrono::Utc::now(),
+    })
 }
 
 /// The next event already waiting, without waiting for one.
