@@ -12,6 +12,7 @@ pub mod contacts;
 pub mod dialect;
 pub mod events;
 pub mod hooks;
+pub mod imported_leads;
 pub mod installation;
 pub mod labels;
 pub mod lead_imports;

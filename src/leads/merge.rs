@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::model::normalize_phone;
-use crate::store::leads::{names, ImportedLead, LeadMerge, LeadRow, Link};
+use crate::store::imported_leads::{ImportedLead, LeadMerge, Link};
+use crate::store::leads::{names, LeadRow};
 
 /// Longest notes a merge makes (a person's edit is held to `MAX_NOTES` as well).
 pub const MAX_NOTES: usize = crate::model::MAX_LEAD_NOTES;

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde_json::Value;
 
 use crate::model::{looks_like_email, looks_like_phone, normalize_phone};
-use crate::store::leads::ImportedLead;
+use crate::store::imported_leads::ImportedLead;
 
 /// Rows per chunk: what one transaction stores.
 pub const CHUNK_ROWS: usize = 500;

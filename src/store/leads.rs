@@ -8,12 +8,6 @@ use super::connection::DbConnection;
 use super::schema::leads;
 use crate::model::Lead;
 
-mod imported;
-pub use imported::{
-    created_since, insert_imported, links, matching, merge_imported, newest_id, ImportedLead,
-    LeadMerge, Link, Links,
-};
-
 /// The account's lead with this email (lower case), else with this phone.
 pub fn find_same(
     conn: &mut DbConnection,

@@ -9,8 +9,9 @@ use diesel::result::DatabaseErrorKind;
 use crate::app::AppState;
 use crate::leads::rows::{self, RawChunkRef};
 use crate::store::connection::DbConnection;
+use crate::store::imported_leads::{self, ImportedLead};
 use crate::store::lead_imports::{self, ChunkCounts, Import, StatusWord};
-use crate::store::leads::{self as lead_store, ImportedLead, LeadRow};
+use crate::store::leads::{self as lead_store, LeadRow};
 use crate::store::DbError;
 
 /// How long a file may take to arrive before its import is dropped.
@@ -247,17 +248,17 @@ fn store_outcomes(
             p.extend(lead.phone.clone());
             (e, p)
         });
-    let newest = lead_store::newest_id(conn, account)?;
-    let links = lead_store::links(conn, account, &emails, &phones)?;
+    let newest = imported_leads::newest_id(conn, account)?;
+    let links = imported_leads::links(conn, account, &emails, &phones)?;
     let mut known = Known::default();
-    for lead in lead_store::matching(conn, account, &emails, &phones)? {
+    for lead in imported_leads::matching(conn, account, &emails, &phones)? {
         known.add(lead);
     }
     conn.transaction(|conn| {
         // The account's write lock, as the engine takes it before capturing a lead: a chat's
         // lead and an imported row with the same email never both insert.
         crate::store::accounts::lock_for_write(conn, &[account])?;
-        for lead in lead_store::created_since(conn, account, newest)? {
+        for lead in imported_leads::created_since(conn, account, newest)? {
             known.add(lead);
         }
         let mut counts = ChunkCounts {
@@ -276,11 +277,13 @@ fn store_outcomes(
             let id = match known.of(lead) {
                 None => {
                     counts.imported += 1;
-                    lead_store::insert_imported(conn, account, import.id, lead, link, analyse, now)?
+                    imported_leads::insert_imported(
+                        conn, account, import.id, lead, link, analyse, now,
+                    )?
                 }
                 Some(existing) => {
                     let merged = crate::leads::merge::merge(existing, lead, link);
-                    lead_store::merge_imported(
+                    imported_leads::merge_imported(
                         conn,
                         existing.id,
                         import.id,

@@ -4,9 +4,14 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{lower, LeadRow};
-use crate::store::connection::DbConnection;
-use crate::store::schema::leads;
+use super::connection::DbConnection;
+use super::leads::LeadRow;
+use super::schema::leads;
+
+diesel::define_sql_function! {
+    /// SQL `lower`, as the leads' own filters use it.
+    fn lower(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
 
 /// The account's leads with one of these emails (lower case) or phones, in one query that the
 /// `(account_id, email)` and `(account_id, phone)` indexes answer, oldest first.
@@ -229,7 +234,7 @@ pub fn links(
     emails: &[String],
     phones: &[String],
 ) -> QueryResult<Links> {
-    use crate::store::schema::{chats, contacts};
+    use super::schema::{chats, contacts};
     let mut found = Links::default();
     if !emails.is_empty() {
         let email = lower(trim(contacts::email));
