@@ -98,8 +98,8 @@ async fn run(
             while Instant::now() < deadline {
                 let customer = (sender * 7919 + n) % customers;
                 let message = InboundMessage {
-                    account_id,
-                    channel_id,
+                    account_id: switchboard::model::AccountId(account_id),
+                    channel_id: switchboard::model::ChannelId(channel_id),
                     contact_external_id: format!("9{customer:09}"),
                     external_id: format!("m_bench_{run_id}_{sender}_{n}"),
                     text: Some("load test message".into()),

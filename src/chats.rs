@@ -7,7 +7,10 @@ use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
-use crate::model::{ChannelKind, ChatStatus, Command, EventType, Role};
+use crate::model::{
+    self, AccountId, Actor, ChannelKind, ChatId, ChatStatus, Command, EventType, MessageId, Role,
+    UserId,
+};
 use crate::store::chats::{self as store, Chat, ChatFilter};
 use crate::store::contacts::Contact;
 use crate::store::labels::Label;
@@ -264,8 +267,8 @@ pub struct Reply {
 
 /// Stores a reply (delivered through the chat's channel after commit) or a note; returns the
 /// message as committed (delivery may already be under way by the time the caller reads it).
-/// A reply longer than the channel takes is refused before anything is stored; an agent's
-/// reply in a chat from the queue makes the chat theirs (and the audit log says so).
+/// A reply longer than the channel takes is refused with nothing stored; an agent's reply in a
+/// chat from the queue makes the chat theirs (and the audit log says so).
 pub async fn reply(
     state: &AppState,
     me: &CurrentUser,
@@ -275,51 +278,37 @@ pub async fn reply(
 ) -> AppResult<serde_json::Value> {
     let chat = find_visible(state, me, id).await?;
     let text = input.text.trim().to_string();
-    let length = text.chars().count();
-    if text.is_empty() || (input.private && length > MAX_TEXT) {
+    if text.is_empty() || (input.private && text.chars().count() > MAX_TEXT) {
         return Err(AppError::unprocessable(
             "invalid_text",
             format!("text must be 1 to {MAX_TEXT} characters"),
         ));
     }
-    if !input.private {
-        let channel = chat.channel_id;
-        let kind = state
-            .db()
-            .run(move |conn| crate::store::channels::kind_of(conn, channel))
-            .await?;
-        if length > kind.reply_limit() {
-            return Err(AppError::unprocessable(
-                "text_too_long",
-                format!(
-                    "{} replies are limited to {} characters; this one has {length}",
-                    kind.label(),
-                    kind.reply_limit()
-                ),
-            ));
-        }
-    }
-    let take = !input.private && me.principal.takes_by_replying(&chat);
-    let outcome = state
+    let events = state
         .bus
-        .submit(Command::AgentReply {
-            account_id: chat.account_id,
-            chat_id: chat.id,
-            user_id: me.principal.user_id,
+        .submit(Command::AgentReply(model::AgentReply {
+            account_id: AccountId(chat.account_id),
+            chat_id: ChatId(chat.id),
+            by: actor(me, ip),
             text,
             private: input.private,
-            take,
-        })
-        .await?;
-    if take {
-        audit_taken(state, me, &chat, &outcome, ip).await?;
-    }
-    outcome
-        .events
+            take: !input.private && me.principal.takes_by_replying(&chat),
+        }))
+        .await?
+        .accepted()?;
+    events
         .iter()
         .find(|e| e.event_type == EventType::MessageCreated)
         .map(|e| e.data.clone())
         .ok_or_else(|| AppError::internal("reply committed without its message event"))
+}
+
+/// The caller, acting from this address.
+fn actor(me: &CurrentUser, ip: &str) -> Actor {
+    Actor {
+        user_id: UserId(me.principal.user_id),
+        ip: Some(ip.to_string()),
+    }
 }
 
 /// `POST /api/chats/{id}/status` body.
@@ -349,13 +338,14 @@ pub async fn set_status(
     };
     state
         .bus
-        .submit(Command::SetStatus {
-            account_id: chat.account_id,
-            chat_id: chat.id,
-            user_id: me.principal.user_id,
+        .submit(Command::SetStatus(model::SetStatus {
+            account_id: AccountId(chat.account_id),
+            chat_id: ChatId(chat.id),
+            user_id: UserId(me.principal.user_id),
             status,
-        })
-        .await?;
+        }))
+        .await?
+        .accepted()?;
     show(state, me, id).await
 }
 
@@ -386,13 +376,14 @@ pub async fn mark_read(
     let message_id = input.message_id.unwrap_or(latest).min(latest);
     state
         .bus
-        .submit(Command::MarkRead {
-            account_id: chat.account_id,
-            chat_id,
-            user_id: me.principal.user_id,
-            message_id,
-        })
-        .await?;
+        .submit(Command::MarkRead(model::MarkRead {
+            account_id: AccountId(chat.account_id),
+            chat_id: ChatId(chat_id),
+            user_id: UserId(me.principal.user_id),
+            message_id: MessageId(message_id),
+        }))
+        .await?
+        .accepted()?;
     show(state, me, id).await
 }
 
@@ -425,91 +416,27 @@ pub async fn assign(
             "you may take a chat from the queue for yourself; other assignments are for supervisors",
         ));
     }
-    if let Some(user_id) = input.user_id {
-        let target = state
-            .db()
-            .run(move |conn| crate::store::users::find(conn, account, user_id))
-            .await
-            .map_err(|_| {
-                AppError::unprocessable("invalid_user", "user_id is not a user of this account")
-            })?;
-        if !target.is_active {
-            return Err(AppError::unprocessable(
-                "inactive_user",
-                "this user is deactivated",
-            ));
-        }
-    }
-    let me_id = me.principal.user_id;
     // Taking a chat from the queue for oneself: whoever commits first gets it.
-    let taking = input.user_id == Some(me_id)
+    let taking = input.user_id == Some(me.principal.user_id)
         && chat.assignee_id.is_none()
         && chat.status != ChatStatus::Bot;
+    let (account_id, chat_id, by) = (AccountId(account), ChatId(chat.id), actor(me, ip));
     let command = if taking {
-        Command::Take {
-            account_id: account,
-            chat_id: chat.id,
-            user_id: me_id,
-        }
-    } else {
-        Command::Assign {
-            account_id: account,
-            chat_id: chat.id,
-            assignee_id: input.user_id,
-            by: Some(me_id),
-        }
-    };
-    let outcome = state.bus.submit(command).await?;
-    if taking && outcome.duplicate {
-        return Err(AppError::conflict(
-            "already_assigned",
-            "someone else took this chat just now, or the assistant is answering it",
-        ));
-    }
-    audit_taken(state, me, &chat, &outcome, ip).await?;
-    show(state, me, id).await
-}
-
-/// Records in the audit log who gave the chat to whom, when the command did.
-async fn audit_taken(
-    state: &AppState,
-    me: &CurrentUser,
-    chat: &Chat,
-    outcome: &crate::model::Outcome,
-    ip: &str,
-) -> AppResult<()> {
-    let Some(assigned) = outcome
-        .events
-        .iter()
-        .find(|e| e.event_type == EventType::ChatAssigned)
-    else {
-        return Ok(());
-    };
-    let (account, actor, id, ip) = (
-        chat.account_id,
-        me.principal.user_id,
-        chat.id,
-        ip.to_string(),
-    );
-    let details = serde_json::json!({"from": chat.assignee_id, "to": assigned.assignee_id});
-    state
-        .db()
-        .run(move |conn| {
-            crate::store::audit::record(
-                conn,
-                crate::store::audit::NewEntry {
-                    account_id: account,
-                    actor_user_id: Some(actor),
-                    action: "chat.assigned",
-                    target_type: Some("chat"),
-                    target_id: Some(id.to_string()),
-                    ip: Some(&ip),
-                    details: Some(details),
-                },
-            )
+        Command::Take(model::Take {
+            account_id,
+            chat_id,
+            by,
         })
-        .await?;
-    Ok(())
+    } else {
+        Command::Assign(model::Assign {
+            account_id,
+            chat_id,
+            assignee_id: input.user_id.map(UserId),
+            by: Some(by),
+        })
+    };
+    state.bus.submit(command).await?.accepted()?;
+    show(state, me, id).await
 }
 
 /// `POST /api/chats/{id}/handoff` body.
@@ -540,44 +467,22 @@ pub async fn handoff(
     input: Handoff,
 ) -> AppResult<ChatView> {
     let chat = find_visible(state, me, id).await?;
-    let account = me.principal.account_id;
-    let by = me.principal.user_id;
+    let (account_id, chat_id) = (AccountId(me.principal.account_id), ChatId(chat.id));
+    let by = UserId(me.principal.user_id);
     let command = match input.to {
-        HandoffTarget::Human => {
-            if chat.status != ChatStatus::Bot {
-                return Err(AppError::conflict(
-                    "not_with_bot",
-                    "the chat is not with the assistant",
-                ));
-            }
-            Command::Handoff {
-                account_id: account,
-                chat_id: id,
-                reason: format!("taken over by {}", me.user.name),
-                by: Some(by),
-                take: me.principal.role == Role::Agent,
-            }
-        }
-        HandoffTarget::Bot => {
-            let channel = chat.channel_id;
-            let ai = state
-                .db()
-                .run(move |conn| crate::store::channels::find(conn, account, channel))
-                .await?
-                .ai_enabled;
-            if !ai {
-                return Err(AppError::conflict(
-                    "ai_disabled",
-                    "the assistant is off on this chat's channel",
-                ));
-            }
-            Command::ReturnToBot {
-                account_id: account,
-                chat_id: id,
-                by,
-            }
-        }
+        HandoffTarget::Human => Command::Handoff(model::Handoff {
+            account_id,
+            chat_id,
+            reason: format!("taken over by {}", me.user.name),
+            by: Some(by),
+            take: me.principal.role == Role::Agent,
+        }),
+        HandoffTarget::Bot => Command::ReturnToBot(model::ReturnToBot {
+            account_id,
+            chat_id,
+            by,
+        }),
     };
-    state.bus.submit(command).await?;
+    state.bus.submit(command).await?.accepted()?;
     show(state, me, id).await
 }

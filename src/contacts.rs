@@ -7,7 +7,10 @@ use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
-use crate::model::{looks_like_email, looks_like_phone, Command, ContactUpdate, Role};
+use crate::model::{
+    looks_like_email, looks_like_phone, AccountId, Command, ContactId, ContactUpdate, Role,
+    UpdateContact,
+};
 use crate::store::contacts::Contact;
 use crate::store::labels::Label;
 
@@ -135,12 +138,13 @@ pub async fn edit(
     };
     state
         .bus
-        .submit(Command::UpdateContact {
-            account_id: me.principal.account_id,
-            contact_id,
+        .submit(Command::UpdateContact(UpdateContact {
+            account_id: AccountId(me.principal.account_id),
+            contact_id: ContactId(contact_id),
             update,
-        })
-        .await?;
+        }))
+        .await?
+        .accepted()?;
     show(state, me, contact_id).await
 }
 

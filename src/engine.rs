@@ -21,4 +21,6 @@ pub use commit::spawn;
 pub use lock::GroupLock;
 
 #[cfg(test)]
+mod refusals;
+#[cfg(test)]
 mod tests;

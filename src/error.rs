@@ -288,3 +288,15 @@ impl From<crate::model::StoreError> for AppError {
         }
     }
 }
+
+/// A rule's refusal, as the API answers it: the one place refusals meet HTTP.
+impl From<crate::model::Refusal> for AppError {
+    fn from(refusal: crate::model::Refusal) -> Self {
+        let message = refusal.to_string();
+        if refusal.is_conflict() {
+            AppError::conflict(refusal.code(), message)
+        } else {
+            AppError::unprocessable(refusal.code(), message)
+        }
+    }
+}

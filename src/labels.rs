@@ -11,7 +11,10 @@ use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::chats::ChatView;
 use crate::error::{AppError, AppResult};
-use crate::model::{Command, LabelEdit, LabelTarget, StoreError};
+use crate::model::{
+    AccountId, ChatId, Command, ContactId, EditLabel, LabelEdit, LabelId, LabelTarget, SetLabel,
+    StoreError,
+};
 use crate::store::labels::{self, Label};
 
 /// Longest label name, in characters.
@@ -127,11 +130,11 @@ pub async fn update(
     };
     submit(
         state,
-        Command::EditLabel {
-            account_id: account,
-            label_id: id,
+        Command::EditLabel(EditLabel {
+            account_id: AccountId(account),
+            label_id: LabelId(id),
             edit,
-        },
+        }),
     )
     .await?;
     let label = find(state, account, id).await?;
@@ -148,11 +151,11 @@ pub async fn remove(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<()
     me.principal.authorize(Action::ManageLabels)?;
     let account = me.principal.account_id;
     find(state, account, id).await?;
-    let command = Command::EditLabel {
-        account_id: account,
-        label_id: id,
+    let command = Command::EditLabel(EditLabel {
+        account_id: AccountId(account),
+        label_id: LabelId(id),
         edit: LabelEdit::Delete,
-    };
+    });
     submit(state, command).await
 }
 
@@ -174,12 +177,12 @@ pub async fn label_chat(
     on: bool,
 ) -> AppResult<ChatView> {
     let chat = crate::chats::find_visible(state, me, chat_id).await?;
-    let command = Command::Label {
-        account_id: chat.account_id,
-        target: LabelTarget::Chat(chat.id),
-        label_id,
+    let command = Command::Label(SetLabel {
+        account_id: AccountId(chat.account_id),
+        target: LabelTarget::Chat(ChatId(chat.id)),
+        label_id: LabelId(label_id),
         on,
-    };
+    });
     submit(state, command).await?;
     crate::chats::show(state, me, chat_id).await
 }
@@ -195,12 +198,12 @@ pub async fn label_contact(
 ) -> AppResult<ContactLabels> {
     crate::contacts::find_visible(state, me, contact_id).await?;
     let account = me.principal.account_id;
-    let command = Command::Label {
-        account_id: account,
-        target: LabelTarget::Contact(contact_id),
-        label_id,
+    let command = Command::Label(SetLabel {
+        account_id: AccountId(account),
+        target: LabelTarget::Contact(ContactId(contact_id)),
+        label_id: LabelId(label_id),
         on,
-    };
+    });
     submit(state, command).await?;
     let labels = state
         .db()

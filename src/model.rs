@@ -4,19 +4,25 @@
 
 mod commands;
 mod events;
+mod ids;
 mod lead;
+mod refusal;
 mod revoked;
 mod states;
 
 pub use commands::{
-    BotReply, Command, ContactUpdate, DeliveryResult, Envelope, InboundMessage, LabelEdit,
-    LabelTarget,
+    Actor, AgentReply, Assign, AutoAssign, BotReply, CaptureLead, Command, ContactUpdate, Deleted,
+    Delivered, DeliveryResult, EditLabel, Envelope, Handoff, InboundMessage, LabelEdit,
+    LabelTarget, MarkRead, Reaction, Read, RecordDelivery, Requeue, ReturnToBot, SetLabel,
+    SetStatus, Take, UpdateContact,
 };
 pub use events::{Event, Outcome, StoreError, Typing};
+pub use ids::{AccountId, ChannelId, ChatId, ContactId, LabelId, MessageId, UserId};
 pub use lead::{
     looks_like_email, looks_like_phone, normalize_phone, Lead, CLOSED_LEAD_STATUSES, LEAD_STATUSES,
     MAX_LEAD_NOTES,
 };
+pub use refusal::Refusal;
 pub use revoked::{Revoked, RevokedKind};
 pub use states::{
     ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Role, UnknownValue,

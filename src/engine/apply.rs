@@ -1,11 +1,44 @@
-//! Where every command starts: which rule applies it, inside the group's transaction.
+//! Where every command starts: the rule that applies it, inside the group's transaction, and
+//! how a rule says no.
 
 use diesel::QueryResult;
 
+use super::inbound;
 use super::lock::GroupLock;
-use super::{assignment, bot, contacts, deliveries, inbound, labels, leads, replies};
-use crate::model::{Command, InboundMessage, Outcome};
+use super::record::Recorder;
+use crate::model::{Command, InboundMessage, Outcome, Refusal};
 use crate::store::connection::DbConnection;
+
+/// A command the engine applies: its writes and events go to the recorder, or it refuses
+/// before writing anything.
+pub(super) trait Rule {
+    /// Applies the command inside the group's transaction.
+    fn apply(&self, conn: &mut DbConnection, rec: &mut Recorder) -> Ruled;
+}
+
+/// What a rule comes to: done, or stopped.
+pub(super) type Ruled = Result<(), Stop>;
+
+/// Why a rule stopped.
+#[derive(Debug)]
+pub(super) enum Stop {
+    /// The rule said no, before writing anything.
+    Refused(Refusal),
+    /// The database failed; the writer decides what becomes of the group.
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Stop {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Database(e)
+    }
+}
+
+impl From<Refusal> for Stop {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
+    }
+}
 
 /// Applies a group's commands in order inside its transaction, with the outcome `apply` gives
 /// each; a run of consecutive channel messages is stored together, with a few statements for
@@ -44,145 +77,41 @@ fn channel_message(command: &Command) -> Option<(&InboundMessage, inbound::Autho
     }
 }
 
-/// Applies one command inside the group's transaction: every rule of the hub starts here.
+/// Applies one command inside the group's transaction: every rule of the hub starts here. A
+/// refusal is an outcome, with nothing written; only the database's failures are errors.
 pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome> {
-    match command {
+    let rule: &dyn Rule = match command {
         Command::Inbound(message) => {
-            inbound::channel_message(conn, message, inbound::Author::Customer)
+            return inbound::channel_message(conn, message, inbound::Author::Customer)
         }
-        Command::Echo(echo) => inbound::channel_message(conn, echo, inbound::Author::Page),
-        Command::Delivered {
-            account_id,
-            channel_id,
-            contact_external_id,
-            mids,
-            watermark,
-        } => inbound::delivered(
-            conn,
-            *account_id,
-            *channel_id,
-            contact_external_id,
-            mids,
-            *watermark,
-        ),
-        Command::Read {
-            account_id,
-            channel_id,
-            contact_external_id,
-            watermark,
-        } => inbound::read(
-            conn,
-            *account_id,
-            *channel_id,
-            contact_external_id,
-            *watermark,
-        ),
-        Command::Deleted {
-            account_id,
-            channel_id,
-            external_id,
-        } => inbound::deleted(conn, *account_id, *channel_id, external_id),
-        Command::Reaction {
-            account_id,
-            channel_id,
-            target_external_id,
-            emoji,
-        } => inbound::reaction(
-            conn,
-            *account_id,
-            *channel_id,
-            target_external_id,
-            emoji.as_deref(),
-        ),
-        Command::AgentReply {
-            account_id,
-            chat_id,
-            user_id,
-            text,
-            private,
-            take,
-        } => replies::agent_reply(
-            conn,
-            &replies::AgentReply {
-                account_id: *account_id,
-                chat_id: *chat_id,
-                user_id: *user_id,
-                text,
-                private: *private,
-                take: *take,
-            },
-        ),
-        Command::SetStatus {
-            account_id,
-            chat_id,
-            user_id,
-            status,
-        } => replies::set_status(conn, *account_id, *chat_id, *user_id, *status),
-        Command::DeliveryResult {
-            account_id,
-            message_id,
-            result,
-        } => deliveries::delivery_result(conn, *account_id, *message_id, result),
-        Command::Assign {
-            account_id,
-            chat_id,
-            assignee_id,
-            by,
-        } => assignment::assign(conn, *account_id, *chat_id, *assignee_id, *by),
-        Command::BotReply(reply) => bot::bot_reply(conn, reply),
-        Command::Handoff {
-            account_id,
-            chat_id,
-            reason,
-            by,
-            take,
-        } => bot::handoff(conn, *account_id, *chat_id, reason, *by, *take),
-        Command::ReturnToBot {
-            account_id,
-            chat_id,
-            by,
-        } => bot::return_to_bot(conn, *account_id, *chat_id, *by),
-        Command::CaptureLead {
-            account_id,
-            chat_id,
-            lead,
-        } => leads::capture_lead(conn, *account_id, *chat_id, lead),
-        Command::Take {
-            account_id,
-            chat_id,
-            user_id,
-        } => assignment::take(conn, *account_id, *chat_id, *user_id),
-        Command::Requeue {
-            account_id,
-            chat_id,
-            user_id,
-        } => assignment::requeue(conn, *account_id, *chat_id, *user_id),
-        Command::AutoAssign {
-            account_id,
-            chat_id,
-            online,
-        } => assignment::auto_assign(conn, *account_id, *chat_id, online),
-        Command::Label {
-            account_id,
-            target,
-            label_id,
-            on,
-        } => labels::set_label(conn, *account_id, *target, *label_id, *on),
-        Command::EditLabel {
-            account_id,
-            label_id,
-            edit,
-        } => labels::edit_label(conn, *account_id, *label_id, edit),
-        Command::UpdateContact {
-            account_id,
-            contact_id,
-            update,
-        } => contacts::update_contact(conn, *account_id, *contact_id, update),
-        Command::MarkRead {
-            account_id,
-            chat_id,
-            user_id,
-            message_id,
-        } => replies::mark_read(conn, *account_id, *chat_id, *user_id, *message_id),
+        Command::Echo(echo) => return inbound::channel_message(conn, echo, inbound::Author::Page),
+        Command::Delivered(c) => c,
+        Command::Read(c) => c,
+        Command::Deleted(c) => c,
+        Command::Reaction(c) => c,
+        Command::AgentReply(c) => c,
+        Command::SetStatus(c) => c,
+        Command::DeliveryResult(c) => c,
+        Command::Assign(c) => c,
+        Command::BotReply(c) => c,
+        Command::Handoff(c) => c,
+        Command::ReturnToBot(c) => c,
+        Command::CaptureLead(c) => c,
+        Command::Take(c) => c,
+        Command::Requeue(c) => c,
+        Command::AutoAssign(c) => c,
+        Command::Label(c) => c,
+        Command::EditLabel(c) => c,
+        Command::UpdateContact(c) => c,
+        Command::MarkRead(c) => c,
+    };
+    let mut rec = Recorder::new();
+    match rule.apply(conn, &mut rec) {
+        Ok(()) => Ok(rec.done()),
+        Err(Stop::Refused(refusal)) => {
+            debug_assert!(rec.is_empty(), "a rule refused after writing: {refusal:?}");
+            Ok(Outcome::Refused(refusal))
+        }
+        Err(Stop::Database(e)) => Err(e),
     }
 }

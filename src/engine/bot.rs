@@ -3,10 +3,12 @@
 
 use diesel::QueryResult;
 
+use super::apply::{Rule, Ruled};
 use super::record::Recorder;
 use crate::channels::WidgetSettings;
 use crate::model::{
-    BotReply, ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Outcome,
+    Actor, BotReply, ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Handoff,
+    Refusal, ReturnToBot,
 };
 use crate::store::chats;
 use crate::store::connection::DbConnection;
@@ -46,85 +48,77 @@ fn said(chat: &chats::Chat, text: String, now: chrono::NaiveDateTime, widget: bo
     }
 }
 
-/// Stores the bot's answer if the chat is still the bot's and nothing answered that message yet.
-pub(super) fn bot_reply(conn: &mut DbConnection, reply: &BotReply) -> QueryResult<Outcome> {
-    let mut rec = Recorder::new();
-    let chat = chats::find(conn, reply.account_id, reply.chat_id)?;
-    if chat.status != ChatStatus::Bot
-        || crate::store::messages::answered_after(conn, chat.id, reply.answers)?
-    {
-        return Ok(rec.done());
+impl Rule for BotReply {
+    /// Stores the bot's answer if the chat is still the bot's and nothing answered that
+    /// message yet; refused otherwise.
+    fn apply(&self, conn: &mut DbConnection, rec: &mut Recorder) -> Ruled {
+        let chat = chats::find(conn, self.account_id.0, self.chat_id.0)?;
+        if chat.status != ChatStatus::Bot {
+            return Err(Refusal::NotWithBot.into());
+        }
+        if crate::store::messages::answered_after(conn, chat.id, self.answers.0)? {
+            return Err(Refusal::AlreadyAnswered.into());
+        }
+        let now = rec.now.naive_utc();
+        let widget = crate::store::channels::kind_of(conn, chat.channel_id)? == ChannelKind::Widget;
+        let stored = crate::store::messages::insert_message(
+            conn,
+            &said(&chat, self.text.clone(), now, widget),
+        )?;
+        crate::store::messages::record_ai_cost(
+            conn,
+            stored.id,
+            &self.model,
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.latency_ms,
+        )?;
+        chats::touch(conn, chat.id, now, false)?;
+        let message = crate::store::messages::message(conn, stored.id)?;
+        rec.emit(
+            chat.account_id,
+            EventType::MessageCreated,
+            Some(&chat),
+            &message,
+        )?;
+        Ok(())
     }
-    let now = rec.now.naive_utc();
-    let widget = crate::store::channels::kind_of(conn, chat.channel_id)? == ChannelKind::Widget;
-    let stored = crate::store::messages::insert_message(
-        conn,
-        &said(&chat, reply.text.clone(), now, widget),
-    )?;
-    crate::store::messages::record_ai_cost(
-        conn,
-        stored.id,
-        &reply.model,
-        reply.prompt_tokens,
-        reply.completion_tokens,
-        reply.latency_ms,
-    )?;
-    chats::touch(conn, chat.id, now, false)?;
-    let message = crate::store::messages::message(conn, stored.id)?;
-    rec.emit(
-        reply.account_id,
-        EventType::MessageCreated,
-        Some(&chat),
-        &message,
-    )?;
-    Ok(rec.done())
 }
 
-/// Moves a chat from the bot to people: `open`, a note saying why, and either to the one who
-/// took it or into the queue (round robin picks it up from the `chat.updated`). When the bot
-/// hands over (`by` is `None`), the customer is told, in the channel's handoff message.
-pub(super) fn handoff(
-    conn: &mut DbConnection,
-    account_id: i64,
-    chat_id: i64,
-    reason: &str,
-    by: Option<i64>,
-    take: bool,
-) -> QueryResult<Outcome> {
-    let mut rec = Recorder::new();
-    let chat = chats::find(conn, account_id, chat_id)?;
-    if chat.status != ChatStatus::Bot {
-        return Ok(rec.done());
-    }
-    let now = rec.now.naive_utc();
-    let text = format!("Handed to a person: {reason}");
-    let noted = crate::store::messages::insert_message(conn, &note(&chat, text, now))?;
-    rec.emit(account_id, EventType::MessageCreated, Some(&chat), &noted)?;
-    if by.is_none() {
-        let channel = crate::store::channels::find(conn, account_id, chat.channel_id)?;
-        if let Some(told) = handoff_message(conn, &chat, &channel)? {
-            let widget = channel.kind == ChannelKind::Widget;
-            let stored =
-                crate::store::messages::insert_message(conn, &said(&chat, told, now, widget))?;
-            chats::touch(conn, chat.id, now, false)?;
-            let message = crate::store::messages::message(conn, stored.id)?;
-            rec.emit(account_id, EventType::MessageCreated, Some(&chat), &message)?;
+impl Rule for Handoff {
+    /// Moves a chat from the bot to people: `open`, a note saying why, and either to the one
+    /// who took it or into the queue (round robin picks it up from the `chat.updated`). When
+    /// the bot hands over (`by` is `None`), the customer is told, in the channel's handoff
+    /// message. Refused when the chat is not the bot's.
+    fn apply(&self, conn: &mut DbConnection, rec: &mut Recorder) -> Ruled {
+        let (account_id, chat_id) = (self.account_id.0, self.chat_id.0);
+        let chat = chats::find(conn, account_id, chat_id)?;
+        if chat.status != ChatStatus::Bot {
+            return Err(Refusal::NotWithBot.into());
         }
-    }
-    chats::set_status(conn, chat_id, ChatStatus::Open, now)?;
-    let opened = chats::find(conn, account_id, chat_id)?;
-    rec.emit(account_id, EventType::ChatUpdated, Some(&opened), &opened)?;
-    if let (true, Some(user)) = (take, by) {
-        if opened.assignee_id != Some(user) {
-            return super::assignment::assign(conn, account_id, chat_id, Some(user), by).map(
-                |mut more| {
-                    rec.events.append(&mut more.events);
-                    rec.done()
-                },
-            );
+        let now = rec.now.naive_utc();
+        let text = format!("Handed to a person: {}", self.reason);
+        let noted = crate::store::messages::insert_message(conn, &note(&chat, text, now))?;
+        rec.emit(account_id, EventType::MessageCreated, Some(&chat), &noted)?;
+        if self.by.is_none() {
+            let channel = crate::store::channels::find(conn, account_id, chat.channel_id)?;
+            if let Some(told) = handoff_message(conn, &chat, &channel)? {
+                let widget = channel.kind == ChannelKind::Widget;
+                let stored =
+                    crate::store::messages::insert_message(conn, &said(&chat, told, now, widget))?;
+                chats::touch(conn, chat.id, now, false)?;
+                let message = crate::store::messages::message(conn, stored.id)?;
+                rec.emit(account_id, EventType::MessageCreated, Some(&chat), &message)?;
+            }
         }
+        chats::set_status(conn, chat_id, ChatStatus::Open, now)?;
+        let opened = chats::find(conn, account_id, chat_id)?;
+        rec.emit(account_id, EventType::ChatUpdated, Some(&opened), &opened)?;
+        if let (true, Some(user)) = (self.take, self.by) {
+            super::assignment::assign(conn, rec, &opened, Some(user.0), Some(&Actor::user(user)))?;
+        }
+        Ok(())
     }
-    Ok(rec.done())
 }
 
 /// What the channel tells a customer when the bot hands them over, in their language if the
@@ -145,33 +139,33 @@ fn handoff_message(
         .map(str::to_string))
 }
 
-/// Gives a chat back to the bot: `bot`, unassigned, with a note.
-pub(super) fn return_to_bot(
-    conn: &mut DbConnection,
-    account_id: i64,
-    chat_id: i64,
-    by: i64,
-) -> QueryResult<Outcome> {
-    let mut rec = Recorder::new();
-    let chat = chats::find(conn, account_id, chat_id)?;
-    if chat.status == ChatStatus::Bot {
-        return Ok(rec.done());
+impl Rule for ReturnToBot {
+    /// Gives a chat back to the bot: `bot`, unassigned, with a note. Refused when the
+    /// channel's AI is off.
+    fn apply(&self, conn: &mut DbConnection, rec: &mut Recorder) -> Ruled {
+        let (account_id, chat_id) = (self.account_id.0, self.chat_id.0);
+        let chat = chats::find(conn, account_id, chat_id)?;
+        if !crate::store::channels::find(conn, account_id, chat.channel_id)?.ai_enabled {
+            return Err(Refusal::AiDisabled.into());
+        }
+        if chat.status == ChatStatus::Bot {
+            return Ok(());
+        }
+        let now = rec.now.naive_utc();
+        let noted = crate::store::messages::insert_message(
+            conn,
+            &NewMessage {
+                sender_id: Some(self.by.0),
+                ..note(&chat, "Given back to the assistant.".into(), now)
+            },
+        )?;
+        rec.emit(account_id, EventType::MessageCreated, Some(&chat), &noted)?;
+        if chat.assignee_id.is_some() {
+            super::assignment::assign(conn, rec, &chat, None, Some(&Actor::user(self.by)))?;
+        }
+        chats::set_status(conn, chat_id, ChatStatus::Bot, now)?;
+        let back = chats::find(conn, account_id, chat_id)?;
+        rec.emit(account_id, EventType::ChatUpdated, Some(&back), &back)?;
+        Ok(())
     }
-    let now = rec.now.naive_utc();
-    let noted = crate::store::messages::insert_message(
-        conn,
-        &NewMessage {
-            sender_id: Some(by),
-            ..note(&chat, "Given back to the assistant.".into(), now)
-        },
-    )?;
-    rec.emit(account_id, EventType::MessageCreated, Some(&chat), &noted)?;
-    if chat.assignee_id.is_some() {
-        let mut moved = super::assignment::assign(conn, account_id, chat_id, None, Some(by))?;
-        rec.events.append(&mut moved.events);
-    }
-    chats::set_status(conn, chat_id, ChatStatus::Bot, now)?;
-    let back = chats::find(conn, account_id, chat_id)?;
-    rec.emit(account_id, EventType::ChatUpdated, Some(&back), &back)?;
-    Ok(rec.done())
 }

@@ -172,7 +172,7 @@ fn commit_batch(pool: &DbPool, writers: &Writers, batch: Vec<Envelope>, place: u
     let answer = || {
         for (envelope, result) in batch.into_iter().zip(results) {
             if let Ok(outcome) = &result {
-                for event in &outcome.events {
+                for event in outcome.events() {
                     (writers.publish)(Arc::clone(event));
                 }
             }
@@ -194,21 +194,26 @@ fn apply_one_by_one(
     results: &mut Vec<Result<Outcome, StoreError>>,
 ) -> Result<(), GroupError> {
     for envelope in batch {
-        let result = conn.transaction(|conn| apply(conn, &envelope.command));
+        // A rule's refusal rolls its savepoint back too: nothing of the command stays.
+        let result = conn.transaction(|conn| match apply(conn, &envelope.command)? {
+            Outcome::Refused(refusal) => Err(Undone::Refused(refusal)),
+            outcome => Ok(outcome),
+        });
         results.push(match result {
             Ok(outcome) => Ok(outcome),
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(Undone::Refused(refusal)) => Ok(Outcome::Refused(refusal)),
+            Err(Undone::Database(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                _,
+            ))) => {
                 // Another writer (another node) stored the same message first.
-                Ok(Outcome {
-                    events: Vec::new(),
-                    duplicate: true,
-                })
+                Ok(Outcome::Unchanged)
             }
             // The database gave up the whole transaction (InnoDB rolls all of it
             // back), or the connection is gone: nothing of the group may count as done.
-            Err(e) if is_conflict(&e) || is_outage(&e) => return Err(e.into()),
+            Err(Undone::Database(e)) if is_conflict(&e) || is_outage(&e) => return Err(e.into()),
             // The rest of the group goes on: this command's own data was refused.
-            Err(e) => {
+            Err(Undone::Database(e)) => {
                 let refused = refusal(&e);
                 keep_refusal(conn, &envelope.command, &refused)?;
                 Err(refused)
@@ -216,6 +221,20 @@ fn apply_one_by_one(
         });
     }
     Ok(())
+}
+
+/// Why one command's savepoint was rolled back.
+enum Undone {
+    /// A rule said no.
+    Refused(crate::model::Refusal),
+    /// The database failed the command.
+    Database(DieselError),
+}
+
+impl From<DieselError> for Undone {
+    fn from(e: DieselError) -> Self {
+        Self::Database(e)
+    }
 }
 
 /// Why a group's transaction was rolled back.
@@ -298,7 +317,7 @@ fn keep_refusal(
     let mut details = serde_json::json!({"command": command.name(), "reason": refused.to_string()});
     let mut target = None;
     if let Command::Inbound(m) | Command::Echo(m) = command {
-        details["channel_id"] = m.channel_id.into();
+        details["channel_id"] = m.channel_id.0.into();
         details["contact_external_id"] = m.contact_external_id.clone().into();
         details["text"] = m.text.clone().into();
         target = Some(m.external_id.clone());
@@ -306,7 +325,7 @@ fn keep_refusal(
     crate::store::audit::record(
         conn,
         crate::store::audit::NewEntry {
-            account_id: command.account_id(),
+            account_id: command.account_id().0,
             action: "store.rejected",
             target_type: target.as_ref().map(|_| "message"),
             target_id: target,
@@ -361,7 +380,7 @@ mod tests {
         use chrono::Utc;
 
         use crate::bus::Bus;
-        use crate::model::{Command, InboundMessage};
+        use crate::model::{AccountId, ChannelId, Command, InboundMessage};
         use crate::store::connection::DatabaseUrl;
         use crate::store::Db;
 
@@ -386,8 +405,8 @@ mod tests {
         let (bus, commands, _publisher) = Bus::new();
         crate::engine::spawn(&db, |_| {}, commands, 16, 1).unwrap();
         bus.submit(Command::Inbound(InboundMessage {
-            account_id,
-            channel_id,
+            account_id: AccountId(account_id),
+            channel_id: ChannelId(channel_id),
             contact_external_id: "customer-1".into(),
             external_id: "m_1".into(),
             text: Some("Hello".into()),

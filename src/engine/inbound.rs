@@ -6,9 +6,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 
+use super::apply::{Rule, Ruled};
 use super::lock::GroupLock;
 use super::record::Recorder;
-use crate::model::{ChatStatus, DeliveryStatus, Direction, EventType, InboundMessage, Outcome};
+use crate::model::{
+    ChatStatus, Deleted, Delivered, DeliveryStatus, Direction, EventType, InboundMessage, Outcome,
+    Reaction, Read,
+};
 use crate::store::chats;
 use crate::store::connection::DbConnection;
 use crate::store::messages::{Message, NewMessage};
@@ -25,19 +29,26 @@ fn chat_for(
     match latest {
         Some(chat) if chat.status == ChatStatus::Resolved => {
             chats::set_status(conn, chat.id, ChatStatus::Open, now)?;
-            let chat = chats::find(conn, m.account_id, chat.id)?;
-            rec.emit(m.account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
+            let chat = chats::find(conn, m.account_id.0, chat.id)?;
+            rec.emit(m.account_id.0, EventType::ChatUpdated, Some(&chat), &chat)?;
             Ok(chat)
         }
         Some(chat) => Ok(chat),
         None => {
-            let status = if crate::store::channels::ai_enabled(conn, m.channel_id)? {
+            let status = if crate::store::channels::ai_enabled(conn, m.channel_id.0)? {
                 ChatStatus::Bot
             } else {
                 ChatStatus::Open
             };
-            let chat = chats::create(conn, m.account_id, m.channel_id, contact_id, status, now)?;
-            rec.emit(m.account_id, EventType::ChatCreated, Some(&chat), &chat)?;
+            let chat = chats::create(
+                conn,
+                m.account_id.0,
+                m.channel_id.0,
+                contact_id,
+                status,
+                now,
+            )?;
+            rec.emit(m.account_id.0, EventType::ChatCreated, Some(&chat), &chat)?;
             Ok(chat)
         }
     }
@@ -65,12 +76,12 @@ impl Known {
     fn read(conn: &mut DbConnection, run: &[(&InboundMessage, Author)]) -> QueryResult<Self> {
         let mids: Vec<(i64, &str)> = run
             .iter()
-            .map(|(m, _)| (m.channel_id, m.external_id.as_str()))
+            .map(|(m, _)| (m.channel_id.0, m.external_id.as_str()))
             .collect();
         let stored = crate::store::messages::stored_external_ids(conn, &mids)?;
         let customers: Vec<(i64, &str)> = run
             .iter()
-            .map(|(m, _)| (m.channel_id, m.contact_external_id.as_str()))
+            .map(|(m, _)| (m.channel_id.0, m.contact_external_id.as_str()))
             .collect();
         let contacts: HashMap<(i64, String), i64> =
             crate::store::contacts::contact_ids(conn, &customers)?
@@ -89,15 +100,18 @@ impl Known {
     /// Whether a new message of the run adds a contact, or opens or reopens a chat.
     fn opens_anything(&self, run: &[(&InboundMessage, Author)]) -> bool {
         run.iter().any(|(m, _)| {
-            if self.stored.contains(&(m.channel_id, m.external_id.clone())) {
+            if self
+                .stored
+                .contains(&(m.channel_id.0, m.external_id.clone()))
+            {
                 return false;
             }
-            let customer = (m.channel_id, m.contact_external_id.clone());
+            let customer = (m.channel_id.0, m.contact_external_id.clone());
             let Some(contact) = self.contacts.get(&customer) else {
                 return true;
             };
             self.chats
-                .get(&(m.channel_id, *contact))
+                .get(&(m.channel_id.0, *contact))
                 .is_none_or(|chat| chat.status == ChatStatus::Resolved)
         })
     }
@@ -123,29 +137,31 @@ pub(super) fn channel_messages(
     let mut pending: Vec<Option<(Recorder, chats::Chat)>> = Vec::with_capacity(run.len());
     let mut rows = Vec::with_capacity(run.len());
     for (m, author) in run {
-        if !known.stored.insert((m.channel_id, m.external_id.clone())) {
+        if !known.stored.insert((m.channel_id.0, m.external_id.clone())) {
             // A redelivery, or the echo of a send we already stored.
             pending.push(None);
             continue;
         }
         let mut rec = Recorder::new();
-        let customer = (m.channel_id, m.contact_external_id.clone());
+        let customer = (m.channel_id.0, m.contact_external_id.clone());
         let contact_id = match known.contacts.get(&customer) {
             Some(id) => *id,
             None => {
                 let id = crate::store::contacts::create_contact(
                     conn,
-                    m.account_id,
-                    m.channel_id,
+                    m.account_id.0,
+                    m.channel_id.0,
                     &m.contact_external_id,
                 )?;
                 known.contacts.insert(customer, id);
                 id
             }
         };
-        let latest = known.chats.remove(&(m.channel_id, contact_id));
+        let latest = known.chats.remove(&(m.channel_id.0, contact_id));
         let chat = chat_for(conn, &mut rec, m, contact_id, latest)?;
-        known.chats.insert((m.channel_id, contact_id), chat.clone());
+        known
+            .chats
+            .insert((m.channel_id.0, contact_id), chat.clone());
         rows.push(new_message(m, *author, chat.id, rec.now));
         pending.push(Some((rec, chat)));
     }
@@ -162,14 +178,11 @@ pub(super) fn channel_messages(
     let mut outcomes = Vec::with_capacity(run.len());
     for ((m, author), pending) in run.iter().zip(pending) {
         let Some((mut rec, chat)) = pending else {
-            outcomes.push(Outcome {
-                events: Vec::new(),
-                duplicate: true,
-            });
+            outcomes.push(Outcome::Unchanged);
             continue;
         };
         let message = stored
-            .remove(&(m.channel_id, m.external_id.clone()))
+            .remove(&(m.channel_id.0, m.external_id.clone()))
             .ok_or(diesel::result::Error::NotFound)?;
         let touch = touches.entry(chat.id).or_insert(chats::Touch {
             last_message_at: message.sent_at,
@@ -180,7 +193,7 @@ pub(super) fn channel_messages(
             touch.last_inbound_at = Some(message.sent_at);
         }
         rec.emit(
-            m.account_id,
+            m.account_id.0,
             EventType::MessageCreated,
             Some(&chat),
             &message,
@@ -200,9 +213,9 @@ fn new_message(m: &InboundMessage, author: Author, chat_id: i64, now: DateTime<U
     };
     let now = now.naive_utc();
     NewMessage {
-        account_id: m.account_id,
+        account_id: m.account_id.0,
         chat_id,
-        channel_id: m.channel_id,
+        channel_id: m.channel_id.0,
         direction,
         sender_kind: sender_kind.into(),
         sender_id: None,
@@ -225,76 +238,78 @@ pub(super) fn channel_message(
     author: Author,
 ) -> QueryResult<Outcome> {
     let mut outcomes = channel_messages(conn, &[(m, author)], &mut GroupLock::taken())?;
-    Ok(outcomes.pop().unwrap_or_default())
+    Ok(outcomes.pop().unwrap_or(Outcome::Unchanged))
 }
 
 /// Meta's delivery receipt: the messages it names, and (Meta documents `mids` as optional)
 /// everything sent to that customer on the channel up to its watermark. Only `sent` messages
 /// move on to `delivered`: a read one stays read, a pending one has not reached Meta yet.
-pub(super) fn delivered(
-    conn: &mut DbConnection,
-    account_id: i64,
-    channel_id: i64,
-    contact_external_id: &str,
-    mids: &[String],
-    watermark: Option<DateTime<Utc>>,
-) -> QueryResult<Outcome> {
-    let mut rec = Recorder::new();
-    let now = rec.now.naive_utc();
-    for mid in mids {
-        let Some(message) = crate::store::messages::message_by_external(conn, channel_id, mid)?
-        else {
-            continue;
-        };
-        if message.direction == Direction::Outbound
-            && matches!(
-                message.delivery_status,
-                DeliveryStatus::Pending | DeliveryStatus::Sent
-            )
-        {
-            crate::store::messages::set_delivery(conn, message.id, DeliveryStatus::Delivered, now)?;
-            rec.message_updated(conn, account_id, message.id)?;
+impl Rule for Delivered {
+    fn apply(&self, conn: &mut DbConnection, rec: &mut Recorder) -> Ruled {
+        let (account_id, channel_id) = (self.account_id.0, self.channel_id.0);
+        let (contact_external_id, mids, watermark) = (
+            self.contact_external_id.as_str(),
+            &self.mids,
+            self.watermark,
+        );
+        let now = rec.now.naive_utc();
+        for mid in mids {
+            let Some(message) = crate::store::messages::message_by_external(conn, channel_id, mid)?
+            else {
+                continue;
+            };
+            if message.direction == Direction::Outbound
+                && matches!(
+                    message.delivery_status,
+                    DeliveryStatus::Pending | DeliveryStatus::Sent
+                )
+            {
+                crate::store::messages::set_delivery(
+                    conn,
+                    message.id,
+                    DeliveryStatus::Delivered,
+                    now,
+                )?;
+                rec.message_updated(conn, account_id, message.id)?;
+            }
         }
-    }
-    if let Some(watermark) = watermark {
-        let earlier = outbound_until(
-            conn,
-            channel_id,
-            contact_external_id,
-            watermark,
-            &[DeliveryStatus::Sent],
-        )?;
-        for id in earlier {
-            crate::store::messages::set_delivery(conn, id, DeliveryStatus::Delivered, now)?;
-            rec.message_updated(conn, account_id, id)?;
+        if let Some(watermark) = watermark {
+            let earlier = outbound_until(
+                conn,
+                channel_id,
+                contact_external_id,
+                watermark,
+                &[DeliveryStatus::Sent],
+            )?;
+            for id in earlier {
+                crate::store::messages::set_delivery(conn, id, DeliveryStatus::Delivered, now)?;
+                rec.message_updated(conn, account_id, id)?;
+            }
         }
+        Ok(())
     }
-    Ok(rec.done())
 }
 
 /// Meta's read receipt: everything that reached the customer on the channel up to the
 /// watermark is read.
-pub(super) fn read(
-    conn: &mut DbConnection,
-    account_id: i64,
-    channel_id: i64,
-    contact_external_id: &str,
-    watermark: DateTime<Utc>,
-) -> QueryResult<Outcome> {
-    let mut rec = Recorder::new();
-    let now = rec.now.naive_utc();
-    let seen = outbound_until(
-        conn,
-        channel_id,
-        contact_external_id,
-        watermark,
-        &[DeliveryStatus::Sent, DeliveryStatus::Delivered],
-    )?;
-    for id in seen {
-        crate::store::messages::set_delivery(conn, id, DeliveryStatus::Read, now)?;
-        rec.message_updated(conn, account_id, id)?;
+impl Rule for Read {
+    fn apply(&self, conn: &mut DbConnection, rec: &mut Recorder) -> Ruled {
+        let (account_id, channel_id) = (self.account_id.0, self.channel_id.0);
+        let (contact_external_id, watermark) = (self.contact_external_id.as_str(), self.watermark);
+        let now = rec.now.naive_utc();
+        let seen = outbound_until(
+            conn,
+            channel_id,
+            contact_external_id,
+            watermark,
+            &[DeliveryStatus::Sent, DeliveryStatus::Delivered],
+        )?;
+        for id in seen {
+            crate::store::messages::set_delivery(conn, id, DeliveryStatus::Read, now)?;
+            rec.message_updated(conn, account_id, id)?;
+        }
+        Ok(())
     }
-    Ok(rec.done())
 }
 
 /// Our messages to the customer with this id on the channel (in any of their chats there),
@@ -320,45 +335,40 @@ fn outbound_until(
     )
 }
 
-pub(super) fn deleted(
-    conn: &mut DbConnection,
-    account_id: i64,
-    channel_id: i64,
-    external_id: &str,
-) -> QueryResult<Outcome> {
-    let mut rec = Recorder::new();
-    if let Some(message) =
-        crate::store::messages::message_by_external(conn, channel_id, external_id)?
-    {
-        if crate::store::messages::mark_deleted(conn, message.id, rec.now.naive_utc())? == 1 {
-            rec.message_updated(conn, account_id, message.id)?;
+impl Rule for Deleted {
+    fn apply(&self, conn: &mut DbConnection, rec: &mut Recorder) -> Ruled {
+        let (account_id, channel_id) = (self.account_id.0, self.channel_id.0);
+        let external_id = self.external_id.as_str();
+        if let Some(message) =
+            crate::store::messages::message_by_external(conn, channel_id, external_id)?
+        {
+            if crate::store::messages::mark_deleted(conn, message.id, rec.now.naive_utc())? == 1 {
+                rec.message_updated(conn, account_id, message.id)?;
+            }
         }
+        Ok(())
     }
-    Ok(rec.done())
 }
 
 /// A customer's reaction annotates the message it is on (`message.updated`); a reaction to a
 /// message that is not stored is acknowledged and dropped.
-pub(super) fn reaction(
-    conn: &mut DbConnection,
-    account_id: i64,
-    channel_id: i64,
-    target_external_id: &str,
-    emoji: Option<&str>,
-) -> QueryResult<Outcome> {
-    let mut rec = Recorder::new();
-    if let Some(message) =
-        crate::store::messages::message_by_external(conn, channel_id, target_external_id)?
-    {
-        if crate::store::messages::set_reaction(
-            conn,
-            &message,
-            "contact",
-            emoji,
-            rec.now.naive_utc(),
-        )? {
-            rec.message_updated(conn, account_id, message.id)?;
+impl Rule for Reaction {
+    fn apply(&self, conn: &mut DbConnection, rec: &mut Recorder) -> Ruled {
+        let (account_id, channel_id) = (self.account_id.0, self.channel_id.0);
+        let (target_external_id, emoji) = (self.target_external_id.as_str(), self.emoji.as_deref());
+        if let Some(message) =
+            crate::store::messages::message_by_external(conn, channel_id, target_external_id)?
+        {
+            if crate::store::messages::set_reaction(
+                conn,
+                &message,
+                "contact",
+                emoji,
+                rec.now.naive_utc(),
+            )? {
+                rec.message_updated(conn, account_id, message.id)?;
+            }
         }
+        Ok(())
     }
-    Ok(rec.done())
 }

@@ -1,28 +1,28 @@
 //! Leads the AI responder captures: one per customer and contact detail, which fills in the
 //! contact.
 
-use diesel::QueryResult;
-
+use super::apply::{Rule, Ruled};
 use super::record::Recorder;
-use crate::model::{EventType, Lead, Outcome};
+use crate::model::{CaptureLead, EventType, Lead, Refusal};
 use crate::store;
 use crate::store::chats;
 use crate::store::connection::DbConnection;
 
-/// Stores a lead for the chat's contact once per account (a lead with the same email, else the
-/// same phone, is the same customer: it is filled in and linked to the chat, without an event),
-/// fills in the contact's missing details, and emits `lead.captured`.
-pub(super) fn capture_lead(
-    conn: &mut DbConnection,
-    account_id: i64,
-    chat_id: i64,
-    lead: &Lead,
-) -> QueryResult<Outcome> {
-    let mut rec = Recorder::new();
+impl Rule for CaptureLead {
+    /// Stores a lead for the chat's contact once per account (a lead with the same email, else
+    /// the same phone, is the same customer: it is filled in and linked to the chat, without
+    /// an event), fills in the contact's missing details, and emits `lead.captured`. A lead
+    /// is a way to reach the customer: without an email or a phone it is refused.
+    fn apply(&self, conn: &mut DbConnection, rec: &mut Recorder) -> Ruled {
+        capture_lead(conn, rec, self)
+    }
+}
+
+fn capture_lead(conn: &mut DbConnection, rec: &mut Recorder, capture: &CaptureLead) -> Ruled {
+    let (account_id, chat_id, lead) = (capture.account_id.0, capture.chat_id.0, &capture.lead);
     let chat = chats::find(conn, account_id, chat_id)?;
-    // A lead is a way to reach the customer: an email, else a phone.
     if lead.email.is_none() && lead.phone.is_none() {
-        return Ok(rec.done());
+        return Err(Refusal::NoWayToReach.into());
     }
     // Leads keep phones normalised, so one number written two ways is one lead; the contact
     // keeps it as the customer wrote it.
@@ -38,7 +38,8 @@ pub(super) fn capture_lead(
     )?;
     if let Some(id) = same {
         store::leads::fill_from_capture(conn, id, chat_id, chat.contact_id, &kept)?;
-        return Ok(rec.done());
+        rec.changed();
+        return Ok(());
     }
     let now = rec.now.naive_utc();
     let id = store::leads::create(conn, account_id, chat_id, chat.contact_id, &kept, now)?;
@@ -62,5 +63,5 @@ pub(super) fn capture_lead(
         "created_at": rec.now,
     });
     rec.emit(account_id, EventType::LeadCaptured, Some(&chat), data)?;
-    Ok(rec.done())
+    Ok(())
 }

@@ -75,7 +75,10 @@ pub struct GroupLock<'a> {
 impl<'a> GroupLock<'a> {
     /// The lock of a group of these commands, not yet taken.
     pub fn new<'c>(commands: impl IntoIterator<Item = &'c Command>) -> Self {
-        let mut accounts: Vec<i64> = commands.into_iter().map(Command::account_id).collect();
+        let mut accounts: Vec<i64> = commands
+            .into_iter()
+            .map(|command| command.account_id().0)
+            .collect();
         accounts.sort_unstable();
         accounts.dedup();
         Self {

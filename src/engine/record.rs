@@ -14,6 +14,8 @@ use crate::store::labels::Label;
 pub(super) struct Recorder {
     pub(super) now: DateTime<Utc>,
     pub(super) events: Vec<Arc<Event>>,
+    /// Something was written that no event shows (a lead filled in, a retry planned).
+    changed: bool,
 }
 
 impl Recorder {
@@ -21,7 +23,13 @@ impl Recorder {
         Self {
             now: Utc::now(),
             events: Vec::new(),
+            changed: false,
         }
+    }
+
+    /// Notes a change that no event shows.
+    pub(super) fn changed(&mut self) {
+        self.changed = true;
     }
 
     /// Records an event of the command; the writer numbers and stores the group's events
@@ -150,11 +158,18 @@ impl Recorder {
         Ok(())
     }
 
+    /// What the command did: its events, or nothing.
     pub(super) fn done(self) -> Outcome {
-        Outcome {
-            duplicate: self.events.is_empty(),
-            events: self.events,
+        if self.events.is_empty() && !self.changed {
+            Outcome::Unchanged
+        } else {
+            Outcome::Changed(self.events)
         }
+    }
+
+    /// True when the command has written nothing yet that an event shows.
+    pub(super) fn is_empty(&self) -> bool {
+        self.events.is_empty() && !self.changed
     }
 }
 
@@ -164,5 +179,8 @@ pub(super) fn store_events<'a>(
     conn: &mut DbConnection,
     outcomes: impl IntoIterator<Item = &'a mut Outcome>,
 ) -> QueryResult<()> {
-    events::append_numbered(conn, outcomes.into_iter().flat_map(|o| o.events.iter_mut()))
+    events::append_numbered(
+        conn,
+        outcomes.into_iter().flat_map(|o| o.events_mut().iter_mut()),
+    )
 }

@@ -7,8 +7,9 @@ use diesel::r2d2::ManageConnection;
 
 use super::apply;
 use crate::model::{
-    BotReply, ChatStatus, Command, DeliveryResult, DeliveryStatus, EventType, InboundMessage, Lead,
-    Outcome, Role,
+    AccountId, Actor, AgentReply, AutoAssign, BotReply, CaptureLead, ChannelId, ChatId, ChatStatus,
+    Command, DeliveryResult, DeliveryStatus, EventType, Handoff, InboundMessage, Lead, MessageId,
+    Outcome, RecordDelivery, Refusal, Role, SetStatus, Take, UserId,
 };
 use crate::store::chats::{self, Chat};
 use crate::store::connection::{ConnectionManager, DatabaseUrl, DbConnection};
@@ -76,8 +77,8 @@ impl Hub {
 
     fn inbound(&mut self, channel: i64, sender: &str, mid: &str) -> Outcome {
         self.apply(Command::Inbound(InboundMessage {
-            account_id: self.account,
-            channel_id: channel,
+            account_id: AccountId(self.account),
+            channel_id: ChannelId(channel),
             contact_external_id: sender.into(),
             external_id: mid.into(),
             text: Some(format!("text of {mid}")),
@@ -92,32 +93,32 @@ impl Hub {
     }
 
     fn reply(&mut self, chat: i64, user: i64, private: bool) -> Outcome {
-        self.apply(Command::AgentReply {
-            account_id: self.account,
-            chat_id: chat,
-            user_id: user,
+        self.apply(Command::AgentReply(AgentReply {
+            account_id: AccountId(self.account),
+            chat_id: ChatId(chat),
+            by: Actor::user(UserId(user)),
             text: "On it.".into(),
             private,
             take: false,
-        })
+        }))
     }
 
     fn auto_assign(&mut self, chat: i64, online: &[i64]) -> Option<i64> {
-        self.apply(Command::AutoAssign {
-            account_id: self.account,
-            chat_id: chat,
-            online: online.to_vec(),
-        });
+        self.apply(Command::AutoAssign(AutoAssign {
+            account_id: AccountId(self.account),
+            chat_id: ChatId(chat),
+            online: online.iter().copied().map(UserId).collect(),
+        }));
         self.chat(chat).assignee_id
     }
 }
 
 fn types(outcome: &Outcome) -> Vec<EventType> {
-    outcome.events.iter().map(|e| e.event_type).collect()
+    outcome.events().iter().map(|e| e.event_type).collect()
 }
 
 fn chat_of(outcome: &Outcome) -> i64 {
-    outcome.events[0].chat_id.unwrap()
+    outcome.events()[0].chat_id.unwrap()
 }
 
 #[test]
@@ -131,10 +132,13 @@ fn a_new_customer_opens_a_chat_and_a_redelivered_message_is_a_duplicate() {
     );
     assert_eq!(hub.chat(chat_of(&first)).status, ChatStatus::Open);
     let again = hub.inbound(page, "u1", "m1");
-    assert!(again.duplicate && again.events.is_empty());
+    assert!(matches!(again, Outcome::Unchanged) && again.events().is_empty());
     let other_page = hub.channel(false);
     let elsewhere = hub.inbound(other_page, "u1", "m1");
-    assert!(!elsewhere.duplicate, "a mid is unique per channel only");
+    assert!(
+        !elsewhere.is_unchanged(),
+        "a mid is unique per channel only"
+    );
     assert_ne!(chat_of(&elsewhere), chat_of(&first));
 }
 
@@ -144,12 +148,12 @@ fn a_customer_writing_into_a_resolved_chat_reopens_it() {
     let page = hub.channel(false);
     let chat = chat_of(&hub.inbound(page, "u1", "m1"));
     let account = hub.account;
-    hub.apply(Command::SetStatus {
-        account_id: account,
-        chat_id: chat,
-        user_id: 0,
+    hub.apply(Command::SetStatus(SetStatus {
+        account_id: AccountId(account),
+        chat_id: ChatId(chat),
+        user_id: UserId(0),
         status: ChatStatus::Resolved,
-    });
+    }));
     assert_eq!(hub.chat(chat).status, ChatStatus::Resolved);
     let back = hub.inbound(page, "u1", "m2");
     assert_eq!(chat_of(&back), chat, "the same chat, not a new one");
@@ -167,12 +171,12 @@ fn a_customer_with_several_chats_writes_into_the_newest() {
     let opened = chat_of(&hub.inbound(page, "u1", "m1"));
     let first = hub.chat(opened);
     let account = hub.account;
-    hub.apply(Command::SetStatus {
-        account_id: account,
-        chat_id: first.id,
-        user_id: 0,
+    hub.apply(Command::SetStatus(SetStatus {
+        account_id: AccountId(account),
+        chat_id: ChatId(first.id),
+        user_id: UserId(0),
         status: ChatStatus::Resolved,
-    });
+    }));
     let newer = chats::create(
         &mut hub.conn,
         account,
@@ -215,7 +219,7 @@ fn a_reply_in_a_bot_chat_takes_it_over_and_a_note_does_not() {
     );
     assert!(types(&replied).contains(&EventType::ChatAssigned));
     let message = replied
-        .events
+        .events()
         .iter()
         .find(|e| e.event_type == EventType::MessageCreated)
         .unwrap();
@@ -232,26 +236,31 @@ fn of_two_people_taking_one_chat_the_first_gets_it_and_the_bot_keeps_its_own() {
     let page = hub.channel(false);
     let (ana, ben) = (hub.agent(None), hub.agent(None));
     let chat = chat_of(&hub.inbound(page, "u1", "m1"));
-    let take = |user_id| Command::Take {
-        account_id: hub.account,
-        chat_id: chat,
-        user_id,
+    let take = |user_id| {
+        Command::Take(Take {
+            account_id: AccountId(hub.account),
+            chat_id: ChatId(chat),
+            by: Actor::user(UserId(user_id)),
+        })
     };
     let (first, second) = (take(ana), take(ben));
     let taken = hub.apply(first);
     assert_eq!(types(&taken), [EventType::ChatAssigned]);
-    assert_eq!(taken.events[0].data["by"], ana);
-    assert!(hub.apply(second).duplicate, "already Ana's");
+    assert_eq!(taken.events()[0].data["by"], ana);
+    assert!(
+        matches!(hub.apply(second), Outcome::Refused(Refusal::AlreadyTaken)),
+        "already Ana's"
+    );
     assert_eq!(hub.chat(chat).assignee_id, Some(ana));
 
     let bot_page = hub.channel(true);
     let bot_chat = chat_of(&hub.inbound(bot_page, "u2", "m2"));
-    let outcome = hub.apply(Command::Take {
-        account_id: hub.account,
-        chat_id: bot_chat,
-        user_id: ben,
-    });
-    assert!(outcome.duplicate);
+    let outcome = hub.apply(Command::Take(Take {
+        account_id: AccountId(hub.account),
+        chat_id: ChatId(bot_chat),
+        by: Actor::user(UserId(ben)),
+    }));
+    assert!(matches!(outcome, Outcome::Refused(Refusal::AlreadyTaken)));
     assert_eq!(hub.chat(bot_chat).assignee_id, None);
 }
 
@@ -290,13 +299,13 @@ fn a_handoff_opens_the_chat_with_a_note_and_can_hand_it_to_the_one_who_took_it()
     let agent = hub.agent(None);
     let account = hub.account;
     let queued = chat_of(&hub.inbound(page, "u1", "m1"));
-    let out = hub.apply(Command::Handoff {
-        account_id: account,
-        chat_id: queued,
+    let out = hub.apply(Command::Handoff(Handoff {
+        account_id: AccountId(account),
+        chat_id: ChatId(queued),
         reason: "wants a refund".into(),
         by: None,
         take: false,
-    });
+    }));
     assert_eq!(
         types(&out),
         [
@@ -305,12 +314,16 @@ fn a_handoff_opens_the_chat_with_a_note_and_can_hand_it_to_the_one_who_took_it()
             EventType::ChatUpdated
         ]
     );
-    assert!(out.events[0].data["text"]
+    assert!(out.events()[0].data["text"]
         .as_str()
         .unwrap()
         .contains("wants a refund"));
-    assert_eq!(out.events[0].data["private"], true, "the note is internal");
-    let told = &out.events[1].data;
+    assert_eq!(
+        out.events()[0].data["private"],
+        true,
+        "the note is internal"
+    );
+    let told = &out.events()[1].data;
     assert_eq!(
         (&told["text"], &told["private"], &told["sender_kind"]),
         (
@@ -326,29 +339,29 @@ fn a_handoff_opens_the_chat_with_a_note_and_can_hand_it_to_the_one_who_took_it()
     );
     let chat = hub.chat(queued);
     assert_eq!((chat.status, chat.assignee_id), (ChatStatus::Open, None));
-    let again = hub.apply(Command::Handoff {
-        account_id: account,
-        chat_id: queued,
+    let again = hub.apply(Command::Handoff(Handoff {
+        account_id: AccountId(account),
+        chat_id: ChatId(queued),
         reason: "again".into(),
         by: None,
         take: false,
-    });
+    }));
     assert!(
-        again.events.is_empty(),
+        again.events().is_empty(),
         "only a bot chat can be handed over"
     );
 
     let taken = chat_of(&hub.inbound(page, "u2", "m2"));
-    let took = hub.apply(Command::Handoff {
-        account_id: account,
-        chat_id: taken,
+    let took = hub.apply(Command::Handoff(Handoff {
+        account_id: AccountId(account),
+        chat_id: ChatId(taken),
         reason: "mine".into(),
-        by: Some(agent),
+        by: Some(UserId(agent)),
         take: true,
-    });
+    }));
     assert_eq!(hub.chat(taken).assignee_id, Some(agent));
     assert!(
-        !took.events.iter().any(|e| e.data["private"] == false),
+        !took.events().iter().any(|e| e.data["private"] == false),
         "a person who takes the chat writes to the customer themselves"
     );
 }
@@ -360,12 +373,12 @@ fn the_bot_answers_a_message_once_and_never_a_chat_that_left_it() {
     let account = hub.account;
     let first = hub.inbound(page, "u1", "m1");
     let chat = chat_of(&first);
-    let asked = first.events[1].data["id"].as_i64().unwrap();
+    let asked = first.events()[1].data["id"].as_i64().unwrap();
     let answer = |text: &str| {
         Command::BotReply(BotReply {
-            account_id: account,
-            chat_id: chat,
-            answers: asked,
+            account_id: AccountId(account),
+            chat_id: ChatId(chat),
+            answers: MessageId(asked),
             text: text.into(),
             model: "m".into(),
             prompt_tokens: 1,
@@ -378,29 +391,29 @@ fn the_bot_answers_a_message_once_and_never_a_chat_that_left_it() {
         [EventType::MessageCreated]
     );
     assert!(
-        hub.apply(answer("Hello again!")).events.is_empty(),
+        hub.apply(answer("Hello again!")).events().is_empty(),
         "that message is answered already"
     );
-    hub.apply(Command::Handoff {
-        account_id: account,
-        chat_id: chat,
+    hub.apply(Command::Handoff(Handoff {
+        account_id: AccountId(account),
+        chat_id: ChatId(chat),
         reason: "person".into(),
         by: None,
         take: false,
-    });
+    }));
     let second = hub.inbound(page, "u1", "m2");
-    let asked = second.events[0].data["id"].as_i64().unwrap();
+    let asked = second.events()[0].data["id"].as_i64().unwrap();
     let late = hub.apply(Command::BotReply(BotReply {
-        account_id: account,
-        chat_id: chat,
-        answers: asked,
+        account_id: AccountId(account),
+        chat_id: ChatId(chat),
+        answers: MessageId(asked),
         text: "Too late".into(),
         model: "m".into(),
         prompt_tokens: 1,
         completion_tokens: 1,
         latency_ms: 1,
     }));
-    assert!(late.events.is_empty(), "a person's chat is not the bot's");
+    assert!(late.events().is_empty(), "a person's chat is not the bot's");
 }
 
 #[test]
@@ -416,14 +429,16 @@ fn a_lead_is_kept_once_per_contact_detail_and_fills_in_the_contact() {
         intent: Some("buy".into()),
         summary: None,
     };
-    let capture = |lead: &Lead| Command::CaptureLead {
-        account_id: account,
-        chat_id: chat,
-        lead: lead.clone(),
+    let capture = |lead: &Lead| {
+        Command::CaptureLead(CaptureLead {
+            account_id: AccountId(account),
+            chat_id: ChatId(chat),
+            lead: lead.clone(),
+        })
     };
     assert_eq!(types(&hub.apply(capture(&lead))), [EventType::LeadCaptured]);
     assert!(
-        hub.apply(capture(&lead)).events.is_empty(),
+        hub.apply(capture(&lead)).events().is_empty(),
         "the same email again"
     );
     let no_detail = Lead {
@@ -431,7 +446,7 @@ fn a_lead_is_kept_once_per_contact_detail_and_fills_in_the_contact() {
         ..lead.clone()
     };
     assert!(
-        hub.apply(capture(&no_detail)).events.is_empty(),
+        hub.apply(capture(&no_detail)).events().is_empty(),
         "no email or phone: not a lead"
     );
     let stored: i64 = leads::table.count().get_result(&mut hub.conn).unwrap();
@@ -449,22 +464,24 @@ fn a_lead_is_one_per_account_by_email_or_phone_across_chats() {
     let account = hub.account;
     let first = chat_of(&hub.inbound(page, "u1", "m1"));
     let second = chat_of(&hub.inbound(page, "u2", "m2"));
-    let capture = |chat_id: i64, email: Option<&str>, phone: Option<&str>| Command::CaptureLead {
-        account_id: account,
-        chat_id,
-        lead: Lead {
-            name: Some("Ana".into()),
-            email: email.map(str::to_string),
-            phone: phone.map(str::to_string),
-            intent: None,
-            summary: None,
-        },
+    let capture = |chat_id: i64, email: Option<&str>, phone: Option<&str>| {
+        Command::CaptureLead(CaptureLead {
+            account_id: AccountId(account),
+            chat_id: ChatId(chat_id),
+            lead: Lead {
+                name: Some("Ana".into()),
+                email: email.map(str::to_string),
+                phone: phone.map(str::to_string),
+                intent: None,
+                summary: None,
+            },
+        })
     };
     let captured = hub.apply(capture(first, None, Some("+34 600 000 000")));
     assert_eq!(types(&captured), [EventType::LeadCaptured]);
     assert!(
         hub.apply(capture(second, None, Some("+34600-000-000")))
-            .events
+            .events()
             .is_empty(),
         "the same phone written another way, in another chat"
     );
@@ -493,7 +510,7 @@ fn a_delivery_moves_pending_to_sent_or_failed_and_a_retry_stays_pending() {
     for _ in 0..3 {
         let out = hub.reply(chat, agent, false);
         let message = out
-            .events
+            .events()
             .iter()
             .find(|e| e.event_type == EventType::MessageCreated)
             .unwrap();
@@ -504,10 +521,12 @@ fn a_delivery_moves_pending_to_sent_or_failed_and_a_retry_stays_pending() {
             .unwrap()
             .delivery_status
     };
-    let result = |id: i64, result: DeliveryResult| Command::DeliveryResult {
-        account_id: account,
-        message_id: id,
-        result,
+    let result = |id: i64, result: DeliveryResult| {
+        Command::DeliveryResult(RecordDelivery {
+            account_id: AccountId(account),
+            message_id: MessageId(id),
+            result,
+        })
     };
     let out = hub.apply(result(
         sent[0],
@@ -524,7 +543,7 @@ fn a_delivery_moves_pending_to_sent_or_failed_and_a_retry_stays_pending() {
             next_attempt_at: Utc::now(),
         },
     ));
-    assert!(out.events.is_empty(), "a retry is not news");
+    assert!(out.events().is_empty(), "a retry is not news");
     assert_eq!(status(&mut hub, sent[1]), DeliveryStatus::Pending);
     hub.apply(result(
         sent[2],
@@ -540,14 +559,14 @@ fn a_command_about_something_that_does_not_exist_is_refused_not_retried() {
     let mut hub = Hub::new();
     let account = hub.account;
     let refused = hub
-        .try_apply(Command::AgentReply {
-            account_id: account,
-            chat_id: 999,
-            user_id: 1,
+        .try_apply(Command::AgentReply(AgentReply {
+            account_id: AccountId(account),
+            chat_id: ChatId(999),
+            by: Actor::user(UserId(1)),
             text: "hello?".into(),
             private: false,
             take: false,
-        })
+        }))
         .unwrap_err();
     assert!(matches!(refused, diesel::result::Error::NotFound));
     let answer = super::commit::refusal(&refused);
@@ -585,8 +604,8 @@ fn the_pick_wraps_past_the_last_agent_and_skips_those_at_their_limit() {
 
 fn message(hub: &Hub, channel: i64, sender: &str, mid: &str, minutes: i64) -> InboundMessage {
     InboundMessage {
-        account_id: hub.account,
-        channel_id: channel,
+        account_id: AccountId(hub.account),
+        channel_id: ChannelId(channel),
         contact_external_id: sender.into(),
         external_id: mid.into(),
         text: Some(format!("text of {mid}")),
@@ -603,12 +622,12 @@ fn a_group_of_channel_messages_stored_together_gives_each_the_outcome_it_would_a
     let agent = hub.agent(None);
     let old = chat_of(&hub.inbound(page, "u1", "m0"));
     let account = hub.account;
-    hub.apply(Command::SetStatus {
-        account_id: account,
-        chat_id: old,
-        user_id: 0,
+    hub.apply(Command::SetStatus(SetStatus {
+        account_id: AccountId(account),
+        chat_id: ChatId(old),
+        user_id: UserId(0),
         status: ChatStatus::Resolved,
-    });
+    }));
     let seq_before = crate::store::events::latest_seq(&mut hub.conn, account).unwrap();
     let reopened = message(&hub, page, "u1", "m3", 1);
     let echo = message(&hub, page, "u1", "m4", 2);
@@ -617,14 +636,14 @@ fn a_group_of_channel_messages_stored_together_gives_each_the_outcome_it_would_a
         Command::Inbound(message(&hub, page, "u2", "m2", 0)),
         Command::Inbound(message(&hub, page, "u2", "m1", 0)),
         Command::Inbound(reopened.clone()),
-        Command::AgentReply {
-            account_id: account,
-            chat_id: old,
-            user_id: agent,
+        Command::AgentReply(AgentReply {
+            account_id: AccountId(account),
+            chat_id: ChatId(old),
+            by: Actor::user(UserId(agent)),
             text: "Welcome back.".into(),
             private: false,
             take: false,
-        },
+        }),
         Command::Echo(echo.clone()),
         Command::Inbound(message(&hub, page, "u1", "m0", 3)),
     ];
@@ -651,7 +670,7 @@ fn a_group_of_channel_messages_stored_together_gives_each_the_outcome_it_would_a
             vec![],
         ]
     );
-    assert!(outcomes[2].duplicate && outcomes[6].duplicate);
+    assert!(outcomes[2].is_unchanged() && outcomes[6].is_unchanged());
     let new_chat = chat_of(&outcomes[0]);
     assert_eq!(
         chat_of(&outcomes[1]),
@@ -681,12 +700,12 @@ fn a_group_of_channel_messages_stored_together_gives_each_the_outcome_it_would_a
         Some(echo.sent_at.naive_utc()),
         "the page's echo came last"
     );
-    let echoed = &outcomes[5].events[0].data;
+    let echoed = &outcomes[5].events()[0].data;
     assert_eq!(echoed["direction"], "outbound");
     assert_eq!(echoed["sender_kind"], "page");
     let seqs: Vec<i64> = outcomes
         .iter()
-        .flat_map(|o| o.events.iter().map(|e| e.seq))
+        .flat_map(|o| o.events().iter().map(|e| e.seq))
         .collect();
     let expected: Vec<i64> = (seq_before + 1..=seq_before + 7).collect();
     assert_eq!(

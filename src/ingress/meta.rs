@@ -7,7 +7,9 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::directory::Route;
-use crate::model::{Command, InboundMessage};
+use crate::model::{
+    AccountId, ChannelId, Command, Deleted, Delivered, InboundMessage, Reaction, Read,
+};
 
 /// Which Meta product a delivery is for; also the channel kind it routes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,132 +141,158 @@ fn text(value: Option<&Value>) -> Option<String> {
     value.and_then(Value::as_str).map(str::to_string)
 }
 
+/// Where a messaging event came from: the channel, and who wrote to whom.
+struct Origin {
+    account_id: AccountId,
+    channel_id: ChannelId,
+    sender: String,
+    recipient: String,
+    sent_at: DateTime<Utc>,
+}
+
 /// Turns one messaging (or standby) event of a channel into commands; unknown kinds give none.
-pub fn commands_for(event: &Value, account_id: i64, channel_id: i64, own_id: &str) -> Vec<Command> {
-    let sender = event["sender"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let recipient = event["recipient"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let sent_at = millis(event.get("timestamp"));
-    if let Some(message) = event.get("message") {
-        let Some(mid) = message["mid"].as_str().map(str::to_string) else {
-            return Vec::new();
-        };
-        if message["is_deleted"].as_bool() == Some(true) {
-            return vec![Command::Deleted {
+pub fn commands_for(
+    event: &Value,
+    account_id: AccountId,
+    channel_id: ChannelId,
+    own_id: &str,
+) -> Vec<Command> {
+    let id = |field: &str| event[field]["id"].as_str().unwrap_or_default().to_string();
+    let origin = Origin {
+        account_id,
+        channel_id,
+        sender: id("sender"),
+        recipient: id("recipient"),
+        sent_at: millis(event.get("timestamp")),
+    };
+    let command = if let Some(message) = event.get("message") {
+        message_command(message, origin, own_id)
+    } else if let Some(postback) = event.get("postback") {
+        let timestamp = event["timestamp"].as_i64().unwrap_or_default();
+        Some(postback_command(postback, origin, timestamp))
+    } else if let Some(reaction) = event.get("reaction") {
+        reaction_command(reaction, origin)
+    } else if let Some(delivery) = event.get("delivery") {
+        Some(delivery_command(delivery, origin))
+    } else if let Some(read) = event.get("read") {
+        watermark(read).map(|watermark| {
+            Command::Read(Read {
                 account_id,
                 channel_id,
-                external_id: mid,
-            }];
-        }
-        let attachments = attachments(message);
-        if message["is_echo"].as_bool() == Some(true) || sender == own_id {
-            return vec![Command::Echo(InboundMessage {
-                account_id,
-                channel_id,
-                contact_external_id: recipient,
-                external_id: mid,
-                text: text(message.get("text")),
-                attachments,
-                reply_to: None,
-                sent_at,
-            })];
-        }
-        let mut body = text(message.get("text"));
-        if body.is_none() && message["is_unsupported"].as_bool() == Some(true) {
-            body = Some("[unsupported message]".to_string());
-        }
-        let reply_to = text(message["reply_to"].get("mid")).or_else(|| {
-            message["reply_to"]
-                .get("story")
-                .map(|s| format!("story:{}", s["id"].as_str().unwrap_or_default()))
-        });
-        return vec![Command::Inbound(InboundMessage {
-            account_id,
-            channel_id,
-            contact_external_id: sender,
-            external_id: mid,
-            text: body,
-            attachments,
-            reply_to,
-            sent_at,
-        })];
-    }
-    if let Some(postback) = event.get("postback") {
-        let mid = text(postback.get("mid")).unwrap_or_else(|| {
-            format!(
-                "postback:{sender}:{}",
-                event["timestamp"].as_i64().unwrap_or_default()
-            )
-        });
-        return vec![Command::Inbound(InboundMessage {
-            account_id,
-            channel_id,
-            contact_external_id: sender,
-            external_id: mid,
-            text: text(postback.get("title")),
-            attachments: postback
-                .get("payload")
-                .map(|p| serde_json::json!([{"type": "postback", "payload": p}])),
-            reply_to: None,
-            sent_at,
-        })];
-    }
-    if let Some(reaction) = event.get("reaction") {
-        // A reaction annotates the message it is on; it is not a message of its own.
-        let Some(target) = text(reaction.get("mid")) else {
-            return Vec::new();
-        };
-        let emoji = match reaction["action"].as_str() {
-            Some("unreact") => None,
-            _ => text(reaction.get("emoji"))
-                .or_else(|| text(reaction.get("reaction")))
-                .filter(|e| !e.trim().is_empty()),
-        };
-        if emoji.is_none() && reaction["action"].as_str() != Some("unreact") {
-            return Vec::new();
-        }
-        return vec![Command::Reaction {
-            account_id,
-            channel_id,
-            target_external_id: target,
-            emoji,
-        }];
-    }
-    if let Some(delivery) = event.get("delivery") {
-        let mids = delivery["mids"]
-            .as_array()
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
+                contact_external_id: origin.sender,
+                watermark,
             })
-            .unwrap_or_default();
-        return vec![Command::Delivered {
+        })
+    } else {
+        None
+    };
+    command.into_iter().collect()
+}
+
+/// A message: the customer's, our page's own coming back (an echo), or an unsend.
+fn message_command(message: &Value, origin: Origin, own_id: &str) -> Option<Command> {
+    let mid = message["mid"].as_str()?.to_string();
+    let Origin {
+        account_id,
+        channel_id,
+        ..
+    } = origin;
+    if message["is_deleted"].as_bool() == Some(true) {
+        return Some(Command::Deleted(Deleted {
             account_id,
             channel_id,
-            contact_external_id: sender,
-            mids,
-            watermark: watermark(delivery),
-        }];
+            external_id: mid,
+        }));
     }
-    if let Some(read) = event.get("read") {
-        let Some(watermark) = watermark(read) else {
-            return Vec::new();
-        };
-        return vec![Command::Read {
+    let attachments = attachments(message);
+    if message["is_echo"].as_bool() == Some(true) || origin.sender == own_id {
+        return Some(Command::Echo(InboundMessage {
             account_id,
             channel_id,
-            contact_external_id: sender,
-            watermark,
-        }];
+            contact_external_id: origin.recipient,
+            external_id: mid,
+            text: text(message.get("text")),
+            attachments,
+            reply_to: None,
+            sent_at: origin.sent_at,
+        }));
     }
-    Vec::new()
+    let mut body = text(message.get("text"));
+    if body.is_none() && message["is_unsupported"].as_bool() == Some(true) {
+        body = Some("[unsupported message]".to_string());
+    }
+    let reply_to = text(message["reply_to"].get("mid")).or_else(|| {
+        message["reply_to"]
+            .get("story")
+            .map(|s| format!("story:{}", s["id"].as_str().unwrap_or_default()))
+    });
+    Some(Command::Inbound(InboundMessage {
+        account_id,
+        channel_id,
+        contact_external_id: origin.sender,
+        external_id: mid,
+        text: body,
+        attachments,
+        reply_to,
+        sent_at: origin.sent_at,
+    }))
+}
+
+/// A button the customer pressed: a customer message with the button's title.
+fn postback_command(postback: &Value, origin: Origin, timestamp: i64) -> Command {
+    let sender = origin.sender;
+    let mid = text(postback.get("mid")).unwrap_or_else(|| format!("postback:{sender}:{timestamp}"));
+    Command::Inbound(InboundMessage {
+        account_id: origin.account_id,
+        channel_id: origin.channel_id,
+        contact_external_id: sender,
+        external_id: mid,
+        text: text(postback.get("title")),
+        attachments: postback
+            .get("payload")
+            .map(|p| serde_json::json!([{"type": "postback", "payload": p}])),
+        reply_to: None,
+        sent_at: origin.sent_at,
+    })
+}
+
+/// A reaction annotates the message it is on; it is not a message of its own.
+fn reaction_command(reaction: &Value, origin: Origin) -> Option<Command> {
+    let target = text(reaction.get("mid"))?;
+    let emoji = match reaction["action"].as_str() {
+        Some("unreact") => None,
+        _ => Some(
+            text(reaction.get("emoji"))
+                .or_else(|| text(reaction.get("reaction")))
+                .filter(|e| !e.trim().is_empty())?,
+        ),
+    };
+    Some(Command::Reaction(Reaction {
+        account_id: origin.account_id,
+        channel_id: origin.channel_id,
+        target_external_id: target,
+        emoji,
+    }))
+}
+
+/// A delivery receipt: the message ids Meta names (it may leave them out) and its watermark.
+fn delivery_command(delivery: &Value, origin: Origin) -> Command {
+    let mids = delivery["mids"]
+        .as_array()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Command::Delivered(Delivered {
+        account_id: origin.account_id,
+        channel_id: origin.channel_id,
+        contact_external_id: origin.sender,
+        mids,
+        watermark: watermark(delivery),
+    })
 }
 
 /// `[{type, url}]` from a message's attachments (quick replies ride along as a payload).
@@ -332,7 +360,12 @@ pub async fn receive(
         };
         for event in entry.messaging.iter().chain(&entry.standby) {
             let at = event["timestamp"].as_i64().unwrap_or_default();
-            for command in commands_for(event, route.account_id, route.channel_id, &entry.id) {
+            for command in commands_for(
+                event,
+                AccountId(route.account_id),
+                ChannelId(route.channel_id),
+                &entry.id,
+            ) {
                 timed.push((at, command));
             }
         }
@@ -454,33 +487,33 @@ mod tests {
     fn echoes_deliveries_reads_and_deletions_become_their_commands() {
         let echo = serde_json::json!({"sender":{"id":"P"},"recipient":{"id":"U"},"timestamp":1,"message":{"mid":"m","is_echo":true,"text":"x"}});
         assert!(matches!(
-            commands_for(&echo, 1, 2, "P")[0],
+            commands_for(&echo, AccountId(1), ChannelId(2), "P")[0],
             Command::Echo(_)
         ));
         let deleted = serde_json::json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1,"message":{"mid":"m","is_deleted":true}});
         assert!(matches!(
-            commands_for(&deleted, 1, 2, "P")[0],
-            Command::Deleted { .. }
+            commands_for(&deleted, AccountId(1), ChannelId(2), "P")[0],
+            Command::Deleted(_)
         ));
         let read = serde_json::json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1,"read":{"watermark":5}});
         assert!(matches!(
-            commands_for(&read, 1, 2, "P")[0],
-            Command::Read { .. }
+            commands_for(&read, AccountId(1), ChannelId(2), "P")[0],
+            Command::Read(_)
         ));
         let watermark_only = serde_json::json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":9,"delivery":{"watermark":7}});
         assert!(
-            matches!(&commands_for(&watermark_only, 1, 2, "P")[0], Command::Delivered { contact_external_id, mids, watermark: Some(w), .. } if contact_external_id == "U" && mids.is_empty() && w.timestamp_millis() == 7)
+            matches!(&commands_for(&watermark_only, AccountId(1), ChannelId(2), "P")[0], Command::Delivered(d) if d.contact_external_id == "U" && d.mids.is_empty() && d.watermark.is_some_and(|w| w.timestamp_millis() == 7))
         );
         let reaction = serde_json::json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1,"reaction":{"mid":"m","action":"react","emoji":"👍"}});
         assert!(
-            matches!(&commands_for(&reaction, 1, 2, "P")[0], Command::Reaction { target_external_id, emoji, .. } if target_external_id == "m" && emoji.as_deref() == Some("👍"))
+            matches!(&commands_for(&reaction, AccountId(1), ChannelId(2), "P")[0], Command::Reaction(r) if r.target_external_id == "m" && r.emoji.as_deref() == Some("👍"))
         );
         let unreact = serde_json::json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1,"reaction":{"mid":"m","action":"unreact"}});
         assert!(matches!(
-            &commands_for(&unreact, 1, 2, "P")[0],
-            Command::Reaction { emoji: None, .. }
+            &commands_for(&unreact, AccountId(1), ChannelId(2), "P")[0],
+            Command::Reaction(Reaction { emoji: None, .. })
         ));
         let unknown = serde_json::json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1,"optin":{}});
-        assert!(commands_for(&unknown, 1, 2, "P").is_empty());
+        assert!(commands_for(&unknown, AccountId(1), ChannelId(2), "P").is_empty());
     }
 }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::channels::{AgentLabel, WidgetSettings};
 use crate::error::{AppError, AppResult};
-use crate::model::{Command, EventType, InboundMessage};
+use crate::model::{AccountId, ChannelId, Command, EventType, InboundMessage};
 use crate::store::connection::DbConnection;
 use crate::store::messages::Message;
 use crate::tokens;
@@ -314,8 +314,8 @@ pub async fn send(
     let outcome = state
         .bus
         .submit(Command::Inbound(InboundMessage {
-            account_id: visitor.account_id,
-            channel_id: visitor.channel_id,
+            account_id: AccountId(visitor.account_id),
+            channel_id: ChannelId(visitor.channel_id),
             contact_external_id: visitor.external_id.clone(),
             external_id: external_id.clone(),
             text: Some(text),
@@ -324,11 +324,7 @@ pub async fn send(
             sent_at: Utc::now(),
         }))
         .await?;
-    if let Some(event) = outcome
-        .events
-        .iter()
-        .find(|e| e.event_type == EventType::MessageCreated)
-    {
+    if let Some(event) = outcome.event(EventType::MessageCreated) {
         return Ok(event.data.clone());
     }
     // A retried send: answer with what was stored the first time.

@@ -1,17 +1,19 @@
-//! Commands: what the store's writer is asked to do, one change each.
+//! Commands: what the store's writer is asked to do, one struct per change; the `Command` enum
+//! only carries them to the engine, which applies each (and may refuse it).
 
 use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
 
+use super::ids::{AccountId, ChannelId, ChatId, ContactId, LabelId, MessageId, UserId};
 use super::{Lead, Outcome, StoreError};
 
 /// A customer's message or postback arriving through a channel.
 #[derive(Debug, Clone)]
 pub struct InboundMessage {
     /// The channel's account.
-    pub account_id: i64,
+    pub account_id: AccountId,
     /// The channel it came through.
-    pub channel_id: i64,
+    pub channel_id: ChannelId,
     /// The customer's id on that channel (PSID, IGSID, widget visitor).
     pub contact_external_id: String,
     /// The channel's message id (`mid`); the dedupe key within the channel.
@@ -30,11 +32,11 @@ pub struct InboundMessage {
 #[derive(Debug, Clone)]
 pub struct BotReply {
     /// The chat's account.
-    pub account_id: i64,
+    pub account_id: AccountId,
     /// The chat.
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     /// The newest customer message this answers; refused if something answered it already.
-    pub answers: i64,
+    pub answers: MessageId,
     /// The answer.
     pub text: String,
     /// The model that wrote it.
@@ -47,262 +49,324 @@ pub struct BotReply {
     pub latency_ms: i32,
 }
 
-/// Something that changes the chat store; the writer commits it and answers.
-#[derive(Debug, Clone)]
-pub enum Command {
-    /// A customer wrote.
-    Inbound(InboundMessage),
-    /// Our page's own message came back from Meta (`contact_external_id` is its recipient).
-    Echo(InboundMessage),
-    /// Meta delivered our messages with these ids, and everything we sent the customer up to
-    /// `watermark`.
-    Delivered {
-        /// The channel's account.
-        account_id: i64,
-        /// The channel.
-        channel_id: i64,
-        /// The customer the messages went to.
-        contact_external_id: String,
-        /// Delivered message ids (Meta may leave them out).
-        mids: Vec<String>,
-        /// Everything sent at or before this moment is delivered.
-        watermark: Option<DateTime<Utc>>,
-    },
-    /// The customer read everything we sent up to `watermark`.
-    Read {
-        /// The channel's account.
-        account_id: i64,
-        /// The channel.
-        channel_id: i64,
-        /// The customer.
-        contact_external_id: String,
-        /// Everything sent at or before this moment is read.
-        watermark: DateTime<Utc>,
-    },
-    /// An agent (or supervisor, admin) replies, or writes an internal note.
-    AgentReply {
-        /// The chat's account.
-        account_id: i64,
-        /// The chat.
-        chat_id: i64,
-        /// The author.
-        user_id: i64,
-        /// The text.
-        text: String,
-        /// An internal note: stored and shown to the team, never sent to the customer.
-        private: bool,
-        /// The reply makes the chat the author's if it is still unassigned (an agent answering
-        /// a chat from the queue).
-        take: bool,
-    },
-    /// The AI responder answers a chat in `bot` state, unless that message was answered already.
-    BotReply(BotReply),
-    /// The chat leaves the bot for a person: `open`, a system note, into round robin.
-    Handoff {
-        /// The chat's account.
-        account_id: i64,
-        /// The chat.
-        chat_id: i64,
-        /// Why, shown to the agents in the note.
-        reason: String,
-        /// Who took it (an agent takes it for themselves); `None`: the bot or a supervisor.
-        by: Option<i64>,
-        /// Assign it to the one who took it.
-        take: bool,
-    },
-    /// A person gives the chat back to the bot (`bot`, unassigned).
-    ReturnToBot {
-        /// The chat's account.
-        account_id: i64,
-        /// The chat.
-        chat_id: i64,
-        /// Who gave it back.
-        by: i64,
-    },
-    /// The AI responder captured a lead for the chat's contact.
-    CaptureLead {
-        /// The chat's account.
-        account_id: i64,
-        /// The chat.
-        chat_id: i64,
-        /// The lead, checked.
-        lead: Lead,
-    },
-    /// A chat's status changes.
-    SetStatus {
-        /// The chat's account.
-        account_id: i64,
-        /// The chat.
-        chat_id: i64,
-        /// Who changed it.
-        user_id: i64,
-        /// `open`, `pending` or `resolved`.
-        status: super::ChatStatus,
-    },
-    /// A supervisor or admin (or round robin) gives a chat to an agent, or back to the queue.
-    Assign {
-        /// The chat's account.
-        account_id: i64,
-        /// The chat.
-        chat_id: i64,
-        /// The new assignee; `None` puts the chat back in the queue.
-        assignee_id: Option<i64>,
-        /// Who decided (`None`: round robin).
-        by: Option<i64>,
-    },
-    /// Someone takes a chat for themselves: theirs if nobody has it and the bot does not answer
-    /// it, by the time it commits (two people taking one chat at once: the first one gets it).
-    Take {
-        /// The chat's account.
-        account_id: i64,
-        /// The chat.
-        chat_id: i64,
-        /// Who takes it.
-        user_id: i64,
-    },
-    /// Puts an open chat back in the queue if it is still assigned to a user who went offline.
-    Requeue {
-        /// The chat's account.
-        account_id: i64,
-        /// The chat.
-        chat_id: i64,
-        /// The offline assignee.
-        user_id: i64,
-    },
-    /// Round robin: give an unassigned open chat to the next eligible agent, if any.
-    AutoAssign {
-        /// The chat's account.
-        account_id: i64,
-        /// The chat.
-        chat_id: i64,
-        /// Users with a live connection right now.
-        online: Vec<i64>,
-    },
-    /// A user has read a chat up to a message.
-    MarkRead {
-        /// The chat's account.
-        account_id: i64,
-        /// The chat.
-        chat_id: i64,
-        /// The reader.
-        user_id: i64,
-        /// The last message read.
-        message_id: i64,
-    },
-    /// The outcome of one attempt to deliver our message through Meta's Send API.
-    DeliveryResult {
-        /// The message's account.
-        account_id: i64,
-        /// Our message.
-        message_id: i64,
-        /// What happened.
-        result: DeliveryResult,
-    },
-    /// The customer reacted to a message (`emoji`), or took their reaction back (`None`).
-    /// It annotates that message; it is never a customer turn.
-    Reaction {
-        /// The channel's account.
-        account_id: i64,
-        /// The channel.
-        channel_id: i64,
-        /// The id of the message reacted to.
-        target_external_id: String,
-        /// The reaction, or `None` when it was removed.
-        emoji: Option<String>,
-    },
-    /// An admin renames or recolours a label, or deletes it: every chat showing it changes.
-    EditLabel {
-        /// The account.
-        account_id: i64,
-        /// The account's label.
-        label_id: i64,
-        /// What becomes of it.
-        edit: LabelEdit,
-    },
-    /// A person puts a label on a chat or a contact (`on`), or takes it off.
-    Label {
-        /// The account.
-        account_id: i64,
-        /// What carries the label.
-        target: LabelTarget,
-        /// The account's label.
-        label_id: i64,
-        /// Put on (true) or taken off.
-        on: bool,
-    },
-    /// A contact's details change: edited by a person, or found by Meta's profile lookup.
-    UpdateContact {
-        /// The account.
-        account_id: i64,
-        /// The contact.
-        contact_id: i64,
-        /// What changes.
-        update: ContactUpdate,
-    },
-    /// The customer unsent a message.
-    Deleted {
-        /// The channel's account.
-        account_id: i64,
-        /// The channel.
-        channel_id: i64,
-        /// The unsent message's id.
-        external_id: String,
-    },
+macro_rules! commands {
+    ($($(#[$doc:meta])* $variant:ident($command:ty) = $name:literal,)*) => {
+        /// Something that changes the chat store; the writer commits it and answers.
+        #[derive(Debug, Clone)]
+        pub enum Command {
+            $($(#[$doc])* $variant($command),)*
+        }
+
+        impl Command {
+            /// The command's name in logs and the audit log.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Self::$variant(_) => $name,)*
+                }
+            }
+
+            /// The account the command changes.
+            pub fn account_id(&self) -> AccountId {
+                match self {
+                    $(Self::$variant(command) => command.account_id,)*
+                }
+            }
+        }
+    };
 }
 
-impl Command {
-    /// The command's name in logs and the audit log.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Inbound(_) => "inbound",
-            Self::Echo(_) => "echo",
-            Self::Delivered { .. } => "delivered",
-            Self::Read { .. } => "read",
-            Self::AgentReply { .. } => "agent_reply",
-            Self::BotReply(_) => "bot_reply",
-            Self::Handoff { .. } => "handoff",
-            Self::ReturnToBot { .. } => "return_to_bot",
-            Self::CaptureLead { .. } => "capture_lead",
-            Self::SetStatus { .. } => "set_status",
-            Self::Assign { .. } => "assign",
-            Self::Take { .. } => "take",
-            Self::Requeue { .. } => "requeue",
-            Self::AutoAssign { .. } => "auto_assign",
-            Self::MarkRead { .. } => "mark_read",
-            Self::DeliveryResult { .. } => "delivery_result",
-            Self::Reaction { .. } => "reaction",
-            Self::Deleted { .. } => "deleted",
-            Self::Label { .. } => "label",
-            Self::EditLabel { .. } => "edit_label",
-            Self::UpdateContact { .. } => "update_contact",
-        }
-    }
+commands! {
+    /// A customer wrote.
+    Inbound(InboundMessage) = "inbound",
+    /// Our page's own message came back from Meta (`contact_external_id` is its recipient).
+    Echo(InboundMessage) = "echo",
+    /// Meta delivered some of our messages.
+    Delivered(Delivered) = "delivered",
+    /// The customer read our messages.
+    Read(Read) = "read",
+    /// A person replies, or writes an internal note.
+    AgentReply(AgentReply) = "agent_reply",
+    /// The AI responder answers a chat in `bot` state.
+    BotReply(BotReply) = "bot_reply",
+    /// The chat leaves the bot for a person.
+    Handoff(Handoff) = "handoff",
+    /// A person gives the chat back to the bot.
+    ReturnToBot(ReturnToBot) = "return_to_bot",
+    /// The AI responder captured a lead.
+    CaptureLead(CaptureLead) = "capture_lead",
+    /// A chat's status changes.
+    SetStatus(SetStatus) = "set_status",
+    /// A chat is given to an agent, or back to the queue.
+    Assign(Assign) = "assign",
+    /// Someone takes a chat for themselves.
+    Take(Take) = "take",
+    /// An offline agent's chat goes back to the queue.
+    Requeue(Requeue) = "requeue",
+    /// Round robin gives a chat to the next agent.
+    AutoAssign(AutoAssign) = "auto_assign",
+    /// A user has read a chat up to a message.
+    MarkRead(MarkRead) = "mark_read",
+    /// What one attempt to send our message achieved.
+    DeliveryResult(RecordDelivery) = "delivery_result",
+    /// The customer reacted to a message.
+    Reaction(Reaction) = "reaction",
+    /// The customer unsent a message.
+    Deleted(Deleted) = "deleted",
+    /// A label goes on a chat or contact, or comes off.
+    Label(SetLabel) = "label",
+    /// A label is renamed, recoloured or deleted.
+    EditLabel(EditLabel) = "edit_label",
+    /// A contact's details change.
+    UpdateContact(UpdateContact) = "update_contact",
+}
 
-    /// The account the command changes.
-    pub fn account_id(&self) -> i64 {
-        match self {
-            Self::Inbound(m) | Self::Echo(m) => m.account_id,
-            Self::BotReply(r) => r.account_id,
-            Self::Delivered { account_id, .. }
-            | Self::Read { account_id, .. }
-            | Self::AgentReply { account_id, .. }
-            | Self::Handoff { account_id, .. }
-            | Self::ReturnToBot { account_id, .. }
-            | Self::CaptureLead { account_id, .. }
-            | Self::SetStatus { account_id, .. }
-            | Self::Assign { account_id, .. }
-            | Self::Take { account_id, .. }
-            | Self::Requeue { account_id, .. }
-            | Self::AutoAssign { account_id, .. }
-            | Self::MarkRead { account_id, .. }
-            | Self::DeliveryResult { account_id, .. }
-            | Self::Reaction { account_id, .. }
-            | Self::Label { account_id, .. }
-            | Self::EditLabel { account_id, .. }
-            | Self::UpdateContact { account_id, .. }
-            | Self::Deleted { account_id, .. } => *account_id,
-        }
+/// A person acting through the API: who, and from where (the audit log keeps both).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The person.
+    pub user_id: UserId,
+    /// The client's address, when the act came over HTTP.
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    /// A person acting where no client address applies (the CLI, a test).
+    pub fn user(user_id: UserId) -> Self {
+        Self { user_id, ip: None }
     }
+}
+
+/// Meta delivered our messages with these ids, and everything we sent the customer up to
+/// `watermark`.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    /// The channel's account.
+    pub account_id: AccountId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The customer the messages went to.
+    pub contact_external_id: String,
+    /// Delivered message ids (Meta may leave them out).
+    pub mids: Vec<String>,
+    /// Everything sent at or before this moment is delivered.
+    pub watermark: Option<DateTime<Utc>>,
+}
+
+/// The customer read everything we sent up to `watermark`.
+#[derive(Debug, Clone)]
+pub struct Read {
+    /// The channel's account.
+    pub account_id: AccountId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The customer.
+    pub contact_external_id: String,
+    /// Everything sent at or before this moment is read.
+    pub watermark: DateTime<Utc>,
+}
+
+/// A person (agent, supervisor, admin) replies, or writes an internal note. A reply longer
+/// than the chat's channel delivers is refused.
+#[derive(Debug, Clone)]
+pub struct AgentReply {
+    /// The chat's account.
+    pub account_id: AccountId,
+    /// The chat.
+    pub chat_id: ChatId,
+    /// The author.
+    pub by: Actor,
+    /// The text.
+    pub text: String,
+    /// An internal note: stored and shown to the team, never sent to the customer.
+    pub private: bool,
+    /// The reply makes the chat the author's if it is still unassigned (an agent answering a
+    /// chat from the queue).
+    pub take: bool,
+}
+
+/// The chat leaves the bot for a person: `open`, a system note, into round robin. Refused
+/// when the chat is not the bot's.
+#[derive(Debug, Clone)]
+pub struct Handoff {
+    /// The chat's account.
+    pub account_id: AccountId,
+    /// The chat.
+    pub chat_id: ChatId,
+    /// Why, shown to the agents in the note.
+    pub reason: String,
+    /// Who took it (an agent takes it for themselves); `None`: the bot or a supervisor.
+    pub by: Option<UserId>,
+    /// Assign it to the one who took it.
+    pub take: bool,
+}
+
+/// A person gives the chat back to the bot (`bot`, unassigned). Refused when the channel's AI
+/// is off.
+#[derive(Debug, Clone)]
+pub struct ReturnToBot {
+    /// The chat's account.
+    pub account_id: AccountId,
+    /// The chat.
+    pub chat_id: ChatId,
+    /// Who gave it back.
+    pub by: UserId,
+}
+
+/// The AI responder captured a lead for the chat's contact. Refused without an email or phone.
+#[derive(Debug, Clone)]
+pub struct CaptureLead {
+    /// The chat's account.
+    pub account_id: AccountId,
+    /// The chat.
+    pub chat_id: ChatId,
+    /// The lead, checked.
+    pub lead: Lead,
+}
+
+/// A chat's status changes.
+#[derive(Debug, Clone)]
+pub struct SetStatus {
+    /// The chat's account.
+    pub account_id: AccountId,
+    /// The chat.
+    pub chat_id: ChatId,
+    /// Who changed it.
+    pub user_id: UserId,
+    /// `open`, `pending` or `resolved`.
+    pub status: super::ChatStatus,
+}
+
+/// A supervisor or admin (or round robin) gives a chat to an agent, or back to the queue.
+/// Refused when the assignee is not an active user of the account.
+#[derive(Debug, Clone)]
+pub struct Assign {
+    /// The chat's account.
+    pub account_id: AccountId,
+    /// The chat.
+    pub chat_id: ChatId,
+    /// The new assignee; `None` puts the chat back in the queue.
+    pub assignee_id: Option<UserId>,
+    /// Who decided (`None`: round robin); a person's decision is kept in the audit log.
+    pub by: Option<Actor>,
+}
+
+/// Someone takes a chat for themselves: theirs if nobody has it and the bot does not answer
+/// it, by the time it commits (two people taking one chat at once: the first one gets it, the
+/// second is refused).
+#[derive(Debug, Clone)]
+pub struct Take {
+    /// The chat's account.
+    pub account_id: AccountId,
+    /// The chat.
+    pub chat_id: ChatId,
+    /// Who takes it.
+    pub by: Actor,
+}
+
+/// Puts an open chat back in the queue if it is still assigned to a user who went offline.
+#[derive(Debug, Clone)]
+pub struct Requeue {
+    /// The chat's account.
+    pub account_id: AccountId,
+    /// The chat.
+    pub chat_id: ChatId,
+    /// The offline assignee.
+    pub user_id: UserId,
+}
+
+/// Round robin: give an unassigned open chat to the next eligible agent, if any.
+#[derive(Debug, Clone)]
+pub struct AutoAssign {
+    /// The chat's account.
+    pub account_id: AccountId,
+    /// The chat.
+    pub chat_id: ChatId,
+    /// Users with a live connection right now.
+    pub online: Vec<UserId>,
+}
+
+/// A user has read a chat up to a message.
+#[derive(Debug, Clone)]
+pub struct MarkRead {
+    /// The chat's account.
+    pub account_id: AccountId,
+    /// The chat.
+    pub chat_id: ChatId,
+    /// The reader.
+    pub user_id: UserId,
+    /// The last message read.
+    pub message_id: MessageId,
+}
+
+/// The outcome of one attempt to deliver our message through its channel.
+#[derive(Debug, Clone)]
+pub struct RecordDelivery {
+    /// The message's account.
+    pub account_id: AccountId,
+    /// Our message.
+    pub message_id: MessageId,
+    /// What happened.
+    pub result: DeliveryResult,
+}
+
+/// The customer reacted to a message (`emoji`), or took their reaction back (`None`). It
+/// annotates that message; it is never a customer turn.
+#[derive(Debug, Clone)]
+pub struct Reaction {
+    /// The channel's account.
+    pub account_id: AccountId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The id of the message reacted to.
+    pub target_external_id: String,
+    /// The reaction, or `None` when it was removed.
+    pub emoji: Option<String>,
+}
+
+/// The customer unsent a message.
+#[derive(Debug, Clone)]
+pub struct Deleted {
+    /// The channel's account.
+    pub account_id: AccountId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The unsent message's id.
+    pub external_id: String,
+}
+
+/// A person puts a label on a chat or a contact (`on`), or takes it off.
+#[derive(Debug, Clone)]
+pub struct SetLabel {
+    /// The account.
+    pub account_id: AccountId,
+    /// What carries the label.
+    pub target: LabelTarget,
+    /// The account's label.
+    pub label_id: LabelId,
+    /// Put on (true) or taken off.
+    pub on: bool,
+}
+
+/// An admin renames or recolours a label, or deletes it: every chat showing it changes.
+#[derive(Debug, Clone)]
+pub struct EditLabel {
+    /// The account.
+    pub account_id: AccountId,
+    /// The account's label.
+    pub label_id: LabelId,
+    /// What becomes of it.
+    pub edit: LabelEdit,
+}
+
+/// A contact's details change: edited by a person, or found by Meta's profile lookup.
+#[derive(Debug, Clone)]
+pub struct UpdateContact {
+    /// The account.
+    pub account_id: AccountId,
+    /// The contact.
+    pub contact_id: ContactId,
+    /// What changes.
+    pub update: ContactUpdate,
 }
 
 /// Changes to a contact's details: each field given is set (`Some(None)` clears it).
@@ -341,9 +405,9 @@ pub enum LabelEdit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LabelTarget {
     /// A chat, by id.
-    Chat(i64),
+    Chat(ChatId),
     /// A contact, by id: every chat of theirs shows it.
-    Contact(i64),
+    Contact(ContactId),
 }
 
 /// What one delivery attempt achieved.

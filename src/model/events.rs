@@ -56,13 +56,53 @@ impl Event {
     }
 }
 
-/// What the store did with a command.
-#[derive(Debug, Clone, Default)]
-pub struct Outcome {
-    /// The events it committed (none for a duplicate).
-    pub events: Vec<Arc<Event>>,
-    /// True when the command had been applied before and was ignored.
-    pub duplicate: bool,
+/// What the engine did with a command.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// It changed the store; these are the events it committed (a change nobody is shown,
+    /// such as a lead filled in, has none).
+    Changed(Vec<Arc<Event>>),
+    /// Nothing to do: it was so already, or it had been applied before (a redelivery).
+    Unchanged,
+    /// A rule said no; nothing was written.
+    Refused(super::Refusal),
+}
+
+impl Outcome {
+    /// The events it committed (none unless it changed something).
+    pub fn events(&self) -> &[Arc<Event>] {
+        match self {
+            Self::Changed(events) => events,
+            Self::Unchanged | Self::Refused(_) => &[],
+        }
+    }
+
+    /// The events, to be numbered before commit.
+    pub fn events_mut(&mut self) -> &mut [Arc<Event>] {
+        match self {
+            Self::Changed(events) => events,
+            Self::Unchanged | Self::Refused(_) => &mut [],
+        }
+    }
+
+    /// The first committed event of a type.
+    pub fn event(&self, event_type: super::EventType) -> Option<&Arc<Event>> {
+        self.events().iter().find(|e| e.event_type == event_type)
+    }
+
+    /// The events, or the refusal: `?` turns a refusal into the caller's error.
+    pub fn accepted(self) -> Result<Vec<Arc<Event>>, super::Refusal> {
+        match self {
+            Self::Changed(events) => Ok(events),
+            Self::Unchanged => Ok(Vec::new()),
+            Self::Refused(refusal) => Err(refusal),
+        }
+    }
+
+    /// True when nothing changed, whether there was nothing to do or a rule refused.
+    pub fn is_unchanged(&self) -> bool {
+        !matches!(self, Self::Changed(_))
+    }
 }
 
 /// Why a command was not committed.

@@ -10,7 +10,9 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
 use crate::app::AppState;
-use crate::model::{ChatStatus, Command, EventType};
+use crate::model::{
+    AccountId, AutoAssign, ChatId, ChatStatus, Command, EventType, Requeue, UserId,
+};
 
 /// How often every account with someone online has its queue checked anyway.
 const SWEEP: Duration = Duration::from_secs(5);
@@ -155,11 +157,11 @@ async fn requeue(state: &AppState, account_id: i64, user_id: i64) {
     for chat_id in chats {
         let requeued = state
             .bus
-            .submit(Command::Requeue {
-                account_id,
-                chat_id,
-                user_id,
-            })
+            .submit(Command::Requeue(Requeue {
+                account_id: AccountId(account_id),
+                chat_id: ChatId(chat_id),
+                user_id: UserId(user_id),
+            }))
             .await;
         if let Err(e) = requeued {
             tracing::warn!(account_id, chat_id, error = %e, "could not put a chat back in the queue");
@@ -200,11 +202,11 @@ pub async fn drain(state: &AppState, account_id: i64) {
         // pass looks again.
         let outcome = state
             .bus
-            .submit(Command::AutoAssign {
-                account_id,
-                chat_id,
-                online: online.clone(),
-            })
+            .submit(Command::AutoAssign(AutoAssign {
+                account_id: AccountId(account_id),
+                chat_id: ChatId(chat_id),
+                online: online.iter().copied().map(UserId).collect(),
+            }))
             .await;
         if let Err(e) = outcome {
             tracing::warn!(account_id, chat_id, error = %e, "round robin could not assign");

@@ -8,7 +8,9 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::app::AppState;
-use crate::model::{Command, DeliveryResult, DeliveryStatus, EventType};
+use crate::model::{
+    AccountId, Command, DeliveryResult, DeliveryStatus, EventType, MessageId, RecordDelivery,
+};
 use crate::outbound::meta::{SendError, Window};
 use crate::store::chats;
 use crate::store::messages::Message;
@@ -70,11 +72,11 @@ async fn deliver(state: &AppState, message: Message) {
     if let DeliveryResult::Failed { error } = &result {
         tracing::warn!(message_id = id, %error, "delivery failed for good");
     }
-    let command = Command::DeliveryResult {
-        account_id: message.account_id,
-        message_id: id,
+    let command = Command::DeliveryResult(RecordDelivery {
+        account_id: AccountId(message.account_id),
+        message_id: MessageId(id),
         result,
-    };
+    });
     if let Err(e) = state.bus.submit(command).await {
         tracing::error!(message_id = id, error = %e, "could not record a delivery result; it will be retried");
     }

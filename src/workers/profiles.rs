@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::app::AppState;
-use crate::model::{Command, ContactUpdate, EventType};
+use crate::model::{AccountId, Command, ContactId, ContactUpdate, EventType, UpdateContact};
 use crate::outbound::meta::SendError;
 use crate::store::contacts::{self, ContactChanges, ProfileDue};
 
@@ -88,16 +88,16 @@ async fn look_up(state: &AppState, due: ProfileDue) {
     };
     match found {
         Ok(profile) => {
-            let command = Command::UpdateContact {
-                account_id: due.account_id,
-                contact_id,
+            let command = Command::UpdateContact(UpdateContact {
+                account_id: AccountId(due.account_id),
+                contact_id: ContactId(contact_id),
                 update: ContactUpdate {
                     name: profile.name.map(Some),
                     picture_url: profile.picture_url.map(Some),
                     from_profile: true,
                     ..Default::default()
                 },
-            };
+            });
             if let Err(e) = state.bus.submit(command).await {
                 tracing::warn!(contact_id, error = %e, "could not store a contact's profile");
             }

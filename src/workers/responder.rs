@@ -16,7 +16,10 @@ use crate::ai::client::{AiClient, ChatMessage, ChatRequest};
 use crate::ai::conversation;
 use crate::ai::tools::{self, Tool};
 use crate::app::AppState;
-use crate::model::{BotReply, ChatStatus, Command, Direction, EventType};
+use crate::model::{
+    AccountId, BotReply, CaptureLead, ChatId, ChatStatus, Command, Direction, EventType, Handoff,
+    MessageId, Outcome,
+};
 use crate::store::connection::DbConnection;
 use crate::store::messages::Message;
 
@@ -192,22 +195,9 @@ async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i
             return;
         }
     };
-    let Some(last_inbound) = ctx
-        .history
-        .iter()
-        .rev()
-        .find(|m| m.direction == Direction::Inbound)
-    else {
+    let Some(answers) = unanswered(&ctx.history) else {
         return;
     };
-    let answers = last_inbound.id;
-    if ctx
-        .history
-        .last()
-        .is_some_and(|m| m.direction != Direction::Inbound)
-    {
-        return; // answered already
-    }
     let mut request = ChatRequest {
         model: ctx.model,
         messages: conversation(&ctx.prompt, &ctx.history, state.config.ai_history_tokens),
@@ -215,6 +205,7 @@ async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i
         temperature: ctx.temperature,
         response_format: None,
     };
+    let (account, chat) = (AccountId(account_id), ChatId(chat_id));
     let mut provider_time = Duration::ZERO;
     let (mut prompt_tokens, mut completion_tokens) = (0, 0);
     for _ in 0..MAX_ROUNDS {
@@ -222,23 +213,17 @@ async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(chat_id, error = %e, "AI responder failed; handing the chat to a person");
-                hand_over(
-                    state,
-                    account_id,
-                    chat_id,
-                    "the assistant is unavailable right now".into(),
-                )
-                .await;
-                return;
+                let reason = "the assistant is unavailable right now";
+                return hand_over(state, account_id, chat_id, reason.into()).await;
             }
         };
         provider_time += completion.provider_time;
         prompt_tokens += completion.prompt_tokens;
         completion_tokens += completion.completion_tokens;
         let reply = BotReply {
-            account_id,
-            chat_id,
-            answers,
+            account_id: account,
+            chat_id: chat,
+            answers: MessageId(answers),
             text: String::new(),
             model: completion.model.clone(),
             prompt_tokens,
@@ -252,76 +237,90 @@ async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i
             .filter(|t| !t.trim().is_empty());
         let calls = completion.message.tool_calls.clone();
         if calls.is_empty() {
-            match text {
+            return match text {
                 Some(text) => post(state, BotReply { text, ..reply }, started, provider_time).await,
                 None => {
-                    hand_over(
-                        state,
-                        account_id,
-                        chat_id,
-                        "the assistant gave an empty answer".into(),
-                    )
-                    .await
-                }
-            }
-            return;
-        }
-        request.messages.push(completion.message);
-        let mut handoff = None;
-        for call in calls {
-            let result = match tools::parse(&call.function.name, &call.function.arguments) {
-                Ok(Tool::Handoff { reason }) => {
-                    handoff = Some(reason);
-                    "The chat is being handed to a person.".to_string()
-                }
-                Ok(Tool::CaptureLead(lead)) => {
-                    match state
-                        .bus
-                        .submit(Command::CaptureLead {
-                            account_id,
-                            chat_id,
-                            lead,
-                        })
-                        .await
-                    {
-                        Ok(_) => "Lead saved.".to_string(),
-                        Err(e) => format!("The lead could not be saved: {e}"),
-                    }
-                }
-                Err(problem) => {
-                    tracing::info!(chat_id, tool = %call.function.name, %problem, "AI tool call refused");
-                    format!("Error: {problem}")
+                    let reason = "the assistant gave an empty answer";
+                    hand_over(state, account_id, chat_id, reason.into()).await
                 }
             };
-            request.messages.push(ChatMessage {
-                role: "tool".into(),
-                content: Some(result),
-                tool_calls: Vec::new(),
-                tool_call_id: Some(call.id),
-            });
         }
+        request.messages.push(completion.message);
+        let (answered, handoff) = run_tools(state, account, chat, calls).await;
+        request.messages.extend(answered);
         if let Some(reason) = handoff {
             if let Some(text) = text {
                 post(state, BotReply { text, ..reply }, started, provider_time).await;
             }
-            hand_over(state, account_id, chat_id, reason).await;
-            return;
+            return hand_over(state, account_id, chat_id, reason).await;
         }
     }
-    hand_over(
-        state,
-        account_id,
-        chat_id,
-        "the assistant did not reach an answer".into(),
-    )
-    .await;
+    let reason = "the assistant did not reach an answer";
+    hand_over(state, account_id, chat_id, reason.into()).await;
+}
+
+/// The newest customer message, if nothing answered it yet.
+fn unanswered(history: &[crate::store::messages::Message]) -> Option<i64> {
+    let last_inbound = history
+        .iter()
+        .rev()
+        .find(|m| m.direction == Direction::Inbound)?;
+    let answered = history
+        .last()
+        .is_some_and(|m| m.direction != Direction::Inbound);
+    (!answered).then_some(last_inbound.id)
+}
+
+/// Runs the tools the model asked for: each call's answer for the model, and the reason to
+/// hand the chat over if it asked for that.
+async fn run_tools(
+    state: &AppState,
+    account_id: AccountId,
+    chat_id: ChatId,
+    calls: Vec<crate::ai::client::ToolCall>,
+) -> (Vec<ChatMessage>, Option<String>) {
+    let mut answered = Vec::with_capacity(calls.len());
+    let mut handoff = None;
+    for call in calls {
+        let result = match tools::parse(&call.function.name, &call.function.arguments) {
+            Ok(Tool::Handoff { reason }) => {
+                handoff = Some(reason);
+                "The chat is being handed to a person.".to_string()
+            }
+            Ok(Tool::CaptureLead(lead)) => {
+                let command = Command::CaptureLead(CaptureLead {
+                    account_id,
+                    chat_id,
+                    lead,
+                });
+                match state.bus.submit(command).await {
+                    Ok(Outcome::Refused(refusal)) => {
+                        format!("The lead could not be saved: {refusal}")
+                    }
+                    Ok(_) => "Lead saved.".to_string(),
+                    Err(e) => format!("The lead could not be saved: {e}"),
+                }
+            }
+            Err(problem) => {
+                tracing::info!(%chat_id, tool = %call.function.name, %problem, "AI tool call refused");
+                format!("Error: {problem}")
+            }
+        };
+        answered.push(ChatMessage {
+            role: "tool".into(),
+            content: Some(result),
+            tool_calls: Vec::new(),
+            tool_call_id: Some(call.id),
+        });
+    }
+    (answered, handoff)
 }
 
 async fn post(state: &AppState, reply: BotReply, started: Instant, provider_time: Duration) {
-    let chat_id = reply.chat_id;
+    let chat_id = reply.chat_id.0;
     match state.bus.submit(Command::BotReply(reply)).await {
-        Ok(outcome) if outcome.duplicate => {
-            tracing::debug!(chat_id, "AI answer dropped: already answered or taken over");
+        Ok(Outcome::Refused(refusal)) => {
+            tracing::debug!(chat_id, %refusal, "AI answer dropped");
         }
         Ok(_) => {
             let overhead = started.elapsed().saturating_sub(provider_time);
@@ -337,14 +336,18 @@ async fn post(state: &AppState, reply: BotReply, started: Instant, provider_time
 }
 
 async fn hand_over(state: &AppState, account_id: i64, chat_id: i64, reason: String) {
-    let command = Command::Handoff {
-        account_id,
-        chat_id,
+    let command = Command::Handoff(Handoff {
+        account_id: AccountId(account_id),
+        chat_id: ChatId(chat_id),
         reason,
         by: None,
         take: false,
-    };
-    if let Err(e) = state.bus.submit(command).await {
-        tracing::error!(chat_id, error = %e, "could not hand a chat to a person");
+    });
+    match state.bus.submit(command).await {
+        Ok(Outcome::Refused(refusal)) => {
+            tracing::debug!(chat_id, %refusal, "no handoff: a person has the chat already");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(chat_id, error = %e, "could not hand a chat to a person"),
     }
 }
