@@ -1,5 +1,4 @@
-//! A database of its own for each test, on the backend `TEST_DATABASE_URL` names, and a proxy
-//! a test can cut in front of the database server.
+//! A database of its own per test, on the backend `TEST_DATABASE_URL` names; a proxy to cut.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,5 +1,4 @@
-//! A fake receiver of the hub's outgoing webhooks, which can fail the first requests, and
-//! the signature it checks.
+//! A fake receiver of the hub's outgoing webhooks that can fail at first, and their signature.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
