@@ -1,14 +1,13 @@
-//! `loadgen fanout` and `loadgen idle`: agents and supervisors on `/ws` while signed deliveries
-//! arrive at set rates (end-to-end latency from webhook POST to frame, lost and duplicated
-//! events), and the hub's memory per idle connection.
+//! `loadgen fanout`: agents and supervisors on `/ws` while signed deliveries arrive at set rates
+//! (end-to-end latency from webhook POST to frame, lost and duplicated events).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::{login, ms, sign, Samples};
@@ -39,7 +38,7 @@ struct Seen {
 }
 
 /// Creates (or reuses) `count` users of a role and logs each in; their tokens.
-async fn users(
+pub async fn users(
     client: &reqwest::Client,
     base: &str,
     admin: &str,
@@ -79,10 +78,12 @@ async fn users(
     Ok(tokens)
 }
 
-type Socket =
+/// An open `/ws` connection.
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(base: &str, token: &str) -> anyhow::Result<Socket> {
+/// Opens `/ws` with a token and reads the hello.
+pub async fn connect(base: &str, token: &str) -> anyhow::Result<Socket> {
     let url = format!("{}/ws?token={token}", base.replacen("http", "ws", 1));
     let (mut socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     // The first frame is hello.
@@ -199,6 +200,207 @@ async fn queue_drained(client: &reqwest::Client, base: &str, admin: &str) -> any
     anyhow::bail!("chats still queued after a minute: are the agents online?")
 }
 
+/// The users whose sockets listen during each run, and the hubs they connect to in turn.
+struct Listeners {
+    ws_bases: Vec<String>,
+    agents: Vec<String>,
+    supervisors: Vec<String>,
+}
+
+impl Listeners {
+    /// Connects every agent and supervisor and starts reading their frames until `stop`;
+    /// supervisors count each of the `total` load messages they see.
+    async fn listen(
+        &self,
+        started: Instant,
+        stop: &Arc<AtomicBool>,
+        total: usize,
+    ) -> anyhow::Result<Vec<JoinHandle<Seen>>> {
+        let mut readers = Vec::new();
+        for (i, token) in self.agents.iter().chain(&self.supervisors).enumerate() {
+            let socket = connect(&self.ws_bases[i % self.ws_bases.len()], token).await?;
+            let sees_all = i >= self.agents.len();
+            readers.push(tokio::spawn(read(
+                socket,
+                started,
+                stop.clone(),
+                sees_all,
+                total,
+            )));
+        }
+        Ok(readers)
+    }
+}
+
+/// Every customer writes once, so the measured messages go to existing chats.
+async fn open_chats(
+    client: &reqwest::Client,
+    target: &Target,
+    customers: usize,
+    started: Instant,
+) -> anyhow::Result<()> {
+    eprintln!("opening {customers} chats");
+    let warmup = Arc::new(Semaphore::new(32));
+    let mut tasks = Vec::new();
+    for customer in 0..customers {
+        let (client, gate) = (client.clone(), warmup.clone());
+        let target = target.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await;
+            deliver(&client, &target, usize::MAX, customer, started).await
+        }));
+    }
+    for task in tasks {
+        task.await?;
+    }
+    Ok(())
+}
+
+/// The deliveries of one run that the hub acknowledged.
+struct Sent {
+    /// How many were acknowledged.
+    acked: usize,
+    /// The message numbers acknowledged.
+    acked_list: Vec<usize>,
+    /// Seconds from the first delivery until the last was answered.
+    elapsed: f64,
+}
+
+/// Posts `total` deliveries numbered from `first` at `rate` a second, spread over `customers`.
+async fn send_at_rate(
+    client: &reqwest::Client,
+    target: &Target,
+    rate: usize,
+    first: usize,
+    total: usize,
+    customers: usize,
+    started: Instant,
+) -> anyhow::Result<Sent> {
+    let acked = Arc::new(AtomicUsize::new(0));
+    let acked_set = Arc::new(Mutex::new(Vec::with_capacity(total)));
+    let gate = Arc::new(Semaphore::new(256));
+    let run_started = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut sent = 0usize;
+    let mut senders = Vec::new();
+    while sent < total {
+        tick.tick().await;
+        let due = ((run_started.elapsed().as_secs_f64() * rate as f64) as usize).min(total);
+        while sent < due {
+            let n = first + sent;
+            let (client, gate, acked, acked_set) = (
+                client.clone(),
+                gate.clone(),
+                acked.clone(),
+                acked_set.clone(),
+            );
+            let target = target.clone();
+            let customer = n % customers.max(1);
+            senders.push(tokio::spawn(async move {
+                let Ok(_permit) = gate.acquire().await else {
+                    return;
+                };
+                if deliver(&client, &target, n, customer, started).await {
+                    acked.fetch_add(1, Ordering::Relaxed);
+                    if let Ok(mut set) = acked_set.lock() {
+                        set.push(n);
+                    }
+                }
+            }));
+            sent += 1;
+        }
+    }
+    for s in senders {
+        s.await?;
+    }
+    let elapsed = run_started.elapsed().as_secs_f64();
+    Ok(Sent {
+        acked: acked.load(Ordering::Relaxed),
+        acked_list: acked_set.lock().map(|s| s.clone()).unwrap_or_default(),
+        elapsed,
+    })
+}
+
+/// What every listener of one run saw, together.
+struct Tally {
+    all: Samples,
+    per_hub: Vec<Samples>,
+    frames: usize,
+    lost: usize,
+    duplicated: usize,
+    resyncs: usize,
+}
+
+impl Tally {
+    /// Waits for each reader (they stop on their own) and adds up what it saw; connection `i`
+    /// was on hub `i % hubs`. Lost and duplicated load messages are counted on the listeners
+    /// that see everything, against the deliveries acknowledged.
+    async fn of(
+        readers: Vec<JoinHandle<Seen>>,
+        acked_list: &[usize],
+        hubs: usize,
+    ) -> anyhow::Result<Self> {
+        let mut tally = Tally {
+            all: Samples::default(),
+            per_hub: (0..hubs).map(|_| Samples::default()).collect(),
+            frames: 0,
+            lost: 0,
+            duplicated: 0,
+            resyncs: 0,
+        };
+        for (i, reader) in readers.into_iter().enumerate() {
+            let seen = reader.await?;
+            tally.frames += seen.latencies.len();
+            if let Some(hub) = tally.per_hub.get_mut(i % hubs) {
+                hub.latencies.extend(&seen.latencies);
+            }
+            tally.all.latencies.extend(seen.latencies);
+            tally.duplicated += seen.seqs_repeated;
+            tally.resyncs += seen.resyncs;
+            if !seen.counts.is_empty() {
+                for &n in acked_list {
+                    match seen.counts.get(n).copied().unwrap_or(0) {
+                        0 => tally.lost += 1,
+                        1 => {}
+                        _ => tally.duplicated += 1,
+                    }
+                }
+            }
+        }
+        Ok(tally)
+    }
+
+    /// Prints the run's row; with several hubs, a line per hub below it.
+    fn print(&mut self, rate: usize, total: usize, sent: &Sent, ws_bases: &[String]) {
+        let Tally {
+            frames,
+            lost,
+            duplicated,
+            resyncs,
+            ..
+        } = *self;
+        let acked = sent.acked;
+        println!(
+            "{rate:>6}  {total:>4}  {acked:>5}  {:>7.1}  {frames:>6}  {:>6.1}  {:>6.1}  {:>6.1}  {lost:>4}  {duplicated:>10}  {resyncs:>7}",
+            acked as f64 / sent.elapsed,
+            ms(self.all.percentile(50.0)),
+            ms(self.all.percentile(99.0)),
+            ms(self.all.percentile(100.0)),
+        );
+        if ws_bases.len() > 1 {
+            for (base, hub) in ws_bases.iter().zip(&mut self.per_hub) {
+                println!(
+                    "        frames from {base}: {:>6}, p50 {:.1} ms, p99 {:.1} ms",
+                    hub.latencies.len(),
+                    ms(hub.percentile(50.0)),
+                    ms(hub.percentile(99.0)),
+                );
+            }
+        }
+    }
+}
+
 /// Connects agents and supervisors, spread in turn over the hubs at `ws_bases` (the target
 /// itself when empty), then for each rate posts deliveries to the target for `seconds` and
 /// reports latency percentiles, deliveries per second, lost and duplicated events; with
@@ -224,29 +426,17 @@ pub async fn fanout(
     .await?;
     let admin = login(client, &target.base, &target.email, &target.password).await?;
     eprintln!("creating and logging in {agents} agents and {supervisors} supervisors");
-    let agent_tokens = users(client, &target.base, &admin, "agent", agents).await?;
-    let supervisor_tokens = users(client, &target.base, &admin, "supervisor", supervisors).await?;
-    let ws_bases = if ws_bases.is_empty() {
-        vec![target.base.clone()]
-    } else {
-        ws_bases.to_vec()
+    let listeners = Listeners {
+        agents: users(client, &target.base, &admin, "agent", agents).await?,
+        supervisors: users(client, &target.base, &admin, "supervisor", supervisors).await?,
+        ws_bases: if ws_bases.is_empty() {
+            vec![target.base.clone()]
+        } else {
+            ws_bases.to_vec()
+        },
     };
     let started = Instant::now();
-    // Every customer writes once first, so the measured messages go to existing chats.
-    eprintln!("opening {customers} chats");
-    let warmup = Arc::new(Semaphore::new(32));
-    let mut tasks = Vec::new();
-    for customer in 0..customers {
-        let (client, gate) = (client.clone(), warmup.clone());
-        let target = target.clone();
-        tasks.push(tokio::spawn(async move {
-            let _permit = gate.acquire().await;
-            deliver(&client, &target, usize::MAX, customer, started).await
-        }));
-    }
-    for task in tasks {
-        task.await?;
-    }
+    open_chats(client, target, customers, started).await?;
     println!(
         "rate/s  sent  acked  acked/s  frames  p50_ms  p99_ms  max_ms  lost  duplicated  resyncs"
     );
@@ -254,150 +444,15 @@ pub async fn fanout(
     for &rate in rates {
         let total = rate * seconds as usize;
         let stop = Arc::new(AtomicBool::new(false));
-        let mut readers = Vec::new();
-        for (i, token) in agent_tokens.iter().chain(&supervisor_tokens).enumerate() {
-            let socket = connect(&ws_bases[i % ws_bases.len()], token).await?;
-            let sees_all = i >= agent_tokens.len();
-            readers.push(tokio::spawn(read(
-                socket,
-                started,
-                stop.clone(),
-                sees_all,
-                first + total,
-            )));
-        }
+        let readers = listeners.listen(started, &stop, first + total).await?;
         queue_drained(client, &target.base, &admin).await?;
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let acked = Arc::new(AtomicUsize::new(0));
-        let acked_set = Arc::new(Mutex::new(Vec::with_capacity(total)));
-        let gate = Arc::new(Semaphore::new(256));
-        let run_started = Instant::now();
-        let mut tick = tokio::time::interval(Duration::from_millis(10));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-        let mut sent = 0usize;
-        let mut senders = Vec::new();
-        while sent < total {
-            tick.tick().await;
-            let due = ((run_started.elapsed().as_secs_f64() * rate as f64) as usize).min(total);
-            while sent < due {
-                let n = first + sent;
-                let (client, gate, acked, acked_set) = (
-                    client.clone(),
-                    gate.clone(),
-                    acked.clone(),
-                    acked_set.clone(),
-                );
-                let target = target.clone();
-                let customer = n % customers.max(1);
-                senders.push(tokio::spawn(async move {
-                    let Ok(_permit) = gate.acquire().await else {
-                        return;
-                    };
-                    if deliver(&client, &target, n, customer, started).await {
-                        acked.fetch_add(1, Ordering::Relaxed);
-                        if let Ok(mut set) = acked_set.lock() {
-                            set.push(n);
-                        }
-                    }
-                }));
-                sent += 1;
-            }
-        }
-        for s in senders {
-            s.await?;
-        }
-        let elapsed = run_started.elapsed().as_secs_f64();
+        let sent = send_at_rate(client, target, rate, first, total, customers, started).await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         stop.store(true, Ordering::Relaxed);
-        let mut all = Samples::default();
-        let mut per_hub: Vec<Samples> = ws_bases.iter().map(|_| Samples::default()).collect();
-        let (mut lost, mut duplicated, mut resyncs, mut frames) = (0usize, 0usize, 0usize, 0usize);
-        let acked_list = acked_set.lock().map(|s| s.clone()).unwrap_or_default();
-        for (i, reader) in readers.into_iter().enumerate() {
-            let seen = reader.await?;
-            frames += seen.latencies.len();
-            if let Some(hub) = per_hub.get_mut(i % ws_bases.len()) {
-                hub.latencies.extend(&seen.latencies);
-            }
-            all.latencies.extend(seen.latencies);
-            duplicated += seen.seqs_repeated;
-            resyncs += seen.resyncs;
-            if !seen.counts.is_empty() {
-                for &n in &acked_list {
-                    match seen.counts.get(n).copied().unwrap_or(0) {
-                        0 => lost += 1,
-                        1 => {}
-                        _ => duplicated += 1,
-                    }
-                }
-            }
-        }
-        let acked = acked.load(Ordering::Relaxed);
-        println!(
-            "{rate:>6}  {total:>4}  {acked:>5}  {:>7.1}  {frames:>6}  {:>6.1}  {:>6.1}  {:>6.1}  {lost:>4}  {duplicated:>10}  {resyncs:>7}",
-            acked as f64 / elapsed,
-            ms(all.percentile(50.0)),
-            ms(all.percentile(99.0)),
-            ms(all.percentile(100.0)),
-        );
-        if ws_bases.len() > 1 {
-            for (base, hub) in ws_bases.iter().zip(&mut per_hub) {
-                println!(
-                    "        frames from {base}: {:>6}, p50 {:.1} ms, p99 {:.1} ms",
-                    hub.latencies.len(),
-                    ms(hub.percentile(50.0)),
-                    ms(hub.percentile(99.0)),
-                );
-            }
-        }
+        let mut tally = Tally::of(readers, &sent.acked_list, listeners.ws_bases.len()).await?;
+        tally.print(rate, total, &sent, &listeners.ws_bases);
         first += total;
     }
-    Ok(())
-}
-
-/// A process's resident memory, in KiB, from /proc.
-pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no VmRSS for process {pid}"))
-}
-
-/// Opens `connections` idle agent connections and reports the hub's RSS before and after.
-pub async fn idle(
-    client: &reqwest::Client,
-    target: &Target,
-    connections: usize,
-    hub_pid: u32,
-) -> anyhow::Result<()> {
-    let admin = login(client, &target.base, &target.email, &target.password).await?;
-    let token = users(client, &target.base, &admin, "agent", 1)
-        .await?
-        .remove(0);
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let before = rss_kib(hub_pid)?;
-    let gate = Arc::new(Semaphore::new(64));
-    let mut tasks = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        let (gate, base, token) = (gate.clone(), target.base.clone(), token.clone());
-        tasks.push(tokio::spawn(async move {
-            let _permit = gate.acquire().await;
-            connect(&base, &token).await
-        }));
-    }
-    let mut sockets = HashMap::new();
-    for (i, task) in tasks.into_iter().enumerate() {
-        sockets.insert(i, task.await??);
-    }
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = rss_kib(hub_pid)?;
-    println!("connections  rss_before_kib  rss_after_kib  per_connection_kib");
-    println!(
-        "{:>11}  {before:>14}  {after:>13}  {:>18.1}",
-        sockets.len(),
-        after.saturating_sub(before) as f64 / sockets.len().max(1) as f64
-    );
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::fanout::rss_kib;
+use crate::idle::rss_kib;
 use crate::{login, ms, Samples};
 
 /// One hostile file.

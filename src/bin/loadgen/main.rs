@@ -9,13 +9,14 @@
 
 mod ai;
 mod fanout;
+mod idle;
 mod imports;
+mod login;
 mod reads;
+mod webhooks;
 mod wire;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -35,160 +36,192 @@ struct Args {
 enum Scenario {
     /// Concurrent logins of one user, with a health probe running alongside.
     /// Start the hub with generous LOGIN_LIMIT_PER_IP / LOGIN_LIMIT_PER_EMAIL for this.
-    Login {
-        /// Login email.
-        #[arg(long, env = "LOADGEN_EMAIL")]
-        email: String,
-        /// Login password.
-        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
-        password: String,
-        /// Concurrent clients, one run per value.
-        #[arg(long, value_delimiter = ',', default_value = "1,10,50")]
-        concurrency: Vec<usize>,
-        /// Seconds per run.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        /// Health probes per second during each run.
-        #[arg(long, default_value_t = 20)]
-        health_rate: u32,
-    },
+    Login(LoginArgs),
     /// Signed Messenger deliveries (one message each) from concurrent senders. Creates the
     /// Facebook channel for `--page-id` first, logging in as the given admin.
-    Webhooks {
-        /// Admin email (to create the channel).
-        #[arg(long, env = "LOADGEN_EMAIL")]
-        email: String,
-        /// Admin password.
-        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
-        password: String,
-        /// The hub's META_APP_SECRET, to sign deliveries.
-        #[arg(long, env = "LOADGEN_APP_SECRET", hide_env_values = true)]
-        app_secret: String,
-        /// Page id of the channel.
-        #[arg(long, default_value = "104857600000001")]
-        page_id: String,
-        /// Concurrent senders.
-        #[arg(long, default_value_t = 64)]
-        senders: usize,
-        /// Seconds to run.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        /// Distinct customers the messages come from.
-        #[arg(long, default_value_t = 1000)]
-        customers: usize,
-    },
+    Webhooks(WebhooksArgs),
     /// Agents and supervisors connected to /ws while signed deliveries arrive at each rate:
     /// latency from webhook POST sent to frame received, lost and duplicated events. Start the
     /// hub with generous LOGIN_LIMIT_PER_IP / LOGIN_LIMIT_PER_EMAIL for the logins.
-    Fanout {
-        /// Admin email (creates the users and the channel).
-        #[arg(long, env = "LOADGEN_EMAIL")]
-        email: String,
-        /// Admin password.
-        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
-        password: String,
-        /// The hub's META_APP_SECRET, to sign deliveries.
-        #[arg(long, env = "LOADGEN_APP_SECRET", hide_env_values = true)]
-        app_secret: String,
-        /// Page id of the channel.
-        #[arg(long, default_value = "104857600000001")]
-        page_id: String,
-        /// Agents connected.
-        #[arg(long, default_value_t = 500)]
-        agents: usize,
-        /// Supervisors connected (they see every event: lost and duplicated are counted on them).
-        #[arg(long, default_value_t = 20)]
-        supervisors: usize,
-        /// Customers (open chats) the messages are spread over.
-        #[arg(long, default_value_t = 1000)]
-        customers: usize,
-        /// Deliveries per second, one run per value.
-        #[arg(long, value_delimiter = ',', default_value = "200")]
-        rates: Vec<usize>,
-        /// Seconds per run.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        /// Hubs the sockets connect to, in turn (several processes sharing Redis); deliveries
-        /// still go to --base-url. Default: --base-url.
-        #[arg(long, value_delimiter = ',')]
-        ws_urls: Vec<String>,
-    },
+    Fanout(FanoutArgs),
     /// Widget visitors writing to an AI channel, with an instant OpenAI-compatible provider
     /// served by the load generator: the responder's time per answer. Start the hub with
     /// AI_BASE_URL=http://<listen>/v1, AI_COALESCE_MS=0 and generous WIDGET_LIMIT_* settings.
-    Ai {
-        /// Admin email (creates the AI widget channel).
-        #[arg(long, env = "LOADGEN_EMAIL")]
-        email: String,
-        /// Admin password.
-        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
-        password: String,
-        /// Address the instant provider listens on.
-        #[arg(long, default_value = "127.0.0.1:18700")]
-        listen: String,
-        /// Concurrent visitors.
-        #[arg(long, default_value_t = 4)]
-        visitors: usize,
-        /// Messages per visitor, each sent once the previous one is answered.
-        #[arg(long, default_value_t = 250)]
-        messages: usize,
-    },
+    Ai(AiArgs),
     /// Writes a large account straight into the hub's database (SQLite or PostgreSQL):
     /// chats with one contact each and messages spread evenly over them.
-    Seed {
-        /// The hub's DATABASE_URL.
-        #[arg(long, env = "DATABASE_URL")]
-        database_url: String,
-        /// Chats to write.
-        #[arg(long, default_value_t = 100_000)]
-        chats: u64,
-        /// Messages to write, spread evenly over the chats.
-        #[arg(long, default_value_t = 1_000_000)]
-        messages: u64,
-    },
+    Seed(SeedArgs),
     /// Concurrent admins reading the chat list and chat views; latency percentiles of each.
-    Reads {
-        /// Admin email.
-        #[arg(long, env = "LOADGEN_EMAIL")]
-        email: String,
-        /// Admin password.
-        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
-        password: String,
-        /// Concurrent clients.
-        #[arg(long, default_value_t = 8)]
-        concurrency: usize,
-        /// Seconds to run.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-    },
+    Reads(ReadsArgs),
     /// Sends hostile lead files (unclosed quotes, a huge JSON string, wide headers) and reports
     /// the hub's peak RSS and `/api/health` latency during each (same machine).
-    Imports {
-        /// Admin email.
-        #[arg(long, env = "LOADGEN_EMAIL")]
-        email: String,
-        /// Admin password.
-        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
-        password: String,
-        /// The hub's process id, to read its RSS from /proc.
-        #[arg(long)]
-        hub_pid: u32,
-    },
+    Imports(ImportsArgs),
     /// Opens idle agent connections and reports the hub's RSS before and after (same machine).
-    Idle {
-        /// Admin email (creates the agent).
-        #[arg(long, env = "LOADGEN_EMAIL")]
-        email: String,
-        /// Admin password.
-        #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
-        password: String,
-        /// Connections to open.
-        #[arg(long, default_value_t = 10_000)]
-        connections: usize,
-        /// The hub's process id, to read its RSS from /proc.
-        #[arg(long)]
-        hub_pid: u32,
-    },
+    Idle(IdleArgs),
+}
+
+/// The options of `loadgen login`.
+#[derive(Debug, clap::Args)]
+struct LoginArgs {
+    /// Login email.
+    #[arg(long, env = "LOADGEN_EMAIL")]
+    email: String,
+    /// Login password.
+    #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// Concurrent clients, one run per value.
+    #[arg(long, value_delimiter = ',', default_value = "1,10,50")]
+    concurrency: Vec<usize>,
+    /// Seconds per run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Health probes per second during each run.
+    #[arg(long, default_value_t = 20)]
+    health_rate: u32,
+}
+
+/// The options of `loadgen webhooks`.
+#[derive(Debug, clap::Args)]
+struct WebhooksArgs {
+    /// Admin email (to create the channel).
+    #[arg(long, env = "LOADGEN_EMAIL")]
+    email: String,
+    /// Admin password.
+    #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// The hub's META_APP_SECRET, to sign deliveries.
+    #[arg(long, env = "LOADGEN_APP_SECRET", hide_env_values = true)]
+    app_secret: String,
+    /// Page id of the channel.
+    #[arg(long, default_value = "104857600000001")]
+    page_id: String,
+    /// Concurrent senders.
+    #[arg(long, default_value_t = 64)]
+    senders: usize,
+    /// Seconds to run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Distinct customers the messages come from.
+    #[arg(long, default_value_t = 1000)]
+    customers: usize,
+}
+
+/// The options of `loadgen fanout`.
+#[derive(Debug, clap::Args)]
+struct FanoutArgs {
+    /// Admin email (creates the users and the channel).
+    #[arg(long, env = "LOADGEN_EMAIL")]
+    email: String,
+    /// Admin password.
+    #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// The hub's META_APP_SECRET, to sign deliveries.
+    #[arg(long, env = "LOADGEN_APP_SECRET", hide_env_values = true)]
+    app_secret: String,
+    /// Page id of the channel.
+    #[arg(long, default_value = "104857600000001")]
+    page_id: String,
+    /// Agents connected.
+    #[arg(long, default_value_t = 500)]
+    agents: usize,
+    /// Supervisors connected (they see every event: lost and duplicated are counted on them).
+    #[arg(long, default_value_t = 20)]
+    supervisors: usize,
+    /// Customers (open chats) the messages are spread over.
+    #[arg(long, default_value_t = 1000)]
+    customers: usize,
+    /// Deliveries per second, one run per value.
+    #[arg(long, value_delimiter = ',', default_value = "200")]
+    rates: Vec<usize>,
+    /// Seconds per run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Hubs the sockets connect to, in turn (several processes sharing Redis); deliveries
+    /// still go to --base-url. Default: --base-url.
+    #[arg(long, value_delimiter = ',')]
+    ws_urls: Vec<String>,
+}
+
+/// The options of `loadgen ai`.
+#[derive(Debug, clap::Args)]
+struct AiArgs {
+    /// Admin email (creates the AI widget channel).
+    #[arg(long, env = "LOADGEN_EMAIL")]
+    email: String,
+    /// Admin password.
+    #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// Address the instant provider listens on.
+    #[arg(long, default_value = "127.0.0.1:18700")]
+    listen: String,
+    /// Concurrent visitors.
+    #[arg(long, default_value_t = 4)]
+    visitors: usize,
+    /// Messages per visitor, each sent once the previous one is answered.
+    #[arg(long, default_value_t = 250)]
+    messages: usize,
+}
+
+/// The options of `loadgen seed`.
+#[derive(Debug, clap::Args)]
+struct SeedArgs {
+    /// The hub's DATABASE_URL.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// Chats to write.
+    #[arg(long, default_value_t = 100_000)]
+    chats: u64,
+    /// Messages to write, spread evenly over the chats.
+    #[arg(long, default_value_t = 1_000_000)]
+    messages: u64,
+}
+
+/// The options of `loadgen reads`.
+#[derive(Debug, clap::Args)]
+struct ReadsArgs {
+    /// Admin email.
+    #[arg(long, env = "LOADGEN_EMAIL")]
+    email: String,
+    /// Admin password.
+    #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Seconds to run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+}
+
+/// The options of `loadgen imports`.
+#[derive(Debug, clap::Args)]
+struct ImportsArgs {
+    /// Admin email.
+    #[arg(long, env = "LOADGEN_EMAIL")]
+    email: String,
+    /// Admin password.
+    #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// The hub's process id, to read its RSS from /proc.
+    #[arg(long)]
+    hub_pid: u32,
+}
+
+/// The options of `loadgen idle`.
+#[derive(Debug, clap::Args)]
+struct IdleArgs {
+    /// Admin email (creates the agent).
+    #[arg(long, env = "LOADGEN_EMAIL")]
+    email: String,
+    /// Admin password.
+    #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// Connections to open.
+    #[arg(long, default_value_t = 10_000)]
+    connections: usize,
+    /// The hub's process id, to read its RSS from /proc.
+    #[arg(long)]
+    hub_pid: u32,
 }
 
 #[derive(Default)]
@@ -230,225 +263,126 @@ async fn main() -> anyhow::Result<()> {
         .timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(256)
         .build()?;
+    let base = args.base_url.as_str();
     match args.scenario {
-        Scenario::Fanout {
-            email,
-            password,
-            app_secret,
-            page_id,
-            agents,
-            supervisors,
-            customers,
-            rates,
-            seconds,
-            ws_urls,
-        } => {
-            let target = fanout::Target {
-                base: args.base_url.clone(),
-                email,
-                password,
-                app_secret,
-                page_id,
-            };
-            fanout::fanout(
-                &client,
-                &target,
-                &ws_urls,
-                agents,
-                supervisors,
-                customers,
-                &rates,
-                seconds,
-            )
-            .await?;
+        Scenario::Login(scenario) => scenario.run(&client, base).await,
+        Scenario::Webhooks(scenario) => scenario.run(&client, base).await,
+        Scenario::Fanout(scenario) => scenario.run(&client, base).await,
+        Scenario::Ai(scenario) => scenario.run(&client, base).await,
+        Scenario::Seed(scenario) => {
+            reads::seed(&scenario.database_url, scenario.chats, scenario.messages)
         }
-        Scenario::Ai {
-            email,
-            password,
-            listen,
-            visitors,
-            messages,
-        } => {
-            ai::run(
-                &client,
-                &args.base_url,
-                &email,
-                &password,
-                listen,
-                visitors,
-                messages,
-            )
-            .await?;
+        Scenario::Reads(scenario) => scenario.run(&client, base).await,
+        Scenario::Imports(scenario) => {
+            imports::run(base, &scenario.email, &scenario.password, scenario.hub_pid).await
         }
-        Scenario::Seed {
-            database_url,
-            chats,
-            messages,
-        } => reads::seed(&database_url, chats, messages)?,
-        Scenario::Reads {
-            email,
-            password,
-            concurrency,
-            seconds,
-        } => {
-            reads::reads(
-                &client,
-                &args.base_url,
-                &email,
-                &password,
-                concurrency,
-                seconds,
-            )
-            .await?
-        }
-        Scenario::Imports {
-            email,
-            password,
-            hub_pid,
-        } => imports::run(&args.base_url, &email, &password, hub_pid).await?,
-        Scenario::Idle {
-            email,
-            password,
-            connections,
-            hub_pid,
-        } => {
-            let target = fanout::Target {
-                base: args.base_url.clone(),
-                email,
-                password,
-                app_secret: String::new(),
-                page_id: String::new(),
-            };
-            fanout::idle(&client, &target, connections, hub_pid).await?;
-        }
-        Scenario::Webhooks {
-            email,
-            password,
-            app_secret,
-            page_id,
-            senders,
-            seconds,
-            customers,
-        } => {
-            setup_channel(&client, &args.base_url, &email, &password, &page_id).await?;
-            let report = webhook_run(
-                &args.base_url,
-                &app_secret,
-                &page_id,
-                senders,
-                seconds,
-                customers,
-            )
-            .await?;
-            println!("senders  acked  acked/s  p50_ms  p99_ms  max_ms  non_2xx  errors");
-            println!("{report}");
-        }
-        Scenario::Login {
-            email,
-            password,
-            concurrency,
-            seconds,
-            health_rate,
-        } => {
-            println!("concurrency  logins  logins/s  p50_ms  p99_ms  429  503  other  health_p50_ms  health_p99_ms  health_max_ms");
-            for c in concurrency {
-                let report = login_run(
-                    &client,
-                    &args.base_url,
-                    &email,
-                    &password,
-                    c,
-                    seconds,
-                    health_rate,
-                )
-                .await?;
-                println!("{report}");
-            }
-        }
+        Scenario::Idle(scenario) => scenario.run(&client, base).await,
     }
-    Ok(())
 }
 
-async fn login_run(
-    client: &reqwest::Client,
-    base: &str,
-    email: &str,
-    password: &str,
-    concurrency: usize,
-    seconds: u64,
-    health_rate: u32,
-) -> anyhow::Result<String> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let body = serde_json::json!({"email": email, "password": password});
-    let url = format!("{base}/api/auth/login");
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (client, url, body, stop) = (client.clone(), url.clone(), body.clone(), stop.clone());
-        workers.push(tokio::spawn(async move {
-            let mut samples = Samples::default();
-            while !stop.load(Ordering::Relaxed) {
-                let t = Instant::now();
-                match client.post(&url).json(&body).send().await {
-                    Ok(r) => {
-                        let status = r.status().as_u16();
-                        let _ = r.bytes().await;
-                        match status {
-                            200 => {
-                                samples.ok += 1;
-                                samples.latencies.push(t.elapsed());
-                            }
-                            429 => samples.limited += 1,
-                            503 => samples.unavailable += 1,
-                            _ => samples.other += 1,
-                        }
-                    }
-                    Err(_) => samples.other += 1,
-                }
-            }
-            samples
-        }));
+impl LoginArgs {
+    /// One run per concurrency, a row each under one header.
+    async fn run(self, client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+        println!("concurrency  logins  logins/s  p50_ms  p99_ms  429  503  other  health_p50_ms  health_p99_ms  health_max_ms");
+        for c in self.concurrency {
+            let report = login::run(
+                client,
+                base,
+                &self.email,
+                &self.password,
+                c,
+                self.seconds,
+                self.health_rate,
+            )
+            .await?;
+            println!("{report}");
+        }
+        Ok(())
     }
-    let probe = {
-        let (client, url, stop) = (client.clone(), format!("{base}/api/health"), stop.clone());
-        tokio::spawn(async move {
-            let mut samples = Samples::default();
-            let mut tick = tokio::time::interval(Duration::from_secs(1) / health_rate.max(1));
-            while !stop.load(Ordering::Relaxed) {
-                tick.tick().await;
-                let t = Instant::now();
-                if let Ok(r) = client.get(&url).send().await {
-                    let _ = r.bytes().await;
-                    samples.latencies.push(t.elapsed());
-                }
-            }
-            samples
-        })
-    };
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut logins = Samples::default();
-    for w in workers {
-        logins.merge(w.await?);
+}
+
+impl WebhooksArgs {
+    /// Creates the channel, then one run and its row.
+    async fn run(self, client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+        setup_channel(client, base, &self.email, &self.password, &self.page_id).await?;
+        let report = webhooks::run(
+            base,
+            &self.app_secret,
+            &self.page_id,
+            self.senders,
+            self.seconds,
+            self.customers,
+        )
+        .await?;
+        println!("senders  acked  acked/s  p50_ms  p99_ms  max_ms  non_2xx  errors");
+        println!("{report}");
+        Ok(())
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    let mut health = probe.await?;
-    let health_max = health.percentile(100.0);
-    let (health_p50, health_p99) = (health.percentile(50.0), health.percentile(99.0));
-    let (p50, p99) = (logins.percentile(50.0), logins.percentile(99.0));
-    Ok(format!(
-        "{concurrency:>11}  {:>6}  {:>8.1}  {:>6.1}  {:>6.1}  {:>3}  {:>3}  {:>5}  {:>13.2}  {:>13.2}  {:>13.2}",
-        logins.ok,
-        logins.ok as f64 / elapsed,
-        ms(p50),
-        ms(p99),
-        logins.limited,
-        logins.unavailable,
-        logins.other,
-        ms(health_p50),
-        ms(health_p99),
-        ms(health_max),
-    ))
+}
+
+impl FanoutArgs {
+    async fn run(self, client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+        let target = fanout::Target {
+            base: base.to_string(),
+            email: self.email,
+            password: self.password,
+            app_secret: self.app_secret,
+            page_id: self.page_id,
+        };
+        fanout::fanout(
+            client,
+            &target,
+            &self.ws_urls,
+            self.agents,
+            self.supervisors,
+            self.customers,
+            &self.rates,
+            self.seconds,
+        )
+        .await
+    }
+}
+
+impl AiArgs {
+    async fn run(self, client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+        ai::run(
+            client,
+            base,
+            &self.email,
+            &self.password,
+            self.listen,
+            self.visitors,
+            self.messages,
+        )
+        .await
+    }
+}
+
+impl ReadsArgs {
+    async fn run(self, client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+        reads::reads(
+            client,
+            base,
+            &self.email,
+            &self.password,
+            self.concurrency,
+            self.seconds,
+        )
+        .await
+    }
+}
+
+impl IdleArgs {
+    async fn run(self, client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+        let target = fanout::Target {
+            base: base.to_string(),
+            email: self.email,
+            password: self.password,
+            app_secret: String::new(),
+            page_id: String::new(),
+        };
+        idle::idle(client, &target, self.connections, self.hub_pid).await
+    }
 }
 
 /// Logs in; the access token.
@@ -499,84 +433,5 @@ fn sign(secret: &str, body: &[u8]) -> anyhow::Result<String> {
     Ok(format!(
         "sha256={}",
         switchboard::tokens::hex(&mac.finalize().into_bytes())
-    ))
-}
-
-async fn webhook_run(
-    base: &str,
-    secret: &str,
-    page_id: &str,
-    senders: usize,
-    seconds: u64,
-    customers: usize,
-) -> anyhow::Result<String> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let run_id = switchboard::tokens::random_hex(4);
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for sender in 0..senders {
-        let mut connection = wire::Connection::new(base)?;
-        let stop = stop.clone();
-        let (secret, page, run_id) = (
-            secret.to_string(),
-            serde_json::to_string(page_id)?,
-            run_id.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            let mut samples = Samples::default();
-            let mut n = 0usize;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                let customer = (sender * 7919 + n) % customers.max(1);
-                let now = chrono::Utc::now().timestamp_millis();
-                // The page id is quoted once above; the other values are digits and hex.
-                let body = format!(
-                    r#"{{"object":"page","entry":[{{"id":{page},"time":{now},"messaging":[{{"sender":{{"id":"9{customer:09}"}},"recipient":{{"id":{page}}},"timestamp":{now},"message":{{"mid":"m_load_{run_id}_{sender}_{n}","text":"load test message"}}}}]}}]}}"#
-                );
-                let Ok(signature) = sign(&secret, body.as_bytes()) else {
-                    samples.other += 1;
-                    continue;
-                };
-                let t = Instant::now();
-                match connection
-                    .post_json(
-                        "/api/webhooks/facebook",
-                        ("x-hub-signature-256", &signature),
-                        body.as_bytes(),
-                    )
-                    .await
-                {
-                    Ok(status) if (200..300).contains(&status) => {
-                        samples.ok += 1;
-                        samples.latencies.push(t.elapsed());
-                    }
-                    Ok(_) => samples.unavailable += 1,
-                    Err(_) => samples.other += 1,
-                }
-            }
-            samples
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Samples::default();
-    for w in workers {
-        all.merge(w.await?);
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let (p50, p99, max) = (
-        all.percentile(50.0),
-        all.percentile(99.0),
-        all.percentile(100.0),
-    );
-    Ok(format!(
-        "{senders:>7}  {:>5}  {:>7.1}  {:>6.1}  {:>6.1}  {:>6.1}  {:>7}  {:>6}",
-        all.ok,
-        all.ok as f64 / elapsed,
-        ms(p50),
-        ms(p99),
-        ms(max),
-        all.unavailable,
-        all.other,
     ))
 }
