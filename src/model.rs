@@ -2,12 +2,14 @@
 //! types, leads, and the commands and events that travel on the bus. Everything above uses
 //! it; it uses nothing of the hub.
 
+mod channel_kind;
 mod commands;
 mod events;
 mod lead;
 mod revoked;
 mod states;
 
+pub use channel_kind::{ChannelKind, ContactIdentity, ReplyWindow};
 pub use commands::{
     BotReply, Command, ContactUpdate, DeliveryResult, Envelope, InboundMessage, LabelEdit,
     LabelTarget,
@@ -18,9 +20,7 @@ pub use lead::{
     MAX_LEAD_NOTES,
 };
 pub use revoked::{Revoked, RevokedKind};
-pub use states::{
-    ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Role, UnknownValue,
-};
+pub use states::{ChatStatus, DeliveryStatus, Direction, EventType, Role, UnknownValue};
 
 /// Reads a field that may be absent (`None`: leave it), `null` (`Some(None)`: clear it) or a
 /// value: use with `#[serde(default, deserialize_with = "double_option")]`.

@@ -4,7 +4,7 @@
 use diesel::QueryResult;
 
 use super::record::Recorder;
-use crate::model::{ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Outcome};
+use crate::model::{ChatStatus, DeliveryStatus, Direction, EventType, Outcome};
 use crate::store::chats;
 use crate::store::connection::DbConnection;
 use crate::store::messages::NewMessage;
@@ -31,9 +31,9 @@ pub(super) fn agent_reply(conn: &mut DbConnection, reply: &AgentReply<'_>) -> Qu
     let mut rec = Recorder::new();
     let chat = chats::find(conn, account_id, chat_id)?;
     let now = rec.now.naive_utc();
-    let widget = crate::store::channels::kind_of(conn, chat.channel_id)? == ChannelKind::Widget;
-    // Widget replies are delivered by the widget itself; Meta replies wait for the Send API.
-    let status = match (private, widget) {
+    let by_hub = crate::store::channels::kind_of(conn, chat.channel_id)?.delivered_by_hub();
+    // Replies the hub delivers itself are sent once stored; others wait for their sender.
+    let status = match (private, by_hub) {
         (true, _) => DeliveryStatus::Note,
         (false, true) => DeliveryStatus::Sent,
         (false, false) => DeliveryStatus::Pending,

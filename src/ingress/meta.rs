@@ -7,7 +7,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::directory::Route;
-use crate::model::{Command, InboundMessage};
+use crate::model::{ChannelKind, Command, InboundMessage};
 
 /// Which Meta product a delivery is for; also the channel kind it routes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,10 +20,10 @@ pub enum Product {
 
 impl Product {
     /// The channel kind that receives this product's deliveries.
-    pub fn channel_kind(self) -> &'static str {
+    pub fn channel_kind(self) -> ChannelKind {
         match self {
-            Self::Messenger => "facebook",
-            Self::Instagram => "instagram",
+            Self::Messenger => ChannelKind::Facebook,
+            Self::Instagram => ChannelKind::Instagram,
         }
     }
 
@@ -327,7 +327,7 @@ pub async fn receive(
     let mut timed: Vec<(i64, Command)> = Vec::new();
     for (entry, route) in delivery.entry.iter().zip(routes) {
         let Some(route) = route else {
-            tracing::warn!(kind, external_id = %entry.id, "delivery for an unknown or inactive channel; acknowledged and ignored");
+            tracing::warn!(%kind, external_id = %entry.id, "delivery for an unknown or inactive channel; acknowledged and ignored");
             continue;
         };
         for event in entry.messaging.iter().chain(&entry.standby) {
@@ -358,7 +358,7 @@ pub async fn receive(
 /// from the directory, reading the database only for pages it does not know.
 async fn routes(
     state: &crate::app::AppState,
-    kind: &'static str,
+    kind: ChannelKind,
     entries: &[Entry],
 ) -> crate::error::AppResult<Vec<Option<Route>>> {
     let mut routes = Vec::with_capacity(entries.len());
