@@ -19,11 +19,12 @@ pub enum Window {
     HumanAgent,
 }
 
-/// A client for the Graph API at the configured base URL.
+/// A client for the Graph API at the configured base URL; other senders that speak Graph
+/// (outbound/) may use its connection and base URL.
 #[derive(Debug, Clone)]
 pub struct GraphClient {
-    http: reqwest::Client,
-    base: String,
+    pub(super) http: reqwest::Client,
+    pub(super) base: String,
     timeout: Duration,
 }
 
