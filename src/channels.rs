@@ -14,7 +14,7 @@ use crate::auth::policy::Action;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::model::ChannelKind;
-use crate::outbound::meta::SendError;
+use crate::outbound::SendError;
 use crate::store::channels::{self, Channel, ChannelChanges, NewChannel};
 
 /// A channel as the API shows it: the access token is never returned, only whether it is set.
@@ -449,7 +449,7 @@ pub async fn create(
     let allowed_origins = validate_origins(&input.allowed_origins)?;
     let widget_settings = match input.kind {
         ChannelKind::Widget => Some(input.widget.unwrap_or_default().validate()?),
-        _ => None,
+        ChannelKind::Facebook | ChannelKind::Instagram => None,
     };
     let token_check = match &access_token {
         Some(token) if is_meta(input.kind) => Some(check_token(state, token).await?),
@@ -561,8 +561,12 @@ pub async fn update(
     })
 }
 
+/// Whether the kind's access token is a page access token Meta can be asked about.
 fn is_meta(kind: ChannelKind) -> bool {
-    matches!(kind, ChannelKind::Facebook | ChannelKind::Instagram)
+    match kind {
+        ChannelKind::Facebook | ChannelKind::Instagram => true,
+        ChannelKind::Widget => false,
+    }
 }
 
 /// Asks Meta whose a page access token is before it is stored: a token Meta refuses is a 422

@@ -2,6 +2,7 @@
 //! types, leads, and the commands and events that travel on the bus. Everything above uses
 //! it; it uses nothing of the hub.
 
+mod channel_kind;
 mod commands;
 mod events;
 mod ids;
@@ -10,6 +11,7 @@ mod refusal;
 mod revoked;
 mod states;
 
+pub use channel_kind::{ChannelKind, ContactIdentity, ReplyWindow};
 pub use commands::{
     Actor, AgentReply, Assign, AutoAssign, BotReply, CaptureLead, Command, ContactUpdate, Deleted,
     Delivered, DeliveryResult, EditLabel, Envelope, Handoff, InboundMessage, LabelEdit,
@@ -24,9 +26,7 @@ pub use lead::{
 };
 pub use refusal::Refusal;
 pub use revoked::{Revoked, RevokedKind};
-pub use states::{
-    ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Role, UnknownValue,
-};
+pub use states::{ChatStatus, DeliveryStatus, Direction, EventType, Role, UnknownValue};
 
 /// Reads a field that may be absent (`None`: leave it), `null` (`Some(None)`: clear it) or a
 /// value: use with `#[serde(default, deserialize_with = "double_option")]`.

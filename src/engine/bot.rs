@@ -7,8 +7,8 @@ use super::apply::{Rule, Ruled};
 use super::record::Recorder;
 use crate::channels::WidgetSettings;
 use crate::model::{
-    Actor, BotReply, ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, Handoff,
-    Refusal, ReturnToBot,
+    Actor, BotReply, ChatStatus, DeliveryStatus, Direction, EventType, Handoff, Refusal,
+    ReturnToBot,
 };
 use crate::store::chats;
 use crate::store::connection::DbConnection;
@@ -34,12 +34,13 @@ pub(super) fn note(chat: &chats::Chat, text: String, now: chrono::NaiveDateTime)
     }
 }
 
-/// A message of the bot to the customer: the widget reads it, Meta's go out through the Send API.
-fn said(chat: &chats::Chat, text: String, now: chrono::NaiveDateTime, widget: bool) -> NewMessage {
+/// A message of the bot to the customer: sent once stored when the hub delivers it itself,
+/// pending for the channel's sender otherwise.
+fn said(chat: &chats::Chat, text: String, now: chrono::NaiveDateTime, by_hub: bool) -> NewMessage {
     NewMessage {
         sender_kind: "bot".into(),
         is_private: false,
-        delivery_status: if widget {
+        delivery_status: if by_hub {
             DeliveryStatus::Sent
         } else {
             DeliveryStatus::Pending
@@ -60,10 +61,10 @@ impl Rule for BotReply {
             return Err(Refusal::AlreadyAnswered.into());
         }
         let now = rec.now.naive_utc();
-        let widget = crate::store::channels::kind_of(conn, chat.channel_id)? == ChannelKind::Widget;
+        let by_hub = crate::store::channels::kind_of(conn, chat.channel_id)?.delivered_by_hub();
         let stored = crate::store::messages::insert_message(
             conn,
-            &said(&chat, self.text.clone(), now, widget),
+            &said(&chat, self.text.clone(), now, by_hub),
         )?;
         crate::store::messages::record_ai_cost(
             conn,
@@ -103,9 +104,9 @@ impl Rule for Handoff {
         if self.by.is_none() {
             let channel = crate::store::channels::find(conn, account_id, chat.channel_id)?;
             if let Some(told) = handoff_message(conn, &chat, &channel)? {
-                let widget = channel.kind == ChannelKind::Widget;
+                let by_hub = channel.kind.delivered_by_hub();
                 let stored =
-                    crate::store::messages::insert_message(conn, &said(&chat, told, now, widget))?;
+                    crate::store::messages::insert_message(conn, &said(&chat, told, now, by_hub))?;
                 chats::touch(conn, chat.id, now, false)?;
                 let message = crate::store::messages::message(conn, stored.id)?;
                 rec.emit(account_id, EventType::MessageCreated, Some(&chat), &message)?;
@@ -129,7 +130,7 @@ fn handoff_message(
     channel: &crate::store::channels::Channel,
 ) -> QueryResult<Option<String>> {
     let settings = WidgetSettings::stored(channel.widget_settings.as_deref());
-    let language = if channel.kind == ChannelKind::Widget {
+    let language = if channel.kind.has_visitor_sessions() {
         crate::store::widget_sessions::language_of(conn, chat.contact_id)?
     } else {
         None

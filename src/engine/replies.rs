@@ -4,8 +4,7 @@
 use super::apply::{Rule, Ruled};
 use super::record::Recorder;
 use crate::model::{
-    AgentReply, ChannelKind, ChatStatus, DeliveryStatus, Direction, EventType, MarkRead, Refusal,
-    SetStatus,
+    AgentReply, ChatStatus, DeliveryStatus, Direction, EventType, MarkRead, Refusal, SetStatus,
 };
 use crate::store::chats;
 use crate::store::connection::DbConnection;
@@ -29,9 +28,9 @@ impl Rule for AgentReply {
             }
             .into());
         }
-        let widget = kind == ChannelKind::Widget;
-        // Widget replies are delivered by the widget itself; Meta replies wait for the Send API.
-        let status = match (private, widget) {
+        // Replies the hub delivers itself (the widget's) are sent once stored; the others wait
+        // for their channel's sender.
+        let status = match (private, kind.delivered_by_hub()) {
             (true, _) => DeliveryStatus::Note,
             (false, true) => DeliveryStatus::Sent,
             (false, false) => DeliveryStatus::Pending,

@@ -1,9 +1,11 @@
-//! Active Meta channels by page or account id, read from the database once and kept until a
+//! Active webhook channels by kind and page or account id, read from the database once and kept until a
 //! channel changes, so a webhook delivery costs no database read to route.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use crate::model::ChannelKind;
 
 /// How long an entry is trusted: a change made through another hub process is seen after this.
 const FRESH_FOR: Duration = Duration::from_secs(5);
@@ -17,7 +19,7 @@ pub struct ChannelDirectory(Mutex<Entries>);
 struct Entries {
     /// Counts changes, so a read that began before a change is not kept after it.
     generation: u64,
-    by_page: HashMap<(&'static str, String), (Instant, Route)>,
+    by_page: HashMap<(ChannelKind, String), (Instant, Route)>,
 }
 
 /// Where a page's deliveries go.
@@ -42,7 +44,7 @@ impl ChannelDirectory {
     }
 
     /// The active channel of this kind and page or account id, when it is known and fresh.
-    pub fn get(&self, kind: &'static str, external_id: &str) -> Result<Route, Miss> {
+    pub fn get(&self, kind: ChannelKind, external_id: &str) -> Result<Route, Miss> {
         let entries = self.entries();
         match entries.by_page.get(&(kind, external_id.to_string())) {
             Some((read_at, route)) if read_at.elapsed() < FRESH_FOR => Ok(*route),
@@ -53,7 +55,7 @@ impl ChannelDirectory {
     }
 
     /// Keeps a page's route read from the database after `miss`, unless a change came between.
-    pub fn keep(&self, miss: &Miss, kind: &'static str, external_id: &str, route: Route) {
+    pub fn keep(&self, miss: &Miss, kind: ChannelKind, external_id: &str, route: Route) {
         let mut entries = self.entries();
         if entries.generation == miss.generation {
             entries
@@ -84,20 +86,26 @@ mod tests {
     #[test]
     fn a_kept_channel_is_found_until_a_change() {
         let directory = ChannelDirectory::default();
-        let miss = directory.get("facebook", "1001").unwrap_err();
-        directory.keep(&miss, "facebook", "1001", route(7));
-        assert_eq!(directory.get("facebook", "1001").ok(), Some(route(7)));
-        assert!(directory.get("instagram", "1001").is_err(), "kinds apart");
+        let miss = directory.get(ChannelKind::Facebook, "1001").unwrap_err();
+        directory.keep(&miss, ChannelKind::Facebook, "1001", route(7));
+        assert_eq!(
+            directory.get(ChannelKind::Facebook, "1001").ok(),
+            Some(route(7))
+        );
+        assert!(
+            directory.get(ChannelKind::Instagram, "1001").is_err(),
+            "kinds apart"
+        );
         directory.changed();
-        assert!(directory.get("facebook", "1001").is_err());
+        assert!(directory.get(ChannelKind::Facebook, "1001").is_err());
     }
 
     #[test]
     fn a_read_that_began_before_a_change_is_not_kept() {
         let directory = ChannelDirectory::default();
-        let miss = directory.get("facebook", "1001").unwrap_err();
+        let miss = directory.get(ChannelKind::Facebook, "1001").unwrap_err();
         directory.changed();
-        directory.keep(&miss, "facebook", "1001", route(7));
-        assert!(directory.get("facebook", "1001").is_err());
+        directory.keep(&miss, ChannelKind::Facebook, "1001", route(7));
+        assert!(directory.get(ChannelKind::Facebook, "1001").is_err());
     }
 }

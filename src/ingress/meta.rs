@@ -8,7 +8,7 @@ use sha2::Sha256;
 
 use super::directory::Route;
 use crate::model::{
-    AccountId, ChannelId, Command, Deleted, Delivered, InboundMessage, Reaction, Read,
+    AccountId, ChannelId, ChannelKind, Command, Deleted, Delivered, InboundMessage, Reaction, Read,
 };
 
 /// Which Meta product a delivery is for; also the channel kind it routes to.
@@ -22,10 +22,10 @@ pub enum Product {
 
 impl Product {
     /// The channel kind that receives this product's deliveries.
-    pub fn channel_kind(self) -> &'static str {
+    pub fn channel_kind(self) -> ChannelKind {
         match self {
-            Self::Messenger => "facebook",
-            Self::Instagram => "instagram",
+            Self::Messenger => ChannelKind::Facebook,
+            Self::Instagram => ChannelKind::Instagram,
         }
     }
 
@@ -355,7 +355,7 @@ pub async fn receive(
     let mut timed: Vec<(i64, Command)> = Vec::new();
     for (entry, route) in delivery.entry.iter().zip(routes) {
         let Some(route) = route else {
-            tracing::warn!(kind, external_id = %entry.id, "delivery for an unknown or inactive channel; acknowledged and ignored");
+            tracing::warn!(%kind, external_id = %entry.id, "delivery for an unknown or inactive channel; acknowledged and ignored");
             continue;
         };
         for event in entry.messaging.iter().chain(&entry.standby) {
@@ -391,7 +391,7 @@ pub async fn receive(
 /// from the directory, reading the database only for pages it does not know.
 async fn routes(
     state: &crate::app::AppState,
-    kind: &'static str,
+    kind: ChannelKind,
     entries: &[Entry],
 ) -> crate::error::AppResult<Vec<Option<Route>>> {
     let mut routes = Vec::with_capacity(entries.len());

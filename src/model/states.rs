@@ -72,6 +72,7 @@ macro_rules! states {
         }
     };
 }
+pub(super) use states;
 
 states!(
     /// Where a chat stands.
@@ -86,39 +87,6 @@ states!(
         Resolved = "resolved",
     }
 );
-
-states!(
-    /// Where customers write from.
-    ChannelKind, "channel kind" {
-        /// Facebook Messenger, through a page.
-        Facebook = "facebook",
-        /// Instagram Direct, through a professional account.
-        Instagram = "instagram",
-        /// The website chat widget.
-        Widget = "widget",
-    }
-);
-
-impl ChannelKind {
-    /// The longest reply the channel takes, in characters: Meta's Send API refuses longer
-    /// text (Messenger 2,000, Instagram 1,000); the widget takes what a note may hold.
-    pub fn reply_limit(self) -> usize {
-        match self {
-            Self::Facebook => 2000,
-            Self::Instagram => 1000,
-            Self::Widget => 4000,
-        }
-    }
-
-    /// The channel's name as customers and agents know it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Facebook => "Messenger",
-            Self::Instagram => "Instagram",
-            Self::Widget => "Website chat",
-        }
-    }
-}
 
 states!(
     /// Which way a message went.
@@ -209,7 +177,6 @@ mod tests {
             }
         }
         round_trip(ChatStatus::ALL);
-        round_trip(ChannelKind::ALL);
         round_trip(Direction::ALL);
         round_trip(DeliveryStatus::ALL);
         round_trip(Role::ALL);

@@ -1,18 +1,14 @@
-//! Meta's Graph API client: one text message to a Messenger or Instagram user, a user's
-//! public profile (name, picture), and whose page access token a token is.
+//! Meta's Graph API: the sender of Messenger and Instagram replies (the Send API, within Meta's
+//! messaging window), a user's public profile (name, picture), and whose page access token a
+//! token is.
 
 use std::time::Duration;
 
+use chrono::{NaiveDateTime, Utc};
 use serde_json::{json, Value};
 
-/// Why Meta did not take a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendError {
-    /// Worth retrying: 5xx, 429, rate or temporary errors (codes 1, 2, 4, 613, 1200), network trouble.
-    Transient(String),
-    /// Retrying will not help: the window closed, the token is bad, the person is gone.
-    Permanent(String),
-}
+use super::platform::{Outgoing, Profile, SendError};
+use crate::model::ChannelKind;
 
 /// How the message is allowed out (Meta's messaging policy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,11 +19,12 @@ pub enum Window {
     HumanAgent,
 }
 
-/// A client for the Graph API at the configured base URL.
+/// A client for the Graph API at the configured base URL; other senders that speak Graph
+/// (outbound/) may use its connection and base URL.
 #[derive(Debug, Clone)]
 pub struct GraphClient {
-    http: reqwest::Client,
-    base: String,
+    pub(super) http: reqwest::Client,
+    pub(super) base: String,
     timeout: Duration,
 }
 
@@ -89,19 +86,15 @@ impl GraphClient {
     }
 }
 
-/// What Meta's user profile API tells of a customer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Profile {
-    /// Their name, when Meta gives one.
-    pub name: Option<String>,
-    /// Their profile picture's URL.
-    pub picture_url: Option<String>,
-}
-
 impl GraphClient {
-    /// The profile of a Messenger (`facebook`) or Instagram user, read with the channel's token.
-    pub async fn profile(&self, kind: &str, user: &str, token: &str) -> Result<Profile, SendError> {
-        let fields = if kind == "instagram" {
+    /// The profile of a Messenger or Instagram user, read with the channel's token.
+    pub async fn profile(
+        &self,
+        kind: ChannelKind,
+        user: &str,
+        token: &str,
+    ) -> Result<Profile, SendError> {
+        let fields = if kind == ChannelKind::Instagram {
             "name,username,profile_pic"
         } else {
             "first_name,last_name,profile_pic"
@@ -138,6 +131,46 @@ impl GraphClient {
         let picture_url =
             text("profile_pic").filter(|u| u.starts_with("https://") || u.starts_with("http://"));
         Ok(Profile { name, picture_url })
+    }
+}
+
+/// Sends a reply through the Send API from its channel's page (or Instagram account), under
+/// the messaging policy its age allows; returns Meta's message id.
+pub async fn send(graph: &GraphClient, reply: &Outgoing<'_>) -> Result<String, SendError> {
+    let window = window(
+        reply.channel.kind,
+        reply.last_inbound_at,
+        Utc::now().naive_utc(),
+    )?;
+    let (Some(page), Some(token)) = (
+        reply.channel.external_id.as_deref(),
+        reply.channel.access_token.as_deref(),
+    ) else {
+        return Err(SendError::Permanent(
+            "the channel has no page id or access token".into(),
+        ));
+    };
+    graph
+        .send_text(page, token, reply.recipient, reply.text, window)
+        .await
+}
+
+/// How a reply may go out, from the kind's reply window and when the customer last wrote: an
+/// ordinary reply, one tagged as a human agent's, or none (the customer has to write first).
+fn window(
+    kind: ChannelKind,
+    last_inbound_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> Result<Window, SendError> {
+    let Some(limits) = kind.reply_window() else {
+        return Ok(Window::Standard);
+    };
+    match last_inbound_at.map(|at| now - at) {
+        Some(age) if age <= limits.standard => Ok(Window::Standard),
+        Some(age) if age <= limits.tagged => Ok(Window::HumanAgent),
+        _ => Err(SendError::Permanent(
+            "outside Meta's 7-day window for human agents: the customer has to write first".into(),
+        )),
     }
 }
 
@@ -224,6 +257,21 @@ pub fn classify(status: u16, error: &Value) -> SendError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reply_goes_out_plain_for_a_day_tagged_for_a_week_then_not_at_all() {
+        let now = Utc::now().naive_utc();
+        let ago = |hours: i64| Some(now - chrono::Duration::hours(hours));
+        let kind = ChannelKind::Facebook;
+        assert_eq!(window(kind, ago(23), now), Ok(Window::Standard));
+        assert_eq!(window(kind, ago(24), now), Ok(Window::Standard));
+        assert_eq!(window(kind, ago(25), now), Ok(Window::HumanAgent));
+        assert_eq!(window(kind, ago(7 * 24), now), Ok(Window::HumanAgent));
+        assert!(
+            matches!(window(kind, ago(7 * 24 + 1), now), Err(SendError::Permanent(r)) if r.contains("7-day"))
+        );
+        assert!(window(kind, None, now).is_err());
+    }
 
     #[test]
     fn errors_are_sorted_into_retry_and_give_up() {

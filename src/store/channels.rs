@@ -159,11 +159,11 @@ pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<Ch
 /// The active channel of a kind with the given page or account id (webhook routing).
 pub fn find_by_external(
     conn: &mut DbConnection,
-    kind: &str,
+    kind: ChannelKind,
     external_id: &str,
 ) -> QueryResult<Option<Channel>> {
     channels::table
-        .filter(channels::kind.eq(kind))
+        .filter(channels::kind.eq(kind.as_str()))
         .filter(channels::external_id.eq(external_id))
         .filter(channels::is_active.eq(true))
         .select(Channel::as_select())

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::connection::DbConnection;
 use super::schema::contacts;
+use crate::model::ChannelKind;
 
 /// The contact id for a customer on a channel, created when new.
 pub fn upsert_contact(
@@ -209,7 +210,7 @@ pub fn name_edited(conn: &mut DbConnection, contact_id: i64) -> QueryResult<bool
         .first(conn)
 }
 
-/// A Messenger or Instagram customer whose profile lookup is due.
+/// A customer on a channel with profile lookups (Messenger, Instagram) whose lookup is due.
 #[derive(Debug, Clone, Queryable)]
 pub struct ProfileDue {
     /// Contact id.
@@ -220,23 +221,28 @@ pub struct ProfileDue {
     pub external_id: String,
     /// Failed lookups in a row.
     pub attempts: i32,
-    /// `facebook` or `instagram`.
-    pub kind: String,
+    /// The channel's kind (one with a profile lookup).
+    #[diesel(deserialize_as = String)]
+    pub kind: ChannelKind,
     /// The channel's access token.
     pub token: Option<String>,
 }
 
-/// Up to `limit` contacts of active Messenger and Instagram channels whose lookup is due (never
-/// tried, or due by now).
+/// Up to `limit` contacts of active channels of kinds with a profile lookup (Messenger,
+/// Instagram) whose lookup is due (never tried, or due by now).
 pub fn profiles_due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<ProfileDue>> {
     use super::schema::channels;
+    let kinds = ChannelKind::ALL
+        .iter()
+        .filter(|k| k.has_profile_lookup())
+        .map(|k| k.as_str());
     contacts::table
         .inner_join(channels::table)
-        .filter(channels::kind.eq_any(["facebook", "instagram"]))
+        .filter(channels::kind.eq_any(kinds))
         .filter(channels::is_active.eq(true))
         .filter(
             contacts::profile_due_at

@@ -1,7 +1,7 @@
 //! Delivering our replies through their channel once they are stored.
 //!
-//! Each is retried with backoff until Meta takes it or refuses it for good; pending deliveries
-//! survive a restart.
+//! Each goes to its kind's sender (`outbound::sender_for`) and is retried with backoff until the
+//! platform takes it or refuses it for good; pending deliveries survive a restart.
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::model::{
     AccountId, Command, DeliveryResult, DeliveryStatus, EventType, MessageId, RecordDelivery,
 };
-use crate::outbound::meta::{SendError, Window};
+use crate::outbound::{Outgoing, SendError};
 use crate::store::chats;
 use crate::store::messages::Message;
 
@@ -101,30 +101,22 @@ async fn attempt(state: &AppState, message: &Message) -> DeliveryResult {
             }
         }
     };
-    let window =
-        match chat.last_inbound_at.map(|at| Utc::now().naive_utc() - at) {
-            Some(age) if age <= chrono::Duration::hours(24) => Window::Standard,
-            Some(age) if age <= chrono::Duration::days(7) => Window::HumanAgent,
-            _ => return DeliveryResult::Failed {
-                error:
-                    "outside Meta's 7-day window for human agents: the customer has to write first"
-                        .into(),
-            },
-        };
-    let (Some(page), Some(token)) = (
-        channel.external_id.as_deref(),
-        channel.access_token.as_deref(),
-    ) else {
+    let Some(sender) = crate::outbound::sender_for(channel.kind) else {
         return DeliveryResult::Failed {
-            error: "the channel has no page id or access token".into(),
+            error: format!(
+                "{} replies are delivered by the hub, not sent",
+                channel.kind.label()
+            ),
         };
     };
     let text = message.text.clone().unwrap_or_default();
-    match state
-        .graph
-        .send_text(page, token, &contact.external_id, &text, window)
-        .await
-    {
+    let reply = Outgoing {
+        channel: &channel,
+        recipient: &contact.external_id,
+        text: &text,
+        last_inbound_at: chat.last_inbound_at,
+    };
+    match sender.send(&state.graph, &reply).await {
         Ok(external_id) => DeliveryResult::Sent { external_id },
         Err(SendError::Permanent(error)) => DeliveryResult::Failed { error },
         Err(SendError::Transient(error)) => {

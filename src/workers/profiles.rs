@@ -1,5 +1,5 @@
-//! Contact profiles from Meta: the name and picture of Messenger and Instagram customers,
-//! looked up soon after first contact and at most daily after, retried with a growing wait when
+//! Contact profiles: the name and picture of customers on kinds with a profile lookup (Meta's,
+//! for Messenger and Instagram), through the kind's sender, looked up soon after first contact and at most daily after, retried with a growing wait when
 //! Meta fails; a worker of its own, so ingest never waits on it.
 
 use std::time::Duration;
@@ -10,7 +10,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::app::AppState;
 use crate::model::{AccountId, Command, ContactId, ContactUpdate, EventType, UpdateContact};
-use crate::outbound::meta::SendError;
+use crate::outbound::SendError;
 use crate::store::contacts::{self, ContactChanges, ProfileDue};
 
 /// Lookups per sweep.
@@ -75,14 +75,18 @@ async fn look_up(state: &AppState, due: ProfileDue) {
     if !matches!(leased, Ok(true)) {
         return;
     }
-    let found = match due.token.as_deref().filter(|t| !t.is_empty()) {
-        None => Err(SendError::Permanent(
+    let sender = crate::outbound::sender_for(due.kind);
+    let found = match (due.token.as_deref().filter(|t| !t.is_empty()), sender) {
+        (None, _) => Err(SendError::Permanent(
             "the channel has no access token".into(),
         )),
-        Some(token) => {
-            state
-                .graph
-                .profile(&due.kind, &due.external_id, token)
+        (_, None) => Err(SendError::Permanent(format!(
+            "{} has no profile lookup",
+            due.kind.label()
+        ))),
+        (Some(token), Some(sender)) => {
+            sender
+                .profile(&state.graph, due.kind, &due.external_id, token)
                 .await
         }
     };

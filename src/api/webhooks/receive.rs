@@ -6,13 +6,8 @@ use axum::http::HeaderMap;
 
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::ingress::meta::{self, Product};
-
-fn signature(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get("x-hub-signature-256")
-        .and_then(|v| v.to_str().ok())
-}
+use crate::ingress;
+use crate::model::ChannelKind;
 
 /// A Messenger delivery.
 #[utoipa::path(post, path = "/api/webhooks/facebook", operation_id = "receiveFacebookWebhook", tag = "webhooks",
@@ -25,7 +20,7 @@ pub async fn facebook(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<&'static str> {
-    meta::receive(&state, Product::Messenger, signature(&headers), &body).await?;
+    ingress::receive_webhook(&state, ChannelKind::Facebook, &headers, &body).await?;
     Ok("EVENT_RECEIVED")
 }
 
@@ -39,6 +34,6 @@ pub async fn instagram(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<&'static str> {
-    meta::receive(&state, Product::Instagram, signature(&headers), &body).await?;
+    ingress::receive_webhook(&state, ChannelKind::Instagram, &headers, &body).await?;
     Ok("EVENT_RECEIVED")
 }

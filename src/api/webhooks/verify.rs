@@ -6,7 +6,8 @@ use axum::extract::{Query, State};
 
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::ingress::meta;
+use crate::ingress;
+use crate::model::ChannelKind;
 
 /// Echoes `hub.challenge` as plain text when `hub.verify_token` matches META_VERIFY_TOKEN.
 #[utoipa::path(get, path = "/api/webhooks/facebook", operation_id = "verifyFacebookWebhook", tag = "webhooks",
@@ -17,12 +18,7 @@ pub async fn verify(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> AppResult<String> {
-    meta::handshake(
-        &state,
-        params.get("hub.mode").map(String::as_str),
-        params.get("hub.verify_token").map(String::as_str),
-        params.get("hub.challenge").map(String::as_str),
-    )
+    ingress::webhook_handshake(&state, ChannelKind::Facebook, &params)
 }
 
 /// The same handshake for Instagram's webhook subscription.
@@ -31,8 +27,8 @@ pub async fn verify(
     responses((status = 200, description = "The challenge, as text/plain", body = String),
               (status = 403, body = crate::error::ErrorBody)))]
 pub async fn verify_instagram(
-    state: State<AppState>,
-    params: Query<HashMap<String, String>>,
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
 ) -> AppResult<String> {
-    verify(state, params).await
+    ingress::webhook_handshake(&state, ChannelKind::Instagram, &params)
 }
