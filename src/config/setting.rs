@@ -147,3 +147,94 @@ impl Section {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::Path;
+
+    use super::super::{settings, RawSettings, SECTIONS};
+    use super::*;
+
+    /// The README's configuration part: from its heading to the next one of its level.
+    fn readme_configuration() -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let readme = std::fs::read_to_string(path).unwrap();
+        let start = readme.find("\n## Configuration\n").unwrap();
+        let rest = &readme[start + 1..];
+        let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 4);
+        rest[..end].to_string()
+    }
+
+    /// The settings the README's tables list, with the default each row shows.
+    fn readme_rows(text: &str) -> BTreeMap<String, String> {
+        text.lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split(" | ").collect();
+                let name = cells.first()?.strip_prefix("| `")?.strip_suffix('`')?;
+                Some((name.to_string(), cells.get(1)?.to_string()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn names_are_upper_case_and_declared_once() {
+        let mut seen = BTreeSet::new();
+        for s in settings() {
+            assert_eq!(s.name, s.name.to_ascii_uppercase());
+            assert!(seen.insert(s.name), "{} is declared twice", s.name);
+        }
+    }
+
+    #[test]
+    fn the_readme_tables_show_every_setting_and_its_default() {
+        let text = readme_configuration();
+        let rows = readme_rows(&text);
+        let declared: BTreeMap<String, String> = settings()
+            .map(|s| (s.name.to_string(), s.default_shown()))
+            .collect();
+        let missing: Vec<_> = declared.keys().filter(|n| !rows.contains_key(*n)).collect();
+        assert!(missing.is_empty(), "the README does not list {missing:?}");
+        let unknown: Vec<_> = rows.keys().filter(|n| !declared.contains_key(*n)).collect();
+        assert!(
+            unknown.is_empty(),
+            "the README lists undeclared {unknown:?}"
+        );
+        for (name, shown) in &rows {
+            assert_eq!(shown, &declared[name], "the README's default of {name}");
+        }
+        let tables: String = SECTIONS
+            .iter()
+            .map(Section::readme_table)
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            text.contains(&tables),
+            "the README's tables differ from the declaration; they should read:\n\n{tables}"
+        );
+    }
+
+    #[test]
+    fn default_toml_holds_declared_defaults_only() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let nowhere = dir.join("no-such.env");
+        let raw = RawSettings::load_with(&dir, &nowhere, BTreeMap::new()).unwrap();
+        assert!(!raw.0.is_empty());
+        for (name, value) in &raw.0 {
+            let setting = settings().find(|s| s.name == name).unwrap();
+            let default = match setting.default {
+                DefaultValue::Value(default) => Some(default),
+                DefaultValue::Unset | DefaultValue::Derived(_) => None,
+            };
+            assert_eq!(
+                default,
+                Some(value.as_str()),
+                "config/default.toml sets {name} to something other than its declared default"
+            );
+        }
+        for env in ["development", "production"] {
+            let process = BTreeMap::from([("SWITCHBOARD_ENV".to_string(), env.to_string())]);
+            RawSettings::load_with(&dir, &nowhere, process).unwrap();
+        }
+    }
+}
