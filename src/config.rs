@@ -1,5 +1,7 @@
-//! Settings: `config/default.toml` <- `config/$SWITCHBOARD_ENV.toml` <- `.env` <- environment, validated once;
-//! the `config/` folder is found by [`config_dir`]. Each setting is declared once, in its section's file.
+//! Settings: `config/default.toml` <- `config/$SWITCHBOARD_ENV.toml` <- `.env` <- environment, validated once.
+//!
+//! Each setting is declared once, in its section's file (`config/server.rs`, `config/ai.rs`, ...)
+//! and read here by name; the `config/` folder is found by [`config_dir`].
 
 mod ai;
 mod auth;
@@ -519,7 +521,7 @@ impl Config {
     pub fn from_raw(raw: &RawSettings) -> Result<Self, ConfigError> {
         let environment = server::environment(raw)?;
         let bind_addr = server::bind_addr(raw)?;
-        let data_dir = PathBuf::from(raw.value("DATA_DIR")?);
+        let data_dir = PathBuf::from(raw.text("DATA_DIR")?);
         Ok(Self {
             environment,
             bind_addr,
@@ -538,11 +540,11 @@ impl Config {
             typing_limit: raw.limit("TYPING_LIMIT")?,
             widget_poll_limit_per_session: raw.limit("WIDGET_POLL_LIMIT_PER_SESSION")?,
             widget_poll_limit_per_ip: raw.limit("WIDGET_POLL_LIMIT_PER_IP")?,
-            meta_app_secret: raw.secret("META_APP_SECRET"),
-            meta_verify_token: raw.secret("META_VERIFY_TOKEN"),
+            meta_app_secret: raw.secret("META_APP_SECRET")?,
+            meta_verify_token: raw.secret("META_VERIFY_TOKEN")?,
             meta_graph_url: raw.url("META_GRAPH_URL")?,
             ai_base_url: raw.url("AI_BASE_URL")?,
-            ai_api_key: raw.secret("AI_API_KEY"),
+            ai_api_key: raw.secret("AI_API_KEY")?,
             ai_model: raw.text("AI_MODEL")?,
             ai_system_prompt: ai::system_prompt(raw)?,
             ai_timeout: raw.millis("AI_TIMEOUT_MS")?,
@@ -569,7 +571,7 @@ impl Config {
             max_body_bytes: raw.number("MAX_BODY_BYTES")?,
             request_timeout: raw.seconds("REQUEST_TIMEOUT_SECONDS")?,
             admin_email: auth::admin_email(raw)?,
-            admin_password: raw.secret("ADMIN_PASSWORD"),
+            admin_password: raw.secret("ADMIN_PASSWORD")?,
             password_reset_ttl: raw.minutes("PASSWORD_RESET_TTL_MINUTES")?,
             login_limit_per_ip: raw.limit("LOGIN_LIMIT_PER_IP")?,
             login_limit_per_email: raw.limit("LOGIN_LIMIT_PER_EMAIL")?,

@@ -22,19 +22,31 @@ impl RawSettings {
         }
     }
 
+    /// The value of `name` as `value` gives it, once its declaration says it is of `kind`.
+    fn value_of(&self, name: &str, kind: Kind) -> Result<&str, ConfigError> {
+        declared_as(name, kind)?;
+        self.value(name)
+    }
+
     /// Free text.
     pub(super) fn text(&self, name: &str) -> Result<String, ConfigError> {
-        Ok(self.value(name)?.to_string())
+        Ok(self.value_of(name, Kind::Text)?.to_string())
     }
 
     /// A secret, when set.
-    pub(super) fn secret(&self, name: &str) -> Option<Secret> {
-        self.get(name).map(Secret::new)
+    pub(super) fn secret(&self, name: &str) -> Result<Option<Secret>, ConfigError> {
+        declared_as(name, Kind::Secret)?;
+        Ok(self.get(name).map(Secret::new))
     }
 
     /// `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`, in any case.
     pub(super) fn flag(&self, name: &str) -> Result<bool, ConfigError> {
-        match self.value(name)?.trim().to_ascii_lowercase().as_str() {
+        match self
+            .value_of(name, Kind::Flag)?
+            .trim()
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "true" | "1" | "yes" | "on" => Ok(true),
             "false" | "0" | "no" | "off" => Ok(false),
             other => Err(ConfigError::new(
@@ -81,12 +93,13 @@ impl RawSettings {
 
     /// A rate limit, `count/seconds`.
     pub(super) fn limit(&self, name: &str) -> Result<Limit, ConfigError> {
-        Limit::parse(self.value(name)?).map_err(|problem| ConfigError::new(name, problem))
+        Limit::parse(self.value_of(name, Kind::Limit)?)
+            .map_err(|problem| ConfigError::new(name, problem))
     }
 
     /// An `http://` or `https://` URL without its trailing `/`.
     pub(super) fn url(&self, name: &str) -> Result<String, ConfigError> {
-        let value = self.value(name)?.trim().trim_end_matches('/');
+        let value = self.value_of(name, Kind::Url)?.trim().trim_end_matches('/');
         if !is_http_url(value) {
             return Err(ConfigError::new(
                 name,
@@ -95,6 +108,18 @@ impl RawSettings {
         }
         Ok(value.to_string())
     }
+}
+
+/// The declaration of `name`, when it is of `kind` (bounds aside).
+fn declared_as(name: &str, kind: Kind) -> Result<&'static Setting, ConfigError> {
+    let setting = declared(name)?;
+    if std::mem::discriminant(&setting.kind) != std::mem::discriminant(&kind) {
+        return Err(ConfigError::new(
+            name,
+            format!("is declared as {:?}, not {kind:?}", setting.kind),
+        ));
+    }
+    Ok(setting)
 }
 
 /// `text` as a whole number within the bounds `setting` declares.
