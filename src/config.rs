@@ -1,11 +1,30 @@
-//! Settings: `config/default.toml` <- `config/$SWITCHBOARD_ENV.toml` <- `.env` <- environment, validated once;
-//! the `config/` folder is found by [`config_dir`].
+//! Settings: `config/default.toml` <- `config/$SWITCHBOARD_ENV.toml` <- `.env` <- environment, validated once.
+//!
+//! Each setting is declared once, in its section's file (`config/server.rs`, `config/ai.rs`, ...)
+//! and read here by name; the `config/` folder is found by [`config_dir`].
+
+mod ai;
+mod auth;
+mod cluster;
+mod database;
+mod leads;
+mod mail;
+mod meta;
+mod read;
+mod realtime;
+mod server;
+pub mod setting;
+mod webhooks;
+mod widget;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+pub use server::{Environment, LogFormat};
+use setting::{Section, Setting};
 
 use crate::ratelimit::Limit;
 use crate::store::connection::DatabaseUrl;
@@ -36,26 +55,6 @@ impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
     }
-}
-
-/// Which set of defaults and checks applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Environment {
-    /// Local work: a missing JWT secret is generated and kept in the data folder.
-    Development,
-    /// Automated tests.
-    Test,
-    /// A deployment: secrets must be set explicitly.
-    Production,
-}
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line, for log collectors.
-    Json,
 }
 
 /// A setting that could not be accepted, named so an operator can fix it.
@@ -228,81 +227,38 @@ pub struct Config {
     pub widget_poll_limit_per_ip: Limit,
 }
 
-/// Names of every setting, so the environment and `.env` are read for these only.
-pub const SETTINGS: &[&str] = &[
-    "SWITCHBOARD_ENV",
-    "BIND_ADDR",
-    "PORT",
-    "DATA_DIR",
-    "DATABASE_URL",
-    "DATABASE_POOL_SIZE",
-    "JWT_SECRET",
-    "JWT_EXPIRATION_MINUTES",
-    "CORS_ORIGINS",
-    "META_APP_SECRET",
-    "META_VERIFY_TOKEN",
-    "META_GRAPH_URL",
-    "META_TIMEOUT_MS",
-    "SMTP_TIMEOUT_MS",
-    "AI_BASE_URL",
-    "AI_API_KEY",
-    "AI_MODEL",
-    "AI_SYSTEM_PROMPT_FILE",
-    "AI_TIMEOUT_MS",
-    "AI_MAX_ATTEMPTS",
-    "AI_RETRY_BASE_MS",
-    "AI_COALESCE_MS",
-    "AI_HISTORY_TOKENS",
-    "PROFILE_LOOKUPS",
-    "PROFILE_SWEEP_MS",
-    "PROFILE_RETRY_MS",
-    "LEAD_SWEEP_MS",
-    "LEAD_ANALYSIS",
-    "LEAD_LEASE_MS",
-    "LEAD_ANALYSIS_CONCURRENCY",
-    "LEAD_ANALYSIS_ATTEMPTS",
-    "LEAD_ANALYSIS_RETRY_MS",
-    "WEBHOOK_TIMEOUT_MS",
-    "WEBHOOK_RETRY_BASE_MS",
-    "WEBHOOK_RETRY_FOR_SECONDS",
-    "SMTP_URL",
-    "MAIL_FROM",
-    "FRONTEND_BASE_URL",
-    "REDIS_URL",
-    "RELAY_SECRET",
-    "LOG_FORMAT",
-    "MAX_BODY_BYTES",
-    "REQUEST_TIMEOUT_SECONDS",
-    "ADMIN_EMAIL",
-    "ADMIN_PASSWORD",
-    "PASSWORD_RESET_TTL_MINUTES",
-    "LOGIN_LIMIT_PER_IP",
-    "LOGIN_LIMIT_PER_EMAIL",
-    "RESET_LIMIT_PER_IP",
-    "RESET_LIMIT_PER_EMAIL",
-    "HASH_CONCURRENCY",
-    "HASH_WAIT_MS",
-    "OUTBOUND_MAX_ATTEMPTS",
-    "WIDGET_LIMIT_PER_IP",
-    "STORE_MAX_BATCH",
-    "STORE_WRITERS",
-    "PRESENCE_GRACE_SECONDS",
-    "ASSIGN_REQUEUE_OFFLINE",
-    "ASSIGN_REQUEUE_AFTER_SECONDS",
-    "WS_SEND_TIMEOUT_MS",
-    "WS_QUEUE_FRAMES",
-    "WIDGET_LIMIT_PER_SESSION",
-    "OUTBOUND_RETRY_BASE_MS",
-    "TRUSTED_PROXIES",
-    "METRICS_TOKEN",
-    "WEBHOOK_ALLOW_PRIVATE_HOSTS",
-    "TYPING_LIMIT",
-    "WIDGET_POLL_LIMIT_PER_SESSION",
-    "WIDGET_POLL_LIMIT_PER_IP",
+/// Every section's settings, in the order the README lists them. The environment, `.env` and
+/// the TOML files are read for these names only.
+pub const SECTIONS: &[Section] = &[
+    server::SECTION,
+    database::SECTION,
+    auth::SECTION,
+    meta::SECTION,
+    ai::SECTION,
+    leads::SECTION,
+    webhooks::SECTION,
+    mail::SECTION,
+    cluster::SECTION,
+    realtime::SECTION,
+    widget::SECTION,
 ];
 
-/// Shortest JWT secret accepted in production, in bytes.
-const MIN_JWT_SECRET_LEN: usize = 32;
+/// Every declared setting.
+pub fn settings() -> impl Iterator<Item = &'static Setting> {
+    SECTIONS.iter().flat_map(|s| s.settings)
+}
+
+/// The declaration of `name`; an error names a setting the code reads but nobody declared.
+fn declared(name: &str) -> Result<&'static Setting, ConfigError> {
+    settings()
+        .find(|s| s.name == name)
+        .ok_or_else(|| ConfigError::new(name, "is not a declared setting"))
+}
+
+/// Whether `name` (in upper case) is a declared setting.
+fn is_declared(name: &str) -> bool {
+    settings().any(|s| s.name == name)
+}
 
 /// The merged raw values, before validation.
 #[derive(Clone, Debug, Default)]
@@ -370,7 +326,7 @@ impl RawSettings {
     fn merge(&mut self, values: impl IntoIterator<Item = (String, String)>) {
         for (key, value) in values {
             let key = key.to_ascii_uppercase();
-            if SETTINGS.contains(&key.as_str()) {
+            if is_declared(&key) {
                 self.0.insert(key, value);
             }
         }
@@ -389,7 +345,7 @@ impl RawSettings {
         let mut values = Vec::new();
         for (key, value) in table {
             let upper = key.to_ascii_uppercase();
-            if !SETTINGS.contains(&upper.as_str()) {
+            if !is_declared(&upper) {
                 return Err(ConfigError::new(&name, format!("unknown setting '{key}'")));
             }
             let text = match value {
@@ -563,442 +519,87 @@ impl Config {
 
     /// Validates raw settings; the first problem found is returned, naming its setting.
     pub fn from_raw(raw: &RawSettings) -> Result<Self, ConfigError> {
-        let environment = match raw.get("SWITCHBOARD_ENV").unwrap_or("development") {
-            "development" | "dev" => Environment::Development,
-            "test" => Environment::Test,
-            "production" | "prod" => Environment::Production,
-            other => {
-                return Err(ConfigError::new(
-                    "SWITCHBOARD_ENV",
-                    format!("'{other}' is not one of development, test, production"),
-                ))
-            }
-        };
-        let mut bind_addr: SocketAddr = raw
-            .get("BIND_ADDR")
-            .unwrap_or("0.0.0.0:8080")
-            .parse()
-            .map_err(|_| ConfigError::new("BIND_ADDR", "expected an address like 0.0.0.0:8080"))?;
-        if let Some(port) = raw.get("PORT") {
-            let port: u16 = port.trim().parse().map_err(|_| {
-                ConfigError::new("PORT", format!("'{port}' is not a port number (0-65535)"))
-            })?;
-            bind_addr.set_port(port);
-        }
-        let data_dir = PathBuf::from(raw.get("DATA_DIR").unwrap_or("./data"));
-        let database_url = match raw.get("DATABASE_URL") {
-            Some(url) => DatabaseUrl::parse(url),
-            None => Ok(DatabaseUrl::sqlite_file(data_dir.join("switchboard.db"))),
-        }
-        .map_err(|problem| ConfigError::new("DATABASE_URL", problem))?;
-        let database_pool_size = parse_number(raw, "DATABASE_POOL_SIZE", 16u32, 1..=512)?;
-
-        let jwt_secret = match raw.get("JWT_SECRET") {
-            Some(s) if s.len() >= MIN_JWT_SECRET_LEN => Secret::new(s),
-            Some(_) if environment == Environment::Production => {
-                return Err(ConfigError::new(
-                    "JWT_SECRET",
-                    format!("must be at least {MIN_JWT_SECRET_LEN} characters in production"),
-                ))
-            }
-            Some(s) => {
-                tracing::warn!(
-                    "JWT_SECRET is shorter than {MIN_JWT_SECRET_LEN} characters; acceptable only outside production"
-                );
-                Secret::new(s)
-            }
-            None if environment == Environment::Production => {
-                return Err(ConfigError::new("JWT_SECRET", "is required in production"))
-            }
-            None => development_jwt_secret(&data_dir)?,
-        };
-        let jwt_minutes = parse_number(raw, "JWT_EXPIRATION_MINUTES", 720u64, 1..=525_600)?;
-
-        let cors_origins = raw
-            .get("CORS_ORIGINS")
-            .map(|v| {
-                v.split(',')
-                    .map(|o| o.trim().trim_end_matches('/').to_string())
-                    .filter(|o| !o.is_empty())
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        for origin in &cors_origins {
-            if origin != "*" && !is_http_url(origin) {
-                return Err(ConfigError::new(
-                    "CORS_ORIGINS",
-                    format!("'{origin}' is not an origin like https://app.example.com"),
-                ));
-            }
-        }
-
-        let log_format = match raw.get("LOG_FORMAT").unwrap_or("text") {
-            "text" | "pretty" => LogFormat::Text,
-            "json" => LogFormat::Json,
-            other => {
-                return Err(ConfigError::new(
-                    "LOG_FORMAT",
-                    format!("'{other}' is not one of text, json"),
-                ))
-            }
-        };
-
-        let smtp_url = raw.get("SMTP_URL").map(Secret::new);
-        if let Some(url) = &smtp_url {
-            let scheme_ok = ["smtp://", "smtps://"]
-                .iter()
-                .any(|s| url.expose().starts_with(s));
-            if !scheme_ok {
-                return Err(ConfigError::new(
-                    "SMTP_URL",
-                    "expected smtp://host:port or smtps://user:password@host:port",
-                ));
-            }
-        }
-        let redis_url = raw.get("REDIS_URL").map(Secret::new);
-        if let Some(url) = &redis_url {
-            if !url.expose().starts_with("redis://") || redis::Client::open(url.expose()).is_err() {
-                return Err(ConfigError::new(
-                    "REDIS_URL",
-                    "expected redis://[:password@]host:port[/db] (TLS, rediss://, is not supported)",
-                ));
-            }
-        }
-
-        let relay_secret = raw.get("RELAY_SECRET").map(Secret::new);
-        if relay_secret
-            .as_ref()
-            .is_some_and(|s| s.expose().len() < MIN_JWT_SECRET_LEN)
-        {
-            return Err(ConfigError::new(
-                "RELAY_SECRET",
-                format!("must be at least {MIN_JWT_SECRET_LEN} characters"),
-            ));
-        }
-
-        let trusted_proxies = crate::net::parse_ranges(raw.get("TRUSTED_PROXIES").unwrap_or(""))
-            .map_err(|problem| ConfigError::new("TRUSTED_PROXIES", problem))?;
-        let metrics_token = raw.get("METRICS_TOKEN").map(Secret::new);
-        if metrics_token
-            .as_ref()
-            .is_some_and(|t| t.expose().len() < 16)
-        {
-            return Err(ConfigError::new(
-                "METRICS_TOKEN",
-                "must be at least 16 characters",
-            ));
-        }
-        let webhook_allow_private_hosts = raw
-            .get("WEBHOOK_ALLOW_PRIVATE_HOSTS")
-            .unwrap_or("")
-            .split(',')
-            .map(|h| h.trim().to_ascii_lowercase())
-            .filter(|h| !h.is_empty())
-            .collect();
-
+        let environment = server::environment(raw)?;
+        let bind_addr = server::bind_addr(raw)?;
+        let data_dir = PathBuf::from(raw.text("DATA_DIR")?);
         Ok(Self {
-            trusted_proxies,
-            metrics_token,
-            webhook_allow_private_hosts,
-            typing_limit: parse_limit(raw, "TYPING_LIMIT", "10/5")?,
-            widget_poll_limit_per_session: parse_limit(
-                raw,
-                "WIDGET_POLL_LIMIT_PER_SESSION",
-                "120/60",
-            )?,
-            widget_poll_limit_per_ip: parse_limit(raw, "WIDGET_POLL_LIMIT_PER_IP", "1200/60")?,
             environment,
             bind_addr,
+            database_url: database::url(raw, &data_dir)?,
+            database_pool_size: raw.number("DATABASE_POOL_SIZE")?,
+            jwt_secret: auth::jwt_secret(raw, environment, &data_dir)?,
+            jwt_expiration: raw.minutes("JWT_EXPIRATION_MINUTES")?,
+            cors_origins: server::cors_origins(raw)?,
+            log_format: server::log_format(raw)?,
+            smtp_url: mail::smtp_url(raw)?,
+            redis_url: cluster::redis_url(raw)?,
+            relay_secret: cluster::relay_secret(raw)?,
+            trusted_proxies: server::trusted_proxies(raw)?,
+            metrics_token: server::metrics_token(raw)?,
+            webhook_allow_private_hosts: webhooks::allow_private_hosts(raw),
+            typing_limit: raw.limit("TYPING_LIMIT")?,
+            widget_poll_limit_per_session: raw.limit("WIDGET_POLL_LIMIT_PER_SESSION")?,
+            widget_poll_limit_per_ip: raw.limit("WIDGET_POLL_LIMIT_PER_IP")?,
+            meta_app_secret: raw.secret("META_APP_SECRET")?,
+            meta_verify_token: raw.secret("META_VERIFY_TOKEN")?,
+            meta_graph_url: raw.url("META_GRAPH_URL")?,
+            ai_base_url: raw.url("AI_BASE_URL")?,
+            ai_api_key: raw.secret("AI_API_KEY")?,
+            ai_model: raw.text("AI_MODEL")?,
+            ai_system_prompt: ai::system_prompt(raw)?,
+            ai_timeout: raw.millis("AI_TIMEOUT_MS")?,
+            meta_timeout: raw.millis("META_TIMEOUT_MS")?,
+            smtp_timeout: raw.millis("SMTP_TIMEOUT_MS")?,
+            ai_max_attempts: raw.number("AI_MAX_ATTEMPTS")?,
+            ai_retry_base: raw.millis("AI_RETRY_BASE_MS")?,
+            ai_coalesce: raw.millis("AI_COALESCE_MS")?,
+            ai_history_tokens: raw.number("AI_HISTORY_TOKENS")?,
+            profile_lookups: raw.flag("PROFILE_LOOKUPS")?,
+            profile_sweep: raw.millis("PROFILE_SWEEP_MS")?,
+            profile_retry: raw.millis("PROFILE_RETRY_MS")?,
+            lead_sweep: raw.millis("LEAD_SWEEP_MS")?,
+            lead_analysis: raw.flag("LEAD_ANALYSIS")?,
+            lead_lease: raw.millis("LEAD_LEASE_MS")?,
+            lead_analysis_concurrency: raw.number("LEAD_ANALYSIS_CONCURRENCY")?,
+            lead_analysis_attempts: raw.number("LEAD_ANALYSIS_ATTEMPTS")?,
+            lead_analysis_retry: raw.millis("LEAD_ANALYSIS_RETRY_MS")?,
+            webhook_timeout: raw.millis("WEBHOOK_TIMEOUT_MS")?,
+            webhook_retry_base: raw.millis("WEBHOOK_RETRY_BASE_MS")?,
+            webhook_retry_for: raw.seconds("WEBHOOK_RETRY_FOR_SECONDS")?,
+            mail_from: raw.text("MAIL_FROM")?,
+            frontend_base_url: raw.url("FRONTEND_BASE_URL")?,
+            max_body_bytes: raw.number("MAX_BODY_BYTES")?,
+            request_timeout: raw.seconds("REQUEST_TIMEOUT_SECONDS")?,
+            admin_email: auth::admin_email(raw)?,
+            admin_password: raw.secret("ADMIN_PASSWORD")?,
+            password_reset_ttl: raw.minutes("PASSWORD_RESET_TTL_MINUTES")?,
+            login_limit_per_ip: raw.limit("LOGIN_LIMIT_PER_IP")?,
+            login_limit_per_email: raw.limit("LOGIN_LIMIT_PER_EMAIL")?,
+            reset_limit_per_ip: raw.limit("RESET_LIMIT_PER_IP")?,
+            reset_limit_per_email: raw.limit("RESET_LIMIT_PER_EMAIL")?,
+            hash_concurrency: auth::hash_concurrency(raw)?,
+            hash_wait: raw.millis("HASH_WAIT_MS")?,
+            presence_grace: raw.seconds("PRESENCE_GRACE_SECONDS")?,
+            requeue_offline: raw.flag("ASSIGN_REQUEUE_OFFLINE")?,
+            requeue_after: raw.seconds("ASSIGN_REQUEUE_AFTER_SECONDS")?,
+            ws_send_timeout: raw.millis("WS_SEND_TIMEOUT_MS")?,
+            ws_queue_frames: raw.number("WS_QUEUE_FRAMES")?,
+            store_max_batch: raw.number("STORE_MAX_BATCH")?,
+            store_writers: raw.number("STORE_WRITERS")?,
+            widget_limit_per_ip: raw.limit("WIDGET_LIMIT_PER_IP")?,
+            widget_limit_per_session: raw.limit("WIDGET_LIMIT_PER_SESSION")?,
+            outbound_backoff: meta::outbound_backoff(raw)?,
             data_dir,
-            database_url,
-            database_pool_size,
-            jwt_secret,
-            jwt_expiration: Duration::from_secs(jwt_minutes * 60),
-            cors_origins,
-            meta_app_secret: raw.get("META_APP_SECRET").map(Secret::new),
-            meta_verify_token: raw.get("META_VERIFY_TOKEN").map(Secret::new),
-            meta_graph_url: http_url(raw, "META_GRAPH_URL", "https://graph.facebook.com/v21.0")?,
-            ai_base_url: http_url(raw, "AI_BASE_URL", "https://api.openai.com/v1")?,
-            ai_api_key: raw.get("AI_API_KEY").map(Secret::new),
-            ai_model: raw.get("AI_MODEL").unwrap_or("gpt-4o-mini").to_string(),
-            ai_system_prompt: match raw.get("AI_SYSTEM_PROMPT_FILE") {
-                Some(path) => std::fs::read_to_string(path).map_err(|e| {
-                    ConfigError::new(
-                        "AI_SYSTEM_PROMPT_FILE",
-                        format!("cannot read '{path}': {e}"),
-                    )
-                })?,
-                None => DEFAULT_SYSTEM_PROMPT.to_string(),
-            },
-            ai_timeout: Duration::from_millis(parse_number(
-                raw,
-                "AI_TIMEOUT_MS",
-                30_000u64,
-                100..=600_000,
-            )?),
-            meta_timeout: Duration::from_millis(parse_number(
-                raw,
-                "META_TIMEOUT_MS",
-                15_000u64,
-                100..=120_000,
-            )?),
-            smtp_timeout: Duration::from_millis(parse_number(
-                raw,
-                "SMTP_TIMEOUT_MS",
-                30_000u64,
-                100..=120_000,
-            )?),
-            ai_max_attempts: parse_number(raw, "AI_MAX_ATTEMPTS", 4u32, 1..=20)?,
-            ai_retry_base: Duration::from_millis(parse_number(
-                raw,
-                "AI_RETRY_BASE_MS",
-                500u64,
-                1..=60_000,
-            )?),
-            ai_coalesce: Duration::from_millis(parse_number(
-                raw,
-                "AI_COALESCE_MS",
-                1_500u64,
-                0..=60_000,
-            )?),
-            ai_history_tokens: parse_number(raw, "AI_HISTORY_TOKENS", 3_000usize, 100..=1_000_000)?,
-            profile_lookups: parse_bool(raw, "PROFILE_LOOKUPS", true)?,
-            profile_sweep: Duration::from_millis(parse_number(
-                raw,
-                "PROFILE_SWEEP_MS",
-                30_000u64,
-                50..=3_600_000,
-            )?),
-            profile_retry: Duration::from_millis(parse_number(
-                raw,
-                "PROFILE_RETRY_MS",
-                60_000u64,
-                50..=86_400_000,
-            )?),
-            lead_sweep: Duration::from_millis(parse_number(
-                raw,
-                "LEAD_SWEEP_MS",
-                1_000u64,
-                20..=3_600_000,
-            )?),
-            lead_analysis: parse_bool(raw, "LEAD_ANALYSIS", true)?,
-            lead_lease: Duration::from_millis(parse_number(
-                raw,
-                "LEAD_LEASE_MS",
-                120_000u64,
-                200..=3_600_000,
-            )?),
-            lead_analysis_concurrency: parse_number(
-                raw,
-                "LEAD_ANALYSIS_CONCURRENCY",
-                4usize,
-                1..=64,
-            )?,
-            lead_analysis_attempts: parse_number(raw, "LEAD_ANALYSIS_ATTEMPTS", 3i32, 1..=20)?,
-            lead_analysis_retry: Duration::from_millis(parse_number(
-                raw,
-                "LEAD_ANALYSIS_RETRY_MS",
-                60_000u64,
-                20..=86_400_000,
-            )?),
-            webhook_timeout: Duration::from_millis(parse_number(
-                raw,
-                "WEBHOOK_TIMEOUT_MS",
-                10_000u64,
-                100..=120_000,
-            )?),
-            webhook_retry_base: Duration::from_millis(parse_number(
-                raw,
-                "WEBHOOK_RETRY_BASE_MS",
-                2_000u64,
-                1..=3_600_000,
-            )?),
-            webhook_retry_for: Duration::from_secs(parse_number(
-                raw,
-                "WEBHOOK_RETRY_FOR_SECONDS",
-                86_400u64,
-                1..=2_592_000,
-            )?),
-            smtp_url,
-            mail_from: raw
-                .get("MAIL_FROM")
-                .unwrap_or("Switchboard <no-reply@localhost>")
-                .to_string(),
-            frontend_base_url: http_url(raw, "FRONTEND_BASE_URL", "http://localhost:8080")?,
-            redis_url,
-            relay_secret,
-            log_format,
-            max_body_bytes: parse_number(raw, "MAX_BODY_BYTES", 1_048_576usize, 1024..=67_108_864)?,
-            request_timeout: Duration::from_secs(parse_number(
-                raw,
-                "REQUEST_TIMEOUT_SECONDS",
-                30u64,
-                1..=3600,
-            )?),
-            admin_email: raw
-                .get("ADMIN_EMAIL")
-                .unwrap_or("admin@example.com")
-                .trim()
-                .to_ascii_lowercase(),
-            admin_password: raw.get("ADMIN_PASSWORD").map(Secret::new),
-            password_reset_ttl: Duration::from_secs(
-                60 * parse_number(raw, "PASSWORD_RESET_TTL_MINUTES", 30u64, 1..=10_080)?,
-            ),
-            login_limit_per_ip: parse_limit(raw, "LOGIN_LIMIT_PER_IP", "30/60")?,
-            login_limit_per_email: parse_limit(raw, "LOGIN_LIMIT_PER_EMAIL", "10/300")?,
-            reset_limit_per_ip: parse_limit(raw, "RESET_LIMIT_PER_IP", "10/3600")?,
-            reset_limit_per_email: parse_limit(raw, "RESET_LIMIT_PER_EMAIL", "3/3600")?,
-            hash_concurrency: parse_number(
-                raw,
-                "HASH_CONCURRENCY",
-                std::thread::available_parallelism().map_or(2, usize::from),
-                1..=256,
-            )?,
-            hash_wait: Duration::from_millis(parse_number(
-                raw,
-                "HASH_WAIT_MS",
-                2_000u64,
-                1..=60_000,
-            )?),
-            presence_grace: Duration::from_secs(parse_number(
-                raw,
-                "PRESENCE_GRACE_SECONDS",
-                30u64,
-                0..=86_400,
-            )?),
-            requeue_offline: parse_bool(raw, "ASSIGN_REQUEUE_OFFLINE", true)?,
-            requeue_after: Duration::from_secs(parse_number(
-                raw,
-                "ASSIGN_REQUEUE_AFTER_SECONDS",
-                600u64,
-                0..=604_800,
-            )?),
-            ws_send_timeout: Duration::from_millis(parse_number(
-                raw,
-                "WS_SEND_TIMEOUT_MS",
-                10_000u64,
-                10..=600_000,
-            )?),
-            ws_queue_frames: parse_number(raw, "WS_QUEUE_FRAMES", 4096usize, 8..=1_000_000)?,
-            store_max_batch: parse_number(raw, "STORE_MAX_BATCH", 1024usize, 1..=100_000)?,
-            store_writers: parse_number(raw, "STORE_WRITERS", 2usize, 1..=16)?,
-            widget_limit_per_ip: parse_limit(raw, "WIDGET_LIMIT_PER_IP", "300/60")?,
-            widget_limit_per_session: parse_limit(raw, "WIDGET_LIMIT_PER_SESSION", "30/60")?,
-            outbound_backoff: crate::retry::backoff(
-                parse_number(raw, "OUTBOUND_RETRY_BASE_MS", 1_000u64, 1..=600_000)?,
-                parse_number(raw, "OUTBOUND_MAX_ATTEMPTS", 6u32, 1..=50)?,
-            ),
         })
     }
 }
 
-/// The system prompt of AI channels that have none of their own.
-const DEFAULT_SYSTEM_PROMPT: &str = "You are the first-line support assistant of this business. \
-Answer briefly and politely in the customer's language. When you cannot help, when the customer \
-asks for a person, or when the matter needs a human decision, call handoff_to_human. When the \
-customer shares contact details or shows buying intent, call capture_lead.";
-
-fn parse_bool(raw: &RawSettings, key: &str, default: bool) -> Result<bool, ConfigError> {
-    match raw
-        .get(key)
-        .map(|t| t.trim().to_ascii_lowercase())
-        .as_deref()
-    {
-        None => Ok(default),
-        Some("true" | "1" | "yes" | "on") => Ok(true),
-        Some("false" | "0" | "no" | "off") => Ok(false),
-        Some(other) => Err(ConfigError::new(
-            key,
-            format!("'{other}' is not true or false"),
-        )),
-    }
-}
-
-fn parse_number<T>(
-    raw: &RawSettings,
-    key: &str,
-    default: T,
-    range: std::ops::RangeInclusive<T>,
-) -> Result<T, ConfigError>
-where
-    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
-{
-    let Some(text) = raw.get(key) else {
-        return Ok(default);
-    };
-    let value: T = text
-        .trim()
-        .parse()
-        .map_err(|_| ConfigError::new(key, format!("'{text}' is not a whole number")))?;
-    if !range.contains(&value) {
-        return Err(ConfigError::new(
-            key,
-            format!(
-                "{value} is out of range ({} to {})",
-                range.start(),
-                range.end()
-            ),
-        ));
-    }
-    Ok(value)
-}
-
-fn parse_limit(raw: &RawSettings, key: &str, default: &str) -> Result<Limit, ConfigError> {
-    Limit::parse(raw.get(key).unwrap_or(default)).map_err(|problem| ConfigError::new(key, problem))
-}
-
+/// Whether `value` is an `http://` or `https://` URL with a host.
 fn is_http_url(value: &str) -> bool {
     let rest = value
         .strip_prefix("https://")
         .or_else(|| value.strip_prefix("http://"));
     matches!(rest, Some(host) if !host.is_empty() && !host.contains(char::is_whitespace))
-}
-
-fn http_url(raw: &RawSettings, key: &str, default: &str) -> Result<String, ConfigError> {
-    let value = raw.get(key).unwrap_or(default).trim().trim_end_matches('/');
-    if !is_http_url(value) {
-        return Err(ConfigError::new(
-            key,
-            format!("'{value}' is not an http:// or https:// URL"),
-        ));
-    }
-    Ok(value.to_string())
-}
-
-/// In development a JWT secret is generated once and kept in the data folder,
-/// so a restart does not log everyone out.
-fn development_jwt_secret(data_dir: &Path) -> Result<Secret, ConfigError> {
-    let path = data_dir.join("jwt_secret");
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        let existing = existing.trim();
-        if existing.len() >= MIN_JWT_SECRET_LEN {
-            return Ok(Secret::new(existing));
-        }
-    }
-    let secret = crate::tokens::random_hex(32);
-    let problem = |e: std::io::Error| {
-        ConfigError::new(
-            "JWT_SECRET",
-            format!("not set, and {} could not be written: {e}", path.display()),
-        )
-    };
-    std::fs::create_dir_all(data_dir).map_err(problem)?;
-    write_private_file(&path, &secret).map_err(problem)?;
-    tracing::info!(path = %path.display(), "generated a development JWT secret");
-    Ok(Secret::new(secret))
-}
-
-fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())
 }
 
 #[cfg(test)]
@@ -1048,15 +649,6 @@ mod tests {
         assert!(error_of(&[("MAX_BODY_BYTES", "0")]).contains("MAX_BODY_BYTES"));
         assert!(error_of(&[("TRUSTED_PROXIES", "10.0.0.0/99")]).contains("TRUSTED_PROXIES"));
         assert!(error_of(&[("METRICS_TOKEN", "short")]).contains("METRICS_TOKEN"));
-    }
-
-    #[test]
-    fn development_secret_is_kept_across_restarts() {
-        let dir = std::env::temp_dir().join(format!("sb-jwt-{}", crate::tokens::random_hex(6)));
-        let first = development_jwt_secret(&dir).unwrap();
-        let second = development_jwt_secret(&dir).unwrap();
-        assert_eq!(first, second);
-        assert!(first.expose().len() >= MIN_JWT_SECRET_LEN);
     }
 
     #[test]
