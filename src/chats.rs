@@ -8,8 +8,7 @@ use crate::auth::extract::CurrentUser;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
 use crate::model::{
-    self, AccountId, Actor, ChannelKind, ChatId, ChatStatus, Command, EventType, MessageId, Role,
-    UserId,
+    self, AccountId, Actor, ChannelKind, ChatId, ChatStatus, Command, MessageId, Role, UserId,
 };
 use crate::store::chats::{self as store, Chat, ChatFilter};
 use crate::store::contacts::Contact;
@@ -275,7 +274,7 @@ pub async fn reply(
     id: i64,
     input: Reply,
     ip: &str,
-) -> AppResult<serde_json::Value> {
+) -> AppResult<Message> {
     let chat = find_visible(state, me, id).await?;
     let text = input.text.trim().to_string();
     if text.is_empty() || (input.private && text.chars().count() > MAX_TEXT) {
@@ -298,8 +297,10 @@ pub async fn reply(
         .accepted()?;
     events
         .iter()
-        .find(|e| e.event_type == EventType::MessageCreated)
-        .map(|e| e.data.clone())
+        .find_map(|e| match &e.data {
+            model::EventData::MessageCreated(message) => Some(message.clone()),
+            _ => None,
+        })
         .ok_or_else(|| AppError::internal("reply committed without its message event"))
 }
 

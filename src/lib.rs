@@ -31,6 +31,7 @@ pub mod ratelimit;
 pub mod relay;
 pub mod retry;
 pub mod router;
+pub mod schema;
 pub mod search;
 pub mod server;
 pub mod store;

@@ -7,9 +7,11 @@ mod commands;
 mod events;
 mod ids;
 mod lead;
+mod records;
 mod refusal;
 mod revoked;
 mod states;
+pub mod timestamps;
 
 pub use channel_kind::{ChannelKind, ContactIdentity, ReplyWindow};
 pub use commands::{
@@ -18,12 +20,15 @@ pub use commands::{
     LabelTarget, MarkRead, Reaction, Read, RecordDelivery, Requeue, ReturnToBot, SetLabel,
     SetStatus, Take, UpdateContact,
 };
-pub use events::{Event, Outcome, StoreError, Typing};
+pub use events::{
+    Assignment, CapturedLead, ChatChange, Event, EventData, Outcome, ReadUpTo, StoreError, Typing,
+};
 pub use ids::{AccountId, ChannelId, ChatId, ContactId, LabelId, MessageId, UserId};
 pub use lead::{
     looks_like_email, looks_like_phone, normalize_phone, Lead, CLOSED_LEAD_STATUSES, LEAD_STATUSES,
     MAX_LEAD_NOTES,
 };
+pub use records::{Chat, Contact, Label, Message};
 pub use refusal::Refusal;
 pub use revoked::{Revoked, RevokedKind};
 pub use states::{ChatStatus, DeliveryStatus, Direction, EventType, Role, UnknownValue};

@@ -22,12 +22,13 @@ pub mod migrations;
 pub mod password_tokens;
 pub mod prepared;
 pub mod reads;
-pub mod schema;
 pub mod search;
 pub mod sessions;
-pub mod timestamps;
 pub mod users;
 pub mod widget_sessions;
+
+/// The tables, as the store's queries name them.
+pub use crate::schema;
 
 use std::time::Duration;
 

@@ -194,7 +194,10 @@ mod tests {
             account_id,
             event_type: EventType::MessageCreated,
             chat_id: Some(5),
-            data: serde_json::Value::Null,
+            data: crate::model::EventData::ChatRead(crate::model::ReadUpTo {
+                user_id: 1,
+                last_read_message_id: 1,
+            }),
             at: chrono::Utc::now(),
             assignee_id,
             previous_assignee_id: None,

@@ -2,7 +2,7 @@
 
 use super::apply::{Rule, Ruled};
 use super::record::Recorder;
-use crate::model::{Actor, Assign, AutoAssign, ChatStatus, Refusal, Requeue, Take};
+use crate::model::{Actor, Assign, Assignment, AutoAssign, ChatStatus, Refusal, Requeue, Take};
 use crate::store::assignment::Candidate;
 use crate::store::chats;
 use crate::store::connection::DbConnection;
@@ -46,14 +46,13 @@ pub(super) fn assign(
     let now = rec.now.naive_utc();
     chats::set_assignee(conn, chat.id, assignee_id, now)?;
     let updated = chats::find(conn, chat.account_id, chat.id)?;
-    let by_id = by.map(|actor| actor.user_id.0);
-    let data = serde_json::json!({
-        "chat": updated,
-        "assignee_id": assignee_id,
-        "previous_assignee_id": chat.assignee_id,
-        "by": by_id,
-    });
-    rec.emit_assignment(chat.account_id, &updated, chat.assignee_id, data)?;
+    let assignment = Assignment {
+        chat: updated,
+        assignee_id,
+        previous_assignee_id: chat.assignee_id,
+        by: by.map(|actor| actor.user_id.0),
+    };
+    rec.emit_assignment(chat.account_id, assignment);
     if let Some(Actor {
         user_id,
         ip: Some(ip),

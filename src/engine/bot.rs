@@ -7,8 +7,7 @@ use super::apply::{Rule, Ruled};
 use super::record::Recorder;
 use crate::channels::WidgetSettings;
 use crate::model::{
-    Actor, BotReply, ChatStatus, DeliveryStatus, Direction, EventType, Handoff, Refusal,
-    ReturnToBot,
+    Actor, BotReply, ChatStatus, DeliveryStatus, Direction, Handoff, Refusal, ReturnToBot,
 };
 use crate::store::chats;
 use crate::store::connection::DbConnection;
@@ -76,12 +75,7 @@ impl Rule for BotReply {
         )?;
         chats::touch(conn, chat.id, now, false)?;
         let message = crate::store::messages::message(conn, stored.id)?;
-        rec.emit(
-            chat.account_id,
-            EventType::MessageCreated,
-            Some(&chat),
-            &message,
-        )?;
+        rec.message_created(&chat, message);
         Ok(())
     }
 }
@@ -100,7 +94,7 @@ impl Rule for Handoff {
         let now = rec.now.naive_utc();
         let text = format!("Handed to a person: {}", self.reason);
         let noted = crate::store::messages::insert_message(conn, &note(&chat, text, now))?;
-        rec.emit(account_id, EventType::MessageCreated, Some(&chat), &noted)?;
+        rec.message_created(&chat, noted);
         if self.by.is_none() {
             let channel = crate::store::channels::find(conn, account_id, chat.channel_id)?;
             if let Some(told) = handoff_message(conn, &chat, &channel)? {
@@ -109,12 +103,12 @@ impl Rule for Handoff {
                     crate::store::messages::insert_message(conn, &said(&chat, told, now, by_hub))?;
                 chats::touch(conn, chat.id, now, false)?;
                 let message = crate::store::messages::message(conn, stored.id)?;
-                rec.emit(account_id, EventType::MessageCreated, Some(&chat), &message)?;
+                rec.message_created(&chat, message);
             }
         }
         chats::set_status(conn, chat_id, ChatStatus::Open, now)?;
         let opened = chats::find(conn, account_id, chat_id)?;
-        rec.emit(account_id, EventType::ChatUpdated, Some(&opened), &opened)?;
+        rec.chat_changed(&opened);
         if let (true, Some(user)) = (self.take, self.by) {
             super::assignment::assign(conn, rec, &opened, Some(user.0), Some(&Actor::user(user)))?;
         }
@@ -160,13 +154,13 @@ impl Rule for ReturnToBot {
                 ..note(&chat, "Given back to the assistant.".into(), now)
             },
         )?;
-        rec.emit(account_id, EventType::MessageCreated, Some(&chat), &noted)?;
+        rec.message_created(&chat, noted);
         if chat.assignee_id.is_some() {
             super::assignment::assign(conn, rec, &chat, None, Some(&Actor::user(self.by)))?;
         }
         chats::set_status(conn, chat_id, ChatStatus::Bot, now)?;
         let back = chats::find(conn, account_id, chat_id)?;
-        rec.emit(account_id, EventType::ChatUpdated, Some(&back), &back)?;
+        rec.chat_changed(&back);
         Ok(())
     }
 }

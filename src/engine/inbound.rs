@@ -10,7 +10,7 @@ use super::apply::{Rule, Ruled};
 use super::lock::GroupLock;
 use super::record::Recorder;
 use crate::model::{
-    ChatStatus, Deleted, Delivered, DeliveryStatus, Direction, EventType, InboundMessage, Outcome,
+    ChatStatus, Deleted, Delivered, DeliveryStatus, Direction, EventData, InboundMessage, Outcome,
     Reaction, Read,
 };
 use crate::store::chats;
@@ -30,7 +30,7 @@ fn chat_for(
         Some(chat) if chat.status == ChatStatus::Resolved => {
             chats::set_status(conn, chat.id, ChatStatus::Open, now)?;
             let chat = chats::find(conn, m.account_id.0, chat.id)?;
-            rec.emit(m.account_id.0, EventType::ChatUpdated, Some(&chat), &chat)?;
+            rec.chat_changed(&chat);
             Ok(chat)
         }
         Some(chat) => Ok(chat),
@@ -48,7 +48,11 @@ fn chat_for(
                 status,
                 now,
             )?;
-            rec.emit(m.account_id.0, EventType::ChatCreated, Some(&chat), &chat)?;
+            rec.emit(
+                m.account_id.0,
+                Some(&chat),
+                EventData::ChatCreated(chat.clone()),
+            );
             Ok(chat)
         }
     }
@@ -192,12 +196,7 @@ pub(super) fn channel_messages(
         if *author == Author::Customer {
             touch.last_inbound_at = Some(message.sent_at);
         }
-        rec.emit(
-            m.account_id.0,
-            EventType::MessageCreated,
-            Some(&chat),
-            &message,
-        )?;
+        rec.message_created(&chat, message);
         outcomes.push(rec.done());
     }
     lock.hold(conn)?;

@@ -3,7 +3,7 @@
 
 use super::apply::{Rule, Ruled};
 use super::record::Recorder;
-use crate::model::{CaptureLead, EventType, Lead, Refusal};
+use crate::model::{CaptureLead, CapturedLead, EventData, Lead, Refusal};
 use crate::store;
 use crate::store::chats;
 use crate::store::connection::DbConnection;
@@ -51,17 +51,17 @@ fn capture_lead(conn: &mut DbConnection, rec: &mut Recorder, capture: &CaptureLe
         lead.phone.clone(),
         now,
     )?;
-    let data = serde_json::json!({
-        "id": id,
-        "chat_id": chat_id,
-        "contact_id": chat.contact_id,
-        "name": lead.name,
-        "email": lead.email,
-        "phone": lead.phone,
-        "intent": lead.intent,
-        "summary": lead.summary,
-        "created_at": rec.now,
-    });
-    rec.emit(account_id, EventType::LeadCaptured, Some(&chat), data)?;
+    let captured = CapturedLead {
+        id,
+        chat_id,
+        contact_id: chat.contact_id,
+        name: lead.name.clone(),
+        email: lead.email.clone(),
+        phone: lead.phone.clone(),
+        intent: lead.intent.clone(),
+        summary: lead.summary.clone(),
+        created_at: rec.now,
+    };
+    rec.emit(account_id, Some(&chat), EventData::LeadCaptured(captured));
     Ok(())
 }

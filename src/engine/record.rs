@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 
-use crate::model::{Event, EventType, Outcome};
+use crate::model::{Assignment, ChatChange, Event, EventData, Message, Outcome};
 use crate::store::chats;
 use crate::store::connection::DbConnection;
 use crate::store::events;
@@ -34,30 +34,21 @@ impl Recorder {
 
     /// Records an event of the command; the writer numbers and stores the group's events
     /// together once every command of the group has run (`store_events`).
-    pub(super) fn emit(
-        &mut self,
-        account_id: i64,
-        event_type: EventType,
-        chat: Option<&chats::Chat>,
-        data: impl serde::Serialize,
-    ) -> QueryResult<()> {
-        self.push(account_id, event_type, chat, data, None)
+    pub(super) fn emit(&mut self, account_id: i64, chat: Option<&chats::Chat>, data: EventData) {
+        self.push(account_id, chat, data, None);
     }
 
     fn push(
         &mut self,
         account_id: i64,
-        event_type: EventType,
         chat: Option<&chats::Chat>,
-        data: impl serde::Serialize,
+        data: EventData,
         previous_assignee_id: Option<i64>,
-    ) -> QueryResult<()> {
-        let data = serde_json::to_value(data)
-            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    ) {
         self.events.push(Arc::new(Event {
             seq: 0,
             account_id,
-            event_type,
+            event_type: data.event_type(),
             chat_id: chat.map(|c| c.id),
             data,
             at: self.now,
@@ -67,24 +58,33 @@ impl Recorder {
             chat_status: chat.map(|c| c.status),
             json: Default::default(),
         }));
-        Ok(())
     }
 
     /// Emits `chat.assigned`, visible to the new and the previous assignee (and the queue).
-    pub(super) fn emit_assignment(
-        &mut self,
-        account_id: i64,
-        chat: &chats::Chat,
-        previous: Option<i64>,
-        data: serde_json::Value,
-    ) -> QueryResult<()> {
+    pub(super) fn emit_assignment(&mut self, account_id: i64, assignment: Assignment) {
+        let chat = assignment.chat.clone();
+        let previous = assignment.previous_assignee_id;
         self.push(
             account_id,
-            EventType::ChatAssigned,
-            Some(chat),
-            data,
+            Some(&chat),
+            EventData::ChatAssigned(assignment),
             previous,
-        )
+        );
+    }
+
+    /// Emits `message.created` for a message just stored in the chat.
+    pub(super) fn message_created(&mut self, chat: &chats::Chat, message: Message) {
+        self.emit(
+            chat.account_id,
+            Some(chat),
+            EventData::MessageCreated(message),
+        );
+    }
+
+    /// Emits a plain `chat.updated` for the chat as it now is.
+    pub(super) fn chat_changed(&mut self, chat: &chats::Chat) {
+        let data = EventData::ChatUpdated(chat.clone().into());
+        self.emit(chat.account_id, Some(chat), data);
     }
 
     /// Emits `message.updated` with the message as it now is.
@@ -95,26 +95,9 @@ impl Recorder {
         message_id: i64,
     ) -> QueryResult<()> {
         let message = crate::store::messages::message(conn, message_id)?;
-        self.emit_in(
-            conn,
-            account_id,
-            EventType::MessageUpdated,
-            message.chat_id,
-            &message,
-        )
-    }
-
-    /// Like `emit`, for a chat known by id.
-    pub(super) fn emit_in(
-        &mut self,
-        conn: &mut DbConnection,
-        account_id: i64,
-        event_type: EventType,
-        chat_id: i64,
-        data: impl serde::Serialize,
-    ) -> QueryResult<()> {
-        let chat = chats::find(conn, account_id, chat_id)?;
-        self.emit(account_id, event_type, Some(&chat), data)
+        let chat = chats::find(conn, account_id, message.chat_id)?;
+        self.emit(account_id, Some(&chat), EventData::MessageUpdated(message));
+        Ok(())
     }
 
     /// Emits `chat.updated` for a chat as it now is, with its labels, its contact and the
@@ -125,24 +108,20 @@ impl Recorder {
         account_id: i64,
         chat: &chats::Chat,
     ) -> QueryResult<()> {
-        let json = |value: Result<serde_json::Value, serde_json::Error>| {
-            value.map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
-        };
         let labels = |carried: Vec<(i64, Label)>| -> Vec<Label> {
             carried.into_iter().map(|(_, label)| label).collect()
         };
-        let mut data = json(serde_json::to_value(chat))?;
-        data["labels"] = json(serde_json::to_value(labels(
-            crate::store::labels::of_chats(conn, &[chat.id])?,
-        )))?;
-        data["contact"] = json(serde_json::to_value(crate::store::contacts::contact(
-            conn,
-            chat.contact_id,
-        )?))?;
-        data["contact_labels"] = json(serde_json::to_value(labels(
-            crate::store::labels::of_contacts(conn, &[chat.contact_id])?,
-        )))?;
-        self.emit(account_id, EventType::ChatUpdated, Some(chat), data)
+        let change = ChatChange {
+            chat: chat.clone(),
+            labels: Some(labels(crate::store::labels::of_chats(conn, &[chat.id])?)),
+            contact: Some(crate::store::contacts::contact(conn, chat.contact_id)?),
+            contact_labels: Some(labels(crate::store::labels::of_contacts(
+                conn,
+                &[chat.contact_id],
+            )?)),
+        };
+        self.emit(account_id, Some(chat), EventData::ChatUpdated(change));
+        Ok(())
     }
 
     /// Emits `chat.updated` for every chat of a contact.

@@ -110,12 +110,11 @@ impl Hub {
         });
         let outcome = self.apply(&command);
         let message = outcome
-            .event(crate::model::EventType::MessageCreated)
+            .events()
+            .iter()
+            .find_map(|e| e.data.message())
             .unwrap();
-        (
-            ChatId(message.chat_id.unwrap()),
-            MessageId(message.data["id"].as_i64().unwrap()),
-        )
+        (ChatId(message.chat_id), MessageId(message.id))
     }
 
     fn apply(&mut self, command: &Command) -> Outcome {

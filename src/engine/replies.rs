@@ -4,7 +4,8 @@
 use super::apply::{Rule, Ruled};
 use super::record::Recorder;
 use crate::model::{
-    AgentReply, ChatStatus, DeliveryStatus, Direction, EventType, MarkRead, Refusal, SetStatus,
+    AgentReply, ChatStatus, DeliveryStatus, Direction, EventData, MarkRead, ReadUpTo, Refusal,
+    SetStatus,
 };
 use crate::store::chats;
 use crate::store::connection::DbConnection;
@@ -60,7 +61,7 @@ impl Rule for AgentReply {
             if chat.status == ChatStatus::Bot || chat.status == ChatStatus::Resolved {
                 chats::set_status(conn, chat_id, ChatStatus::Open, now)?;
                 let chat = chats::find(conn, account_id, chat_id)?;
-                rec.emit(account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
+                rec.chat_changed(&chat);
             }
             // Replying in a bot chat nobody holds takes it over; so does an agent's reply in a
             // chat from the queue.
@@ -68,7 +69,7 @@ impl Rule for AgentReply {
                 super::assignment::assign(conn, rec, &chat, Some(user_id), Some(&self.by))?;
             }
         }
-        rec.emit(account_id, EventType::MessageCreated, Some(&chat), &message)?;
+        rec.message_created(&chat, message);
         Ok(())
     }
 }
@@ -87,7 +88,7 @@ impl Rule for SetStatus {
         }
         let chat = chats::find(conn, account_id, chat_id)?;
         tracing::debug!(chat_id, user_id = %self.user_id, status = %self.status, "chat status changed");
-        rec.emit(account_id, EventType::ChatUpdated, Some(&chat), &chat)?;
+        rec.chat_changed(&chat);
         Ok(())
     }
 }
@@ -106,13 +107,12 @@ impl Rule for MarkRead {
         )? {
             return Ok(());
         }
-        rec.emit_in(
-            conn,
-            account_id,
-            EventType::ChatRead,
-            chat_id,
-            serde_json::json!({ "user_id": user_id, "last_read_message_id": message_id }),
-        )?;
+        let chat = chats::find(conn, account_id, chat_id)?;
+        let read = ReadUpTo {
+            user_id,
+            last_read_message_id: message_id,
+        };
+        rec.emit(account_id, Some(&chat), EventData::ChatRead(read));
         Ok(())
     }
 }

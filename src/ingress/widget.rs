@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::channels::{AgentLabel, WidgetSettings};
 use crate::error::{AppError, AppResult};
-use crate::model::{AccountId, ChannelId, Command, EventType, InboundMessage};
+use crate::model::{AccountId, ChannelId, Command, InboundMessage};
 use crate::store::connection::DbConnection;
 use crate::store::messages::Message;
 use crate::tokens;
@@ -324,8 +324,8 @@ pub async fn send(
             sent_at: Utc::now(),
         }))
         .await?;
-    if let Some(event) = outcome.event(EventType::MessageCreated) {
-        return Ok(event.data.clone());
+    if let Some(message) = outcome.events().iter().find_map(|e| e.data.message()) {
+        return serde_json::to_value(message).map_err(AppError::internal);
     }
     // A retried send: answer with what was stored the first time.
     let channel = visitor.channel_id;

@@ -4,41 +4,50 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use super::{Chat, Contact, Label, Message};
 
 /// A committed event, numbered per account.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Event {
     /// Gapless, commit-ordered number within the account.
     pub seq: i64,
     /// The account; never sent to another account.
-    #[serde(skip)]
     pub account_id: i64,
-    /// `chat.created`, `message.created`, ...
-    #[serde(rename = "type")]
+    /// `chat.created`, `message.created`, ...: what `data` is.
     pub event_type: super::EventType,
     /// The chat it concerns.
     pub chat_id: Option<i64>,
-    /// The event's body.
-    pub data: serde_json::Value,
+    /// The event's body, by type.
+    pub data: EventData,
     /// When it was committed.
     pub at: DateTime<Utc>,
     /// The chat's assignee when the event was committed (decides which agents see it).
-    #[serde(skip)]
     pub assignee_id: Option<i64>,
     /// For `chat.assigned`: the assignee before.
-    #[serde(skip)]
     pub previous_assignee_id: Option<i64>,
     /// The chat's contact, on live events only (routes replies to the visitor's widget).
-    #[serde(skip)]
     pub contact_id: Option<i64>,
     /// The chat's status when the event was committed, on live events only (the AI responder
     /// skips chats that are not the bot's without reading them).
-    #[serde(skip)]
     pub chat_status: Option<super::ChatStatus>,
     /// The event as a JSON frame, made once however many connections send it.
-    #[serde(skip)]
     pub json: std::sync::OnceLock<bytes::Bytes>,
+}
+
+/// The frame clients receive: `{seq, type, chat_id, data, at}`, in that order.
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut frame = s.serialize_struct("Event", 5)?;
+        frame.serialize_field("seq", &self.seq)?;
+        frame.serialize_field("type", &self.event_type)?;
+        frame.serialize_field("chat_id", &self.chat_id)?;
+        frame.serialize_field("data", &self.data)?;
+        frame.serialize_field("at", &self.at)?;
+        frame.end()
+    }
 }
 
 impl Event {
@@ -54,6 +63,159 @@ impl Event {
     pub fn json(&self) -> String {
         String::from_utf8_lossy(&self.frame()).into_owned()
     }
+}
+
+/// What an event says, one variant per event type; it serialises as the frame's `data`.
+#[derive(Debug, Clone)]
+pub enum EventData {
+    /// `chat.created`: the new chat.
+    ChatCreated(Chat),
+    /// `chat.updated`: the chat as it now is.
+    ChatUpdated(ChatChange),
+    /// `chat.assigned`: who has the chat now, and who had it.
+    ChatAssigned(Assignment),
+    /// `chat.read`: how far a user has read.
+    ChatRead(ReadUpTo),
+    /// `message.created`: the new message.
+    MessageCreated(Message),
+    /// `message.updated`: the message as it now is.
+    MessageUpdated(Message),
+    /// `lead.captured`: the lead the AI responder kept.
+    LeadCaptured(CapturedLead),
+}
+
+impl EventData {
+    /// The event type this body belongs to.
+    pub fn event_type(&self) -> super::EventType {
+        use super::EventType as T;
+        match self {
+            Self::ChatCreated(_) => T::ChatCreated,
+            Self::ChatUpdated(_) => T::ChatUpdated,
+            Self::ChatAssigned(_) => T::ChatAssigned,
+            Self::ChatRead(_) => T::ChatRead,
+            Self::MessageCreated(_) => T::MessageCreated,
+            Self::MessageUpdated(_) => T::MessageUpdated,
+            Self::LeadCaptured(_) => T::LeadCaptured,
+        }
+    }
+
+    /// Reads a body of the given type back from its JSON (a stored or relayed event).
+    pub fn read(event_type: super::EventType, json: &str) -> serde_json::Result<Self> {
+        use super::EventType as T;
+        Ok(match event_type {
+            T::ChatCreated => Self::ChatCreated(serde_json::from_str(json)?),
+            T::ChatUpdated => Self::ChatUpdated(serde_json::from_str(json)?),
+            T::ChatAssigned => Self::ChatAssigned(serde_json::from_str(json)?),
+            T::ChatRead => Self::ChatRead(serde_json::from_str(json)?),
+            T::MessageCreated => Self::MessageCreated(serde_json::from_str(json)?),
+            T::MessageUpdated => Self::MessageUpdated(serde_json::from_str(json)?),
+            T::LeadCaptured => Self::LeadCaptured(serde_json::from_str(json)?),
+        })
+    }
+
+    /// The chat, for the events that carry one as it now is.
+    pub fn chat(&self) -> Option<&Chat> {
+        match self {
+            Self::ChatCreated(chat) => Some(chat),
+            Self::ChatUpdated(change) => Some(&change.chat),
+            Self::ChatAssigned(assignment) => Some(&assignment.chat),
+            _ => None,
+        }
+    }
+
+    /// The message, for the message events.
+    pub fn message(&self) -> Option<&Message> {
+        match self {
+            Self::MessageCreated(message) | Self::MessageUpdated(message) => Some(message),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for EventData {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::ChatCreated(chat) => chat.serialize(s),
+            Self::ChatUpdated(change) => change.serialize(s),
+            Self::ChatAssigned(assignment) => assignment.serialize(s),
+            Self::ChatRead(read) => read.serialize(s),
+            Self::MessageCreated(message) | Self::MessageUpdated(message) => message.serialize(s),
+            Self::LeadCaptured(lead) => lead.serialize(s),
+        }
+    }
+}
+
+/// A chat as it now is; after a label or contact change, with its labels and its contact's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChatChange {
+    /// The chat.
+    #[serde(flatten)]
+    pub chat: Chat,
+    /// The chat's labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<Label>>,
+    /// The chat's customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+    /// The customer's labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_labels: Option<Vec<Label>>,
+}
+
+impl From<Chat> for ChatChange {
+    fn from(chat: Chat) -> Self {
+        Self {
+            chat,
+            labels: None,
+            contact: None,
+            contact_labels: None,
+        }
+    }
+}
+
+/// A chat changing hands.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Assignment {
+    /// The chat, with its new assignee.
+    pub chat: Chat,
+    /// The new assignee; `None`: the queue.
+    pub assignee_id: Option<i64>,
+    /// The assignee before.
+    pub previous_assignee_id: Option<i64>,
+    /// Who decided; `None`: round robin.
+    pub by: Option<i64>,
+}
+
+/// How far a user has read a chat.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReadUpTo {
+    /// The reader.
+    pub user_id: i64,
+    /// The last message read.
+    pub last_read_message_id: i64,
+}
+
+/// A lead the AI responder captured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CapturedLead {
+    /// The lead.
+    pub id: i64,
+    /// The chat it came from.
+    pub chat_id: i64,
+    /// The chat's customer.
+    pub contact_id: i64,
+    /// Name.
+    pub name: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone, as the customer wrote it.
+    pub phone: Option<String>,
+    /// What they want.
+    pub intent: Option<String>,
+    /// The conversation in a sentence.
+    pub summary: Option<String>,
+    /// When it was captured.
+    pub created_at: DateTime<Utc>,
 }
 
 /// What the engine did with a command.

@@ -158,6 +158,27 @@ states!(
     }
 );
 
+/// What a record read from an event that leaves the field out holds.
+impl Default for ChatStatus {
+    fn default() -> Self {
+        Self::Open
+    }
+}
+
+#[allow(clippy::derivable_impls)] // `states!` writes the enum and derives no default
+impl Default for Direction {
+    fn default() -> Self {
+        Self::Inbound
+    }
+}
+
+#[allow(clippy::derivable_impls)] // `states!` writes the enum and derives no default
+impl Default for DeliveryStatus {
+    fn default() -> Self {
+        Self::Received
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -299,7 +299,10 @@ mod tests {
             account_id,
             event_type: EventType::ChatUpdated,
             chat_id: None,
-            data: serde_json::json!({}),
+            data: crate::model::EventData::ChatRead(crate::model::ReadUpTo {
+                user_id: 1,
+                last_read_message_id: 1,
+            }),
             at: chrono::Utc::now(),
             assignee_id: None,
             previous_assignee_id: None,

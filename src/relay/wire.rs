@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::model::{ChatStatus, Event, EventType, Revoked, Typing};
+use crate::model::{ChatStatus, Event, EventData, EventType, Revoked, Typing};
 use crate::tokens::{constant_time_eq, hex};
 
 /// What one process tells the others.
@@ -176,7 +176,7 @@ struct Frame {
     #[serde(rename = "type")]
     event_type: EventType,
     chat_id: Option<i64>,
-    data: serde_json::Value,
+    data: Box<serde_json::value::RawValue>,
     at: DateTime<Utc>,
 }
 
@@ -260,7 +260,7 @@ fn decode(bytes: &[u8]) -> Option<(i64, u64, u64, Message)> {
                 account_id: h.account_id,
                 event_type: f.event_type,
                 chat_id: f.chat_id,
-                data: f.data,
+                data: EventData::read(f.event_type, f.data.get()).ok()?,
                 at: f.at,
                 assignee_id: h.assignee_id,
                 previous_assignee_id: h.previous_assignee_id,
@@ -348,7 +348,11 @@ mod tests {
             account_id: 3,
             event_type: EventType::MessageCreated,
             chat_id: Some(9),
-            data: serde_json::json!({"text": "two\nlines", "direction": "inbound"}),
+            data: EventData::MessageCreated(crate::model::Message {
+                id: 4,
+                text: Some("two\nlines".into()),
+                ..Default::default()
+            }),
             at: Utc::now(),
             assignee_id: Some(5),
             previous_assignee_id: None,
@@ -365,7 +369,10 @@ mod tests {
             (back.seq, back.account_id, back.assignee_id, back.contact_id),
             (41, 3, Some(5), Some(12))
         );
-        assert_eq!(back.data["text"], "two\nlines");
+        assert_eq!(
+            back.data.message().and_then(|m| m.text.as_deref()),
+            Some("two\nlines")
+        );
         assert_eq!(back.chat_status, Some(ChatStatus::Open));
     }
 

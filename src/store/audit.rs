@@ -29,7 +29,7 @@ pub struct AuditEntry {
     /// Extra facts as JSON text.
     pub details: Option<String>,
     /// When it happened, RFC 3339 in UTC.
-    #[serde(serialize_with = "crate::store::timestamps::utc")]
+    #[serde(serialize_with = "crate::model::timestamps::utc")]
     #[schema(value_type = chrono::DateTime<Utc>)]
     pub created_at: NaiveDateTime,
 }

@@ -23,11 +23,11 @@ pub struct CannedResponse {
     /// Who wrote it.
     pub created_by: Option<i64>,
     /// Created (UTC).
-    #[serde(serialize_with = "super::timestamps::utc")]
+    #[serde(serialize_with = "crate::model::timestamps::utc")]
     #[schema(value_type = String)]
     pub created_at: NaiveDateTime,
     /// Last changed (UTC).
-    #[serde(serialize_with = "super::timestamps::utc")]
+    #[serde(serialize_with = "crate::model::timestamps::utc")]
     #[schema(value_type = String)]
     pub updated_at: NaiveDateTime,
 }

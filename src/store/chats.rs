@@ -4,50 +4,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::connection::DbConnection;
 use super::contacts::Contact;
 use super::labels::Label;
 use super::messages::Message;
 use super::schema::{channels, chat_labels, chat_reads, chats, contact_labels, contacts, messages};
-use super::timestamps::{utc, utc_opt};
 use crate::model::{ChatStatus, Direction};
 
-/// A chat as stored.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
-#[diesel(table_name = chats)]
-pub struct Chat {
-    /// Primary key.
-    pub id: i64,
-    /// Owning account.
-    #[serde(skip)]
-    pub account_id: i64,
-    /// The channel it runs on.
-    pub channel_id: i64,
-    /// The customer.
-    pub contact_id: i64,
-    /// Where it stands.
-    #[diesel(deserialize_as = String)]
-    pub status: ChatStatus,
-    /// The agent it is assigned to.
-    pub assignee_id: Option<i64>,
-    /// Latest message (UTC).
-    #[serde(serialize_with = "utc_opt")]
-    pub last_message_at: Option<NaiveDateTime>,
-    /// Latest customer message (UTC).
-    #[serde(serialize_with = "utc_opt")]
-    pub last_inbound_at: Option<NaiveDateTime>,
-    /// Created (UTC).
-    #[serde(serialize_with = "utc")]
-    pub created_at: NaiveDateTime,
-    /// Last changed (UTC).
-    #[serde(serialize_with = "utc")]
-    pub updated_at: NaiveDateTime,
-    /// When it was last resolved.
-    #[serde(serialize_with = "utc_opt")]
-    pub resolved_at: Option<NaiveDateTime>,
-}
+pub use crate::model::Chat;
 
 /// The contact's most recent chat on a channel.
 pub fn latest_for_contact(

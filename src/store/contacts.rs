@@ -2,11 +2,12 @@
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::connection::DbConnection;
 use super::schema::contacts;
 use crate::model::ChannelKind;
+
+pub use crate::model::Contact;
 
 /// The contact id for a customer on a channel, created when new.
 pub fn upsert_contact(
@@ -76,26 +77,6 @@ pub fn contact_ids(
         .filter(contacts::external_id.eq_any(keys.iter().map(|(_, id)| *id)))
         .select((contacts::channel_id, contacts::external_id, contacts::id));
     crate::on_backend!(conn, |c| query.load(c))
-}
-
-/// A chat's customer.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
-#[diesel(table_name = contacts)]
-pub struct Contact {
-    /// Id.
-    pub id: i64,
-    /// The customer's id on the channel.
-    pub external_id: String,
-    /// Name, when known.
-    pub name: Option<String>,
-    /// Email, when known.
-    pub email: Option<String>,
-    /// Phone, when known.
-    pub phone: Option<String>,
-    /// Their picture, as Meta gives it.
-    pub picture_url: Option<String>,
-    /// What the team wrote down about them.
-    pub notes: Option<String>,
 }
 
 /// One contact of the account.

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::connection::DbConnection;
 use super::schema::{accounts, events};
-use crate::model::Event;
+use crate::model::{Event, EventData, EventType};
 
 /// An event row as stored. A missing value is stored as NULL, so every row has the same
 /// columns and one statement inserts many.
@@ -54,7 +54,8 @@ pub fn append_numbered<'a>(
             seq: event.seq,
             event_type: event.event_type.as_str(),
             chat_id: event.chat_id,
-            payload: event.data.to_string(),
+            payload: serde_json::to_string(&event.data)
+                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?,
             created_at: event.at.naive_utc(),
             assignee_id: event.assignee_id,
             previous_assignee_id: event.previous_assignee_id,
@@ -159,14 +160,18 @@ pub fn range(
     rows.into_iter()
         .map(
             |(seq, event_type, chat_id, payload, at, assignee_id, previous_assignee_id)| {
+                use diesel::result::Error::DeserializationError;
+                let event_type: EventType = event_type
+                    .parse()
+                    .map_err(|e| DeserializationError(Box::new(e)))?;
+                let data = EventData::read(event_type, &payload)
+                    .map_err(|e| DeserializationError(Box::new(e)))?;
                 Ok(Event {
                     seq,
                     account_id,
-                    event_type: event_type
-                        .parse()
-                        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
+                    event_type,
                     chat_id,
-                    data: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+                    data,
                     at: at.and_utc(),
                     assignee_id,
                     previous_assignee_id,

@@ -2,25 +2,11 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::connection::DbConnection;
 use super::schema::{chat_labels, contact_labels, labels};
 
-/// A label as stored.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
-#[diesel(table_name = labels)]
-pub struct Label {
-    /// Primary key.
-    pub id: i64,
-    /// Owning account.
-    #[serde(skip)]
-    pub account_id: i64,
-    /// Name, unique in the account whatever its case.
-    pub name: String,
-    /// `#rrggbb`.
-    pub color: String,
-}
+pub use crate::model::Label;
 
 /// The account's labels by name.
 pub fn list(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<Label>> {

@@ -122,7 +122,7 @@ pub struct LeadRow {
     /// Where it came from: `chat` or `import`.
     pub source: String,
     /// Captured (UTC).
-    #[serde(serialize_with = "super::timestamps::utc")]
+    #[serde(serialize_with = "crate::model::timestamps::utc")]
     #[schema(value_type = String)]
     pub created_at: NaiveDateTime,
     /// Last changed by the team or an import (UTC).
@@ -227,7 +227,7 @@ fn json_text<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok,
 
 fn utc_opt<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
     match t {
-        Some(t) => super::timestamps::utc(t, s),
+        Some(t) => crate::model::timestamps::utc(t, s),
         None => s.serialize_none(),
     }
 }

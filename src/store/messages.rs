@@ -3,95 +3,12 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::connection::DbConnection;
 use super::schema::{chats, messages};
-use super::timestamps::utc;
 use crate::model::{DeliveryStatus, Direction};
 
-/// A message as stored.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
-#[diesel(table_name = messages)]
-pub struct Message {
-    /// Primary key.
-    pub id: i64,
-    /// Owning account.
-    #[serde(skip)]
-    pub account_id: i64,
-    /// Its chat.
-    pub chat_id: i64,
-    /// Its channel.
-    pub channel_id: i64,
-    /// From the customer, or to them.
-    #[diesel(deserialize_as = String)]
-    pub direction: Direction,
-    /// `contact`, `agent`, `bot`, `system` or `page` (sent from Meta's own inbox).
-    pub sender_kind: String,
-    /// The agent who sent it.
-    pub sender_id: Option<i64>,
-    /// The channel's message id.
-    pub external_id: Option<String>,
-    /// Text.
-    pub text: Option<String>,
-    /// Attachments, JSON text.
-    #[serde(serialize_with = "json_text")]
-    pub attachments: Option<String>,
-    /// The message id this one replies to.
-    pub reply_to: Option<String>,
-    /// An internal note, never sent to the customer.
-    #[serde(rename = "private")]
-    pub is_private: bool,
-    /// Unsent by the customer.
-    #[serde(rename = "deleted")]
-    pub is_deleted: bool,
-    /// How far it got.
-    #[diesel(deserialize_as = String)]
-    pub delivery_status: DeliveryStatus,
-    /// Why delivery failed.
-    pub delivery_error: Option<String>,
-    /// Delivery tries so far.
-    #[serde(skip)]
-    pub delivery_attempts: i32,
-    /// When the next delivery try is due.
-    #[serde(skip)]
-    pub next_attempt_at: Option<NaiveDateTime>,
-    /// Model of a bot answer.
-    pub ai_model: Option<String>,
-    /// Prompt tokens of a bot answer.
-    pub prompt_tokens: Option<i32>,
-    /// Completion tokens of a bot answer.
-    pub completion_tokens: Option<i32>,
-    /// Provider latency of a bot answer.
-    pub ai_latency_ms: Option<i32>,
-    /// When it was sent (UTC).
-    #[serde(serialize_with = "utc")]
-    pub sent_at: NaiveDateTime,
-    /// Stored (UTC).
-    #[serde(serialize_with = "utc")]
-    pub created_at: NaiveDateTime,
-    /// Last changed (UTC).
-    #[serde(serialize_with = "utc")]
-    pub updated_at: NaiveDateTime,
-    /// Reactions on the message, `[{"emoji", "by"}]` (empty when none).
-    #[serde(serialize_with = "json_list")]
-    pub reactions: Option<String>,
-}
-
-fn json_text<S: serde::Serializer>(t: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
-    let value = t
-        .as_deref()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
-    value.serialize(s)
-}
-
-fn json_list<S: serde::Serializer>(t: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
-    let value = t
-        .as_deref()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
-        .unwrap_or_else(|| serde_json::Value::Array(Vec::new()));
-    value.serialize(s)
-}
+pub use crate::model::Message;
 
 /// Sets who reacted how on a message: `by`'s reaction becomes `emoji`, or goes with `None`.
 /// Returns whether anything changed.

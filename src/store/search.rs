@@ -32,7 +32,7 @@ pub struct MessageHit {
     pub private: bool,
     /// When it was sent (UTC).
     #[diesel(sql_type = Timestamp)]
-    #[serde(serialize_with = "super::timestamps::utc")]
+    #[serde(serialize_with = "crate::model::timestamps::utc")]
     #[schema(value_type = String)]
     pub sent_at: NaiveDateTime,
     /// The chat's customer, when known.

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::app::AppState;
 use crate::model::{
-    AccountId, AutoAssign, ChatId, ChatStatus, Command, EventType, Requeue, UserId,
+    AccountId, AutoAssign, ChatId, ChatStatus, Command, EventData, Requeue, UserId,
 };
 
 /// How often every account with someone online has its queue checked anyway.
@@ -122,12 +122,12 @@ impl Away {
 
 /// A new open chat, a chat back in the queue, or capacity freed by a resolved chat.
 fn frees_or_fills_queue(event: &crate::model::Event) -> bool {
-    match event.event_type {
-        EventType::ChatCreated => event.data["status"] == ChatStatus::Open.as_str(),
-        EventType::ChatUpdated => {
-            event.assignee_id.is_none() || event.data["status"] != ChatStatus::Open.as_str()
+    match &event.data {
+        EventData::ChatCreated(chat) => chat.status == ChatStatus::Open,
+        EventData::ChatUpdated(change) => {
+            event.assignee_id.is_none() || change.chat.status != ChatStatus::Open
         }
-        EventType::ChatAssigned => event.assignee_id.is_none(),
+        EventData::ChatAssigned(_) => event.assignee_id.is_none(),
         _ => false,
     }
 }

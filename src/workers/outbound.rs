@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use crate::app::AppState;
 use crate::model::{
-    AccountId, Command, DeliveryResult, DeliveryStatus, EventType, MessageId, RecordDelivery,
+    AccountId, Command, DeliveryResult, DeliveryStatus, EventData, MessageId, RecordDelivery,
 };
 use crate::outbound::{Outgoing, SendError};
 use crate::store::chats;
@@ -29,7 +29,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             tokio::select! {
                 event = events.recv() => {
                     match event {
-                        Ok(e) if e.event_type != EventType::MessageCreated || e.data["delivery_status"] != DeliveryStatus::Pending.as_str() => continue,
+                        Ok(e) if !is_pending_reply(&e.data) => continue,
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                         _ => {}
                     }
@@ -137,4 +137,9 @@ async fn attempt(state: &AppState, message: &Message) -> DeliveryResult {
             }
         }
     }
+}
+
+/// A message of ours just stored, waiting for its channel's sender.
+fn is_pending_reply(data: &EventData) -> bool {
+    matches!(data, EventData::MessageCreated(message) if message.delivery_status == DeliveryStatus::Pending)
 }

@@ -17,7 +17,7 @@ use crate::ai::conversation;
 use crate::ai::tools::{self, Tool};
 use crate::app::AppState;
 use crate::model::{
-    AccountId, BotReply, CaptureLead, ChatId, ChatStatus, Command, Direction, EventType, Handoff,
+    AccountId, BotReply, CaptureLead, ChatId, ChatStatus, Command, Direction, EventData, Handoff,
     MessageId, Outcome,
 };
 use crate::store::connection::DbConnection;
@@ -98,12 +98,12 @@ pub fn spawn(state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
 
 /// A customer message in a chat that is (or may be) the bot's, or a chat given back to the bot.
 fn wants_answer(event: &crate::model::Event) -> bool {
-    match event.event_type {
-        EventType::MessageCreated => {
-            event.data["direction"] == Direction::Inbound.as_str()
+    match &event.data {
+        EventData::MessageCreated(message) => {
+            message.direction == Direction::Inbound
                 && event.chat_status.is_none_or(|s| s == ChatStatus::Bot)
         }
-        EventType::ChatUpdated => event.data["status"] == ChatStatus::Bot.as_str(),
+        EventData::ChatUpdated(change) => change.chat.status == ChatStatus::Bot,
         _ => false,
     }
 }

@@ -9,15 +9,14 @@ use super::frames::{ServerFrame, VisitorTyping};
 use super::{until, Outbox};
 use crate::app::AppState;
 use crate::ingress::widget::Visitor;
-use crate::model::{Direction, Event, EventType};
+use crate::model::{Direction, Event, EventData};
 
 /// Whether a committed event is a reply the visitor should see live.
 fn is_reply_for(event: &Event, visitor: &Visitor) -> bool {
     event.account_id == visitor.account_id
         && event.contact_id == Some(visitor.contact_id)
-        && event.event_type == EventType::MessageCreated
-        && event.data["direction"] == Direction::Outbound.as_str()
-        && event.data["private"] == false
+        && matches!(&event.data, EventData::MessageCreated(message)
+            if message.direction == Direction::Outbound && !message.is_private)
 }
 
 /// Serves one visitor connection until it closes or falls behind (the widget then catches up
@@ -64,7 +63,7 @@ pub async fn serve(socket: WebSocket, state: AppState, visitor: Visitor) {
             },
             event = live.recv() => match event {
                 Ok(event) if is_reply_for(&event, &visitor) => {
-                    let mut data = event.data.clone();
+                    let mut data = serde_json::to_value(&event.data).unwrap_or_default();
                     crate::ingress::widget::sign_live(&state, &visitor, &mut data).await;
                     let frame = ServerFrame::VisitorMessage {
                         chat_id: event.chat_id,

@@ -23,7 +23,7 @@ pub async fn reply(
     client: ClientInfo,
     Path(id): Path<i64>,
     Json(input): Json<Reply>,
-) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
+) -> AppResult<(StatusCode, Json<crate::model::Message>)> {
     let message = chats::reply(&state, &me, id, input, &client.ip).await?;
     Ok((StatusCode::CREATED, Json(message)))
 }

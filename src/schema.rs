@@ -1,4 +1,5 @@
-//! The portable table definitions shared by SQLite, PostgreSQL and MySQL.
+//! The portable table definitions shared by SQLite, PostgreSQL and MySQL: the bottom of the
+//! house, which the model's records and the store's queries are written against.
 
 diesel::table! {
     accounts (id) {
