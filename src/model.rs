@@ -12,6 +12,7 @@ mod refusal;
 mod revoked;
 mod states;
 pub mod timestamps;
+mod widget_settings;
 
 pub use channel_kind::{ChannelKind, ContactIdentity, ReplyWindow};
 pub use commands::{
@@ -32,6 +33,7 @@ pub use records::{Chat, Contact, Label, Message};
 pub use refusal::Refusal;
 pub use revoked::{Revoked, RevokedKind};
 pub use states::{ChatStatus, DeliveryStatus, Direction, EventType, Role, UnknownValue};
+pub use widget_settings::{AgentLabel, Ask, WidgetPosition, WidgetSettings};
 
 /// Reads a field that may be absent (`None`: leave it), `null` (`Some(None)`: clear it) or a
 /// value: use with `#[serde(default, deserialize_with = "double_option")]`.

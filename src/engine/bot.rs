@@ -5,9 +5,9 @@ use diesel::QueryResult;
 
 use super::apply::{Rule, Ruled};
 use super::record::Recorder;
-use crate::channels::WidgetSettings;
 use crate::model::{
     Actor, BotReply, ChatStatus, DeliveryStatus, Direction, Handoff, Refusal, ReturnToBot,
+    WidgetSettings,
 };
 use crate::store::chats;
 use crate::store::connection::DbConnection;
