@@ -10,6 +10,7 @@ mod database;
 mod leads;
 mod mail;
 mod meta;
+mod raw;
 mod read;
 mod realtime;
 mod server;
@@ -18,63 +19,16 @@ mod webhooks;
 mod widget;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use raw::{ConfigError, RawSettings, Secret};
 pub use server::{Environment, LogFormat};
 use setting::{Section, Setting};
 
 use crate::ratelimit::Limit;
 use crate::store::connection::DatabaseUrl;
-
-/// A value that must never reach a log: it prints as `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself, for the one place that must use it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-/// A setting that could not be accepted, named so an operator can fix it.
-#[derive(Debug, thiserror::Error)]
-#[error("configuration error: {setting}: {problem}")]
-pub struct ConfigError {
-    /// The setting's name as it is written in the environment.
-    pub setting: String,
-    /// What is wrong with it.
-    pub problem: String,
-}
-
-impl ConfigError {
-    fn new(setting: &str, problem: impl Into<String>) -> Self {
-        Self {
-            setting: setting.to_string(),
-            problem: problem.into(),
-        }
-    }
-}
 
 /// The validated configuration of one hub process.
 #[derive(Clone, Debug)]
@@ -260,10 +214,6 @@ fn is_declared(name: &str) -> bool {
     settings().any(|s| s.name == name)
 }
 
-/// The merged raw values, before validation.
-#[derive(Clone, Debug, Default)]
-pub struct RawSettings(BTreeMap<String, String>);
-
 impl RawSettings {
     /// Reads the layered sources from `dir` (the `config/` folder), the `.env` file and the process environment.
     pub fn load(config_dir: &Path, dotenv: &Path) -> Result<Self, ConfigError> {
@@ -372,13 +322,6 @@ impl RawSettings {
         self.merge(values);
         read.push(path.to_path_buf());
         Ok(())
-    }
-
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .get(key)
-            .map(String::as_str)
-            .filter(|v| !v.trim().is_empty())
     }
 }
 
@@ -592,14 +535,6 @@ impl Config {
             data_dir,
         })
     }
-}
-
-/// Whether `value` is an `http://` or `https://` URL with a host.
-fn is_http_url(value: &str) -> bool {
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"));
-    matches!(rest, Some(host) if !host.is_empty() && !host.contains(char::is_whitespace))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod leads;
 mod lock;
 mod record;
 mod replies;
+mod rule;
 
 pub use apply::{apply, apply_all};
 pub use assignment::{next_agent, with_room};

@@ -1,7 +1,7 @@
 //! AI responder settings: the provider, the model and its prompt, timeouts, retries and history.
 
+use super::raw::{ConfigError, RawSettings};
 use super::setting::{DefaultValue, Section, Setting};
-use super::{ConfigError, RawSettings};
 
 /// The AI responder's settings.
 pub const SECTION: Section = Section {

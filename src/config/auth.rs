@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
+use super::raw::{ConfigError, RawSettings, Secret};
+use super::server::Environment;
 use super::setting::{DefaultValue, Kind, Section, Setting};
-use super::{ConfigError, Environment, RawSettings, Secret};
 
 /// The sign-in settings.
 pub const SECTION: Section = Section {

@@ -1,8 +1,8 @@
 //! Cluster settings: the Redis several hub processes relay events through, and its signing key.
 
 use super::auth::MIN_JWT_SECRET_LEN;
+use super::raw::{ConfigError, RawSettings, Secret};
 use super::setting::{DefaultValue, Section, Setting};
-use super::{ConfigError, RawSettings, Secret};
 
 /// The cluster settings.
 pub const SECTION: Section = Section {

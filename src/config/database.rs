@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use super::raw::{ConfigError, RawSettings};
 use super::setting::{DefaultValue, Section, Setting};
-use super::{ConfigError, RawSettings};
 use crate::store::connection::DatabaseUrl;
 
 /// The database's settings.

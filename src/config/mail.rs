@@ -1,7 +1,7 @@
 //! Mail settings: the SMTP server, the sender, and the base of links sent by mail.
 
+use super::raw::{ConfigError, RawSettings, Secret};
 use super::setting::{DefaultValue, Section, Setting};
-use super::{ConfigError, RawSettings, Secret};
 
 /// The mail settings.
 pub const SECTION: Section = Section {

@@ -1,7 +1,7 @@
 //! Meta settings: Messenger and Instagram webhooks, the Graph API, profiles and sending.
 
+use super::raw::{ConfigError, RawSettings};
 use super::setting::{Section, Setting};
-use super::{ConfigError, RawSettings};
 
 /// The Meta settings.
 pub const SECTION: Section = Section {

@@ -4,8 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use super::declared;
+use super::raw::{is_http_url, ConfigError, RawSettings, Secret};
 use super::setting::{DefaultValue, Kind, Setting};
-use super::{declared, is_http_url, ConfigError, RawSettings, Secret};
 use crate::ratelimit::Limit;
 
 impl RawSettings {

@@ -2,8 +2,8 @@
 
 use std::net::SocketAddr;
 
+use super::raw::{is_http_url, ConfigError, RawSettings, Secret};
 use super::setting::{DefaultValue, Section, Setting};
-use super::{is_http_url, ConfigError, RawSettings, Secret};
 
 /// The server's settings.
 pub const SECTION: Section = Section {

@@ -1,7 +1,7 @@
 //! Outgoing webhook settings: timeouts, retries and the private hosts they may reach.
 
+use super::raw::RawSettings;
 use super::setting::{DefaultValue, Section, Setting};
-use super::RawSettings;
 
 /// The outgoing webhook settings.
 pub const SECTION: Section = Section {

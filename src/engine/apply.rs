@@ -1,44 +1,13 @@
-//! Where every command starts: the rule that applies it, inside the group's transaction, and
-//! how a rule says no.
+//! Where every command starts: the rule that applies it, inside the group's transaction.
 
 use diesel::QueryResult;
 
 use super::inbound;
 use super::lock::GroupLock;
 use super::record::Recorder;
-use crate::model::{Command, InboundMessage, Outcome, Refusal};
+use super::rule::{Rule, Stop};
+use crate::model::{Command, InboundMessage, Outcome};
 use crate::store::connection::DbConnection;
-
-/// A command the engine applies: its writes and events go to the recorder, or it refuses
-/// before writing anything.
-pub(super) trait Rule {
-    /// Applies the command inside the group's transaction.
-    fn apply(&self, conn: &mut DbConnection, rec: &mut Recorder) -> Ruled;
-}
-
-/// What a rule comes to: done, or stopped.
-pub(super) type Ruled = Result<(), Stop>;
-
-/// Why a rule stopped.
-#[derive(Debug)]
-pub(super) enum Stop {
-    /// The rule said no, before writing anything.
-    Refused(Refusal),
-    /// The database failed; the writer decides what becomes of the group.
-    Database(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for Stop {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Database(e)
-    }
-}
-
-impl From<Refusal> for Stop {
-    fn from(refusal: Refusal) -> Self {
-        Self::Refused(refusal)
-    }
-}
 
 /// Applies a group's commands in order inside its transaction, with the outcome `apply` gives
 /// each; a run of consecutive channel messages is stored together, with a few statements for

@@ -1,7 +1,7 @@
 //! Who works a chat: a supervisor's choice, the queue, and round robin over eligible agents.
 
-use super::apply::{Rule, Ruled};
 use super::record::Recorder;
+use super::rule::{Rule, Ruled};
 use crate::model::{Actor, Assign, Assignment, AutoAssign, ChatStatus, Refusal, Requeue, Take};
 use crate::store::assignment::Candidate;
 use crate::store::chats;
@@ -14,7 +14,7 @@ impl Rule for Assign {
             let user = crate::store::users::find(conn, self.account_id.0, assignee.0).map_err(
                 |e| match e {
                     diesel::result::Error::NotFound => Refusal::NotAUser.into(),
-                    other => super::apply::Stop::from(other),
+                    other => super::rule::Stop::from(other),
                 },
             )?;
             if !user.is_active {

@@ -3,8 +3,8 @@
 
 use diesel::QueryResult;
 
-use super::apply::{Rule, Ruled};
 use super::record::Recorder;
+use super::rule::{Rule, Ruled};
 use crate::model::{
     Actor, BotReply, ChatStatus, DeliveryStatus, Direction, Handoff, Refusal, ReturnToBot,
     WidgetSettings,

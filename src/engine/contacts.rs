@@ -1,8 +1,8 @@
 //! Contact details: what a person edits and what Meta's profile lookup finds; a change is a
 //! `chat.updated` of every chat of the contact.
 
-use super::apply::{Rule, Ruled};
 use super::record::Recorder;
+use super::rule::{Rule, Ruled};
 use crate::model::UpdateContact;
 use crate::store::connection::DbConnection;
 use crate::store::contacts::{self, ContactChanges};

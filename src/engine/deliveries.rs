@@ -1,7 +1,7 @@
 //! What became of a reply we sent out: sent, retried, failed.
 
-use super::apply::{Rule, Ruled};
 use super::record::Recorder;
+use super::rule::{Rule, Ruled};
 use crate::model::{DeliveryResult, RecordDelivery};
 use crate::store::connection::DbConnection;
 

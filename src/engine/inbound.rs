@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 
-use super::apply::{Rule, Ruled};
 use super::lock::GroupLock;
 use super::record::Recorder;
+use super::rule::{Rule, Ruled};
 use crate::model::{
     ChatStatus, Deleted, Delivered, DeliveryStatus, Direction, EventData, InboundMessage, Outcome,
     Reaction, Read,

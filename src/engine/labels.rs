@@ -1,8 +1,8 @@
 //! Labels put on chats and contacts or taken off, renamed or deleted: each change is a
 //! `chat.updated` of every chat that shows it, carrying the chat's labels and its contact's.
 
-use super::apply::{Rule, Ruled};
 use super::record::Recorder;
+use super::rule::{Rule, Ruled};
 use crate::model::{EditLabel, LabelEdit, LabelTarget, SetLabel};
 use crate::store::connection::DbConnection;
 use crate::store::{chats, contacts, labels};

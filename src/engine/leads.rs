@@ -1,8 +1,8 @@
 //! Leads the AI responder captures: one per customer and contact detail, which fills in the
 //! contact.
 
-use super::apply::{Rule, Ruled};
 use super::record::Recorder;
+use super::rule::{Rule, Ruled};
 use crate::model::{CaptureLead, CapturedLead, EventData, Lead, Refusal};
 use crate::store;
 use crate::store::chats;

@@ -1,8 +1,8 @@
 //! People in the team act on a chat: a reply or note (a reply takes a bot chat over), a
 //! status change, reading up to a message.
 
-use super::apply::{Rule, Ruled};
 use super::record::Recorder;
+use super::rule::{Rule, Ruled};
 use crate::model::{
     AgentReply, ChatStatus, DeliveryStatus, Direction, EventData, MarkRead, ReadUpTo, Refusal,
     SetStatus,

@@ -8,7 +8,9 @@
 //! file, so `crate::store::chats::utc` names `src/store/chats.rs`. A module declaring its
 //! children (`mod x;`) does not name them, and paths into the crate root (`lib.rs`, where
 //! `#[macro_export]` macros land) are left out. The test fails on any circle and prints it,
-//! file by file, with the paths that tie each step.
+//! file by file, with the paths that tie each step. A second check keeps the spine pointing
+//! down: `schema` < `model` < `store` < `engine`, each naming only its own layer, those below
+//! it and the small helpers (`tokens`, `retry`, `net`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -39,6 +41,51 @@ fn no_file_of_the_library_reaches_itself_through_its_imports() {
         "import circles between files of src/ (a file must not reach itself through the \
          modules it names; move what both sides need into a lower module):\n{}",
         circles.join("\n")
+    );
+}
+
+/// The spine, lowest first: the tables, the vocabulary, the queries, the rules.
+const SPINE: [&str; 4] = ["schema", "model", "store", "engine"];
+
+/// Small helpers any layer may use.
+const HELPERS: [&str; 3] = ["tokens", "retry", "net"];
+
+#[test]
+fn the_spine_names_nothing_above_it() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let files = library_files(&src);
+    let by_module: HashMap<&ModPath, &PathBuf> =
+        files.iter().map(|(path, s)| (&s.module, path)).collect();
+    let top = |source: &Source| source.module.first().cloned().unwrap_or_default();
+    let mut upward = BTreeSet::new();
+    for (path, source) in &files {
+        let Some(layer) = SPINE.iter().position(|l| *l == top(source)) else {
+            continue;
+        };
+        for named in named_paths(source) {
+            let Some(target) = locate(&files, &by_module, &named, 0) else {
+                continue;
+            };
+            let named_top = top(&files[target]);
+            if target.ends_with("src/lib.rs")
+                || SPINE[..=layer].contains(&named_top.as_str())
+                || HELPERS.contains(&named_top.as_str())
+            {
+                continue;
+            }
+            upward.insert(format!(
+                "{} -> {} (crate::{})",
+                path.strip_prefix(&src).unwrap_or(path).display(),
+                target.strip_prefix(&src).unwrap_or(target).display(),
+                named.join("::")
+            ));
+        }
+    }
+    assert!(
+        upward.is_empty(),
+        "files of the spine ({}) name a module above their layer (move what they need down):\n{}",
+        SPINE.join(" < "),
+        upward.into_iter().collect::<Vec<_>>().join("\n")
     );
 }
 
