@@ -2,7 +2,6 @@
 //! the transaction that would have made the change, and that transaction writes nothing.
 
 use diesel::prelude::*;
-use diesel::r2d2::ManageConnection;
 
 use super::apply;
 use crate::model::{
@@ -10,7 +9,7 @@ use crate::model::{
     Command, Handoff, InboundMessage, Lead, MessageId, Outcome, Refusal, ReturnToBot, Role, Take,
     UserId,
 };
-use crate::store::connection::{ConnectionManager, DatabaseUrl, DbConnection};
+use crate::store::connection::DbConnection;
 use crate::store::schema::{audit_log, chats, contacts, events, leads, messages, users};
 
 /// Everything a rule writes, read back: chats and contacts as rows, the rest as counts.
@@ -56,11 +55,7 @@ struct Hub {
 
 impl Hub {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let manager = ConnectionManager::new(DatabaseUrl::sqlite_file(dir.path().join("t.db")));
-        let mut conn = manager.connect().unwrap();
-        crate::store::migrations::run_pending(&mut conn).unwrap();
-        let account = crate::store::accounts::create(&mut conn, "Acme").unwrap();
+        let (conn, account, dir) = super::tests::fresh_database();
         Self {
             conn,
             account: AccountId(account),

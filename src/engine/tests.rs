@@ -21,13 +21,19 @@ struct Hub {
     _dir: tempfile::TempDir,
 }
 
+/// A fresh, migrated SQLite database in a folder of its own, with one account.
+pub(super) fn fresh_database() -> (DbConnection, i64, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let manager = ConnectionManager::new(DatabaseUrl::sqlite_file(dir.path().join("t.db")));
+    let mut conn = manager.connect().unwrap();
+    crate::store::migrations::run_pending(&mut conn).unwrap();
+    let account = crate::store::accounts::create(&mut conn, "Acme").unwrap();
+    (conn, account, dir)
+}
+
 impl Hub {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let manager = ConnectionManager::new(DatabaseUrl::sqlite_file(dir.path().join("t.db")));
-        let mut conn = manager.connect().unwrap();
-        crate::store::migrations::run_pending(&mut conn).unwrap();
-        let account = crate::store::accounts::create(&mut conn, "Acme").unwrap();
+        let (conn, account, dir) = fresh_database();
         Self {
             conn,
             account,
