@@ -6,8 +6,7 @@ use diesel::prelude::*;
 use super::apply;
 use crate::model::{
     AccountId, Actor, AgentReply, Assign, BotReply, CaptureLead, ChannelId, ChannelKind, ChatId,
-    Command, Handoff, InboundMessage, Lead, MessageId, Outcome, Refusal, ReturnToBot, Role, Take,
-    UserId,
+    Command, Handoff, InboundMessage, Lead, MessageId, Outcome, Refusal, ReturnToBot, Take, UserId,
 };
 use crate::store::connection::DbConnection;
 use crate::store::schema::{audit_log, chats, contacts, events, leads, messages, users};
@@ -76,14 +75,7 @@ impl Hub {
     }
 
     fn user(&mut self, account: AccountId, active: bool) -> UserId {
-        let new = crate::store::users::NewUser {
-            account_id: account.0,
-            email: format!("{}@example.com", crate::tokens::random_hex(4)),
-            name: "Agent".into(),
-            role: Role::Agent,
-            password_hash: None,
-        };
-        let id = crate::store::users::create(&mut self.conn, &new).unwrap();
+        let id = super::tests::new_agent(&mut self.conn, account.0);
         diesel::update(users::table.find(id))
             .set(users::is_active.eq(active))
             .execute(&mut self.conn)

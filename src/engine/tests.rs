@@ -31,6 +31,18 @@ pub(super) fn fresh_database() -> (DbConnection, i64, tempfile::TempDir) {
     (conn, account, dir)
 }
 
+/// A new agent of the account.
+pub(super) fn new_agent(conn: &mut DbConnection, account: i64) -> i64 {
+    let new = crate::store::users::NewUser {
+        account_id: account,
+        email: format!("{}@example.com", crate::tokens::random_hex(4)),
+        name: "Agent".into(),
+        role: Role::Agent,
+        password_hash: None,
+    };
+    crate::store::users::create(conn, &new).unwrap()
+}
+
 impl Hub {
     fn new() -> Self {
         let (conn, account, dir) = fresh_database();
@@ -54,14 +66,7 @@ impl Hub {
     }
 
     fn agent(&mut self, max_open_chats: Option<i32>) -> i64 {
-        let new = crate::store::users::NewUser {
-            account_id: self.account,
-            email: format!("{}@example.com", crate::tokens::random_hex(4)),
-            name: "Agent".into(),
-            role: Role::Agent,
-            password_hash: None,
-        };
-        let id = crate::store::users::create(&mut self.conn, &new).unwrap();
+        let id = new_agent(&mut self.conn, self.account);
         diesel::update(users::table.find(id))
             .set(users::max_open_chats.eq(max_open_chats))
             .execute(&mut self.conn)
