@@ -247,11 +247,6 @@ impl Outcome {
         }
     }
 
-    /// The first committed event of a type.
-    pub fn event(&self, event_type: super::EventType) -> Option<&Arc<Event>> {
-        self.events().iter().find(|e| e.event_type == event_type)
-    }
-
     /// The events, or the refusal: `?` turns a refusal into the caller's error.
     pub fn accepted(self) -> Result<Vec<Arc<Event>>, super::Refusal> {
         match self {
