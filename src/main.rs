@@ -78,6 +78,27 @@ async fn main() -> std::process::ExitCode {
     };
     // Everything that matters has finished (requests in flight, commits); background workers
     // keep their state in the database, so leave now instead of waiting on them to wind down.
+    leave(code)
+}
+
+/// Ends the process at once with `code`, once what was written to stdout and stderr is out.
+/// Other threads (the store's writers, the pool's reaper) may still hold database connections:
+/// the C library's exit handlers would tear libpq, OpenSSL and the allocator down under them
+/// (a crash after `stopped`), so they do not run.
+fn leave(code: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    #[cfg(unix)]
+    {
+        unsafe extern "C" {
+            fn _exit(status: std::ffi::c_int) -> !;
+        }
+        // SAFETY: `_exit` ends the process without running exit handlers; the output is
+        // flushed above and nothing else remains to be written.
+        unsafe { _exit(code) }
+    }
+    #[cfg(not(unix))]
     std::process::exit(code)
 }
 
