@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per action, grouped by what they act on.
 
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod canned;
@@ -14,6 +15,7 @@ pub mod labels;
 pub mod leads;
 pub mod metrics;
 pub mod openapi;
+pub mod platform;
 pub mod search;
 pub mod stream;
 pub mod team;

@@ -60,6 +60,10 @@ pub struct Limits {
     pub login_email: KeyedLimiter,
     /// Reset requests per client IP.
     pub reset_ip: KeyedLimiter,
+    /// Sign-ups per client IP.
+    pub signup_ip: KeyedLimiter,
+    /// Sign-ups per email.
+    pub signup_email: KeyedLimiter,
     /// Reset requests per email.
     pub reset_email: KeyedLimiter,
     /// Widget calls per client IP.
@@ -104,6 +108,8 @@ impl App {
                 login_ip: KeyedLimiter::new(config.login_limit_per_ip),
                 login_email: KeyedLimiter::new(config.login_limit_per_email),
                 reset_ip: KeyedLimiter::new(config.reset_limit_per_ip),
+                signup_ip: KeyedLimiter::new(config.signup_limit_per_ip),
+                signup_email: KeyedLimiter::new(config.signup_limit_per_email),
                 reset_email: KeyedLimiter::new(config.reset_limit_per_email),
                 widget_ip: KeyedLimiter::new(config.widget_limit_per_ip),
                 widget_session: KeyedLimiter::new(config.widget_limit_per_session),

@@ -5,6 +5,7 @@ pub mod extract;
 pub mod hashing;
 pub mod jwt;
 pub mod login;
+pub mod operator;
 pub mod password;
 pub mod policy;
 pub mod reset;

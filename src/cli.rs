@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `health` and `user create`.
+//! The command line: `serve`, `migrate`, `health`, `user create` and `account ...`.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -38,6 +38,60 @@ pub enum Command {
         /// What to do with users.
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manage the installation's accounts (businesses), as the platform API does.
+    Account {
+        /// What to do with accounts.
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+}
+
+impl Command {
+    /// Whether the command prints data on stdout (so logs go to stderr).
+    pub fn prints_data(&self) -> bool {
+        matches!(self, Self::Account { .. })
+    }
+}
+
+/// The `account` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account and mail its first admin an invitation.
+    Create {
+        /// The business's name.
+        #[arg(long)]
+        name: String,
+        /// The first admin's email.
+        #[arg(long)]
+        admin_email: String,
+        /// The first admin's display name.
+        #[arg(long)]
+        admin_name: Option<String>,
+        /// IANA time zone, e.g. Europe/Berlin.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+    },
+    /// List every account as JSON lines.
+    List,
+    /// Suspend an account: its people are signed out and cannot sign in, nothing is sent, the
+    /// AI is off; inbound messages are still stored.
+    Suspend {
+        /// The account's id.
+        id: i64,
+    },
+    /// Resume a suspended account.
+    Resume {
+        /// The account's id.
+        id: i64,
+    },
+    /// Erase an account and everything in it; prints what was removed.
+    Delete {
+        /// The account's id.
+        id: i64,
+        /// Confirms the erasure (it cannot be undone).
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -86,7 +140,66 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                     account_id,
                 },
         } => create_user(config, email, name, role, account_id).await,
+        Command::Account { command } => account(config, command).await,
     }
+}
+
+/// Runs an `account` subcommand against the configured database, printing JSON.
+async fn account(config: Config, command: AccountCommand) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url, 1).await?;
+    db.migrate().await?;
+    let fail = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+    let printed = match command {
+        AccountCommand::Create {
+            name,
+            admin_email,
+            admin_name,
+            time_zone,
+        } => {
+            let input = crate::accounts::CreateAccount {
+                name,
+                admin_email,
+                admin_name,
+                time_zone: Some(time_zone),
+                language: None,
+            };
+            let (account, admin) = crate::accounts::create(&db, input).await.map_err(fail)?;
+            let mail = crate::auth::reset::issue_link(
+                &db,
+                &config,
+                &admin,
+                crate::store::password_tokens::Purpose::Invite,
+            )
+            .await
+            .map_err(fail)?;
+            crate::mail::Mailer::from_config(&config)?
+                .send(&mail)
+                .await
+                .context("mailing the invitation")?;
+            serde_json::json!({"account": account, "admin": crate::users::UserView::from(admin)})
+        }
+        AccountCommand::List => {
+            for account in crate::accounts::list(&db).await.map_err(fail)? {
+                println!("{}", serde_json::to_string(&account)?);
+            }
+            return Ok(());
+        }
+        AccountCommand::Suspend { id } => {
+            let (account, _) = crate::accounts::suspend(&db, id).await.map_err(fail)?;
+            serde_json::to_value(account)?
+        }
+        AccountCommand::Resume { id } => {
+            serde_json::to_value(crate::accounts::resume(&db, id).await.map_err(fail)?)?
+        }
+        AccountCommand::Delete { id, yes } => {
+            if !yes {
+                bail!("erasing account {id} cannot be undone: add --yes to confirm");
+            }
+            serde_json::to_value(crate::accounts::erase(&db, id).await.map_err(fail)?)?
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&printed)?);
+    Ok(())
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {

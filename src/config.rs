@@ -10,6 +10,7 @@ mod database;
 mod leads;
 mod mail;
 mod meta;
+mod platform;
 mod raw;
 mod read;
 mod realtime;
@@ -170,6 +171,15 @@ pub struct Config {
     pub trusted_proxies: Vec<crate::net::Cidr>,
     /// Bearer token that opens `/metrics`; without it `/metrics` answers 404 (`METRICS_TOKEN`).
     pub metrics_token: Option<Secret>,
+    /// Bearer token of the operator's platform API; without it that API answers 404
+    /// (`PLATFORM_TOKEN`).
+    pub platform_token: Option<Secret>,
+    /// Whether anyone may create an account by signing up (`SIGNUP=open`).
+    pub signup_open: bool,
+    /// Sign-ups per client IP (`SIGNUP_LIMIT_PER_IP`).
+    pub signup_limit_per_ip: Limit,
+    /// Sign-ups per email (`SIGNUP_LIMIT_PER_EMAIL`).
+    pub signup_limit_per_email: Limit,
     /// Hosts outgoing webhooks may reach although they resolve to private addresses
     /// (`WEBHOOK_ALLOW_PRIVATE_HOSTS`, comma-separated host names).
     pub webhook_allow_private_hosts: Vec<String>,
@@ -187,6 +197,7 @@ pub const SECTIONS: &[Section] = &[
     server::SECTION,
     database::SECTION,
     auth::SECTION,
+    platform::SECTION,
     meta::SECTION,
     ai::SECTION,
     leads::SECTION,
@@ -479,6 +490,10 @@ impl Config {
             relay_secret: cluster::relay_secret(raw)?,
             trusted_proxies: server::trusted_proxies(raw)?,
             metrics_token: server::metrics_token(raw)?,
+            platform_token: platform::platform_token(raw)?,
+            signup_open: platform::signup_open(raw)?,
+            signup_limit_per_ip: raw.limit("SIGNUP_LIMIT_PER_IP")?,
+            signup_limit_per_email: raw.limit("SIGNUP_LIMIT_PER_EMAIL")?,
             webhook_allow_private_hosts: webhooks::allow_private_hosts(raw),
             typing_limit: raw.limit("TYPING_LIMIT")?,
             widget_poll_limit_per_session: raw.limit("WIDGET_POLL_LIMIT_PER_SESSION")?,

@@ -1,5 +1,6 @@
 //! Switchboard: a realtime messaging hub for support teams.
 
+pub mod accounts;
 pub mod ai;
 pub mod api;
 pub mod app;

@@ -31,6 +31,10 @@ pub enum Template {
     PasswordReset,
     /// An invitation to set a first password.
     Invite,
+    /// A link that confirms a sign-up's email address.
+    ConfirmSignup,
+    /// Someone tried to sign up with an address that already has an account.
+    AlreadyRegistered,
 }
 
 impl Template {
@@ -45,6 +49,16 @@ impl Template {
                 "You are invited to Switchboard",
                 include_str!("mail/templates/invite.txt"),
                 include_str!("mail/templates/invite.html"),
+            ),
+            Self::ConfirmSignup => (
+                "Confirm your Switchboard account",
+                include_str!("mail/templates/confirm_signup.txt"),
+                include_str!("mail/templates/confirm_signup.html"),
+            ),
+            Self::AlreadyRegistered => (
+                "Your Switchboard account",
+                include_str!("mail/templates/already_registered.txt"),
+                include_str!("mail/templates/already_registered.html"),
             ),
         }
     }

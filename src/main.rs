@@ -62,7 +62,8 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    switchboard::telemetry::init(loaded.config.log_format);
+    // Commands whose output is data (`account ...`) keep stdout for it; logs go to stderr.
+    switchboard::telemetry::init(loaded.config.log_format, cli.command.prints_data());
     loaded.log();
     let config = loaded.config;
     if let Err(e) = release_freed_memory_while_idle() {

@@ -32,7 +32,9 @@ pub use lead::{
 pub use records::{Chat, Contact, Label, Message};
 pub use refusal::Refusal;
 pub use revoked::{Revoked, RevokedKind};
-pub use states::{ChatStatus, DeliveryStatus, Direction, EventType, Role, UnknownValue};
+pub use states::{
+    AccountStatus, ChatStatus, DeliveryStatus, Direction, EventType, Language, Role, UnknownValue,
+};
 pub use widget_settings::{AgentLabel, Ask, WidgetPosition, WidgetSettings};
 
 /// Reads a field that may be absent (`None`: leave it), `null` (`Some(None)`: clear it) or a

@@ -8,6 +8,9 @@ diesel::table! {
         event_seq -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        status -> Text,
+        time_zone -> Text,
+        language -> Text,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod connection;
 pub mod contacts;
 pub mod dialect;
+pub mod erase;
 pub mod events;
 pub mod hooks;
 pub mod imported_leads;

@@ -124,7 +124,8 @@ pub struct UpdateUser {
     pub password: Option<String>,
 }
 
-fn validate_email(email: &str) -> AppResult<String> {
+/// A login email: lower-cased, an address the mailer can write to.
+pub fn validate_email(email: &str) -> AppResult<String> {
     let email = users::normalize_email(email);
     let valid = email.chars().count() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
@@ -144,7 +145,8 @@ fn validate_email(email: &str) -> AppResult<String> {
     }
 }
 
-fn validate_name(name: &str) -> AppResult<String> {
+/// A person's display name: trimmed, 1 to 200 characters.
+pub fn validate_name(name: &str) -> AppResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::unprocessable(

@@ -34,6 +34,9 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "contacts", description = "Customers' details"),
         (name = "leads", description = "Leads and where the team stands with each"),
         (name = "search", description = "Full-text search over messages and contacts"),
+        (name = "account", description = "The caller's own business: name, time zone, language"),
+        (name = "platform", description = "The installation's operator: create, list, suspend, \
+                                           resume and erase accounts (`PLATFORM_TOKEN`)"),
     )
 )]
 pub struct ApiDoc;
@@ -51,6 +54,15 @@ impl utoipa::Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "platform",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("the installation's PLATFORM_TOKEN"))
                     .build(),
             ),
         );

@@ -80,6 +80,8 @@ pub async fn login(
         tracing::info!(ip = %client.ip, "login failed");
         return Err(invalid_credentials());
     };
+    // Only the right password learns that its account is closed.
+    ensure_account_open(state, user.account_id).await?;
 
     let rehash = match stored.as_deref() {
         Some(phc) if super::password::needs_rehash(phc) => {
@@ -185,4 +187,25 @@ pub async fn logout(state: &AppState, me: &CurrentUser) -> AppResult<()> {
         Some(me.principal.session_id.clone()),
     ));
     Ok(())
+}
+
+/// Refuses a sign-in to an account that is suspended or whose sign-up is not confirmed yet.
+async fn ensure_account_open(state: &AppState, account_id: i64) -> AppResult<()> {
+    let status = state
+        .db()
+        .run(move |conn| crate::store::accounts::status(conn, account_id))
+        .await?;
+    match status {
+        Some(crate::model::AccountStatus::Active) => Ok(()),
+        Some(crate::model::AccountStatus::Pending) => Err(AppError::custom(
+            axum::http::StatusCode::FORBIDDEN,
+            "account_unconfirmed",
+            "confirm your email address with the link we mailed you first",
+        )),
+        _ => Err(AppError::custom(
+            axum::http::StatusCode::FORBIDDEN,
+            "account_suspended",
+            "this account is suspended; ask the installation's operator",
+        )),
+    }
 }

@@ -36,6 +36,8 @@ pub enum Action<'a> {
     ManageCannedResponses,
     /// Add, change or remove the account's labels.
     ManageLabels,
+    /// Change the account's own settings (name, time zone, language).
+    ManageAccount,
     /// Give a chat to a user (`to`), or back to the queue (`None`).
     AssignChat {
         /// The chat, as it stands.
@@ -85,7 +87,8 @@ impl Principal {
             | Action::ManageChannels
             | Action::ManageWebhooks
             | Action::ManageCannedResponses
-            | Action::ManageLabels => self.role == Role::Admin,
+            | Action::ManageLabels
+            | Action::ManageAccount => self.role == Role::Admin,
         }
     }
 

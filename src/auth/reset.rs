@@ -6,12 +6,14 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
+use crate::config::Config;
 use crate::error::{AppError, AppResult};
-use crate::mail::Template;
+use crate::mail::{Mail, Template};
 use crate::net::ClientInfo;
 use crate::store::audit::{self, NewEntry};
 use crate::store::password_tokens::{self, Purpose};
 use crate::store::users::{self, User, UserChanges};
+use crate::store::Db;
 
 /// How long an invitation stays valid.
 const INVITE_TTL: chrono::Duration = chrono::Duration::days(7);
@@ -83,51 +85,61 @@ pub async fn request(state: &AppState, input: ResetRequest, client: &ClientInfo)
 /// Issues a token for `user` and mails the link (reset or invitation); an invitation voids the
 /// user's earlier links.
 pub async fn send_link(state: &AppState, user: &User, purpose: Purpose) -> AppResult<()> {
+    let mail = issue_link(state.db(), &state.config, user, purpose).await?;
+    state.mailer.send_later(mail);
+    Ok(())
+}
+
+/// Issues a token for `user` and returns the mail with its link, for the caller to send.
+pub async fn issue_link(
+    db: &Db,
+    config: &Config,
+    user: &User,
+    purpose: Purpose,
+) -> AppResult<Mail> {
     let token = crate::tokens::random_hex(32);
     let hash = token_hash(&token);
     let now = Utc::now();
     let ttl = match purpose {
-        Purpose::Reset => chrono::Duration::from_std(state.config.password_reset_ttl)
+        Purpose::Reset => chrono::Duration::from_std(config.password_reset_ttl)
             .unwrap_or(chrono::Duration::minutes(30)),
-        Purpose::Invite => INVITE_TTL,
+        Purpose::Invite | Purpose::Signup => INVITE_TTL,
     };
     let (account_id, user_id) = (user.account_id, user.id);
-    state
-        .db()
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                // A new invitation replaces the ones sent before: only the newest link works.
-                if purpose == Purpose::Invite {
-                    password_tokens::invalidate_for_user(conn, user_id, now.naive_utc())?;
-                }
-                password_tokens::create(
-                    conn,
-                    account_id,
-                    user_id,
-                    &hash,
-                    purpose,
-                    now.naive_utc(),
-                    (now + ttl).naive_utc(),
-                )
-            })
+    db.run(move |conn| {
+        conn.transaction(|conn| {
+            // A new invitation or confirmation replaces the ones sent before: only the newest
+            // link works.
+            if purpose != Purpose::Reset {
+                password_tokens::invalidate_for_user(conn, user_id, now.naive_utc())?;
+            }
+            password_tokens::create(
+                conn,
+                account_id,
+                user_id,
+                &hash,
+                purpose,
+                now.naive_utc(),
+                (now + ttl).naive_utc(),
+            )
         })
-        .await?;
+    })
+    .await?;
     let (template, page) = match purpose {
         Purpose::Reset => (Template::PasswordReset, "reset-password"),
         Purpose::Invite => (Template::Invite, "accept-invite"),
+        Purpose::Signup => (Template::ConfirmSignup, "confirm-signup"),
     };
-    let link = format!("{}/{page}?token={token}", state.config.frontend_base_url);
+    let link = format!("{}/{page}?token={token}", config.frontend_base_url);
     let validity = crate::mail::validity(ttl.num_minutes());
-    let mail = template.render(
+    Ok(template.render(
         &user.email,
         &[
             ("name", &user.name),
             ("link", &link),
             ("validity", &validity),
         ],
-    );
-    state.mailer.send_later(mail);
-    Ok(())
+    ))
 }
 
 /// Sets a new password with a valid token; revokes every session of the user.

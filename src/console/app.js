@@ -46,6 +46,16 @@ function start() {
     });
     return;
   }
+  if (location.pathname === "/confirm-signup") {
+    const token = params.get("token") || "";
+    history.replaceState(null, "", "/");
+    api("POST", "/api/auth/signup/confirm", { token })
+      .then((account) => showSignIn({ text: `${account.name} is ready: sign in with the email and password you signed up with.`, kind: "ok" }))
+      .catch((error) => showSignIn({ text: error.code === "invalid_or_expired_token"
+        ? "This confirmation link is invalid, used or expired: sign up again for a new one."
+        : error.message, kind: "error" }));
+    return;
+  }
   if (session.token) {
     enter(session.read().user);
   } else {

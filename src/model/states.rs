@@ -213,3 +213,26 @@ mod tests {
         );
     }
 }
+
+states!(
+    /// Where an account stands with the installation's operator.
+    AccountStatus, "account status" {
+        /// In use.
+        Active = "active",
+        /// Stopped by the operator: its people cannot sign in, nothing is sent and the AI is
+        /// off, while what customers write is still stored.
+        Suspended = "suspended",
+        /// Created by a sign-up whose email address is not confirmed yet.
+        Pending = "pending",
+    }
+);
+
+states!(
+    /// The language an account's console and widget speak by default.
+    Language, "language" {
+        /// English.
+        English = "en",
+        /// German.
+        German = "de",
+    }
+);

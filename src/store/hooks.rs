@@ -200,6 +200,7 @@ pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResu
     webhook_deliveries::table
         .filter(webhook_deliveries::status.eq("pending"))
         .filter(webhook_deliveries::next_attempt_at.le(now))
+        .filter(webhook_deliveries::account_id.eq_any(super::accounts::sending()))
         .order(webhook_deliveries::id.asc())
         .limit(limit)
         .select(Delivery::as_select())

@@ -348,7 +348,7 @@ pub fn record_failure(
         .execute(conn)
 }
 
-/// Pending outbound messages whose next attempt is due, oldest first.
+/// Pending outbound messages of accounts that may send whose next attempt is due, oldest first.
 pub fn due_deliveries(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -361,6 +361,7 @@ pub fn due_deliveries(
                 .is_null()
                 .or(messages::next_attempt_at.le(now)),
         )
+        .filter(messages::account_id.eq_any(super::accounts::sending()))
         .order(messages::id.asc())
         .limit(limit)
         .select(Message::as_select())

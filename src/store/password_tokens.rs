@@ -13,6 +13,8 @@ pub enum Purpose {
     Reset,
     /// An admin created the user without a password.
     Invite,
+    /// Someone signed up: the link confirms their email address and opens the account.
+    Signup,
 }
 
 impl Purpose {
@@ -20,6 +22,7 @@ impl Purpose {
         match self {
             Self::Reset => "reset",
             Self::Invite => "invite",
+            Self::Signup => "signup",
         }
     }
 }
@@ -58,15 +61,37 @@ pub fn create(
         .map(|_| ())
 }
 
-/// Marks the token used if it is unused and unexpired, and returns `(account_id, user_id)`.
-/// The conditional update makes it single-use even when two requests race.
+/// Marks a reset or invitation token used if it is unused and unexpired, and returns
+/// `(account_id, user_id)`. The conditional update makes it single-use even when two requests
+/// race.
 pub fn consume(
     conn: &mut DbConnection,
     token_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<(i64, i64)>> {
+    consume_where(conn, token_hash, false, now)
+}
+
+/// Marks a sign-up confirmation token used, as [`consume`] does for the others.
+pub fn consume_signup(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(i64, i64)>> {
+    consume_where(conn, token_hash, true, now)
+}
+
+fn consume_where(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    signup: bool,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(i64, i64)>> {
+    let signup_purpose = Purpose::Signup.as_str();
+    let purpose = password_tokens::purpose.eq(signup_purpose);
     let claimed = diesel::update(password_tokens::table)
         .filter(password_tokens::token_hash.eq(token_hash))
+        .filter(purpose.eq(signup))
         .filter(password_tokens::used_at.is_null())
         .filter(password_tokens::expires_at.gt(now))
         .set(password_tokens::used_at.eq(now))

@@ -103,6 +103,14 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
         .optional()
 }
 
+/// The ids of an account's users.
+pub fn ids_in_account(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<i64>> {
+    users::table
+        .filter(users::account_id.eq(account_id))
+        .select(users::id)
+        .load(conn)
+}
+
 /// Finds a user by id within an account.
 pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<User> {
     users::table

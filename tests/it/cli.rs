@@ -63,6 +63,7 @@ fn help_is_available_for_every_command() {
         &["serve", "--help"],
         &["migrate", "--help"],
         &["user", "create", "--help"],
+        &["account", "create", "--help"],
     ] {
         let out = Command::new(BIN).args(args).output().expect("run");
         assert!(out.status.success(), "{args:?}");
@@ -343,4 +344,91 @@ fn the_readme_names_the_rust_version_the_manifest_requires() {
         readme.contains(&format!("Rust toolchain ({version} or newer)")),
         "README and Cargo.toml disagree on the Rust version ({version})"
     );
+}
+
+#[test]
+fn the_operator_manages_accounts_from_the_command_line() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().expect("dir");
+    let env = [("DATABASE_URL", db.url.as_str())];
+    let run = |args: &[&str]| {
+        let out = switchboard(dir.path(), args, &env).output().expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), stdout, stderr)
+    };
+    let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("json");
+
+    let (ok, out, err) = run(&[
+        "account",
+        "create",
+        "--name",
+        "Cycle Shop",
+        "--admin-email",
+        "Owner@Cycles.test",
+        "--time-zone",
+        "Europe/Berlin",
+    ]);
+    assert!(ok, "{err}");
+    let created = json(&out);
+    let id = created["account"]["id"].as_i64().expect("id");
+    assert_eq!(created["admin"]["email"], "owner@cycles.test");
+    let invitations: Vec<String> = std::fs::read_dir(dir.path().join("data/outbox"))
+        .expect("outbox")
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    assert!(
+        invitations.iter().any(|m| m.contains("owner@cycles.test")
+            && crate::helpers::decode_quoted_printable(m).contains("/accept-invite?token=")),
+        "the admin is mailed an invitation"
+    );
+    let (ok, _, err) = run(&[
+        "account",
+        "create",
+        "--name",
+        "Again",
+        "--admin-email",
+        "owner@cycles.test",
+    ]);
+    assert!(!ok && err.contains("email_taken"), "{err}");
+    let (ok, _, err) = run(&[
+        "account",
+        "create",
+        "--name",
+        "Odd",
+        "--admin-email",
+        "x@y.test",
+        "--time-zone",
+        "Nowhere/Land",
+    ]);
+    assert!(!ok && err.contains("invalid_time_zone"), "{err}");
+
+    let id_arg = id.to_string();
+    let (ok, out, _) = run(&["account", "suspend", &id_arg]);
+    assert!(ok);
+    assert_eq!(json(&out)["status"], "suspended");
+    let (ok, out, _) = run(&["account", "list"]);
+    assert!(ok);
+    let listed: Vec<serde_json::Value> = out.lines().map(json).collect();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["status"], "suspended");
+    let (ok, out, _) = run(&["account", "resume", &id_arg]);
+    assert!(ok);
+    assert_eq!(json(&out)["status"], "active");
+
+    let (ok, _, err) = run(&["account", "delete", &id_arg]);
+    assert!(
+        !ok && err.contains("--yes"),
+        "erasing asks for confirmation: {err}"
+    );
+    let (ok, out, err) = run(&["account", "delete", &id_arg, "--yes"]);
+    assert!(ok, "{err}");
+    let erased = json(&out);
+    assert_eq!(erased["removed"]["accounts"], 1);
+    assert_eq!(erased["removed"]["users"], 1);
+    let (ok, out, _) = run(&["account", "list"]);
+    assert!(ok && out.trim().is_empty(), "{out}");
+    let (ok, _, err) = run(&["account", "suspend", &id_arg]);
+    assert!(!ok && err.contains("not_found"), "{err}");
 }

@@ -21,4 +21,4 @@ pub use meta::{messenger_text, meta_sign, META_APP_SECRET, PAGE_ID};
 pub use receiver::{hmac_hex, Receiver};
 pub use redis_server::RedisServer;
 pub use silent::Silent;
-pub use smtp::{decode_quoted_printable, token_from_mail, SmtpServer};
+pub use smtp::{decode_quoted_printable, outbox_tokens, token_from_mail, SmtpServer};

@@ -1,5 +1,6 @@
 //! Tests per route, mirroring the URL tree.
 
+mod accounts;
 mod ai;
 mod assign;
 mod assist;

@@ -1,10 +1,10 @@
-// Administration for admins: users, channels (with the widget's embed snippet), canned
+// Administration for admins: the business's own settings, users, channels (with the widget's embed snippet), canned
 // responses, labels, outgoing webhooks (deliveries, dead letters, redelivery) and the audit log.
 
 import { api } from "../api.js";
 import { CHANNELS, chip, field, h, mount } from "../dom.js";
 
-const SECTIONS = [["users", "Users"], ["channels", "Channels"], ["canned", "Canned responses"], ["labels", "Labels"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
+const SECTIONS = [["business", "Business"], ["users", "Users"], ["channels", "Channels"], ["canned", "Canned responses"], ["labels", "Labels"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
 
 /** Draws admin section `section` into `view`. */
 export function admin(view, section) {
@@ -18,7 +18,7 @@ export function admin(view, section) {
         "aria-current": key === section ? "page" : null,
       }, label))),
     body));
-  const draw = { users, channels, canned, labels, webhooks, audit }[section] || users;
+  const draw = { business, users, channels, canned, labels, webhooks, audit }[section] || users;
   draw(body).catch((error) => mount(body, h("p", { class: "notice error", role: "alert" }, `Could not load: ${error.message}`)));
   return { update() {} };
 }
@@ -588,4 +588,33 @@ async function labels(body, editing = null, notice = null) {
       h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 3 }, "No labels yet.")))),
     form);
   body.querySelector("input[aria-label^='New name of']")?.focus();
+}
+
+/** Time zones the browser knows, for the picker; the hub checks the name again. */
+function timeZones(current) {
+  const known = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  return [...new Set(["UTC", current, ...known])];
+}
+
+async function business(body, notice = null) {
+  const account = await api("GET", "/api/account");
+  const message = h("div", {}, notice);
+  const name = h("input", { type: "text", required: true, maxlength: 120, value: account.name });
+  const zone = h("select", {}, timeZones(account.time_zone).map((z) => h("option", { value: z, selected: z === account.time_zone }, z)));
+  const language = h("select", {}, [["en", "English"], ["de", "Deutsch"]].map(([code, label]) =>
+    h("option", { value: code, selected: code === account.language }, label)));
+  const form = h("form", {
+    class: "form",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        const saved = await api("PATCH", "/api/account", { name: name.value, time_zone: zone.value, language: language.value });
+        await business(body, status(`Settings of ${saved.name} saved.`, "ok"));
+      } catch (error) {
+        mount(message, status(error.message, "error"));
+      }
+    },
+  }, h("h2", {}, "Business settings"), field("Business name", name), field("Time zone", zone), field("Language", language),
+  h("button", { type: "submit", class: "primary" }, "Save settings"));
+  mount(body, message, form);
 }

@@ -119,3 +119,26 @@ pub fn token_from_mail(mail: &str) -> String {
         .take_while(char::is_ascii_hexdigit)
         .collect()
 }
+
+/// The tokens of the mails in `app`'s outbox that link to `page` (e.g. `/accept-invite`),
+/// once there are `count` of them.
+pub async fn outbox_tokens(app: &super::TestApp, page: &str, count: usize) -> Vec<String> {
+    let outbox = app.state.config.data_dir.join("outbox");
+    let link = format!("{page}?token=");
+    for _ in 0..200 {
+        let mails: Vec<String> = std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .filter(|m| decode_quoted_printable(m).contains(&link))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if mails.len() >= count {
+            return mails.iter().map(|m| token_from_mail(m)).collect();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {count} mails linking to {page} in the outbox");
+}

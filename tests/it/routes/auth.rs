@@ -3,4 +3,5 @@
 mod login;
 mod password_reset;
 mod rate_limits;
+mod signup;
 mod tokens;

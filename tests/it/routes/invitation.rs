@@ -4,27 +4,11 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{assert_error, decode_quoted_printable, token_from_mail, TestApp};
+use crate::helpers::{assert_error, outbox_tokens, TestApp};
 
 /// The invitation tokens in the outbox, once there are `count`.
 async fn invitation_tokens(app: &TestApp, count: usize) -> Vec<String> {
-    let outbox = app.state.config.data_dir.join("outbox");
-    for _ in 0..200 {
-        let mails: Vec<(std::path::PathBuf, String)> = std::fs::read_dir(&outbox)
-            .map(|d| {
-                d.filter_map(Result::ok)
-                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                    .filter_map(|e| Some((e.path(), std::fs::read_to_string(e.path()).ok()?)))
-                    .filter(|(_, m)| decode_quoted_printable(m).contains("/accept-invite?token="))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if mails.len() >= count {
-            return mails.iter().map(|(_, m)| token_from_mail(m)).collect();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("fewer than {count} invitations in the outbox");
+    outbox_tokens(app, "/accept-invite", count).await
 }
 
 #[tokio::test]

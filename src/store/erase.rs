@@ -1,0 +1,102 @@
+//! Erasing an account: every row of every table that belongs to it, children first, counted.
+
+use diesel::prelude::*;
+
+use super::connection::DbConnection;
+use super::schema;
+
+/// Rows removed, per table, in the order they were removed.
+pub type Removed = Vec<(&'static str, usize)>;
+
+/// Deletes the rows of each table whose `account_id` is `$account`, recording the counts.
+macro_rules! by_account {
+    ($conn:expr, $removed:expr, $account:expr, $($table:ident),+ $(,)?) => {
+        $(
+            let n = diesel::delete(
+                schema::$table::table.filter(schema::$table::account_id.eq($account)),
+            )
+            .execute($conn)?;
+            $removed.push((stringify!($table), n));
+        )+
+    };
+}
+
+/// Removes account `id` and everything in it (search entries go with their messages and
+/// contacts); `None` when there is no such account. Run it inside a transaction.
+pub fn account(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Removed>> {
+    if super::accounts::status(conn, id)?.is_none() {
+        return Ok(None);
+    }
+    let mut removed = Removed::new();
+    links(conn, id, &mut removed)?;
+    by_account!(
+        conn,
+        removed,
+        id,
+        chat_reads,
+        webhook_deliveries,
+        outgoing_webhooks,
+        messages,
+        leads,
+        lead_imports,
+        events,
+        chats,
+        widget_sessions,
+        canned_responses,
+        labels,
+        audit_log,
+        password_tokens,
+        sessions,
+        contacts,
+        channels,
+        assignment_cursors,
+        users,
+    );
+    let n = diesel::delete(schema::accounts::table.find(id)).execute(conn)?;
+    removed.push(("accounts", n));
+    Ok(Some(removed))
+}
+
+/// The rows that belong to the account through a parent: labels on chats and contacts, and
+/// the parts of lead imports.
+fn links(conn: &mut DbConnection, id: i64, removed: &mut Removed) -> QueryResult<()> {
+    use schema::{
+        chat_labels, chats, contact_labels, contacts, lead_import_chunks, lead_import_merges,
+        lead_import_rejections, lead_imports,
+    };
+    let account_chats = chats::table
+        .filter(chats::account_id.eq(id))
+        .select(chats::id);
+    let n = diesel::delete(chat_labels::table.filter(chat_labels::chat_id.eq_any(account_chats)))
+        .execute(conn)?;
+    removed.push(("chat_labels", n));
+    let account_contacts = contacts::table
+        .filter(contacts::account_id.eq(id))
+        .select(contacts::id);
+    let n = diesel::delete(
+        contact_labels::table.filter(contact_labels::contact_id.eq_any(account_contacts)),
+    )
+    .execute(conn)?;
+    removed.push(("contact_labels", n));
+    let imports = || {
+        lead_imports::table
+            .filter(lead_imports::account_id.eq(id))
+            .select(lead_imports::id)
+    };
+    let n = diesel::delete(
+        lead_import_chunks::table.filter(lead_import_chunks::import_id.eq_any(imports())),
+    )
+    .execute(conn)?;
+    removed.push(("lead_import_chunks", n));
+    let n = diesel::delete(
+        lead_import_rejections::table.filter(lead_import_rejections::import_id.eq_any(imports())),
+    )
+    .execute(conn)?;
+    removed.push(("lead_import_rejections", n));
+    let n = diesel::delete(
+        lead_import_merges::table.filter(lead_import_merges::import_id.eq_any(imports())),
+    )
+    .execute(conn)?;
+    removed.push(("lead_import_merges", n));
+    Ok(())
+}
