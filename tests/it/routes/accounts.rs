@@ -5,6 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, outbox_tokens, TestApp};
+use crate::routes::ws::{closes, connect_to};
 
 const PLATFORM_TOKEN: &str = "platform-token-platform-token-0123456789";
 
@@ -119,6 +120,7 @@ async fn a_suspended_account_keeps_what_customers_write_and_its_people_out_until
         .expect("the new admin signs in");
     let visitor = visitor(&app, &admin).await;
     visitor_writes(&app, &visitor, "Are you open on Sunday?").await;
+    let mut socket = connect_to(&app.base, &admin, None).await;
 
     let (status, suspended) = platform(
         &app,
@@ -129,6 +131,10 @@ async fn a_suspended_account_keeps_what_customers_write_and_its_people_out_until
     .await;
     assert_eq!(status, 200, "{suspended}");
     assert_eq!(suspended["status"], "suspended");
+    assert!(
+        closes(&mut socket, 5000).await,
+        "the live connection closes at once"
+    );
     let (status, _) = app
         .call(Method::GET, "/api/auth/me", Some(&admin), None)
         .await;
