@@ -80,7 +80,7 @@ async fn value_of(browser: &Browser, label: &str) -> String {
 }
 
 /// Empties the visible field labelled `label`, as selecting its text and deleting it does.
-async fn clear(browser: &Browser, label: &str) {
+pub(crate) async fn clear(browser: &Browser, label: &str) {
     browser
         .run(
             "const l = [...document.querySelectorAll('label')].find((l) => \
