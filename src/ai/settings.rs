@@ -351,3 +351,66 @@ fn endpoint(config: &Config, level: Option<&AiSettingsRow>) -> Result<Endpoint, 
     let base = level.base_url.as_deref().unwrap_or(&config.ai_base_url);
     Ok(Endpoint::new(base, key))
 }
+
+/// What a rotation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// Keys sealed again under the current `SECRETS_KEY`.
+    pub resealed: usize,
+    /// Keys sealed under it already.
+    pub current: usize,
+}
+
+/// Seals every stored key again under the current `SECRETS_KEY`, in one transaction: nothing
+/// changes when any key cannot be opened with `SECRETS_KEY` or `SECRETS_KEY_OLD`.
+pub fn rotate_keys(
+    conn: &mut DbConnection,
+    keyring: &crate::secrets::Keyring,
+) -> Result<Rotation, RotationError> {
+    use diesel::Connection;
+    if keyring.current.is_none() {
+        return Err(RotationError::Key(crate::secrets::SecretsError::Missing));
+    }
+    conn.transaction(|conn| {
+        let mut rotation = Rotation {
+            resealed: 0,
+            current: 0,
+        };
+        for (account_id, level, sealed) in ai_settings::sealed_keys(conn)? {
+            if keyring.is_current(&sealed) {
+                rotation.current += 1;
+                continue;
+            }
+            let plain = keyring.open(&sealed).map_err(|e| RotationError::Open {
+                account_id,
+                level,
+                problem: e,
+            })?;
+            let resealed = keyring.seal(plain.expose()).map_err(RotationError::Key)?;
+            ai_settings::reseal(conn, account_id, level, &resealed)?;
+            rotation.resealed += 1;
+        }
+        Ok(rotation)
+    })
+}
+
+/// Why a rotation changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum RotationError {
+    /// No current key to seal under.
+    #[error("{0}")]
+    Key(crate::secrets::SecretsError),
+    /// A stored key that neither key opens.
+    #[error("account {account_id} (channel {level}, 0 = the account): {problem}")]
+    Open {
+        /// The account.
+        account_id: i64,
+        /// The level (0 for the account's own row).
+        level: i64,
+        /// What failed.
+        problem: crate::secrets::SecretsError,
+    },
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+}

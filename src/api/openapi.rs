@@ -34,6 +34,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "contacts", description = "Customers' details"),
         (name = "leads", description = "Leads and where the team stands with each"),
         (name = "search", description = "Full-text search over messages and contacts"),
+        (name = "ai", description = "A business's own AI provider, key, pause and budgets, and its usage"),
     )
 )]
 pub struct ApiDoc;

@@ -1,6 +1,7 @@
 //! Tests per route, mirroring the URL tree.
 
-mod ai;
+pub(crate) mod ai;
+mod ai_accounts;
 mod assign;
 mod assist;
 mod audit;
