@@ -43,7 +43,10 @@ impl SecretsKey {
                 .map_err(|_| "must be 64 hex digits or base64 of 32 bytes".to_string())?
         };
         let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
-            format!("must be 32 bytes (64 hex digits or base64), not {}", b.len())
+            format!(
+                "must be 32 bytes (64 hex digits or base64), not {}",
+                b.len()
+            )
         })?;
         Ok(Self(key))
     }
@@ -110,7 +113,10 @@ pub struct Keyring {
 impl Keyring {
     /// Seals under the current key.
     pub fn seal(&self, plain: &str) -> Result<String, SecretsError> {
-        self.current.as_ref().ok_or(SecretsError::Missing)?.seal(plain)
+        self.current
+            .as_ref()
+            .ok_or(SecretsError::Missing)?
+            .seal(plain)
     }
 
     /// Opens a value sealed under the current or the old key.

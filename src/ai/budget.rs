@@ -261,9 +261,15 @@ mod tests {
     #[test]
     fn months_roll_over_in_utc() {
         let dec = Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 0).unwrap();
-        assert_eq!(next_month(dec), Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap());
+        assert_eq!(
+            next_month(dec),
+            Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap()
+        );
         assert_eq!(month_start(dec).to_string(), "2026-12-01 00:00:00");
         let feb = Utc.with_ymd_and_hms(2027, 2, 3, 1, 0, 0).unwrap();
-        assert_eq!(next_month(feb), Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap());
+        assert_eq!(
+            next_month(feb),
+            Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap()
+        );
     }
 }

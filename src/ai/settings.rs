@@ -109,7 +109,11 @@ async fn show(state: &AppState, me: &CurrentUser, level: i64) -> AppResult<AiSet
         .run(move |conn| -> AppResult<Option<AiSettingsRow>> {
             check_level(conn, account_id, level)?;
             let (account, channel) = ai_settings::levels(conn, account_id, Some(level))?;
-            Ok(if level == ACCOUNT_LEVEL { account } else { channel })
+            Ok(if level == ACCOUNT_LEVEL {
+                account
+            } else {
+                channel
+            })
         })
         .await?;
     Ok(AiSettingsView::of(row, &state.config))
@@ -169,7 +173,11 @@ async fn put(
         .run(move |conn| -> AppResult<AiSettingsRow> {
             check_level(conn, account_id, level)?;
             let (account, channel) = ai_settings::levels(conn, account_id, Some(level))?;
-            let before = if level == ACCOUNT_LEVEL { account } else { channel };
+            let before = if level == ACCOUNT_LEVEL {
+                account
+            } else {
+                channel
+            };
             let row = merged(account_id, level, input, before, sealed);
             ai_settings::save(conn, &row)?;
             Ok(row)
@@ -180,7 +188,12 @@ async fn put(
     } else {
         format!("channel {level}'s AI settings were changed")
     };
-    tracing::info!(account_id, level, key_changed = row.api_key_sealed.is_some(), "{what}");
+    tracing::info!(
+        account_id,
+        level,
+        key_changed = row.api_key_sealed.is_some(),
+        "{what}"
+    );
     Ok(AiSettingsView::of(Some(row), &state.config))
 }
 
@@ -240,7 +253,11 @@ fn validate(input: &PutAiSettings, level: i64) -> AppResult<()> {
     if input.tokens_per_month.is_some_and(|t| t < 1) {
         return invalid("tokens_per_month must be 1 or more");
     }
-    if input.system_prompt.as_deref().is_some_and(|p| p.chars().count() > MAX_PROMPT) {
+    if input
+        .system_prompt
+        .as_deref()
+        .is_some_and(|p| p.chars().count() > MAX_PROMPT)
+    {
         return invalid("system_prompt is longer than 20000 characters");
     }
     if input.api_key.as_deref().is_some_and(|k| k.len() > 1_000) {
@@ -337,7 +354,10 @@ fn limits(row: &AiSettingsRow) -> Limits {
 /// The level's provider, its key opened; the installation's when no level names one.
 fn endpoint(config: &Config, level: Option<&AiSettingsRow>) -> Result<Endpoint, String> {
     let Some(level) = level else {
-        return Ok(Endpoint::new(&config.ai_base_url, config.ai_api_key.clone()));
+        return Ok(Endpoint::new(
+            &config.ai_base_url,
+            config.ai_api_key.clone(),
+        ));
     };
     let key: Option<Secret> = match &level.api_key_sealed {
         Some(sealed) => Some(

@@ -102,7 +102,11 @@ pub struct BudgetStatus {
 }
 
 /// The report for the caller's account (admins).
-pub async fn report(state: &AppState, me: &CurrentUser, query: UsageQuery) -> AppResult<UsageReport> {
+pub async fn report(
+    state: &AppState,
+    me: &CurrentUser,
+    query: UsageQuery,
+) -> AppResult<UsageReport> {
     me.principal.authorize(Action::ManageChannels)?;
     let now = Utc::now();
     let to = query.to.unwrap_or(now.date_naive());
@@ -123,7 +127,9 @@ pub async fn report(state: &AppState, me: &CurrentUser, query: UsageQuery) -> Ap
     let account_id = me.principal.account_id;
     let (start, end) = (
         from.and_hms_opt(0, 0, 0).unwrap_or_default(),
-        (to + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default(),
+        (to + Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default(),
     );
     let (groups, used, settings) = state
         .db()

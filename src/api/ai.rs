@@ -16,7 +16,10 @@ type QueryOf<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
 /// key is never returned, only its last four characters.
 #[utoipa::path(get, path = "/api/ai/settings", operation_id = "showAiSettings", tag = "ai", security(("bearer" = [])),
     responses((status = 200, body = AiSettingsView), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn show(State(state): State<AppState>, me: CurrentUser) -> AppResult<Json<AiSettingsView>> {
+pub async fn show(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> AppResult<Json<AiSettingsView>> {
     settings::show_account(&state, &me).await.map(Json)
 }
 
@@ -60,7 +63,9 @@ pub async fn put_channel(
     Path(id): Path<i64>,
     Json(input): Json<PutAiSettings>,
 ) -> AppResult<Json<AiSettingsView>> {
-    settings::put_channel(&state, &me, id, input).await.map(Json)
+    settings::put_channel(&state, &me, id, input)
+        .await
+        .map(Json)
 }
 
 /// What the account's AI calls used (admins): totals over a period of days (UTC), grouped by

@@ -92,7 +92,11 @@ pub fn save(conn: &mut DbConnection, row: &AiSettingsRow) -> QueryResult<()> {
 }
 
 /// Removes a channel's row (the channel inherits everything again).
-pub fn remove_channel(conn: &mut DbConnection, account_id: i64, channel_id: i64) -> QueryResult<()> {
+pub fn remove_channel(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+) -> QueryResult<()> {
     diesel::delete(
         ai_settings::table
             .filter(ai_settings::account_id.eq(account_id))

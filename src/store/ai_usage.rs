@@ -42,10 +42,7 @@ pub fn record(conn: &mut DbConnection, usage: &NewUsage) -> QueryResult<()> {
 
 /// Whether the connection is MySQL (whose `SUM` is a decimal and must be cast back).
 fn is_mysql(conn: &DbConnection) -> bool {
-    !matches!(
-        conn,
-        DbConnection::Sqlite(_) | DbConnection::Postgres(_)
-    )
+    !matches!(conn, DbConnection::Sqlite(_) | DbConnection::Postgres(_))
 }
 
 /// `COALESCE(SUM(expr), 0)` as a whole number on every backend.
@@ -178,5 +175,6 @@ pub fn report(
     } else {
         statement
     };
-    crate::on_backend!(conn, |c| diesel::sql_query(&statement).load::<UsageGroup>(c))
+    crate::on_backend!(conn, |c| diesel::sql_query(&statement)
+        .load::<UsageGroup>(c))
 }

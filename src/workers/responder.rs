@@ -14,8 +14,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::ai::budget::{self, CallError, Feature};
 use crate::ai::client::{ChatMessage, ChatRequest};
-use crate::ai::settings::Resolved;
 use crate::ai::conversation;
+use crate::ai::settings::Resolved;
 use crate::ai::tools::{self, Tool};
 use crate::app::AppState;
 use crate::config::Config;
@@ -150,8 +150,7 @@ fn context(
     chat_id: i64,
 ) -> QueryResult<Option<Context>> {
     let chat = crate::store::chats::find(conn, account_id, chat_id)?;
-    if chat.status != ChatStatus::Bot
-        || !crate::store::channels::ai_enabled(conn, chat.channel_id)?
+    if chat.status != ChatStatus::Bot || !crate::store::channels::ai_enabled(conn, chat.channel_id)?
     {
         return Ok(None);
     }
@@ -186,7 +185,11 @@ async fn answer(state: &AppState, account_id: i64, chat_id: i64) {
     }
     let mut request = ChatRequest {
         model: settings.model.clone(),
-        messages: conversation(&settings.prompt, &ctx.history, state.config.ai_history_tokens),
+        messages: conversation(
+            &settings.prompt,
+            &ctx.history,
+            state.config.ai_history_tokens,
+        ),
         tools: tools::definitions(),
         temperature: settings.temperature,
         response_format: None,

@@ -134,7 +134,10 @@ async fn each_account_calls_its_own_provider_with_its_own_key_and_model() {
     let seen_b = wait_for_messages(&app, &bea, 2).await;
     assert_eq!(seen_a.last().unwrap()["text"], "From provider A");
     assert_eq!(seen_b.last().unwrap()["text"], "From provider B");
-    for (server, key, model) in [(&a, "sk-account-a-1111", "model-a"), (&b, "sk-account-b-2222", "model-b")] {
+    for (server, key, model) in [
+        (&a, "sk-account-a-1111", "model-a"),
+        (&b, "sk-account-b-2222", "model-b"),
+    ] {
         let requests = server.requests();
         assert!(!requests.is_empty());
         for request in requests {
@@ -144,7 +147,9 @@ async fn each_account_calls_its_own_provider_with_its_own_key_and_model() {
     }
 
     // The key is shown by its last four only, and stored sealed.
-    let (_, shown) = app.call(Method::GET, "/api/ai/settings", Some(&first), None).await;
+    let (_, shown) = app
+        .call(Method::GET, "/api/ai/settings", Some(&first), None)
+        .await;
     assert_eq!(shown["api_key_last4"], "1111");
     assert!(!shown.to_string().contains("sk-account-a"), "{shown}");
     let stored = app
@@ -162,7 +167,12 @@ async fn each_account_calls_its_own_provider_with_its_own_key_and_model() {
     // Usage: what the fakes reported (42 prompt and 7 completion tokens a call), per account.
     for (token, server) in [(&first, &a), (&other.token, &b)] {
         let (status, usage) = app
-            .call(Method::GET, "/api/usage?group_by=feature", Some(token), None)
+            .call(
+                Method::GET,
+                "/api/usage?group_by=feature",
+                Some(token),
+                None,
+            )
             .await;
         assert_eq!(status, 200, "{usage}");
         let calls = server.requests().len() as i64;
@@ -182,10 +192,7 @@ async fn a_paused_account_hands_its_bot_chats_to_people_and_refuses_drafts() {
     let visitor = b.visitor().await;
     b.say(&visitor, "Is anyone there?").await;
     let texts = handed_over(&b).await;
-    assert!(
-        texts.iter().any(|t| t.contains("ai_paused")),
-        "{texts:?}"
-    );
+    assert!(texts.iter().any(|t| t.contains("ai_paused")), "{texts:?}");
     assert!(b.ai.requests().is_empty(), "a paused account calls nobody");
     let chat = b.chat().await;
     let (status, body) = b
@@ -232,10 +239,16 @@ async fn a_token_budget_stops_the_next_call_and_the_chat_goes_to_a_person_with_t
     assert!(response.headers().get("retry-after").is_some());
     let body: Value = response.json().await.unwrap();
     assert_error(&body, "ai_budget_exhausted");
-    assert!(body["error"]["message"].as_str().unwrap().contains("resets_at"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("resets_at"));
     assert_eq!(b.ai.requests().len(), 2);
 
-    let (_, usage) = b.app.call(Method::GET, "/api/usage", Some(&b.admin), None).await;
+    let (_, usage) = b
+        .app
+        .call(Method::GET, "/api/usage", Some(&b.admin), None)
+        .await;
     assert_eq!(usage["budget"]["tokens_per_month"], 98);
     assert_eq!(usage["budget"]["tokens_used"], 98);
     assert_eq!(usage["budget"]["tokens_left"], 0);
@@ -266,7 +279,10 @@ async fn without_secrets_key_a_key_cannot_be_saved_but_other_settings_can() {
 async fn channel_overrides_are_the_accounts_own_and_admins_only() {
     let ai = AiServer::start(Vec::new(), AiAnswer::text("From the channel's provider")).await;
     let b = bot(Vec::new(), with_secrets).await;
-    let (_, channels) = b.app.call(Method::GET, "/api/channels", Some(&b.admin), None).await;
+    let (_, channels) = b
+        .app
+        .call(Method::GET, "/api/channels", Some(&b.admin), None)
+        .await;
     let channel = channels[0]["id"].as_i64().unwrap();
     let path = format!("/api/channels/{channel}/ai-settings");
     let (status, view) = b
@@ -284,15 +300,27 @@ async fn channel_overrides_are_the_accounts_own_and_admins_only() {
     b.say(&visitor, "Hello").await;
     let seen = b.conversation(&visitor, 2).await;
     assert_eq!(seen.last().unwrap()["text"], "From the channel's provider");
-    assert_eq!(ai.requests()[0]["__authorization"], "Bearer sk-channel-3333");
+    assert_eq!(
+        ai.requests()[0]["__authorization"],
+        "Bearer sk-channel-3333"
+    );
     assert!(b.ai.requests().is_empty());
 
     let other = b.app.other_account_admin().await;
-    let (status, _) = b.app.call(Method::GET, &path, Some(&other.token), None).await;
+    let (status, _) = b
+        .app
+        .call(Method::GET, &path, Some(&other.token), None)
+        .await;
     assert_eq!(status, 404);
     let agent = b.app.user("agent").await;
-    let (status, _) = b.app.call(Method::GET, "/api/ai/settings", Some(&agent.token), None).await;
+    let (status, _) = b
+        .app
+        .call(Method::GET, "/api/ai/settings", Some(&agent.token), None)
+        .await;
     assert_eq!(status, 403);
-    let (status, _) = b.app.call(Method::GET, "/api/usage", Some(&agent.token), None).await;
+    let (status, _) = b
+        .app
+        .call(Method::GET, "/api/usage", Some(&agent.token), None)
+        .await;
     assert_eq!(status, 403);
 }
