@@ -324,3 +324,77 @@ async fn channel_overrides_are_the_accounts_own_and_admins_only() {
         .await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn lead_analyses_over_budget_wait_with_the_reason_and_are_not_retried_in_a_loop() {
+    let ai = AiServer::start(
+        Vec::new(),
+        AiAnswer::text(
+            &json!({"status": "contacted", "status_reason": null, "needs_action": true,
+                "next_action_at": null, "next_action_description": "Call back"})
+            .to_string(),
+        ),
+    )
+    .await;
+    let url = ai.url.clone();
+    let app = TestApp::spawn_with(|s| {
+        s.set("AI_BASE_URL", &url);
+        s.set("AI_MAX_ATTEMPTS", "1");
+        s.set("LEAD_SWEEP_MS", "50");
+        s.set("LEAD_ANALYSIS_CONCURRENCY", "1");
+    })
+    .await;
+    let admin = app.admin_token().await;
+    // One analysis (49 tokens) fits; the next ones wait for the month to end.
+    put_settings(&app, &admin, json!({"tokens_per_month": 49})).await;
+    let response = app
+        .client
+        .post(app.url("/api/leads/import"))
+        .bearer_auth(&admin)
+        .header("content-type", "text/csv; charset=utf-8")
+        .body("email\none@example.com\ntwo@example.com\nthree@example.com\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let mut leads = Vec::new();
+    for _ in 0..200 {
+        let (_, page) = app
+            .call(Method::GET, "/api/leads?limit=10", Some(&admin), None)
+            .await;
+        leads = page["leads"].as_array().cloned().unwrap_or_default();
+        let waiting = leads
+            .iter()
+            .filter(|l| {
+                l["analysis_error"]
+                    .as_str()
+                    .is_some_and(|e| e.starts_with("ai_budget_exhausted"))
+            })
+            .count();
+        if leads.len() == 3 && waiting == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let analysed = leads
+        .iter()
+        .filter(|l| l["analysis_state"] == "done")
+        .count();
+    let waiting: Vec<&Value> = leads
+        .iter()
+        .filter(|l| l["analysis_state"] == "pending")
+        .collect();
+    assert_eq!((analysed, waiting.len()), (1, 2), "{leads:?}");
+    for lead in waiting {
+        assert!(lead["analysis_error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("ai_budget_exhausted")));
+        assert!(lead["needs_action"].is_null(), "nothing invented: {lead}");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        ai.requests().len(),
+        1,
+        "no call past the budget, and no loop"
+    );
+}
