@@ -155,7 +155,7 @@ async fn each_account_calls_its_own_provider_with_its_own_key_and_model() {
     let stored = app
         .state
         .db()
-        .run(|conn| switchboard::store::ai_settings::sealed_keys(conn))
+        .run(switchboard::store::ai_settings::sealed_keys)
         .await
         .unwrap();
     assert_eq!(stored.len(), 2);
