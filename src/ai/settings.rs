@@ -42,31 +42,73 @@ pub struct AiSettingsView {
     pub keys_can_be_stored: bool,
 }
 
-/// New settings for one level; every field is replaced (null or absent: inherit), except the
-/// key, which stays unless `api_key` or `clear_api_key` is given.
+/// New settings for the account; every field is replaced (null or absent: inherit), except
+/// the key, which stays unless `api_key` or `clear_api_key` is given.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutAiSettings {
     /// OpenAI-compatible API base URL (`http://` or `https://`).
     pub base_url: Option<String>,
     /// A new API key (sealed at rest; needs `SECRETS_KEY`). Absent or null keeps the stored key.
-    #[schema(value_type = Option<String>, format = Password)]
+    #[schema(value_type = Option<String>, format = Password, max_length = 1000)]
     pub api_key: Option<String>,
     /// Removes the stored key.
     #[serde(default)]
     pub clear_api_key: bool,
-    /// Model (account level only).
+    /// Model.
+    #[schema(max_length = 200)]
     pub model: Option<String>,
-    /// Sampling temperature, 0 to 2 (account level only).
+    /// Sampling temperature.
+    #[schema(minimum = 0.0, maximum = 2.0)]
     pub temperature: Option<f64>,
-    /// System prompt (account level only).
+    /// System prompt.
+    #[schema(max_length = 20000)]
     pub system_prompt: Option<String>,
     /// Pause the AI.
     pub paused: Option<bool>,
-    /// Provider calls allowed per minute (1 or more).
+    /// Provider calls allowed per minute.
+    #[schema(minimum = 1)]
     pub calls_per_minute: Option<i32>,
-    /// Tokens allowed per calendar month, UTC (1 or more).
+    /// Tokens allowed per calendar month, UTC.
+    #[schema(minimum = 1)]
     pub tokens_per_month: Option<i64>,
+}
+
+/// New overrides for a channel, replaced as for the account; its model, temperature and
+/// prompt are the channel's own `ai_model`, `ai_temperature` and `ai_system_prompt`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutChannelAiSettings {
+    /// OpenAI-compatible API base URL (`http://` or `https://`).
+    pub base_url: Option<String>,
+    /// A new API key (sealed at rest; needs `SECRETS_KEY`). Absent or null keeps the stored key.
+    #[schema(value_type = Option<String>, format = Password, max_length = 1000)]
+    pub api_key: Option<String>,
+    /// Removes the stored key.
+    #[serde(default)]
+    pub clear_api_key: bool,
+    /// Pause the AI on this channel (false: it answers even while the account is paused).
+    pub paused: Option<bool>,
+    /// Provider calls allowed per minute on this channel.
+    #[schema(minimum = 1)]
+    pub calls_per_minute: Option<i32>,
+    /// Tokens allowed per calendar month (UTC) on this channel.
+    #[schema(minimum = 1)]
+    pub tokens_per_month: Option<i64>,
+}
+
+impl From<PutChannelAiSettings> for PutAiSettings {
+    fn from(c: PutChannelAiSettings) -> Self {
+        Self {
+            base_url: c.base_url,
+            api_key: c.api_key,
+            clear_api_key: c.clear_api_key,
+            paused: c.paused,
+            calls_per_minute: c.calls_per_minute,
+            tokens_per_month: c.tokens_per_month,
+            ..Self::default()
+        }
+    }
 }
 
 impl AiSettingsView {
@@ -142,9 +184,9 @@ pub async fn put_channel(
     state: &AppState,
     me: &CurrentUser,
     channel_id: i64,
-    input: PutAiSettings,
+    input: PutChannelAiSettings,
 ) -> AppResult<AiSettingsView> {
-    put(state, me, channel_id, input).await
+    put(state, me, channel_id, input.into()).await
 }
 
 async fn put(
@@ -154,7 +196,7 @@ async fn put(
     input: PutAiSettings,
 ) -> AppResult<AiSettingsView> {
     me.principal.authorize(Action::ManageChannels)?;
-    validate(&input, level)?;
+    validate(&input)?;
     let account_id = me.principal.account_id;
     let sealed = match input.api_key.as_deref().map(str::trim) {
         Some(key) if !key.is_empty() => Some((
@@ -234,7 +276,7 @@ fn blank_to_none(value: Option<String>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn validate(input: &PutAiSettings, level: i64) -> AppResult<()> {
+fn validate(input: &PutAiSettings) -> AppResult<()> {
     let invalid = |message: &'static str| Err(AppError::unprocessable("invalid_field", message));
     if let Some(url) = input.base_url.as_deref().map(str::trim) {
         let ok = url.is_empty()
@@ -247,28 +289,19 @@ fn validate(input: &PutAiSettings, level: i64) -> AppResult<()> {
     if input.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
         return invalid("temperature must be between 0 and 2");
     }
-    if input.calls_per_minute.is_some_and(|c| c < 1) {
-        return invalid("calls_per_minute must be 1 or more");
-    }
-    if input.tokens_per_month.is_some_and(|t| t < 1) {
-        return invalid("tokens_per_month must be 1 or more");
-    }
-    if input
-        .system_prompt
-        .as_deref()
-        .is_some_and(|p| p.chars().count() > MAX_PROMPT)
+    if input.calls_per_minute.is_some_and(|c| c < 1)
+        || input.tokens_per_month.is_some_and(|t| t < 1)
     {
+        return invalid("calls_per_minute and tokens_per_month must be 1 or more");
+    }
+    let longer =
+        |v: &Option<String>, max: usize| v.as_deref().is_some_and(|v| v.chars().count() > max);
+    if longer(&input.system_prompt, MAX_PROMPT) {
         return invalid("system_prompt is longer than 20000 characters");
     }
-    if input.api_key.as_deref().is_some_and(|k| k.len() > 1_000) {
-        return invalid("api_key is longer than 1000 characters");
-    }
-    let account_fields = input.model.is_some() || input.temperature.is_some();
-    if level != ACCOUNT_LEVEL && (account_fields || input.system_prompt.is_some()) {
-        return invalid(
-            "a channel's model, temperature and prompt are its own ai_model, ai_temperature \
-             and ai_system_prompt (PATCH /api/channels/{id})",
-        );
+    if longer(&input.api_key, 1_000) || longer(&input.model, 200) || longer(&input.base_url, 2_000)
+    {
+        return invalid("api_key (1000), model (200) or base_url (2000) is too long");
     }
     Ok(())
 }

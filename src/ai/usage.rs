@@ -1,7 +1,7 @@
 //! The usage report admins read: the ledger's totals over a period, grouped by day, channel,
 //! model or feature, and where the account's budget stands this calendar month (UTC).
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::budget::{month_start, next_month};
@@ -111,10 +111,11 @@ pub async fn report(
     let now = Utc::now();
     let to = query.to.unwrap_or(now.date_naive());
     let from = query.from.unwrap_or(month_start(now).date());
-    if from > to || (to - from).num_days() >= MAX_DAYS {
+    let plausible = |d: NaiveDate| (2000..=9998).contains(&d.year());
+    if from > to || (to - from).num_days() >= MAX_DAYS || !plausible(from) || !plausible(to) {
         return Err(AppError::unprocessable(
             "invalid_period",
-            "from must be on or before to, and the period at most 366 days",
+            "from must be on or before to, the period at most 366 days, between 2000 and 9998",
         ));
     }
     let group_by = query.group_by.unwrap_or(UsageGroupBy::Day);

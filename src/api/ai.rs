@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, Query, State};
 
-use crate::ai::settings::{self, AiSettingsView, PutAiSettings};
+use crate::ai::settings::{self, AiSettingsView, PutAiSettings, PutChannelAiSettings};
 use crate::ai::usage::{self, UsageQuery, UsageReport};
 use crate::api::extract::Json;
 use crate::app::AppState;
@@ -52,7 +52,7 @@ pub async fn show_channel(
 
 /// Replaces a channel's AI overrides (admins). Its model, temperature and prompt are the
 /// channel's own fields (`PATCH /api/channels/{id}`).
-#[utoipa::path(put, path = "/api/channels/{id}/ai-settings", operation_id = "putChannelAiSettings", tag = "ai", security(("bearer" = [])), request_body = PutAiSettings,
+#[utoipa::path(put, path = "/api/channels/{id}/ai-settings", operation_id = "putChannelAiSettings", tag = "ai", security(("bearer" = [])), request_body = PutChannelAiSettings,
     params(("id" = i64, Path, description = "Channel id")),
     responses((status = 200, body = AiSettingsView), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody),
@@ -61,7 +61,7 @@ pub async fn put_channel(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
-    Json(input): Json<PutAiSettings>,
+    Json(input): Json<PutChannelAiSettings>,
 ) -> AppResult<Json<AiSettingsView>> {
     settings::put_channel(&state, &me, id, input)
         .await

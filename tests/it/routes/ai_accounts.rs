@@ -398,3 +398,39 @@ async fn lead_analyses_over_budget_wait_with_the_reason_and_are_not_retried_in_a
         "no call past the budget, and no loop"
     );
 }
+
+#[tokio::test]
+async fn a_calls_per_minute_budget_answers_429_with_when_it_resets() {
+    let b = bot(Vec::new(), with_secrets).await;
+    put_settings(&b.app, &b.admin, json!({"calls_per_minute": 1})).await;
+    let visitor = b.visitor().await;
+    b.say(&visitor, "Hello").await;
+    assert_eq!(
+        b.conversation(&visitor, 2).await.len(),
+        2,
+        "the first call is allowed"
+    );
+    let chat = b.chat().await;
+    let response = b
+        .app
+        .client
+        .post(b.app.url(&format!("/api/chats/{}/suggest", chat["id"])))
+        .bearer_auth(&b.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: Value = response.json().await.unwrap();
+    assert_error(&body, "ai_budget_exhausted");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("calls per minute"));
+    assert_eq!(b.ai.requests().len(), 1);
+}
