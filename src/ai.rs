@@ -2,8 +2,11 @@
 //! suggestions for agents, and the conversation a model is given.
 
 pub mod assist;
+pub mod budget;
 pub mod client;
+pub mod settings;
 pub mod tools;
+pub mod usage;
 
 use crate::model::Direction;
 use crate::store::messages::Message;

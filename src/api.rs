@@ -1,6 +1,7 @@
 //! HTTP handlers, one file per action, grouped by what they act on.
 
 pub mod account;
+pub mod ai;
 pub mod audit;
 pub mod auth;
 pub mod canned;

@@ -40,6 +40,7 @@ const FILES: &[(&str, &[u8])] = files! {
     "/assets/views/admin.js" => "console/views/admin.js",
     "/assets/views/canned.js" => "console/views/canned.js",
     "/assets/views/leads.js" => "console/views/leads.js",
+    "/assets/views/ai.js" => "console/views/ai.js",
     "/assets/icon.svg" => "console/icon.svg",
     "/assets/demo.css" => "widget/demo.css",
     "/widget.js" => "widget/widget.js",

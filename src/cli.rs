@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `health`, `user create` and `account ...`.
+//! The command line: `serve`, `migrate`, `health`, `user create`, `account ...` and
+//! `secrets rotate`.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -39,12 +40,26 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage the secrets sealed under SECRETS_KEY.
+    Secrets {
+        /// What to do with the secrets.
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
     /// Manage the installation's accounts (businesses), as the platform API does.
     Account {
         /// What to do with accounts.
         #[command(subcommand)]
         command: AccountCommand,
     },
+}
+
+/// The `secrets` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Seal every stored secret again under SECRETS_KEY, opening those sealed under
+    /// SECRETS_KEY_OLD, in one transaction (nothing changes if any cannot be opened).
+    Rotate,
 }
 
 impl Command {
@@ -140,6 +155,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                     account_id,
                 },
         } => create_user(config, email, name, role, account_id).await,
+        Command::Secrets {
+            command: SecretsCommand::Rotate,
+        } => rotate_secrets(config).await,
         Command::Account { command } => account(config, command).await,
     }
 }
@@ -199,6 +217,22 @@ async fn account(config: Config, command: AccountCommand) -> anyhow::Result<()> 
         }
     };
     println!("{}", serde_json::to_string_pretty(&printed)?);
+    Ok(())
+}
+
+/// `secrets rotate`.
+async fn rotate_secrets(config: Config) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url, 1).await?;
+    db.migrate().await?;
+    let keyring = config.secrets.clone();
+    let rotation = db
+        .run(move |conn| crate::ai::settings::rotate_keys(conn, &keyring))
+        .await
+        .map_err(|e| anyhow::anyhow!("nothing was changed: {e}"))?;
+    println!(
+        "resealed {} secret(s) under SECRETS_KEY; {} already were",
+        rotation.resealed, rotation.current
+    );
     Ok(())
 }
 

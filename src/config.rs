@@ -79,6 +79,8 @@ pub struct Config {
     pub ai_coalesce: Duration,
     /// Approximate tokens of chat history sent with each request (`AI_HISTORY_TOKENS`).
     pub ai_history_tokens: usize,
+    /// Keys sealing secrets at rest (`SECRETS_KEY`, `SECRETS_KEY_OLD`).
+    pub secrets: crate::secrets::Keyring,
     /// Whether Messenger and Instagram customers' names and pictures are looked up from Meta
     /// (`PROFILE_LOOKUPS`).
     pub profile_lookups: bool,
@@ -512,6 +514,7 @@ impl Config {
             ai_retry_base: raw.millis("AI_RETRY_BASE_MS")?,
             ai_coalesce: raw.millis("AI_COALESCE_MS")?,
             ai_history_tokens: raw.number("AI_HISTORY_TOKENS")?,
+            secrets: ai::keyring(raw)?,
             profile_lookups: raw.flag("PROFILE_LOOKUPS")?,
             profile_sweep: raw.millis("PROFILE_SWEEP_MS")?,
             profile_retry: raw.millis("PROFILE_RETRY_MS")?,

@@ -34,6 +34,7 @@ pub mod retry;
 pub mod router;
 pub mod schema;
 pub mod search;
+pub mod secrets;
 pub mod server;
 pub mod store;
 pub mod telemetry;

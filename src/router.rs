@@ -71,6 +71,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             api::channels::update::update,
             api::channels::delete::delete
         ))
+        .routes(routes!(api::ai::show, api::ai::put))
+        .routes(routes!(api::ai::show_channel, api::ai::put_channel))
+        .routes(routes!(api::ai::usage))
         .routes(routes!(api::hooks::list, api::hooks::create))
         .routes(routes!(api::canned::list, api::canned::create))
         .routes(routes!(api::canned::update, api::canned::delete))

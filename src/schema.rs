@@ -379,6 +379,38 @@ diesel::table! {
 diesel::joinable!(chat_labels -> labels (label_id));
 diesel::joinable!(contact_labels -> labels (label_id));
 
+diesel::table! {
+    ai_settings (account_id, channel_id) {
+        account_id -> BigInt,
+        channel_id -> BigInt,
+        base_url -> Nullable<Text>,
+        api_key_sealed -> Nullable<Text>,
+        api_key_last4 -> Nullable<Text>,
+        model -> Nullable<Text>,
+        temperature -> Nullable<Double>,
+        system_prompt -> Nullable<Text>,
+        paused -> Nullable<Bool>,
+        calls_per_minute -> Nullable<Integer>,
+        tokens_per_month -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ai_usage (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        channel_id -> Nullable<BigInt>,
+        feature -> Text,
+        model -> Text,
+        prompt_tokens -> Integer,
+        completion_tokens -> Integer,
+        ok -> Bool,
+        latency_ms -> Integer,
+        at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     users,
@@ -404,4 +436,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     lead_import_chunks,
     lead_import_rejections,
     lead_import_merges,
+    ai_settings,
+    ai_usage,
 );

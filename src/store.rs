@@ -1,6 +1,8 @@
 //! Persistence: connections, migrations, the schema and the queries each domain needs.
 
 pub mod accounts;
+pub mod ai_settings;
+pub mod ai_usage;
 pub mod assignment;
 pub mod audit;
 pub mod canned;

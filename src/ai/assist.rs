@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
-use super::client::{AiError, ChatMessage, ChatRequest};
+use super::budget::{self, CallError, Feature};
+use super::client::{ChatMessage, ChatRequest};
+use super::settings::Resolved;
 use crate::app::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::error::{AppError, AppResult};
@@ -30,12 +32,13 @@ pub struct Suggestion {
 /// hub's), the chat's public history; nothing is stored or sent.
 pub async fn suggest(state: &AppState, me: &CurrentUser, chat_id: i64) -> AppResult<Suggestion> {
     let chat = crate::chats::find_visible(state, me, chat_id).await?;
-    let channel = chat.channel_id;
+    let (account_id, channel) = (chat.account_id, chat.channel_id);
+    let app = state.clone();
     let (settings, history) = state
         .db()
         .run(move |conn| -> diesel::QueryResult<_> {
             Ok((
-                crate::store::channels::ai_settings(conn, channel)?,
+                super::settings::resolve(conn, &app.config, account_id, Some(channel))?,
                 crate::store::messages::history(conn, chat_id, HISTORY_MESSAGES)?,
             ))
         })
@@ -46,28 +49,30 @@ pub async fn suggest(state: &AppState, me: &CurrentUser, chat_id: i64) -> AppRes
             "the chat has no messages to answer yet",
         ));
     }
-    let prompt = settings
-        .prompt
-        .filter(|p| !p.trim().is_empty())
-        .unwrap_or_else(|| state.config.ai_system_prompt.clone());
-    let mut messages = crate::ai::conversation(&prompt, &history, state.config.ai_history_tokens);
+    let mut messages =
+        crate::ai::conversation(&settings.prompt, &history, state.config.ai_history_tokens);
     messages.insert(1, ChatMessage::text("system", SUGGEST));
     let request = ChatRequest {
-        model: settings
-            .model
-            .filter(|m| !m.trim().is_empty())
-            .unwrap_or_else(|| state.config.ai_model.clone()),
+        model: settings.model.clone(),
         messages,
         tools: Vec::new(),
         temperature: settings.temperature,
         response_format: None,
     };
-    draft(state, &request).await
+    draft(state, &settings, Feature::Suggest, &request).await
 }
 
-/// Asks the provider for a draft; an empty answer or a provider that keeps failing is a 503.
-async fn draft(state: &AppState, request: &ChatRequest) -> AppResult<Suggestion> {
-    let completion = state.ai.complete(request).await.map_err(unavailable)?;
+/// Asks the business's provider for a draft: 409 while its AI is paused, 429 over budget, 503
+/// when the provider keeps failing or gives an empty answer.
+async fn draft(
+    state: &AppState,
+    settings: &Resolved,
+    feature: Feature,
+    request: &ChatRequest,
+) -> AppResult<Suggestion> {
+    let completion = budget::call(state, settings, feature, request)
+        .await
+        .map_err(CallError::into_app_error)?;
     let text = completion
         .message
         .content
@@ -80,11 +85,6 @@ async fn draft(state: &AppState, request: &ChatRequest) -> AppResult<Suggestion>
         text,
         model: completion.model,
     })
-}
-
-fn unavailable(e: AiError) -> AppError {
-    tracing::warn!(error = %e, "no suggestion from the AI provider");
-    AppError::unavailable("ai_unavailable", e.to_string())
 }
 
 /// What the model is asked when drafting a follow-up.
@@ -136,12 +136,13 @@ pub async fn follow_up(state: &AppState, me: &CurrentUser, lead_id: i64) -> AppR
     };
     let prompt = format!("{FOLLOW_UP} {language}\n\nThe lead: {about}");
     let messages = crate::ai::conversation(&prompt, &history, state.config.ai_history_tokens);
+    let settings = budget::resolve(state, me.principal.account_id, None).await?;
     let request = ChatRequest {
-        model: state.config.ai_model.clone(),
+        model: settings.model.clone(),
         messages,
         tools: Vec::new(),
-        temperature: None,
+        temperature: settings.temperature,
         response_format: None,
     };
-    draft(state, &request).await
+    draft(state, &settings, Feature::FollowUp, &request).await
 }

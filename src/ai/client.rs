@@ -132,12 +132,30 @@ struct Usage {
     completion_tokens: i32,
 }
 
+/// Where one call goes: a Chat Completions URL and the key it is sent with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    /// `<base URL>/chat/completions`.
+    pub url: String,
+    /// The bearer key, if the provider wants one.
+    pub key: Option<Secret>,
+}
+
+impl Endpoint {
+    /// The endpoint of an OpenAI-compatible API at `base_url`.
+    pub fn new(base_url: &str, key: Option<Secret>) -> Self {
+        Self {
+            url: format!("{}/chat/completions", base_url.trim_end_matches('/')),
+            key,
+        }
+    }
+}
+
 /// The client; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AiClient {
     http: reqwest::Client,
-    url: String,
-    key: Option<Secret>,
+    default: Endpoint,
     backoff: Backoff,
 }
 
@@ -150,8 +168,7 @@ impl AiClient {
             .build()?;
         Ok(Self {
             http,
-            url: format!("{}/chat/completions", config.ai_base_url),
-            key: config.ai_api_key.clone(),
+            default: Endpoint::new(&config.ai_base_url, config.ai_api_key.clone()),
             backoff: Backoff {
                 attempts: config.ai_max_attempts,
                 base: config.ai_retry_base,
@@ -160,17 +177,31 @@ impl AiClient {
         })
     }
 
-    /// Sends the request, retrying 429 (after `Retry-After` when given), 5xx and transport
-    /// errors with backoff; other 4xx fail at once.
+    /// The installation's own provider (`AI_BASE_URL`, `AI_API_KEY`).
+    pub fn default_endpoint(&self) -> &Endpoint {
+        &self.default
+    }
+
+    /// Sends the request to the installation's own provider.
     pub async fn complete(&self, request: &ChatRequest) -> Result<Completion, AiError> {
+        self.complete_at(&self.default, request).await
+    }
+
+    /// Sends the request to `endpoint`, retrying 429 (after `Retry-After` when given), 5xx and
+    /// transport errors with backoff; other 4xx fail at once.
+    pub async fn complete_at(
+        &self,
+        endpoint: &Endpoint,
+        request: &ChatRequest,
+    ) -> Result<Completion, AiError> {
         let mut provider_time = Duration::ZERO;
         let mut last_error = String::new();
         for attempt in 1..=self.backoff.attempts {
             if attempt > 1 {
                 tracing::info!(attempt, error = %last_error, "retrying the AI provider");
             }
-            let mut call = self.http.post(&self.url).json(request);
-            if let Some(key) = &self.key {
+            let mut call = self.http.post(&endpoint.url).json(request);
+            if let Some(key) = &endpoint.key {
                 call = call.bearer_auth(key.expose());
             }
             let started = Instant::now();

@@ -162,6 +162,8 @@ pub async fn needs_action(
 #[utoipa::path(post, path = "/api/leads/{id}/follow-up", operation_id = "draftLeadFollowUp", tag = "leads", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Lead id")),
     responses((status = 200, body = Suggestion), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, description = "`ai_paused`: the account paused its AI", body = crate::error::ErrorBody),
+              (status = 429, description = "`ai_budget_exhausted`: the AI budget is used up (`Retry-After`, `resets_at` in the message)", body = crate::error::ErrorBody),
               (status = 503, body = crate::error::ErrorBody)))]
 pub async fn follow_up(
     State(state): State<AppState>,

@@ -37,6 +37,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "account", description = "The caller's own business: name, time zone, language"),
         (name = "platform", description = "The installation's operator: create, list, suspend, \
                                            resume and erase accounts (`PLATFORM_TOKEN`)"),
+        (name = "ai", description = "A business's own AI provider, key, pause and budgets, and its usage"),
     )
 )]
 pub struct ApiDoc;

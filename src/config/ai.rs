@@ -49,8 +49,40 @@ pub const SECTION: Section = Section {
             100..=1_000_000,
             "approximate tokens of chat history sent with each request (oldest dropped first)",
         ),
+        Setting::special(
+            "SECRETS_KEY",
+            DefaultValue::Unset,
+            "32-byte key (64 hex digits or base64) sealing businesses' own AI keys at rest; \
+             unset: an account's key cannot be saved (422 `secrets_key_missing`)",
+        ),
+        Setting::special(
+            "SECRETS_KEY_OLD",
+            DefaultValue::Unset,
+            "the previous `SECRETS_KEY` while `switchboard secrets rotate` re-seals under the new one",
+        ),
     ],
 };
+
+/// `SECRETS_KEY` and `SECRETS_KEY_OLD`, checked.
+pub(super) fn keyring(raw: &RawSettings) -> Result<crate::secrets::Keyring, ConfigError> {
+    let read = |name: &str| -> Result<Option<crate::secrets::SecretsKey>, ConfigError> {
+        raw.get(name)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| crate::secrets::SecretsKey::parse(v).map_err(|e| ConfigError::new(name, e)))
+            .transpose()
+    };
+    let keyring = crate::secrets::Keyring {
+        current: read("SECRETS_KEY")?,
+        old: read("SECRETS_KEY_OLD")?,
+    };
+    if keyring.old.is_some() && keyring.current.is_none() {
+        return Err(ConfigError::new(
+            "SECRETS_KEY_OLD",
+            "is set without SECRETS_KEY (the key to rotate to)",
+        ));
+    }
+    Ok(keyring)
+}
 
 /// The system prompt of AI channels that have none of their own.
 const DEFAULT_SYSTEM_PROMPT: &str = "You are the first-line support assistant of this business. \

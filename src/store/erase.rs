@@ -34,6 +34,8 @@ pub fn account(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Removed>>
         removed,
         id,
         chat_reads,
+        ai_usage,
+        ai_settings,
         webhook_deliveries,
         outgoing_webhooks,
         messages,

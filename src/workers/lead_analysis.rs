@@ -7,6 +7,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::ai::budget::{self, CallError, Feature};
 use crate::ai::client::{AiError, ChatMessage, ChatRequest};
 use crate::app::AppState;
 use crate::store::leads::{self, Analysis, AnalysisDue, LeadRow};
@@ -81,8 +82,15 @@ async fn analyse(state: &AppState, due: AnalysisDue) {
             return;
         }
     };
+    let settings = match crate::ai::budget::resolve(state, lead.account_id, None).await {
+        Ok(settings) => settings,
+        Err(e) => {
+            tracing::warn!(lead_id = id, error = %e, "could not read the account's AI settings");
+            return;
+        }
+    };
     let request = ChatRequest {
-        model: state.config.ai_model.clone(),
+        model: settings.model.clone(),
         messages: vec![
             ChatMessage::text("system", INSTRUCTIONS),
             ChatMessage::text("user", describe(&lead, now).to_string()),
@@ -91,15 +99,16 @@ async fn analyse(state: &AppState, due: AnalysisDue) {
         temperature: None,
         response_format: Some(response_format()),
     };
-    let outcome = match state.ai.complete(&request).await {
+    let outcome = match budget::call(state, &settings, Feature::LeadAnalysis, &request).await {
         Ok(completion) => check(completion.message.content.as_deref().unwrap_or(""))
             .map_err(|reason| Failure::Final(format!("the model's answer was rejected: {reason}"))),
-        Err(AiError::Unavailable(reason)) => Err(Failure::Retry(format!(
+        Err(CallError::Provider(AiError::Unavailable(reason))) => Err(Failure::Retry(format!(
             "the AI provider is unavailable: {reason}"
         ))),
-        Err(AiError::Rejected(reason)) => Err(Failure::Final(format!(
+        Err(CallError::Provider(AiError::Rejected(reason))) => Err(Failure::Final(format!(
             "the AI provider refused the request: {reason}"
         ))),
+        Err(refused) => return postpone(state, &due, refused).await,
     };
     let attempts = due.attempts.saturating_add(1);
     let stored = match outcome {
@@ -128,6 +137,27 @@ async fn analyse(state: &AppState, due: AnalysisDue) {
     };
     if let Err(e) = stored {
         tracing::warn!(lead_id = id, error = %e, "could not store a lead analysis");
+    }
+}
+
+/// Leaves a lead unanalysed while its account's AI is paused or over budget, with the reason
+/// recorded: tried again when the budget resets (an hour later while paused), without
+/// counting as a failed attempt.
+async fn postpone(state: &AppState, due: &AnalysisDue, refused: CallError) {
+    let now = Utc::now();
+    let retry_at = match &refused {
+        CallError::OverBudget { resets_at, .. } => *resets_at,
+        _ => now + chrono::Duration::hours(1),
+    };
+    let (id, attempts, reason) = (due.id, due.attempts, refused.handoff_reason());
+    tracing::info!(lead_id = id, %reason, "lead analysis postponed");
+    let retry_at = Some(retry_at.naive_utc());
+    if let Err(e) = state
+        .db()
+        .run(move |conn| leads::analysis_failed(conn, id, attempts, &reason, retry_at))
+        .await
+    {
+        tracing::warn!(lead_id = id, error = %e, "could not postpone a lead analysis");
     }
 }
 

@@ -12,10 +12,13 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::ai::client::{AiClient, ChatMessage, ChatRequest};
+use crate::ai::budget::{self, CallError, Feature};
+use crate::ai::client::{ChatMessage, ChatRequest};
 use crate::ai::conversation;
+use crate::ai::settings::Resolved;
 use crate::ai::tools::{self, Tool};
 use crate::app::AppState;
+use crate::config::Config;
 use crate::model::{
     AccountId, BotReply, CaptureLead, ChatId, ChatStatus, Command, Direction, EventData, Handoff,
     MessageId, Outcome,
@@ -42,7 +45,6 @@ struct Due {
 
 /// Starts the responder.
 pub fn spawn(state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let client = state.ai.clone();
     Ok(tokio::spawn(async move {
         let mut events = state.bus.subscribe();
         let mut due: HashMap<i64, Due> = HashMap::new();
@@ -82,10 +84,10 @@ pub fn spawn(state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
                             continue;
                         }
                         due.remove(&chat_id);
-                        let (state, client, busy, slots) = (state.clone(), client.clone(), busy.clone(), slots.clone());
+                        let (state, busy, slots) = (state.clone(), busy.clone(), slots.clone());
                         tokio::spawn(async move {
                             if let Ok(_slot) = slots.acquire().await {
-                                answer(&state, &client, d.account_id, chat_id).await;
+                                answer(&state, d.account_id, chat_id).await;
                             }
                             busy.lock().unwrap_or_else(PoisonError::into_inner).remove(&chat_id);
                         });
@@ -137,55 +139,33 @@ async fn recover(state: &AppState, due: &mut HashMap<i64, Due>) {
 
 /// What an answer needs from the database.
 struct Context {
-    model: String,
-    temperature: Option<f64>,
-    prompt: String,
+    settings: Resolved,
     history: Vec<Message>,
 }
 
 fn context(
     conn: &mut DbConnection,
+    config: &Config,
     account_id: i64,
     chat_id: i64,
-    default_prompt: &str,
-    default_model: &str,
 ) -> QueryResult<Option<Context>> {
     let chat = crate::store::chats::find(conn, account_id, chat_id)?;
-    if chat.status != ChatStatus::Bot {
+    if chat.status != ChatStatus::Bot || !crate::store::channels::ai_enabled(conn, chat.channel_id)?
+    {
         return Ok(None);
     }
-    let crate::store::channels::AiSettings {
-        enabled,
-        prompt,
-        model,
-        temperature,
-    } = crate::store::channels::ai_settings(conn, chat.channel_id)?;
-    if !enabled {
-        return Ok(None);
-    }
+    let settings = crate::ai::settings::resolve(conn, config, account_id, Some(chat.channel_id))?;
     let history = crate::store::messages::history(conn, chat_id, HISTORY_MESSAGES)?;
-    Ok(Some(Context {
-        model: model
-            .filter(|m| !m.trim().is_empty())
-            .unwrap_or_else(|| default_model.to_string()),
-        temperature,
-        prompt: prompt
-            .filter(|p| !p.trim().is_empty())
-            .unwrap_or_else(|| default_prompt.to_string()),
-        history,
-    }))
+    Ok(Some(Context { settings, history }))
 }
 
 /// Answers one chat: builds the request, runs tools, posts the answer or hands the chat over.
-async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i64) {
+async fn answer(state: &AppState, account_id: i64, chat_id: i64) {
     let started = Instant::now();
-    let (prompt, model) = (
-        state.config.ai_system_prompt.clone(),
-        state.config.ai_model.clone(),
-    );
+    let app = state.clone();
     let loaded = state
         .db()
-        .run(move |conn| context(conn, account_id, chat_id, &prompt, &model))
+        .run(move |conn| context(conn, &app.config, account_id, chat_id))
         .await;
     let ctx = match loaded {
         Ok(Some(ctx)) => ctx,
@@ -198,23 +178,31 @@ async fn answer(state: &AppState, client: &AiClient, account_id: i64, chat_id: i
     let Some(answers) = unanswered(&ctx.history) else {
         return;
     };
+    let settings = ctx.settings;
+    if settings.paused {
+        let reason = CallError::Paused.handoff_reason();
+        return hand_over(state, account_id, chat_id, reason).await;
+    }
     let mut request = ChatRequest {
-        model: ctx.model,
-        messages: conversation(&ctx.prompt, &ctx.history, state.config.ai_history_tokens),
+        model: settings.model.clone(),
+        messages: conversation(
+            &settings.prompt,
+            &ctx.history,
+            state.config.ai_history_tokens,
+        ),
         tools: tools::definitions(),
-        temperature: ctx.temperature,
+        temperature: settings.temperature,
         response_format: None,
     };
     let (account, chat) = (AccountId(account_id), ChatId(chat_id));
     let mut provider_time = Duration::ZERO;
     let (mut prompt_tokens, mut completion_tokens) = (0, 0);
     for _ in 0..MAX_ROUNDS {
-        let completion = match client.complete(&request).await {
+        let completion = match budget::call(state, &settings, Feature::Responder, &request).await {
             Ok(c) => c,
             Err(e) => {
-                tracing::warn!(chat_id, error = %e, "AI responder failed; handing the chat to a person");
-                let reason = "the assistant is unavailable right now";
-                return hand_over(state, account_id, chat_id, reason.into()).await;
+                tracing::warn!(chat_id, error = ?e, "AI responder did not answer; handing the chat to a person");
+                return hand_over(state, account_id, chat_id, e.handoff_reason()).await;
             }
         };
         provider_time += completion.provider_time;

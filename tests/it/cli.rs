@@ -64,6 +64,7 @@ fn help_is_available_for_every_command() {
         &["migrate", "--help"],
         &["user", "create", "--help"],
         &["account", "create", "--help"],
+        &["secrets", "rotate", "--help"],
     ] {
         let out = Command::new(BIN).args(args).output().expect("run");
         assert!(out.status.success(), "{args:?}");
@@ -148,6 +149,102 @@ fn migrate_is_idempotent_and_user_create_reads_the_password_from_the_environment
         "a-long-enough-password",
         &hash
     ));
+}
+
+#[test]
+fn secrets_rotate_reseals_every_key_under_the_new_key_or_changes_nothing() {
+    use switchboard::secrets::{Keyring, SecretsKey};
+    use switchboard::store::ai_settings::{self, AiSettingsRow};
+    let (old, new, wrong) = ("11".repeat(32), "22".repeat(32), "33".repeat(32));
+    let key = |hex: &str| Some(SecretsKey::parse(hex).expect("key"));
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().expect("dir");
+    let out = switchboard(
+        dir.path(),
+        &["migrate"],
+        &[("DATABASE_URL", db.url.as_str())],
+    )
+    .output()
+    .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bootstrap_account(&db);
+    let url = switchboard::store::connection::DatabaseUrl::parse(&db.url).expect("url");
+    let pool =
+        switchboard::store::connection::build_pool(&url, 1, Duration::from_secs(5)).expect("pool");
+    let sealed = Keyring {
+        current: key(&old),
+        old: None,
+    }
+    .seal("sk-rotate-me-4242")
+    .expect("sealed");
+    {
+        let mut conn = pool.get().expect("conn");
+        let account = switchboard::store::accounts::first(&mut conn)
+            .expect("query")
+            .expect("account");
+        let row = AiSettingsRow {
+            account_id: account.id,
+            api_key_sealed: Some(sealed.clone()),
+            api_key_last4: Some("4242".into()),
+            updated_at: chrono::Utc::now().naive_utc(),
+            ..Default::default()
+        };
+        ai_settings::save(&mut conn, &row).expect("saved");
+    }
+    let stored = || {
+        ai_settings::sealed_keys(&mut pool.get().expect("conn")).expect("query")[0]
+            .2
+            .clone()
+    };
+    let rotate = |current: &str, previous: &str| {
+        switchboard(
+            dir.path(),
+            &["secrets", "rotate"],
+            &[
+                ("DATABASE_URL", db.url.as_str()),
+                ("SECRETS_KEY", current),
+                ("SECRETS_KEY_OLD", previous),
+            ],
+        )
+        .output()
+        .expect("run")
+    };
+
+    // An old key that opens nothing: refused, nothing changed.
+    let out = rotate(&new, &wrong);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was changed"));
+    assert_eq!(stored(), sealed);
+
+    let out = rotate(&new, &old);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("resealed 1"));
+    let rotated = stored();
+    assert_ne!(rotated, sealed);
+    assert!(!rotated.contains("sk-rotate"));
+    let only_new = Keyring {
+        current: key(&new),
+        old: None,
+    };
+    assert!(only_new.is_current(&rotated));
+    assert_eq!(
+        only_new.open(&rotated).expect("opens").expose(),
+        "sk-rotate-me-4242"
+    );
+    assert!(Keyring {
+        current: key(&old),
+        old: None
+    }
+    .open(&rotated)
+    .is_err());
 }
 
 fn bootstrap_account(db: &TestDb) {

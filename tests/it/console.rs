@@ -627,6 +627,7 @@ fn the_first_load_weighs_at_most_150_kb_compressed() {
         "/assets/views/chat.js",
         "/assets/views/team.js",
         "/assets/views/admin.js",
+        "/assets/views/ai.js",
         "/assets/icon.svg",
     ];
     let total: usize = first_load

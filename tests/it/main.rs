@@ -10,6 +10,7 @@ mod cluster;
 mod config_location;
 mod console;
 mod console_account;
+mod console_ai;
 mod console_channels;
 mod console_chats;
 mod console_first_week;

@@ -1,7 +1,8 @@
 //! Tests per route, mirroring the URL tree.
 
 mod accounts;
-mod ai;
+pub(crate) mod ai;
+mod ai_accounts;
 mod assign;
 mod assist;
 mod audit;

@@ -1,10 +1,12 @@
 // Administration for admins: the business's own settings, users, channels (with the widget's embed snippet), canned
-// responses, labels, outgoing webhooks (deliveries, dead letters, redelivery) and the audit log.
+// responses, labels, outgoing webhooks (deliveries, dead letters, redelivery), AI and usage, and
+// the audit log.
 
 import { api } from "../api.js";
 import { CHANNELS, chip, field, h, mount } from "../dom.js";
+import { aiAndUsage } from "./ai.js";
 
-const SECTIONS = [["business", "Business"], ["users", "Users"], ["channels", "Channels"], ["canned", "Canned responses"], ["labels", "Labels"], ["webhooks", "Webhooks"], ["audit", "Audit log"]];
+const SECTIONS = [["business", "Business"], ["users", "Users"], ["channels", "Channels"], ["canned", "Canned responses"], ["labels", "Labels"], ["webhooks", "Webhooks"], ["ai", "AI and usage"], ["audit", "Audit log"]];
 
 /** Draws admin section `section` into `view`. */
 export function admin(view, section) {
@@ -18,7 +20,7 @@ export function admin(view, section) {
         "aria-current": key === section ? "page" : null,
       }, label))),
     body));
-  const draw = { business, users, channels, canned, labels, webhooks, audit }[section] || users;
+  const draw = { business, users, channels, canned, labels, webhooks, ai: aiAndUsage, audit }[section] || users;
   draw(body).catch((error) => mount(body, h("p", { class: "notice error", role: "alert" }, `Could not load: ${error.message}`)));
   return { update() {} };
 }

@@ -80,6 +80,17 @@ async fn visitor_writes(app: &TestApp, token: &str, text: &str) {
     assert_eq!(status, 201, "{body}");
 }
 
+/// Whether every AI call of the account (responder, suggestions, drafts, analyses) is paused.
+async fn ai_paused(app: &TestApp, account: i64) -> bool {
+    let config = app.state.config.clone();
+    app.state
+        .db()
+        .run(move |conn| switchboard::ai::settings::resolve(conn, &config, account, None))
+        .await
+        .expect("resolved")
+        .paused
+}
+
 #[tokio::test]
 async fn only_the_platform_token_opens_the_platform_api() {
     let app = operator_app().await;
@@ -170,6 +181,7 @@ async fn a_suspended_account_keeps_what_customers_write_and_its_people_out_until
     .await;
     assert_eq!(status, 200);
     assert_eq!(resumed["status"], "active");
+    assert!(!ai_paused(&app, id).await, "and on again after the resume");
     let admin = app
         .try_login(&email, "business-password-1")
         .await
