@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per action, grouped by what they act on.
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod canned;

@@ -2,6 +2,7 @@
 
 pub mod ai;
 pub mod api;
+pub mod api_keys;
 pub mod app;
 pub mod assets;
 pub mod audit;

@@ -55,6 +55,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(api::users::invitation::resend))
         .routes(routes!(api::team::show))
+        .routes(routes!(api::api_keys::list, api::api_keys::create))
+        .routes(routes!(api::api_keys::revoke))
         .routes(routes!(api::audit::list))
         .routes(routes!(
             api::channels::list::list,

@@ -1,6 +1,7 @@
 //! Persistence: connections, migrations, the schema and the queries each domain needs.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod assignment;
 pub mod audit;
 pub mod canned;

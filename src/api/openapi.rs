@@ -34,6 +34,10 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "contacts", description = "Customers' details"),
         (name = "leads", description = "Leads and where the team stands with each"),
         (name = "search", description = "Full-text search over messages and contacts"),
+        (name = "api keys", description = "Integration keys: scoped, shown once, revocable; \
+                                           `Authorization: Bearer sbk_...` within their scopes"),
+        (name = "api channel", description = "A business's own app posting its customers' \
+                                              messages with the channel's key"),
     )
 )]
 pub struct ApiDoc;
