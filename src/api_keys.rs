@@ -95,7 +95,11 @@ pub async fn create(
     }
     let minted = keys::mint();
     let scopes = scopes_text(&input.scopes);
-    let (account_id, user_id, ip) = (me.principal.account_id, me.principal.user_id, ip.to_string());
+    let (account_id, user_id, ip) = (
+        me.principal.account_id,
+        me.principal.user_id,
+        ip.to_string(),
+    );
     let (prefix, hash) = (minted.prefix.clone(), minted.hash.clone());
     let key = state
         .db()
@@ -113,7 +117,10 @@ pub async fn create(
                         created_at: Utc::now().naive_utc(),
                     },
                 )?;
-                audit::record(conn, entry(account_id, user_id, "api_key.created", &key, &ip))?;
+                audit::record(
+                    conn,
+                    entry(account_id, user_id, "api_key.created", &key, &ip),
+                )?;
                 Ok::<_, diesel::result::Error>(key)
             })
         })
@@ -125,7 +132,13 @@ pub async fn create(
     })
 }
 
-fn entry<'a>(account_id: i64, user_id: i64, action: &'a str, key: &ApiKey, ip: &'a str) -> NewEntry<'a> {
+fn entry<'a>(
+    account_id: i64,
+    user_id: i64,
+    action: &'a str,
+    key: &ApiKey,
+    ip: &'a str,
+) -> NewEntry<'a> {
     NewEntry {
         account_id,
         actor_user_id: Some(user_id),
@@ -141,7 +154,10 @@ fn entry<'a>(account_id: i64, user_id: i64, action: &'a str, key: &ApiKey, ip: &
 pub async fn list(state: &AppState, me: &CurrentUser) -> AppResult<Vec<KeyView>> {
     me.principal.authorize(Action::ManageApiKeys)?;
     let account = me.principal.account_id;
-    let keys = state.db().run(move |conn| store::list(conn, account)).await?;
+    let keys = state
+        .db()
+        .run(move |conn| store::list(conn, account))
+        .await?;
     Ok(keys.into_iter().map(KeyView::from).collect())
 }
 
@@ -149,7 +165,11 @@ pub async fn list(state: &AppState, me: &CurrentUser) -> AppResult<Vec<KeyView>>
 /// reads the key), and its open event streams are closed everywhere.
 pub async fn revoke(state: &AppState, me: &CurrentUser, id: i64, ip: &str) -> AppResult<()> {
     me.principal.authorize(Action::ManageApiKeys)?;
-    let (account_id, user_id, ip) = (me.principal.account_id, me.principal.user_id, ip.to_string());
+    let (account_id, user_id, ip) = (
+        me.principal.account_id,
+        me.principal.user_id,
+        ip.to_string(),
+    );
     let key = state
         .db()
         .run(move |conn| {
@@ -158,7 +178,10 @@ pub async fn revoke(state: &AppState, me: &CurrentUser, id: i64, ip: &str) -> Ap
                     return Ok(None);
                 };
                 if store::revoke(conn, account_id, id, Utc::now().naive_utc())? > 0 {
-                    audit::record(conn, entry(account_id, user_id, "api_key.revoked", &key, &ip))?;
+                    audit::record(
+                        conn,
+                        entry(account_id, user_id, "api_key.revoked", &key, &ip),
+                    )?;
                 }
                 Ok::<_, diesel::result::Error>(Some(key))
             })

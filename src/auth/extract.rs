@@ -74,10 +74,11 @@ async fn admit_key(parts: &mut Parts, state: &AppState, me: &CurrentUser) -> Res
     if parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD {
         return Ok(());
     }
-    let ip = <crate::net::ClientInfo as FromRequestParts<AppState>>::from_request_parts(parts, state)
-        .await
-        .map(|c| c.ip)
-        .unwrap_or_default();
+    let ip =
+        <crate::net::ClientInfo as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(|c| c.ip)
+            .unwrap_or_default();
     let (account_id, user_id) = (me.principal.account_id, me.principal.user_id);
     let key_id = me.principal.key.as_ref().map_or(0, |k| k.id);
     let details = serde_json::json!({"method": parts.method.as_str(), "path": parts.uri.path()});

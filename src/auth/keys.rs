@@ -69,8 +69,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<CurrentUser, 
             let found = crate::store::api_keys::live_by_prefix(conn, &prefix)?;
             if let Some((key, _)) = &found {
                 let stale = key.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY);
-                if stale && tokens::constant_time_eq(key.secret_hash.as_bytes(), given.as_bytes())
-                {
+                if stale && tokens::constant_time_eq(key.secret_hash.as_bytes(), given.as_bytes()) {
                     crate::store::api_keys::touch(conn, key.id, now, now - TOUCH_EVERY)?;
                 }
             }

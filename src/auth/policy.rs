@@ -264,7 +264,10 @@ mod tests {
             (Method::GET, "/api/users"),
             (Method::POST, "/api/chats/{id}/suggest"),
         ] {
-            assert!(!key(Scope::ALL).may_call(&method, route), "{method} {route}");
+            assert!(
+                !key(Scope::ALL).may_call(&method, route),
+                "{method} {route}"
+            );
         }
         assert!(principal(Role::Agent).may_call(&Method::GET, "/api/auth/me"));
         assert!(!reader.may_stream() && key(&[Scope::WsConnect]).may_stream());

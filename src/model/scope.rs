@@ -50,7 +50,10 @@ mod tests {
         let scopes = vec![Scope::WsConnect, Scope::ChatsRead];
         let text = scopes_text(&scopes);
         assert_eq!(text, "chats:read ws:connect");
-        assert_eq!(scopes_from_text(&text), vec![Scope::ChatsRead, Scope::WsConnect]);
+        assert_eq!(
+            scopes_from_text(&text),
+            vec![Scope::ChatsRead, Scope::WsConnect]
+        );
         assert!("chats:admin".parse::<Scope>().is_err());
         let _: Result<Scope, UnknownValue> = "x".parse();
     }
