@@ -66,6 +66,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             api::channels::update::update,
             api::channels::delete::delete
         ))
+        .routes(routes!(api::channels::messages::post))
         .routes(routes!(api::hooks::list, api::hooks::create))
         .routes(routes!(api::canned::list, api::canned::create))
         .routes(routes!(api::canned::update, api::canned::delete))

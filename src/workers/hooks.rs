@@ -65,12 +65,13 @@ async fn dispatch(state: AppState, wake: Arc<Notify>) {
                         let now = Utc::now().naive_utc();
                         let mut queued = 0;
                         for event in hooks::missed(conn, &hook, CATCH_UP)? {
+                            let payload = hooks::payload_for(conn, &hook, &event)?;
                             queued += usize::from(hooks::enqueue(
                                 conn,
                                 &hook,
                                 event.seq,
                                 event.event_type.as_str(),
-                                &event.json(),
+                                &payload,
                                 now,
                             )?);
                         }
@@ -95,7 +96,7 @@ async fn dispatch(state: AppState, wake: Arc<Notify>) {
         };
         let wanting: Vec<Hook> = hooks
             .iter()
-            .filter(|h| h.account_id == event.account_id && h.wants(event.event_type.as_str()))
+            .filter(|h| h.account_id == event.account_id && h.wants_event(&event))
             .cloned()
             .collect();
         if wanting.is_empty() {
@@ -106,12 +107,13 @@ async fn dispatch(state: AppState, wake: Arc<Notify>) {
             .run(move |conn| {
                 let now = Utc::now().naive_utc();
                 for hook in &wanting {
+                    let payload = hooks::payload_for(conn, hook, &event)?;
                     hooks::enqueue(
                         conn,
                         hook,
                         event.seq,
                         event.event_type.as_str(),
-                        &event.json(),
+                        &payload,
                         now,
                     )?;
                 }
