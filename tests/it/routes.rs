@@ -1,6 +1,7 @@
 //! Tests per route, mirroring the URL tree.
 
 mod ai;
+mod api_channel;
 mod api_keys;
 mod assign;
 mod assist;
