@@ -106,7 +106,8 @@ async fn admit_key(parts: &mut Parts, state: &AppState, me: &CurrentUser) -> Res
 /// admin it acts for); any failure is the same 401.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<CurrentUser, AppError> {
     if super::keys::is_key(token) {
-        return super::keys::authenticate(state, token).await;
+        let (principal, user) = super::keys::authenticate(state, token).await?;
+        return Ok(CurrentUser { principal, user });
     }
     let claims = state.jwt.verify(token).ok_or_else(unauthorized)?;
     let user_id: i64 = claims.sub.parse().map_err(|_| unauthorized())?;
@@ -139,7 +140,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<CurrentUser, 
 /// connections).
 pub async fn session_user(state: &AppState, principal: &Principal) -> Option<User> {
     if let Some(key) = &principal.key {
-        return super::keys::live(state, key.id).await.map(|me| me.user);
+        return super::keys::live(state, key.id).await.map(|(_, user)| user);
     }
     let (sid, user_id) = (principal.session_id.clone(), principal.user_id);
     state

@@ -4,11 +4,11 @@
 use chrono::{Duration, Utc};
 use sha2::{Digest, Sha256};
 
-use super::extract::CurrentUser;
 use super::policy::{KeyGrant, Principal};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::model::scopes_from_text;
+use crate::store::users::User;
 use crate::tokens;
 
 /// What every integration key starts with, so a key is told from a session token at a glance.
@@ -55,7 +55,7 @@ fn unauthorized() -> AppError {
 /// The caller a key makes, when it is live: not revoked, its creator active. Any failure is
 /// the same 401 as a bad session token. The key row is read on every request, so a revocation
 /// applies at once on every process.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<CurrentUser, AppError> {
+pub async fn authenticate(state: &AppState, token: &str) -> Result<(Principal, User), AppError> {
     let prefix = token
         .strip_prefix(KEY_PREFIX)
         .and_then(|rest| rest.split_once('_'))
@@ -85,7 +85,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<CurrentUser, 
 }
 
 /// The caller behind a key still live, by id (for long-lived connections).
-pub async fn live(state: &AppState, key_id: i64) -> Option<CurrentUser> {
+pub async fn live(state: &AppState, key_id: i64) -> Option<(Principal, User)> {
     state
         .db()
         .run(move |conn| crate::store::api_keys::live_by_id(conn, key_id))
@@ -95,20 +95,18 @@ pub async fn live(state: &AppState, key_id: i64) -> Option<CurrentUser> {
         .map(|(key, user)| caller(key, user))
 }
 
-fn caller(key: crate::store::api_keys::ApiKey, user: crate::store::users::User) -> CurrentUser {
-    CurrentUser {
-        principal: Principal {
-            user_id: user.id,
-            account_id: key.account_id,
-            role: user.role,
-            session_id: session_id(key.id),
-            key: Some(KeyGrant {
-                id: key.id,
-                scopes: scopes_from_text(&key.scopes),
-            }),
-        },
-        user,
-    }
+fn caller(key: crate::store::api_keys::ApiKey, user: User) -> (Principal, User) {
+    let principal = Principal {
+        user_id: user.id,
+        account_id: key.account_id,
+        role: user.role,
+        session_id: session_id(key.id),
+        key: Some(KeyGrant {
+            id: key.id,
+            scopes: scopes_from_text(&key.scopes),
+        }),
+    };
+    (principal, user)
 }
 
 /// The session id a key's caller carries: what a revocation names to end its connections.
