@@ -115,6 +115,12 @@ async fn a_revoked_key_is_refused_at_once_on_every_process_and_its_stream_closes
     }
     let mut socket = connect(&app, &secret, None).await;
     assert!(matches!(receive(&mut socket, 2000).await, Received::Frame(f) if f["type"] == "hello"));
+    let (_, team) = app.call(Method::GET, "/api/team", Some(&admin), None).await;
+    let members = team["members"].as_array().expect("members");
+    assert!(
+        members.iter().all(|m| m["online"] == false),
+        "an integration's stream is not its creator online: {team}"
+    );
 
     let path = format!("/api/api-keys/{}", view["id"]);
     let (status, body) = app.call(Method::DELETE, &path, Some(&admin), None).await;
