@@ -47,11 +47,14 @@ pub struct HookView {
     pub secret: Option<String>,
     /// Registered (UTC).
     pub created_at: chrono::DateTime<Utc>,
+    /// The API channel whose replies it carries; null for the account's own webhooks.
+    pub channel_id: Option<i64>,
 }
 
 impl From<Hook> for HookView {
     fn from(h: Hook) -> Self {
         Self {
+            channel_id: h.channel_id,
             id: h.id,
             event_types: h.types(),
             url: h.url,

@@ -71,7 +71,8 @@ impl Action<'_> {
         match self {
             Action::SeeChat(_) => &[Scope::ChatsRead, Scope::ChatsWrite],
             Action::AssignChat { .. } => &[Scope::ChatsWrite],
-            Action::ImportLeads => &[Scope::LeadsWrite],
+            // Importing is a write; following imports a read: each route's scope decides which.
+            Action::ImportLeads => &[Scope::LeadsRead, Scope::LeadsWrite],
             Action::ManageWebhooks => &[Scope::WebhooksManage],
             Action::ListUsers
             | Action::ReadUser(_)

@@ -9,6 +9,7 @@ mod cli;
 mod cluster;
 mod config_location;
 mod console;
+mod console_api_keys;
 mod console_channels;
 mod console_chats;
 mod console_first_week;

@@ -424,7 +424,8 @@ async function webhooks(body, deliveryStatus = "dead") {
   h("fieldset", {}, h("legend", {}, "Events"), boxes.map((b) => h("div", { class: "check" }, b, h("label", { for: b.id }, b.value)))),
   h("button", { type: "submit", class: "primary" }, "Add webhook"));
   const hooks = list.map((hook) => h("tr", {},
-    h("th", { scope: "row" }, hook.url), h("td", {}, hook.event_types.join(", ")),
+    h("th", { scope: "row" }, hook.url),
+    h("td", {}, hook.channel_id ? `Replies of API channel #${hook.channel_id}` : hook.event_types.join(", ")),
     h("td", {}, h("button", {
       type: "button",
       class: "danger",
