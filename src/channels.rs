@@ -264,6 +264,9 @@ pub struct UpdateChannel {
     pub is_active: Option<bool>,
     /// A widget's look and pre-chat form, replaced whole.
     pub widget: Option<WidgetSettings>,
+    /// Where an API channel's replies go; empty: nowhere (api channels). Its signing secret
+    /// stays the one shown when the channel was created.
+    pub webhook_url: Option<String>,
 }
 
 fn invalid(code: &'static str, message: &'static str) -> AppError {
@@ -488,19 +491,28 @@ pub async fn update(
         Some(token) if is_meta(kind) && !token.is_empty() => Some(check_token(state, token).await?),
         _ => None,
     };
-    let channel = state
+    let webhook_url = api::webhook_change(state, kind, input.webhook_url).await?;
+    let (channel, url) = state
         .db()
-        .run(move |conn| -> AppResult<Channel> {
+        .run(move |conn| -> AppResult<(Channel, Option<String>)> {
             if channels::update(conn, account, id, changes)? == 0 {
                 return Err(AppError::not_found("no such channel"));
             }
-            Ok(channels::find(conn, account, id)?)
+            if let Some(url) = webhook_url {
+                crate::store::hooks::set_channel_url(conn, account, id, url.as_deref())?;
+            }
+            let url = crate::store::hooks::channel_urls(conn, account)?.remove(&id);
+            Ok((channels::find(conn, account, id)?, url))
         })
         .await?;
     state.channel_directory.changed();
+    let mut view = ChannelView::new(channel, &state.config);
+    if let Some(api) = &mut view.api {
+        api.webhook_url = url;
+    }
     Ok(ChannelView {
         token_check,
-        ..ChannelView::new(channel, &state.config)
+        ..view
     })
 }
 

@@ -4,6 +4,9 @@
 use chrono::Utc;
 use serde::Serialize;
 
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::model::ChannelKind;
 use crate::store::connection::DbConnection;
 
 /// Where an API channel takes messages and sends replies.
@@ -34,8 +37,8 @@ impl ApiSecrets {
     }
 }
 
-/// Stores an API channel's key hash and, with a URL, its webhook (which carries the channel's
-/// replies, `message.created` of outbound messages that are not notes).
+/// Stores an API channel's key hash and its webhook (which carries the channel's replies,
+/// `message.created` of outbound messages that are not notes), off until it has a URL.
 pub fn provision(
     conn: &mut DbConnection,
     account_id: i64,
@@ -45,15 +48,35 @@ pub fn provision(
 ) -> diesel::QueryResult<()> {
     let hash = crate::auth::keys::hash(&secrets.api_key);
     crate::store::channels::set_api_key_hash(conn, account_id, channel_id, &hash)?;
-    if let Some(url) = webhook_url {
-        crate::store::hooks::create_for_channel(
-            conn,
-            account_id,
-            channel_id,
-            url,
-            &secrets.webhook_secret,
-            Utc::now().naive_utc(),
-        )?;
+    crate::store::hooks::create_for_channel(
+        conn,
+        account_id,
+        channel_id,
+        webhook_url,
+        &secrets.webhook_secret,
+        Utc::now().naive_utc(),
+    )
+}
+
+/// A change of an API channel's webhook URL as it is kept: `None` leaves it, `Some(None)`
+/// removes it (an empty URL), `Some(Some(url))` sets it; 422 for another kind or a URL a
+/// webhook may not have.
+pub async fn webhook_change(
+    state: &AppState,
+    kind: ChannelKind,
+    url: Option<String>,
+) -> AppResult<Option<Option<String>>> {
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    if kind != ChannelKind::Api {
+        return Err(AppError::unprocessable(
+            "invalid_webhook_url",
+            "webhook_url is for api channels only",
+        ));
     }
-    Ok(())
+    if url.trim().is_empty() {
+        return Ok(Some(None));
+    }
+    Ok(Some(Some(crate::hooks::receiver_url(state, &url).await?)))
 }

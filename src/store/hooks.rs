@@ -122,28 +122,48 @@ pub fn create(
         .first(conn)
 }
 
-/// Registers an API channel's webhook, for its replies.
+/// Registers an API channel's webhook, for its replies; without a URL it is off.
 pub fn create_for_channel(
     conn: &mut DbConnection,
     account_id: i64,
     channel_id: i64,
-    url: &str,
+    url: Option<&str>,
     secret: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(outgoing_webhooks::table)
         .values((
             outgoing_webhooks::account_id.eq(account_id),
-            outgoing_webhooks::url.eq(url),
+            outgoing_webhooks::url.eq(url.unwrap_or_default()),
             outgoing_webhooks::secret.eq(secret),
             outgoing_webhooks::event_types.eq(r#"["message.created"]"#),
-            outgoing_webhooks::is_active.eq(true),
+            outgoing_webhooks::is_active.eq(url.is_some()),
             outgoing_webhooks::created_at.eq(now),
             outgoing_webhooks::updated_at.eq(now),
             outgoing_webhooks::channel_id.eq(channel_id),
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+/// Points an API channel's webhook at `url`, or turns it off (`None`).
+pub fn set_channel_url(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+    url: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(
+        outgoing_webhooks::table
+            .filter(outgoing_webhooks::account_id.eq(account_id))
+            .filter(outgoing_webhooks::channel_id.eq(channel_id)),
+    )
+    .set((
+        outgoing_webhooks::url.eq(url.unwrap_or_default()),
+        outgoing_webhooks::is_active.eq(url.is_some()),
+        outgoing_webhooks::updated_at.eq(chrono::Utc::now().naive_utc()),
+    ))
+    .execute(conn)
 }
 
 /// The webhook URL of each of the account's API channels that has one, by channel id.
@@ -154,6 +174,7 @@ pub fn channel_urls(
     let rows: Vec<(Option<i64>, String)> = outgoing_webhooks::table
         .filter(outgoing_webhooks::account_id.eq(account_id))
         .filter(outgoing_webhooks::channel_id.is_not_null())
+        .filter(outgoing_webhooks::is_active.eq(true))
         .select((outgoing_webhooks::channel_id, outgoing_webhooks::url))
         .load(conn)?;
     Ok(rows

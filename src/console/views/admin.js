@@ -289,8 +289,11 @@ function channelEditor(c, body) {
       };
     };
   } else if (c.kind === "api") {
-    kindFields = [];
-    collect = () => {};
+    const hook = h("input", { type: "url", value: c.api?.webhook_url || "", placeholder: "https://app.example.com/hooks/switchboard" });
+    kindFields = [field("Webhook URL", hook, "Where replies are POSTed, signed with the secret shown when the channel was added. Empty: nowhere.")];
+    collect = (payload) => {
+      payload.webhook_url = hook.value.trim();
+    };
   } else {
     const token = h("input", { type: "password", autocomplete: "new-password" });
     kindFields = [field("New page access token", token, c.access_token_set

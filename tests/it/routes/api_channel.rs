@@ -180,16 +180,31 @@ async fn wait_returns_the_bots_answer_from_the_provider() {
 async fn an_agents_reply_reaches_the_channels_webhook_signed() {
     let receiver = Receiver::start(0).await;
     let app = TestApp::spawn_with(|s| s.set("WEBHOOK_ALLOW_PRIVATE_HOSTS", "127.0.0.1")).await;
-    let channel = api_channel(&app, json!({"webhook_url": receiver.url})).await;
-    assert_eq!(channel["api"]["webhook_url"], receiver.url.as_str());
+    // Added without a receiver, pointed at one later: the secret shown first still signs.
+    let channel = api_channel(&app, json!({})).await;
+    assert_eq!(channel["api"]["webhook_url"], Value::Null);
     let secret = channel["api_secrets"]["webhook_secret"]
         .as_str()
         .expect("secret");
+    let admin = app.admin_token().await;
+    let (status, changed) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/channels/{}", channel["id"]),
+            Some(&admin),
+            Some(&json!({"webhook_url": receiver.url})),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["api"]["webhook_url"], receiver.url.as_str());
+    assert!(
+        changed.get("api_secrets").is_none(),
+        "secrets are shown once"
+    );
     let url = app.url(&format!("/api/channels/{}/messages", channel["id"]));
     let body = json!({"conversation": "order-77", "text": "Where is my parcel?"});
     let (status, posted) = post(&app.client, &url, &key_of(&channel), &body).await;
     assert_eq!(status, 201, "{posted}");
-    let admin = app.admin_token().await;
     let path = format!("/api/chats/{}/messages", posted["message"]["chat_id"]);
     for (text, private) in [("check the carrier", true), ("It ships today.", false)] {
         let (status, sent) = app
