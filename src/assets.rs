@@ -38,6 +38,7 @@ const FILES: &[(&str, &[u8])] = files! {
     "/assets/views/chat.js" => "console/views/chat.js",
     "/assets/views/team.js" => "console/views/team.js",
     "/assets/views/admin.js" => "console/views/admin.js",
+    "/assets/views/api_keys.js" => "console/views/api_keys.js",
     "/assets/views/canned.js" => "console/views/canned.js",
     "/assets/views/leads.js" => "console/views/leads.js",
     "/assets/views/ai.js" => "console/views/ai.js",

@@ -132,6 +132,17 @@ fn sentence(entry: &AuditEntry, names: &HashMap<i64, String>) -> String {
                 Some(to) => format!("{actor} assigned chat #{chat} to {}", person(Some(to))),
             }
         }
+        "api_key.created" => format!(
+            "{actor} created the API key \"{}\" (#{chat}) with {}",
+            text("name"),
+            text("scopes").replace(' ', ", ")
+        ),
+        "api_key.revoked" => format!("{actor} revoked the API key \"{}\" (#{chat})", text("name")),
+        "api_key.used" => format!(
+            "API key #{chat}, acting for {actor}, called {} {}",
+            text("method"),
+            text("path")
+        ),
         "store.rejected" => {
             let what = if entry.target_type.as_deref() == Some("message") {
                 "A customer's message".to_string()
@@ -277,6 +288,31 @@ mod tests {
         for (entry, sentence) in cases {
             assert_eq!(describe(&entry, &names), sentence);
         }
+    }
+
+    #[test]
+    fn api_keys_read_as_what_the_key_did_for_whom() {
+        let names = HashMap::from([(1, "Ana".to_string())]);
+        let created = entry(
+            Some(1),
+            "api_key.created",
+            Some("4"),
+            r#"{"name":"CRM","scopes":"chats:read chats:write"}"#,
+        );
+        assert_eq!(
+            describe(&created, &names),
+            "Ana created the API key \"CRM\" (#4) with chats:read, chats:write"
+        );
+        let used = entry(
+            Some(1),
+            "api_key.used",
+            Some("4"),
+            r#"{"method":"POST","path":"/api/chats/7/messages"}"#,
+        );
+        assert_eq!(
+            describe(&used, &names),
+            "API key #4, acting for Ana, called POST /api/chats/7/messages"
+        );
     }
 
     #[test]

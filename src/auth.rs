@@ -1,9 +1,10 @@
 //! Authentication: passwords, access tokens, logins and sessions, password reset, ended
-//! sessions announced, and the access policy.
+//! sessions announced, integration keys, and the access policy.
 
 pub mod extract;
 pub mod hashing;
 pub mod jwt;
+pub mod keys;
 pub mod login;
 pub mod operator;
 pub mod password;

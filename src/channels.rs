@@ -2,7 +2,7 @@
 //! checked with Meta, and what Meta's console needs to reach the hub.
 use chrono::{DateTime, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::OptionalExtension;
+use diesel::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
@@ -14,6 +14,8 @@ use crate::model::ChannelKind;
 pub use crate::model::{AgentLabel, Ask, WidgetPosition, WidgetSettings};
 use crate::outbound::SendError;
 use crate::store::channels::{self, Channel, ChannelChanges, NewChannel};
+
+pub mod api;
 
 /// A channel as the API shows it: the access token is never returned, only whether it is set.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -52,6 +54,11 @@ pub struct ChannelView {
     /// with an `access_token` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_check: Option<TokenCheck>,
+    /// Where an API channel's messages are posted, and where its replies go (API channels).
+    pub api: Option<api::ApiChannelView>,
+    /// An API channel's key and webhook signing secret: in the answer to its creation only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_secrets: Option<api::ApiSecrets>,
 }
 
 /// Where Meta's console points a page's or an Instagram account's webhook.
@@ -152,9 +159,18 @@ impl ChannelView {
                     .as_ref()
                     .map(|t| t.expose().to_string()),
             }),
-            ChannelKind::Widget => None,
+            ChannelKind::Widget | ChannelKind::Api => None,
         };
+        let api = (c.kind == ChannelKind::Api).then(|| api::ApiChannelView {
+            messages_url: format!(
+                "{}/api/channels/{}/messages",
+                config.frontend_base_url, c.id
+            ),
+            webhook_url: None,
+        });
         Self {
+            api,
+            api_secrets: None,
             id: c.id,
             kind: c.kind,
             name: c.name,
@@ -190,7 +206,7 @@ fn split_origins(text: &str) -> Vec<String> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateChannel {
-    /// `facebook`, `instagram` or `widget`.
+    /// `facebook`, `instagram`, `widget` or `api`.
     pub kind: ChannelKind,
     /// Display name, 1 to 200 characters.
     #[schema(
@@ -217,6 +233,8 @@ pub struct CreateChannel {
     pub ai_temperature: Option<f64>,
     /// A widget's look and pre-chat form (widget channels; defaults when absent).
     pub widget: Option<WidgetSettings>,
+    /// Where an API channel's replies are POSTed, signed (api channels).
+    pub webhook_url: Option<String>,
 }
 
 /// `PATCH /api/channels/{id}` body.
@@ -246,6 +264,9 @@ pub struct UpdateChannel {
     pub is_active: Option<bool>,
     /// A widget's look and pre-chat form, replaced whole.
     pub widget: Option<WidgetSettings>,
+    /// Where an API channel's replies go; empty: nowhere (api channels). Its signing secret
+    /// stays the one shown when the channel was created.
+    pub webhook_url: Option<String>,
 }
 
 fn invalid(code: &'static str, message: &'static str) -> AppError {
@@ -321,6 +342,7 @@ pub async fn create(
         .filter(|e| !e.is_empty());
     let (external_id, widget_key) = match input.kind {
         ChannelKind::Widget => (None, Some(format!("wk_{}", crate::tokens::random_hex(16)))),
+        ChannelKind::Api => (None, None),
         ChannelKind::Facebook | ChannelKind::Instagram => {
             let Some(id) = external_id else {
                 return Err(invalid(
@@ -341,7 +363,17 @@ pub async fn create(
     let allowed_origins = validate_origins(&input.allowed_origins)?;
     let widget_settings = match input.kind {
         ChannelKind::Widget => Some(input.widget.unwrap_or_default().validate()?),
-        ChannelKind::Facebook | ChannelKind::Instagram => None,
+        ChannelKind::Facebook | ChannelKind::Instagram | ChannelKind::Api => None,
+    };
+    let webhook_url = match (input.kind, input.webhook_url) {
+        (ChannelKind::Api, Some(url)) => Some(crate::hooks::receiver_url(state, &url).await?),
+        (_, None) => None,
+        (_, Some(_)) => {
+            return Err(invalid(
+                "invalid_webhook_url",
+                "webhook_url is for api channels only",
+            ))
+        }
     };
     let token_check = match &access_token {
         Some(token) if is_meta(input.kind) => Some(check_token(state, token).await?),
@@ -369,18 +401,30 @@ pub async fn create(
         widget_settings,
     };
     let account = me.principal.account_id;
+    let secrets = (input.kind == ChannelKind::Api).then(api::ApiSecrets::mint);
+    let provision = secrets.as_ref().map(|s| (s.clone(), webhook_url.clone()));
     let channel = state
         .db()
         .run(move |conn| -> AppResult<Channel> {
-            let id = channels::create(conn, &new).map_err(taken)?;
-            Ok(channels::find(conn, account, id)?)
+            conn.transaction(|conn| {
+                let id = channels::create(conn, &new).map_err(taken)?;
+                if let Some((secrets, url)) = &provision {
+                    api::provision(conn, account, id, secrets, url.as_deref())?;
+                }
+                Ok(channels::find(conn, account, id)?)
+            })
         })
         .await?;
     state.channel_directory.changed();
     tracing::info!(channel_id = channel.id, kind = %channel.kind, "channel created");
+    let mut view = ChannelView::new(channel, &state.config);
+    if let Some(api) = &mut view.api {
+        api.webhook_url = webhook_url;
+    }
     Ok(ChannelView {
         token_check,
-        ..ChannelView::new(channel, &state.config)
+        api_secrets: secrets,
+        ..view
     })
 }
 
@@ -392,9 +436,19 @@ pub async fn list(state: &AppState, me: &CurrentUser) -> AppResult<Vec<ChannelVi
         .db()
         .run(move |conn| channels::list(conn, account))
         .await?;
+    let hooks = state
+        .db()
+        .run(move |conn| crate::store::hooks::channel_urls(conn, account))
+        .await?;
     Ok(list
         .into_iter()
-        .map(|c| ChannelView::new(c, &state.config))
+        .map(|c| {
+            let mut view = ChannelView::new(c, &state.config);
+            if let Some(api) = &mut view.api {
+                api.webhook_url = hooks.get(&view.id).cloned();
+            }
+            view
+        })
         .collect())
 }
 
@@ -437,19 +491,28 @@ pub async fn update(
         Some(token) if is_meta(kind) && !token.is_empty() => Some(check_token(state, token).await?),
         _ => None,
     };
-    let channel = state
+    let webhook_url = api::webhook_change(state, kind, input.webhook_url).await?;
+    let (channel, url) = state
         .db()
-        .run(move |conn| -> AppResult<Channel> {
+        .run(move |conn| -> AppResult<(Channel, Option<String>)> {
             if channels::update(conn, account, id, changes)? == 0 {
                 return Err(AppError::not_found("no such channel"));
             }
-            Ok(channels::find(conn, account, id)?)
+            if let Some(url) = webhook_url {
+                crate::store::hooks::set_channel_url(conn, account, id, url.as_deref())?;
+            }
+            let url = crate::store::hooks::channel_urls(conn, account)?.remove(&id);
+            Ok((channels::find(conn, account, id)?, url))
         })
         .await?;
     state.channel_directory.changed();
+    let mut view = ChannelView::new(channel, &state.config);
+    if let Some(api) = &mut view.api {
+        api.webhook_url = url;
+    }
     Ok(ChannelView {
         token_check,
-        ..ChannelView::new(channel, &state.config)
+        ..view
     })
 }
 
@@ -457,7 +520,7 @@ pub async fn update(
 fn is_meta(kind: ChannelKind) -> bool {
     match kind {
         ChannelKind::Facebook | ChannelKind::Instagram => true,
-        ChannelKind::Widget => false,
+        ChannelKind::Widget | ChannelKind::Api => false,
     }
 }
 

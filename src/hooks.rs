@@ -47,11 +47,14 @@ pub struct HookView {
     pub secret: Option<String>,
     /// Registered (UTC).
     pub created_at: chrono::DateTime<Utc>,
+    /// The API channel whose replies it carries; null for the account's own webhooks.
+    pub channel_id: Option<i64>,
 }
 
 impl From<Hook> for HookView {
     fn from(h: Hook) -> Self {
         Self {
+            channel_id: h.channel_id,
             id: h.id,
             event_types: h.types(),
             url: h.url,
@@ -127,10 +130,10 @@ async fn reachable_outside(state: &AppState, url: &reqwest::Url) -> AppResult<()
     Ok(())
 }
 
-/// Registers a webhook (admins).
-pub async fn register(state: &AppState, me: &CurrentUser, input: NewHook) -> AppResult<HookView> {
-    me.principal.authorize(Action::ManageWebhooks)?;
-    let url = input.url.trim().to_string();
+/// A receiver's URL as it is kept: http or https, at most 2,000 characters, not on a private
+/// address (unless allowed); 422 otherwise.
+pub async fn receiver_url(state: &AppState, url: &str) -> AppResult<String> {
+    let url = url.trim().to_string();
     let parsed = reqwest::Url::parse(&url).map_err(|_| {
         AppError::unprocessable("invalid_url", "url must be an http:// or https:// URL")
     })?;
@@ -141,6 +144,13 @@ pub async fn register(state: &AppState, me: &CurrentUser, input: NewHook) -> App
         ));
     }
     reachable_outside(state, &parsed).await?;
+    Ok(url)
+}
+
+/// Registers a webhook (admins).
+pub async fn register(state: &AppState, me: &CurrentUser, input: NewHook) -> AppResult<HookView> {
+    me.principal.authorize(Action::ManageWebhooks)?;
+    let url = receiver_url(state, &input.url).await?;
     if input.event_types.is_empty() {
         return Err(AppError::unprocessable(
             "invalid_event_types",

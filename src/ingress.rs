@@ -1,6 +1,7 @@
-//! Ingress: turning outside requests (Meta webhooks, the widget) into bus commands, and which
-//! way each channel kind's messages come in.
+//! Ingress: turning outside requests (Meta webhooks, the widget, API channels) into bus
+//! commands, and which way each channel kind's messages come in.
 
+pub mod api;
 pub mod directory;
 pub mod meta;
 pub mod widget;
@@ -20,6 +21,8 @@ pub enum Inbound {
     Meta(meta::Product),
     /// The widget's own calls (`widget`): sessions, messages, polls, the visitor stream.
     Widget,
+    /// A business's app posting with the channel's key (`api`).
+    Api,
 }
 
 /// How `kind`'s messages come in.
@@ -28,6 +31,7 @@ pub fn inbound(kind: ChannelKind) -> Inbound {
         ChannelKind::Facebook => Inbound::Meta(meta::Product::Messenger),
         ChannelKind::Instagram => Inbound::Meta(meta::Product::Instagram),
         ChannelKind::Widget => Inbound::Widget,
+        ChannelKind::Api => Inbound::Api,
     }
 }
 
@@ -47,6 +51,7 @@ pub async fn receive_webhook(
             meta::receive(state, product, signature, body).await
         }
         Inbound::Widget => Err(AppError::not_found("widget channels take no webhooks")),
+        Inbound::Api => Err(AppError::not_found("api channels take no webhooks")),
     }
 }
 
@@ -64,6 +69,7 @@ pub fn webhook_handshake(
             params.get("hub.challenge").map(String::as_str),
         ),
         Inbound::Widget => Err(AppError::not_found("widget channels take no webhooks")),
+        Inbound::Api => Err(AppError::not_found("api channels take no webhooks")),
     }
 }
 

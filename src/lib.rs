@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod ai;
 pub mod api;
+pub mod api_keys;
 pub mod app;
 pub mod assets;
 pub mod audit;

@@ -10,6 +10,7 @@ mod lead;
 mod records;
 mod refusal;
 mod revoked;
+mod scope;
 mod states;
 pub mod timestamps;
 mod widget_settings;
@@ -32,6 +33,7 @@ pub use lead::{
 pub use records::{Chat, Contact, Label, Message};
 pub use refusal::Refusal;
 pub use revoked::{Revoked, RevokedKind};
+pub use scope::{scopes_from_text, scopes_text, Scope};
 pub use states::{
     AccountStatus, ChatStatus, DeliveryStatus, Direction, EventType, Language, Role, UnknownValue,
 };

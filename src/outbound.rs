@@ -17,11 +17,12 @@ pub enum Sender {
 }
 
 /// The sender of `kind`'s replies; `None` when the hub delivers them itself
-/// (`ChannelKind::delivered_by_hub`: the widget reads its replies from the hub).
+/// (`ChannelKind::delivered_by_hub`: the widget reads its replies from the hub; an API
+/// channel's go out through its own webhook, `workers::hooks`).
 pub fn sender_for(kind: ChannelKind) -> Option<Sender> {
     match kind {
         ChannelKind::Facebook | ChannelKind::Instagram => Some(Sender::Meta),
-        ChannelKind::Widget => None,
+        ChannelKind::Widget | ChannelKind::Api => None,
     }
 }
 

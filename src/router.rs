@@ -62,6 +62,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(api::users::invitation::resend))
         .routes(routes!(api::team::show))
+        .routes(routes!(api::api_keys::list, api::api_keys::create))
+        .routes(routes!(api::api_keys::revoke))
         .routes(routes!(api::audit::list))
         .routes(routes!(
             api::channels::list::list,
@@ -74,6 +76,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api::ai::show, api::ai::put))
         .routes(routes!(api::ai::show_channel, api::ai::put_channel))
         .routes(routes!(api::ai::usage))
+        .routes(routes!(api::channels::messages::post))
         .routes(routes!(api::hooks::list, api::hooks::create))
         .routes(routes!(api::canned::list, api::canned::create))
         .routes(routes!(api::canned::update, api::canned::delete))

@@ -76,6 +76,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         widget_settings -> Nullable<Text>,
+        api_key_hash -> Nullable<Text>,
     }
 }
 
@@ -285,6 +286,7 @@ diesel::table! {
         is_active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        channel_id -> Nullable<BigInt>,
     }
 }
 
@@ -376,6 +378,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(chat_labels -> labels (label_id));
 diesel::joinable!(contact_labels -> labels (label_id));
 
@@ -438,4 +456,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     lead_import_merges,
     ai_settings,
     ai_usage,
+    api_keys,
 );

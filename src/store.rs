@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod ai_settings;
 pub mod ai_usage;
+pub mod api_keys;
 pub mod assignment;
 pub mod audit;
 pub mod canned;

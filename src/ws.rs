@@ -194,7 +194,13 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
     let Some((latest, mut out)) = greet(&state, &me, out, since).await else {
         return;
     };
-    let _online = Arc::clone(&state.presence).connect(account, me.principal.user_id);
+    // An integration's stream (an API key) is not its creator being online: round robin and
+    // the team's presence ignore it.
+    let _online = me
+        .principal
+        .key
+        .is_none()
+        .then(|| Arc::clone(&state.presence).connect(account, me.principal.user_id));
     let mut sent_up_to = latest;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
@@ -224,7 +230,8 @@ pub async fn serve(socket: WebSocket, state: AppState, mut me: CurrentUser, sinc
                         return;
                     }
                     // Typing is throttled per connection; what is over the budget is dropped.
-                    if message["type"] == "typing" && typing_budget.allow() {
+                    // Only people type; an integration's stream only listens.
+                    if message["type"] == "typing" && me.principal.key.is_none() && typing_budget.allow() {
                         Box::pin(relay_typing(&state, &me, &message)).await;
                     }
                 }

@@ -38,6 +38,10 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "platform", description = "The installation's operator: create, list, suspend, \
                                            resume and erase accounts (`PLATFORM_TOKEN`)"),
         (name = "ai", description = "A business's own AI provider, key, pause and budgets, and its usage"),
+        (name = "api keys", description = "Integration keys: scoped, shown once, revocable; \
+                                           `Authorization: Bearer sbk_...` within their scopes"),
+        (name = "api channel", description = "A business's own app posting its customers' \
+                                              messages with the channel's key"),
     )
 )]
 pub struct ApiDoc;

@@ -43,6 +43,13 @@ pub async fn connect(
             None => None,
         };
     let me = authenticate(&state, &token).await?;
+    if !me.principal.may_stream() {
+        return Err(AppError::custom(
+            axum::http::StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "this API key lacks the ws:connect scope",
+        ));
+    }
     let upgrade = if uses_protocol {
         upgrade.protocols(["bearer"])
     } else {

@@ -1,4 +1,5 @@
-//! The `CurrentUser` extractor: a valid bearer token whose session and user are still live.
+//! The `CurrentUser` extractor: a valid bearer token whose session and user are still live, or
+//! a live integration key whose scopes allow the route.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -40,12 +41,74 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = bearer_token(parts).ok_or_else(unauthorized)?;
-        authenticate(state, token).await
+        let me = authenticate(state, token).await?;
+        if me.principal.key.is_some() {
+            admit_key(parts, state, &me).await?;
+        }
+        Ok(me)
     }
 }
 
-/// Checks a token against its session and user; any failure is the same 401.
+/// Lets a key through to a route its scopes allow (403 otherwise, saying why), and records
+/// each of its writes in the audit log as the key's (`api_key.used`).
+async fn admit_key(parts: &mut Parts, state: &AppState, me: &CurrentUser) -> Result<(), AppError> {
+    let route = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    if !me.principal.may_call(&parts.method, &route) {
+        return Err(match super::policy::route_scope(&parts.method, &route) {
+            Some(scope) => AppError::custom(
+                axum::http::StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("this API key lacks the {scope} scope"),
+            ),
+            None => AppError::custom(
+                axum::http::StatusCode::FORBIDDEN,
+                "api_key_not_allowed",
+                "API keys cannot be used here: this is for people signed in",
+            ),
+        });
+    }
+    if parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD {
+        return Ok(());
+    }
+    let ip =
+        <crate::net::ClientInfo as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(|c| c.ip)
+            .unwrap_or_default();
+    let (account_id, user_id) = (me.principal.account_id, me.principal.user_id);
+    let key_id = me.principal.key.as_ref().map_or(0, |k| k.id);
+    let details = serde_json::json!({"method": parts.method.as_str(), "path": parts.uri.path()});
+    state
+        .db()
+        .run(move |conn| {
+            crate::store::audit::record(
+                conn,
+                crate::store::audit::NewEntry {
+                    account_id,
+                    actor_user_id: Some(user_id),
+                    action: "api_key.used",
+                    target_type: Some("api_key"),
+                    target_id: Some(key_id.to_string()),
+                    ip: Some(&ip),
+                    details: Some(details),
+                },
+            )
+        })
+        .await?;
+    Ok(())
+}
+
+/// Checks a token against its session and user (or, for an integration key, the key and the
+/// admin it acts for); any failure is the same 401.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<CurrentUser, AppError> {
+    if super::keys::is_key(token) {
+        let (principal, user) = super::keys::authenticate(state, token).await?;
+        return Ok(CurrentUser { principal, user });
+    }
     let claims = state.jwt.verify(token).ok_or_else(unauthorized)?;
     let user_id: i64 = claims.sub.parse().map_err(|_| unauthorized())?;
     let session_id = claims.sid.clone();
@@ -67,13 +130,18 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<CurrentUser, 
             account_id: user.account_id,
             role,
             session_id,
+            key: None,
         },
         user,
     })
 }
 
-/// The user behind a principal's session if it is still valid (for long-lived connections).
+/// The user behind a principal's session (or key) if it is still valid (for long-lived
+/// connections).
 pub async fn session_user(state: &AppState, principal: &Principal) -> Option<User> {
+    if let Some(key) = &principal.key {
+        return super::keys::live(state, key.id).await.map(|(_, user)| user);
+    }
     let (sid, user_id) = (principal.session_id.clone(), principal.user_id);
     state
         .db()

@@ -1,10 +1,22 @@
 //! The one place that decides who may see or do what (DESIGN invariant 7).
 
 use crate::error::{AppError, AppResult};
-use crate::model::{EventType, Role};
+use axum::http::Method;
+
+use crate::model::{EventType, Role, Scope};
 use crate::store::users::User;
 
-/// The logged-in caller, as established from a valid session.
+/// The integration key a caller authenticated with: it acts for the admin who created it,
+/// never beyond that person's current role, and only within its scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyGrant {
+    /// The key's id (`api_key:<id>` in logs and the audit log).
+    pub id: i64,
+    /// What it may do.
+    pub scopes: Vec<Scope>,
+}
+
+/// The caller, as established from a valid session or a live API key.
 #[derive(Debug, Clone)]
 pub struct Principal {
     /// The caller's user id.
@@ -13,8 +25,10 @@ pub struct Principal {
     pub account_id: i64,
     /// The caller's current role (read from the database, not the token).
     pub role: Role,
-    /// The session behind the token.
+    /// The session behind the token (`api_key:<id>` for a key).
     pub session_id: String,
+    /// The API key the caller used, when it is one and not a person's session.
+    pub key: Option<KeyGrant>,
 }
 
 /// Something a caller may try to do.
@@ -38,6 +52,8 @@ pub enum Action<'a> {
     ManageLabels,
     /// Change the account's own settings (name, time zone, language).
     ManageAccount,
+    /// Create, list and revoke the account's integration keys.
+    ManageApiKeys,
     /// Give a chat to a user (`to`), or back to the queue (`None`).
     AssignChat {
         /// The chat, as it stands.
@@ -51,9 +67,75 @@ pub enum Action<'a> {
     SeeChat(&'a crate::store::chats::Chat),
 }
 
+impl Action<'_> {
+    /// The scopes of which an API key needs one to do this; none: people only.
+    fn scopes(&self) -> &'static [Scope] {
+        match self {
+            Action::SeeChat(_) => &[Scope::ChatsRead, Scope::ChatsWrite],
+            Action::AssignChat { .. } => &[Scope::ChatsWrite],
+            // Importing is a write; following imports a read: each route's scope decides which.
+            Action::ImportLeads => &[Scope::LeadsRead, Scope::LeadsWrite],
+            Action::ManageWebhooks => &[Scope::WebhooksManage],
+            Action::ListUsers
+            | Action::ReadUser(_)
+            | Action::ManageUsers
+            | Action::ReadAudit
+            | Action::ManageChannels
+            | Action::ManageCannedResponses
+            | Action::ManageLabels
+            | Action::ManageAccount
+            | Action::ManageApiKeys => &[],
+        }
+    }
+}
+
+/// The scope an API key needs for a route (`method`, the route's template such as
+/// `/api/chats/{id}`); `None`: the route is for people only (sign-in, password, status, keys,
+/// users, channels, settings).
+pub fn route_scope(method: &Method, route: &str) -> Option<Scope> {
+    let read = method == Method::GET || method == Method::HEAD;
+    let pick = |r: Scope, w: Scope| Some(if read { r } else { w });
+    let path = route.strip_prefix("/api/")?;
+    let first = path.split('/').next().unwrap_or_default();
+    match first {
+        "chats" if path.contains("/suggest") => None,
+        "chats" => pick(Scope::ChatsRead, Scope::ChatsWrite),
+        "contacts" => pick(Scope::ContactsRead, Scope::ContactsWrite),
+        "leads" => pick(Scope::LeadsRead, Scope::LeadsWrite),
+        "outgoing-webhooks" => Some(Scope::WebhooksManage),
+        "labels" | "search" if read => Some(Scope::ChatsRead),
+        _ => None,
+    }
+}
+
 impl Principal {
-    /// Whether the caller may do `action`. Objects of another account are never allowed.
+    /// Whether the caller may call a route at all: people may (each handler then asks `may`);
+    /// an API key only where the route's scope is one of its own.
+    pub fn may_call(&self, method: &Method, route: &str) -> bool {
+        match &self.key {
+            None => true,
+            Some(key) => route_scope(method, route).is_some_and(|s| key.scopes.contains(&s)),
+        }
+    }
+
+    /// Whether the caller may open the event stream: people may; a key with `ws:connect`.
+    pub fn may_stream(&self) -> bool {
+        self.key
+            .as_ref()
+            .is_none_or(|k| k.scopes.contains(&Scope::WsConnect))
+    }
+
+    /// Whether the caller may do `action`. Objects of another account are never allowed; an
+    /// API key also needs one of the action's scopes.
     pub fn may(&self, action: Action<'_>) -> bool {
+        let scoped = self
+            .key
+            .as_ref()
+            .is_none_or(|k| action.scopes().iter().any(|s| k.scopes.contains(s)));
+        scoped && self.role_may(action)
+    }
+
+    fn role_may(&self, action: Action<'_>) -> bool {
         match action {
             Action::ListUsers | Action::ImportLeads => {
                 matches!(self.role, Role::Admin | Role::Supervisor)
@@ -88,7 +170,8 @@ impl Principal {
             | Action::ManageWebhooks
             | Action::ManageCannedResponses
             | Action::ManageLabels
-            | Action::ManageAccount => self.role == Role::Admin,
+            | Action::ManageAccount
+            | Action::ManageApiKeys => self.role == Role::Admin,
         }
     }
 
@@ -134,6 +217,12 @@ impl Principal {
     pub fn authorize(&self, action: Action<'_>) -> AppResult<()> {
         if self.may(action) {
             Ok(())
+        } else if self.key.is_some() && self.role_may(action) {
+            Err(AppError::custom(
+                axum::http::StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                "this API key's scopes do not allow this",
+            ))
         } else {
             Err(AppError::forbidden("your role does not allow this"))
         }
@@ -150,7 +239,61 @@ mod tests {
             account_id: 10,
             role,
             session_id: "s".into(),
+            key: None,
         }
+    }
+
+    fn key(scopes: &[Scope]) -> Principal {
+        Principal {
+            key: Some(KeyGrant {
+                id: 3,
+                scopes: scopes.to_vec(),
+            }),
+            ..principal(Role::Admin)
+        }
+    }
+
+    #[test]
+    fn a_key_calls_only_the_routes_its_scopes_name() {
+        let reader = key(&[Scope::ChatsRead]);
+        assert!(reader.may_call(&Method::GET, "/api/chats"));
+        assert!(reader.may_call(&Method::GET, "/api/chats/{id}/messages"));
+        assert!(!reader.may_call(&Method::POST, "/api/chats/{id}/messages"));
+        assert!(!reader.may_call(&Method::GET, "/api/leads"));
+        for (method, route) in [
+            (Method::GET, "/api/auth/me"),
+            (Method::POST, "/api/auth/logout"),
+            (Method::PUT, "/api/users/me/status"),
+            (Method::POST, "/api/users/me/password"),
+            (Method::GET, "/api/api-keys"),
+            (Method::GET, "/api/users"),
+            (Method::POST, "/api/chats/{id}/suggest"),
+        ] {
+            assert!(
+                !key(Scope::ALL).may_call(&method, route),
+                "{method} {route}"
+            );
+        }
+        assert!(principal(Role::Agent).may_call(&Method::GET, "/api/auth/me"));
+        assert!(!reader.may_stream() && key(&[Scope::WsConnect]).may_stream());
+    }
+
+    #[test]
+    fn a_key_acts_within_its_scopes_and_its_creators_role() {
+        let chat = chat(Some(2), crate::model::ChatStatus::Open);
+        let reader = key(&[Scope::ChatsRead]);
+        assert!(reader.may(Action::SeeChat(&chat)));
+        assert!(!reader.may(Action::AssignChat {
+            chat: &chat,
+            to: None
+        }));
+        assert!(!key(Scope::ALL).may(Action::ManageUsers));
+        assert!(key(&[Scope::WebhooksManage]).may(Action::ManageWebhooks));
+        let agents = Principal {
+            role: Role::Agent,
+            ..key(&[Scope::WebhooksManage])
+        };
+        assert!(!agents.may(Action::ManageWebhooks), "never beyond the role");
     }
 
     fn user(id: i64, account_id: i64) -> User {

@@ -83,7 +83,7 @@ export function chip(label, ...extra) {
   return node;
 }
 
-export const CHANNELS = { facebook: "Messenger", instagram: "Instagram", widget: "Website" };
+export const CHANNELS = { facebook: "Messenger", instagram: "Instagram", widget: "Website", api: "API" };
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+/gi;
 

@@ -17,6 +17,9 @@ states!(
         Instagram = "instagram",
         /// The website chat widget.
         Widget = "widget",
+        /// A business's own site or app, posting server to server with the channel's key;
+        /// replies go out through the channel's signed webhook.
+        Api = "api",
     }
 );
 
@@ -38,6 +41,8 @@ pub enum ContactIdentity {
     InstagramScopedId,
     /// A widget visitor's id, given out by the hub with the visitor's session.
     WidgetVisitor,
+    /// The business's own id for a conversation (its `conversation`), as its app posts it.
+    ApiConversation,
 }
 
 impl ChannelKind {
@@ -47,6 +52,7 @@ impl ChannelKind {
             Self::Facebook => "Messenger",
             Self::Instagram => "Instagram",
             Self::Widget => "Website chat",
+            Self::Api => "API",
         }
     }
 
@@ -56,16 +62,17 @@ impl ChannelKind {
         match self {
             Self::Facebook => 2000,
             Self::Instagram => 1000,
-            Self::Widget => 4000,
+            Self::Widget | Self::Api => 4000,
         }
     }
 
-    /// Whether the hub itself delivers replies (the widget reads them from the hub), so they
-    /// are stored as sent; otherwise they wait, pending, for the kind's sender.
+    /// Whether the hub itself delivers replies (the widget reads them from the hub; an API
+    /// channel's go out through its own signed webhook, with retries and dead letters), so
+    /// they are stored as sent; otherwise they wait, pending, for the kind's sender.
     pub fn delivered_by_hub(self) -> bool {
         match self {
             Self::Facebook | Self::Instagram => false,
-            Self::Widget => true,
+            Self::Widget | Self::Api => true,
         }
     }
 
@@ -77,7 +84,7 @@ impl ChannelKind {
                 standard: Duration::hours(24),
                 tagged: Duration::days(7),
             }),
-            Self::Widget => None,
+            Self::Widget | Self::Api => None,
         }
     }
 
@@ -87,6 +94,7 @@ impl ChannelKind {
             Self::Facebook => ContactIdentity::PageScopedId,
             Self::Instagram => ContactIdentity::InstagramScopedId,
             Self::Widget => ContactIdentity::WidgetVisitor,
+            Self::Api => ContactIdentity::ApiConversation,
         }
     }
 
@@ -100,7 +108,7 @@ impl ChannelKind {
     pub fn has_profile_lookup(self) -> bool {
         match self {
             Self::Facebook | Self::Instagram => true,
-            Self::Widget => false,
+            Self::Widget | Self::Api => false,
         }
     }
 }

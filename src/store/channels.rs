@@ -252,3 +252,34 @@ pub fn ai_enabled(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
         .select(channels::ai_enabled)
         .first(conn)
 }
+
+/// Keeps an API channel's key, as its hash.
+pub fn set_api_key_hash(
+    conn: &mut DbConnection,
+    account_id: i64,
+    id: i64,
+    hash: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        channels::table
+            .filter(channels::account_id.eq(account_id))
+            .filter(channels::id.eq(id)),
+    )
+    .set(channels::api_key_hash.eq(hash))
+    .execute(conn)
+}
+
+/// An active API channel by id with its key's hash, whatever its account (the key decides).
+pub fn api_channel(conn: &mut DbConnection, id: i64) -> QueryResult<Option<(Channel, String)>> {
+    channels::table
+        .filter(channels::id.eq(id))
+        .filter(channels::kind.eq(ChannelKind::Api.as_str()))
+        .filter(channels::is_active.eq(true))
+        .filter(channels::api_key_hash.is_not_null())
+        .select((
+            Channel::as_select(),
+            channels::api_key_hash.assume_not_null(),
+        ))
+        .first(conn)
+        .optional()
+}

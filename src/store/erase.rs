@@ -36,6 +36,7 @@ pub fn account(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Removed>>
         chat_reads,
         ai_usage,
         ai_settings,
+        api_keys,
         webhook_deliveries,
         outgoing_webhooks,
         messages,

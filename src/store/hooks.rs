@@ -28,9 +28,27 @@ pub struct Hook {
     pub created_at: NaiveDateTime,
     /// Changed.
     pub updated_at: NaiveDateTime,
+    /// An API channel's own webhook: it carries that channel's replies only.
+    pub channel_id: Option<i64>,
 }
 
 impl Hook {
+    /// Whether it wants this event: an account's webhook by type; an API channel's, the
+    /// channel's outbound messages that are not notes (its replies).
+    pub fn wants_event(&self, event: &crate::model::Event) -> bool {
+        match self.channel_id {
+            None => self.wants(event.event_type.as_str()),
+            Some(channel) => match &event.data {
+                crate::model::EventData::MessageCreated(m) => {
+                    m.channel_id == channel
+                        && m.direction == crate::model::Direction::Outbound
+                        && !m.is_private
+                }
+                _ => false,
+            },
+        }
+    }
+
     /// The event types it wants.
     pub fn types(&self) -> Vec<String> {
         serde_json::from_str(&self.event_types).unwrap_or_default()
@@ -102,6 +120,93 @@ pub fn create(
         .find(id)
         .select(Hook::as_select())
         .first(conn)
+}
+
+/// Registers an API channel's webhook, for its replies; without a URL it is off.
+pub fn create_for_channel(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+    url: Option<&str>,
+    secret: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(outgoing_webhooks::table)
+        .values((
+            outgoing_webhooks::account_id.eq(account_id),
+            outgoing_webhooks::url.eq(url.unwrap_or_default()),
+            outgoing_webhooks::secret.eq(secret),
+            outgoing_webhooks::event_types.eq(r#"["message.created"]"#),
+            outgoing_webhooks::is_active.eq(url.is_some()),
+            outgoing_webhooks::created_at.eq(now),
+            outgoing_webhooks::updated_at.eq(now),
+            outgoing_webhooks::channel_id.eq(channel_id),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Points an API channel's webhook at `url`, or turns it off (`None`).
+pub fn set_channel_url(
+    conn: &mut DbConnection,
+    account_id: i64,
+    channel_id: i64,
+    url: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(
+        outgoing_webhooks::table
+            .filter(outgoing_webhooks::account_id.eq(account_id))
+            .filter(outgoing_webhooks::channel_id.eq(channel_id)),
+    )
+    .set((
+        outgoing_webhooks::url.eq(url.unwrap_or_default()),
+        outgoing_webhooks::is_active.eq(url.is_some()),
+        outgoing_webhooks::updated_at.eq(chrono::Utc::now().naive_utc()),
+    ))
+    .execute(conn)
+}
+
+/// The webhook URL of each of the account's API channels that has one, by channel id.
+pub fn channel_urls(
+    conn: &mut DbConnection,
+    account_id: i64,
+) -> QueryResult<std::collections::HashMap<i64, String>> {
+    let rows: Vec<(Option<i64>, String)> = outgoing_webhooks::table
+        .filter(outgoing_webhooks::account_id.eq(account_id))
+        .filter(outgoing_webhooks::channel_id.is_not_null())
+        .filter(outgoing_webhooks::is_active.eq(true))
+        .select((outgoing_webhooks::channel_id, outgoing_webhooks::url))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(channel, url)| channel.map(|c| (c, url)))
+        .collect())
+}
+
+/// What a webhook is sent of an event: the event's frame, and for an API channel's webhook
+/// also `conversation`, the business's own id of the customer the reply is for.
+pub fn payload_for(
+    conn: &mut DbConnection,
+    hook: &Hook,
+    event: &crate::model::Event,
+) -> QueryResult<String> {
+    if hook.channel_id.is_none() {
+        return Ok(event.json());
+    }
+    let Some(chat_id) = event.chat_id else {
+        return Ok(event.json());
+    };
+    use super::schema::{chats, contacts};
+    let conversation: Option<String> = chats::table
+        .inner_join(contacts::table)
+        .filter(chats::id.eq(chat_id))
+        .filter(chats::account_id.eq(hook.account_id))
+        .select(contacts::external_id)
+        .first(conn)
+        .optional()?;
+    let mut value: serde_json::Value = serde_json::from_str(&event.json()).unwrap_or_default();
+    value["conversation"] = conversation.into();
+    Ok(value.to_string())
 }
 
 /// The account's webhooks.
@@ -191,7 +296,7 @@ pub fn missed(
     let upto = latest.min(after.saturating_add(limit));
     Ok(super::events::range(conn, hook.account_id, after, upto)?
         .into_iter()
-        .filter(|e| hook.wants(e.event_type.as_str()))
+        .filter(|e| hook.wants_event(e))
         .collect())
 }
 

@@ -51,7 +51,12 @@ async fn dispatch(state: AppState, wake: Arc<Notify>) {
     loop {
         if read_at.is_none_or(|t| t.elapsed() > HOOKS_TTL) {
             match state.db().run(hooks::active).await {
-                Ok(list) => hooks = list,
+                Ok(list) => {
+                    // A webhook new to the list (registered or turned on since the last read)
+                    // was not offered the events the older list was used for: catch it up.
+                    catch_up |= list.iter().any(|h| hooks.iter().all(|o| o.id != h.id));
+                    hooks = list;
+                }
                 Err(e) => tracing::warn!(error = %e, "could not read the outgoing webhooks"),
             }
             read_at = Some(Instant::now());
@@ -65,12 +70,13 @@ async fn dispatch(state: AppState, wake: Arc<Notify>) {
                         let now = Utc::now().naive_utc();
                         let mut queued = 0;
                         for event in hooks::missed(conn, &hook, CATCH_UP)? {
+                            let payload = hooks::payload_for(conn, &hook, &event)?;
                             queued += usize::from(hooks::enqueue(
                                 conn,
                                 &hook,
                                 event.seq,
                                 event.event_type.as_str(),
-                                &event.json(),
+                                &payload,
                                 now,
                             )?);
                         }
@@ -85,17 +91,19 @@ async fn dispatch(state: AppState, wake: Arc<Notify>) {
             }
             wake.notify_one();
         }
-        let event = match events.recv().await {
-            Ok(event) => event,
-            Err(RecvError::Lagged(_)) => {
+        // Idle, the list is still read again in time, so a new webhook is caught up soon.
+        let event = match tokio::time::timeout(HOOKS_TTL, events.recv()).await {
+            Err(_) => continue,
+            Ok(Ok(event)) => event,
+            Ok(Err(RecvError::Lagged(_))) => {
                 catch_up = true;
                 continue;
             }
-            Err(RecvError::Closed) => return,
+            Ok(Err(RecvError::Closed)) => return,
         };
         let wanting: Vec<Hook> = hooks
             .iter()
-            .filter(|h| h.account_id == event.account_id && h.wants(event.event_type.as_str()))
+            .filter(|h| h.account_id == event.account_id && h.wants_event(&event))
             .cloned()
             .collect();
         if wanting.is_empty() {
@@ -106,12 +114,13 @@ async fn dispatch(state: AppState, wake: Arc<Notify>) {
             .run(move |conn| {
                 let now = Utc::now().naive_utc();
                 for hook in &wanting {
+                    let payload = hooks::payload_for(conn, hook, &event)?;
                     hooks::enqueue(
                         conn,
                         hook,
                         event.seq,
                         event.event_type.as_str(),
-                        &event.json(),
+                        &payload,
                         now,
                     )?;
                 }

@@ -776,3 +776,38 @@ async fn messages_on_redis_that_no_process_signed_or_sent_before_change_nothing(
         "each refusal is counted:\n{metrics}"
     );
 }
+
+#[tokio::test]
+async fn a_key_revoked_on_one_process_is_refused_on_another_and_its_socket_there_closes() {
+    let redis = RedisServer::start().await;
+    let apps = cluster(&redis, 2).await;
+    let admin = apps[0].admin_token().await;
+    let (status, key) = apps[0]
+        .call(
+            reqwest::Method::POST,
+            "/api/api-keys",
+            Some(&admin),
+            Some(&json!({"name": "stream", "scopes": ["chats:read", "ws:connect"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{key}");
+    let secret = key["secret"].as_str().expect("secret").to_string();
+    let (mut socket, _) = open(&apps[1].base, &secret, None).await;
+    let (status, _) = apps[0]
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/api-keys/{}", key["id"]),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = apps[1]
+        .call(reqwest::Method::GET, "/api/chats", Some(&secret), None)
+        .await;
+    assert_eq!(status, 401, "refused at once on the other process");
+    assert!(
+        closes(&mut socket, 3000).await,
+        "the key's socket on the other process is closed"
+    );
+}

@@ -11,6 +11,7 @@ mod config_location;
 mod console;
 mod console_account;
 mod console_ai;
+mod console_api_keys;
 mod console_channels;
 mod console_chats;
 mod console_first_week;

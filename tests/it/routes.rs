@@ -3,6 +3,8 @@
 mod accounts;
 pub(crate) mod ai;
 mod ai_accounts;
+mod api_channel;
+mod api_keys;
 mod assign;
 mod assist;
 mod audit;

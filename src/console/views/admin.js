@@ -1,12 +1,13 @@
-// Administration for admins: the business's own settings, users, channels (with the widget's embed snippet), canned
-// responses, labels, outgoing webhooks (deliveries, dead letters, redelivery), AI and usage, and
-// the audit log.
+// Administration for admins: the business's own settings, users, channels (with the widget's
+// embed snippet, an API channel's key shown once), canned responses, labels, outgoing webhooks
+// (deliveries, dead letters, redelivery), AI and usage, API keys and the audit log.
 
 import { api } from "../api.js";
 import { CHANNELS, chip, field, h, mount } from "../dom.js";
 import { aiAndUsage } from "./ai.js";
+import { apiKeys } from "./api_keys.js";
 
-const SECTIONS = [["business", "Business"], ["users", "Users"], ["channels", "Channels"], ["canned", "Canned responses"], ["labels", "Labels"], ["webhooks", "Webhooks"], ["ai", "AI and usage"], ["audit", "Audit log"]];
+const SECTIONS = [["business", "Business"], ["users", "Users"], ["channels", "Channels"], ["canned", "Canned responses"], ["labels", "Labels"], ["webhooks", "Webhooks"], ["ai", "AI and usage"], ["api-keys", "API keys"], ["audit", "Audit log"]];
 
 /** Draws admin section `section` into `view`. */
 export function admin(view, section) {
@@ -20,7 +21,7 @@ export function admin(view, section) {
         "aria-current": key === section ? "page" : null,
       }, label))),
     body));
-  const draw = { business, users, channels, canned, labels, webhooks, ai: aiAndUsage, audit }[section] || users;
+  const draw = { business, users, channels, canned, labels, webhooks, ai: aiAndUsage, "api-keys": apiKeys, audit }[section] || users;
   draw(body).catch((error) => mount(body, h("p", { class: "notice error", role: "alert" }, `Could not load: ${error.message}`)));
   return { update() {} };
 }
@@ -199,6 +200,21 @@ function metaSetup(c) {
       : h("p", { class: "hint" }, "No verify token yet: set META_VERIFY_TOKEN in the hub's configuration."));
 }
 
+/** Where an API channel takes messages and sends replies, and its secrets once, at creation. */
+function apiSetup(c) {
+  const secrets = c.api_secrets;
+  return [
+    copyable("Messages URL", c.api.messages_url, `messages-url-${c.id}`, "messages URL"),
+    h("p", {}, c.api.webhook_url ? `Replies go to ${c.api.webhook_url}, signed.` : "No webhook: replies are not sent anywhere."),
+    secrets
+      ? h("div", { class: "notice ok", role: "status" },
+        h("p", {}, "Copy these now: they are shown only this once."),
+        copyable("Channel key", secrets.api_key, `channel-key-${c.id}`, "channel key"),
+        copyable("Webhook signing secret", secrets.webhook_secret, `webhook-secret-${c.id}`, "webhook signing secret"))
+      : null,
+  ];
+}
+
 function channelCard(c, body, message) {
   return h("article", { class: "card" },
     h("h3", {}, c.name, " ", h("small", {}, CHANNELS[c.kind] || c.kind)),
@@ -215,6 +231,7 @@ function channelCard(c, body, message) {
         }, "Copy snippet"),
         " ",
         h("a", { href: `/widget/demo?key=${encodeURIComponent(c.widget_key)}`, target: "_blank", rel: "noopener" }, "Try it on the demo page")]
+      : c.kind === "api" ? apiSetup(c)
       : [h("p", {}, `Id ${c.external_id || "—"} · token ${c.access_token_set ? "set" : "missing"}`), metaSetup(c)],
     h("p", {}, c.ai_enabled ? `AI responder on${c.ai_model ? ` (${c.ai_model})` : ""}` : "AI responder off"),
     h("div", { class: "row-actions" },
@@ -272,6 +289,12 @@ function channelEditor(c, body) {
         position: position.value, ask_name: askName.value, ask_email: askEmail.value,
       };
     };
+  } else if (c.kind === "api") {
+    const hook = h("input", { type: "url", value: c.api?.webhook_url || "", placeholder: "https://app.example.com/hooks/switchboard" });
+    kindFields = [field("Webhook URL", hook, "Where replies are POSTed, signed with the secret shown when the channel was added. Empty: nowhere.")];
+    collect = (payload) => {
+      payload.webhook_url = hook.value.trim();
+    };
   } else {
     const token = h("input", { type: "password", autocomplete: "new-password" });
     kindFields = [field("New page access token", token, c.access_token_set
@@ -306,7 +329,7 @@ function channelEditor(c, body) {
   return h("article", { class: "card editing" }, form);
 }
 
-async function channels(body, editing = null, notice = null) {
+async function channels(body, editing = null, notice = null, created = null) {
   const list = await api("GET", "/api/channels");
   const message = h("div");
   const kind = h("select", {}, Object.entries(CHANNELS).map(([k, label]) => h("option", { value: k }, label)));
@@ -328,9 +351,13 @@ async function channels(body, editing = null, notice = null) {
     field("Allowed origins", origins, "The sites the widget may run on, comma-separated (* for any). None: no site yet."),
     field("Widget title", title), field("Greeting", greeting), field("Accent colour", color),
     field("Launcher position", position), field("Ask for the name", askName), field("Ask for the email", askEmail));
+  const webhookUrl = h("input", { type: "url", placeholder: "https://app.example.com/hooks/switchboard" });
+  const apiFields = h("div", { hidden: true },
+    field("Webhook URL", webhookUrl, "Where replies to your customers are POSTed, signed. The channel key is shown once when you add it."));
   kind.addEventListener("change", () => {
-    metaFields.hidden = kind.value === "widget";
+    metaFields.hidden = kind.value === "widget" || kind.value === "api";
     widgetFields.hidden = kind.value !== "widget";
+    apiFields.hidden = kind.value !== "api";
   });
   const form = h("form", {
     class: "form",
@@ -343,6 +370,8 @@ async function channels(body, editing = null, notice = null) {
           title: title.value, greeting: greeting.value, color: color.value,
           position: position.value, ask_name: askName.value, ask_email: askEmail.value,
         };
+      } else if (kind.value === "api") {
+        if (webhookUrl.value.trim()) payload.webhook_url = webhookUrl.value.trim();
       } else {
         payload.external_id = externalId.value;
         payload.access_token = token.value;
@@ -351,17 +380,19 @@ async function channels(body, editing = null, notice = null) {
       if (model.value.trim()) payload.ai_model = model.value.trim();
       try {
         const channel = await api("POST", "/api/channels", payload);
-        await channels(body, null, saved(channel, "Added"));
+        await channels(body, null, saved(channel, "Added"), channel);
       } catch (error) {
         mount(message, status(error.code === "invalid_page_token" ? `Not added: ${error.message}` : error.message, "error"));
       }
     },
-  }, h("h2", {}, "Add a channel"), field("Kind", kind), field("Name", name), metaFields, widgetFields,
+  }, h("h2", {}, "Add a channel"), field("Kind", kind), field("Name", name), metaFields, widgetFields, apiFields,
   h("div", { class: "field check" }, ai, h("label", { for: ai.id = "channel-ai" }, "AI responder answers first")),
   field("AI system prompt", prompt), field("AI model", model),
   h("button", { type: "submit", class: "primary" }, "Add channel"));
 
-  const cards = list.map((c) => (c.id === editing ? channelEditor(c, body) : channelCard(c, body, message)));
+  // A channel just added carries its secrets (an API channel's key): shown on its card, once.
+  const shown = (c) => (created && created.id === c.id ? created : c);
+  const cards = list.map((c) => (c.id === editing ? channelEditor(c, body) : channelCard(shown(c), body, message)));
   mount(body, message, list.length ? h("div", { class: "cards" }, cards) : h("p", {}, "No channels yet."), editing ? null : form);
   if (notice) {
     mount(message, notice);
@@ -397,7 +428,8 @@ async function webhooks(body, deliveryStatus = "dead") {
   h("fieldset", {}, h("legend", {}, "Events"), boxes.map((b) => h("div", { class: "check" }, b, h("label", { for: b.id }, b.value)))),
   h("button", { type: "submit", class: "primary" }, "Add webhook"));
   const hooks = list.map((hook) => h("tr", {},
-    h("th", { scope: "row" }, hook.url), h("td", {}, hook.event_types.join(", ")),
+    h("th", { scope: "row" }, hook.url),
+    h("td", {}, hook.channel_id ? `Replies of API channel #${hook.channel_id}` : hook.event_types.join(", ")),
     h("td", {}, h("button", {
       type: "button",
       class: "danger",

@@ -1,0 +1,4 @@
+ALTER TABLE outgoing_webhooks DROP FOREIGN KEY outgoing_webhooks_channel_fk;
+ALTER TABLE outgoing_webhooks DROP COLUMN channel_id;
+ALTER TABLE channels DROP COLUMN api_key_hash;
+DROP TABLE api_keys;
