@@ -327,22 +327,18 @@ fn taken(e: DieselError) -> AppError {
     }
 }
 
-/// Creates a channel in the caller's account (admins).
-pub async fn create(
-    state: &AppState,
-    me: &CurrentUser,
-    input: CreateChannel,
-) -> AppResult<ChannelView> {
-    me.principal.authorize(Action::ManageChannels)?;
-    let name = validate_name(&input.name)?;
-    validate_temperature(input.ai_temperature)?;
-    let external_id = input
-        .external_id
+/// A new channel's identity: its external id (a Meta page or account id, checked) and, for a
+/// widget, a new public key.
+fn identity(
+    kind: ChannelKind,
+    external_id: Option<String>,
+) -> AppResult<(Option<String>, Option<String>)> {
+    let external_id = external_id
         .map(|e| e.trim().to_string())
         .filter(|e| !e.is_empty());
-    let (external_id, widget_key) = match input.kind {
-        ChannelKind::Widget => (None, Some(format!("wk_{}", crate::tokens::random_hex(16)))),
-        ChannelKind::Api => (None, None),
+    match kind {
+        ChannelKind::Widget => Ok((None, Some(format!("wk_{}", crate::tokens::random_hex(16))))),
+        ChannelKind::Api => Ok((None, None)),
         ChannelKind::Facebook | ChannelKind::Instagram => {
             let Some(id) = external_id else {
                 return Err(invalid(
@@ -356,25 +352,44 @@ pub async fn create(
                     "external_id must be the numeric page or account id",
                 ));
             }
-            (Some(id), None)
+            Ok((Some(id), None))
         }
-    };
+    }
+}
+
+/// An API channel's webhook URL, checked like every webhook receiver; other kinds have none.
+async fn api_webhook_url(
+    state: &AppState,
+    kind: ChannelKind,
+    url: Option<String>,
+) -> AppResult<Option<String>> {
+    match (kind, url) {
+        (ChannelKind::Api, Some(url)) => Ok(Some(crate::hooks::receiver_url(state, &url).await?)),
+        (_, None) => Ok(None),
+        (_, Some(_)) => Err(invalid(
+            "invalid_webhook_url",
+            "webhook_url is for api channels only",
+        )),
+    }
+}
+
+/// Creates a channel in the caller's account (admins).
+pub async fn create(
+    state: &AppState,
+    me: &CurrentUser,
+    input: CreateChannel,
+) -> AppResult<ChannelView> {
+    me.principal.authorize(Action::ManageChannels)?;
+    let name = validate_name(&input.name)?;
+    validate_temperature(input.ai_temperature)?;
+    let (external_id, widget_key) = identity(input.kind, input.external_id)?;
     let access_token = input.access_token.filter(|t| !t.is_empty());
     let allowed_origins = validate_origins(&input.allowed_origins)?;
     let widget_settings = match input.kind {
         ChannelKind::Widget => Some(input.widget.unwrap_or_default().validate()?),
         ChannelKind::Facebook | ChannelKind::Instagram | ChannelKind::Api => None,
     };
-    let webhook_url = match (input.kind, input.webhook_url) {
-        (ChannelKind::Api, Some(url)) => Some(crate::hooks::receiver_url(state, &url).await?),
-        (_, None) => None,
-        (_, Some(_)) => {
-            return Err(invalid(
-                "invalid_webhook_url",
-                "webhook_url is for api channels only",
-            ))
-        }
-    };
+    let webhook_url = api_webhook_url(state, input.kind, input.webhook_url).await?;
     let token_check = match &access_token {
         Some(token) if is_meta(input.kind) => Some(check_token(state, token).await?),
         _ => None,
