@@ -28,6 +28,7 @@ mod presence;
 mod round_robin;
 mod search;
 mod security;
+mod tenant_walls;
 mod users;
 mod webhooks;
 mod widget;
