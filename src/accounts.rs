@@ -69,10 +69,11 @@ pub struct CreateAccount {
     pub language: Option<Language>,
 }
 
-/// A created account and its first admin.
+/// A created account (its fields) and its first admin.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedAccount {
     /// The account.
+    #[serde(flatten)]
     pub account: AccountView,
     /// Its first admin (invited by mail).
     pub admin: crate::users::UserView,
@@ -85,6 +86,18 @@ pub struct Erased {
     pub account_id: i64,
     /// Rows removed per table (search entries go with their messages and contacts).
     pub removed: BTreeMap<String, usize>,
+}
+
+/// `PATCH /api/platform/accounts/{id}` body: the operator renames, suspends or resumes.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorChange {
+    /// New display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `active` (resume) or `suspended` (suspend).
+    #[serde(default)]
+    pub status: Option<AccountStatus>,
 }
 
 /// `PATCH /api/account` body: what an account's admins may change.
@@ -260,6 +273,31 @@ pub async fn suspend_live(state: &AppState, id: i64) -> AppResult<AccountView> {
     }
     tracing::info!(account_id = id, "suspended an account");
     Ok(account)
+}
+
+/// The operator's change to an account: a new name, then a suspension or a resume.
+pub async fn change(state: &AppState, id: i64, input: OperatorChange) -> AppResult<AccountView> {
+    if let Some(name) = input.name {
+        let changes = AccountChanges {
+            name: Some(validate_name(&name)?),
+            ..AccountChanges::default()
+        };
+        let renamed = state
+            .db()
+            .run(move |conn| accounts::update(conn, id, changes));
+        if renamed.await? == 0 {
+            return Err(no_account());
+        }
+    }
+    match input.status {
+        Some(AccountStatus::Suspended) => suspend_live(state, id).await,
+        Some(AccountStatus::Active) => resume(state.db(), id).await,
+        Some(AccountStatus::Pending) => Err(AppError::unprocessable(
+            "invalid_status",
+            "an account can be made active or suspended, not pending",
+        )),
+        None => get(state.db(), id).await,
+    }
 }
 
 /// The caller's account.

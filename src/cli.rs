@@ -194,7 +194,10 @@ async fn account(config: Config, command: AccountCommand) -> anyhow::Result<()> 
                 .send(&mail)
                 .await
                 .context("mailing the invitation")?;
-            serde_json::json!({"account": account, "admin": crate::users::UserView::from(admin)})
+            serde_json::to_value(crate::accounts::CreatedAccount {
+                account,
+                admin: admin.into(),
+            })?
         }
         AccountCommand::List => {
             for account in crate::accounts::list(&db).await.map_err(fail)? {

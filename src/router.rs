@@ -49,7 +49,11 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api::auth::signup::confirm))
         .routes(routes!(api::account::show, api::account::update))
         .routes(routes!(api::platform::list, api::platform::create))
-        .routes(routes!(api::platform::show, api::platform::delete))
+        .routes(routes!(
+            api::platform::show,
+            api::platform::change,
+            api::platform::delete
+        ))
         .routes(routes!(api::platform::suspend))
         .routes(routes!(api::platform::resume))
         .routes(routes!(api::users::list::list, api::users::create::create))

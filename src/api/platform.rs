@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use crate::accounts::{self, AccountView, CreateAccount, CreatedAccount, Erased};
+use crate::accounts::{self, AccountView, CreateAccount, CreatedAccount, Erased, OperatorChange};
 use crate::api::extract::Json;
 use crate::app::AppState;
 use crate::auth::operator::Operator;
@@ -53,6 +53,20 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> AppResult<Json<AccountView>> {
     accounts::get(state.db(), id).await.map(Json)
+}
+
+/// Renames an account, or suspends (`status: suspended`) or resumes (`status: active`) it.
+#[utoipa::path(patch, path = "/api/platform/accounts/{id}", operation_id = "changeAccount", tag = "platform", security(("platform" = [])), request_body = OperatorChange,
+    params(("id" = i64, Path, description = "Account id")),
+    responses((status = 200, body = AccountView), (status = 401, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn change(
+    State(state): State<AppState>,
+    _: Operator,
+    Path(id): Path<i64>,
+    Json(input): Json<OperatorChange>,
+) -> AppResult<Json<AccountView>> {
+    accounts::change(&state, id, input).await.map(Json)
 }
 
 /// Erases an account and everything in it; answers what was removed, per table.

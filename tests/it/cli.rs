@@ -468,7 +468,7 @@ fn the_operator_manages_accounts_from_the_command_line() {
     ]);
     assert!(ok, "{err}");
     let created = json(&out);
-    let id = created["account"]["id"].as_i64().expect("id");
+    let id = created["id"].as_i64().expect("id");
     assert_eq!(created["admin"]["email"], "owner@cycles.test");
     let invitations: Vec<String> = std::fs::read_dir(dir.path().join("data/outbox"))
         .expect("outbox")

@@ -29,8 +29,8 @@ async fn new_business(app: &TestApp, name: &str, email: &str) -> (i64, String) {
     )
     .await;
     assert_eq!(status, 201, "{created}");
-    assert_eq!(created["account"]["status"], "active");
-    assert_eq!(created["account"]["time_zone"], "Europe/Berlin");
+    assert_eq!(created["status"], "active");
+    assert_eq!(created["time_zone"], "Europe/Berlin");
     assert_eq!(created["admin"]["role"], "admin");
     assert_eq!(created["admin"]["has_password"], false);
     let tokens = outbox_tokens(app, "/accept-invite", 1).await;
@@ -41,10 +41,7 @@ async fn new_business(app: &TestApp, name: &str, email: &str) -> (i64, String) {
         )
         .await;
     assert_eq!(status, 204, "the invitation sets a password: {body}");
-    (
-        created["account"]["id"].as_i64().expect("id"),
-        email.to_string(),
-    )
+    (created["id"].as_i64().expect("id"), email.to_string())
 }
 
 /// A widget channel in the admin's account and a visitor session on it: `(visitor token)`.
@@ -316,4 +313,53 @@ async fn an_accounts_admins_keep_its_settings_and_nobody_else_changes_them() {
         .await;
     assert_eq!(theirs["name"], "Elsewhere", "another account is untouched");
     assert_ne!(theirs["id"], saved["id"]);
+}
+
+#[tokio::test]
+async fn the_operator_renames_suspends_and_resumes_with_one_patch() {
+    let app = operator_app().await;
+    let (id, email) = new_business(&app, "Kiosk", "owner@kiosk.test").await;
+    let path = format!("/api/platform/accounts/{id}");
+    let (status, changed) = platform(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&json!({"name": "Corner Kiosk", "status": "suspended"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["name"], "Corner Kiosk");
+    assert_eq!(changed["status"], "suspended");
+    let (status, _) = app
+        .try_login(&email, "business-password-1")
+        .await
+        .expect_err("suspended");
+    assert_eq!(status, 403);
+    let (status, body) = platform(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&json!({"status": "pending"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, resumed) = platform(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&json!({"status": "active"})),
+    )
+    .await;
+    assert_eq!((status, &resumed["status"]), (200, &json!("active")));
+    app.try_login(&email, "business-password-1")
+        .await
+        .expect("signs in again");
+    let (status, _) = platform(
+        &app,
+        Method::PATCH,
+        "/api/platform/accounts/999999",
+        Some(&json!({"name": "Nobody"})),
+    )
+    .await;
+    assert_eq!(status, 404);
 }
