@@ -64,6 +64,8 @@ pub struct Limits {
     pub signup_ip: KeyedLimiter,
     /// Sign-ups per email.
     pub signup_email: KeyedLimiter,
+    /// Messages per API channel.
+    pub api_channel: KeyedLimiter,
     /// Reset requests per email.
     pub reset_email: KeyedLimiter,
     /// Widget calls per client IP.
@@ -110,6 +112,7 @@ impl App {
                 reset_ip: KeyedLimiter::new(config.reset_limit_per_ip),
                 signup_ip: KeyedLimiter::new(config.signup_limit_per_ip),
                 signup_email: KeyedLimiter::new(config.signup_limit_per_email),
+                api_channel: KeyedLimiter::new(config.api_channel_limit),
                 reset_email: KeyedLimiter::new(config.reset_limit_per_email),
                 widget_ip: KeyedLimiter::new(config.widget_limit_per_ip),
                 widget_session: KeyedLimiter::new(config.widget_limit_per_session),

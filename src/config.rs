@@ -182,6 +182,8 @@ pub struct Config {
     pub signup_limit_per_ip: Limit,
     /// Sign-ups per email (`SIGNUP_LIMIT_PER_EMAIL`).
     pub signup_limit_per_email: Limit,
+    /// Messages one API channel takes per window (`API_CHANNEL_LIMIT`).
+    pub api_channel_limit: Limit,
     /// Hosts outgoing webhooks may reach although they resolve to private addresses
     /// (`WEBHOOK_ALLOW_PRIVATE_HOSTS`, comma-separated host names).
     pub webhook_allow_private_hosts: Vec<String>,
@@ -496,6 +498,7 @@ impl Config {
             signup_open: platform::signup_open(raw)?,
             signup_limit_per_ip: raw.limit("SIGNUP_LIMIT_PER_IP")?,
             signup_limit_per_email: raw.limit("SIGNUP_LIMIT_PER_EMAIL")?,
+            api_channel_limit: raw.limit("API_CHANNEL_LIMIT")?,
             webhook_allow_private_hosts: webhooks::allow_private_hosts(raw),
             typing_limit: raw.limit("TYPING_LIMIT")?,
             widget_poll_limit_per_session: raw.limit("WIDGET_POLL_LIMIT_PER_SESSION")?,

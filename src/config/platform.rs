@@ -1,4 +1,5 @@
-//! Installation settings: the operator's platform token and whether businesses may sign up.
+//! Installation settings: the operator's platform token, whether businesses may sign up, and
+//! how fast a business's own app may post to its API channel.
 
 use super::raw::{ConfigError, RawSettings, Secret};
 use super::setting::{DefaultValue, Section, Setting};
@@ -28,6 +29,11 @@ pub const SECTION: Section = Section {
             "SIGNUP_LIMIT_PER_EMAIL",
             "3/3600",
             "sign-ups allowed per email and window",
+        ),
+        Setting::limit(
+            "API_CHANNEL_LIMIT",
+            "6000/60",
+            "messages an API channel takes per window (429 with `Retry-After` beyond)",
         ),
     ],
 };

@@ -120,15 +120,15 @@ fn checked_text(text: &str) -> AppResult<String> {
     Ok(text)
 }
 
-/// Stores a customer's message posted by the business's app; answers once it is durable, and
-/// with `wait` once the bot replied or the wait ended.
-pub async fn post(
-    state: &AppState,
-    channel: &Channel,
-    input: PostedMessage,
-    wait: Option<u64>,
-) -> AppResult<Posted> {
-    let wait = wait.unwrap_or(0);
+/// A posted message's fields, checked.
+struct Checked {
+    conversation: String,
+    text: String,
+    message_id: String,
+    details: ContactUpdate,
+}
+
+fn check(input: PostedMessage, wait: u64) -> AppResult<Checked> {
     if wait > MAX_WAIT {
         return Err(AppError::unprocessable(
             "invalid_wait",
@@ -149,6 +149,34 @@ pub async fn post(
         from_profile: true,
         ..ContactUpdate::default()
     };
+    Ok(Checked {
+        conversation,
+        text,
+        message_id,
+        details,
+    })
+}
+
+/// Stores a customer's message posted by the business's app; answers once it is durable, and
+/// with `wait` once the bot replied or the wait ended.
+pub async fn post(
+    state: &AppState,
+    channel: &Channel,
+    input: PostedMessage,
+    wait: Option<u64>,
+) -> AppResult<Posted> {
+    let wait = wait.unwrap_or(0);
+    let Checked {
+        conversation,
+        text,
+        message_id,
+        details,
+    } = check(input, wait)?;
+    state
+        .limits
+        .api_channel
+        .check(&channel.id.to_string())
+        .map_err(AppError::too_many_requests)?;
     let events =
         (wait > 0 && channel.ai_enabled).then(|| state.bus.subscribe_account(channel.account_id));
     let outcome = state

@@ -238,3 +238,28 @@ async fn an_agents_reply_reaches_the_channels_webhook_signed() {
         "nothing else of the chat goes out"
     );
 }
+
+#[tokio::test]
+async fn a_channel_posting_faster_than_its_limit_is_told_when_to_come_back() {
+    let app = TestApp::spawn_with(|s| s.set("API_CHANNEL_LIMIT", "2/60")).await;
+    let channel = api_channel(&app, json!({})).await;
+    let other = api_channel(&app, json!({"name": "Second app"})).await;
+    let url = |c: &Value| app.url(&format!("/api/channels/{}/messages", c["id"]));
+    let body = json!({"conversation": "c-7", "text": "Hello"});
+    for _ in 0..2 {
+        let (status, answer) = post(&app.client, &url(&channel), &key_of(&channel), &body).await;
+        assert_eq!(status, 201, "{answer}");
+    }
+    let refused = app
+        .client
+        .post(url(&channel))
+        .bearer_auth(key_of(&channel))
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let (status, _) = post(&app.client, &url(&other), &key_of(&other), &body).await;
+    assert_eq!(status, 201, "each channel has its own limit");
+}
