@@ -143,6 +143,19 @@ fn sentence(entry: &AuditEntry, names: &HashMap<i64, String>) -> String {
             text("method"),
             text("path")
         ),
+        "ai_settings.updated" => {
+            let whose = match details["channel_id"].as_i64() {
+                Some(channel) => format!("channel #{channel}'s"),
+                None => "the account's".to_string(),
+            };
+            let key = if details["key_changed"] == Value::Bool(true) {
+                ", with a new key"
+            } else {
+                ""
+            };
+            format!("{actor} changed {whose} AI settings{key}")
+        }
+        "account.updated" => format!("{actor} changed the business's settings"),
         "store.rejected" => {
             let what = if entry.target_type.as_deref() == Some("message") {
                 "A customer's message".to_string()

@@ -3,6 +3,7 @@
 //! the channel's, else the account's, else the installation's `AI_*`.
 
 use chrono::Utc;
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::client::Endpoint;
@@ -170,6 +171,33 @@ fn check_level(conn: &mut DbConnection, account_id: i64, level: i64) -> AppResul
     Ok(())
 }
 
+/// Writes who changed an account's or a channel's AI settings (never the key itself).
+fn audit_change(
+    conn: &mut DbConnection,
+    account_id: i64,
+    actor: i64,
+    level: i64,
+    key_changed: bool,
+) -> diesel::QueryResult<()> {
+    let channel = (level != ACCOUNT_LEVEL).then_some(level);
+    crate::store::audit::record(
+        conn,
+        crate::store::audit::NewEntry {
+            account_id,
+            actor_user_id: Some(actor),
+            action: "ai_settings.updated",
+            target_type: Some(if channel.is_some() {
+                "channel"
+            } else {
+                "account"
+            }),
+            target_id: Some(channel.unwrap_or(account_id).to_string()),
+            ip: None,
+            details: Some(serde_json::json!({ "channel_id": channel, "key_changed": key_changed })),
+        },
+    )
+}
+
 /// Replaces the account's own AI settings (admins).
 pub async fn put_account(
     state: &AppState,
@@ -197,7 +225,11 @@ async fn put(
 ) -> AppResult<AiSettingsView> {
     me.principal.authorize(Action::ManageChannels)?;
     validate(&input)?;
-    let account_id = me.principal.account_id;
+    let (account_id, actor) = (me.principal.account_id, me.principal.user_id);
+    let key_given = input
+        .api_key
+        .as_deref()
+        .is_some_and(|k| !k.trim().is_empty());
     let sealed = match input.api_key.as_deref().map(str::trim) {
         Some(key) if !key.is_empty() => Some((
             state.config.secrets.seal(key).map_err(|_| {
@@ -221,7 +253,10 @@ async fn put(
                 channel
             };
             let row = merged(account_id, level, input, before, sealed);
-            ai_settings::save(conn, &row)?;
+            conn.transaction(|conn| {
+                ai_settings::save(conn, &row)?;
+                audit_change(conn, account_id, actor, level, key_given)
+            })?;
             Ok(row)
         })
         .await?;

@@ -146,6 +146,17 @@ async fn each_account_calls_its_own_provider_with_its_own_key_and_model() {
         }
     }
 
+    // Who changed them is in the audit log; the key is not.
+    let (_, audit) = app
+        .call(Method::GET, "/api/audit", Some(&first), None)
+        .await;
+    let audit = audit.to_string();
+    assert!(
+        audit.contains("changed the account's AI settings, with a new key"),
+        "{audit}"
+    );
+    assert!(!audit.contains("sk-account"), "{audit}");
+
     // The key is shown by its last four only, and stored sealed.
     let (_, shown) = app
         .call(Method::GET, "/api/ai/settings", Some(&first), None)
