@@ -45,7 +45,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api::auth::me::me))
         .routes(routes!(api::auth::password_reset::request_reset))
         .routes(routes!(api::auth::password_reset_confirm::confirm_reset))
-        .routes(routes!(api::auth::signup::sign_up))
+        .routes(routes!(api::auth::signup::open, api::auth::signup::sign_up))
         .routes(routes!(api::auth::signup::confirm))
         .routes(routes!(api::account::show, api::account::update))
         .routes(routes!(api::platform::list, api::platform::create))

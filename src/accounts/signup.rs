@@ -38,6 +38,13 @@ pub struct SignUp {
     pub language: Option<Language>,
 }
 
+/// Whether sign-up is open here.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignUpOpen {
+    /// `true` with `SIGNUP=open`.
+    pub open: bool,
+}
+
 /// The answer to every sign-up request.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SignUpAccepted {

@@ -9,7 +9,7 @@ import {
   applyEphemeral, applyEvent, changed, isSupervisor, loadChats, loadTeam, state, subscribe,
   unreadChats,
 } from "./state.js";
-import { choosePassword, forgot, signIn } from "./views/auth.js";
+import { choosePassword, forgot, signIn, signUp } from "./views/auth.js";
 import { admin } from "./views/admin.js";
 import { leads } from "./views/leads.js";
 import { chatPane } from "./views/chat.js";
@@ -66,6 +66,10 @@ function start() {
 function showSignIn(message) {
   if (route().section === "forgot") {
     forgot(root);
+    return;
+  }
+  if (route().section === "signup") {
+    signUp(root);
     return;
   }
   signIn(root, (user) => {

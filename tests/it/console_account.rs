@@ -3,7 +3,6 @@
 //! link opens a signed-up account and says how to sign in.
 
 use reqwest::Method;
-use serde_json::json;
 
 use crate::browser;
 use crate::console::{shots, sign_in};
@@ -45,21 +44,25 @@ async fn an_admin_changes_the_business_settings_in_the_console() {
 }
 
 #[tokio::test]
-async fn the_mailed_sign_up_link_opens_the_account_and_says_how_to_sign_in() {
+async fn a_business_signs_up_in_the_console_and_the_mailed_link_opens_it() {
     let Some(turn) = browser::turn().await else {
         return;
     };
     let app = TestApp::spawn_with(|s| s.set("SIGNUP", "open")).await;
-    let (status, _) = app
-        .post_json(
-            "/api/auth/signup",
-            &json!({"account_name": "Tea House", "name": "Mei", "email": "mei@tea.test",
-                    "password": "mei-password-123"}),
-        )
-        .await;
-    assert_eq!(status, 202);
-    let token = outbox_tokens(&app, "/confirm-signup", 1).await.remove(0);
     let desktop = turn.browser(1280, 800).await;
+    desktop.goto(&app.url("/")).await;
+    desktop.press("Create an account").await;
+    desktop.fill("Business name", "Tea House").await;
+    desktop.fill("Your name", "Mei").await;
+    desktop.fill("Email", "mei@tea.test").await;
+    desktop.fill("Password", "mei-password-123").await;
+    desktop.press("Create account").await;
+    desktop
+        .wait_text(20, "Check your mail: we sent a link to mei@tea.test.")
+        .await;
+    desktop.screenshot(&shots().join("sign-up.png")).await;
+
+    let token = outbox_tokens(&app, "/confirm-signup", 1).await.remove(0);
     desktop
         .goto(&app.url(&format!("/confirm-signup?token={token}")))
         .await;
@@ -80,4 +83,15 @@ async fn the_mailed_sign_up_link_opens_the_account_and_says_how_to_sign_in() {
     desktop
         .wait_text(20, "This confirmation link is invalid, used or expired")
         .await;
+
+    let closed = TestApp::spawn().await;
+    desktop.goto(&closed.url("/")).await;
+    desktop.wait_text(15, "Forgot your password?").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !desktop.page_text().await.contains("Create an account"),
+        "no sign-up where it is closed"
+    );
+    let (_, open) = app.get("/api/auth/signup").await;
+    assert_eq!(open["open"], true);
 }

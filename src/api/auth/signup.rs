@@ -1,13 +1,22 @@
-//! `POST /api/auth/signup` and `POST /api/auth/signup/confirm`: self-service accounts.
+//! `/api/auth/signup` and `POST /api/auth/signup/confirm`: self-service accounts.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::accounts::signup::{self, ConfirmSignUp, SignUp, SignUpAccepted};
+use crate::accounts::signup::{self, ConfirmSignUp, SignUp, SignUpAccepted, SignUpOpen};
 use crate::accounts::AccountView;
 use crate::api::extract::{ClientInfo, Json};
 use crate::app::AppState;
 use crate::error::AppResult;
+
+/// Whether this installation lets businesses sign themselves up (`SIGNUP=open`).
+#[utoipa::path(get, path = "/api/auth/signup", operation_id = "signUpOpen", tag = "auth",
+    responses((status = 200, body = SignUpOpen)))]
+pub async fn open(State(state): State<AppState>) -> Json<SignUpOpen> {
+    Json(SignUpOpen {
+        open: state.config.signup_open,
+    })
+}
 
 /// Starts a sign-up (`SIGNUP=open`): mails a confirmation link. The same answer whether or not
 /// the address already has an account.

@@ -1,5 +1,5 @@
-// Signing in and out of the console: sign-in, forgotten password, the mailed reset and
-// invitation links.
+// Signing in and out of the console: sign-in, sign-up, forgotten password, the mailed reset
+// and invitation links.
 
 import { api, session } from "../api.js";
 import { field, h, mount } from "../dom.js";
@@ -48,9 +48,50 @@ export function signIn(root, onSignedIn, message) {
       }
     },
   }, field("Email", email), field("Password", password), status, button,
-  h("p", { class: "aside" }, h("a", { href: "#/forgot" }, "Forgot your password?")));
+  h("p", { class: "aside" }, h("a", { href: "#/forgot" }, "Forgot your password?")),
+  h("p", { class: "aside", id: "signup-link" }));
   mount(root, card("Sign in", form));
   email.focus();
+  // Offered only where the installation lets businesses sign themselves up.
+  api("GET", "/api/auth/signup")
+    .then((signup) => signup.open && mount(form.querySelector("#signup-link"), "New here? ", h("a", { href: "#/signup" }, "Create an account")))
+    .catch(() => {});
+}
+
+/** Self-service sign-up: a business and its first admin, opened by the mailed link. */
+export function signUp(root) {
+  const business = h("input", { type: "text", name: "organization", autocomplete: "organization", maxlength: 120, required: true });
+  const name = h("input", { type: "text", name: "name", autocomplete: "name", maxlength: 200, required: true });
+  const email = h("input", { type: "email", name: "email", autocomplete: "email", required: true });
+  const password = h("input", { type: "password", name: "new-password", autocomplete: "new-password", minlength: 10, required: true });
+  const status = h("div");
+  const button = h("button", { type: "submit", class: "primary" }, "Create account");
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const form = h("form", {
+    onsubmit: async (event) => {
+      event.preventDefault();
+      button.disabled = true;
+      mount(status);
+      try {
+        await api("POST", "/api/auth/signup", {
+          account_name: business.value, name: name.value, email: email.value, password: password.value,
+          time_zone: zone, language: navigator.language?.startsWith("de") ? "de" : "en",
+        });
+        mount(form, notice(`Check your mail: we sent a link to ${email.value}. Open it to confirm your address and start.`, "ok"),
+          h("p", { class: "aside" }, h("a", { href: "#/" }, "Back to sign in")));
+      } catch (error) {
+        const text = error.status === 429 ? tooMany(error.retryAfter)
+          : error.code === "invalid_time_zone" ? "Your browser's time zone is unknown here; set it later under Admin → Business."
+            : error.message;
+        mount(status, notice(text, "error"));
+        button.disabled = false;
+      }
+    },
+  }, field("Business name", business), field("Your name", name), field("Email", email),
+  field("Password", password, "At least 10 characters."), status, button,
+  h("p", { class: "aside" }, h("a", { href: "#/" }, "Back to sign in")));
+  mount(root, card("Create an account", form));
+  business.focus();
 }
 
 /** Asks for a reset link. */
