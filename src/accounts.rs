@@ -106,6 +106,7 @@ pub struct OperatorChange {
 pub struct AccountSettings {
     /// New display name.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 120)]
     pub name: Option<String>,
     /// New IANA time zone, e.g. `Europe/Berlin`.
     #[serde(default)]
