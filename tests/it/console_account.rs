@@ -34,6 +34,14 @@ async fn an_admin_changes_the_business_settings_in_the_console() {
         .screenshot(&shots().join("admin-business.png"))
         .await;
 
+    let phone = turn.browser(390, 844).await;
+    sign_in(&phone, &app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    phone.goto(&app.url("/#/admin/business")).await;
+    phone.wait_text(20, "Business settings").await;
+    phone
+        .screenshot(&shots().join("phone-admin-business.png"))
+        .await;
+
     let admin = app.admin_token().await;
     let (_, account) = app
         .call(Method::GET, "/api/account", Some(&admin), None)
