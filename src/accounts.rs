@@ -250,15 +250,24 @@ pub async fn resume(db: &Db, id: i64) -> AppResult<AccountView> {
 }
 
 /// Erases an account and everything in it, in one transaction; says what it removed.
-pub async fn erase(db: &Db, id: i64) -> AppResult<Erased> {
+pub async fn erase(db: &Db, media: &crate::media::store::MediaStore, id: i64) -> AppResult<Erased> {
     let removed = db
         .run(move |conn| conn.transaction(|conn| crate::store::erase::account(conn, id)))
         .await?
         .ok_or_else(no_account)?;
-    let removed = removed
+    let mut removed: std::collections::BTreeMap<String, usize> = removed
         .into_iter()
         .map(|(table, n)| (table.to_string(), n))
         .collect();
+    // The media worker retries what cannot be removed now (the erase noted it).
+    match crate::media::collect::account_objects(db, media, id).await {
+        Ok(n) => {
+            removed.insert("media_objects".to_string(), n);
+        }
+        Err(e) => {
+            tracing::error!(account_id = id, error = %e, "the account's media objects stay until the store answers")
+        }
+    }
     tracing::warn!(account_id = id, ?removed, "erased an account");
     Ok(Erased {
         account_id: id,

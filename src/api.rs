@@ -15,6 +15,7 @@ pub mod health;
 pub mod hooks;
 pub mod labels;
 pub mod leads;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod platform;

@@ -43,6 +43,8 @@ pub struct App {
     pub relay: Option<Relay>,
     /// Outgoing mail.
     pub mailer: Arc<Mailer>,
+    /// Kept photos, voice notes and files.
+    pub media: crate::media::Media,
     /// The OpenAI-compatible provider (the responder and suggestions).
     pub ai: crate::ai::client::AiClient,
     /// Counters and histograms served at `/metrics`.
@@ -76,6 +78,8 @@ pub struct Limits {
     pub widget_poll: KeyedLimiter,
     /// Widget polls per client IP, whatever their sessions.
     pub widget_poll_ip: KeyedLimiter,
+    /// Visitor uploads per widget session.
+    pub widget_upload: KeyedLimiter,
     /// Lead files arriving at once (each holds a parser's memory until it has arrived).
     pub lead_files: tokio::sync::Semaphore,
 }
@@ -119,8 +123,10 @@ impl App {
                 widget_poll: KeyedLimiter::new(config.widget_poll_limit_per_session),
                 widget_poll_ip: KeyedLimiter::new(config.widget_poll_limit_per_ip),
                 lead_files: tokio::sync::Semaphore::new(LEAD_FILES_AT_ONCE),
+                widget_upload: KeyedLimiter::new(config.media.widget_upload_limit),
             },
             mailer,
+            media: crate::media::Media::from_config(&config)?,
             presence: Arc::new(Presence::new(config.presence_grace, link.clone())),
             revocations: crate::auth::revocation::Revocations::new(link),
             relay,

@@ -257,11 +257,17 @@ pub async fn messages(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reply {
-    /// The text.
+    /// The text (may be empty when the reply carries attachments).
+    #[serde(default)]
     pub text: String,
     /// An internal note, never sent to the customer.
     #[serde(default)]
     pub private: bool,
+    /// Ids of files uploaded to this chat (`POST /api/chats/{id}/attachments`) that the reply
+    /// carries, at most 10.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub attachments: Vec<i64>,
 }
 
 /// Stores a reply (delivered through the chat's channel after commit) or a note; returns the
@@ -277,10 +283,22 @@ pub async fn reply(
 ) -> AppResult<Message> {
     let chat = find_visible(state, me, id).await?;
     let text = input.text.trim().to_string();
-    if text.is_empty() || (input.private && text.chars().count() > MAX_TEXT) {
+    let mut attachments = input.attachments.clone();
+    attachments.dedup();
+    if attachments.len() > crate::media::upload::MAX_FILES {
+        return Err(AppError::unprocessable(
+            "too_many_attachments",
+            format!(
+                "a reply carries at most {} files",
+                crate::media::upload::MAX_FILES
+            ),
+        ));
+    }
+    let empty = text.is_empty() && attachments.is_empty();
+    if empty || (input.private && text.chars().count() > MAX_TEXT) {
         return Err(AppError::unprocessable(
             "invalid_text",
-            format!("text must be 1 to {MAX_TEXT} characters"),
+            format!("text must be 1 to {MAX_TEXT} characters (or empty with attachments)"),
         ));
     }
     let events = state
@@ -291,6 +309,7 @@ pub async fn reply(
             by: actor(me, ip),
             text,
             private: input.private,
+            attachments: attachments.into_iter().map(model::MediaId).collect(),
             take: !input.private && me.principal.takes_by_replying(&chat),
         }))
         .await?

@@ -216,7 +216,12 @@ async fn account(config: Config, command: AccountCommand) -> anyhow::Result<()> 
             if !yes {
                 bail!("erasing account {id} cannot be undone: add --yes to confirm");
             }
-            serde_json::to_value(crate::accounts::erase(&db, id).await.map_err(fail)?)?
+            let media = crate::media::store::MediaStore::open(&config.media.location)?;
+            serde_json::to_value(
+                crate::accounts::erase(&db, &media, id)
+                    .await
+                    .map_err(fail)?,
+            )?
         }
     };
     println!("{}", serde_json::to_string_pretty(&printed)?);

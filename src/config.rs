@@ -9,6 +9,7 @@ mod cluster;
 mod database;
 mod leads;
 mod mail;
+mod media;
 mod meta;
 mod platform;
 mod raw;
@@ -24,6 +25,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use media::{MediaConfig, MediaLocation};
 pub use raw::{ConfigError, RawSettings, Secret};
 pub use server::{Environment, LogFormat};
 use setting::{Section, Setting};
@@ -193,6 +195,8 @@ pub struct Config {
     pub widget_poll_limit_per_session: Limit,
     /// Widget polls per client IP, whatever their sessions (`WIDGET_POLL_LIMIT_PER_IP`).
     pub widget_poll_limit_per_ip: Limit,
+    /// Where media is kept, its limits and how inbound attachments are fetched.
+    pub media: MediaConfig,
 }
 
 /// Every section's settings, in the order the README lists them. The environment, `.env` and
@@ -207,6 +211,7 @@ pub const SECTIONS: &[Section] = &[
     leads::SECTION,
     webhooks::SECTION,
     mail::SECTION,
+    media::SECTION,
     cluster::SECTION,
     realtime::SECTION,
     widget::SECTION,
@@ -553,6 +558,7 @@ impl Config {
             widget_limit_per_ip: raw.limit("WIDGET_LIMIT_PER_IP")?,
             widget_limit_per_session: raw.limit("WIDGET_LIMIT_PER_SESSION")?,
             outbound_backoff: meta::outbound_backoff(raw)?,
+            media: media::media(raw, &data_dir)?,
             data_dir,
         })
     }

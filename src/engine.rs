@@ -12,6 +12,7 @@ mod inbound;
 mod labels;
 mod leads;
 mod lock;
+mod media;
 mod record;
 mod replies;
 mod rule;

@@ -24,6 +24,7 @@ pub mod ingress;
 pub mod labels;
 pub mod leads;
 pub mod mail;
+pub mod media;
 pub mod metrics;
 pub mod model;
 pub mod net;

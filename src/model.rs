@@ -18,14 +18,14 @@ mod widget_settings;
 pub use channel_kind::{ChannelKind, ContactIdentity, ReplyWindow};
 pub use commands::{
     Actor, AgentReply, Assign, AutoAssign, BotReply, CaptureLead, Command, ContactUpdate, Deleted,
-    Delivered, DeliveryResult, EditLabel, Envelope, Handoff, InboundMessage, LabelEdit,
-    LabelTarget, MarkRead, Reaction, Read, RecordDelivery, Requeue, ReturnToBot, SetLabel,
-    SetStatus, Take, UpdateContact,
+    Delivered, DeliveryResult, EditLabel, Envelope, Handoff, InboundMessage, KeptMedia, LabelEdit,
+    LabelTarget, MarkRead, Reaction, Read, RecordDelivery, RecordMedia, Requeue, ReturnToBot,
+    SetLabel, SetStatus, Take, UpdateContact,
 };
 pub use events::{
     Assignment, CapturedLead, ChatChange, Event, EventData, Outcome, ReadUpTo, StoreError, Typing,
 };
-pub use ids::{AccountId, ChannelId, ChatId, ContactId, LabelId, MessageId, UserId};
+pub use ids::{AccountId, ChannelId, ChatId, ContactId, LabelId, MediaId, MessageId, UserId};
 pub use lead::{
     looks_like_email, looks_like_phone, normalize_phone, Lead, CLOSED_LEAD_STATUSES, LEAD_STATUSES,
     MAX_LEAD_NOTES,
@@ -35,7 +35,8 @@ pub use refusal::Refusal;
 pub use revoked::{Revoked, RevokedKind};
 pub use scope::{scopes_from_text, scopes_text, Scope};
 pub use states::{
-    AccountStatus, ChatStatus, DeliveryStatus, Direction, EventType, Language, Role, UnknownValue,
+    AccountStatus, ChatStatus, DeliveryStatus, Direction, EventType, Language, MediaKind,
+    MediaState, Role, UnknownValue,
 };
 pub use widget_settings::{AgentLabel, Ask, WidgetPosition, WidgetSettings};
 

@@ -113,6 +113,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             api::chats::messages::list,
             api::chats::reply::reply
         ))
+        .routes(routes!(api::media::upload))
+        .routes(routes!(api::media::download))
+        .routes(routes!(api::media::thumbnail))
         .routes(routes!(api::chats::status::set_status))
         .routes(routes!(api::chats::read::mark_read))
         .routes(routes!(api::chats::assign::assign))

@@ -429,6 +429,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    media (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        chat_id -> BigInt,
+        message_id -> Nullable<BigInt>,
+        origin -> Text,
+        state -> Text,
+        reason -> Nullable<Text>,
+        source_url -> Nullable<Text>,
+        kind -> Text,
+        name -> Nullable<Text>,
+        content_type -> Nullable<Text>,
+        size -> Nullable<BigInt>,
+        sha256 -> Nullable<Text>,
+        thumbnail -> Bool,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        uploaded_by -> Nullable<BigInt>,
+        visitor_session -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    media_garbage (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        sha256 -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     users,
@@ -457,4 +492,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     ai_settings,
     ai_usage,
     api_keys,
+    media,
+    media_garbage,
 );

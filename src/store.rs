@@ -21,6 +21,7 @@ pub mod installation;
 pub mod labels;
 pub mod lead_imports;
 pub mod leads;
+pub mod media;
 pub mod messages;
 pub mod migrations;
 pub mod password_tokens;

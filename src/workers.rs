@@ -4,6 +4,7 @@ pub mod assign;
 pub mod hooks;
 pub mod lead_analysis;
 pub mod lead_import;
+pub mod media;
 pub mod outbound;
 pub mod profiles;
 pub mod relay;
@@ -15,7 +16,8 @@ use crate::app::AppState;
 
 /// Starts every worker of this process: the relay's listener and the presence heartbeat when
 /// there are several processes, then delivery, assignment, the AI responder, outgoing
-/// webhooks, profile lookups (when on), lead imports and lead analysis (when on).
+/// webhooks, profile lookups (when on), lead imports, keeping inbound attachments and lead
+/// analysis (when on).
 pub fn spawn_all(state: &AppState) -> anyhow::Result<()> {
     if let Some(relay) = state.relay.clone() {
         relay::spawn(state.clone(), relay);
@@ -29,6 +31,7 @@ pub fn spawn_all(state: &AppState) -> anyhow::Result<()> {
         profiles::spawn(state.clone());
     }
     lead_import::spawn(state.clone());
+    media::spawn(state.clone())?;
     if state.config.lead_analysis {
         lead_analysis::spawn(state.clone());
     }

@@ -27,6 +27,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         (name = "channels", description = "Facebook pages, Instagram accounts, widgets"),
         (name = "webhooks", description = "Meta's webhook deliveries"),
         (name = "chats", description = "Conversations, replies, notes, status, reads"),
+        (name = "media", description = "Photos, voice notes, videos and files: uploads and kept attachments"),
         (name = "widget", description = "The website widget's visitor API"),
         (name = "stream", description = "The agents' live event stream"),
         (name = "canned responses", description = "The account's ready answers"),

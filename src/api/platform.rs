@@ -79,7 +79,9 @@ pub async fn delete(
     _: Operator,
     Path(id): Path<i64>,
 ) -> AppResult<Json<Erased>> {
-    accounts::erase(state.db(), id).await.map(Json)
+    accounts::erase(state.db(), &state.media.store, id)
+        .await
+        .map(Json)
 }
 
 /// Suspends an account: its people are signed out and cannot sign in (403

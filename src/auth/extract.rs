@@ -49,6 +49,23 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    /// No `Authorization` header: nobody; one that does not check out is still a 401.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, AppError> {
+        if parts.headers.get(header::AUTHORIZATION).is_none() {
+            return Ok(None);
+        }
+        <Self as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}
+
 /// Lets a key through to a route its scopes allow (403 otherwise, saying why), and records
 /// each of its writes in the audit log as the key's (`api_key.used`).
 async fn admit_key(parts: &mut Parts, state: &AppState, me: &CurrentUser) -> Result<(), AppError> {

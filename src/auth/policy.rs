@@ -99,7 +99,7 @@ pub fn route_scope(method: &Method, route: &str) -> Option<Scope> {
     let first = path.split('/').next().unwrap_or_default();
     match first {
         "chats" if path.contains("/suggest") => None,
-        "chats" => pick(Scope::ChatsRead, Scope::ChatsWrite),
+        "chats" | "media" => pick(Scope::ChatsRead, Scope::ChatsWrite),
         "contacts" => pick(Scope::ContactsRead, Scope::ContactsWrite),
         "leads" => pick(Scope::LeadsRead, Scope::LeadsWrite),
         "outgoing-webhooks" => Some(Scope::WebhooksManage),

@@ -73,6 +73,7 @@ pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome>
         Command::EditLabel(c) => c,
         Command::UpdateContact(c) => c,
         Command::MarkRead(c) => c,
+        Command::RecordMedia(c) => c,
     };
     let mut rec = Recorder::new();
     match rule.apply(conn, &mut rec) {

@@ -185,9 +185,12 @@ pub(super) fn channel_messages(
             outcomes.push(Outcome::Unchanged);
             continue;
         };
-        let message = stored
+        let mut message = stored
             .remove(&(m.channel_id.0, m.external_id.clone()))
             .ok_or(diesel::result::Error::NotFound)?;
+        if m.attachments.is_some() {
+            message = super::media::adopt_inbound(conn, message, rec.now.naive_utc())?;
+        }
         let touch = touches.entry(chat.id).or_insert(chats::Touch {
             last_message_at: message.sent_at,
             last_inbound_at: None,
@@ -341,7 +344,9 @@ impl Rule for Deleted {
         if let Some(message) =
             crate::store::messages::message_by_external(conn, channel_id, external_id)?
         {
-            if crate::store::messages::mark_deleted(conn, message.id, rec.now.naive_utc())? == 1 {
+            let now = rec.now.naive_utc();
+            if crate::store::messages::mark_deleted(conn, message.id, now)? == 1 {
+                super::media::erase_of_message(conn, &message, now)?;
                 rec.message_updated(conn, account_id, message.id)?;
             }
         }

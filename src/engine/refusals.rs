@@ -274,6 +274,7 @@ fn a_reply_longer_than_its_channel_delivers_is_refused_and_a_note_is_not() {
             by: person(agent),
             text: "a".repeat(1001),
             private,
+            attachments: vec![],
             take: true,
         })
     };

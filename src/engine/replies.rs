@@ -12,8 +12,9 @@ use crate::store::connection::DbConnection;
 use crate::store::messages::NewMessage;
 
 impl Rule for AgentReply {
-    /// Stores a reply (refused when longer than the chat's channel delivers) or a note; a
-    /// reply takes over a bot chat nobody holds, and the queue's chat an agent answers.
+    /// Stores a reply (refused when longer than the chat's channel delivers, or carrying a file
+    /// it does not take) or a note, with the uploads it carries; a reply takes over a bot chat
+    /// nobody holds, and the queue's chat an agent answers.
     fn apply(&self, conn: &mut DbConnection, rec: &mut Recorder) -> Ruled {
         let (account_id, chat_id, user_id) = (self.account_id.0, self.chat_id.0, self.by.user_id.0);
         let private = self.private;
@@ -21,6 +22,12 @@ impl Rule for AgentReply {
         let now = rec.now.naive_utc();
         let kind = crate::store::channels::kind_of(conn, chat.channel_id)?;
         let length = self.text.chars().count();
+        let ids: Vec<i64> = self.attachments.iter().map(|id| id.0).collect();
+        let files = if ids.is_empty() {
+            Vec::new()
+        } else {
+            super::media::for_reply(conn, account_id, chat_id, &ids, (!private).then_some(kind))?
+        };
         if !private && length > kind.reply_limit() {
             return Err(Refusal::TooLong {
                 channel: kind.label(),
@@ -46,8 +53,8 @@ impl Rule for AgentReply {
                 sender_kind: "agent".into(),
                 sender_id: Some(user_id),
                 external_id: None,
-                text: Some(self.text.clone()),
-                attachments: None,
+                text: Some(self.text.clone()).filter(|t| !t.is_empty()),
+                attachments: crate::media::describe(None, &files),
                 reply_to: None,
                 is_private: private,
                 delivery_status: status,
@@ -56,6 +63,9 @@ impl Rule for AgentReply {
                 updated_at: now,
             },
         )?;
+        if !files.is_empty() {
+            crate::store::media::attach(conn, account_id, chat_id, &ids, message.id)?;
+        }
         if !private {
             chats::touch(conn, chat_id, now, false)?;
             if chat.status == ChatStatus::Bot || chat.status == ChatStatus::Resolved {

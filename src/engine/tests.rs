@@ -110,6 +110,7 @@ impl Hub {
             by: Actor::user(UserId(user)),
             text: "On it.".into(),
             private,
+            attachments: vec![],
             take: false,
         }))
     }
@@ -584,6 +585,7 @@ fn a_command_about_something_that_does_not_exist_is_refused_not_retried() {
             by: Actor::user(UserId(1)),
             text: "hello?".into(),
             private: false,
+            attachments: vec![],
             take: false,
         }))
         .unwrap_err();
@@ -661,6 +663,7 @@ fn a_group_of_channel_messages_stored_together_gives_each_the_outcome_it_would_a
             by: Actor::user(UserId(agent)),
             text: "Welcome back.".into(),
             private: false,
+            attachments: vec![],
             take: false,
         }),
         Command::Echo(echo.clone()),

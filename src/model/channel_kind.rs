@@ -66,6 +66,21 @@ impl ChannelKind {
         }
     }
 
+    /// The largest file of `kind` a reply may carry, in bytes; `None`: the channel takes no
+    /// such files (Meta's limits: Messenger 25 MB for any attachment; Instagram 8 MB images,
+    /// 25 MB video and audio, no documents). The hub's own channels take what it keeps.
+    pub fn media_limit(self, kind: super::MediaKind) -> Option<u64> {
+        use super::MediaKind;
+        const MB: u64 = 1_000_000;
+        match (self, kind) {
+            (Self::Facebook, _) => Some(25 * MB),
+            (Self::Instagram, MediaKind::Image) => Some(8 * MB),
+            (Self::Instagram, MediaKind::Video | MediaKind::Audio) => Some(25 * MB),
+            (Self::Instagram, MediaKind::File) => None,
+            (Self::Widget | Self::Api, _) => Some(u64::MAX),
+        }
+    }
+
     /// Whether the hub itself delivers replies (the widget reads them from the hub; an API
     /// channel's go out through its own signed webhook, with retries and dead letters), so
     /// they are stored as sent; otherwise they wait, pending, for the kind's sender.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
 
-use super::ids::{AccountId, ChannelId, ChatId, ContactId, LabelId, MessageId, UserId};
+use super::ids::{AccountId, ChannelId, ChatId, ContactId, LabelId, MediaId, MessageId, UserId};
 use super::{Lead, Outcome, StoreError};
 
 /// A customer's message or postback arriving through a channel.
@@ -118,6 +118,36 @@ commands! {
     EditLabel(EditLabel) = "edit_label",
     /// A contact's details change.
     UpdateContact(UpdateContact) = "update_contact",
+    /// An attachment was kept, or could not be.
+    RecordMedia(RecordMedia) = "record_media",
+}
+
+/// What the media store holds for a file that was kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptMedia {
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// Bytes.
+    pub size: i64,
+    /// Its type, sniffed from its bytes.
+    pub content_type: String,
+    /// What it is by its bytes.
+    pub kind: super::MediaKind,
+    /// A thumbnail was made.
+    pub thumbnail: bool,
+}
+
+/// The final outcome of fetching a channel's attachment: kept, or failed with the reason.
+#[derive(Debug, Clone)]
+pub struct RecordMedia {
+    /// The account.
+    pub account_id: AccountId,
+    /// The attachment.
+    pub media_id: MediaId,
+    /// Kept, or why not.
+    pub outcome: Result<KeptMedia, String>,
+    /// Fetches tried.
+    pub attempts: i32,
 }
 
 /// A person acting through the API: who, and from where (the audit log keeps both).
@@ -179,6 +209,8 @@ pub struct AgentReply {
     pub text: String,
     /// An internal note: stored and shown to the team, never sent to the customer.
     pub private: bool,
+    /// Files uploaded to the chat that the reply carries.
+    pub attachments: Vec<MediaId>,
     /// The reply makes the chat the author's if it is still unassigned (an agent answering a
     /// chat from the queue).
     pub take: bool,

@@ -37,6 +37,8 @@ ids! {
     ContactId;
     /// A person of the team.
     UserId;
+    /// A kept attachment or uploaded file.
+    MediaId;
     /// A message in a chat.
     MessageId;
     /// One of an account's labels.

@@ -35,6 +35,19 @@ pub enum Refusal {
     /// A lead needs a way to reach the customer: an email or a phone.
     #[error("a lead needs an email or a phone")]
     NoWayToReach,
+    /// An attachment id is not a file uploaded to this chat and still unsent.
+    #[error("attachment {0} is not a file uploaded to this chat and not yet sent")]
+    NoSuchAttachment(i64),
+    /// The channel takes no files of this kind, or none this large.
+    #[error("{channel} does not take this {kind}: {why}")]
+    AttachmentRefused {
+        /// The channel kind, as people call it.
+        channel: &'static str,
+        /// `image`, `video`, `audio` or `file`.
+        kind: &'static str,
+        /// Why, with the limit.
+        why: String,
+    },
 }
 
 impl Refusal {
@@ -49,6 +62,8 @@ impl Refusal {
             Self::AlreadyTaken => "already_assigned",
             Self::TooLong { .. } => "text_too_long",
             Self::NoWayToReach => "invalid_lead",
+            Self::NoSuchAttachment(_) => "invalid_attachment",
+            Self::AttachmentRefused { .. } => "attachment_not_accepted",
         }
     }
 

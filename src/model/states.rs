@@ -158,6 +158,32 @@ states!(
     }
 );
 
+states!(
+    /// Where a kept attachment stands.
+    MediaState, "media state" {
+        /// Waiting to be fetched from the channel.
+        Pending = "pending",
+        /// In the media store.
+        Stored = "stored",
+        /// Could not be kept; `reason` says why.
+        Failed = "failed",
+    }
+);
+
+states!(
+    /// What an attachment is, by its bytes (by the channel's word until they are read).
+    MediaKind, "media kind" {
+        /// A photo or picture the browser shows.
+        Image = "image",
+        /// A video.
+        Video = "video",
+        /// A voice note or other sound.
+        Audio = "audio",
+        /// Anything else: offered as a download.
+        File = "file",
+    }
+);
+
 /// What a record read from an event that leaves the field out holds.
 impl Default for ChatStatus {
     fn default() -> Self {
@@ -202,6 +228,8 @@ mod tests {
         round_trip(DeliveryStatus::ALL);
         round_trip(Role::ALL);
         round_trip(EventType::ALL);
+        round_trip(MediaState::ALL);
+        round_trip(MediaKind::ALL);
     }
 
     #[test]

@@ -5,6 +5,9 @@ use diesel::prelude::*;
 use super::connection::DbConnection;
 use super::schema;
 
+/// The media garbage note that stands for every object of an account.
+pub const ALL_OBJECTS: &str = "*";
+
 /// Rows removed, per table, in the order they were removed.
 pub type Removed = Vec<(&'static str, usize)>;
 
@@ -39,6 +42,8 @@ pub fn account(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Removed>>
         api_keys,
         webhook_deliveries,
         outgoing_webhooks,
+        media,
+        media_garbage,
         messages,
         leads,
         lead_imports,
@@ -57,6 +62,13 @@ pub fn account(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Removed>>
     );
     let n = diesel::delete(schema::accounts::table.find(id)).execute(conn)?;
     removed.push(("accounts", n));
+    // Every object of the account goes from the media store after commit.
+    super::media::discard(
+        conn,
+        id,
+        &[ALL_OBJECTS.to_string()],
+        chrono::Utc::now().naive_utc(),
+    )?;
     Ok(Some(removed))
 }
 

@@ -253,6 +253,21 @@ pub fn outbound_to_contact_until(
         .load(conn)
 }
 
+/// Replaces a message's attachments JSON.
+pub fn set_attachments(
+    conn: &mut DbConnection,
+    id: i64,
+    attachments: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(messages::table.find(id))
+        .set((
+            messages::attachments.eq(attachments),
+            messages::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
 /// Marks a message unsent by the customer.
 pub fn mark_deleted(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(messages::table.find(id))

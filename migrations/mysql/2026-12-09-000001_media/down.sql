@@ -1,0 +1,2 @@
+DROP TABLE media_garbage;
+DROP TABLE media;

@@ -1,0 +1,253 @@
+//! The media store: content-addressed objects in a local folder or an S3-compatible bucket,
+//! behind one small interface.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as Key;
+use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
+use tokio::io::AsyncReadExt;
+
+use crate::config::MediaLocation;
+
+/// Files up to this size go up in one request; larger ones in parts of this size (S3's
+/// smallest part is 5 MiB), one part in flight at a time, so memory stays bounded.
+const PART_BYTES: usize = 5 * 1024 * 1024;
+
+/// Why the media store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The object is not there.
+    #[error("no such object")]
+    NotFound,
+    /// The store is down or refused: try again later.
+    #[error("the media store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<object_store::Error> for StoreError {
+    fn from(e: object_store::Error) -> Self {
+        match e {
+            object_store::Error::NotFound { .. } => Self::NotFound,
+            other => Self::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}
+
+/// An object read back: its bytes as a stream, the range they cover and the object's size.
+pub struct Object {
+    /// The bytes.
+    pub stream: BoxStream<'static, Result<Bytes, StoreError>>,
+    /// The byte range returned.
+    pub range: Range<u64>,
+    /// The whole object's size.
+    pub size: u64,
+}
+
+/// The store of kept media.
+#[derive(Clone)]
+pub struct MediaStore {
+    objects: Arc<dyn ObjectStore>,
+    describe: String,
+}
+
+impl std::fmt::Debug for MediaStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe)
+    }
+}
+
+/// The key of an object: account-scoped, named by the SHA-256 of its bytes.
+pub fn key(account_id: i64, sha256: &str, thumbnail: bool) -> Key {
+    let name = if thumbnail {
+        format!("{sha256}.thumb")
+    } else {
+        sha256.to_string()
+    };
+    Key::from_iter([account_id.to_string(), name])
+}
+
+impl MediaStore {
+    /// Opens the store `location` names (a folder is created when missing).
+    pub fn open(location: &MediaLocation) -> anyhow::Result<Self> {
+        match location {
+            MediaLocation::Folder(dir) => {
+                std::fs::create_dir_all(dir)?;
+                let local = LocalFileSystem::new_with_prefix(dir)?;
+                Ok(Self {
+                    objects: Arc::new(local),
+                    describe: format!("folder {}", dir.display()),
+                })
+            }
+            MediaLocation::S3 {
+                bucket,
+                endpoint,
+                region,
+            } => {
+                let mut builder = AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_region(region);
+                if let Some(endpoint) = endpoint {
+                    builder = builder
+                        .with_endpoint(endpoint)
+                        .with_allow_http(endpoint.starts_with("http://"));
+                }
+                Ok(Self {
+                    objects: Arc::new(builder.build()?),
+                    describe: format!("bucket {bucket}"),
+                })
+            }
+        }
+    }
+
+    /// What the store is, for the log.
+    pub fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    /// Whether an object is there.
+    pub async fn exists(&self, key: &Key) -> Result<bool, StoreError> {
+        match self.objects.head(key).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Keeps the bytes of `file` (`size` bytes) under `key` unless an object is there already
+    /// (equal keys hold equal bytes, so it is never overwritten). The object appears whole or
+    /// not at all.
+    pub async fn put_file(
+        &self,
+        key: &Key,
+        file: &mut tokio::fs::File,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        if self.exists(key).await? {
+            return Ok(());
+        }
+        if size <= PART_BYTES as u64 {
+            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(PART_BYTES));
+            file.read_to_end(&mut bytes).await?;
+            self.objects
+                .put(key, PutPayload::from(Bytes::from(bytes)))
+                .await?;
+            return Ok(());
+        }
+        let upload = self.objects.put_multipart(key).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        let mut buffer = vec![0u8; 256 * 1024];
+        loop {
+            writer.wait_for_capacity(1).await?;
+            let read = file.read(&mut buffer).await?;
+            if read == 0 {
+                break;
+            }
+            writer.write(buffer.get(..read).unwrap_or_default());
+        }
+        writer.finish().await?;
+        Ok(())
+    }
+
+    /// Keeps small bytes (a thumbnail) under `key` unless they are there already.
+    pub async fn put_bytes(&self, key: &Key, bytes: Vec<u8>) -> Result<(), StoreError> {
+        if self.exists(key).await? {
+            return Ok(());
+        }
+        self.objects
+            .put(key, PutPayload::from(Bytes::from(bytes)))
+            .await?;
+        Ok(())
+    }
+
+    /// Reads an object, or the part of it `range` names.
+    pub async fn get(&self, key: &Key, range: Option<Range<u64>>) -> Result<Object, StoreError> {
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..Default::default()
+        };
+        let result = self.objects.get_opts(key, options).await?;
+        let size = result.meta.size;
+        let range = result.range.clone();
+        let stream = result
+            .into_stream()
+            .map(|chunk| chunk.map_err(StoreError::from))
+            .boxed();
+        Ok(Object {
+            stream,
+            range,
+            size,
+        })
+    }
+
+    /// Removes an object and its thumbnail; one that is not there is no error.
+    pub async fn delete(&self, account_id: i64, sha256: &str) -> Result<(), StoreError> {
+        for thumbnail in [false, true] {
+            match self
+                .objects
+                .delete(&key(account_id, sha256, thumbnail))
+                .await
+            {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every object of an account; returns how many.
+    pub async fn delete_account(&self, account_id: i64) -> Result<usize, StoreError> {
+        let prefix = Key::from(account_id.to_string());
+        let keys: Vec<Key> = self
+            .objects
+            .list(Some(&prefix))
+            .map(|meta| meta.map(|m| m.location))
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        for key in &keys {
+            match self.objects.delete(key).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(keys.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_folder_keeps_objects_once_and_reads_ranges() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MediaStore::open(&MediaLocation::Folder(dir.path().join("m"))).unwrap();
+        let path = dir.path().join("spool");
+        std::fs::write(&path, b"hello media").unwrap();
+        let key = key(7, "abc", false);
+        let mut file = tokio::fs::File::open(&path).await.unwrap();
+        store.put_file(&key, &mut file, 11).await.unwrap();
+        let object = store.get(&key, Some(6..11)).await.unwrap();
+        assert_eq!((object.range.clone(), object.size), (6..11, 11));
+        let bytes: Vec<Bytes> = object.stream.map(|b| b.unwrap()).collect().await;
+        assert_eq!(bytes.concat(), b"media");
+        assert_eq!(store.delete_account(7).await.unwrap(), 1);
+        assert!(matches!(
+            store.get(&key, None).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}
