@@ -216,7 +216,7 @@ async fn account(config: Config, command: AccountCommand) -> anyhow::Result<()> 
             if !yes {
                 bail!("erasing account {id} cannot be undone: add --yes to confirm");
             }
-            let media = crate::media::store::MediaStore::open(&config.media.location)?;
+            let media = crate::media::store::MediaStore::open(&config.media)?;
             serde_json::to_value(
                 crate::accounts::erase(&db, &media, id)
                     .await

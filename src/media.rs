@@ -39,7 +39,7 @@ pub struct Media {
 impl Media {
     /// Opens the configured store.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let store = MediaStore::open(&config.media.location)?;
+        let store = MediaStore::open(&config.media)?;
         tracing::info!(store = store.describe(), "media store ready");
         Ok(Self {
             store,

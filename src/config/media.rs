@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::raw::{ConfigError, RawSettings};
+use super::raw::{ConfigError, RawSettings, Secret};
 use super::setting::{DefaultValue, Section, Setting};
 use crate::ratelimit::Limit;
 
@@ -18,6 +18,15 @@ pub const SECTION: Section = Section {
             "where kept media lives: `file:///path` (one machine) or \
              `s3://bucket?endpoint=https://...&region=...` (AWS, MinIO, R2, Garage; keys from \
              `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`)",
+        ),
+        Setting::text(
+            "MEDIA_S3_ACCESS_KEY_ID",
+            "",
+            "access key of the S3 bucket (else `AWS_ACCESS_KEY_ID` or the machine's role)",
+        ),
+        Setting::secret(
+            "MEDIA_S3_SECRET_ACCESS_KEY",
+            "secret key of the S3 bucket (else `AWS_SECRET_ACCESS_KEY`)",
         ),
         Setting::number(
             "MEDIA_MAX_BYTES",
@@ -91,6 +100,10 @@ pub enum MediaLocation {
 pub struct MediaConfig {
     /// Where objects are kept (`MEDIA_URL`).
     pub location: MediaLocation,
+    /// The bucket's access key, when set (`MEDIA_S3_ACCESS_KEY_ID`).
+    pub s3_access_key_id: Option<String>,
+    /// The bucket's secret key, when set (`MEDIA_S3_SECRET_ACCESS_KEY`).
+    pub s3_secret_access_key: Option<Secret>,
     /// Largest attachment in bytes (`MEDIA_MAX_BYTES`).
     pub max_bytes: u64,
     /// Types served inline (`MEDIA_INLINE_TYPES`).
@@ -111,6 +124,8 @@ pub struct MediaConfig {
 pub(super) fn media(raw: &RawSettings, data_dir: &Path) -> Result<MediaConfig, ConfigError> {
     Ok(MediaConfig {
         location: location(raw.get("MEDIA_URL"), data_dir)?,
+        s3_access_key_id: Some(raw.text("MEDIA_S3_ACCESS_KEY_ID")?).filter(|k| !k.is_empty()),
+        s3_secret_access_key: raw.secret("MEDIA_S3_SECRET_ACCESS_KEY")?,
         max_bytes: raw.number("MEDIA_MAX_BYTES")?,
         inline_types: inline_types(raw.value("MEDIA_INLINE_TYPES")?)?,
         fetch_attempts: raw.number("MEDIA_FETCH_ATTEMPTS")?,

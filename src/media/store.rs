@@ -13,7 +13,7 @@ use object_store::path::Path as Key;
 use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
 use tokio::io::AsyncReadExt;
 
-use crate::config::MediaLocation;
+use crate::config::{MediaConfig, MediaLocation};
 
 /// Files up to this size go up in one request; larger ones in parts of this size (S3's
 /// smallest part is 5 MiB), one part in flight at a time, so memory stays bounded.
@@ -79,9 +79,9 @@ pub fn key(account_id: i64, sha256: &str, thumbnail: bool) -> Key {
 }
 
 impl MediaStore {
-    /// Opens the store `location` names (a folder is created when missing).
-    pub fn open(location: &MediaLocation) -> anyhow::Result<Self> {
-        match location {
+    /// Opens the configured store (a folder is created when missing).
+    pub fn open(config: &MediaConfig) -> anyhow::Result<Self> {
+        match &config.location {
             MediaLocation::Folder(dir) => {
                 std::fs::create_dir_all(dir)?;
                 let local = LocalFileSystem::new_with_prefix(dir)?;
@@ -98,6 +98,12 @@ impl MediaStore {
                 let mut builder = AmazonS3Builder::from_env()
                     .with_bucket_name(bucket)
                     .with_region(region);
+                if let Some(key) = &config.s3_access_key_id {
+                    builder = builder.with_access_key_id(key);
+                }
+                if let Some(secret) = &config.s3_secret_access_key {
+                    builder = builder.with_secret_access_key(secret.expose());
+                }
                 if let Some(endpoint) = endpoint {
                     builder = builder
                         .with_endpoint(endpoint)
@@ -234,7 +240,19 @@ mod tests {
     #[tokio::test]
     async fn a_folder_keeps_objects_once_and_reads_ranges() {
         let dir = tempfile::tempdir().unwrap();
-        let store = MediaStore::open(&MediaLocation::Folder(dir.path().join("m"))).unwrap();
+        let config = MediaConfig {
+            location: MediaLocation::Folder(dir.path().join("m")),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            max_bytes: 100,
+            inline_types: Vec::new(),
+            fetch_attempts: 1,
+            retry_base: std::time::Duration::from_millis(1),
+            sweep: std::time::Duration::from_millis(1),
+            link_ttl: std::time::Duration::from_secs(1),
+            widget_upload_limit: crate::ratelimit::Limit::parse("1/1").unwrap(),
+        };
+        let store = MediaStore::open(&config).unwrap();
         let path = dir.path().join("spool");
         std::fs::write(&path, b"hello media").unwrap();
         let key = key(7, "abc", false);

@@ -8,6 +8,7 @@ mod hub;
 mod meta;
 mod receiver;
 mod redis_server;
+mod s3;
 mod silent;
 mod smtp;
 
@@ -20,5 +21,6 @@ pub use hub::{
 pub use meta::{messenger_text, meta_sign, META_APP_SECRET, PAGE_ID};
 pub use receiver::{hmac_hex, Receiver};
 pub use redis_server::RedisServer;
+pub use s3::S3Server;
 pub use silent::Silent;
 pub use smtp::{decode_quoted_printable, outbox_tokens, token_from_mail, SmtpServer};
