@@ -19,9 +19,9 @@ pub const SECTION: Section = Section {
              `s3://bucket?endpoint=https://...&region=...` (AWS, MinIO, R2, Garage; keys from \
              `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`)",
         ),
-        Setting::text(
+        Setting::special(
             "MEDIA_S3_ACCESS_KEY_ID",
-            "",
+            DefaultValue::Unset,
             "access key of the S3 bucket (else `AWS_ACCESS_KEY_ID` or the machine's role)",
         ),
         Setting::secret(
@@ -124,7 +124,11 @@ pub struct MediaConfig {
 pub(super) fn media(raw: &RawSettings, data_dir: &Path) -> Result<MediaConfig, ConfigError> {
     Ok(MediaConfig {
         location: location(raw.get("MEDIA_URL"), data_dir)?,
-        s3_access_key_id: Some(raw.text("MEDIA_S3_ACCESS_KEY_ID")?).filter(|k| !k.is_empty()),
+        s3_access_key_id: raw
+            .get("MEDIA_S3_ACCESS_KEY_ID")
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_string),
         s3_secret_access_key: raw.secret("MEDIA_S3_SECRET_ACCESS_KEY")?,
         max_bytes: raw.number("MEDIA_MAX_BYTES")?,
         inline_types: inline_types(raw.value("MEDIA_INLINE_TYPES")?)?,
