@@ -169,3 +169,53 @@ fn checked(
         _ => Ok(Some(value)),
     }
 }
+
+/// What erasing a customer removed, per table.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContactErased {
+    /// The erased contact.
+    pub contact_id: i64,
+    /// Rows removed per table (`media` counts kept files; their bytes leave the store once no
+    /// other message holds them).
+    pub removed: std::collections::BTreeMap<String, usize>,
+}
+
+/// Erases a customer of the caller's account with every chat, message, file and event of
+/// theirs (admins); their leads stay, unlinked. The store's bytes go right after commit (or,
+/// when the store is down, as soon as the media worker reaches it).
+pub async fn erase(
+    state: &AppState,
+    me: &CurrentUser,
+    contact_id: i64,
+) -> AppResult<ContactErased> {
+    if !me.principal.may(Action::ManageAccount) {
+        return Err(AppError::forbidden("only admins erase customers"));
+    }
+    let account = me.principal.account_id;
+    let removed = state
+        .db()
+        .run(move |conn| {
+            diesel::Connection::transaction(conn, |conn| {
+                crate::store::erase::contact(conn, account, contact_id)
+            })
+        })
+        .await?
+        .ok_or_else(|| AppError::not_found("no such contact"))?;
+    tracing::warn!(
+        account_id = account,
+        contact_id,
+        by = me.principal.user_id,
+        ?removed,
+        "erased a customer"
+    );
+    if let Err(e) = crate::media::collect::collect(state.db(), &state.media.store).await {
+        tracing::warn!(error = %e, "the customer's files leave the store when it answers");
+    }
+    Ok(ContactErased {
+        contact_id,
+        removed: removed
+            .into_iter()
+            .map(|(t, n)| (t.to_string(), n))
+            .collect(),
+    })
+}

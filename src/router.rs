@@ -92,7 +92,11 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api::labels::unlabel_contact))
         .routes(routes!(api::search::search))
         .routes(routes!(api::chats::suggest::suggest))
-        .routes(routes!(api::contacts::show, api::contacts::update))
+        .routes(routes!(
+            api::contacts::show,
+            api::contacts::update,
+            api::contacts::erase
+        ))
         .routes(routes!(api::leads::list))
         .routes(routes!(api::leads::export))
         .routes(routes!(api::leads::import))

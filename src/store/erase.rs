@@ -1,4 +1,4 @@
-//! Erasing an account: every row of every table that belongs to it, children first, counted.
+//! Erasing an account, or one customer: every row that belongs to it, children first, counted.
 
 use diesel::prelude::*;
 
@@ -114,4 +114,93 @@ fn links(conn: &mut DbConnection, id: i64, removed: &mut Removed) -> QueryResult
     .execute(conn)?;
     removed.push(("lead_import_merges", n));
     Ok(())
+}
+
+/// Removes a customer of the account and everything of theirs: their chats with messages,
+/// media (noted for removal from the store), events, reads and labels; their widget sessions;
+/// leads that name them are kept, unlinked. `None` when the account has no such contact. Run
+/// it inside a transaction.
+pub fn contact(
+    conn: &mut DbConnection,
+    account_id: i64,
+    contact_id: i64,
+) -> QueryResult<Option<Removed>> {
+    use schema::{
+        chat_labels, chat_reads, chats, contact_labels, contacts, events, leads, media, messages,
+        widget_sessions,
+    };
+    let found = contacts::table
+        .filter(contacts::account_id.eq(account_id))
+        .filter(contacts::id.eq(contact_id))
+        .select(contacts::id)
+        .first::<i64>(conn)
+        .optional()?;
+    if found.is_none() {
+        return Ok(None);
+    }
+    let chat_ids: Vec<i64> = chats::table
+        .filter(chats::account_id.eq(account_id))
+        .filter(chats::contact_id.eq(contact_id))
+        .select(chats::id)
+        .load(conn)?;
+    let hashes = super::media::hashes_of_chats(conn, account_id, &chat_ids)?;
+    super::media::discard(conn, account_id, &hashes, chrono::Utc::now().naive_utc())?;
+    let mut removed = Removed::new();
+    let mut count = |table: &'static str, n: usize| removed.push((table, n));
+    count(
+        "media",
+        diesel::delete(media::table.filter(media::chat_id.eq_any(&chat_ids))).execute(conn)?,
+    );
+    count(
+        "chat_labels",
+        diesel::delete(chat_labels::table.filter(chat_labels::chat_id.eq_any(&chat_ids)))
+            .execute(conn)?,
+    );
+    count(
+        "chat_reads",
+        diesel::delete(chat_reads::table.filter(chat_reads::chat_id.eq_any(&chat_ids)))
+            .execute(conn)?,
+    );
+    count(
+        "messages",
+        diesel::delete(messages::table.filter(messages::chat_id.eq_any(&chat_ids)))
+            .execute(conn)?,
+    );
+    count(
+        "events",
+        diesel::delete(events::table.filter(events::chat_id.eq_any(&chat_ids))).execute(conn)?,
+    );
+    diesel::update(
+        leads::table
+            .filter(leads::account_id.eq(account_id))
+            .filter(leads::chat_id.eq_any(&chat_ids)),
+    )
+    .set(leads::chat_id.eq(None::<i64>))
+    .execute(conn)?;
+    diesel::update(
+        leads::table
+            .filter(leads::account_id.eq(account_id))
+            .filter(leads::contact_id.eq(contact_id)),
+    )
+    .set(leads::contact_id.eq(None::<i64>))
+    .execute(conn)?;
+    count(
+        "chats",
+        diesel::delete(chats::table.filter(chats::id.eq_any(&chat_ids))).execute(conn)?,
+    );
+    count(
+        "widget_sessions",
+        diesel::delete(widget_sessions::table.filter(widget_sessions::contact_id.eq(contact_id)))
+            .execute(conn)?,
+    );
+    count(
+        "contact_labels",
+        diesel::delete(contact_labels::table.filter(contact_labels::contact_id.eq(contact_id)))
+            .execute(conn)?,
+    );
+    count(
+        "contacts",
+        diesel::delete(contacts::table.find(contact_id)).execute(conn)?,
+    );
+    Ok(Some(removed))
 }

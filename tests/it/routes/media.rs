@@ -836,3 +836,61 @@ async fn two_processes_share_the_bucket() {
     .await;
     assert_eq!(bytes, photo);
 }
+
+#[tokio::test]
+async fn erasing_a_customer_takes_their_files() {
+    let cdn = Cdn::start().await;
+    cdn.release();
+    let store = Store::Folder;
+    let (app, admin) = hub(&store, |_| {}).await;
+    let url = format!("{}/files/photo.png", cdn.url);
+    assert_eq!(
+        app.post_messenger(delivery("m_erase", &[("image", url)]))
+            .await,
+        200
+    );
+    let (chat, message) = settled(&app, &admin).await;
+    assert_eq!(message["attachments"][0]["state"], "stored");
+    assert_eq!(
+        count_objects(&app, &store).await,
+        2,
+        "the photo and its thumbnail"
+    );
+    let (_, view) = app
+        .call(
+            Method::GET,
+            &format!("/api/chats/{chat}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let contact = view["contact_id"].as_i64().unwrap();
+    let agent = app.agent_outside_round_robin().await;
+    let path = format!("/api/contacts/{contact}");
+    let (status, _) = app
+        .call(Method::DELETE, &path, Some(&agent.token), None)
+        .await;
+    assert_eq!(status, 403, "agents do not erase customers");
+    let (status, body) = app.call(Method::DELETE, &path, Some(&admin), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["removed"]["media"], 1);
+    assert_eq!(body["removed"]["chats"], 1);
+    assert_eq!(
+        count_objects(&app, &store).await,
+        0,
+        "the bytes left the store"
+    );
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("/api/chats/{chat}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app.call(Method::GET, &path, Some(&admin), None).await;
+    assert_eq!(status, 404);
+    let (status, _) = app.call(Method::DELETE, &path, Some(&admin), None).await;
+    assert_eq!(status, 404);
+}
