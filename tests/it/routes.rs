@@ -21,6 +21,7 @@ mod label_names;
 mod labels;
 mod lead_import;
 pub(crate) mod leads;
+mod media_outbound;
 mod metrics;
 mod outbound;
 mod outgoing_webhooks;
