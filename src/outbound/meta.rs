@@ -251,7 +251,8 @@ pub async fn send(
                 )))
             }
         };
-        messages.push(json!({"attachment": {"type": attachment_type(file.kind), "payload": payload}}));
+        messages
+            .push(json!({"attachment": {"type": attachment_type(file.kind), "payload": payload}}));
     }
     let mut first = None;
     for message in messages {
@@ -401,6 +402,44 @@ mod tests {
             matches!(window(kind, ago(7 * 24 + 1), now), Err(SendError::Permanent(r)) if r.contains("7-day"))
         );
         assert!(window(kind, None, now).is_err());
+    }
+
+    #[test]
+    fn a_file_meta_would_refuse_is_refused_for_good_with_the_reason() {
+        let file = |kind: MediaKind, size: u64| OutgoingFile {
+            media_id: 1,
+            account_id: 1,
+            kind,
+            sha256: "ab".into(),
+            size,
+            name: "f".into(),
+            content_type: "application/octet-stream".into(),
+            link: String::new(),
+        };
+        const MB: u64 = 1_000_000;
+        assert_eq!(
+            accepted(ChannelKind::Facebook, &file(MediaKind::File, 25 * MB)),
+            Ok(())
+        );
+        assert!(
+            matches!(accepted(ChannelKind::Facebook, &file(MediaKind::Video, 25 * MB + 1)), Err(SendError::Permanent(r)) if r.contains("25 MB"))
+        );
+        assert_eq!(
+            accepted(ChannelKind::Instagram, &file(MediaKind::Image, 8 * MB)),
+            Ok(())
+        );
+        assert!(
+            matches!(accepted(ChannelKind::Instagram, &file(MediaKind::Image, 8 * MB + 1)), Err(SendError::Permanent(r)) if r.contains("8 MB"))
+        );
+        assert!(
+            matches!(accepted(ChannelKind::Instagram, &file(MediaKind::File, 10)), Err(SendError::Permanent(r)) if r.contains("no file"))
+        );
+    }
+
+    #[test]
+    fn each_kind_of_file_goes_as_its_send_api_type() {
+        let types: Vec<&str> = MediaKind::ALL.iter().map(|k| attachment_type(*k)).collect();
+        assert_eq!(types, ["image", "video", "audio", "file"]);
     }
 
     #[test]

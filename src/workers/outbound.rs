@@ -132,9 +132,7 @@ async fn attempt(state: &AppState, message: &Message) -> DeliveryResult {
         last_inbound_at: chat.last_inbound_at,
         attachments: &attachments,
     };
-    let sent = sender
-        .send(&state.graph, &state.media.store, &reply)
-        .await;
+    let sent = sender.send(&state.graph, &state.media.store, &reply).await;
     outcome(state, message, sent)
 }
 
@@ -147,7 +145,10 @@ fn files(state: &AppState, rows: &[MediaRow]) -> Result<Vec<OutgoingFile>, Strin
         .max(MIN_LINK_TTL);
     rows.iter()
         .map(|row| {
-            let name = row.name.clone().unwrap_or_else(|| format!("file-{}", row.id));
+            let name = row
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("file-{}", row.id));
             let (MediaState::Stored, Some(sha256)) = (row.state, row.sha256.clone()) else {
                 return Err(format!("{name} is not kept, so it cannot be sent"));
             };

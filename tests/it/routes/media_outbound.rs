@@ -81,11 +81,10 @@ async fn post_instagram(app: &TestApp, timestamp_ms: i64) -> u16 {
 
 /// A small real PNG.
 fn png() -> Vec<u8> {
-    let image = image::RgbImage::from_fn(16, 12, |x, y| image::Rgb([x as u8 * 15, y as u8 * 20, 90]));
+    let image =
+        image::RgbImage::from_fn(16, 12, |x, y| image::Rgb([x as u8 * 15, y as u8 * 20, 90]));
     let mut bytes = std::io::Cursor::new(Vec::new());
-    image
-        .write_to(&mut bytes, image::ImageFormat::Png)
-        .unwrap();
+    image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
     bytes.into_inner()
 }
 
@@ -105,7 +104,10 @@ impl Setup {
         let response = self
             .app
             .client
-            .post(self.app.url(&format!("/api/chats/{}/attachments", self.chat)))
+            .post(
+                self.app
+                    .url(&format!("/api/chats/{}/attachments", self.chat)),
+            )
             .bearer_auth(&self.admin)
             .multipart(form)
             .send()
@@ -193,10 +195,7 @@ async fn an_image_reply_is_uploaded_to_messenger_then_sent_after_its_text() {
         sends[1].body["message"]["attachment"]["payload"]["attachment_id"],
         json!(upload.attachment_id.clone().unwrap())
     );
-    assert_eq!(
-        message["external_id"], "m_sent_1",
-        "the first message's id"
-    );
+    assert_eq!(message["external_id"], "m_sent_1", "the first message's id");
 
     let attachments = message["attachments"].as_array().unwrap();
     assert_eq!(attachments.len(), 1, "{message}");
@@ -288,7 +287,9 @@ async fn an_instagram_image_goes_by_a_signed_link_that_opens_without_a_login() {
     let url = sends[0].body["message"]["attachment"]["payload"]["url"]
         .as_str()
         .unwrap();
-    let path = url.strip_prefix(FRONTEND).expect("an absolute link to the hub");
+    let path = url
+        .strip_prefix(FRONTEND)
+        .expect("an absolute link to the hub");
     assert!(path.starts_with(&format!("/api/media/{media}?")), "{url}");
 
     let response = reqwest::get(s.app.url(path)).await.unwrap();
