@@ -4,8 +4,9 @@
 pub mod meta;
 pub mod platform;
 
-pub use platform::{Outgoing, Profile, SendError};
+pub use platform::{Outgoing, OutgoingFile, Profile, SendError};
 
+use crate::media::store::MediaStore;
 use crate::model::ChannelKind;
 use meta::GraphClient;
 
@@ -27,14 +28,16 @@ pub fn sender_for(kind: ChannelKind) -> Option<Sender> {
 }
 
 impl Sender {
-    /// Hands one reply to the platform; returns the platform's id for it.
+    /// Hands one reply to the platform, its files read from `store`; returns the platform's
+    /// id for it.
     pub async fn send(
         self,
         graph: &GraphClient,
+        store: &MediaStore,
         reply: &Outgoing<'_>,
     ) -> Result<String, SendError> {
         match self {
-            Self::Meta => meta::send(graph, reply).await,
+            Self::Meta => meta::send(graph, store, reply).await,
         }
     }
 

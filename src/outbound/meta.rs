@@ -7,8 +7,14 @@ use std::time::Duration;
 use chrono::{NaiveDateTime, Utc};
 use serde_json::{json, Value};
 
-use super::platform::{Outgoing, Profile, SendError};
-use crate::model::ChannelKind;
+use reqwest::multipart::{Form, Part};
+
+use super::platform::{Outgoing, OutgoingFile, Profile, SendError};
+use crate::media::{
+    self,
+    store::{MediaStore, StoreError},
+};
+use crate::model::{ChannelKind, MediaKind};
 
 /// How the message is allowed out (Meta's messaging policy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +33,9 @@ pub struct GraphClient {
     pub(super) base: String,
     timeout: Duration,
 }
+
+/// The least time an attachment upload is given (files up to Meta's 25 MB go up in one call).
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// The longest a token check waits for Meta: an admin's save is not held up by an outage.
 const TOKEN_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,9 +64,24 @@ impl GraphClient {
         text: &str,
         window: Window,
     ) -> Result<String, SendError> {
+        let message = json!({"text": text});
+        self.send_message(sender_id, token, recipient, message, window)
+            .await
+    }
+
+    /// Sends one Send API `message` object from `sender_id` to `recipient` under `window`'s
+    /// messaging policy; returns Meta's `message_id`.
+    pub async fn send_message(
+        &self,
+        sender_id: &str,
+        token: &str,
+        recipient: &str,
+        message: Value,
+        window: Window,
+    ) -> Result<String, SendError> {
         let mut body = json!({
             "recipient": {"id": recipient},
-            "message": {"text": text},
+            "message": message,
         });
         match window {
             Window::Standard => body["messaging_type"] = json!("RESPONSE"),
@@ -74,15 +98,69 @@ impl GraphClient {
             .send()
             .await
             .map_err(|e| SendError::Transient(format!("Meta could not be reached: {e}")))?;
-        let status = response.status();
-        let payload: Value = response.json().await.unwrap_or(Value::Null);
-        if status.is_success() {
-            return payload["message_id"]
-                .as_str()
-                .map(str::to_string)
-                .ok_or_else(|| SendError::Transient("Meta's answer had no message_id".into()));
-        }
-        Err(classify(status.as_u16(), &payload["error"]))
+        answer(response, "message_id").await
+    }
+
+    /// Uploads a kept file to the page `page_id` through the Attachment Upload API, streamed
+    /// from the media store; returns Meta's `attachment_id` for a message to carry.
+    pub async fn upload_attachment(
+        &self,
+        page_id: &str,
+        token: &str,
+        store: &MediaStore,
+        file: &OutgoingFile,
+    ) -> Result<String, SendError> {
+        let key = media::store::key(file.account_id, &file.sha256, false);
+        let object = store.get(&key, None).await.map_err(|e| match e {
+            StoreError::NotFound => {
+                SendError::Permanent(format!("{} is no longer in the media store", file.name))
+            }
+            StoreError::Unavailable(why) => SendError::Transient(why),
+        })?;
+        let part = Part::stream_with_length(reqwest::Body::wrap_stream(object.stream), object.size)
+            .file_name(file.name.clone())
+            .mime_str(&file.content_type)
+            .map_err(|e| SendError::Permanent(format!("{} has no usable type: {e}", file.name)))?;
+        let message = json!({"attachment": {
+            "type": attachment_type(file.kind),
+            "payload": {"is_reusable": false},
+        }});
+        let form = Form::new()
+            .text("message", message.to_string())
+            .part("filedata", part);
+        let response = self
+            .http
+            .post(format!("{}/{page_id}/message_attachments", self.base))
+            .bearer_auth(token)
+            .multipart(form)
+            .timeout(self.timeout.max(UPLOAD_TIMEOUT))
+            .send()
+            .await
+            .map_err(|e| SendError::Transient(format!("Meta could not be reached: {e}")))?;
+        answer(response, "attachment_id").await
+    }
+}
+
+/// The string `field` of a successful Graph answer, or the answer's error sorted by `classify`.
+async fn answer(response: reqwest::Response, field: &str) -> Result<String, SendError> {
+    let status = response.status();
+    let payload: Value = response.json().await.unwrap_or(Value::Null);
+    if status.is_success() {
+        return payload[field]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| SendError::Transient(format!("Meta's answer had no {field}")));
+    }
+    Err(classify(status.as_u16(), &payload["error"]))
+}
+
+/// The Send API's attachment type for a kind of file.
+fn attachment_type(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Image => "image",
+        MediaKind::Video => "video",
+        MediaKind::Audio => "audio",
+        MediaKind::File => "file",
     }
 }
 
@@ -135,13 +213,16 @@ impl GraphClient {
 }
 
 /// Sends a reply through the Send API from its channel's page (or Instagram account), under
-/// the messaging policy its age allows; returns Meta's message id.
-pub async fn send(graph: &GraphClient, reply: &Outgoing<'_>) -> Result<String, SendError> {
-    let window = window(
-        reply.channel.kind,
-        reply.last_inbound_at,
-        Utc::now().naive_utc(),
-    )?;
+/// the messaging policy its age allows: its text, then each file as a message of its own
+/// (Messenger's uploaded first through the Attachment Upload API, Instagram's offered by a
+/// signed link). Returns Meta's id of the first message.
+pub async fn send(
+    graph: &GraphClient,
+    store: &MediaStore,
+    reply: &Outgoing<'_>,
+) -> Result<String, SendError> {
+    let kind = reply.channel.kind;
+    let window = window(kind, reply.last_inbound_at, Utc::now().naive_utc())?;
     let (Some(page), Some(token)) = (
         reply.channel.external_id.as_deref(),
         reply.channel.access_token.as_deref(),
@@ -150,9 +231,59 @@ pub async fn send(graph: &GraphClient, reply: &Outgoing<'_>) -> Result<String, S
             "the channel has no page id or access token".into(),
         ));
     };
-    graph
-        .send_text(page, token, reply.recipient, reply.text, window)
-        .await
+    for file in reply.attachments {
+        accepted(kind, file)?;
+    }
+    let mut messages = Vec::with_capacity(reply.attachments.len() + 1);
+    if !reply.text.trim().is_empty() || reply.attachments.is_empty() {
+        messages.push(json!({"text": reply.text}));
+    }
+    for file in reply.attachments {
+        let payload = match kind {
+            ChannelKind::Facebook => json!({
+                "attachment_id": graph.upload_attachment(page, token, store, file).await?,
+            }),
+            ChannelKind::Instagram => json!({"url": file.link}),
+            ChannelKind::Widget | ChannelKind::Api => {
+                return Err(SendError::Permanent(format!(
+                    "{} files are not sent through Meta",
+                    kind.label()
+                )))
+            }
+        };
+        messages
+            .push(json!({"attachment": {"type": attachment_type(file.kind), "payload": payload}}));
+    }
+    let mut first = None;
+    for message in messages {
+        let id = graph
+            .send_message(page, token, reply.recipient, message, window)
+            .await?;
+        first.get_or_insert(id);
+    }
+    first.ok_or_else(|| SendError::Permanent("the reply had nothing to send".into()))
+}
+
+/// Whether the channel takes the file (its kind and size, Meta's limits): a file it does not
+/// take is refused for good, with the reason.
+fn accepted(kind: ChannelKind, file: &OutgoingFile) -> Result<(), SendError> {
+    match kind.media_limit(file.kind) {
+        None => Err(SendError::Permanent(format!(
+            "{} takes no {} attachments: {} was not sent",
+            kind.label(),
+            file.kind,
+            file.name
+        ))),
+        Some(limit) if file.size > limit => Err(SendError::Permanent(format!(
+            "{} takes {} files up to {} MB; {} has {:.1} MB",
+            kind.label(),
+            file.kind,
+            limit / 1_000_000,
+            file.name,
+            file.size as f64 / 1_000_000.0
+        ))),
+        Some(_) => Ok(()),
+    }
 }
 
 /// How a reply may go out, from the kind's reply window and when the customer last wrote: an
@@ -271,6 +402,44 @@ mod tests {
             matches!(window(kind, ago(7 * 24 + 1), now), Err(SendError::Permanent(r)) if r.contains("7-day"))
         );
         assert!(window(kind, None, now).is_err());
+    }
+
+    #[test]
+    fn a_file_meta_would_refuse_is_refused_for_good_with_the_reason() {
+        let file = |kind: MediaKind, size: u64| OutgoingFile {
+            media_id: 1,
+            account_id: 1,
+            kind,
+            sha256: "ab".into(),
+            size,
+            name: "f".into(),
+            content_type: "application/octet-stream".into(),
+            link: String::new(),
+        };
+        const MB: u64 = 1_000_000;
+        assert_eq!(
+            accepted(ChannelKind::Facebook, &file(MediaKind::File, 25 * MB)),
+            Ok(())
+        );
+        assert!(
+            matches!(accepted(ChannelKind::Facebook, &file(MediaKind::Video, 25 * MB + 1)), Err(SendError::Permanent(r)) if r.contains("25 MB"))
+        );
+        assert_eq!(
+            accepted(ChannelKind::Instagram, &file(MediaKind::Image, 8 * MB)),
+            Ok(())
+        );
+        assert!(
+            matches!(accepted(ChannelKind::Instagram, &file(MediaKind::Image, 8 * MB + 1)), Err(SendError::Permanent(r)) if r.contains("8 MB"))
+        );
+        assert!(
+            matches!(accepted(ChannelKind::Instagram, &file(MediaKind::File, 10)), Err(SendError::Permanent(r)) if r.contains("no file"))
+        );
+    }
+
+    #[test]
+    fn each_kind_of_file_goes_as_its_send_api_type() {
+        let types: Vec<&str> = MediaKind::ALL.iter().map(|k| attachment_type(*k)).collect();
+        assert_eq!(types, ["image", "video", "audio", "file"]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 
+use crate::model::MediaKind;
 use crate::store::channels::Channel;
 
 /// A stored reply on its way to the customer, with what a sender needs to send it.
@@ -16,6 +17,30 @@ pub struct Outgoing<'a> {
     pub text: &'a str,
     /// When the customer last wrote (the reply window counts from it).
     pub last_inbound_at: Option<NaiveDateTime>,
+    /// The kept files it carries, in the order they were attached.
+    pub attachments: &'a [OutgoingFile],
+}
+
+/// A kept file a reply carries: where its bytes are and how to name them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingFile {
+    /// Its media row.
+    pub media_id: i64,
+    /// The account whose store holds it.
+    pub account_id: i64,
+    /// What it is (its bytes said so when it was kept).
+    pub kind: MediaKind,
+    /// SHA-256 of its bytes: its key in the media store.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its file name.
+    pub name: String,
+    /// Its type, sniffed from its bytes.
+    pub content_type: String,
+    /// An absolute signed link that opens it without a login, for platforms that fetch files
+    /// themselves.
+    pub link: String,
 }
 
 /// Why a platform did not take a message (or answer a lookup).

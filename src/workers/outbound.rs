@@ -9,16 +9,21 @@ use chrono::Utc;
 
 use crate::app::AppState;
 use crate::model::{
-    AccountId, Command, DeliveryResult, DeliveryStatus, EventData, MessageId, RecordDelivery,
+    AccountId, Command, DeliveryResult, DeliveryStatus, EventData, MediaState, MessageId,
+    RecordDelivery,
 };
-use crate::outbound::{Outgoing, SendError};
+use crate::outbound::{Outgoing, OutgoingFile, SendError};
 use crate::store::chats;
+use crate::store::media::MediaRow;
 use crate::store::messages::Message;
 
 /// How long one attempt holds a message before another worker may try it.
 const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// How often due deliveries are looked for even without a new reply.
 const SWEEP: Duration = Duration::from_secs(1);
+/// The shortest life of a link a platform fetches a file by (Meta may fetch it a while after
+/// the send), in seconds.
+const MIN_LINK_TTL: i64 = 3600;
 
 /// Starts the delivery worker.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
@@ -83,17 +88,23 @@ async fn deliver(state: &AppState, message: Message) {
 }
 
 async fn attempt(state: &AppState, message: &Message) -> DeliveryResult {
-    let (account, chat_id, channel_id) = (message.account_id, message.chat_id, message.channel_id);
+    let (account, chat_id, channel_id, id) = (
+        message.account_id,
+        message.chat_id,
+        message.channel_id,
+        message.id,
+    );
     let context = state
         .db()
         .run(move |conn| -> crate::error::AppResult<_> {
             let chat = chats::find(conn, account, chat_id)?;
             let contact = crate::store::contacts::contact(conn, chat.contact_id)?;
             let channel = crate::store::channels::find(conn, account, channel_id)?;
-            Ok((chat, contact, channel))
+            let media = crate::store::media::of_message(conn, id)?;
+            Ok((chat, contact, channel, media))
         })
         .await;
-    let (chat, contact, channel) = match context {
+    let (chat, contact, channel, media) = match context {
         Ok(found) => found,
         Err(e) => {
             return DeliveryResult::Failed {
@@ -109,14 +120,63 @@ async fn attempt(state: &AppState, message: &Message) -> DeliveryResult {
             ),
         };
     };
+    let attachments = match files(state, &media) {
+        Ok(files) => files,
+        Err(error) => return DeliveryResult::Failed { error },
+    };
     let text = message.text.clone().unwrap_or_default();
     let reply = Outgoing {
         channel: &channel,
         recipient: &contact.external_id,
         text: &text,
         last_inbound_at: chat.last_inbound_at,
+        attachments: &attachments,
     };
-    match sender.send(&state.graph, &reply).await {
+    let sent = sender.send(&state.graph, &state.media.store, &reply).await;
+    outcome(state, message, sent)
+}
+
+/// What a sender needs of the files a message carries, each with a signed link that opens
+/// it for at least an hour (platforms that fetch files themselves may do so a while later).
+/// A file that is not kept cannot be sent.
+fn files(state: &AppState, rows: &[MediaRow]) -> Result<Vec<OutgoingFile>, String> {
+    let ttl = i64::try_from(state.config.media.link_ttl.as_secs())
+        .unwrap_or(i64::MAX)
+        .max(MIN_LINK_TTL);
+    rows.iter()
+        .map(|row| {
+            let name = row
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("file-{}", row.id));
+            let (MediaState::Stored, Some(sha256)) = (row.state, row.sha256.clone()) else {
+                return Err(format!("{name} is not kept, so it cannot be sent"));
+            };
+            Ok(OutgoingFile {
+                media_id: row.id,
+                account_id: row.account_id,
+                kind: row.kind,
+                sha256,
+                size: row.size.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                name,
+                content_type: row
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+                link: format!(
+                    "{}{}",
+                    state.config.frontend_base_url,
+                    state.media.links.link(row.id, false, ttl)
+                ),
+            })
+        })
+        .collect()
+}
+
+/// What a send's result means for the message: sent, failed for good, or tried again later
+/// (until the configured attempts are spent).
+fn outcome(state: &AppState, message: &Message, sent: Result<String, SendError>) -> DeliveryResult {
+    match sent {
         Ok(external_id) => DeliveryResult::Sent { external_id },
         Err(SendError::Permanent(error)) => DeliveryResult::Failed { error },
         Err(SendError::Transient(error)) => {

@@ -22,6 +22,7 @@ mod labels;
 mod lead_import;
 pub(crate) mod leads;
 mod media;
+mod media_outbound;
 mod metrics;
 mod outbound;
 mod outgoing_webhooks;

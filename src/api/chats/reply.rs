@@ -12,7 +12,9 @@ use crate::error::AppResult;
 /// A reply to the customer (delivered through the chat's channel once stored) or, with
 /// `private: true`, an internal note. A reply longer than its channel takes (`reply_limit` of
 /// the chat) is refused with `text_too_long`; an agent's reply in a chat from the queue makes
-/// it theirs.
+/// it theirs. `attachments` are ids of the chat's uploads: files the channel does not take
+/// (kind or size) are refused with `attachment_not_accepted`; the rest go out after the text,
+/// each as a message of its own (docs/media.md, "Sending files to customers").
 #[utoipa::path(post, path = "/api/chats/{id}/messages", operation_id = "replyToChat", tag = "chats", security(("bearer" = [])), request_body = Reply,
     params(("id" = i64, Path, description = "Chat id")),
     responses((status = 201, body = Object), (status = 404, body = crate::error::ErrorBody),

@@ -1,4 +1,5 @@
-//! A fake Meta Graph API on a local port: the Send API answering from a script, and `me`.
+//! A fake Meta Graph API on a local port: the Send API and the Attachment Upload API
+//! answering from a script, and `me`.
 
 use std::sync::Arc;
 
@@ -18,16 +19,40 @@ pub struct GraphRequest {
     pub body: Value,
 }
 
+/// One file the fake Graph API received through `/{page}/message_attachments`.
+#[derive(Debug, Clone)]
+pub struct GraphUpload {
+    /// The path, e.g. `/104857600000001/message_attachments`.
+    pub path: String,
+    /// The `Authorization` header.
+    pub authorization: String,
+    /// The `message` field, as JSON.
+    pub message: Value,
+    /// The `filedata` part's file name.
+    pub file_name: String,
+    /// The `filedata` part's content type.
+    pub content_type: String,
+    /// The `filedata` part's bytes.
+    pub bytes: Vec<u8>,
+    /// The `attachment_id` it was answered with (`None` when the script refused it).
+    pub attachment_id: Option<String>,
+}
+
+type Script = Arc<std::sync::Mutex<std::collections::VecDeque<(u16, Value)>>>;
+type Uploads = Arc<std::sync::Mutex<Vec<GraphUpload>>>;
+
 /// A local server speaking the Graph Send API: answers from a script, then with success.
 pub struct GraphServer {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
     requests: Arc<std::sync::Mutex<Vec<GraphRequest>>>,
+    uploads: Uploads,
 }
 
 impl GraphServer {
-    /// Starts a server that answers the scripted `(status, body)` pairs in order, then
-    /// `200 {"recipient_id", "message_id": "m_sent_<n>"}`.
+    /// Starts a server that answers the scripted `(status, body)` pairs in order (sends and
+    /// uploads alike), then `200 {"recipient_id", "message_id": "m_sent_<n>"}` for a send and
+    /// `200 {"attachment_id": "att_<n>"}` for an upload.
     pub async fn start(script: Vec<(u16, Value)>) -> Self {
         use axum::extract::{Path, State};
         use axum::http::{HeaderMap, StatusCode};
@@ -68,19 +93,92 @@ impl GraphServer {
                 ),
             )
             .route("/me", axum::routing::get(graph_me))
-            .with_state((requests.clone(), script));
+            .with_state((requests.clone(), script.clone()));
+        let uploads = Uploads::default();
+        let app = app.merge(
+            axum::Router::new()
+                .route(
+                    "/{page}/message_attachments",
+                    axum::routing::post(message_attachments),
+                )
+                .with_state((uploads.clone(), script)),
+        );
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind graph");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self { url, requests }
+        Self {
+            url,
+            requests,
+            uploads,
+        }
     }
 
     /// Everything received so far.
     pub fn requests(&self) -> Vec<GraphRequest> {
         self.requests.lock().unwrap().clone()
     }
+
+    /// Every file uploaded so far.
+    pub fn uploads(&self) -> Vec<GraphUpload> {
+        self.uploads.lock().unwrap().clone()
+    }
+}
+
+/// The Attachment Upload API: reads the multipart `message` and `filedata`, records them, and
+/// answers from the script or with a new `attachment_id`.
+async fn message_attachments(
+    axum::extract::State((uploads, script)): axum::extract::State<(Uploads, Script)>,
+    axum::extract::Path(page): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> (axum::http::StatusCode, axum::Json<Value>) {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let boundary = multer::parse_boundary(header("content-type")).expect("a multipart upload");
+    let mut multipart = multer::Multipart::new(body.into_data_stream(), boundary);
+    let mut upload = GraphUpload {
+        path: format!("/{page}/message_attachments"),
+        authorization: header("authorization"),
+        message: Value::Null,
+        file_name: String::new(),
+        content_type: String::new(),
+        bytes: Vec::new(),
+        attachment_id: None,
+    };
+    while let Some(field) = multipart.next_field().await.expect("a well-formed upload") {
+        match field.name() {
+            Some("message") => {
+                upload.message = serde_json::from_str(&field.text().await.unwrap()).unwrap();
+            }
+            Some("filedata") => {
+                upload.file_name = field.file_name().unwrap_or_default().to_string();
+                upload.content_type = field
+                    .content_type()
+                    .map(|m| m.to_string())
+                    .unwrap_or_default();
+                upload.bytes = field.bytes().await.unwrap().to_vec();
+            }
+            other => panic!("unexpected field {other:?}"),
+        }
+    }
+    let mut uploads = uploads.lock().unwrap();
+    let (status, reply) = script.lock().unwrap().pop_front().unwrap_or_else(|| {
+        let id = format!("att_{}", uploads.len() + 1);
+        (200, serde_json::json!({"attachment_id": id}))
+    });
+    upload.attachment_id = reply["attachment_id"].as_str().map(str::to_string);
+    uploads.push(upload);
+    (
+        axum::http::StatusCode::from_u16(status).unwrap(),
+        axum::Json(reply),
+    )
 }
 
 /// The page a page access token speaks for in the fake Graph API (`GET /me?fields=id,name`).
