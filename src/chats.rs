@@ -285,12 +285,12 @@ pub async fn reply(
     let text = input.text.trim().to_string();
     let mut attachments = input.attachments.clone();
     attachments.dedup();
-    if attachments.len() > crate::media::upload::MAX_FILES {
+    if attachments.len() > crate::model::MAX_ATTACHMENTS {
         return Err(AppError::unprocessable(
             "too_many_attachments",
             format!(
                 "a reply carries at most {} files",
-                crate::media::upload::MAX_FILES
+                crate::model::MAX_ATTACHMENTS
             ),
         ));
     }

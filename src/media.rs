@@ -13,11 +13,10 @@ pub mod upload;
 
 use std::path::PathBuf;
 
-use serde_json::{json, Value};
-
 use crate::config::Config;
-use crate::model::{MediaKind, MediaState};
-use crate::store::media::{Kept, MediaRow};
+use crate::model::MediaKind;
+use crate::store::media::Kept;
+pub use crate::store::media::{attachment, describe};
 use spool::Spooled;
 use store::{MediaStore, StoreError};
 
@@ -78,37 +77,4 @@ impl Media {
             thumbnail,
         })
     }
-}
-
-/// How a message shows one of its kept attachments: `url` and `thumbnail_url` are the hub's
-/// (`GET /api/media/{id}`, for those who may see the chat).
-pub fn attachment(row: &MediaRow) -> Value {
-    let stored = row.state == MediaState::Stored;
-    json!({
-        "id": row.id,
-        "type": row.kind,
-        "state": row.state,
-        "reason": row.reason.as_deref().filter(|_| row.state == MediaState::Failed),
-        "name": row.name,
-        "size": row.size,
-        "content_type": row.content_type,
-        "url": stored.then(|| format!("/api/media/{}", row.id)),
-        "thumbnail_url": (stored && row.thumbnail).then(|| format!("/api/media/{}/thumbnail", row.id)),
-    })
-}
-
-/// A message's attachments JSON with the described rows in place of the entries they were made
-/// from (matched by `id`); entries that are not media (quick replies, postbacks) stay.
-pub fn describe(attachments: Option<&str>, rows: &[MediaRow]) -> Option<String> {
-    let mut items: Vec<Value> = attachments
-        .and_then(|a| serde_json::from_str::<Vec<Value>>(a).ok())
-        .unwrap_or_default();
-    for row in rows {
-        let described = attachment(row);
-        match items.iter_mut().find(|i| i["id"].as_i64() == Some(row.id)) {
-            Some(item) => *item = described,
-            None => items.push(described),
-        }
-    }
-    (!items.is_empty()).then(|| Value::Array(items).to_string())
 }

@@ -7,6 +7,7 @@ mod commands;
 mod events;
 mod ids;
 mod lead;
+mod media;
 mod records;
 mod refusal;
 mod revoked;
@@ -30,6 +31,7 @@ pub use lead::{
     looks_like_email, looks_like_phone, normalize_phone, Lead, CLOSED_LEAD_STATUSES, LEAD_STATUSES,
     MAX_LEAD_NOTES,
 };
+pub use media::{declared_kind, safe_name, MAX_ATTACHMENTS};
 pub use records::{Chat, Contact, Label, Message};
 pub use refusal::Refusal;
 pub use revoked::{Revoked, RevokedKind};

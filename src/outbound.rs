@@ -4,7 +4,7 @@
 pub mod meta;
 pub mod platform;
 
-pub use platform::{Outgoing, OutgoingFile, Profile, SendError};
+pub use platform::{Delivered, DeliveredPart, Outgoing, OutgoingFile, Profile, SendError};
 
 use crate::media::store::MediaStore;
 use crate::model::ChannelKind;

@@ -449,6 +449,7 @@ diesel::table! {
         next_attempt_at -> Nullable<Timestamp>,
         lease_until -> Nullable<Timestamp>,
         uploaded_by -> Nullable<BigInt>,
+        sent_mid -> Nullable<Text>,
         visitor_session -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,

@@ -27,9 +27,7 @@ pub(super) fn adopt_inbound(
     };
     let mut adopted = false;
     for item in &mut items {
-        let kind = item["type"]
-            .as_str()
-            .and_then(crate::media::sniff::declared_kind);
+        let kind = item["type"].as_str().and_then(crate::model::declared_kind);
         let (Some(kind), Some(url)) = (kind, item["url"].as_str()) else {
             continue;
         };
@@ -55,7 +53,7 @@ pub(super) fn adopt_inbound(
                 updated_at: now,
             },
         )?;
-        *item = crate::media::attachment(&row);
+        *item = media::attachment(&row);
         adopted = true;
     }
     if adopted {
@@ -71,7 +69,7 @@ fn url_name(url: &str) -> Option<String> {
     let path = url.split(['?', '#']).next()?;
     let last = path.rsplit('/').next()?;
     last.contains('.')
-        .then(|| crate::media::sniff::safe_name(last))
+        .then(|| crate::model::safe_name(last))
         .flatten()
 }
 
@@ -144,7 +142,7 @@ impl Rule for RecordMedia {
         };
         let settled = media::find(conn, account_id, row.id)?.ok_or(diesel::NotFound)?;
         let message = messages::message(conn, message_id)?;
-        let json = crate::media::describe(message.attachments.as_deref(), &[settled]);
+        let json = media::describe(message.attachments.as_deref(), &[settled]);
         messages::set_attachments(conn, message_id, json.as_deref(), now)?;
         rec.message_updated(conn, account_id, message_id)?;
         Ok(())

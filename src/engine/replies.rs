@@ -54,7 +54,7 @@ impl Rule for AgentReply {
                 sender_id: Some(user_id),
                 external_id: None,
                 text: Some(self.text.clone()).filter(|t| !t.is_empty()),
-                attachments: crate::media::describe(None, &files),
+                attachments: crate::store::media::describe(None, &files),
                 reply_to: None,
                 is_private: private,
                 delivery_status: status,

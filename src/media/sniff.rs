@@ -2,6 +2,7 @@
 //! it may be shown inline, and a file name safe to show and to send back.
 
 use crate::model::MediaKind;
+pub use crate::model::{declared_kind, safe_name};
 
 /// Bytes read from the start of a file to tell its type.
 pub const HEAD_BYTES: usize = 8192;
@@ -67,31 +68,6 @@ pub fn type_allowed(allowed: &[String], content_type: &str) -> bool {
                 .is_some_and(|(f, _)| f == family),
             None => pattern == content_type,
         })
-}
-
-/// Whether a type from the channel's word (`image`, `video`, `audio`, `file`) names a kind of
-/// media the hub keeps.
-pub fn declared_kind(channel_type: &str) -> Option<MediaKind> {
-    match channel_type {
-        "image" | "sticker" | "animated_image" => Some(MediaKind::Image),
-        "video" | "ig_reel" | "reel" => Some(MediaKind::Video),
-        "audio" => Some(MediaKind::Audio),
-        "file" | "document" => Some(MediaKind::File),
-        _ => None,
-    }
-}
-
-/// A file name safe to show and to send in a header: its last path segment, without control
-/// characters, quotes or leading dots, at most 120 characters; `None` when nothing is left.
-pub fn safe_name(name: &str) -> Option<String> {
-    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = last
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '\u{202e}' | '\u{202d}'))
-        .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').trim();
-    let cut: String = cleaned.chars().take(120).collect();
-    (!cut.is_empty()).then_some(cut)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::model::MediaState;
 use crate::store::media::{MediaRow, NewMedia};
 
 /// Files one request may carry.
-pub const MAX_FILES: usize = 10;
+pub const MAX_FILES: usize = crate::model::MAX_ATTACHMENTS;
 
 /// Who uploads.
 #[derive(Debug, Clone)]

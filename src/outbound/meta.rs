@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use reqwest::multipart::{Form, Part};
 
-use super::platform::{Outgoing, OutgoingFile, Profile, SendError};
+use super::platform::{DeliveredPart, Outgoing, OutgoingFile, Profile, SendError};
 use crate::media::{
     self,
     store::{MediaStore, StoreError},
@@ -234,11 +234,17 @@ pub async fn send(
     for file in reply.attachments {
         accepted(kind, file)?;
     }
-    let mut messages = Vec::with_capacity(reply.attachments.len() + 1);
-    if !reply.text.trim().is_empty() || reply.attachments.is_empty() {
-        messages.push(json!({"text": reply.text}));
+    let mut first = reply.text_sent.map(str::to_string);
+    let mut parts: Vec<(Option<i64>, Value)> = Vec::with_capacity(reply.attachments.len() + 1);
+    let has_text = !reply.text.trim().is_empty() || reply.attachments.is_empty();
+    if has_text && reply.text_sent.is_none() {
+        parts.push((None, json!({"text": reply.text})));
     }
     for file in reply.attachments {
+        if let Some(mid) = &file.sent_mid {
+            first.get_or_insert_with(|| mid.clone());
+            continue;
+        }
         let payload = match kind {
             ChannelKind::Facebook => json!({
                 "attachment_id": graph.upload_attachment(page, token, store, file).await?,
@@ -251,15 +257,20 @@ pub async fn send(
                 )))
             }
         };
-        messages
-            .push(json!({"attachment": {"type": attachment_type(file.kind), "payload": payload}}));
+        let attachment = json!({"type": attachment_type(file.kind), "payload": payload});
+        parts.push((Some(file.media_id), json!({ "attachment": attachment })));
     }
-    let mut first = None;
-    for message in messages {
-        let id = graph
+    for (media_id, message) in parts {
+        let mid = graph
             .send_message(page, token, reply.recipient, message, window)
             .await?;
-        first.get_or_insert(id);
+        if let Ok(mut delivered) = reply.delivered.lock() {
+            delivered.push(DeliveredPart {
+                media_id,
+                mid: mid.clone(),
+            });
+        }
+        first.get_or_insert(mid);
     }
     first.ok_or_else(|| SendError::Permanent("the reply had nothing to send".into()))
 }
@@ -415,6 +426,7 @@ mod tests {
             name: "f".into(),
             content_type: "application/octet-stream".into(),
             link: String::new(),
+            sent_mid: None,
         };
         const MB: u64 = 1_000_000;
         assert_eq!(

@@ -19,6 +19,22 @@ pub struct Outgoing<'a> {
     pub last_inbound_at: Option<NaiveDateTime>,
     /// The kept files it carries, in the order they were attached.
     pub attachments: &'a [OutgoingFile],
+    /// The platform's id of the text, when an earlier attempt delivered it.
+    pub text_sent: Option<&'a str>,
+    /// Each part this attempt delivers, as it is delivered (a later part may still fail).
+    pub delivered: &'a Delivered,
+}
+
+/// The parts of a reply delivered so far, so that a retry sends only the rest.
+pub type Delivered = std::sync::Mutex<Vec<DeliveredPart>>;
+
+/// One part of a reply that reached the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveredPart {
+    /// The file's media row; `None` for the text.
+    pub media_id: Option<i64>,
+    /// The platform's message id.
+    pub mid: String,
 }
 
 /// A kept file a reply carries: where its bytes are and how to name them.
@@ -41,6 +57,8 @@ pub struct OutgoingFile {
     /// An absolute signed link that opens it without a login, for platforms that fetch files
     /// themselves.
     pub link: String,
+    /// The platform's id of the message that delivered it in an earlier attempt.
+    pub sent_mid: Option<String>,
 }
 
 /// Why a platform did not take a message (or answer a lookup).

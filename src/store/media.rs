@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use serde_json::{json, Value};
 
 use super::connection::DbConnection;
 use super::schema::media;
@@ -50,6 +51,9 @@ pub struct MediaRow {
     pub lease_until: Option<NaiveDateTime>,
     /// The agent who uploaded it.
     pub uploaded_by: Option<i64>,
+    /// The platform's id of the message that delivered it (a reply that failed part-way
+    /// sends it only once).
+    pub sent_mid: Option<String>,
     /// The widget session that uploaded it.
     pub visitor_session: Option<String>,
     /// Created.
@@ -346,4 +350,45 @@ pub fn forget_account_garbage(conn: &mut DbConnection, account_id: i64) -> Query
     diesel::delete(media_garbage::table.filter(media_garbage::account_id.eq(account_id)))
         .execute(conn)
         .map(drop)
+}
+
+/// Records the platform's id of the message that delivered a file.
+pub fn set_sent_mid(conn: &mut DbConnection, id: i64, mid: &str) -> QueryResult<()> {
+    diesel::update(media::table.find(id))
+        .set(media::sent_mid.eq(mid))
+        .execute(conn)
+        .map(drop)
+}
+
+/// How a message shows one of its kept attachments: `url` and `thumbnail_url` are the hub's
+/// (`GET /api/media/{id}`, for those who may see the chat).
+pub fn attachment(row: &MediaRow) -> Value {
+    let stored = row.state == MediaState::Stored;
+    json!({
+        "id": row.id,
+        "type": row.kind,
+        "state": row.state,
+        "reason": row.reason.as_deref().filter(|_| row.state == MediaState::Failed),
+        "name": row.name,
+        "size": row.size,
+        "content_type": row.content_type,
+        "url": stored.then(|| format!("/api/media/{}", row.id)),
+        "thumbnail_url": (stored && row.thumbnail).then(|| format!("/api/media/{}/thumbnail", row.id)),
+    })
+}
+
+/// A message's attachments JSON with the described rows in place of the entries they were made
+/// from (matched by `id`); entries that are not media (quick replies, postbacks) stay.
+pub fn describe(attachments: Option<&str>, rows: &[MediaRow]) -> Option<String> {
+    let mut items: Vec<Value> = attachments
+        .and_then(|a| serde_json::from_str::<Vec<Value>>(a).ok())
+        .unwrap_or_default();
+    for row in rows {
+        let described = attachment(row);
+        match items.iter_mut().find(|i| i["id"].as_i64() == Some(row.id)) {
+            Some(item) => *item = described,
+            None => items.push(described),
+        }
+    }
+    (!items.is_empty()).then(|| Value::Array(items).to_string())
 }

@@ -308,6 +308,15 @@ pub fn delete_message(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
     diesel::delete(messages::table.find(id)).execute(conn)
 }
 
+/// Records the platform's id for our message whose text went out while the rest of it (its
+/// files) did not yet.
+pub fn set_external_id(conn: &mut DbConnection, id: i64, external_id: &str) -> QueryResult<()> {
+    diesel::update(messages::table.find(id))
+        .set(messages::external_id.eq(external_id))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Records Meta's id for our message and marks it sent.
 pub fn record_sent(
     conn: &mut DbConnection,

@@ -19,6 +19,8 @@ use crate::store::messages::Message;
 
 /// How long one attempt holds a message before another worker may try it.
 const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+/// The same for a message with files: each upload may take most of a minute.
+const LEASE_WITH_FILES: chrono::Duration = chrono::Duration::minutes(15);
 /// How often due deliveries are looked for even without a new reply.
 const SWEEP: Duration = Duration::from_secs(1);
 /// The shortest life of a link a platform fetches a file by (Meta may fetch it a while after
@@ -64,10 +66,15 @@ async fn deliver_due(state: &AppState) {
 /// One attempt at one message; the outcome goes back through the bus as an event.
 async fn deliver(state: &AppState, message: Message) {
     let (id, seen) = (message.id, message.next_attempt_at);
+    let lease = if message.attachments.is_some() {
+        LEASE_WITH_FILES
+    } else {
+        LEASE
+    };
     let leased = state
         .db()
         .run(move |conn| {
-            crate::store::messages::lease_delivery(conn, id, seen, (Utc::now() + LEASE).naive_utc())
+            crate::store::messages::lease_delivery(conn, id, seen, (Utc::now() + lease).naive_utc())
         })
         .await;
     if !matches!(leased, Ok(true)) {
@@ -125,14 +132,20 @@ async fn attempt(state: &AppState, message: &Message) -> DeliveryResult {
         Err(error) => return DeliveryResult::Failed { error },
     };
     let text = message.text.clone().unwrap_or_default();
+    let delivered = crate::outbound::Delivered::default();
     let reply = Outgoing {
         channel: &channel,
         recipient: &contact.external_id,
         text: &text,
         last_inbound_at: chat.last_inbound_at,
         attachments: &attachments,
+        text_sent: message.external_id.as_deref(),
+        delivered: &delivered,
     };
     let sent = sender.send(&state.graph, &state.media.store, &reply).await;
+    if sent.is_err() {
+        keep_progress(state, message.id, delivered).await;
+    }
     outcome(state, message, sent)
 }
 
@@ -168,9 +181,34 @@ fn files(state: &AppState, rows: &[MediaRow]) -> Result<Vec<OutgoingFile>, Strin
                     state.config.frontend_base_url,
                     state.media.links.link(row.id, false, ttl)
                 ),
+                sent_mid: row.sent_mid.clone(),
             })
         })
         .collect()
+}
+
+/// Records the parts of a reply that reached the platform before a later part failed (the
+/// text's id on the message, each file's on its row), so the next attempt sends only the rest.
+async fn keep_progress(state: &AppState, message_id: i64, delivered: crate::outbound::Delivered) {
+    let parts = delivered.into_inner().unwrap_or_default();
+    if parts.is_empty() {
+        return;
+    }
+    let kept = state
+        .db()
+        .run(move |conn| -> diesel::QueryResult<()> {
+            for part in &parts {
+                match part.media_id {
+                    Some(media_id) => crate::store::media::set_sent_mid(conn, media_id, &part.mid)?,
+                    None => crate::store::messages::set_external_id(conn, message_id, &part.mid)?,
+                }
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(e) = kept {
+        tracing::warn!(message_id, error = %e, "could not record the parts of a reply already sent");
+    }
 }
 
 /// What a send's result means for the message: sent, failed for good, or tried again later

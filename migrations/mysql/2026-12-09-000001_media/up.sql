@@ -21,6 +21,7 @@ CREATE TABLE media (
     next_attempt_at DATETIME(6),
     lease_until DATETIME(6),
     uploaded_by BIGINT,
+    sent_mid VARCHAR(255),
     visitor_session VARCHAR(64),
     created_at DATETIME(6) NOT NULL,
     updated_at DATETIME(6) NOT NULL,

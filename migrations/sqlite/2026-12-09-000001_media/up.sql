@@ -21,6 +21,7 @@ CREATE TABLE media (
     next_attempt_at TIMESTAMP,
     lease_until TIMESTAMP,
     uploaded_by BIGINT REFERENCES users(id) ON DELETE SET NULL,
+    sent_mid TEXT,
     visitor_session TEXT,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL

@@ -301,3 +301,46 @@ async fn an_instagram_image_goes_by_a_signed_link_that_opens_without_a_login() {
         .status();
     assert_eq!(status, 401, "the link's signature is what opens it");
 }
+
+#[tokio::test]
+async fn a_retry_after_a_part_failed_sends_only_what_did_not_go_out() {
+    // The upload and the text go through; the file's send fails once, then Meta takes it.
+    let script = vec![
+        (200, json!({"attachment_id": "att_first"})),
+        (
+            200,
+            json!({"recipient_id": "6213000000000042", "message_id": "m_text_part"}),
+        ),
+        (
+            500,
+            json!({"error": {"message": "An unexpected error has occurred.", "code": 2}}),
+        ),
+    ];
+    let setup = setup(false, script).await;
+    let id = setup.upload("photo.png", "image/png", png()).await;
+    let (status, message) = setup.reply("Here it is", &[id]).await;
+    assert_eq!(status, 201, "{message}");
+    let settled = setup.settled(message["id"].as_i64().unwrap()).await;
+    assert_eq!(settled["delivery_status"], "sent", "{settled}");
+    assert_eq!(
+        settled["external_id"], "m_text_part",
+        "the message keeps its first part's id"
+    );
+    let sends: Vec<Value> = setup
+        .graph
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/messages"))
+        .map(|r| r.body)
+        .collect();
+    let texts = sends
+        .iter()
+        .filter(|b| b["message"]["text"].is_string())
+        .count();
+    let files = sends
+        .iter()
+        .filter(|b| b["message"]["attachment"].is_object())
+        .count();
+    assert_eq!(texts, 1, "the text went out once: {sends:?}");
+    assert_eq!(files, 2, "the file's send was tried again: {sends:?}");
+}
