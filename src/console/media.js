@@ -16,6 +16,12 @@ export function size(bytes) {
   return `${(bytes / 1000000).toFixed(1)} MB`;
 }
 
+/** A file's kind as a short badge: its extension ("PDF"), or "FILE". */
+export function fileBadge(name) {
+  const match = /\.([a-z0-9]{1,5})$/i.exec(name || "");
+  return h("span", { class: "file-icon", "aria-hidden": "true" }, match ? match[1].toUpperCase() : "FILE");
+}
+
 /** A blob URL of the media at `path`, fetched with the session's token once. */
 export function blobUrl(path) {
   if (!cache.has(path)) {
@@ -101,9 +107,10 @@ function player(a) {
 function fileChip(a) {
   const name = a.name || "File";
   const button = h("button", { type: "button", class: "file-chip", title: `Download ${name}`, onclick: () => download(a, button) },
-    h("span", { class: "file-icon", "aria-hidden": "true" }, "⭳"),
+    fileBadge(name),
     h("span", { class: "file-name" }, name),
-    h("span", { class: "file-size" }, size(a.size)));
+    h("span", { class: "file-size" }, size(a.size)),
+    h("span", { class: "file-action", "aria-hidden": "true" }, "Download"));
   button.setAttribute("aria-label", `Download ${name} (${size(a.size)})`);
   button.dataset.media = a.url;
   return button;
@@ -115,7 +122,9 @@ export function keptAttachment(a) {
     return h("span", { class: "media-state pending" }, "Keeping…", a.name ? ` ${a.name}` : "");
   }
   if (a.state === "failed" || !a.url) {
-    return h("span", { class: "media-state failed" }, `Could not be kept: ${a.reason || "unknown reason"}`);
+    return h("span", { class: "media-state failed" },
+      a.name ? h("span", { class: "media-name" }, a.name) : null,
+      `Could not be kept: ${a.reason || "unknown reason"}`);
   }
   if (a.type === "image") return image(a);
   if (a.type === "audio" || a.type === "video") return player(a);

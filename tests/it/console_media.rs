@@ -80,9 +80,7 @@ async fn wait_image(browser: &Browser, label: &str) {
 /// (its name and a remove button) with the upload done.
 async fn attach(browser: &Browser, path: &std::path::Path, name: &str) {
     let input = browser.field("Attach").await;
-    browser
-        .type_text(&input, &path.display().to_string())
-        .await;
+    browser.type_text(&input, &path.display().to_string()).await;
     browser.wait_text(20, name).await;
     browser
         .wait_for(
@@ -92,6 +90,46 @@ async fn attach(browser: &Browser, path: &std::path::Path, name: &str) {
              b.getAttribute('aria-label') === 'Remove ' + arguments[0]); \
              return remove && !remove.closest('li').querySelector('progress'); })()",
             vec![json!(name)],
+        )
+        .await;
+}
+
+/// An image pasted into the composer is attached; a file dropped on the chat over the hub's
+/// limit is refused before any upload, saying why; a chip's × removes it.
+async fn paste_and_drop(browser: &Browser) {
+    browser
+        .run(
+            "const files = new DataTransfer(); \
+             files.items.add(new File([Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10)], 'pasted.png', {type: 'image/png'})); \
+             document.getElementById('composer').dispatchEvent(new ClipboardEvent('paste', \
+               {clipboardData: files, bubbles: true, cancelable: true}));",
+            vec![],
+        )
+        .await;
+    browser.wait_text(20, "pasted.png").await;
+    browser
+        .run(
+            "const files = new DataTransfer(); \
+             files.items.add(new File([new Uint8Array(2 * 1024 * 1024)], 'big.mov', {type: 'video/quicktime'})); \
+             const chat = document.querySelector('.chat'); \
+             chat.dispatchEvent(new DragEvent('dragenter', {dataTransfer: files, bubbles: true})); \
+             chat.dispatchEvent(new DragEvent('drop', {dataTransfer: files, bubbles: true, cancelable: true}));",
+            vec![],
+        )
+        .await;
+    browser
+        .wait_text(
+            20,
+            "big.mov is too large (2.1 MB): files may be at most 1.0 MB.",
+        )
+        .await;
+    browser.press("Remove pasted.png").await;
+    browser
+        .wait_for(
+            20,
+            "the pasted image removed",
+            "!document.body.innerText.includes('pasted.png')",
+            vec![],
         )
         .await;
 }
@@ -111,9 +149,12 @@ async fn an_agent_sends_an_image_to_a_messenger_customer() {
         (390, 844, "console-attachments-phone.png"),
     ] {
         let graph = GraphServer::start(vec![]).await;
-        let (app, _) = TestApp::spawn_meta(|s| s.set("META_GRAPH_URL", &graph.url)).await;
-        let (chat, agent) =
-            assigned_chat(&app, "6213000000000077", "Can I see the oak one?").await;
+        let (app, _) = TestApp::spawn_meta(|s| {
+            s.set("META_GRAPH_URL", &graph.url);
+            s.set("MEDIA_MAX_BYTES", "1000000");
+        })
+        .await;
+        let (chat, agent) = assigned_chat(&app, "6213000000000077", "Can I see the oak one?").await;
 
         let browser = turn.browser(width, height).await;
         sign_in(&browser, &app, &agent.email, &agent.password).await;
@@ -136,6 +177,9 @@ async fn an_agent_sends_an_image_to_a_messenger_customer() {
         // The next file waits in the composer beside the sent image.
         attach(&browser, &list, "price-list.txt").await;
         browser.screenshot(&shots().join(shot)).await;
+        if width > 760 {
+            paste_and_drop(&browser).await;
+        }
 
         let (status, messages) = app
             .call(
@@ -146,7 +190,7 @@ async fn an_agent_sends_an_image_to_a_messenger_customer() {
             )
             .await;
         assert_eq!(status, 200);
-        let sent = messages["messages"]
+        let sent = messages
             .as_array()
             .and_then(|m| m.iter().find(|m| m["text"] == "Here it is"))
             .cloned()
@@ -207,10 +251,7 @@ async fn a_customers_image_shows_once_kept_and_opens_and_a_lost_file_says_why() 
     let Some(turn) = browser::turn().await else {
         return;
     };
-    for (width, height, shot) in [
-        (1280, 800, "console-image-viewer.png"),
-        (390, 844, "console-image-viewer-phone.png"),
-    ] {
+    for (width, height, suffix) in [(1280, 800, ""), (390, 844, "-phone")] {
         let (open, opened) = tokio::sync::watch::channel(false);
         let cdn = cdn(png(640, 420), opened).await;
         let (app, _) = TestApp::spawn_meta(|s| {
@@ -257,6 +298,9 @@ async fn a_customers_image_shows_once_kept_and_opens_and_a_lost_file_says_why() 
             )
             .await;
         assert!(!browser.page_text().await.contains("Keeping…"));
+        browser
+            .screenshot(&shots().join(format!("console-attachments-inbound{suffix}.png")))
+            .await;
 
         browser.press("Open image photo.png").await;
         let viewer = "(() => { const d = document.querySelector('dialog[open]'); const i = d && d.querySelector('img'); \
@@ -264,7 +308,9 @@ async fn a_customers_image_shows_once_kept_and_opens_and_a_lost_file_says_why() 
         browser
             .wait_for(20, "the full image in the viewer", viewer, vec![])
             .await;
-        browser.screenshot(&shots().join(shot)).await;
+        browser
+            .screenshot(&shots().join(format!("console-image-viewer{suffix}.png")))
+            .await;
         browser.keys(ESCAPE).await;
         let closed = "!document.querySelector('dialog[open]')";
         browser
@@ -279,8 +325,15 @@ async fn a_customers_image_shows_once_kept_and_opens_and_a_lost_file_says_why() 
             .wait_for(20, "the viewer closed by Close", closed, vec![])
             .await;
         let focused: Value = browser
-            .run("return document.activeElement.getAttribute('aria-label');", vec![])
+            .run(
+                "return document.activeElement.getAttribute('aria-label');",
+                vec![],
+            )
             .await;
-        assert_eq!(focused, json!("Open image photo.png"), "focus returns to the image");
+        assert_eq!(
+            focused,
+            json!("Open image photo.png"),
+            "focus returns to the image"
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 import { session } from "../api.js";
 import { h } from "../dom.js";
-import { size } from "../media.js";
+import { fileBadge, size } from "../media.js";
 import { state } from "../state.js";
 
 /** Uploads `file` to chat `chatId` as one multipart `file` part; `progress(fraction)` while it
@@ -91,7 +91,7 @@ export function attachments(chatId, onError) {
     const { file } = upload;
     upload.bar = h("progress", { max: 1, value: 0, "aria-label": `Uploading ${file.name}` });
     return h("li", { class: "upload-chip" },
-      upload.preview ? h("img", { class: "upload-thumb", src: upload.preview, alt: "" }) : h("span", { class: "file-icon", "aria-hidden": "true" }, "📄"),
+      upload.preview ? h("img", { class: "upload-thumb", src: upload.preview, alt: "" }) : fileBadge(file.name),
       h("span", { class: "upload-name" }, file.name),
       h("span", { class: "upload-size" }, size(file.size)),
       upload.bar,

@@ -78,6 +78,22 @@ function mediaStates(message) {
   return list.map((a) => `${a.id}/${a.state}`).join(";");
 }
 
+/** Keeps the newest messages in sight while media in them loads or the list shrinks, unless
+ * the person scrolled up to read older ones. */
+function stickToBottom(list) {
+  let atBottom = true;
+  list.addEventListener("scroll", () => {
+    atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  });
+  const follow = () => {
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  };
+  list.addEventListener("load", follow, true);
+  list.addEventListener("loadedmetadata", follow, true);
+  // The list shrinks when the composer grows (files attached, a long draft).
+  new ResizeObserver(follow).observe(list);
+}
+
 /** Files dragged onto `node` go to `take(files)`; the node is marked while they hover. */
 function dropTarget(node, take) {
   const carriesFiles = (event) => [...(event.dataTransfer?.types || [])].includes("Files");
@@ -173,6 +189,7 @@ export function chatPane(container, id, live) {
     },
   }, "Details");
   const messagesList = h("ol", { class: "messages", "aria-label": "Messages", tabindex: "0" });
+  stickToBottom(messagesList);
   const typingLine = h("p", { class: "typing", "aria-live": "polite" });
   const windowNote = h("p", { class: "window-line" });
   const error = h("p", { class: "notice error", role: "alert", hidden: true });
