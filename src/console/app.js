@@ -4,6 +4,7 @@ import { assignedToMe, onEvent } from "./alerts.js";
 import { api, session } from "./api.js";
 import { h, mount } from "./dom.js";
 import { Live } from "./live.js";
+import { sweep } from "./media.js";
 import { prepare, setSound, soundOn } from "./sound.js";
 import {
   applyEphemeral, applyEvent, changed, isSupervisor, loadChats, loadTeam, state, subscribe,
@@ -95,6 +96,7 @@ async function enter(user) {
   state.me = user;
   try {
     state.me = await api("GET", "/api/auth/me");
+    state.mediaMaxBytes = state.me.media_max_bytes;
   } catch {
     return; // a 401 ends the session and shows sign-in
   }
@@ -240,6 +242,7 @@ function render() {
     page = inbox(view, chatId, (container, openId) => chatPane(container, openId, live));
   }
   page?.update?.();
+  sweep();
 }
 
 start();

@@ -5,6 +5,8 @@ import { api } from "./api.js";
 
 export const state = {
   me: null,
+  /** The largest file an upload may carry (`media_max_bytes` of GET /api/auth/me). */
+  mediaMaxBytes: null,
   chats: new Map(),
   messages: new Map(),
   team: null,

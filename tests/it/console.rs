@@ -622,6 +622,8 @@ fn the_first_load_weighs_at_most_150_kb_compressed() {
         "/assets/state.js",
         "/assets/alerts.js",
         "/assets/sound.js",
+        "/assets/media.js",
+        "/assets/views/attach.js",
         "/assets/views/auth.js",
         "/assets/views/inbox.js",
         "/assets/views/chat.js",

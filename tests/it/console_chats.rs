@@ -10,7 +10,7 @@ use crate::console::{shots, sign_in};
 use crate::helpers::{messenger_text, TestApp};
 
 /// The chat of customer `sender`, behind the API.
-async fn chat_of(app: &TestApp, sender: &'static str) -> i64 {
+pub(crate) async fn chat_of(app: &TestApp, sender: &'static str) -> i64 {
     use diesel::prelude::*;
     use switchboard::store::schema::{chats, contacts};
     app.state

@@ -16,6 +16,7 @@ mod console_channels;
 mod console_chats;
 mod console_first_week;
 mod console_leads;
+mod console_media;
 mod deploy;
 mod durability;
 mod helpers;

@@ -1,10 +1,13 @@
 // One open chat: its messages (customer, agents, bot, notes told apart), delivery marks,
-// reactions and attachments, the composer (with the channel's length limit), typing both ways,
-// status, handoff, assignment ("Assign to me" for a chat waiting in the queue).
+// reactions and attachments, the composer (with the channel's length limit and files to
+// attach), typing both ways, status, handoff, assignment ("Assign to me" for a chat waiting in
+// the queue).
 
 import { api } from "../api.js";
+import { attachments as composerFiles } from "./attach.js";
 import { cannedPicker } from "./canned.js";
 import { announce, CHANNELS, chip, clock, day, field, h, linked, mount } from "../dom.js";
+import { keptAttachment, sweep } from "../media.js";
 import {
   changed, isSupervisor, loadLabels, loadMessages, loadTeam, mergeMessages, refreshChat, state, userName,
 } from "../state.js";
@@ -26,12 +29,22 @@ function mark(message) {
     h("span", { "aria-hidden": "true" }, symbol), ` ${label}${reason}`);
 }
 
+/** A message's attachments: kept media (with an `id`) from the hub, older ones by their link. */
 function attachments(message) {
   const list = Array.isArray(message.attachments) ? message.attachments : [];
-  return list.filter((a) => a.url).map((a) => (a.type === "image"
+  const kept = list.filter((a) => a.id !== undefined && a.state);
+  const linkedOnly = list.filter((a) => (a.id === undefined || !a.state) && a.url);
+  return [
+    kept.length ? h("div", { class: "kept-media" }, kept.map(keptAttachment)) : null,
+    linkedOnly.map(linkedAttachment),
+  ];
+}
+
+function linkedAttachment(a) {
+  return (a.type === "image"
     ? h("a", { href: a.url, target: "_blank", rel: "noopener noreferrer" },
       h("img", { class: "attachment", src: a.url, alt: "Image sent in the chat", loading: "lazy" }))
-    : h("a", { class: "file", href: a.url, target: "_blank", rel: "noopener noreferrer" }, `${a.type || "File"} attachment`)));
+    : h("a", { class: "file", href: a.url, target: "_blank", rel: "noopener noreferrer" }, `${a.type || "File"} attachment`));
 }
 
 function bubble(message) {
@@ -57,6 +70,53 @@ function bubble(message) {
     attachments(message),
     reactions.length ? h("span", { class: "reactions", "aria-label": "Reactions" }, reactions) : null,
     h("span", { class: "meta" }, h("time", { datetime: message.sent_at }, clock(message.sent_at)), mark(message)));
+}
+
+/** What of a message's kept attachments changes how they show. */
+function mediaStates(message) {
+  const list = Array.isArray(message.attachments) ? message.attachments : [];
+  return list.map((a) => `${a.id}/${a.state}`).join(";");
+}
+
+/** Keeps the newest messages in sight while media in them loads or the list shrinks, unless
+ * the person scrolled up to read older ones. */
+function stickToBottom(list) {
+  let atBottom = true;
+  list.addEventListener("scroll", () => {
+    atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  });
+  const follow = () => {
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  };
+  list.addEventListener("load", follow, true);
+  list.addEventListener("loadedmetadata", follow, true);
+  // The list shrinks when the composer grows (files attached, a long draft).
+  new ResizeObserver(follow).observe(list);
+}
+
+/** Files dragged onto `node` go to `take(files)`; the node is marked while they hover. */
+function dropTarget(node, take) {
+  const carriesFiles = (event) => [...(event.dataTransfer?.types || [])].includes("Files");
+  let depth = 0;
+  node.addEventListener("dragenter", (event) => {
+    if (!carriesFiles(event)) return;
+    depth += 1;
+    node.classList.add("dropping");
+  });
+  node.addEventListener("dragover", (event) => {
+    if (carriesFiles(event)) event.preventDefault();
+  });
+  node.addEventListener("dragleave", () => {
+    depth = Math.max(0, depth - 1);
+    if (!depth) node.classList.remove("dropping");
+  });
+  node.addEventListener("drop", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    depth = 0;
+    node.classList.remove("dropping");
+    take([...event.dataTransfer.files]);
+  });
 }
 
 /** "Maria Lopez" → "ML"; "?" without a name. */
@@ -129,6 +189,7 @@ export function chatPane(container, id, live) {
     },
   }, "Details");
   const messagesList = h("ol", { class: "messages", "aria-label": "Messages", tabindex: "0" });
+  stickToBottom(messagesList);
   const typingLine = h("p", { class: "typing", "aria-live": "polite" });
   const windowNote = h("p", { class: "window-line" });
   const error = h("p", { class: "notice error", role: "alert", hidden: true });
@@ -136,6 +197,12 @@ export function chatPane(container, id, live) {
     id: "composer",
     rows: 3,
     placeholder: "Write a reply… (Enter sends, Shift+Enter for a new line, / for canned responses)",
+    onpaste: (event) => {
+      const pasted = [...(event.clipboardData?.files || [])];
+      if (!pasted.length) return;
+      event.preventDefault();
+      files.add(pasted);
+    },
     onkeydown: (event) => {
       if (picker.keydown(event)) return;
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -156,9 +223,11 @@ export function chatPane(container, id, live) {
   const sendButton = h("button", { type: "submit", class: "primary" }, "Send");
   const counter = h("span", { id: "reply-count", class: "reply-count", "aria-live": "polite" });
   const suggestButton = h("button", { type: "button", onclick: () => suggest() }, "Suggest a reply");
+  const files = composerFiles(id, (text) => showError(text));
   const composer = h("form", { class: "composer", onsubmit: (event) => { event.preventDefault(); send(); } },
     h("div", { class: "modes", role: "group", "aria-label": "Message kind" }, replyTab, noteTab),
-    composerLabel, textarea, picker.list, h("div", { class: "composer-actions" }, counter, suggestButton, sendButton));
+    composerLabel, textarea, picker.list, files.tray,
+    h("div", { class: "composer-actions" }, counter, files.button, suggestButton, sendButton));
 
   const details = h("aside", { class: "details", "aria-label": "Details" });
   const chatSection = h("section", { class: "chat", "aria-label": "Chat" },
@@ -170,6 +239,9 @@ export function chatPane(container, id, live) {
     messagesList, typingLine, windowNote, error, composer);
   const wrapper = h("div", { class: "chat-wrap" }, chatSection, details);
   mount(container, wrapper);
+  dropTarget(chatSection, (dropped) => {
+    if (!composer.hidden) files.add(dropped);
+  });
 
   function showError(text) {
     error.textContent = text;
@@ -221,13 +293,21 @@ export function chatPane(container, id, live) {
 
   async function send() {
     const text = textarea.value.trim();
-    if (!text) return;
+    const ids = files.ids();
+    if (files.busy()) {
+      showError("Wait until the files are uploaded, then send.");
+      return;
+    }
+    if (!text && !ids.length) return;
     sendButton.disabled = true;
     showError("");
     try {
-      const message = await api("POST", `/api/chats/${id}/messages`, { text, private: mode === "note" });
+      const body = { text, private: mode === "note" };
+      if (ids.length) body.attachments = ids;
+      const message = await api("POST", `/api/chats/${id}/messages`, body);
       mergeMessages(id, [message]);
       textarea.value = "";
+      files.clear();
       stopTyping();
       announce(mode === "note" ? "Note added" : "Reply sent");
       changed();
@@ -465,7 +545,7 @@ export function chatPane(container, id, live) {
     typingLine.textContent = who ? `${who.who} is typing…` : "";
 
     const messages = state.messages.get(id) || [];
-    const signature = messages.map((m) => `${m.id}:${m.delivery_status}:${m.deleted}:${JSON.stringify(m.reactions || [])}`).join(",");
+    const signature = messages.map((m) => `${m.id}:${m.delivery_status}:${m.deleted}:${JSON.stringify(m.reactions || [])}:${mediaStates(m)}`).join(",");
     if (signature !== listSignature) {
       const atBottom = messagesList.scrollHeight - messagesList.scrollTop - messagesList.clientHeight < 80;
       listSignature = signature;
@@ -481,6 +561,7 @@ export function chatPane(container, id, live) {
       }
       if (!messages.length) items.push(h("li", { class: "empty" }, "No messages yet."));
       mount(messagesList, items);
+      sweep();
       if (atBottom || !rendered) messagesList.scrollTop = messagesList.scrollHeight;
       rendered = messages.length > 0;
     }

@@ -30,6 +30,18 @@ async fn login_returns_a_bearer_token_that_me_accepts() {
 }
 
 #[tokio::test]
+async fn me_tells_the_largest_file_an_upload_may_carry() {
+    let app = TestApp::spawn_with(|s| s.set("MEDIA_MAX_BYTES", "1234567")).await;
+    let token = app.admin_token().await;
+    let (status, me) = app
+        .call(Method::GET, "/api/auth/me", Some(&token), None)
+        .await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["media_max_bytes"], 1_234_567);
+    assert_eq!(me["email"], ADMIN_EMAIL);
+}
+
+#[tokio::test]
 async fn unknown_email_and_wrong_password_get_the_same_401() {
     let app = TestApp::spawn().await;
     let wrong = app
