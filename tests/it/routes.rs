@@ -32,4 +32,5 @@ mod tenant_walls;
 mod users;
 mod webhooks;
 mod widget;
+pub(crate) mod widget_media;
 pub(crate) mod ws;
