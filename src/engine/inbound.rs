@@ -53,7 +53,11 @@ fn open_chat(
     };
     let now = rec.now.naive_utc();
     let chat = chats::create(conn, account_id, channel_id, contact_id, status, now)?;
-    rec.emit(account_id, Some(&chat), EventData::ChatCreated(chat.clone()));
+    rec.emit(
+        account_id,
+        Some(&chat),
+        EventData::ChatCreated(chat.clone()),
+    );
     Ok(chat)
 }
 
@@ -197,7 +201,9 @@ pub(super) fn channel_messages(
         let files = match known.uploads(conn, m, &mut claimed)? {
             Ok(files) => files,
             Err(refusal) => {
-                known.stored.remove(&(m.channel_id.0, m.external_id.clone()));
+                known
+                    .stored
+                    .remove(&(m.channel_id.0, m.external_id.clone()));
                 pending.push(Pending::Refused(refusal));
                 continue;
             }

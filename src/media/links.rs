@@ -108,8 +108,14 @@ mod tests {
             {"type": "quick_reply", "url": "https://example.com"},
         ]);
         key.sign_attachments(&mut items, 60);
-        assert!(items[0]["url"].as_str().unwrap().starts_with("/api/media/7?expires="));
-        assert!(items[0]["thumbnail_url"].as_str().unwrap().starts_with("/api/media/7/thumbnail?expires="));
+        assert!(items[0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("/api/media/7?expires="));
+        assert!(items[0]["thumbnail_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("/api/media/7/thumbnail?expires="));
         assert!(items[1]["url"].is_null());
         assert_eq!(items[2]["url"], "https://example.com");
     }

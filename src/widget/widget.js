@@ -289,7 +289,8 @@
     if (!url) return null;
     if (a.type === "image") {
       return el("a", { class: "image", href: url, target: "_blank", rel: "noopener noreferrer", title: "Open the full image" }, [
-        el("img", { src: fromHub(a.thumbnail_url) || url, alt: a.name || "Image", loading: "lazy" }, [])]);
+        el("img", { src: fromHub(a.thumbnail_url) || url, alt: a.name || "Image",
+          onload: function () { list.scrollTop = list.scrollHeight; } }, [])]);
     }
     if (a.type === "audio") return el("audio", { controls: true, preload: "none", src: url, "aria-label": a.name || "Voice note" }, []);
     if (a.type === "video") return el("video", { controls: true, preload: "metadata", src: url, "aria-label": a.name || "Video" }, []);

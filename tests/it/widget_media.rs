@@ -117,9 +117,13 @@ async fn files_go_both_ways_between_the_team_and_a_visitor() {
         )
         .await;
     let picker = widget_element(&browser, "input[type=file]").await;
-    browser.type_text(&picker, &notes.display().to_string()).await;
+    browser
+        .type_text(&picker, &notes.display().to_string())
+        .await;
     widget_text(&browser, ".error", "cannot be sent here").await;
-    browser.type_text(&picker, &photo.display().to_string()).await;
+    browser
+        .type_text(&picker, &photo.display().to_string())
+        .await;
     widget_text(&browser, ".staged .chip", "sofa.png").await;
     browser
         .wait_for(
@@ -165,5 +169,7 @@ async fn files_go_both_ways_between_the_team_and_a_visitor() {
             vec![],
         )
         .await;
-    browser.screenshot(&shots().join("widget-attachments.png")).await;
+    browser
+        .screenshot(&shots().join("widget-attachments.png"))
+        .await;
 }

@@ -11,11 +11,14 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_error, split, TestApp};
 
 /// The first bytes of a PDF, enough for its type to show.
-pub(crate) const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+pub(crate) const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
 /// A small PNG.
 pub(crate) fn png() -> Vec<u8> {
-    let image = image::RgbImage::from_fn(48, 32, |x, y| image::Rgb([(x * 5) as u8, (y * 7) as u8, 90]));
+    let image = image::RgbImage::from_fn(480, 320, |x, y| {
+        image::Rgb([(x / 2) as u8, (y * 4 / 5) as u8, 150])
+    });
     let mut bytes = std::io::Cursor::new(Vec::new());
     image
         .write_to(&mut bytes, image::ImageFormat::Png)
@@ -98,7 +101,12 @@ impl Site {
 
     async fn send(&self, token: &str, body: Value) -> (StatusCode, Value) {
         self.app
-            .call(Method::POST, "/api/widget/messages", Some(token), Some(&body))
+            .call(
+                Method::POST,
+                "/api/widget/messages",
+                Some(token),
+                Some(&body),
+            )
             .await
     }
 
@@ -264,7 +272,9 @@ async fn agent_sends_pdf(s: &Site, chat: i64) {
             Method::POST,
             &format!("/api/chats/{chat}/messages"),
             Some(&s.admin),
-            Some(&json!({"text": "Your invoice", "attachments": [uploaded["attachments"][0]["id"]]})),
+            Some(
+                &json!({"text": "Your invoice", "attachments": [uploaded["attachments"][0]["id"]]}),
+            ),
         )
         .await;
     assert_eq!(status, 201, "{reply}");
@@ -313,7 +323,9 @@ async fn the_visitor_downloads_the_agents_file_by_its_signed_link() {
     let frame = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             let frame = live.next().await.expect("open").expect("frame");
-            let Ok(text) = frame.into_text() else { continue };
+            let Ok(text) = frame.into_text() else {
+                continue;
+            };
             let frame: Value = serde_json::from_str(text.as_str()).unwrap_or_default();
             if frame["data"]["text"] == "Your invoice" {
                 return frame;
