@@ -305,7 +305,7 @@ fn new_message(
         attachments: if files.is_empty() {
             m.attachments.as_ref().map(ToString::to_string)
         } else {
-            crate::media::describe(None, files)
+            super::media::describe_uploads(files)
         },
         reply_to: m.reply_to.clone(),
         is_private: false,

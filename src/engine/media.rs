@@ -153,6 +153,11 @@ pub(super) fn for_visitor(
     Ok(Ok(taken))
 }
 
+/// The attachments JSON of a message that carries these uploads.
+pub(super) fn describe_uploads(files: &[MediaRow]) -> Option<String> {
+    crate::media::describe(None, files)
+}
+
 /// A fetch's final outcome: the row settles, its message shows it (`message.updated`). An
 /// outcome for a row that is no longer pending (another process settled it) changes nothing.
 impl Rule for RecordMedia {

@@ -363,7 +363,7 @@ pub async fn send(
 /// A message as its visitor receives it: attachments by signed links.
 fn seen(state: &AppState, message: &Message) -> AppResult<serde_json::Value> {
     let mut value = serde_json::to_value(message).map_err(AppError::internal)?;
-    uploads::sign(state, &mut value["attachments"]);
+    sign(state, &mut value["attachments"]);
     Ok(value)
 }
 
@@ -403,7 +403,7 @@ pub async fn poll(
         .await?;
     for seen in &mut page {
         let attachments = seen.message.attachments.take();
-        seen.message.attachments = uploads::sign_text(state, attachments);
+        seen.message.attachments = sign_text(state, attachments);
     }
     Ok(page)
 }
@@ -456,7 +456,7 @@ fn first_names(
 /// Signs a reply the visitor receives live (a `message.created` event's data) as `poll` does,
 /// its attachments by signed links.
 pub async fn sign_live(state: &AppState, visitor: &Visitor, data: &mut serde_json::Value) {
-    uploads::sign(state, &mut data["attachments"]);
+    sign(state, &mut data["attachments"]);
     let Some(agent) = data["sender_id"]
         .as_i64()
         .filter(|_| data["sender_kind"] == "agent")
@@ -476,4 +476,18 @@ pub async fn sign_live(state: &AppState, visitor: &Visitor, data: &mut serde_jso
         }
         Err(e) => tracing::warn!(error = %e, "could not read the agent's name for a visitor"),
     }
+}
+
+/// A message's `attachments` (a JSON array) as the visitor sees them: signed links in place of
+/// the hub's paths that need a login.
+pub fn sign(state: &AppState, attachments: &mut serde_json::Value) {
+    let ttl = i64::try_from(state.config.media.link_ttl.as_secs()).unwrap_or(i64::MAX);
+    state.media.links.sign_attachments(attachments, ttl);
+}
+
+/// `sign` for attachments kept as JSON text.
+pub fn sign_text(state: &AppState, attachments: Option<String>) -> Option<String> {
+    let mut items: serde_json::Value = serde_json::from_str(attachments.as_deref()?).ok()?;
+    sign(state, &mut items);
+    Some(items.to_string())
 }

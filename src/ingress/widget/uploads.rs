@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use super::Visitor;
+use super::{sign, Visitor};
 use crate::app::AppState;
 use crate::channels::WidgetSettings;
 use crate::error::{AppError, AppResult};
@@ -43,10 +43,11 @@ pub async fn upload(
         allowed,
     };
     let rows = crate::media::upload::receive(state, target, uploader, content_type, body).await?;
-    let mut attachments = Value::Array(rows.iter().map(crate::media::attachment).collect());
-    sign(state, &mut attachments);
-    let Value::Array(attachments) = attachments else {
-        return Err(AppError::internal("attachments are not a list"));
+    let mut list = Value::Array(rows.iter().map(crate::media::attachment).collect());
+    sign(state, &mut list);
+    let attachments = match list {
+        Value::Array(items) => items,
+        other => vec![other],
     };
     Ok(Uploaded { attachments })
 }
@@ -89,18 +90,4 @@ async fn latest_chat(state: &AppState, visitor: &Visitor) -> AppResult<Option<i6
         .run(move |conn| crate::store::chats::latest_for_contact(conn, channel, contact))
         .await?;
     Ok(chat.map(|c| c.id))
-}
-
-/// A message's `attachments` (a JSON array) as the visitor sees them: signed links in place of
-/// the hub's paths that need a login.
-pub fn sign(state: &AppState, attachments: &mut Value) {
-    let ttl = i64::try_from(state.config.media.link_ttl.as_secs()).unwrap_or(i64::MAX);
-    state.media.links.sign_attachments(attachments, ttl);
-}
-
-/// `sign` for attachments kept as JSON text.
-pub fn sign_text(state: &AppState, attachments: Option<String>) -> Option<String> {
-    let mut items: Value = serde_json::from_str(attachments.as_deref()?).ok()?;
-    sign(state, &mut items);
-    Some(items.to_string())
 }
