@@ -106,6 +106,7 @@ async fn run(
                     attachments: None,
                     reply_to: None,
                     sent_at: Utc::now(),
+                    uploads: None,
                 };
                 let sent = Instant::now();
                 match bus.submit(Command::Inbound(message)).await {

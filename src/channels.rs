@@ -140,8 +140,33 @@ impl WidgetSettings {
                  \"de\" or \"pt-BR\"",
             ));
         }
+        stored.upload_types = upload_types(&self.upload_types)?;
         serde_json::to_string(&stored).map_err(AppError::internal)
     }
+}
+
+/// The widget's upload types, trimmed and lower-cased: each `type/subtype` or `type/*`, at most
+/// 30 of them.
+fn upload_types(types: &[String]) -> AppResult<Vec<String>> {
+    let token = |part: &str| {
+        (1..=60).contains(&part.len())
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    let cleaned: Vec<String> = types.iter().map(|t| t.trim().to_lowercase()).collect();
+    let valid = cleaned.iter().all(|t| {
+        t.split_once('/')
+            .is_some_and(|(family, sub)| token(family) && (sub == "*" || token(sub)))
+    });
+    if cleaned.len() > 30 || !valid {
+        return Err(invalid(
+            "invalid_upload_types",
+            "widget.upload_types takes up to 30 MIME types such as \"application/pdf\" or \
+             families such as \"image/*\"",
+        ));
+    }
+    Ok(cleaned)
 }
 
 impl ChannelView {

@@ -20,8 +20,8 @@ pub use channel_kind::{ChannelKind, ContactIdentity, ReplyWindow};
 pub use commands::{
     Actor, AgentReply, Assign, AutoAssign, BotReply, CaptureLead, Command, ContactUpdate, Deleted,
     Delivered, DeliveryResult, EditLabel, Envelope, Handoff, InboundMessage, KeptMedia, LabelEdit,
-    LabelTarget, MarkRead, Reaction, Read, RecordDelivery, RecordMedia, Requeue, ReturnToBot,
-    SetLabel, SetStatus, Take, UpdateContact,
+    LabelTarget, MarkRead, OpenChat, Reaction, Read, RecordDelivery, RecordMedia, Requeue,
+    ReturnToBot, SetLabel, SetStatus, Take, UpdateContact, VisitorUploads,
 };
 pub use events::{
     Assignment, CapturedLead, ChatChange, Event, EventData, Outcome, ReadUpTo, StoreError, Typing,

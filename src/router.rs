@@ -111,6 +111,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api::widget::sessions::create))
         .routes(routes!(api::widget::config::show))
         .routes(routes!(api::widget::poll::poll, api::widget::send::send))
+        .routes(routes!(api::widget::attachments::upload))
         .routes(routes!(api::chats::list::list))
         .routes(routes!(api::chats::show::show))
         .routes(routes!(

@@ -1,5 +1,6 @@
 //! `/api/widget/*`: the website widget's visitor API (CORS open; origins checked per channel).
 
+pub mod attachments;
 pub mod config;
 pub mod poll;
 pub mod send;

@@ -74,6 +74,7 @@ pub fn apply(conn: &mut DbConnection, command: &Command) -> QueryResult<Outcome>
         Command::UpdateContact(c) => c,
         Command::MarkRead(c) => c,
         Command::RecordMedia(c) => c,
+        Command::OpenChat(c) => c,
     };
     let mut rec = Recorder::new();
     match rule.apply(conn, &mut rec) {

@@ -413,6 +413,7 @@ mod tests {
             attachments: None,
             reply_to: None,
             sent_at: Utc::now(),
+            uploads: None,
         }))
         .await
         .unwrap();

@@ -10,11 +10,12 @@ use super::lock::GroupLock;
 use super::record::Recorder;
 use super::rule::{Rule, Ruled};
 use crate::model::{
-    ChatStatus, Deleted, Delivered, DeliveryStatus, Direction, EventData, InboundMessage, Outcome,
-    Reaction, Read,
+    ChatStatus, Deleted, Delivered, DeliveryStatus, Direction, EventData, InboundMessage, OpenChat,
+    Outcome, Reaction, Read, Refusal,
 };
 use crate::store::chats;
 use crate::store::connection::DbConnection;
+use crate::store::media::MediaRow;
 use crate::store::messages::{Message, NewMessage};
 
 /// The contact's chat, given its latest one: opened when new and reopened when resolved.
@@ -25,37 +26,69 @@ fn chat_for(
     contact_id: i64,
     latest: Option<chats::Chat>,
 ) -> QueryResult<chats::Chat> {
-    let now = rec.now.naive_utc();
     match latest {
         Some(chat) if chat.status == ChatStatus::Resolved => {
-            chats::set_status(conn, chat.id, ChatStatus::Open, now)?;
+            chats::set_status(conn, chat.id, ChatStatus::Open, rec.now.naive_utc())?;
             let chat = chats::find(conn, m.account_id.0, chat.id)?;
             rec.chat_changed(&chat);
             Ok(chat)
         }
         Some(chat) => Ok(chat),
-        None => {
-            let status = if crate::store::channels::ai_enabled(conn, m.channel_id.0)? {
-                ChatStatus::Bot
-            } else {
-                ChatStatus::Open
-            };
-            let chat = chats::create(
-                conn,
-                m.account_id.0,
-                m.channel_id.0,
-                contact_id,
-                status,
-                now,
-            )?;
-            rec.emit(
-                m.account_id.0,
-                Some(&chat),
-                EventData::ChatCreated(chat.clone()),
-            );
-            Ok(chat)
-        }
+        None => open_chat(conn, rec, m.account_id.0, m.channel_id.0, contact_id),
     }
+}
+
+/// A new chat for the contact: with the bot when the channel's AI answers, else open.
+fn open_chat(
+    conn: &mut DbConnection,
+    rec: &mut Recorder,
+    account_id: i64,
+    channel_id: i64,
+    contact_id: i64,
+) -> QueryResult<chats::Chat> {
+    let status = if crate::store::channels::ai_enabled(conn, channel_id)? {
+        ChatStatus::Bot
+    } else {
+        ChatStatus::Open
+    };
+    let now = rec.now.naive_utc();
+    let chat = chats::create(conn, account_id, channel_id, contact_id, status, now)?;
+    rec.emit(
+        account_id,
+        Some(&chat),
+        EventData::ChatCreated(chat.clone()),
+    );
+    Ok(chat)
+}
+
+/// A visitor who attaches a file before writing gets their chat now, as their first message
+/// would open it; a visitor with a chat keeps it (a resolved one reopens with their message).
+impl Rule for OpenChat {
+    fn apply(&self, conn: &mut DbConnection, rec: &mut Recorder) -> Ruled {
+        let (account_id, channel_id) = (self.account_id.0, self.channel_id.0);
+        let Some(contact_id) = crate::store::contacts::contact_by_external(
+            conn,
+            channel_id,
+            &self.contact_external_id,
+        )?
+        else {
+            return Ok(());
+        };
+        if chats::latest_for_contact(conn, channel_id, contact_id)?.is_none() {
+            open_chat(conn, rec, account_id, channel_id, contact_id)?;
+        }
+        Ok(())
+    }
+}
+
+/// What becomes of one message of a run.
+enum Pending {
+    /// Stored before: nothing to do.
+    Stored,
+    /// Refused before anything was written for it.
+    Refused(Refusal),
+    /// New: its recorder, its chat, and the uploads it carries.
+    New(Recorder, chats::Chat, Vec<i64>),
 }
 
 /// Who wrote a message that arrived through a channel.
@@ -101,6 +134,25 @@ impl Known {
         })
     }
 
+    /// The uploads a visitor's message carries, from the chat it goes to (the visitor's
+    /// latest); a file claimed by an earlier message of the run is not sendable any more.
+    fn uploads(
+        &self,
+        conn: &mut DbConnection,
+        m: &InboundMessage,
+        claimed: &mut HashSet<i64>,
+    ) -> QueryResult<Result<Vec<MediaRow>, Refusal>> {
+        let Some(uploads) = &m.uploads else {
+            return Ok(Ok(Vec::new()));
+        };
+        let chat = self
+            .contacts
+            .get(&(m.channel_id.0, m.contact_external_id.clone()))
+            .and_then(|contact| self.chats.get(&(m.channel_id.0, *contact)))
+            .map(|chat| chat.id);
+        super::media::for_visitor(conn, m.account_id.0, chat, uploads, claimed)
+    }
+
     /// Whether a new message of the run adds a contact, or opens or reopens a chat.
     fn opens_anything(&self, run: &[(&InboundMessage, Author)]) -> bool {
         run.iter().any(|(m, _)| {
@@ -137,15 +189,25 @@ pub(super) fn channel_messages(
         lock.hold(conn)?;
         known = Known::read(conn, run)?;
     }
-    // Per command: its recorder and chat, or nothing for a message stored before.
-    let mut pending: Vec<Option<(Recorder, chats::Chat)>> = Vec::with_capacity(run.len());
+    let mut pending: Vec<Pending> = Vec::with_capacity(run.len());
     let mut rows = Vec::with_capacity(run.len());
+    let mut claimed = HashSet::new();
     for (m, author) in run {
         if !known.stored.insert((m.channel_id.0, m.external_id.clone())) {
             // A redelivery, or the echo of a send we already stored.
-            pending.push(None);
+            pending.push(Pending::Stored);
             continue;
         }
+        let files = match known.uploads(conn, m, &mut claimed)? {
+            Ok(files) => files,
+            Err(refusal) => {
+                known
+                    .stored
+                    .remove(&(m.channel_id.0, m.external_id.clone()));
+                pending.push(Pending::Refused(refusal));
+                continue;
+            }
+        };
         let mut rec = Recorder::new();
         let customer = (m.channel_id.0, m.contact_external_id.clone());
         let contact_id = match known.contacts.get(&customer) {
@@ -166,8 +228,9 @@ pub(super) fn channel_messages(
         known
             .chats
             .insert((m.channel_id.0, contact_id), chat.clone());
-        rows.push(new_message(m, *author, chat.id, rec.now));
-        pending.push(Some((rec, chat)));
+        rows.push(new_message(m, *author, chat.id, rec.now, &files));
+        let files = files.iter().map(|f| f.id).collect();
+        pending.push(Pending::New(rec, chat, files));
     }
     lock.before_writing();
     let mut stored: HashMap<(i64, String), Message> =
@@ -181,13 +244,23 @@ pub(super) fn channel_messages(
     let mut touches: BTreeMap<i64, chats::Touch> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(run.len());
     for ((m, author), pending) in run.iter().zip(pending) {
-        let Some((mut rec, chat)) = pending else {
-            outcomes.push(Outcome::Unchanged);
-            continue;
+        let (mut rec, chat, files) = match pending {
+            Pending::New(rec, chat, files) => (rec, chat, files),
+            Pending::Stored => {
+                outcomes.push(Outcome::Unchanged);
+                continue;
+            }
+            Pending::Refused(refusal) => {
+                outcomes.push(Outcome::Refused(refusal));
+                continue;
+            }
         };
         let mut message = stored
             .remove(&(m.channel_id.0, m.external_id.clone()))
             .ok_or(diesel::result::Error::NotFound)?;
+        if !files.is_empty() {
+            crate::store::media::attach(conn, m.account_id.0, chat.id, &files, message.id)?;
+        }
         if m.attachments.is_some() {
             message = super::media::adopt_inbound(conn, message, rec.now.naive_utc())?;
         }
@@ -207,8 +280,14 @@ pub(super) fn channel_messages(
     Ok(outcomes)
 }
 
-/// The row of a message that arrived through a channel.
-fn new_message(m: &InboundMessage, author: Author, chat_id: i64, now: DateTime<Utc>) -> NewMessage {
+/// The row of a message that arrived through a channel, carrying the visitor's `files`.
+fn new_message(
+    m: &InboundMessage,
+    author: Author,
+    chat_id: i64,
+    now: DateTime<Utc>,
+    files: &[MediaRow],
+) -> NewMessage {
     let (direction, sender_kind, status) = match author {
         Author::Customer => (Direction::Inbound, "contact", DeliveryStatus::Received),
         Author::Page => (Direction::Outbound, "page", DeliveryStatus::Sent),
@@ -223,7 +302,11 @@ fn new_message(m: &InboundMessage, author: Author, chat_id: i64, now: DateTime<U
         sender_id: None,
         external_id: Some(m.external_id.clone()),
         text: m.text.clone(),
-        attachments: m.attachments.as_ref().map(ToString::to_string),
+        attachments: if files.is_empty() {
+            m.attachments.as_ref().map(ToString::to_string)
+        } else {
+            super::media::describe_uploads(files)
+        },
         reply_to: m.reply_to.clone(),
         is_private: false,
         delivery_status: status,

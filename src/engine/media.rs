@@ -2,11 +2,13 @@
 //! that carries them, uploads given to the reply that sends them, a fetch's outcome recorded
 //! on its message (`message.updated`), and an unsent message's media erased.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use super::record::Recorder;
 use super::rule::{Rule, Ruled};
-use crate::model::{ChannelKind, MediaState, Message, RecordMedia, Refusal};
+use crate::model::{ChannelKind, MediaState, Message, RecordMedia, Refusal, VisitorUploads};
 use crate::store::connection::DbConnection;
 use crate::store::media::{self, MediaRow, NewMedia};
 use crate::store::messages;
@@ -116,6 +118,42 @@ pub(super) fn for_reply(
         }
     }
     Ok(rows)
+}
+
+/// The uploads a widget visitor's message carries, in its order: each must be this session's
+/// upload to `chat_id`, not yet sent, and not `claimed` by an earlier message; those it takes
+/// join `claimed`.
+pub(super) fn for_visitor(
+    conn: &mut DbConnection,
+    account_id: i64,
+    chat_id: Option<i64>,
+    uploads: &VisitorUploads,
+    claimed: &mut HashSet<i64>,
+) -> diesel::QueryResult<Result<Vec<MediaRow>, Refusal>> {
+    let ids: Vec<i64> = uploads.ids.iter().map(|id| id.0).collect();
+    let rows = match chat_id {
+        Some(chat_id) => media::sendable(conn, account_id, chat_id, &ids)?,
+        None => Vec::new(),
+    };
+    let mut taken: Vec<MediaRow> = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let row = rows.iter().find(|r| {
+            r.id == *id && r.visitor_session.as_deref() == Some(uploads.session_id.as_str())
+        });
+        match row {
+            Some(row) if !claimed.contains(id) && !taken.iter().any(|t| t.id == *id) => {
+                taken.push(row.clone());
+            }
+            _ => return Ok(Err(Refusal::NoSuchAttachment(*id))),
+        }
+    }
+    claimed.extend(ids);
+    Ok(Ok(taken))
+}
+
+/// The attachments JSON of a message that carries these uploads.
+pub(super) fn describe_uploads(files: &[MediaRow]) -> Option<String> {
+    crate::media::describe(None, files)
 }
 
 /// A fetch's final outcome: the row settles, its message shows it (`message.updated`). An

@@ -94,6 +94,7 @@ impl Hub {
             attachments: None,
             reply_to: None,
             sent_at: chrono::Utc::now(),
+            uploads: None,
         });
         let outcome = self.apply(&command);
         let message = outcome

@@ -96,6 +96,7 @@ impl Hub {
             attachments: None,
             reply_to: None,
             sent_at: Utc::now(),
+            uploads: None,
         }))
     }
 
@@ -633,6 +634,7 @@ fn message(hub: &Hub, channel: i64, sender: &str, mid: &str, minutes: i64) -> In
         attachments: None,
         reply_to: None,
         sent_at: Utc::now() + chrono::Duration::minutes(minutes),
+        uploads: None,
     }
 }
 

@@ -190,6 +190,7 @@ pub async fn post(
             attachments: None,
             reply_to: None,
             sent_at: Utc::now(),
+            uploads: None,
         }))
         .await?;
     let events_stored = outcome.accepted()?;

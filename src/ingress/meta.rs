@@ -215,6 +215,7 @@ fn message_command(message: &Value, origin: Origin, own_id: &str) -> Option<Comm
             attachments,
             reply_to: None,
             sent_at: origin.sent_at,
+            uploads: None,
         }));
     }
     let mut body = text(message.get("text"));
@@ -235,6 +236,7 @@ fn message_command(message: &Value, origin: Origin, own_id: &str) -> Option<Comm
         attachments,
         reply_to,
         sent_at: origin.sent_at,
+        uploads: None,
     }))
 }
 
@@ -253,6 +255,7 @@ fn postback_command(postback: &Value, origin: Origin, timestamp: i64) -> Command
             .map(|p| serde_json::json!([{"type": "postback", "payload": p}])),
         reply_to: None,
         sent_at: origin.sent_at,
+        uploads: None,
     })
 }
 

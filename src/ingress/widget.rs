@@ -1,5 +1,7 @@
 //! The website widget: visitor sessions, their messages, and polling for replies.
 
+pub mod uploads;
+
 use std::collections::HashMap;
 
 use chrono::Utc;
@@ -10,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::channels::{AgentLabel, WidgetSettings};
 use crate::error::{AppError, AppResult};
-use crate::model::{AccountId, ChannelId, Command, InboundMessage};
+use crate::model::{AccountId, ChannelId, Command, InboundMessage, MediaId, VisitorUploads};
 use crate::store::connection::DbConnection;
 use crate::store::messages::Message;
 use crate::tokens;
@@ -50,8 +52,12 @@ pub struct SessionCreated {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VisitorMessage {
-    /// The text.
+    /// The text; may be empty when the message carries attachments.
+    #[serde(default)]
     pub text: String,
+    /// Ids of files this visitor uploaded (`POST /api/widget/attachments`) and not yet sent.
+    #[serde(default)]
+    pub attachments: Vec<i64>,
     /// The widget's own id for this message, so a retried send is stored once.
     pub client_message_id: Option<String>,
 }
@@ -161,6 +167,8 @@ pub struct WidgetConfig {
     pub settings: crate::channels::WidgetSettings,
     /// Longest message a visitor may send, in characters.
     pub max_text: usize,
+    /// Largest file a visitor may attach, in bytes (the types are `upload_types`).
+    pub max_upload_bytes: u64,
     /// Whether an AI responder answers first.
     pub ai_enabled: bool,
     /// Whether anyone of the team is connected now.
@@ -187,6 +195,7 @@ pub async fn config(
     Ok(WidgetConfig {
         settings: crate::channels::WidgetSettings::stored(channel.widget_settings.as_deref()),
         max_text: MAX_TEXT,
+        max_upload_bytes: state.media.max_bytes,
         ai_enabled: channel.ai_enabled,
         team_online: !state.presence.online(channel.account_id).is_empty(),
     })
@@ -294,10 +303,19 @@ pub async fn send(
         .check(&visitor.session_id)
         .map_err(AppError::too_many_requests)?;
     let text = input.text.trim().to_string();
-    if text.is_empty() || text.chars().count() > MAX_TEXT {
+    if (text.is_empty() && input.attachments.is_empty()) || text.chars().count() > MAX_TEXT {
         return Err(AppError::unprocessable(
             "invalid_text",
-            format!("text must be 1 to {MAX_TEXT} characters"),
+            format!("text must be 1 to {MAX_TEXT} characters (or empty with attachments)"),
+        ));
+    }
+    if input.attachments.len() > crate::media::upload::MAX_FILES {
+        return Err(AppError::unprocessable(
+            "invalid_attachment",
+            format!(
+                "a message carries at most {} files",
+                crate::media::upload::MAX_FILES
+            ),
         ));
     }
     let client_id = match input.client_message_id {
@@ -318,15 +336,20 @@ pub async fn send(
             channel_id: ChannelId(visitor.channel_id),
             contact_external_id: visitor.external_id.clone(),
             external_id: external_id.clone(),
-            text: Some(text),
+            text: Some(text).filter(|t| !t.is_empty()),
             attachments: None,
             reply_to: None,
             sent_at: Utc::now(),
+            uploads: (!input.attachments.is_empty()).then(|| VisitorUploads {
+                session_id: visitor.session_id.clone(),
+                ids: input.attachments.iter().copied().map(MediaId).collect(),
+            }),
         }))
         .await?;
     if let Some(message) = outcome.events().iter().find_map(|e| e.data.message()) {
-        return serde_json::to_value(message).map_err(AppError::internal);
+        return seen(state, message);
     }
+    outcome.accepted()?;
     // A retried send: answer with what was stored the first time.
     let channel = visitor.channel_id;
     let stored = state
@@ -334,7 +357,14 @@ pub async fn send(
         .run(move |conn| crate::store::messages::message_by_external(conn, channel, &external_id))
         .await?
         .ok_or_else(|| AppError::internal("duplicate widget message not found"))?;
-    serde_json::to_value(stored).map_err(AppError::internal)
+    seen(state, &stored)
+}
+
+/// A message as its visitor receives it: attachments by signed links.
+fn seen(state: &AppState, message: &Message) -> AppResult<serde_json::Value> {
+    let mut value = serde_json::to_value(message).map_err(AppError::internal)?;
+    sign(state, &mut value["attachments"]);
+    Ok(value)
 }
 
 /// The visitor's conversation after `after`: their messages and replies, never internal notes.
@@ -364,13 +394,18 @@ pub async fn poll(
     }
     let (account, channel, contact) = (visitor.account_id, visitor.channel_id, visitor.contact_id);
     let after = query.after.unwrap_or(0);
-    Ok(state
+    let mut page = state
         .db()
         .run(move |conn| {
             let messages = crate::store::messages::visitor_messages(conn, contact, after, 200)?;
             signed(conn, account, channel, messages)
         })
-        .await?)
+        .await?;
+    for seen in &mut page {
+        let attachments = seen.message.attachments.take();
+        seen.message.attachments = sign_text(state, attachments);
+    }
+    Ok(page)
 }
 
 /// The visitor's view of `messages` of a chat on `channel`: agents' replies signed with the
@@ -418,8 +453,10 @@ fn first_names(
         .collect())
 }
 
-/// Signs a reply the visitor receives live (a `message.created` event's data) as `poll` does.
+/// Signs a reply the visitor receives live (a `message.created` event's data) as `poll` does,
+/// its attachments by signed links.
 pub async fn sign_live(state: &AppState, visitor: &Visitor, data: &mut serde_json::Value) {
+    sign(state, &mut data["attachments"]);
     let Some(agent) = data["sender_id"]
         .as_i64()
         .filter(|_| data["sender_kind"] == "agent")
@@ -439,4 +476,18 @@ pub async fn sign_live(state: &AppState, visitor: &Visitor, data: &mut serde_jso
         }
         Err(e) => tracing::warn!(error = %e, "could not read the agent's name for a visitor"),
     }
+}
+
+/// A message's `attachments` (a JSON array) as the visitor sees them: signed links in place of
+/// the hub's paths that need a login.
+pub fn sign(state: &AppState, attachments: &mut serde_json::Value) {
+    let ttl = i64::try_from(state.config.media.link_ttl.as_secs()).unwrap_or(i64::MAX);
+    state.media.links.sign_attachments(attachments, ttl);
+}
+
+/// `sign` for attachments kept as JSON text.
+pub fn sign_text(state: &AppState, attachments: Option<String>) -> Option<String> {
+    let mut items: serde_json::Value = serde_json::from_str(attachments.as_deref()?).ok()?;
+    sign(state, &mut items);
+    Some(items.to_string())
 }

@@ -35,6 +35,25 @@ impl LinkKey {
         format!("/api/media/{media_id}{suffix}?expires={expires}&signature={signature}")
     }
 
+    /// Attachments (a message's `attachments` array) as someone without a login sees them: each
+    /// kept file's `url` and `thumbnail_url` become links signed for `ttl_seconds`; anything
+    /// else stays as it is.
+    pub fn sign_attachments(&self, attachments: &mut serde_json::Value, ttl_seconds: i64) {
+        let Some(items) = attachments.as_array_mut() else {
+            return;
+        };
+        for item in items {
+            let Some(id) = item["id"].as_i64().filter(|_| item.get("state").is_some()) else {
+                continue;
+            };
+            for (field, thumbnail) in [("url", false), ("thumbnail_url", true)] {
+                if item[field].is_string() {
+                    item[field] = self.link(id, thumbnail, ttl_seconds).into();
+                }
+            }
+        }
+    }
+
     /// Whether a link's signature is this key's and it has not expired.
     pub fn verify(&self, media_id: i64, thumbnail: bool, expires: i64, signature: &str) -> bool {
         if expires < Utc::now().timestamp() {
@@ -78,5 +97,26 @@ mod tests {
         let past = key.link(5, false, -10);
         let (e, s) = past.split_once('?').unwrap().1.split_once('&').unwrap();
         assert!(!key.verify(5, false, e[8..].parse().unwrap(), &s[10..]));
+    }
+
+    #[test]
+    fn signed_attachments_open_without_a_login() {
+        let key = LinkKey::derive("secret");
+        let mut items = serde_json::json!([
+            {"id": 7, "state": "stored", "url": "/api/media/7", "thumbnail_url": "/api/media/7/thumbnail"},
+            {"id": 8, "state": "failed", "url": null, "thumbnail_url": null},
+            {"type": "quick_reply", "url": "https://example.com"},
+        ]);
+        key.sign_attachments(&mut items, 60);
+        assert!(items[0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("/api/media/7?expires="));
+        assert!(items[0]["thumbnail_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("/api/media/7/thumbnail?expires="));
+        assert!(items[1]["url"].is_null());
+        assert_eq!(items[2]["url"], "https://example.com");
     }
 }

@@ -26,6 +26,30 @@ pub struct InboundMessage {
     pub reply_to: Option<String>,
     /// When the customer sent it.
     pub sent_at: DateTime<Utc>,
+    /// Files the widget visitor uploaded that this message carries.
+    pub uploads: Option<VisitorUploads>,
+}
+
+/// Files a widget visitor uploaded to their chat that their message sends: each must be an
+/// upload of this session to the chat the message goes to, not yet sent.
+#[derive(Debug, Clone)]
+pub struct VisitorUploads {
+    /// The visitor's session.
+    pub session_id: String,
+    /// The uploads, in the order the message shows them.
+    pub ids: Vec<MediaId>,
+}
+
+/// A widget visitor's chat opens before their first message (they attach a file first);
+/// nothing changes when the visitor has a chat already.
+#[derive(Debug, Clone)]
+pub struct OpenChat {
+    /// The channel's account.
+    pub account_id: AccountId,
+    /// The widget channel.
+    pub channel_id: ChannelId,
+    /// The visitor's id on the channel.
+    pub contact_external_id: String,
 }
 
 /// An answer of the AI responder, with what it cost.
@@ -120,6 +144,8 @@ commands! {
     UpdateContact(UpdateContact) = "update_contact",
     /// An attachment was kept, or could not be.
     RecordMedia(RecordMedia) = "record_media",
+    /// A widget visitor's chat opens for their first upload.
+    OpenChat(OpenChat) = "open_chat",
 }
 
 /// What the media store holds for a file that was kept.

@@ -1,5 +1,6 @@
-//! A channel's settings for what customers see: the widget's look and pre-chat form, how replies
-//! are signed, and the handoff message (read by the engine when the assistant hands over).
+//! A channel's settings for what customers see: the widget's look, pre-chat form and the files
+//! visitors may attach, how replies are signed, and the handoff message (read by the engine
+//! when the assistant hands over).
 
 use std::collections::BTreeMap;
 
@@ -37,6 +38,9 @@ pub struct WidgetSettings {
     /// The handoff message in other languages, by language tag (`de`, `pt-br`): a visitor whose
     /// browser says `de-AT` reads the `de-at` text, else the `de` text, else `handoff_message`.
     pub handoff_message_by_language: BTreeMap<String, String>,
+    /// The types of file a visitor may attach in the widget: MIME types (`application/pdf`) or
+    /// families (`image/*`); empty: visitors cannot attach files.
+    pub upload_types: Vec<String>,
 }
 
 impl Default for WidgetSettings {
@@ -51,6 +55,7 @@ impl Default for WidgetSettings {
             agent_label: AgentLabel::FirstName,
             handoff_message: "Connecting you to a person…".to_string(),
             handoff_message_by_language: BTreeMap::new(),
+            upload_types: vec!["image/*".to_string(), "application/pdf".to_string()],
         }
     }
 }

@@ -3,7 +3,8 @@
 // draws a launcher and a chat panel in an open Shadow DOM: the visitor's session is kept in
 // localStorage (same chat on reload, other pages and tabs), replies arrive live over
 // /ws/widget with polling when the socket is refused or cut, sends are retried with a
-// client_message_id so nothing doubles. One global: window.SwitchboardWidget.
+// client_message_id so nothing doubles. Visitors attach files of the types the channel takes;
+// files in messages open by signed links from the hub. One global: window.SwitchboardWidget.
 (function () {
   "use strict";
   if (window.SwitchboardWidget) return;
@@ -28,6 +29,7 @@
   var isOpen = false;
   var typingSentAt = 0;
   var handedOver = false;
+  var staged = [];
 
   function load() {
     try {
@@ -146,9 +148,21 @@
     },
     oninput: function () { typing(); } }, []);
   var sendButton = el("button", { type: "submit", class: "send" }, ["Send"]);
+  var fileInput = el("input", { type: "file", multiple: true, class: "visually-hidden", tabindex: "-1", "aria-hidden": "true",
+    onchange: function () { pick(Array.prototype.slice.call(fileInput.files)); fileInput.value = ""; } }, []);
+  var clip = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  clip.setAttribute("viewBox", "0 0 24 24");
+  clip.setAttribute("aria-hidden", "true");
+  clip.setAttribute("class", "clip");
+  var clipPath = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  clipPath.setAttribute("d", "M16 7l-7.5 7.5a2 2 0 0 0 3 3L19 10a4 4 0 0 0-6-6l-7.5 7.5a6 6 0 0 0 8.5 8.5L20 14");
+  clip.appendChild(clipPath);
+  var attachButton = el("button", { type: "button", class: "attach", "aria-label": "Attach a file", title: "Attach a file", hidden: true,
+    onclick: function () { fileInput.click(); } }, [clip]);
+  var stagedList = el("ul", { class: "staged", "aria-label": "Files to send", hidden: true }, []);
   var error = el("p", { class: "error", role: "alert", hidden: true }, []);
   var form = el("form", { class: "composer", onsubmit: function (event) { event.preventDefault(); send(); } }, [
-    prechat, el("label", { for: "sb-text", class: "visually-hidden" }, ["Message"]), textarea, sendButton]);
+    prechat, stagedList, attachButton, fileInput, el("label", { for: "sb-text", class: "visually-hidden" }, ["Message"]), textarea, sendButton]);
   var panel = el("div", { class: "panel", role: "dialog", "aria-labelledby": "sb-title", hidden: true,
     onkeydown: function (event) {
       if (event.key === "Escape") close();
@@ -243,12 +257,52 @@
       var who = mine ? null : (m.sender_kind === "bot" ? "Bot" : (m.agent_name || "Support team"));
       items.push(el("li", { class: "msg " + (mine ? "mine" : "team") + (m.sender_kind === "bot" ? " bot" : "") + (m.pending ? " pending" : ""), "data-id": m.id }, [
         who ? el("span", { class: "who" }, [who]) : null,
-        el("p", {}, m.text ? linked(m.text) : [m.attachments ? "[attachment]" : ""]),
+        m.text ? el("p", {}, linked(m.text)) : null,
+        files(m),
         m.pending ? el("span", { class: "state" }, [m.failed ? "Not sent yet, retrying…" : "Sending…"]) : null]));
     });
     while (list.firstChild) list.removeChild(list.firstChild);
     items.forEach(function (item) { list.appendChild(item); });
     list.scrollTop = list.scrollHeight;
+  }
+
+  // --- files in messages ------------------------------------------------------------------
+  function size(bytes) {
+    if (!(bytes >= 0)) return "";
+    if (bytes < 1024) return bytes + " B";
+    if (bytes < 1024 * 1024) return Math.round(bytes / 1024) + " KB";
+    return (bytes / 1024 / 1024).toFixed(1) + " MB";
+  }
+  function fromHub(path) {
+    return path && path.charAt(0) === "/" ? hub + path : null;
+  }
+  function chip(name, bytes, href) {
+    var label = [el("span", { class: "name" }, [name || "File"]), el("span", { class: "size" }, [size(bytes)])];
+    return href
+      ? el("a", { class: "file", href: href, download: name || true, target: "_blank", rel: "noopener noreferrer" }, label)
+      : el("span", { class: "file" }, label);
+  }
+  function file(a) {
+    if (a.state === "failed") return el("p", { class: "failed" }, ["Could not be kept: " + (a.reason || "unknown reason")]);
+    if (a.state === "pending") return el("p", { class: "failed" }, [(a.name || "A file") + " is on its way…"]);
+    var url = fromHub(a.url);
+    if (!url) return null;
+    if (a.type === "image") {
+      return el("a", { class: "image", href: url, target: "_blank", rel: "noopener noreferrer", title: "Open the full image" }, [
+        el("img", { src: fromHub(a.thumbnail_url) || url, alt: a.name || "Image",
+          onload: function () { list.scrollTop = list.scrollHeight; } }, [])]);
+    }
+    if (a.type === "audio") return el("audio", { controls: true, preload: "none", src: url, "aria-label": a.name || "Voice note" }, []);
+    if (a.type === "video") return el("video", { controls: true, preload: "metadata", src: url, "aria-label": a.name || "Video" }, []);
+    return chip(a.name, a.size, url);
+  }
+  function files(m) {
+    var items = (m.local || []).map(function (f) { return chip(f.name, f.size, null); });
+    if (Array.isArray(m.attachments)) {
+      m.attachments.forEach(function (a) { if (a && a.state) items.push(file(a)); });
+    }
+    items = items.filter(Boolean);
+    return items.length ? el("div", { class: "files" }, items) : null;
   }
 
   function fetchAfter() {
@@ -324,8 +378,16 @@
   }
 
   // --- sending ----------------------------------------------------------------------------
+  var starting = null;
   function startSession() {
     if (session) return Promise.resolve(session);
+    if (!starting) {
+      starting = openSession();
+      starting.then(function () { starting = null; }, function () { starting = null; });
+    }
+    return starting;
+  }
+  function openSession() {
     var name = nameInput.value.trim();
     var email = emailInput.value.trim();
     if (config.ask_name === "required" && !name) return Promise.reject(new Error("Please tell us your name."));
@@ -343,7 +405,7 @@
   }
 
   function deliver(pending, tries) {
-    return call("POST", "/api/widget/messages", { text: pending.text, client_message_id: pending.client_id })
+    return call("POST", "/api/widget/messages", { text: pending.text, attachments: pending.ids, client_message_id: pending.client_id })
       .then(function (stored) {
         messages.delete(pending.id);
         add(stored, false);
@@ -367,7 +429,8 @@
   var localId = 0;
   function send() {
     var text = textarea.value.trim();
-    if (!text) return;
+    var sending = staged.slice();
+    if (!text && !sending.length) return;
     var limit = (config && config.max_text) || 2000;
     var length = Array.from(text).length;
     if (length > limit) {
@@ -379,16 +442,125 @@
     startSession().then(function () {
       localId -= 1;
       var pending = { id: Number.MAX_SAFE_INTEGER + localId, text: text, direction: "inbound", pending: true,
-        updated_at: "", client_id: "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10) };
+        updated_at: "", client_id: "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10),
+        local: sending.map(function (s) { return { name: s.file.name, size: s.file.size }; }) };
       messages.set(pending.id, pending);
       textarea.value = "";
+      staged = [];
+      drawStaged();
       draw();
       if (socket && socket.readyState === 1) socket.send(JSON.stringify({ type: "typing", on: false }));
       typingSentAt = 0;
-      return deliver(pending, 0);
+      return Promise.all(sending.map(function (s) { return s.done; })).then(function (ids) {
+        pending.ids = ids.filter(function (id) { return id !== null; });
+        if (!pending.text && !pending.ids.length) {
+          messages.delete(pending.id);
+          draw();
+          return undefined;
+        }
+        return deliver(pending, 0);
+      });
     }).catch(function (e) {
       showError(e.message);
     });
+  }
+
+  // --- attaching files --------------------------------------------------------------------
+  function allowed(type) {
+    return (config.upload_types || []).some(function (pattern) {
+      return pattern.slice(-2) === "/*" ? type.split("/")[0] === pattern.slice(0, -2) : type === pattern;
+    });
+  }
+  function kinds() {
+    return (config.upload_types || []).map(function (t) {
+      return t === "image/*" ? "images" : t === "application/pdf" ? "PDF files" : t;
+    }).join(", ");
+  }
+  function pick(list) {
+    showError("");
+    list.forEach(function (f) {
+      var limit = config.max_upload_bytes;
+      if (!f.type || !allowed(f.type)) {
+        showError("\u201C" + f.name + "\u201D cannot be sent here: this chat takes " + kinds() + ".");
+      } else if (limit && f.size > limit) {
+        showError("\u201C" + f.name + "\u201D is " + size(f.size) + "; files may be at most " + size(limit) + ".");
+      } else if (f.size === 0) {
+        showError("\u201C" + f.name + "\u201D is empty.");
+      } else {
+        stage(f);
+      }
+    });
+  }
+  function stage(f) {
+    var item = { file: f, progress: 0, preview: null, xhr: null };
+    staged.push(item);
+    if (f.type.indexOf("image/") === 0 && window.FileReader) {
+      var reader = new FileReader();
+      reader.onload = function () { item.preview = reader.result; drawStaged(); };
+      reader.readAsDataURL(f);
+    }
+    item.done = startSession().then(function () { return upload(item); }).catch(function (e) {
+      unstage(item);
+      if (e && e.message) showError(e.message);
+      return null;
+    });
+    drawStaged();
+  }
+  function upload(item) {
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      item.xhr = xhr;
+      var body = new FormData();
+      body.append("file", item.file, item.file.name);
+      xhr.open("POST", hub + "/api/widget/attachments");
+      xhr.setRequestHeader("Authorization", "Bearer " + session.token);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = function (event) {
+        if (event.lengthComputable) {
+          item.progress = Math.round(100 * event.loaded / event.total);
+          drawStaged();
+        }
+      };
+      xhr.onload = function () {
+        var data = null;
+        try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+        if (xhr.status === 201 && data && data.attachments && data.attachments[0]) {
+          item.id = data.attachments[0].id;
+          item.progress = 100;
+          drawStaged();
+          resolve(item.id);
+        } else {
+          reject(new Error("\u201C" + item.file.name + "\u201D could not be sent: " +
+            ((data && data.error && data.error.message) || ("HTTP " + xhr.status))));
+        }
+      };
+      xhr.onerror = function () { reject(new Error("\u201C" + item.file.name + "\u201D could not be sent: the connection failed.")); };
+      xhr.onabort = function () { reject(new Error("")); };
+      xhr.send(body);
+    });
+  }
+  function unstage(item) {
+    var at = staged.indexOf(item);
+    if (at >= 0) staged.splice(at, 1);
+    drawStaged();
+  }
+  function drawStaged() {
+    while (stagedList.firstChild) stagedList.removeChild(stagedList.firstChild);
+    staged.forEach(function (item) {
+      var name = item.file.name;
+      var uploading = item.id === undefined;
+      stagedList.appendChild(el("li", { class: "chip" }, [
+        item.preview ? el("img", { src: item.preview, alt: "" }, []) : null,
+        el("span", { class: "about" }, [el("span", { class: "name" }, [name]), el("span", { class: "size" }, [
+          uploading ? "Uploading\u2026 " + item.progress + "%" : size(item.file.size)])]),
+        uploading ? el("progress", { max: 100, value: item.progress, "aria-label": "Uploading " + name }, []) : null,
+        el("button", { type: "button", class: "remove", "aria-label": "Remove " + name, onclick: function () {
+          if (item.xhr && uploading) item.xhr.abort();
+          unstage(item);
+          textarea.focus();
+        } }, ["\u00D7"])]));
+    });
+    stagedList.hidden = !staged.length;
   }
 
   function showError(text) {
@@ -424,6 +596,8 @@
     config = loaded;
     title.textContent = config.title;
     if (config.max_text) textarea.setAttribute("maxlength", config.max_text);
+    attachButton.hidden = !(config.upload_types && config.upload_types.length);
+    fileInput.setAttribute("accept", (config.upload_types || []).join(","));
     host.style.setProperty("--sb-accent", config.color);
     host.setAttribute("data-position", config.position);
     showPrechat();

@@ -26,3 +26,4 @@ mod migrations;
 mod process;
 mod routes;
 mod widget;
+mod widget_media;

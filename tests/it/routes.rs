@@ -34,4 +34,5 @@ mod tenant_walls;
 mod users;
 mod webhooks;
 mod widget;
+pub(crate) mod widget_media;
 pub(crate) mod ws;

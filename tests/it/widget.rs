@@ -27,7 +27,7 @@ pub(crate) async fn site(hub: String, key: String) -> String {
          <script src=\"{hub}/widget.js\" data-widget-key=\"{key}\" async></script></body></html>"
     );
     let csp = format!(
-        "default-src 'self'; script-src 'self' {hub}; style-src 'self' {hub}; connect-src {hub} {ws}; img-src 'self' data:"
+        "default-src 'self'; script-src 'self' {hub}; style-src 'self' {hub}; connect-src {hub} {ws}; img-src 'self' data: {hub}; media-src {hub}"
     );
     let app = axum::Router::new()
         .route(
@@ -81,7 +81,7 @@ async fn widget_channel(app: &TestApp, admin: &str, origin: &str) -> (i64, Strin
 }
 
 /// A widget channel and a site that embeds it through `hub`, allowed on that site's origin.
-async fn embedded(app: &TestApp, admin: &str, hub: &str) -> String {
+pub(crate) async fn embedded(app: &TestApp, admin: &str, hub: &str) -> String {
     // The site's address is known once it listens; the channel is told afterwards.
     let (id, key) = widget_channel(app, admin, "https://placeholder.example").await;
     let url = site(hub.to_string(), key).await;
@@ -98,14 +98,14 @@ async fn embedded(app: &TestApp, admin: &str, hub: &str) -> String {
 }
 
 /// `selector` inside the widget's shadow root.
-fn inside(selector: &str) -> String {
+pub(crate) fn inside(selector: &str) -> String {
     format!(
         "(() => {{ const r = document.querySelector('switchboard-widget'); \
          return r && r.shadowRoot && r.shadowRoot.querySelector({selector:?}); }})()"
     )
 }
 
-async fn widget_element(browser: &Browser, selector: &str) -> Element {
+pub(crate) async fn widget_element(browser: &Browser, selector: &str) -> Element {
     Element::from_value(
         browser
             .wait_for(
@@ -149,7 +149,7 @@ async fn wait_widget_text(browser: &Browser, text: &str) {
         .await;
 }
 
-async fn open_and_send(browser: &Browser, text: &str) {
+pub(crate) async fn open_and_send(browser: &Browser, text: &str) {
     let launcher = widget_element(browser, ".launcher").await;
     let open = browser
         .run(&format!("return !{}.hidden;", inside(".panel")), vec![])
@@ -164,7 +164,7 @@ async fn open_and_send(browser: &Browser, text: &str) {
 }
 
 /// The agent's live stream: waits for a `message.created` with `text`.
-async fn agent_sees(socket: &mut crate::routes::ws::Socket, text: &str) -> i64 {
+pub(crate) async fn agent_sees(socket: &mut crate::routes::ws::Socket, text: &str) -> i64 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let frame = tokio::time::timeout_at(deadline, socket.next())
@@ -193,7 +193,7 @@ async fn reply(app: &TestApp, admin: &str, chat: i64, text: &str) {
     assert_eq!(status, 201, "{body}");
 }
 
-fn shots() -> std::path::PathBuf {
+pub(crate) fn shots() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
 }
 

@@ -8,7 +8,8 @@ use crate::app::AppState;
 use crate::error::AppResult;
 use crate::ingress::widget::{self, VisitorMessage};
 
-/// A visitor's message, acknowledged once stored.
+/// A visitor's message, acknowledged once stored; `attachments` sends files this session
+/// uploaded (422 `invalid_attachment` for any other id).
 #[utoipa::path(post, path = "/api/widget/messages", operation_id = "sendWidgetMessage", tag = "widget", request_body = VisitorMessage,
     security(("bearer" = [])),
     responses((status = 201, body = Object), (status = 401, body = crate::error::ErrorBody),

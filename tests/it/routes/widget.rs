@@ -521,6 +521,7 @@ async fn the_widget_config_is_public_validated_and_checked_against_origins() {
     stored["agent_label"] = json!("first_name");
     stored["handoff_message"] = json!("Connecting you to a person…");
     stored["handoff_message_by_language"] = json!({});
+    stored["upload_types"] = json!(["image/*", "application/pdf"]);
     assert_eq!(
         body["widget"], stored,
         "what was given, and the defaults of the rest"
@@ -535,6 +536,8 @@ async fn the_widget_config_is_public_validated_and_checked_against_origins() {
         json!({"color": "red"}),
         json!({"position": "middle"}),
         json!({"title": ""}),
+        json!({"upload_types": ["pdf"]}),
+        json!({"upload_types": ["image/<b>"]}),
     ] {
         let (status, body) = w
             .app
