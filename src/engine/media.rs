@@ -153,7 +153,7 @@ pub(super) fn for_visitor(
 
 /// The attachments JSON of a message that carries these uploads.
 pub(super) fn describe_uploads(files: &[MediaRow]) -> Option<String> {
-    crate::media::describe(None, files)
+    media::describe(None, files)
 }
 
 /// A fetch's final outcome: the row settles, its message shows it (`message.updated`). An
