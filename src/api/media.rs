@@ -19,7 +19,7 @@ type QueryOf<T> = Result<axum::extract::Query<T>, axum::extract::rejection::Quer
 /// a reply's `attachments` then sends (for those who may see the chat).
 #[utoipa::path(post, path = "/api/chats/{id}/attachments", operation_id = "uploadAttachments", tag = "media", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Chat id")),
-    request_body(content = String, content_type = "multipart/form-data"),
+    request_body(content = crate::media::upload::UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = Uploaded), (status = 400, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody),
               (status = 415, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
@@ -44,7 +44,8 @@ pub async fn upload(
 /// content's hash.
 #[utoipa::path(get, path = "/api/media/{id}", operation_id = "downloadMedia", tag = "media", security(("bearer" = []), ()),
     params(("id" = i64, Path, description = "Media id"), LinkQuery),
-    responses((status = 200, description = "the bytes"), (status = 206, description = "the range asked for"),
+    responses((status = 200, description = "the bytes", content_type = "*/*", body = Vec<u8>),
+              (status = 206, description = "the range asked for", content_type = "*/*", body = Vec<u8>),
               (status = 304, description = "not modified"), (status = 401, body = crate::error::ErrorBody),
               (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
               (status = 416, description = "the range is outside the file")))]
@@ -62,7 +63,7 @@ pub async fn download(
 /// A JPEG thumbnail of a kept image (at most 320 pixels a side), as the download.
 #[utoipa::path(get, path = "/api/media/{id}/thumbnail", operation_id = "mediaThumbnail", tag = "media", security(("bearer" = []), ()),
     params(("id" = i64, Path, description = "Media id"), LinkQuery),
-    responses((status = 200, description = "the thumbnail", content_type = "image/jpeg"),
+    responses((status = 200, description = "the thumbnail", content_type = "image/jpeg", body = Vec<u8>),
               (status = 304, description = "not modified"), (status = 401, body = crate::error::ErrorBody),
               (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn thumbnail(

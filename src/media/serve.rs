@@ -93,58 +93,35 @@ async fn respond(
         return Err(AppError::not_found("this attachment has no thumbnail"));
     }
     let etag = format!("\"{sha256}{}\"", if thumbnail { "-thumb" } else { "" });
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-    {
+    if fresh(headers, &etag) {
         return build(StatusCode::NOT_MODIFIED, &etag, Body::empty(), |_| {});
     }
     let key = super::store::key(row.account_id, sha256, thumbnail);
-    let full_size = if thumbnail {
-        None
-    } else {
-        row.size.and_then(|s| u64::try_from(s).ok())
-    };
-    let range = match (headers.get(header::RANGE), full_size) {
-        (Some(value), Some(size)) => match parse_range(value.to_str().unwrap_or_default(), size) {
-            Some(range) => Some(range),
-            None => {
-                return build(
-                    StatusCode::RANGE_NOT_SATISFIABLE,
-                    &etag,
-                    Body::empty(),
-                    |h| {
-                        insert(h, header::CONTENT_RANGE, &format!("bytes */{size}"));
-                    },
-                )
-            }
-        },
-        _ => None,
+    let full_size = row
+        .size
+        .filter(|_| !thumbnail)
+        .and_then(|s| u64::try_from(s).ok());
+    let range = match requested_range(headers, full_size) {
+        Ok(range) => range,
+        Err(size) => {
+            return build(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                &etag,
+                Body::empty(),
+                |h| {
+                    insert(h, header::CONTENT_RANGE, &format!("bytes */{size}"));
+                },
+            )
+        }
     };
     let ranged = range.is_some();
-    let object = state.media.store.get(&key, range).await.map_err(|e| {
-        tracing::warn!(media_id = row.id, error = %e, "could not read kept media");
-        match e {
-            super::store::StoreError::NotFound => AppError::not_found("the kept bytes are missing"),
-            other => AppError::unavailable("media_store_unavailable", other.to_string()),
-        }
-    })?;
-    let (content_type, disposition) = if thumbnail {
-        ("image/jpeg".to_string(), "inline")
-    } else {
-        let inline = row.kind != MediaKind::File;
-        (
-            row.content_type
-                .clone()
-                .unwrap_or_else(|| "application/octet-stream".into()),
-            if inline { "inline" } else { "attachment" },
-        )
-    };
-    let name = row
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("attachment-{}", row.id));
+    let object = state
+        .media
+        .store
+        .get(&key, range)
+        .await
+        .map_err(|e| store_error(row.id, e))?;
+    let (content_type, disposition, name) = presentation(row, thumbnail);
     let status = if ranged {
         StatusCode::PARTIAL_CONTENT
     } else {
@@ -170,6 +147,59 @@ async fn respond(
             insert(h, header::CONTENT_RANGE, &content_range);
         }
     })
+}
+
+/// Whether the client holds this very object already (`If-None-Match`).
+fn fresh(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+/// A store that cannot read a kept object: missing bytes are 404, an outage 503.
+fn store_error(media_id: i64, e: super::store::StoreError) -> AppError {
+    tracing::warn!(media_id, error = %e, "could not read kept media");
+    match e {
+        super::store::StoreError::NotFound => AppError::not_found("the kept bytes are missing"),
+        other => AppError::unavailable("media_store_unavailable", other.to_string()),
+    }
+}
+
+/// The range a `Range` header asks of an object of `size` bytes (`None`: all of it); the
+/// size when the range cannot be served (416).
+fn requested_range(
+    headers: &HeaderMap,
+    size: Option<u64>,
+) -> Result<Option<std::ops::Range<u64>>, u64> {
+    match (headers.get(header::RANGE), size) {
+        (Some(value), Some(size)) => parse_range(value.to_str().unwrap_or_default(), size)
+            .map(Some)
+            .ok_or(size),
+        _ => Ok(None),
+    }
+}
+
+/// How a kept object is presented: its type, `inline` (images, audio and video the browser
+/// plays) or `attachment`, and its file name.
+fn presentation(row: &MediaRow, thumbnail: bool) -> (String, &'static str, String) {
+    let name = row
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("attachment-{}", row.id));
+    if thumbnail {
+        return ("image/jpeg".to_string(), "inline", name);
+    }
+    let content_type = row
+        .content_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let disposition = if row.kind == MediaKind::File {
+        "attachment"
+    } else {
+        "inline"
+    };
+    (content_type, disposition, name)
 }
 
 fn build(

@@ -37,6 +37,14 @@ pub struct Target {
     pub chat_id: i64,
 }
 
+/// An upload's form: one part per file, named `file` (any part with a filename is taken too).
+#[derive(Debug, utoipa::ToSchema)]
+pub struct UploadForm {
+    /// The files.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    pub file: Vec<Vec<u8>>,
+}
+
 /// Files received, as messages show them.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Uploaded {
@@ -77,31 +85,15 @@ pub async fn receive(
     content_type: Option<&str>,
     body: Body,
 ) -> AppResult<Vec<MediaRow>> {
-    let media = &state.media;
-    let boundary = content_type
-        .and_then(|c| multer::parse_boundary(c).ok())
-        .ok_or_else(|| {
-            AppError::custom(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the files as multipart/form-data",
-            )
-        })?;
-    let limit = media.max_bytes;
-    let constraints = multer::Constraints::new().size_limit(
-        multer::SizeLimit::new()
-            .whole_stream(
-                limit
-                    .saturating_mul(MAX_FILES as u64)
-                    .saturating_add(1 << 20),
-            )
-            .per_field(limit.saturating_add(1)),
-    );
-    let mut multipart =
-        multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
+    let mut multipart = open_form(state.media.max_bytes, content_type, body)?;
     let mut rows = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-        let Some(name) = field.file_name().map(str::to_string) else {
+        let named_file = field.name() == Some("file");
+        let Some(name) = field
+            .file_name()
+            .map(str::to_string)
+            .or_else(|| named_file.then(String::new))
+        else {
             continue;
         };
         if rows.len() == MAX_FILES {
@@ -111,49 +103,90 @@ pub async fn receive(
                 format!("at most {MAX_FILES} files at once"),
             ));
         }
-        let file = spool(&media.spool_dir, field, limit)
-            .await
-            .map_err(|e| spool_error(e, limit))?;
-        if file.size == 0 {
-            return Err(AppError::unprocessable(
-                "empty_file",
-                format!(
-                    "'{}' is empty",
-                    super::sniff::safe_name(&name).unwrap_or_default()
-                ),
-            ));
-        }
-        if let Uploader::Visitor { allowed, .. } = &uploader {
-            let sniffed = super::sniff::sniff(&file.head, &media.inline);
-            if !super::sniff::type_allowed(allowed, &sniffed.content_type) {
-                return Err(AppError::custom(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "type_not_allowed",
-                    format!(
-                        "files of type {} are not taken here (allowed: {})",
-                        sniffed.content_type,
-                        allowed.join(", ")
-                    ),
-                ));
-            }
-        }
-        let kept = media.keep(target.account_id, file).await.map_err(|e| {
-            tracing::warn!(error = %e, "could not keep an uploaded file");
-            AppError::unavailable(
-                "media_store_unavailable",
-                "the media store is unavailable; try again",
-            )
-        })?;
-        let row = record(state, target, &uploader, &name, kept).await?;
-        rows.push(row);
+        rows.push(receive_one(state, target, &uploader, field, &name).await?);
     }
     if rows.is_empty() {
         return Err(AppError::unprocessable(
             "no_file",
-            "the form carries no file (a part with a filename)",
+            "the form carries no file (a part named `file`, or any part with a filename)",
         ));
     }
     Ok(rows)
+}
+
+/// The form's parts, each at most `limit` bytes (and the whole form at most `MAX_FILES` of
+/// them); 415 when the body is not `multipart/form-data`.
+fn open_form(
+    limit: u64,
+    content_type: Option<&str>,
+    body: Body,
+) -> AppResult<multer::Multipart<'static>> {
+    let boundary = content_type
+        .and_then(|c| multer::parse_boundary(c).ok())
+        .ok_or_else(|| {
+            AppError::custom(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the files as multipart/form-data",
+            )
+        })?;
+    let whole = limit
+        .saturating_mul(MAX_FILES as u64)
+        .saturating_add(1 << 20);
+    let constraints = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .whole_stream(whole)
+            .per_field(limit.saturating_add(1)),
+    );
+    Ok(multer::Multipart::with_constraints(
+        body.into_data_stream(),
+        boundary,
+        constraints,
+    ))
+}
+
+/// Receives one file of the form: to disk, checked (empty, a visitor's type), kept, recorded.
+async fn receive_one(
+    state: &AppState,
+    target: Target,
+    uploader: &Uploader,
+    field: multer::Field<'static>,
+    name: &str,
+) -> AppResult<MediaRow> {
+    let media = &state.media;
+    let limit = media.max_bytes;
+    let file = spool(&media.spool_dir, field, limit)
+        .await
+        .map_err(|e| spool_error(e, limit))?;
+    if file.size == 0 {
+        let shown = super::sniff::safe_name(name).unwrap_or_default();
+        return Err(AppError::unprocessable(
+            "empty_file",
+            format!("'{shown}' is empty"),
+        ));
+    }
+    if let Uploader::Visitor { allowed, .. } = uploader {
+        let sniffed = super::sniff::sniff(&file.head, &media.inline);
+        if !super::sniff::type_allowed(allowed, &sniffed.content_type) {
+            return Err(AppError::custom(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "type_not_allowed",
+                format!(
+                    "files of type {} are not taken here (allowed: {})",
+                    sniffed.content_type,
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    let kept = media.keep(target.account_id, file).await.map_err(|e| {
+        tracing::warn!(error = %e, "could not keep an uploaded file");
+        AppError::unavailable(
+            "media_store_unavailable",
+            "the media store is unavailable; try again",
+        )
+    })?;
+    record(state, target, uploader, name, kept).await
 }
 
 async fn record(

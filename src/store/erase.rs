@@ -24,6 +24,32 @@ macro_rules! by_account {
     };
 }
 
+/// Deletes the rows of each table whose `chat_id` is one of `$chats`, recording the counts.
+macro_rules! by_chat {
+    ($conn:expr, $removed:expr, $chats:expr, $($table:ident),+ $(,)?) => {
+        $(
+            let n = diesel::delete(
+                schema::$table::table.filter(schema::$table::chat_id.eq_any($chats)),
+            )
+            .execute($conn)?;
+            $removed.push((stringify!($table), n));
+        )+
+    };
+}
+
+/// Deletes the rows of each table whose `contact_id` is `$contact`, recording the counts.
+macro_rules! by_contact {
+    ($conn:expr, $removed:expr, $contact:expr, $($table:ident),+ $(,)?) => {
+        $(
+            let n = diesel::delete(
+                schema::$table::table.filter(schema::$table::contact_id.eq($contact)),
+            )
+            .execute($conn)?;
+            $removed.push((stringify!($table), n));
+        )+
+    };
+}
+
 /// Removes account `id` and everything in it (search entries go with their messages and
 /// contacts); `None` when there is no such account. Run it inside a transaction.
 pub fn account(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Removed>> {
@@ -125,10 +151,7 @@ pub fn contact(
     account_id: i64,
     contact_id: i64,
 ) -> QueryResult<Option<Removed>> {
-    use schema::{
-        chat_labels, chat_reads, chats, contact_labels, contacts, events, leads, media, messages,
-        widget_sessions,
-    };
+    use schema::{chats, contacts, leads};
     let found = contacts::table
         .filter(contacts::account_id.eq(account_id))
         .filter(contacts::id.eq(contact_id))
@@ -146,61 +169,27 @@ pub fn contact(
     let hashes = super::media::hashes_of_chats(conn, account_id, &chat_ids)?;
     super::media::discard(conn, account_id, &hashes, chrono::Utc::now().naive_utc())?;
     let mut removed = Removed::new();
-    let mut count = |table: &'static str, n: usize| removed.push((table, n));
-    count(
-        "media",
-        diesel::delete(media::table.filter(media::chat_id.eq_any(&chat_ids))).execute(conn)?,
+    by_chat!(
+        conn,
+        removed,
+        &chat_ids,
+        media,
+        chat_labels,
+        chat_reads,
+        messages,
+        events
     );
-    count(
-        "chat_labels",
-        diesel::delete(chat_labels::table.filter(chat_labels::chat_id.eq_any(&chat_ids)))
-            .execute(conn)?,
-    );
-    count(
-        "chat_reads",
-        diesel::delete(chat_reads::table.filter(chat_reads::chat_id.eq_any(&chat_ids)))
-            .execute(conn)?,
-    );
-    count(
-        "messages",
-        diesel::delete(messages::table.filter(messages::chat_id.eq_any(&chat_ids)))
-            .execute(conn)?,
-    );
-    count(
-        "events",
-        diesel::delete(events::table.filter(events::chat_id.eq_any(&chat_ids))).execute(conn)?,
-    );
-    diesel::update(
-        leads::table
-            .filter(leads::account_id.eq(account_id))
-            .filter(leads::chat_id.eq_any(&chat_ids)),
-    )
-    .set(leads::chat_id.eq(None::<i64>))
-    .execute(conn)?;
-    diesel::update(
-        leads::table
-            .filter(leads::account_id.eq(account_id))
-            .filter(leads::contact_id.eq(contact_id)),
-    )
-    .set(leads::contact_id.eq(None::<i64>))
-    .execute(conn)?;
-    count(
-        "chats",
-        diesel::delete(chats::table.filter(chats::id.eq_any(&chat_ids))).execute(conn)?,
-    );
-    count(
-        "widget_sessions",
-        diesel::delete(widget_sessions::table.filter(widget_sessions::contact_id.eq(contact_id)))
-            .execute(conn)?,
-    );
-    count(
-        "contact_labels",
-        diesel::delete(contact_labels::table.filter(contact_labels::contact_id.eq(contact_id)))
-            .execute(conn)?,
-    );
-    count(
-        "contacts",
-        diesel::delete(contacts::table.find(contact_id)).execute(conn)?,
-    );
+    let unlinked = leads::table.filter(leads::account_id.eq(account_id));
+    diesel::update(unlinked.filter(leads::chat_id.eq_any(&chat_ids)))
+        .set(leads::chat_id.eq(None::<i64>))
+        .execute(conn)?;
+    diesel::update(unlinked.filter(leads::contact_id.eq(contact_id)))
+        .set(leads::contact_id.eq(None::<i64>))
+        .execute(conn)?;
+    let n = diesel::delete(chats::table.filter(chats::id.eq_any(&chat_ids))).execute(conn)?;
+    removed.push(("chats", n));
+    by_contact!(conn, removed, contact_id, widget_sessions, contact_labels);
+    let n = diesel::delete(contacts::table.find(contact_id)).execute(conn)?;
+    removed.push(("contacts", n));
     Ok(Some(removed))
 }

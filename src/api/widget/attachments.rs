@@ -15,7 +15,7 @@ use crate::media::upload::Uploaded;
 /// `upload_types` allow. Returns the ids a message's `attachments` then sends, with signed links.
 #[utoipa::path(post, path = "/api/widget/attachments", operation_id = "uploadWidgetAttachments", tag = "widget",
     security(("bearer" = [])),
-    request_body(content = String, content_type = "multipart/form-data"),
+    request_body(content = crate::media::upload::UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = Uploaded), (status = 400, body = crate::error::ErrorBody),
               (status = 401, body = crate::error::ErrorBody),
               (status = 403, description = "`uploads_off`: the channel takes no files", body = crate::error::ErrorBody),
