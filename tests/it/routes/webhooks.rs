@@ -333,11 +333,23 @@ async fn fb_batch_makes_three_messages_in_two_chats_in_order() {
         .collect();
     assert_eq!(first_chat.len(), 2);
     assert_eq!(first_chat[0].text.as_deref(), Some("first"));
-    assert!(first_chat[1]
-        .attachments
-        .as_deref()
+    // The image is recorded to be kept from Meta's link (the message shows the hub's own).
+    let attachments: Value =
+        serde_json::from_str(first_chat[1].attachments.as_deref().unwrap()).unwrap();
+    assert_eq!(attachments[0]["type"], "image");
+    let media_id = attachments[0]["id"].as_i64().unwrap();
+    let row = hub
+        .app
+        .state
+        .db()
+        .run(move |conn| switchboard::store::media::find_any(conn, media_id))
+        .await
         .unwrap()
-        .contains("https://scontent.example/img.jpg"));
+        .unwrap();
+    assert_eq!(
+        row.source_url.as_deref(),
+        Some("https://scontent.example/img.jpg")
+    );
     assert!(first_chat[0].sent_at < first_chat[1].sent_at);
     let postback = messages
         .iter()
