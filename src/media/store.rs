@@ -10,14 +10,15 @@ use futures_util::StreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as Key;
-use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
+use object_store::{GetOptions, GetRange, MultipartUpload, ObjectStore, PutPayload};
 use tokio::io::AsyncReadExt;
 
 use crate::config::{MediaConfig, MediaLocation};
 
-/// Files up to this size go up in one request; larger ones in parts of this size (S3's
-/// smallest part is 5 MiB), one part in flight at a time, so memory stays bounded.
-const PART_BYTES: usize = 5 * 1024 * 1024;
+/// The part size of a bucket: S3 takes no part under 5 MiB but the last.
+const S3_PART_BYTES: usize = 5 * 1024 * 1024;
+/// The part size of a folder, which takes parts of any size.
+const FOLDER_PART_BYTES: usize = 256 * 1024;
 
 /// Why the media store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,9 @@ pub struct Object {
 pub struct MediaStore {
     objects: Arc<dyn ObjectStore>,
     describe: String,
+    /// Files up to this size go up in one request; larger ones in parts of this size, each
+    /// read and sent before the next is read, so one part is all a file costs in memory.
+    part_bytes: usize,
 }
 
 impl std::fmt::Debug for MediaStore {
@@ -88,6 +92,7 @@ impl MediaStore {
                 Ok(Self {
                     objects: Arc::new(local),
                     describe: format!("folder {}", dir.display()),
+                    part_bytes: FOLDER_PART_BYTES,
                 })
             }
             MediaLocation::S3 {
@@ -112,6 +117,7 @@ impl MediaStore {
                 Ok(Self {
                     objects: Arc::new(builder.build()?),
                     describe: format!("bucket {bucket}"),
+                    part_bytes: S3_PART_BYTES,
                 })
             }
         }
@@ -143,27 +149,23 @@ impl MediaStore {
         if self.exists(key).await? {
             return Ok(());
         }
-        if size <= PART_BYTES as u64 {
-            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(PART_BYTES));
+        let part = self.part_bytes;
+        if size <= part as u64 {
+            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(part));
             file.read_to_end(&mut bytes).await?;
             self.objects
                 .put(key, PutPayload::from(Bytes::from(bytes)))
                 .await?;
             return Ok(());
         }
-        let upload = self.objects.put_multipart(key).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
-        let mut buffer = vec![0u8; 256 * 1024];
-        loop {
-            writer.wait_for_capacity(1).await?;
-            let read = file.read(&mut buffer).await?;
-            if read == 0 {
-                break;
+        let mut upload = self.objects.put_multipart(key).await?;
+        let sent = send_parts(upload.as_mut(), file, part).await;
+        if sent.is_err() {
+            if let Err(e) = upload.abort().await {
+                tracing::warn!(%key, error = %e, "could not abort a multipart upload");
             }
-            writer.write(buffer.get(..read).unwrap_or_default());
         }
-        writer.finish().await?;
-        Ok(())
+        sent
     }
 
     /// Keeps small bytes (a thumbnail) under `key` unless they are there already.
@@ -233,18 +235,41 @@ impl MediaStore {
     }
 }
 
+/// Sends `file` in parts of `part` bytes, each read only once the one before is in, then
+/// completes the upload (the object appears only then).
+async fn send_parts(
+    upload: &mut dyn MultipartUpload,
+    file: &mut tokio::fs::File,
+    part: usize,
+) -> Result<(), StoreError> {
+    loop {
+        let mut bytes = Vec::with_capacity(part);
+        (&mut *file)
+            .take(part as u64)
+            .read_to_end(&mut bytes)
+            .await?;
+        if bytes.is_empty() {
+            break;
+        }
+        upload
+            .put_part(PutPayload::from(Bytes::from(bytes)))
+            .await?;
+    }
+    upload.complete().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_folder_keeps_objects_once_and_reads_ranges() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A store on a folder under `dir`.
+    fn folder(dir: &std::path::Path) -> MediaStore {
         let config = MediaConfig {
-            location: MediaLocation::Folder(dir.path().join("m")),
+            location: MediaLocation::Folder(dir.join("m")),
             s3_access_key_id: None,
             s3_secret_access_key: None,
-            max_bytes: 100,
+            max_bytes: 1 << 22,
             inline_types: Vec::new(),
             fetch_attempts: 1,
             retry_base: std::time::Duration::from_millis(1),
@@ -252,7 +277,13 @@ mod tests {
             link_ttl: std::time::Duration::from_secs(1),
             widget_upload_limit: crate::ratelimit::Limit::parse("1/1").unwrap(),
         };
-        let store = MediaStore::open(&config).unwrap();
+        MediaStore::open(&config).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_folder_keeps_objects_once_and_reads_ranges() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = folder(dir.path());
         let path = dir.path().join("spool");
         std::fs::write(&path, b"hello media").unwrap();
         let key = key(7, "abc", false);
@@ -267,5 +298,25 @@ mod tests {
             store.get(&key, None).await,
             Err(StoreError::NotFound)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_file_larger_than_a_part_goes_to_a_folder_in_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = folder(dir.path());
+        let content: Vec<u8> = (0..FOLDER_PART_BYTES * 2 + 1234)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let path = dir.path().join("spool");
+        std::fs::write(&path, &content).unwrap();
+        let key = key(3, "big", false);
+        let mut file = tokio::fs::File::open(&path).await.unwrap();
+        store
+            .put_file(&key, &mut file, content.len() as u64)
+            .await
+            .unwrap();
+        let object = store.get(&key, None).await.unwrap();
+        let bytes: Vec<Bytes> = object.stream.map(|b| b.unwrap()).collect().await;
+        assert_eq!(bytes.concat(), content);
     }
 }

@@ -6,12 +6,14 @@
 //! `loadgen ai`: the AI responder's own time per answer, with a provider that answers at once.
 //! `loadgen seed` and `loadgen reads`: the chat list and chat view over a large account.
 //! `loadgen imports`: the hub's memory and health latency while it receives hostile lead files.
+//! `loadgen media`: the hub's memory while a large file is uploaded and while one is fetched.
 
 mod ai;
 mod fanout;
 mod idle;
 mod imports;
 mod login;
+mod media;
 mod reads;
 mod webhooks;
 mod wire;
@@ -58,6 +60,11 @@ enum Scenario {
     Imports(ImportsArgs),
     /// Opens idle agent connections and reports the hub's RSS before and after (same machine).
     Idle(IdleArgs),
+    /// The hub's RSS (before, peak, after; same machine) while a file is uploaded to a chat and
+    /// while one is fetched from a local CDN as an inbound Messenger attachment. Creates the
+    /// Facebook channel for `--page-id` first. Start the hub with META_APP_SECRET set and
+    /// MEDIA_MAX_BYTES at least the file's size.
+    Media(MediaArgs),
 }
 
 /// The options of `loadgen login`.
@@ -224,6 +231,32 @@ struct IdleArgs {
     hub_pid: u32,
 }
 
+/// The options of `loadgen media`.
+#[derive(Debug, clap::Args)]
+struct MediaArgs {
+    /// Admin email (creates the channel, uploads, reads the chat).
+    #[arg(long, env = "LOADGEN_EMAIL")]
+    email: String,
+    /// Admin password.
+    #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// The hub's META_APP_SECRET, to sign deliveries.
+    #[arg(long, env = "LOADGEN_APP_SECRET", hide_env_values = true)]
+    app_secret: String,
+    /// Page id of the channel.
+    #[arg(long, default_value = "104857600000001")]
+    page_id: String,
+    /// The hub's process id, to read its RSS from /proc.
+    #[arg(long)]
+    hub_pid: u32,
+    /// Size of the file, in MiB.
+    #[arg(long, default_value_t = 25)]
+    mib: usize,
+    /// Runs per case (the medians are printed after them).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+}
+
 #[derive(Default)]
 struct Samples {
     latencies: Vec<Duration>,
@@ -277,6 +310,7 @@ async fn main() -> anyhow::Result<()> {
             imports::run(base, &scenario.email, &scenario.password, scenario.hub_pid).await
         }
         Scenario::Idle(scenario) => scenario.run(&client, base).await,
+        Scenario::Media(scenario) => scenario.run(&client, base).await,
     }
 }
 
@@ -382,6 +416,22 @@ impl IdleArgs {
             page_id: String::new(),
         };
         idle::idle(client, &target, self.connections, self.hub_pid).await
+    }
+}
+
+impl MediaArgs {
+    async fn run(self, client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+        let options = media::Options {
+            base: base.to_string(),
+            email: self.email,
+            password: self.password,
+            app_secret: self.app_secret,
+            page_id: self.page_id,
+            hub_pid: self.hub_pid,
+            mib: self.mib,
+            runs: self.runs.max(1),
+        };
+        media::run(client, options).await
     }
 }
 
