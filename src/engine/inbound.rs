@@ -109,13 +109,36 @@ struct Known {
     chats: HashMap<(i64, i64), chats::Chat>,
 }
 
+/// The echoes in the run of files we sent as parts of a reply (a reply's text and files go
+/// out as several platform messages; the reply keeps the first one's id, each file its own).
+fn echoes_of_our_files(
+    conn: &mut DbConnection,
+    run: &[(&InboundMessage, Author)],
+) -> QueryResult<Vec<(i64, String)>> {
+    let echoes: Vec<&str> = run
+        .iter()
+        .filter(|(m, author)| *author == Author::Page && m.attachments.is_some())
+        .map(|(m, _)| m.external_id.as_str())
+        .collect();
+    if echoes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ours = crate::store::media::sent_mids(conn, &echoes)?;
+    Ok(run
+        .iter()
+        .filter(|(m, _)| ours.contains(&m.external_id))
+        .map(|(m, _)| (m.channel_id.0, m.external_id.clone()))
+        .collect())
+}
+
 impl Known {
     fn read(conn: &mut DbConnection, run: &[(&InboundMessage, Author)]) -> QueryResult<Self> {
         let mids: Vec<(i64, &str)> = run
             .iter()
             .map(|(m, _)| (m.channel_id.0, m.external_id.as_str()))
             .collect();
-        let stored = crate::store::messages::stored_external_ids(conn, &mids)?;
+        let mut stored = crate::store::messages::stored_external_ids(conn, &mids)?;
+        stored.extend(echoes_of_our_files(conn, run)?);
         let customers: Vec<(i64, &str)> = run
             .iter()
             .map(|(m, _)| (m.channel_id.0, m.contact_external_id.as_str()))

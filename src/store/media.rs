@@ -352,6 +352,15 @@ pub fn forget_account_garbage(conn: &mut DbConnection, account_id: i64) -> Query
         .map(drop)
 }
 
+/// Which of these platform message ids delivered one of our files (their echoes are ours).
+pub fn sent_mids(conn: &mut DbConnection, mids: &[&str]) -> QueryResult<Vec<String>> {
+    let found: Vec<Option<String>> = media::table
+        .filter(media::sent_mid.eq_any(mids))
+        .select(media::sent_mid)
+        .load(conn)?;
+    Ok(found.into_iter().flatten().collect())
+}
+
 /// Records the platform's id of the message that delivered a file.
 pub fn set_sent_mid(conn: &mut DbConnection, id: i64, mid: &str) -> QueryResult<()> {
     diesel::update(media::table.find(id))

@@ -143,9 +143,9 @@ async fn attempt(state: &AppState, message: &Message) -> DeliveryResult {
         delivered: &delivered,
     };
     let sent = sender.send(&state.graph, &state.media.store, &reply).await;
-    if sent.is_err() {
-        keep_progress(state, message.id, delivered).await;
-    }
+    // Each file's id, so its echo is known as ours; after a failure the text's too, so a
+    // retry sends only what did not go out (a success records the text's id itself).
+    keep_progress(state, message.id, delivered, sent.is_ok()).await;
     outcome(state, message, sent)
 }
 
@@ -187,10 +187,18 @@ fn files(state: &AppState, rows: &[MediaRow]) -> Result<Vec<OutgoingFile>, Strin
         .collect()
 }
 
-/// Records the parts of a reply that reached the platform before a later part failed (the
-/// text's id on the message, each file's on its row), so the next attempt sends only the rest.
-async fn keep_progress(state: &AppState, message_id: i64, delivered: crate::outbound::Delivered) {
-    let parts = delivered.into_inner().unwrap_or_default();
+/// Records the parts of a reply that reached the platform (each file's id on its row; the
+/// text's on the message, when a later part failed), so the next attempt sends only the rest.
+async fn keep_progress(
+    state: &AppState,
+    message_id: i64,
+    delivered: crate::outbound::Delivered,
+    files_only: bool,
+) {
+    let mut parts = delivered.into_inner().unwrap_or_default();
+    if files_only {
+        parts.retain(|p| p.media_id.is_some());
+    }
     if parts.is_empty() {
         return;
     }

@@ -344,3 +344,58 @@ async fn a_retry_after_a_part_failed_sends_only_what_did_not_go_out() {
     assert_eq!(texts, 1, "the text went out once: {sends:?}");
     assert_eq!(files, 2, "the file's send was tried again: {sends:?}");
 }
+
+#[tokio::test]
+async fn the_echoes_of_a_reply_with_a_file_are_known_as_ours() {
+    let s = setup(false, vec![]).await;
+    let media = s.upload("sofa.png", "image/png", png()).await;
+    let (status, message) = s.reply("Here it is", &[media]).await;
+    assert_eq!(status, 201, "{message}");
+    let message = s.settled(message["id"].as_i64().unwrap()).await;
+    assert_eq!(message["delivery_status"], "sent", "{message}");
+    let row = s
+        .app
+        .state
+        .db()
+        .run(move |conn| switchboard::store::media::find_any(conn, media))
+        .await
+        .unwrap()
+        .unwrap();
+    let file_mid = row.sent_mid.expect("the file's own message id is kept");
+    assert_ne!(json!(file_mid), message["external_id"]);
+    // Meta echoes each message the page sent: the text, then the file.
+    let now = chrono::Utc::now().timestamp_millis();
+    let echo = |mid: &str, content: Value| {
+        let mut message = json!({"mid": mid, "is_echo": true});
+        for (key, value) in content.as_object().unwrap() {
+            message[key] = value.clone();
+        }
+        json!({"object":"page","entry":[{"id":PAGE_ID,"time":now,"messaging":[
+            {"sender":{"id":PAGE_ID},"recipient":{"id":"6213000000000042"},"timestamp":now,
+             "message":message}]}]})
+        .to_string()
+        .into_bytes()
+    };
+    let text_mid = message["external_id"].as_str().unwrap();
+    let image = json!([{"type": "image", "payload": {"url": "https://scontent.example/e.png"}}]);
+    for body in [
+        echo(text_mid, json!({"text": "Here it is"})),
+        echo(&file_mid, json!({ "attachments": image })),
+    ] {
+        assert_eq!(s.app.post_messenger(body).await, 200);
+    }
+    let (_, messages) = s
+        .app
+        .call(
+            Method::GET,
+            &format!("/api/chats/{}/messages", s.chat),
+            Some(&s.admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        messages.as_array().unwrap().len(),
+        2,
+        "the customer's message and the reply, no echo stored again: {messages}"
+    );
+}
